@@ -1,0 +1,112 @@
+//! `dtictl frameworks` and `dtictl framework show`: what the catalog holds.
+
+use super::print_json;
+use crate::Failure;
+use dti_domain::framework::Framework;
+use dti_domain::FrameworkCatalog;
+
+/// Lists the known frameworks, one per line.
+pub fn list(catalog: &FrameworkCatalog) -> Result<(), Failure> {
+    println!(
+        "{:<22} {:>4}  {:<10} {:>6} {:>10} {:>6}  scored",
+        "id", "year", "units", "groups", "indicators", "points"
+    );
+    for f in catalog.iter() {
+        println!(
+            "{:<22} {:>4}  {:<10} {:>6} {:>10} {:>6}  {}",
+            f.id.as_str(),
+            f.year,
+            format!("{:?}", f.unit_kind).to_lowercase(),
+            f.groups.len(),
+            f.indicators.len(),
+            f.total_points.to_string(),
+            if f.scored {
+                "yes"
+            } else {
+                "no (collected for the national system)"
+            }
+        );
+    }
+    Ok(())
+}
+
+/// Shows one framework as text or JSON.
+pub fn show(catalog: &FrameworkCatalog, id: &str, json: bool) -> Result<(), Failure> {
+    let framework = catalog.get_str(id).ok_or_else(|| {
+        Failure::InvalidInput(vec![format!(
+            "framework {id:?} is not known (known: {})",
+            catalog.ids().join(", ")
+        )])
+    })?;
+    if json {
+        let value =
+            serde_json::to_value(framework.as_ref()).map_err(|e| Failure::Unexpected(e.into()))?;
+        return print_json(&value);
+    }
+    print_text(framework);
+    Ok(())
+}
+
+fn print_text(f: &Framework) {
+    println!("{} — {}", f.id, f.title);
+    println!("source: {}", f.source);
+    match &f.declared_total_points {
+        Some(declared) => println!(
+            "total: {} points (the source's header says {declared})",
+            f.total_points
+        ),
+        None => println!("total: {} points", f.total_points),
+    }
+    for note in &f.notes {
+        println!("note: {note}");
+    }
+    if !f.general_info.is_empty() {
+        println!("\ngeneral information (unscored):");
+        for field in &f.general_info {
+            println!(
+                "  {:<6} {:<26} {:?}  {}",
+                field.code, field.key, field.ty, field.name
+            );
+        }
+    }
+    for group in &f.groups {
+        println!("\n{} {} — {} points", group.code, group.name, group.points);
+        for indicator in f.indicators.iter().filter(|i| i.group == group.code) {
+            let kind = indicator
+                .rule
+                .as_ref()
+                .map_or("collected", |r| r.kind_name());
+            println!(
+                "  {:<8} {:>4}  {:<14} {}",
+                indicator.code.as_str(),
+                indicator.points.to_string(),
+                kind,
+                indicator.name
+            );
+            for variable in &indicator.variables {
+                println!(
+                    "  {:<8} {:>4}  {:<14}   {} ({}): {}",
+                    "",
+                    "",
+                    "",
+                    variable.name,
+                    variable.ty.name(),
+                    variable.meaning
+                );
+            }
+            if !indicator.owners.is_empty() {
+                let owners: Vec<&str> = indicator.owners.iter().map(|o| o.as_str()).collect();
+                println!(
+                    "  {:<8} {:>4}  {:<14}   owners: {}",
+                    "",
+                    "",
+                    "",
+                    owners.join(", ")
+                );
+            }
+            if let Some(note) = &indicator.note {
+                println!("  {:<8} {:>4}  {:<14}   note: {note}", "", "", "");
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! `dtictl generate`: a deterministic sample cohort for demos and benchmarks, built from the
+//! framework's own data (and, with `--registry-cohort`, the real units of a round).
+
+use super::print_json;
+use crate::Failure;
+use dti_domain::sample::{sample_cohort, SampleOptions};
+use dti_domain::units::UnitRegistry;
+use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
+
+/// What to generate.
+#[derive(Debug, clap::Args)]
+pub struct GenerateArgs {
+    /// Framework id, e.g. hcm-2023-district.
+    #[arg(long)]
+    pub framework: String,
+    /// Number of units (ignored with --registry-cohort).
+    #[arg(long, default_value_t = 22)]
+    pub units: usize,
+    /// Seed; the same seed gives the same cohort.
+    #[arg(long, default_value_t = 2023)]
+    pub seed: u64,
+    /// Use the registry's cohort of this year for the framework (real unit ids).
+    #[arg(long)]
+    pub registry_cohort: Option<u16>,
+    /// Percent of indicators left without values.
+    #[arg(long, default_value_t = 4)]
+    pub missing_percent: u64,
+    /// Percent of indicators declared not applicable.
+    #[arg(long, default_value_t = 3)]
+    pub not_applicable_percent: u64,
+}
+
+/// Prints a generated cohort document.
+pub fn run(catalog: &FrameworkCatalog, args: &GenerateArgs) -> Result<(), Failure> {
+    let framework = catalog.get_str(&args.framework).ok_or_else(|| {
+        Failure::InvalidInput(vec![format!(
+            "framework {:?} is not known (known: {})",
+            args.framework,
+            catalog.ids().join(", ")
+        )])
+    })?;
+    if !framework.scored {
+        return Err(Failure::InvalidInput(vec![format!(
+            "framework {} has no scoring rules to generate values for",
+            framework.id
+        )]));
+    }
+    let mut options = SampleOptions {
+        units: args.units,
+        seed: args.seed,
+        missing_percent: args.missing_percent.min(100),
+        not_applicable_percent: args.not_applicable_percent.min(100),
+        ..SampleOptions::default()
+    };
+    if let Some(year) = args.registry_cohort {
+        let registry = UnitRegistry::builtin().map_err(|e| Failure::Unexpected(e.into()))?;
+        let round = RoundRef {
+            year,
+            framework: FrameworkId::clone(&framework.id),
+        };
+        let cohort = registry.cohort(&round).ok_or_else(|| {
+            Failure::InvalidInput(vec![format!(
+                "the unit registry has no cohort for round {round}"
+            )])
+        })?;
+        options.unit_ids = cohort.units.iter().map(ToString::to_string).collect();
+        options.units = options.unit_ids.len();
+    }
+    print_json(&sample_cohort(framework, &options))
+}

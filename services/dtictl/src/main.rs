@@ -1,0 +1,24 @@
+//! `dtictl`: the platform's command-line tool. `main` only parses arguments, runs the chosen
+//! command and maps its outcome to an exit code: 0 success, 2 invalid input or usage, 1 an
+//! unexpected failure.
+
+use clap::Parser;
+use dtictl::{run, Cli, Failure};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::InvalidInput(lines)) => {
+            for line in lines {
+                eprintln!("{line}");
+            }
+            ExitCode::from(2)
+        }
+        Err(Failure::Unexpected(error)) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! Checked identifiers. Every id that crosses a crate or service boundary is one of these
+//! newtypes, parsed once at the edge, so a bare string never stands for a unit or an indicator.
+//! Ids share their text (`Arc<str>`), so cloning one from a framework costs no allocation.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {kind} {value:?}: {reason}")]
+pub struct IdError {
+    /// Which kind of identifier was being parsed.
+    pub kind: &'static str,
+    /// The rejected text.
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Arc<str>);
+
+        impl $name {
+            /// Parses and checks an identifier.
+            pub fn parse(value: impl Into<String>) -> Result<Self, IdError> {
+                let value = value.into();
+                let check: fn(&str) -> Result<(), &'static str> = $check;
+                match check(&value) {
+                    Ok(()) => Ok(Self(Arc::from(value))),
+                    Err(reason) => Err(IdError { kind: $kind, value, reason }),
+                }
+            }
+
+            /// The identifier as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0.to_string()
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+fn check_unit_id(s: &str) -> Result<(), &'static str> {
+    if s.trim().is_empty() {
+        return Err("must not be empty");
+    }
+    if s.len() > 128 {
+        return Err("must be at most 128 bytes");
+    }
+    if s.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
+    if s.trim() != s {
+        return Err("must not start or end with white space");
+    }
+    Ok(())
+}
+
+fn check_slug(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() || s.len() > 64 {
+        return Err("must be 1 to 64 characters");
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err("must use only lowercase ASCII letters, digits and '-'");
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("must not start or end with '-'");
+    }
+    Ok(())
+}
+
+fn check_code(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() || s.len() > 32 {
+        return Err("must be 1 to 32 characters");
+    }
+    let parts_ok = s
+        .split('.')
+        .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
+    if !parts_ok {
+        return Err("must be dot-separated numbers such as 6.13 or 5.12.1");
+    }
+    Ok(())
+}
+
+fn check_variable(s: &str) -> Result<(), &'static str> {
+    if s.is_empty() || s.len() > 64 {
+        return Err("must be 1 to 64 characters");
+    }
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || s.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err("must be snake_case ASCII starting with a letter");
+    }
+    Ok(())
+}
+
+string_id!(
+    /// A unit assessed or consulted: a department, a district or Thủ Đức City, an agency.
+    /// Unit ids are stable across years; renames and merges are recorded as lineage.
+    UnitId,
+    "unit id",
+    check_unit_id
+);
+string_id!(
+    /// A framework (indicator set) id such as `hcm-2023-district`.
+    FrameworkId,
+    "framework id",
+    check_slug
+);
+string_id!(
+    /// An indicator code such as `6.13` or `5.12.1`.
+    IndicatorCode,
+    "indicator code",
+    check_code
+);
+string_id!(
+    /// A group (chỉ số chính) code such as `6`.
+    GroupCode,
+    "group code",
+    check_code
+);
+string_id!(
+    /// A variable of an indicator, using the decision's letters (`a`, `b`) or the contract's
+    /// names (`head_role`, `has_section`).
+    VariableName,
+    "variable name",
+    check_variable
+);
+
+impl IndicatorCode {
+    /// The group an indicator belongs to by its code: the text before the first dot.
+    pub fn group_prefix(&self) -> &str {
+        self.0.split('.').next().unwrap_or(&self.0)
+    }
+
+    /// Numeric sort key so that 6.2 comes before 6.10.
+    pub fn sort_key(&self) -> Vec<u64> {
+        numeric_key(&self.0)
+    }
+}
+
+impl GroupCode {
+    /// Numeric sort key so that 2 comes before 10.
+    pub fn sort_key(&self) -> Vec<u64> {
+        numeric_key(&self.0)
+    }
+}
+
+fn numeric_key(code: &str) -> Vec<u64> {
+    code.split('.')
+        .map(|p| p.parse().unwrap_or(u64::MAX))
+        .collect()
+}
+
+/// An assessment round: one year scored against one framework. Cohorts, deadlines,
+/// rankings and publications all belong to a round.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RoundRef {
+    /// The assessment year (the year whose results are assessed).
+    pub year: u16,
+    /// The framework the round uses.
+    pub framework: FrameworkId,
+}
+
+impl fmt::Display for RoundRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.year, self.framework)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_sort_numerically() {
+        let mut codes: Vec<IndicatorCode> = ["6.10", "6.2", "10.1", "5.12.1", "5.12"]
+            .iter()
+            .map(|c| IndicatorCode::parse(*c).unwrap())
+            .collect();
+        codes.sort_by_key(IndicatorCode::sort_key);
+        let order: Vec<&str> = codes.iter().map(IndicatorCode::as_str).collect();
+        assert_eq!(order, ["5.12", "5.12.1", "6.2", "6.10", "10.1"]);
+    }
+
+    #[test]
+    fn rejects_malformed_ids() {
+        assert!(IndicatorCode::parse("6.").is_err());
+        assert!(IndicatorCode::parse("a.1").is_err());
+        assert!(FrameworkId::parse("HCM_2023").is_err());
+        assert!(UnitId::parse("  ").is_err());
+        assert!(UnitId::parse(" U1").is_err());
+        assert!(VariableName::parse("1a").is_err());
+        assert_eq!(IndicatorCode::parse("5.12.1").unwrap().group_prefix(), "5");
+    }
+}

@@ -1,0 +1,292 @@
+//! The unit registry: every department, district (and Thủ Đức City), agency and the city
+//! itself, with stable ids; the cohort of each round (year + framework); and lineage, so a
+//! unit merged into or renamed to another in a later year can be followed across years.
+//!
+//! The registry is data (`shared/domain/units/hcm.toml`), edited by operators each round.
+
+use crate::framework::FrameworkCatalog;
+use crate::ids::{FrameworkId, RoundRef, UnitId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The built-in registry file.
+pub const BUILTIN_FILE: (&str, &str) = ("hcm.toml", include_str!("../units/hcm.toml"));
+
+/// What kind of body a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitType {
+    /// A Sở/Ban/Ngành of the city, assessed with Phụ lục I.
+    Department,
+    /// A district or Thủ Đức City, assessed with Phụ lục II.
+    District,
+    /// A central-agency branch that supplies data but is not assessed.
+    Agency,
+    /// The city as a province of the national index.
+    Province,
+}
+
+/// A unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    /// Stable id.
+    pub id: UnitId,
+    /// Vietnamese name.
+    pub name: String,
+    /// What kind of body it is.
+    pub kind: UnitType,
+    /// First year it exists.
+    pub active_from: Option<u16>,
+    /// Last year it exists.
+    pub active_until: Option<u16>,
+}
+
+impl Unit {
+    /// Whether the unit exists in a year.
+    pub fn is_active_in(&self, year: u16) -> bool {
+        self.active_from.is_none_or(|from| year >= from)
+            && self.active_until.is_none_or(|until| year <= until)
+    }
+}
+
+/// How a unit changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineageChange {
+    /// Merged into another unit.
+    Merged,
+    /// Renamed (a new id continues it).
+    Renamed,
+    /// Split; one of its successors.
+    Split,
+}
+
+/// One lineage record: `from` continues as `to` from `effective_year`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lineage {
+    /// The earlier unit.
+    pub from: UnitId,
+    /// The later unit.
+    pub to: UnitId,
+    /// First year of the later unit's continuation.
+    pub effective_year: u16,
+    /// What happened.
+    pub change: LineageChange,
+    /// Context.
+    pub note: Option<String>,
+}
+
+/// The units assessed together in a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoundCohort {
+    /// Assessment year.
+    pub year: u16,
+    /// Framework of the round.
+    pub framework: FrameworkId,
+    /// Member units.
+    pub units: Vec<UnitId>,
+}
+
+impl RoundCohort {
+    /// The round this cohort belongs to.
+    pub fn round(&self) -> RoundRef {
+        RoundRef {
+            year: self.year,
+            framework: self.framework.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    schema: u32,
+    #[serde(default)]
+    units: Vec<Unit>,
+    #[serde(default)]
+    lineage: Vec<Lineage>,
+    #[serde(default)]
+    cohorts: Vec<RoundCohort>,
+}
+
+/// A registry file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unit registry {file} is invalid:\n  {}", problems.join("\n  "))]
+pub struct UnitRegistryError {
+    /// The file that failed.
+    pub file: String,
+    /// Every problem found.
+    pub problems: Vec<String>,
+}
+
+/// All known units, lineage and cohorts.
+#[derive(Debug, Clone, Default)]
+pub struct UnitRegistry {
+    units: BTreeMap<UnitId, Unit>,
+    lineage: Vec<Lineage>,
+    cohorts: Vec<RoundCohort>,
+}
+
+impl UnitRegistry {
+    /// The built-in registry.
+    pub fn builtin() -> Result<Self, UnitRegistryError> {
+        Self::parse(BUILTIN_FILE.0, BUILTIN_FILE.1)
+    }
+
+    /// Parses and checks a registry file.
+    pub fn parse(file: &str, text: &str) -> Result<Self, UnitRegistryError> {
+        let fail = |problems| UnitRegistryError {
+            file: file.to_string(),
+            problems,
+        };
+        let raw: RawRegistry = toml::from_str(text).map_err(|e| {
+            fail(vec![format!(
+                "not a valid registry file: {}",
+                e.to_string().trim_end()
+            )])
+        })?;
+        let mut problems = Vec::new();
+        if raw.schema != 1 {
+            problems.push(format!(
+                "schema {} is not supported (this build reads schema 1)",
+                raw.schema
+            ));
+        }
+        let mut units = BTreeMap::new();
+        for unit in raw.units {
+            if units.contains_key(&unit.id) {
+                problems.push(format!("unit {}: id is used twice", unit.id));
+            }
+            units.insert(unit.id.clone(), unit);
+        }
+        for link in &raw.lineage {
+            for id in [&link.from, &link.to] {
+                if !units.contains_key(id) {
+                    problems.push(format!(
+                        "lineage {} → {}: unit {id} is not defined",
+                        link.from, link.to
+                    ));
+                }
+            }
+        }
+        let mut rounds = BTreeSet::new();
+        for cohort in &raw.cohorts {
+            if !rounds.insert(cohort.round()) {
+                problems.push(format!("cohort {}: defined twice", cohort.round()));
+            }
+            let mut members = BTreeSet::new();
+            for id in &cohort.units {
+                match units.get(id) {
+                    None => problems.push(format!(
+                        "cohort {}: unit {id} is not defined",
+                        cohort.round()
+                    )),
+                    Some(unit) if !unit.is_active_in(cohort.year) => problems.push(format!(
+                        "cohort {}: unit {id} does not exist in {}",
+                        cohort.round(),
+                        cohort.year
+                    )),
+                    Some(_) => {}
+                }
+                if !members.insert(id) {
+                    problems.push(format!(
+                        "cohort {}: unit {id} is listed twice",
+                        cohort.round()
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(fail(problems));
+        }
+        Ok(Self {
+            units,
+            lineage: raw.lineage,
+            cohorts: raw.cohorts,
+        })
+    }
+
+    /// Checks that every cohort's framework exists and assesses the members' kind of unit,
+    /// and that every owner named by a framework is a known unit.
+    pub fn check_against(&self, catalog: &FrameworkCatalog) -> Vec<String> {
+        let mut problems = Vec::new();
+        for cohort in &self.cohorts {
+            if catalog.get(&cohort.framework).is_none() {
+                problems.push(format!("cohort {}: framework is not known", cohort.round()));
+            }
+        }
+        for framework in catalog.iter() {
+            let owners = framework
+                .indicators
+                .iter()
+                .flat_map(|i| i.owners.iter().map(move |o| (i.code.to_string(), o)))
+                .chain(framework.general_info.iter().flat_map(|f| {
+                    f.owners
+                        .iter()
+                        .map(move |o| (format!("general information {}", f.code), o))
+                }));
+            for (code, owner) in owners {
+                if !self.units.contains_key(owner) {
+                    problems.push(format!(
+                        "framework {} {code}: owner {owner} is not a known unit",
+                        framework.id
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
+    /// The unit with this id.
+    pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
+        self.units.get(id)
+    }
+
+    /// All units by id.
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
+    }
+
+    /// The cohort of a round.
+    pub fn cohort(&self, round: &RoundRef) -> Option<&RoundCohort> {
+        self.cohorts.iter().find(|c| &c.round() == round)
+    }
+
+    /// All cohorts.
+    pub fn cohorts(&self) -> &[RoundCohort] {
+        &self.cohorts
+    }
+
+    /// Lineage records.
+    pub fn lineage(&self) -> &[Lineage] {
+        &self.lineage
+    }
+
+    /// The unit that continues `id` in `year`, following merges and renames; `id` itself when
+    /// nothing changed. Used to compare a unit with its predecessor's earlier ranking.
+    pub fn successor_in(&self, id: &UnitId, year: u16) -> UnitId {
+        let mut current = id.clone();
+        for _ in 0..self.lineage.len() {
+            let next = self.lineage.iter().find(|l| {
+                l.from == current && l.effective_year <= year && l.change != LineageChange::Split
+            });
+            match next {
+                Some(link) => current = link.to.clone(),
+                None => break,
+            }
+        }
+        current
+    }
+
+    /// The units that `id` continues (its predecessors merged or renamed into it).
+    pub fn predecessors(&self, id: &UnitId) -> Vec<&UnitId> {
+        self.lineage
+            .iter()
+            .filter(|l| &l.to == id)
+            .map(|l| &l.from)
+            .collect()
+    }
+}

@@ -1,0 +1,1 @@
+//! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`.
