@@ -1,0 +1,71 @@
+//! Authentication of tonic requests from `authorization: Bearer <jwt>`.
+
+use std::sync::Arc;
+
+use tonic::metadata::MetadataMap;
+use tonic::{Request, Status};
+
+use crate::{AuthError, JwtVerifier, Principal};
+
+/// Metadata key of the bearer token.
+const AUTHORIZATION: &str = "authorization";
+
+/// The principal of the bearer token in `metadata`, or `Status::unauthenticated` when the token
+/// is missing, malformed, expired, forged or meant for someone else.
+pub fn authenticate(verifier: &JwtVerifier, metadata: &MetadataMap) -> Result<Principal, Status> {
+    let token = bearer_token(metadata).map_err(unauthenticated)?;
+    verifier.verify(token).map_err(unauthenticated)
+}
+
+/// The token of an `authorization: Bearer <token>` entry.
+fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
+    let value = metadata.get(AUTHORIZATION).ok_or(AuthError::MissingToken)?;
+    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::MalformedHeader)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::MalformedHeader);
+    }
+    Ok(token.trim())
+}
+
+/// Maps a rejected token to `Status::unauthenticated`, logging why.
+fn unauthenticated(error: AuthError) -> Status {
+    tracing::debug!(%error, "rejected request credentials");
+    Status::unauthenticated(error.to_string())
+}
+
+/// The principal placed in the request extensions by [`AuthInterceptor`].
+pub fn principal<T>(request: &Request<T>) -> Result<&Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+}
+
+/// Server interceptor that authenticates every request and stores its [`Principal`] in the
+/// request extensions, for [`principal`] to read in handlers:
+///
+/// ```text
+/// let service = SubmissionServiceServer::with_interceptor(handler, AuthInterceptor::new(verifier));
+/// ```
+#[derive(Debug, Clone)]
+pub struct AuthInterceptor {
+    verifier: Arc<JwtVerifier>,
+}
+
+impl AuthInterceptor {
+    /// An interceptor verifying tokens with `verifier`.
+    pub fn new(verifier: JwtVerifier) -> Self {
+        Self {
+            verifier: Arc::new(verifier),
+        }
+    }
+}
+
+impl tonic::service::Interceptor for AuthInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let principal = authenticate(&self.verifier, request.metadata())?;
+        request.extensions_mut().insert(principal);
+        Ok(request)
+    }
+}

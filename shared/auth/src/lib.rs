@@ -1,0 +1,29 @@
+//! `dti-auth` owns who may call DTI services and what they may do.
+//!
+//! - [`JwtVerifier`] checks a JWT (HS256 secret or RS256 public key from
+//!   [`dti_config::AuthConfig`]; signature, issuer, audience, expiry) and turns its claims into
+//!   a [`Principal`] `{ subject, role, scope }`.
+//! - [`grpc`] reads `authorization: Bearer <jwt>` from tonic requests: an
+//!   [`grpc::AuthInterceptor`] for whole services and [`grpc::authenticate`] for single
+//!   handlers; failures become `Status::unauthenticated`.
+//! - [`Principal`]'s `require_*` checks return `Status::permission_denied`.
+//! - [`TokenMinter`] signs tokens (development tokens of `dtictl token`, and tests).
+//!
+//! Roles and their scope: `unit_submitter` acts for one unit (claim `unit_id`), `data_owner`
+//! for one department (claim `department_id`); `verifier`, `approver`, `operator` and
+//! `national_sync` are city-wide and carry no scope claim.
+
+#![warn(missing_docs)]
+
+mod claims;
+mod error;
+pub mod grpc;
+mod mint;
+mod principal;
+mod verify;
+
+pub use claims::Claims;
+pub use error::AuthError;
+pub use mint::TokenMinter;
+pub use principal::{Principal, Role, Scope};
+pub use verify::JwtVerifier;

@@ -1,0 +1,169 @@
+//! Authenticated callers, their roles and scopes, and authorization checks.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use tonic::Status;
+
+/// What a caller is allowed to do in the assessment workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Fills in and submits the self-assessment of one unit.
+    UnitSubmitter,
+    /// Checks submitted values and evidence.
+    Verifier,
+    /// Approves verified results.
+    Approver,
+    /// Runs rounds: opens, closes, reopens.
+    Operator,
+    /// Supplies provincial-index data owned by one department.
+    DataOwner,
+    /// The national synchronisation job.
+    NationalSync,
+}
+
+impl Role {
+    /// The role's name as written in tokens, e.g. `unit_submitter`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnitSubmitter => "unit_submitter",
+            Self::Verifier => "verifier",
+            Self::Approver => "approver",
+            Self::Operator => "operator",
+            Self::DataOwner => "data_owner",
+            Self::NationalSync => "national_sync",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The part of the city a principal acts for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// One unit (unit submitters).
+    Unit {
+        /// Unit id from the unit registry.
+        unit_id: String,
+    },
+    /// One department (data owners).
+    Department {
+        /// Department id from the unit registry.
+        department_id: String,
+    },
+    /// The whole city (every other role).
+    City,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Stable user or system id (`sub`).
+    pub subject: String,
+    /// The caller's role.
+    pub role: Role,
+    /// What the role applies to.
+    pub scope: Scope,
+}
+
+impl Principal {
+    /// Succeeds when the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), Status> {
+        if roles.contains(&self.role) {
+            return Ok(());
+        }
+        let allowed: Vec<_> = roles.iter().map(|role| role.as_str()).collect();
+        Err(Status::permission_denied(format!(
+            "role {} may not do this; needs one of: {}",
+            self.role,
+            allowed.join(", ")
+        )))
+    }
+
+    /// Succeeds when the caller is the unit submitter of `unit_id`.
+    pub fn require_unit(&self, unit_id: &str) -> Result<(), Status> {
+        match &self.scope {
+            Scope::Unit { unit_id: own } if self.role == Role::UnitSubmitter && own == unit_id => {
+                Ok(())
+            }
+            _ => Err(Status::permission_denied(format!(
+                "only the unit submitter of unit {unit_id} may do this"
+            ))),
+        }
+    }
+
+    /// Succeeds when the caller is the data owner of `department_id`.
+    pub fn require_department(&self, department_id: &str) -> Result<(), Status> {
+        match &self.scope {
+            Scope::Department { department_id: own }
+                if self.role == Role::DataOwner && own == department_id =>
+            {
+                Ok(())
+            }
+            _ => Err(Status::permission_denied(format!(
+                "only the data owner of department {department_id} may do this"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitter(unit: &str) -> Principal {
+        Principal {
+            subject: "u1".into(),
+            role: Role::UnitSubmitter,
+            scope: Scope::Unit {
+                unit_id: unit.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn unit_submitter_may_act_only_for_its_unit() {
+        assert!(submitter("quan-1").require_unit("quan-1").is_ok());
+        let denied = submitter("quan-1").require_unit("quan-3").unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    }
+
+    #[test]
+    fn city_wide_roles_have_no_unit_or_department() {
+        let operator = Principal {
+            subject: "o".into(),
+            role: Role::Operator,
+            scope: Scope::City,
+        };
+        assert!(operator.require_role(&[Role::Operator]).is_ok());
+        assert!(operator.require_unit("quan-1").is_err());
+        assert!(operator.require_department("so-tttt").is_err());
+        let denied = operator
+            .require_role(&[Role::Verifier, Role::Approver])
+            .unwrap_err();
+        assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+        assert!(
+            denied.message().contains("verifier, approver"),
+            "{}",
+            denied.message()
+        );
+    }
+
+    #[test]
+    fn data_owner_is_scoped_to_its_department() {
+        let owner = Principal {
+            subject: "d".into(),
+            role: Role::DataOwner,
+            scope: Scope::Department {
+                department_id: "so-tttt".into(),
+            },
+        };
+        assert!(owner.require_department("so-tttt").is_ok());
+        assert!(owner.require_department("so-tc").is_err());
+    }
+}

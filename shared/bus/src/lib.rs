@@ -1,0 +1,38 @@
+//! `dti-bus` owns how DTI services exchange events over NATS JetStream, reliably.
+//!
+//! - [`stream`]: one JetStream stream per prefix (subjects `<prefix>.>`, file storage, a
+//!   duplicate window for `Nats-Msg-Id` deduplication) and subject naming.
+//! - [`publish`]: publishing with `Nats-Msg-Id` and W3C trace-context headers, awaiting the
+//!   JetStream acknowledgement.
+//! - [`outbox`]: the transactional outbox — [`outbox::enqueue`] writes an event in the caller's
+//!   PostgreSQL transaction; [`outbox::OutboxRelay`] publishes pending rows in order and marks
+//!   them published only after JetStream acknowledged them.
+//! - [`consumer`]: [`consumer::IdempotentConsumer`], a durable pull consumer that runs a handler
+//!   inside a transaction together with an inbox row per message id, commits, and only then
+//!   acknowledges; failures are nak'ed with a growing delay for JetStream to redeliver.
+//!
+//! Delivery is at-least-once end to end and effects are exactly-once: a relay that dies between
+//! publishing and marking re-publishes with the same message id (JetStream drops it inside the
+//! duplicate window), and a message seen again by a consumer finds its id in the inbox and
+//! changes nothing.
+
+#![warn(missing_docs)]
+
+pub mod consumer;
+mod error;
+pub mod outbox;
+pub mod publish;
+pub mod stream;
+
+pub use error::BusError;
+
+/// Connects to NATS at `url` and returns a JetStream context.
+pub async fn connect(url: &str) -> Result<async_nats::jetstream::Context, BusError> {
+    let client = async_nats::connect(url)
+        .await
+        .map_err(|source| BusError::Connect {
+            url: url.to_owned(),
+            source,
+        })?;
+    Ok(async_nats::jetstream::new(client))
+}

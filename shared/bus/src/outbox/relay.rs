@@ -1,0 +1,299 @@
+//! The outbox relay: publishes pending outbox rows in order and marks them published only
+//! after JetStream acknowledged them.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::HeaderMap;
+use bytes::Bytes;
+use dti_db::{PgPool, PgTransaction};
+use sqlx::postgres::PgListener;
+use sqlx::types::Json;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::publish::publish_event;
+use crate::BusError;
+
+/// Channel the outbox insert trigger notifies on commit.
+const OUTBOX_CHANNEL: &str = "dti_outbox";
+
+/// How the relay batches and how often it looks without being woken.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// Rows claimed and published per transaction.
+    pub batch_size: i64,
+    /// Longest wait between two looks at the outbox when no notification arrives (also the
+    /// pause after a failed batch).
+    pub poll_interval: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// When the relay looks at the outbox again.
+#[derive(Debug, Clone, Copy)]
+enum NextRound {
+    /// A full batch went out: more may be pending.
+    Now,
+    /// The outbox is drained: wait for a notification or the poll interval.
+    OnNotifyOrPoll,
+    /// The batch failed: wait the poll interval, ignoring notifications.
+    AfterPoll,
+}
+
+/// One claimed, unpublished outbox row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct PendingRow {
+    pub(crate) id: i64,
+    pub(crate) subject: String,
+    pub(crate) msg_id: String,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) headers: Json<BTreeMap<String, String>>,
+}
+
+/// Publishes the outbox of one database to JetStream.
+///
+/// Several relays may run against the same database: rows are claimed with
+/// `FOR UPDATE SKIP LOCKED`, so each row is published by one relay at a time.
+#[derive(Debug, Clone)]
+pub struct OutboxRelay {
+    pool: PgPool,
+    js: jetstream::Context,
+    settings: RelaySettings,
+}
+
+impl OutboxRelay {
+    /// A relay reading the outbox of `pool` and publishing through `js`.
+    pub fn new(pool: PgPool, js: jetstream::Context, settings: RelaySettings) -> Self {
+        Self { pool, js, settings }
+    }
+
+    /// Publishes pending rows until `shutdown` is cancelled, woken by the outbox trigger's
+    /// `NOTIFY` and at least every poll interval.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), BusError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(BusError::database("connecting the outbox listener"))?;
+        listener
+            .listen(OUTBOX_CHANNEL)
+            .await
+            .map_err(BusError::database("listening for outbox notifications"))?;
+        tracing::info!("outbox relay started");
+        while !shutdown.is_cancelled() {
+            let wake_up = match self.publish_round().await {
+                NextRound::Now => continue,
+                NextRound::OnNotifyOrPoll => listener.recv(),
+                NextRound::AfterPoll => {
+                    tokio::select! {
+                        () = shutdown.cancelled() => {}
+                        () = tokio::time::sleep(self.settings.poll_interval) => {}
+                    }
+                    continue;
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                notified = wake_up => {
+                    if let Err(error) = notified {
+                        tracing::warn!(%error, "outbox notifications interrupted; polling");
+                        tokio::time::sleep(self.settings.poll_interval).await;
+                    }
+                }
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+            }
+        }
+        tracing::info!("outbox relay stopped");
+        Ok(())
+    }
+
+    /// Publishes one batch, reports the lag and says when to look again.
+    async fn publish_round(&self) -> NextRound {
+        let next = match self.publish_pending().await {
+            Ok(published) if published >= self.settings.batch_size as usize => NextRound::Now,
+            Ok(_) => NextRound::OnNotifyOrPoll,
+            Err(error) => {
+                tracing::warn!(%error, "outbox batch failed; retrying after the poll interval");
+                NextRound::AfterPoll
+            }
+        };
+        if let Err(error) = self.report_lag().await {
+            tracing::debug!(%error, "could not measure the outbox lag");
+        }
+        next
+    }
+
+    /// Claims up to one batch of pending rows, publishes them in order (each awaiting its
+    /// JetStream ack), marks the published ones and commits. Stops the batch at the first
+    /// failure, which is recorded on its row and returned after the commit.
+    pub async fn publish_pending(&self) -> Result<usize, BusError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(BusError::database("beginning an outbox batch"))?;
+        let rows = claim_batch(&mut tx, self.settings.batch_size).await?;
+        let (published, failure) = self.publish_rows(&rows).await;
+        mark_published(&mut tx, &published).await?;
+        if let Some((id, error)) = &failure {
+            record_failure(&mut tx, *id, error).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(BusError::database("committing an outbox batch"))?;
+        match failure {
+            Some((_, error)) => Err(error),
+            None => Ok(published.len()),
+        }
+    }
+
+    /// Publishes `rows` in order; returns the ids published and the first failure, if any.
+    pub(crate) async fn publish_rows(
+        &self,
+        rows: &[PendingRow],
+    ) -> (Vec<i64>, Option<(i64, BusError)>) {
+        let mut published = Vec::with_capacity(rows.len());
+        for row in rows {
+            match self.publish_row(row).await {
+                Ok(()) => published.push(row.id),
+                Err(error) => return (published, Some((row.id, error))),
+            }
+        }
+        (published, None)
+    }
+
+    /// Publishes one row in a span that continues the trace of the code that enqueued it.
+    async fn publish_row(&self, row: &PendingRow) -> Result<(), BusError> {
+        let mut stored = HeaderMap::new();
+        for (name, value) in row.headers.iter() {
+            stored.insert(name.as_str(), value.as_str());
+        }
+        let span = tracing::info_span!(
+            "outbox.publish",
+            otel.kind = "producer",
+            subject = %row.subject,
+            msg_id = %row.msg_id,
+            outbox_id = row.id,
+        );
+        dti_telemetry::nats::set_parent_from_headers(&span, &stored);
+        let payload = Bytes::from(row.payload.clone());
+        publish_event(&self.js, &row.subject, &row.msg_id, payload, stored)
+            .instrument(span)
+            .await
+            .map(|_ack| ())
+    }
+
+    /// Sets the outbox lag gauges from the rows still pending.
+    async fn report_lag(&self) -> Result<(), BusError> {
+        let (pending, oldest_age): (i64, f64) = sqlx::query_as(
+            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 \
+             FROM outbox_messages WHERE published_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(BusError::database("measuring the outbox lag"))?;
+        dti_telemetry::metrics::record_outbox_lag(
+            u64::try_from(pending).unwrap_or(0),
+            Duration::from_secs_f64(oldest_age.max(0.0)),
+        );
+        Ok(())
+    }
+}
+
+/// Locks up to `limit` pending rows, oldest first, skipping rows another relay holds.
+pub(crate) async fn claim_batch(
+    tx: &mut PgTransaction,
+    limit: i64,
+) -> Result<Vec<PendingRow>, BusError> {
+    sqlx::query_as(
+        "SELECT id, subject, msg_id, payload, headers FROM outbox_messages \
+         WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(BusError::database("claiming pending outbox messages"))
+}
+
+/// Marks rows `ids` as published now.
+async fn mark_published(tx: &mut PgTransaction, ids: &[i64]) -> Result<(), BusError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE outbox_messages SET published_at = now() WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(BusError::database("marking outbox messages published"))?;
+    Ok(())
+}
+
+/// Counts a failed publish attempt on row `id` and keeps its error for operators.
+async fn record_failure(tx: &mut PgTransaction, id: i64, error: &BusError) -> Result<(), BusError> {
+    sqlx::query(
+        "UPDATE outbox_messages SET publish_attempts = publish_attempts + 1, last_error = $2 \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error.to_string())
+    .execute(&mut **tx)
+    .await
+    .map_err(BusError::database("recording an outbox publish failure"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outbox::{enqueue, OutboxMessage};
+
+    /// Deterministic crash between publish and mark: the batch is claimed and published, then
+    /// its transaction ends without marking, as when the process dies there.
+    #[tokio::test]
+    async fn crash_after_publish_before_mark_republishes_without_duplicates() -> anyhow::Result<()>
+    {
+        let db = dti_testkit::TestDatabase::create().await?;
+        let js = crate::connect(&dti_testkit::nats_url()).await?;
+        let prefix = dti_testkit::random_nats_prefix();
+        let mut stream =
+            crate::stream::ensure_stream(&js, &prefix, Duration::from_secs(60)).await?;
+        let mut tx = db.pool().begin().await?;
+        for n in 0..3 {
+            let message =
+                OutboxMessage::new(format!("{prefix}.test.v1"), format!("fact-{n}"), vec![]);
+            enqueue(&mut tx, &message).await?;
+        }
+        tx.commit().await?;
+        let relay = OutboxRelay::new(db.pool().clone(), js.clone(), RelaySettings::default());
+
+        let mut crashed = db.pool().begin().await?;
+        let rows = claim_batch(&mut crashed, 10).await?;
+        let (published, failure) = relay.publish_rows(&rows).await;
+        assert_eq!((published.len(), failure.is_none()), (3, true));
+        // PostgreSQL aborts the open transaction of a dead process; abort it the same way.
+        crashed.rollback().await?;
+
+        assert_eq!(
+            relay.publish_pending().await?,
+            3,
+            "all rows were still pending"
+        );
+        assert_eq!(
+            stream.info().await?.state.messages,
+            3,
+            "re-published ids were deduplicated"
+        );
+        assert_eq!(relay.publish_pending().await?, 0);
+        js.delete_stream(crate::stream::stream_name(&prefix))
+            .await?;
+        db.close().await?;
+        Ok(())
+    }
+}

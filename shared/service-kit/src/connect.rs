@@ -1,0 +1,52 @@
+//! Connecting to the backing services at start-up, retrying briefly while they come up.
+
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use dti_config::{DatabaseConfig, NatsConfig, RedisConfig};
+use secrecy::ExposeSecret;
+
+use crate::{KitError, RedisStore};
+
+/// How long start-up keeps retrying a backing service: about 30 s in total.
+fn startup_backoff() -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(8)
+}
+
+/// Connects the PostgreSQL pool and applies the platform's migrations.
+pub(crate) async fn postgres(config: &DatabaseConfig) -> Result<dti_db::PgPool, KitError> {
+    let pool = (|| dti_db::connect(config))
+        .retry(startup_backoff())
+        .notify(|error, delay| tracing::warn!(%error, ?delay, "PostgreSQL not reachable yet"))
+        .await?;
+    dti_db::migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects to NATS and ensures the JetStream stream of the configured prefix.
+pub(crate) async fn jetstream(
+    config: &NatsConfig,
+) -> Result<async_nats::jetstream::Context, KitError> {
+    let js = (|| dti_bus::connect(&config.url))
+        .retry(startup_backoff())
+        .notify(|error, delay| tracing::warn!(%error, ?delay, "NATS not reachable yet"))
+        .await?;
+    let window = Duration::from_secs(config.duplicate_window_secs);
+    dti_bus::stream::ensure_stream(&js, &config.prefix, window).await?;
+    Ok(js)
+}
+
+/// Opens a Redis connection manager (it reconnects by itself afterwards).
+pub(crate) async fn redis(config: &RedisConfig) -> Result<RedisStore, KitError> {
+    let url = config.url.as_ref().ok_or(KitError::RedisNotConfigured)?;
+    let client = redis::Client::open(url.expose_secret()).map_err(KitError::Redis)?;
+    let manager = (|| client.get_connection_manager())
+        .retry(startup_backoff())
+        .notify(|error, delay| tracing::warn!(%error, ?delay, "Redis not reachable yet"))
+        .await
+        .map_err(KitError::Redis)?;
+    Ok(RedisStore::new(manager, config.key_prefix.clone()))
+}

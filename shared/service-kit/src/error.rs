@@ -1,0 +1,38 @@
+//! The error type of service start-up and serving.
+
+/// Why a service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum KitError {
+    /// Telemetry or the metrics endpoint could not be set up.
+    #[error("setting up telemetry: {0}")]
+    Telemetry(#[from] dti_telemetry::TelemetryError),
+    /// PostgreSQL could not be reached or migrated.
+    #[error("setting up PostgreSQL: {0}")]
+    Database(#[from] dti_db::DbError),
+    /// NATS JetStream could not be reached or its stream created.
+    #[error("setting up NATS JetStream: {0}")]
+    Bus(#[from] dti_bus::BusError),
+    /// Redis could not be reached.
+    #[error("setting up Redis: {0}")]
+    Redis(#[source] redis::RedisError),
+    /// The service asked for Redis but `redis.url` is not set.
+    #[error("this service needs Redis: set redis.url")]
+    RedisNotConfigured,
+    /// The service used a connection it did not ask the builder for.
+    #[error("{0} was not requested from the service kit builder")]
+    NotConnected(&'static str),
+    /// The gRPC listener could not bind its address.
+    #[error("binding the gRPC listener on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The reflection service could not read the descriptor sets.
+    #[error("building gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The gRPC server failed.
+    #[error("serving gRPC: {0}")]
+    Serve(#[from] tonic::transport::Error),
+}

@@ -1,0 +1,32 @@
+//! `dti-service-kit` is the ONE bootstrap every DTI service uses.
+//!
+//! [`ServiceKit::builder`] takes the service name and its loaded [`dti_config::ServiceConfig`]
+//! and, in [`ServiceKitBuilder::build`]:
+//! 1. installs logging/tracing ([`dti_telemetry::init_tracing`]) and the Prometheus recorder,
+//!    and serves `/metrics`;
+//! 2. connects what the service asked for — PostgreSQL (and applies the migrations), NATS
+//!    JetStream (and ensures the prefix's stream), Redis — retrying briefly while they start;
+//! 3. binds the gRPC listener and prepares tonic-health (SERVING per service name) and
+//!    tonic-reflection (from [`dti_proto::FILE_DESCRIPTOR_SET`]).
+//!
+//! The service then registers its gRPC services ([`ServiceKit::add_service`]) and background
+//! work ([`ServiceKit::spawn_outbox_relay`], [`ServiceKit::spawn_consumer`],
+//! [`ServiceKit::spawn_task`]) and calls [`ServiceKit::serve`], which runs until SIGTERM/SIGINT
+//! (or [`ServiceKit::shutdown_token`] is cancelled) and then shuts down gracefully: health goes
+//! NOT_SERVING, the listener stops accepting, in-flight requests and background tasks finish
+//! (bounded by a grace period), connections close and spans are flushed.
+//!
+//! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
+//! of the caller's W3C trace context and it is counted in the standard gRPC metrics.
+
+#![warn(missing_docs)]
+
+mod connect;
+mod error;
+mod kit;
+mod redis_store;
+mod serve;
+
+pub use error::KitError;
+pub use kit::{ServiceKit, ServiceKitBuilder};
+pub use redis_store::RedisStore;

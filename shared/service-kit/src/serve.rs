@@ -1,0 +1,124 @@
+//! Serving gRPC until a shutdown signal, then shutting down gracefully.
+
+use std::time::Duration;
+
+use dti_telemetry::grpc::GrpcServerTelemetryLayer;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::{KitError, ServiceKit};
+
+impl ServiceKit {
+    /// Marks every service SERVING and serves gRPC until SIGTERM, SIGINT or
+    /// [`ServiceKit::shutdown_token`]; then sets NOT_SERVING, stops accepting, lets in-flight
+    /// requests and background tasks finish (at most the grace period), closes the database
+    /// pool and flushes spans.
+    pub async fn serve(mut self) -> Result<(), KitError> {
+        self.set_health(ServingStatus::Serving).await;
+        let routes = std::mem::take(&mut self.routes).routes();
+        let incoming = TcpListenerStream::new(self.grpc_listener);
+        let shutdown = self.shutdown.clone();
+        let health = self.health.clone();
+        let serving = self.serving.clone();
+        let signal = async move {
+            shutdown_requested(&shutdown).await;
+            tracing::info!("shutdown requested: draining");
+            for name in serving.iter().map(String::as_str).chain([""]) {
+                health
+                    .set_service_status(name, ServingStatus::NotServing)
+                    .await;
+            }
+            shutdown.cancel();
+        };
+        let server = Server::builder()
+            .layer(GrpcServerTelemetryLayer)
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(incoming, signal);
+        let served = within_grace(
+            server,
+            &self.shutdown,
+            self.shutdown_grace,
+            "in-flight requests",
+        )
+        .await;
+        self.tasks.close();
+        let background = async {
+            self.tasks.wait().await;
+            Ok::<(), KitError>(())
+        };
+        within_grace(
+            background,
+            &self.shutdown,
+            self.shutdown_grace,
+            "background tasks",
+        )
+        .await?;
+        if let Some(pool) = &self.pool {
+            pool.close().await;
+        }
+        if let Some(telemetry) = self.telemetry.take() {
+            let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+        }
+        tracing::info!(service = %self.name, "service stopped");
+        served.map_err(KitError::from)
+    }
+
+    /// Sets every registered service and the overall status (`""`) to `status`.
+    async fn set_health(&self, status: ServingStatus) {
+        for name in self.serving.iter().map(String::as_str).chain([""]) {
+            self.health.set_service_status(name, status).await;
+        }
+    }
+}
+
+/// Runs `work` to completion, or gives up on it `grace` after shutdown started.
+async fn within_grace<F, E>(
+    work: F,
+    shutdown: &CancellationToken,
+    grace: Duration,
+    what: &'static str,
+) -> Result<(), E>
+where
+    F: std::future::Future<Output = Result<(), E>>,
+{
+    tokio::select! {
+        finished = work => finished,
+        () = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "{what} did not finish within the shutdown grace period");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGTERM, SIGINT (Ctrl-C) or when `token` is cancelled.
+async fn shutdown_requested(token: &CancellationToken) {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate_signal() => {}
+        () = token.cancelled() => {}
+    }
+}
+
+/// Resolves on SIGTERM (never on platforms without it).
+async fn terminate_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+                return;
+            }
+            Err(error) => tracing::warn!(%error, "cannot listen for SIGTERM"),
+        }
+    }
+    std::future::pending::<()>().await;
+}

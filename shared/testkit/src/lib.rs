@@ -1,0 +1,57 @@
+//! `dti-testkit` gives every test its own isolated slice of the real backing services.
+//!
+//! - [`TestDatabase`]: a freshly created, randomly named and fully migrated PostgreSQL
+//!   database, dropped when the guard is closed or dropped.
+//! - [`random_nats_prefix`] and [`random_redis_prefix`]: names no other test uses, so tests can
+//!   share one NATS server and one Redis server without seeing each other's data.
+//!
+//! The server to create databases on is `DTI_TEST_DATABASE_URL`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`; NATS is `DTI_TEST_NATS_URL`
+//! (default `nats://127.0.0.1:4222`) and Redis `DTI_TEST_REDIS_URL`
+//! (default `redis://127.0.0.1:6379`).
+
+#![warn(missing_docs)]
+
+mod database;
+
+pub use database::{TestDatabase, TestkitError};
+
+/// URL of the NATS server tests use.
+pub fn nats_url() -> String {
+    std::env::var("DTI_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
+}
+
+/// URL of the Redis server tests use.
+pub fn redis_url() -> String {
+    std::env::var("DTI_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// A NATS subject/stream prefix unique to the calling test, e.g. `t_3f2a9c1b7d4e`.
+pub fn random_nats_prefix() -> String {
+    format!("t_{}", random_suffix())
+}
+
+/// A Redis key prefix unique to the calling test, e.g. `test:3f2a9c1b7d4e:`.
+pub fn random_redis_prefix() -> String {
+    format!("test:{}:", random_suffix())
+}
+
+/// Twelve random lowercase hex digits.
+fn random_suffix() -> String {
+    let mut hex = uuid::Uuid::new_v4().simple().to_string();
+    hex.truncate(12);
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_distinct_and_valid_names() {
+        let (a, b) = (random_nats_prefix(), random_nats_prefix());
+        assert_ne!(a, b);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        assert!(random_redis_prefix().starts_with("test:"));
+    }
+}
