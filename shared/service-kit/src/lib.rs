@@ -16,6 +16,9 @@
 //! NOT_SERVING, the listener stops accepting, in-flight requests and background tasks finish
 //! (bounded by a grace period), connections close and spans are flushed.
 //!
+//! [`status`] turns a caller's mistakes into `InvalidArgument` with `BadRequest` details, the
+//! same way in every service.
+//!
 //! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
 //! of the caller's W3C trace context and it is counted in the standard gRPC metrics.
 
@@ -26,7 +29,9 @@ mod error;
 mod kit;
 mod redis_store;
 mod serve;
+pub mod status;
 
 pub use error::KitError;
 pub use kit::{ServiceKit, ServiceKitBuilder};
+pub use serve::RunningService;
 pub use redis_store::RedisStore;

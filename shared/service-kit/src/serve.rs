@@ -122,3 +122,63 @@ async fn terminate_signal() {
     }
     std::future::pending::<()>().await;
 }
+
+/// A service serving in a background task (tests, benches, `dtictl` demos).
+#[derive(Debug)]
+pub struct RunningService {
+    /// Address of the gRPC server.
+    pub grpc_addr: std::net::SocketAddr,
+    /// Address of `/metrics`, when enabled.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    shutdown: CancellationToken,
+    handle: tokio::task::JoinHandle<Result<(), KitError>>,
+}
+
+impl RunningService {
+    /// `http://<grpc addr>`, for a tonic channel.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.grpc_addr)
+    }
+
+    /// A lazily connecting channel to the service.
+    pub fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(self.endpoint())
+            .expect("a socket address is a valid endpoint")
+            .connect_lazy()
+    }
+
+    /// Starts a graceful shutdown and waits until the service stopped.
+    pub async fn stop(self) -> Result<(), KitError> {
+        self.shutdown.cancel();
+        self.handle.await.unwrap_or(Ok(()))
+    }
+
+    /// Stops serving at once: the server and its in-flight requests are dropped mid-way and
+    /// background tasks are told to stop. To test a real crash, run the service's binary and
+    /// kill it instead.
+    pub fn abort(self) {
+        self.handle.abort();
+        self.shutdown.cancel();
+    }
+}
+
+impl ServiceKit {
+    /// Serves in a background task and returns at once with the addresses and a handle.
+    pub fn spawn(self) -> Result<RunningService, KitError> {
+        let grpc_addr = self
+            .grpc_addr()
+            .map_err(|source| KitError::Bind {
+                addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+                source,
+            })?;
+        let metrics_addr = self.metrics_addr();
+        let shutdown = self.shutdown_token();
+        let handle = tokio::spawn(self.serve());
+        Ok(RunningService {
+            grpc_addr,
+            metrics_addr,
+            shutdown,
+            handle,
+        })
+    }
+}

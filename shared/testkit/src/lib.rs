@@ -4,6 +4,8 @@
 //!   database, dropped when the guard is closed or dropped.
 //! - [`random_nats_prefix`] and [`random_redis_prefix`]: names no other test uses, so tests can
 //!   share one NATS server and one Redis server without seeing each other's data.
+//! - [`TestBackends`]: all three together, a service configuration on them (ports 0, the test
+//!   HS256 key) and bearer tokens for each role; [`with_auth`] puts a token on a request.
 //!
 //! The server to create databases on is `DTI_TEST_DATABASE_URL`, by default
 //! `postgres://postgres@127.0.0.1:5432/test`; NATS is `DTI_TEST_NATS_URL`
@@ -13,8 +15,10 @@
 #![warn(missing_docs)]
 
 mod database;
+mod service;
 
 pub use database::{TestDatabase, TestkitError};
+pub use service::{with_auth, TestBackends};
 
 /// URL of the NATS server tests use.
 pub fn nats_url() -> String {

@@ -1,0 +1,156 @@
+//! Appending an entry to its chain inside the caller's transaction.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use dti_auth::Principal;
+use dti_db::PgTransaction;
+use dti_domain::RoundRef;
+use serde_json::Value;
+
+use crate::canonical::{HashedFields, HASH_LEN};
+use crate::AuditError;
+
+/// Which chain of a round an entry belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chain {
+    /// The round's own state changes.
+    Round,
+    /// Everything about one unit in the round.
+    Unit(String),
+    /// Another stream of the round, e.g. `national`.
+    Named(String),
+}
+
+impl Chain {
+    /// The chain's stored name: `round`, `unit:<id>` or the name itself.
+    pub fn name(&self) -> String {
+        match self {
+            Chain::Round => "round".to_owned(),
+            Chain::Unit(unit) => format!("unit:{unit}"),
+            Chain::Named(name) => name.clone(),
+        }
+    }
+}
+
+/// One change to record.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    /// The round it happened in.
+    pub round: &'a RoundRef,
+    /// The chain it belongs to.
+    pub chain: Chain,
+    /// Who did it.
+    pub actor: &'a Principal,
+    /// What was done, e.g. `submission.values_set`, `round.open`.
+    pub action: &'a str,
+    /// What it was done to, e.g. `submission 4f1c… indicator 1.2`.
+    pub subject: String,
+    /// State or value before (none when created).
+    pub before: Option<Value>,
+    /// State or value after (none when removed).
+    pub after: Option<Value>,
+}
+
+/// Where an appended entry landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Position in its chain, from 1.
+    pub seq: i64,
+    /// Its hash, hex.
+    pub hash: String,
+}
+
+/// Appends `entry` to its chain inside `tx`: it commits or rolls back with the change it
+/// records. Waits while another transaction appends to the same chain.
+pub async fn append(
+    tx: &mut PgTransaction,
+    entry: &AuditEntry<'_>,
+) -> Result<AuditRecord, AuditError> {
+    let chain = entry.chain.name();
+    let year = i16::try_from(entry.round.year).unwrap_or(i16::MAX);
+    let framework = entry.round.framework.as_str();
+    let (head_seq, prev_hash) = lock_head(tx, year, framework, &chain).await?;
+    let seq = head_seq + 1;
+    let recorded_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+    let role = entry.actor.role.as_str();
+    let hash = HashedFields {
+        year,
+        framework,
+        chain: &chain,
+        seq,
+        actor: &entry.actor.subject,
+        role,
+        action: entry.action,
+        subject: &entry.subject,
+        before: entry.before.as_ref(),
+        after: entry.after.as_ref(),
+        recorded_at,
+    }
+    .hash(&prev_hash);
+    sqlx::query(
+        "INSERT INTO audit_log (year, framework, chain, seq, actor, role, action, subject, \
+         before, after, recorded_at, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(year)
+    .bind(framework)
+    .bind(&chain)
+    .bind(seq)
+    .bind(&entry.actor.subject)
+    .bind(role)
+    .bind(entry.action)
+    .bind(&entry.subject)
+    .bind(&entry.before)
+    .bind(&entry.after)
+    .bind(recorded_at)
+    .bind(&prev_hash)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(AuditError::database("appending an audit entry"))?;
+    sqlx::query(
+        "UPDATE audit_chain_heads SET seq = $4, hash = $5 \
+         WHERE year = $1 AND framework = $2 AND chain = $3",
+    )
+    .bind(year)
+    .bind(framework)
+    .bind(&chain)
+    .bind(seq)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await
+    .map_err(AuditError::database("advancing an audit chain head"))?;
+    Ok(AuditRecord {
+        seq,
+        hash: hex::encode(hash),
+    })
+}
+
+/// Creates the chain's head if needed and locks it; returns its last seq and hash.
+async fn lock_head(
+    tx: &mut PgTransaction,
+    year: i16,
+    framework: &str,
+    chain: &str,
+) -> Result<(i64, Vec<u8>), AuditError> {
+    sqlx::query(
+        "INSERT INTO audit_chain_heads (year, framework, chain, seq, hash) \
+         VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(year)
+    .bind(framework)
+    .bind(chain)
+    .bind(vec![0_u8; HASH_LEN])
+    .execute(&mut **tx)
+    .await
+    .map_err(AuditError::database("creating an audit chain head"))?;
+    sqlx::query_as(
+        "SELECT seq, hash FROM audit_chain_heads \
+         WHERE year = $1 AND framework = $2 AND chain = $3 FOR UPDATE",
+    )
+    .bind(year)
+    .bind(framework)
+    .bind(chain)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(AuditError::database("locking an audit chain head"))
+}

@@ -1,0 +1,139 @@
+//! Configuration and tokens for starting a service under test against the real backing
+//! services: its own database, NATS prefix and Redis key prefix, ports 0, and an HS256 key
+//! that [`TestBackends::token`] signs with.
+
+use std::time::Duration;
+
+use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_config::{
+    AuthConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig,
+    TelemetryConfig,
+};
+use secrecy::SecretString;
+
+use crate::{random_nats_prefix, random_redis_prefix, redis_url, TestDatabase, TestkitError};
+
+/// The HS256 secret every test service verifies tokens with (tests only).
+const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
+
+/// One test's slice of the backing services: a migrated database, a NATS prefix and a Redis
+/// key prefix nobody else uses.
+#[derive(Debug)]
+pub struct TestBackends {
+    /// The test's database.
+    pub db: TestDatabase,
+    /// The test's NATS subject prefix (and stream name, upper-cased).
+    pub nats_prefix: String,
+    /// The test's Redis key prefix.
+    pub redis_prefix: String,
+}
+
+impl TestBackends {
+    /// A new database and fresh prefixes.
+    pub async fn create() -> Result<Self, TestkitError> {
+        Ok(Self {
+            db: TestDatabase::create().await?,
+            nats_prefix: random_nats_prefix(),
+            redis_prefix: random_redis_prefix(),
+        })
+    }
+
+    /// A service configuration on these backends with `service` settings: gRPC and metrics on
+    /// port 0 of 127.0.0.1, Redis configured, quiet logs and the test HS256 key.
+    pub fn service_config<S>(&self, service: S) -> ServiceConfig<S> {
+        let local_port_0 = "127.0.0.1:0".parse().expect("a valid socket address");
+        ServiceConfig {
+            database: self.db.database_config(),
+            nats: NatsConfig {
+                url: crate::nats_url(),
+                prefix: self.nats_prefix.clone(),
+                ..NatsConfig::default()
+            },
+            redis: RedisConfig {
+                url: Some(SecretString::from(redis_url())),
+                key_prefix: self.redis_prefix.clone(),
+            },
+            grpc: GrpcConfig {
+                listen_addr: local_port_0,
+            },
+            metrics: MetricsConfig {
+                enabled: true,
+                listen_addr: local_port_0,
+            },
+            telemetry: TelemetryConfig {
+                log_filter: "warn".into(),
+                ..TelemetryConfig::default()
+            },
+            auth: AuthConfig {
+                hs256_secret: Some(SecretString::from(TEST_HS256_SECRET)),
+                ..AuthConfig::default()
+            },
+            service,
+        }
+    }
+
+    /// A minter of tokens the test services accept.
+    pub fn minter(&self) -> TokenMinter {
+        let auth = AuthConfig::default();
+        TokenMinter::hs256(TEST_HS256_SECRET.as_bytes(), &auth.issuer, &auth.audience)
+    }
+
+    /// `Bearer <token>` for `principal`, valid for an hour.
+    pub fn bearer(&self, principal: &Principal) -> String {
+        let token = self
+            .minter()
+            .mint(principal, Duration::from_secs(3600))
+            .expect("signing a test token");
+        format!("Bearer {token}")
+    }
+
+    /// `Bearer <token>` for a city-wide role (verifier, approver, operator, national_sync).
+    pub fn token(&self, role: Role) -> String {
+        self.bearer(&Principal {
+            subject: format!("test-{role}"),
+            role,
+            scope: Scope::City,
+        })
+    }
+
+    /// `Bearer <token>` for the unit submitter of `unit_id`.
+    pub fn unit_token(&self, unit_id: &str) -> String {
+        self.bearer(&Principal {
+            subject: format!("test-submitter-{unit_id}"),
+            role: Role::UnitSubmitter,
+            scope: Scope::Unit {
+                unit_id: unit_id.to_owned(),
+            },
+        })
+    }
+
+    /// `Bearer <token>` for the data owner of `department_id`.
+    pub fn department_token(&self, department_id: &str) -> String {
+        self.bearer(&Principal {
+            subject: format!("test-owner-{department_id}"),
+            role: Role::DataOwner,
+            scope: Scope::Department {
+                department_id: department_id.to_owned(),
+            },
+        })
+    }
+
+    /// Drops the database and deletes the NATS stream of the prefix (if one was created).
+    pub async fn close(self) -> Result<(), TestkitError> {
+        if let Ok(client) = async_nats::connect(crate::nats_url()).await {
+            let js = async_nats::jetstream::new(client);
+            let _ = js.delete_stream(self.nats_prefix.to_ascii_uppercase()).await;
+        }
+        self.db.close().await
+    }
+}
+
+/// Adds `authorization: <bearer>` to a request.
+pub fn with_auth<T>(message: T, bearer: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        bearer.parse().expect("a bearer token is ASCII"),
+    );
+    request
+}

@@ -1,0 +1,278 @@
+//! Rounds in the database: reading, creating with a cohort, and state transitions.
+
+use chrono::{DateTime, Utc};
+use dti_audit::{AuditEntry, Chain};
+use dti_auth::{Principal, Role};
+use dti_bus::outbox::{self, OutboxMessage};
+use dti_db::PgTransaction;
+use dti_domain::round::{Actor, RoundAction, RoundState};
+use dti_domain::{FrameworkId, RoundRef, UnitId};
+use dti_proto::dti::common::v1 as common;
+use dti_proto::dti::events::v1::RoundStateChanged;
+use prost::Message;
+use serde_json::json;
+
+use crate::{timestamp, WorkflowError};
+
+/// Event name of a round state change, under the NATS prefix.
+pub const ROUND_STATE_CHANGED: &str = "round.state_changed.v1";
+
+/// A round as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundRecord {
+    /// The round.
+    pub round: RoundRef,
+    /// Its state.
+    pub state: RoundState,
+    /// Submissions are accepted until then while open.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl RoundRecord {
+    /// Whether units may submit now: the round is open and its deadline has not passed.
+    pub fn accepts_submissions_at(&self, now: DateTime<Utc>) -> bool {
+        self.state.accepts_submissions() && self.deadline.is_none_or(|deadline| now <= deadline)
+    }
+}
+
+/// The year as stored.
+pub fn stored_year(round: &RoundRef) -> i16 {
+    i16::try_from(round.year).unwrap_or(i16::MAX)
+}
+
+type RoundRow = (String, Option<DateTime<Utc>>);
+
+fn record(round: &RoundRef, (state, deadline): RoundRow) -> Result<RoundRecord, WorkflowError> {
+    Ok(RoundRecord {
+        round: round.clone(),
+        state: state
+            .parse()
+            .map_err(|_| WorkflowError::UnknownStoredState(state.clone()))?,
+        deadline,
+    })
+}
+
+/// The round, if it exists.
+pub async fn find<'e, E>(executor: E, round: &RoundRef) -> Result<Option<RoundRecord>, WorkflowError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let row: Option<RoundRow> =
+        sqlx::query_as("SELECT state, deadline FROM rounds WHERE year = $1 AND framework = $2")
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .fetch_optional(executor)
+            .await
+            .map_err(WorkflowError::database("reading a round"))?;
+    row.map(|row| record(round, row)).transpose()
+}
+
+/// Locks the round's row for the rest of `tx`.
+pub async fn lock(tx: &mut PgTransaction, round: &RoundRef) -> Result<RoundRecord, WorkflowError> {
+    let row: Option<RoundRow> = sqlx::query_as(
+        "SELECT state, deadline FROM rounds WHERE year = $1 AND framework = $2 FOR UPDATE",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(WorkflowError::database("locking a round"))?;
+    match row {
+        Some(row) => record(round, row),
+        None => Err(WorkflowError::RoundNotFound(round.to_string())),
+    }
+}
+
+/// Creates `round` in `draft` with `cohort` as its units, unless it exists (then nothing
+/// changes). Returns whether it was created.
+pub async fn create_draft(
+    tx: &mut PgTransaction,
+    round: &RoundRef,
+    cohort: &[UnitId],
+    actor: &Principal,
+) -> Result<bool, WorkflowError> {
+    let created = sqlx::query(
+        "INSERT INTO rounds (year, framework, state) VALUES ($1, $2, 'draft') \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(WorkflowError::database("creating a round"))?
+    .rows_affected()
+        == 1;
+    if !created {
+        return Ok(false);
+    }
+    let units: Vec<&str> = cohort.iter().map(UnitId::as_str).collect();
+    sqlx::query(
+        "INSERT INTO round_units (year, framework, unit_id) \
+         SELECT $1, $2, unnest($3::text[])",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(&units)
+    .execute(&mut **tx)
+    .await
+    .map_err(WorkflowError::database("writing a round's cohort"))?;
+    dti_audit::append(
+        tx,
+        &AuditEntry {
+            round,
+            chain: Chain::Round,
+            actor,
+            action: "round.create",
+            subject: format!("round {round}"),
+            before: None,
+            after: Some(json!({"state": "draft", "cohort": units})),
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Whether `unit` belongs to the cohort of `round`.
+pub async fn has_unit<'e, E>(executor: E, round: &RoundRef, unit: &UnitId) -> Result<bool, WorkflowError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM round_units WHERE year = $1 AND framework = $2 AND unit_id = $3)",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_one(executor)
+    .await
+    .map_err(WorkflowError::database("reading a round's cohort"))
+}
+
+/// The role that takes actions of `actor`.
+fn role_of(actor: Actor) -> Role {
+    match actor {
+        Actor::Operator => Role::Operator,
+        Actor::Verifier => Role::Verifier,
+        Actor::Approver => Role::Approver,
+    }
+}
+
+/// Refuses `action` unless `principal` has the role that takes it.
+pub fn require_actor(principal: &Principal, action: RoundAction) -> Result<(), WorkflowError> {
+    let role = role_of(action.actor());
+    if principal.role == role {
+        return Ok(());
+    }
+    Err(WorkflowError::NotPermitted(format!(
+        "only a {role} may {action} a round; the caller is a {}",
+        principal.role
+    )))
+}
+
+/// Applies `action` to `round` inside `tx`: checks the caller's role and the state machine,
+/// writes the new state (and `deadline` when given), appends the change to the round's audit
+/// chain and enqueues `round.state_changed.v1` under `nats_prefix`.
+pub async fn transition(
+    tx: &mut PgTransaction,
+    nats_prefix: &str,
+    round: &RoundRef,
+    action: RoundAction,
+    deadline: Option<DateTime<Utc>>,
+    actor: &Principal,
+) -> Result<RoundRecord, WorkflowError> {
+    require_actor(actor, action)?;
+    let current = lock(tx, round).await?;
+    let next = current.state.apply(action)?;
+    let deadline = deadline.or(current.deadline);
+    let changed_at = Utc::now();
+    sqlx::query(
+        "UPDATE rounds SET state = $3, deadline = $4, updated_at = $5 \
+         WHERE year = $1 AND framework = $2",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(next.as_str())
+    .bind(deadline)
+    .bind(changed_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(WorkflowError::database("changing a round's state"))?;
+    let audit = dti_audit::append(
+        tx,
+        &AuditEntry {
+            round,
+            chain: Chain::Round,
+            actor,
+            action: &format!("round.{}", action_key(action)),
+            subject: format!("round {round}"),
+            before: Some(json!({"state": current.state.as_str(), "deadline": current.deadline})),
+            after: Some(json!({"state": next.as_str(), "deadline": deadline})),
+        },
+    )
+    .await?;
+    let event = RoundStateChanged {
+        round: Some(proto_round(round)),
+        from_state: current.state.as_str().to_owned(),
+        to_state: next.as_str().to_owned(),
+        changed_by: actor.subject.clone(),
+        changed_at: Some(timestamp(changed_at)),
+    };
+    let message = OutboxMessage::new(
+        dti_bus::stream::subject(nats_prefix, ROUND_STATE_CHANGED),
+        format!(
+            "round/{}/{}/{}/{}",
+            round.year,
+            round.framework,
+            next.as_str(),
+            audit.seq
+        ),
+        event.encode_to_vec(),
+    );
+    outbox::enqueue(tx, &message).await?;
+    Ok(RoundRecord {
+        round: round.clone(),
+        state: next,
+        deadline,
+    })
+}
+
+/// A stable snake_case key of an action for audit entries.
+fn action_key(action: RoundAction) -> &'static str {
+    match action {
+        RoundAction::Open => "open",
+        RoundAction::Close => "close",
+        RoundAction::Reopen => "reopen",
+        RoundAction::StartVerification => "start_verification",
+        RoundAction::CompleteVerification => "complete_verification",
+        RoundAction::ReturnForVerification => "return_for_verification",
+        RoundAction::Approve => "approve",
+        RoundAction::Publish => "publish",
+        RoundAction::Finalize => "finalize",
+    }
+}
+
+/// The protobuf reference of a round.
+pub fn proto_round(round: &RoundRef) -> common::RoundRef {
+    common::RoundRef {
+        year: u32::from(round.year),
+        framework: round.framework.to_string(),
+    }
+}
+
+/// Parses a protobuf round reference, naming the field on failure (`round.year`,
+/// `round.framework`).
+pub fn parse_round(round: Option<&common::RoundRef>) -> Result<RoundRef, (String, String)> {
+    let round = round.ok_or_else(|| ("round".to_owned(), "must be set".to_owned()))?;
+    let year = u16::try_from(round.year)
+        .ok()
+        .filter(|year| (2000..=2100).contains(year))
+        .ok_or_else(|| {
+            (
+                "round.year".to_owned(),
+                format!("must be a year between 2000 and 2100, got {}", round.year),
+            )
+        })?;
+    let framework = FrameworkId::parse(round.framework.clone())
+        .map_err(|error| ("round.framework".to_owned(), error.to_string()))?;
+    Ok(RoundRef { year, framework })
+}

@@ -1,0 +1,102 @@
+//! A unit's submission state in the database, changed only through
+//! [`SubmissionState::apply`](dti_domain::round::SubmissionState::apply).
+
+use dti_audit::{AuditEntry, Chain};
+use dti_auth::Principal;
+use dti_db::PgTransaction;
+use dti_domain::round::{SubmissionAction, SubmissionState};
+use dti_domain::{FrameworkId, RoundRef, UnitId};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::WorkflowError;
+
+/// A submission's identity and state, as locked by [`lock`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmissionHead {
+    /// Submission id.
+    pub id: Uuid,
+    /// Its round.
+    pub round: RoundRef,
+    /// Its unit.
+    pub unit: UnitId,
+    /// Its state.
+    pub state: SubmissionState,
+    /// Latest submitted version (0 before the first submit).
+    pub latest_version: i32,
+}
+
+type HeadRow = (i16, String, String, String, i32);
+
+/// Locks the submission's row for the rest of `tx`.
+pub async fn lock(tx: &mut PgTransaction, id: Uuid) -> Result<SubmissionHead, WorkflowError> {
+    let row: Option<HeadRow> = sqlx::query_as(
+        "SELECT year, framework, unit_id, state, latest_version FROM submissions \
+         WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(WorkflowError::database("locking a submission"))?;
+    let (year, framework, unit, state, latest_version) =
+        row.ok_or_else(|| WorkflowError::SubmissionNotFound(id.to_string()))?;
+    let corrupt = |what: &str| WorkflowError::UnknownStoredState(format!("{what} of {id}"));
+    Ok(SubmissionHead {
+        id,
+        round: RoundRef {
+            year: u16::try_from(year).map_err(|_| corrupt("year"))?,
+            framework: FrameworkId::parse(framework).map_err(|_| corrupt("framework"))?,
+        },
+        unit: UnitId::parse(unit).map_err(|_| corrupt("unit"))?,
+        state: state
+            .parse()
+            .map_err(|_| WorkflowError::UnknownStoredState(state.clone()))?,
+        latest_version,
+    })
+}
+
+/// A stable snake_case key of an action for audit entries.
+fn action_key(action: SubmissionAction) -> &'static str {
+    match action {
+        SubmissionAction::Edit => "edit",
+        SubmissionAction::Submit => "submit",
+        SubmissionAction::StartVerification => "start_verification",
+        SubmissionAction::RequestClarification => "request_clarification",
+        SubmissionAction::CompleteVerification => "complete_verification",
+    }
+}
+
+/// Applies `action` to the locked submission `head` inside `tx`: asks the state machine, writes
+/// the new state and, when it changed, appends the change to the unit's audit chain. Returns
+/// the new state. The caller checks who may act and locks the row first ([`lock`]).
+pub async fn transition(
+    tx: &mut PgTransaction,
+    head: &SubmissionHead,
+    action: SubmissionAction,
+    actor: &Principal,
+) -> Result<SubmissionState, WorkflowError> {
+    let next = head.state.apply(action)?;
+    if next == head.state {
+        return Ok(next);
+    }
+    sqlx::query("UPDATE submissions SET state = $2, updated_at = now() WHERE id = $1")
+        .bind(head.id)
+        .bind(next.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(WorkflowError::database("changing a submission's state"))?;
+    dti_audit::append(
+        tx,
+        &AuditEntry {
+            round: &head.round,
+            chain: Chain::Unit(head.unit.to_string()),
+            actor,
+            action: &format!("submission.{}", action_key(action)),
+            subject: format!("submission {}", head.id),
+            before: Some(json!({"state": head.state.as_str()})),
+            after: Some(json!({"state": next.as_str()})),
+        },
+    )
+    .await?;
+    Ok(next)
+}
