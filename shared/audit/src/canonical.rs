@@ -50,7 +50,9 @@ impl HashedFields<'_> {
         text.push(',');
         write_canonical(self.after.unwrap_or(&Value::Null), &mut text);
         text.push(',');
-        let at = self.recorded_at.to_rfc3339_opts(SecondsFormat::Micros, true);
+        let at = self
+            .recorded_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true);
         write_canonical(&Value::from(at), &mut text);
         text.push(']');
         let mut hasher = Sha256::new();

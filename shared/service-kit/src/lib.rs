@@ -33,5 +33,5 @@ pub mod status;
 
 pub use error::KitError;
 pub use kit::{ServiceKit, ServiceKitBuilder};
-pub use serve::RunningService;
 pub use redis_store::RedisStore;
+pub use serve::RunningService;

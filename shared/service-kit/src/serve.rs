@@ -165,12 +165,10 @@ impl RunningService {
 impl ServiceKit {
     /// Serves in a background task and returns at once with the addresses and a handle.
     pub fn spawn(self) -> Result<RunningService, KitError> {
-        let grpc_addr = self
-            .grpc_addr()
-            .map_err(|source| KitError::Bind {
-                addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-                source,
-            })?;
+        let grpc_addr = self.grpc_addr().map_err(|source| KitError::Bind {
+            addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            source,
+        })?;
         let metrics_addr = self.metrics_addr();
         let shutdown = self.shutdown_token();
         let handle = tokio::spawn(self.serve());

@@ -15,7 +15,8 @@ use dti_proto::dti::submission::v1::round_operator_service_server::{
     RoundOperatorService, RoundOperatorServiceServer,
 };
 use dti_proto::dti::submission::v1::{
-    CloseRoundRequest, OpenRoundRequest, ReopenForUnitRequest, Round, RoundState, UnitReopening,
+    CloseRoundRequest, GetRoundRequest, OpenRoundRequest, ReopenForUnitRequest, Round, RoundState,
+    UnitReopening,
 };
 use dti_service_kit::ServiceKit;
 use futures::StreamExt;
@@ -54,6 +55,7 @@ impl RoundOperatorService for TestOperator {
             round,
             state: RoundState::Open as i32,
             deadline: None,
+            unit_ids: Vec::new(),
         }))
     }
 
@@ -65,6 +67,10 @@ impl RoundOperatorService for TestOperator {
         &self,
         _: Request<ReopenForUnitRequest>,
     ) -> Result<Response<UnitReopening>, Status> {
+        Err(Status::unimplemented("not in this test"))
+    }
+
+    async fn get_round(&self, _: Request<GetRoundRequest>) -> Result<Response<Round>, Status> {
         Err(Status::unimplemented("not in this test"))
     }
 }
@@ -104,6 +110,7 @@ fn open_round_request(framework: &str) -> Request<OpenRoundRequest> {
             framework: framework.into(),
         }),
         deadline: None,
+        unit_ids: Vec::new(),
     });
     let traceparent = format!("00-{CALLER_TRACE_ID}-b7ad6b7169203331-01");
     request

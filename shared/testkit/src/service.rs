@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use dti_auth::{Principal, Role, Scope, TokenMinter};
 use dti_config::{
-    AuthConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig,
-    TelemetryConfig,
+    AuthConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig, TelemetryConfig,
 };
 use secrecy::SecretString;
 
@@ -122,7 +121,9 @@ impl TestBackends {
     pub async fn close(self) -> Result<(), TestkitError> {
         if let Ok(client) = async_nats::connect(crate::nats_url()).await {
             let js = async_nats::jetstream::new(client);
-            let _ = js.delete_stream(self.nats_prefix.to_ascii_uppercase()).await;
+            let _ = js
+                .delete_stream(self.nats_prefix.to_ascii_uppercase())
+                .await;
         }
         self.db.close().await
     }

@@ -53,7 +53,10 @@ fn record(round: &RoundRef, (state, deadline): RoundRow) -> Result<RoundRecord, 
 }
 
 /// The round, if it exists.
-pub async fn find<'e, E>(executor: E, round: &RoundRef) -> Result<Option<RoundRecord>, WorkflowError>
+pub async fn find<'e, E>(
+    executor: E,
+    round: &RoundRef,
+) -> Result<Option<RoundRecord>, WorkflowError>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -133,7 +136,11 @@ pub async fn create_draft(
 }
 
 /// Whether `unit` belongs to the cohort of `round`.
-pub async fn has_unit<'e, E>(executor: E, round: &RoundRef, unit: &UnitId) -> Result<bool, WorkflowError>
+pub async fn has_unit<'e, E>(
+    executor: E,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<bool, WorkflowError>
 where
     E: sqlx::PgExecutor<'e>,
 {

@@ -1,0 +1,76 @@
+//! Who may touch a unit's submission: the unit's own submitter writes and reads; verifiers,
+//! approvers and operators read every unit's; nobody else touches it.
+
+use dti_auth::{Principal, Role, Scope};
+use dti_domain::UnitId;
+
+use crate::SubmissionError;
+
+/// Refuses unless `actor` is the unit submitter of `unit`.
+pub fn require_writer(actor: &Principal, unit: &UnitId) -> Result<(), SubmissionError> {
+    match &actor.scope {
+        Scope::Unit { unit_id }
+            if actor.role == Role::UnitSubmitter && unit_id == unit.as_str() =>
+        {
+            Ok(())
+        }
+        _ => Err(SubmissionError::PermissionDenied(format!(
+            "only the unit submitter of unit {unit} may change its submission"
+        ))),
+    }
+}
+
+/// Refuses unless `actor` may read `unit`'s submission.
+pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), SubmissionError> {
+    if matches!(actor.role, Role::Verifier | Role::Approver | Role::Operator) {
+        return Ok(());
+    }
+    require_writer(actor, unit).map_err(|_| {
+        SubmissionError::PermissionDenied(format!(
+            "only unit {unit}'s submitter, verifiers, approvers and operators may read its submission"
+        ))
+    })
+}
+
+/// Refuses unless `actor` is an operator.
+pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
+    if actor.role == Role::Operator {
+        return Ok(());
+    }
+    Err(SubmissionError::PermissionDenied(format!(
+        "only an operator may manage rounds; the caller is a {}",
+        actor.role
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn submitter(unit: &str) -> Principal {
+        Principal {
+            subject: "s".into(),
+            role: Role::UnitSubmitter,
+            scope: Scope::Unit {
+                unit_id: unit.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_unit_touches_only_its_own_submission() {
+        let q1 = UnitId::parse("quan-1").expect("id");
+        let q3 = UnitId::parse("quan-3").expect("id");
+        assert!(require_writer(&submitter("quan-1"), &q1).is_ok());
+        assert!(require_writer(&submitter("quan-1"), &q3).is_err());
+        assert!(require_reader(&submitter("quan-1"), &q3).is_err());
+        let verifier = Principal {
+            subject: "v".into(),
+            role: Role::Verifier,
+            scope: Scope::City,
+        };
+        assert!(require_reader(&verifier, &q3).is_ok());
+        assert!(require_writer(&verifier, &q3).is_err());
+        assert!(require_operator(&verifier).is_err());
+    }
+}

@@ -1,0 +1,98 @@
+//! Conversions at the gRPC edge: protobuf values to the scoring contract's JSON (which the
+//! domain validates, exactly as `dtictl` does) and stored values back to protobuf.
+
+use dti_domain::values::{Activity, IndicatorValues, VariableValue};
+use dti_proto::dti::common::v1 as pb;
+use dti_proto::dti::common::v1::variable_value::Value as PbValue;
+use serde_json::{json, Value};
+
+/// A protobuf variable value as the contract's JSON, or why it cannot be one.
+pub fn variable_to_json(value: &pb::VariableValue) -> Result<Value, String> {
+    let value = value.value.as_ref().ok_or_else(|| {
+        "has no value: set one of count, flag, choice, activities, money, decimal, text".to_owned()
+    })?;
+    Ok(match value {
+        PbValue::Count(n) | PbValue::Money(n) => json!(n),
+        PbValue::Flag(flag) => json!(flag),
+        PbValue::Choice(text) | PbValue::Decimal(text) | PbValue::Text(text) => json!(text),
+        PbValue::Activities(list) => Value::Array(
+            list.activities
+                .iter()
+                .map(|a| json!({"reports": a.reports, "resolved": a.resolved}))
+                .collect(),
+        ),
+    })
+}
+
+/// A validated domain value as protobuf.
+pub fn variable_to_proto(value: &VariableValue) -> pb::VariableValue {
+    let value = match value {
+        VariableValue::Count(n) => PbValue::Count(*n),
+        VariableValue::Money(n) => PbValue::Money(*n),
+        VariableValue::Flag(flag) => PbValue::Flag(*flag),
+        VariableValue::Choice(choice) => PbValue::Choice(choice.clone()),
+        VariableValue::Text(text) => PbValue::Text(text.clone()),
+        VariableValue::Decimal(exact) => PbValue::Decimal(exact.to_decimal_string(12)),
+        VariableValue::Activities(list) => PbValue::Activities(pb::ActivityList {
+            activities: list
+                .iter()
+                .map(|Activity { reports, resolved }| pb::Activity {
+                    reports: *reports,
+                    resolved: *resolved,
+                })
+                .collect(),
+        }),
+    };
+    pb::VariableValue { value: Some(value) }
+}
+
+/// An indicator's validated values as protobuf.
+pub fn indicator_to_proto(code: &str, values: &IndicatorValues) -> pb::IndicatorValue {
+    pb::IndicatorValue {
+        indicator_code: code.to_owned(),
+        variables: values
+            .iter()
+            .map(|(name, value)| (name.to_string(), variable_to_proto(value)))
+            .collect(),
+    }
+}
+
+/// A timestamp as protobuf.
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// A protobuf timestamp as a UTC instant, if it is one.
+pub fn instant(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+    let nanos = u32::try_from(at.nanos).ok()?;
+    chrono::DateTime::from_timestamp(at.seconds, nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_value_becomes_contract_json() {
+        let count = pb::VariableValue {
+            value: Some(PbValue::Count(7)),
+        };
+        assert_eq!(variable_to_json(&count), Ok(json!(7)));
+        let activities = pb::VariableValue {
+            value: Some(PbValue::Activities(pb::ActivityList {
+                activities: vec![pb::Activity {
+                    reports: 10,
+                    resolved: 9,
+                }],
+            })),
+        };
+        assert_eq!(
+            variable_to_json(&activities),
+            Ok(json!([{"reports": 10, "resolved": 9}]))
+        );
+        assert!(variable_to_json(&pb::VariableValue { value: None }).is_err());
+    }
+}

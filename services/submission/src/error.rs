@@ -1,0 +1,83 @@
+//! The submission service's errors and their one mapping to gRPC statuses.
+
+use dti_service_kit::status::{self, FieldViolation};
+use dti_workflow::WorkflowError;
+use tonic::Status;
+
+/// Why a submission or round request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmissionError {
+    /// The request or its values are invalid; nothing was stored.
+    #[error("{summary}")]
+    Invalid {
+        /// What was refused.
+        summary: String,
+        /// Every problem, naming unit, indicator and variable or the request field.
+        violations: Vec<FieldViolation>,
+    },
+    /// A submission, round or version does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not touch this data.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request is valid but not allowed now (deadline passed, round closed, …).
+    #[error("{0}")]
+    NotNow(String),
+    /// A round or submission state change was refused or failed.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    /// A database statement failed.
+    #[error("{action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database error.
+        source: sqlx::Error,
+    },
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Bus(#[from] dti_bus::BusError),
+    /// The audit log could not be appended.
+    #[error(transparent)]
+    Audit(#[from] dti_audit::AuditError),
+    /// A transaction could not begin or commit.
+    #[error(transparent)]
+    Transaction(#[from] dti_db::DbError),
+}
+
+impl SubmissionError {
+    /// One invalid request field.
+    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
+        Self::Invalid {
+            summary: "invalid request".to_owned(),
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+
+    /// Maps a database error of `action`.
+    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { action, source }
+    }
+}
+
+impl From<SubmissionError> for Status {
+    fn from(error: SubmissionError) -> Self {
+        match error {
+            SubmissionError::Invalid {
+                summary,
+                violations,
+            } => status::invalid_argument(&summary, &violations),
+            SubmissionError::NotFound(message) => Status::not_found(message),
+            SubmissionError::PermissionDenied(message) => Status::permission_denied(message),
+            SubmissionError::NotNow(message) => Status::failed_precondition(message),
+            SubmissionError::Workflow(error) => error.into(),
+            unexpected @ (SubmissionError::Database { .. }
+            | SubmissionError::Bus(_)
+            | SubmissionError::Audit(_)
+            | SubmissionError::Transaction(_)) => {
+                status::internal("the submission request", &unexpected)
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The submission service: units fill in and submit their self-assessment for a round;
+//! operators open and close rounds and reopen a round for one unit.
+//!
+//! Modules:
+//! - [`config`]: the service's own settings;
+//! - [`submissions`]: drafts, values, submitted versions and the `submission.submitted.v1`
+//!   event, each change in one transaction with its audit entry;
+//! - [`rounds`]: opening (with the cohort), closing, reopening for a unit, and the task that
+//!   closes rounds whose deadline passed;
+//! - [`window`]: the one rule for when a unit may change its submission;
+//! - [`access`]: who may touch which submission;
+//! - [`convert`]: protobuf ⇄ domain values at the edge;
+//! - [`api`]: the gRPC handlers;
+//! - [`error`]: the service's error and its mapping to gRPC statuses.
+//!
+//! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the
+//! outbox relay, the deadline closer, both gRPC services behind JWT authentication, health,
+//! reflection and metrics.
+
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod api;
+pub mod config;
+pub mod convert;
+mod error;
+pub mod rounds;
+pub mod submissions;
+pub mod window;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dti_auth::grpc::AuthInterceptor;
+use dti_auth::JwtVerifier;
+use dti_bus::outbox::RelaySettings;
+use dti_config::ServiceConfig;
+use dti_domain::{FrameworkCatalog, UnitRegistry};
+use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorServiceServer;
+use dti_proto::dti::submission::v1::submission_service_server::SubmissionServiceServer;
+use dti_service_kit::{KitError, ServiceKit};
+
+pub use config::Settings;
+pub use error::SubmissionError;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The bootstrap failed (telemetry, connections, listener).
+    #[error(transparent)]
+    Kit(#[from] KitError),
+    /// The framework files could not be loaded.
+    #[error("loading frameworks: {0}")]
+    Frameworks(#[from] dti_domain::FrameworkError),
+    /// The unit registry could not be loaded.
+    #[error("loading the unit registry: {0}")]
+    Units(#[from] dti_domain::UnitRegistryError),
+    /// The token verifier could not be built from `auth`.
+    #[error("auth: {0}")]
+    Auth(#[from] dti_auth::AuthError),
+}
+
+/// Builds the service on the kit and returns it ready to serve.
+pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
+    let settings = &config.service;
+    let catalog = Arc::new(match &settings.framework_dir {
+        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
+        None => FrameworkCatalog::builtin()?,
+    });
+    let registry = Arc::new(UnitRegistry::builtin()?);
+    let verifier = JwtVerifier::from_config(&config.auth)?;
+    let mut kit = ServiceKit::builder("submission", config)
+        .with_postgres()
+        .with_nats()
+        .build()
+        .await?;
+    let pool = kit.pool()?.clone();
+    let prefix = config.nats.prefix.clone();
+    let submissions = submissions::Submissions::new(
+        pool.clone(),
+        Arc::clone(&catalog),
+        prefix.clone(),
+        settings.max_values_per_request,
+    );
+    let rounds = rounds::Rounds::new(pool, catalog, registry, prefix);
+    let interceptor = AuthInterceptor::new(verifier);
+    kit.add_service(SubmissionServiceServer::with_interceptor(
+        api::SubmissionApi::new(submissions),
+        interceptor.clone(),
+    ));
+    kit.add_service(RoundOperatorServiceServer::with_interceptor(
+        api::RoundOperatorApi::new(rounds.clone()),
+        interceptor,
+    ));
+    kit.spawn_outbox_relay(RelaySettings::default())?;
+    let interval = Duration::from_secs(settings.deadline_check_interval_secs);
+    kit.spawn_task("deadline-closer", move |shutdown| {
+        rounds.run_deadline_closer(interval, shutdown)
+    });
+    Ok(kit)
+}

@@ -1,0 +1,410 @@
+//! The operator's side of a round: opening it (with its cohort and deadline), closing it,
+//! reopening it for one unit, and closing open rounds whose deadline has passed.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dti_audit::{AuditEntry, Chain};
+use dti_auth::{Principal, Role, Scope};
+use dti_db::PgPool;
+use dti_domain::round::{RoundAction, RoundState};
+use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
+use dti_service_kit::status::FieldViolation;
+use dti_workflow::rounds::{self, stored_year, RoundRecord};
+use dti_workflow::WorkflowError;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::access::require_operator;
+use crate::SubmissionError;
+
+/// A round with its cohort.
+#[derive(Debug, Clone)]
+pub struct RoundView {
+    /// State and deadline.
+    pub record: RoundRecord,
+    /// Units assessed in it.
+    pub units: Vec<String>,
+}
+
+/// A round reopened for one unit.
+#[derive(Debug, Clone)]
+pub struct Reopening {
+    /// Until when the unit may submit.
+    pub deadline: DateTime<Utc>,
+    /// Why.
+    pub reason: String,
+}
+
+/// Rounds as operators manage them.
+#[derive(Debug, Clone)]
+pub struct Rounds {
+    pool: PgPool,
+    catalog: Arc<FrameworkCatalog>,
+    registry: Arc<UnitRegistry>,
+    nats_prefix: String,
+}
+
+impl Rounds {
+    /// Rounds stored in `pool`.
+    pub fn new(
+        pool: PgPool,
+        catalog: Arc<FrameworkCatalog>,
+        registry: Arc<UnitRegistry>,
+        nats_prefix: String,
+    ) -> Self {
+        Self {
+            pool,
+            catalog,
+            registry,
+            nats_prefix,
+        }
+    }
+
+    /// Opens `round` until `deadline`. The first open creates the round with its cohort:
+    /// `unit_ids`, or the registry's cohort when empty. Opening an open round with the same
+    /// deadline returns it unchanged (a safe retry).
+    #[tracing::instrument(skip_all, fields(round = %round))]
+    pub async fn open(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+        deadline: Option<DateTime<Utc>>,
+        unit_ids: &[String],
+    ) -> Result<RoundView, SubmissionError> {
+        require_operator(actor)?;
+        self.check_framework(round)?;
+        let deadline = deadline.ok_or_else(|| {
+            SubmissionError::invalid_field(
+                "deadline",
+                "must be set: submissions are accepted until then",
+            )
+        })?;
+        let cohort = self.cohort(round, unit_ids)?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(SubmissionError::database("beginning a transaction"))?;
+        rounds::create_draft(&mut tx, round, &cohort, actor).await?;
+        let current = rounds::lock(&mut tx, round).await?;
+        if current.state == RoundState::Open && current.deadline == Some(deadline) {
+            drop(tx);
+            return self.get(actor, round).await;
+        }
+        if deadline <= Utc::now() {
+            return Err(SubmissionError::invalid_field(
+                "deadline",
+                format!("{deadline} has already passed"),
+            ));
+        }
+        rounds::transition(
+            &mut tx,
+            &self.nats_prefix,
+            round,
+            RoundAction::Open,
+            Some(deadline),
+            actor,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing an opened round"))?;
+        self.get(actor, round).await
+    }
+
+    /// Closes `round`: no more drafts or submissions except reopened units.
+    #[tracing::instrument(skip_all, fields(round = %round))]
+    pub async fn close(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+    ) -> Result<RoundView, SubmissionError> {
+        require_operator(actor)?;
+        self.check_framework(round)?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(SubmissionError::database("beginning a transaction"))?;
+        rounds::transition(
+            &mut tx,
+            &self.nats_prefix,
+            round,
+            RoundAction::Close,
+            None,
+            actor,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing a closed round"))?;
+        self.get(actor, round).await
+    }
+
+    /// Lets `unit` submit in `round` until `deadline`, for `reason`.
+    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit))]
+    pub async fn reopen_for_unit(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+        unit: &UnitId,
+        deadline: Option<DateTime<Utc>>,
+        reason: &str,
+    ) -> Result<Reopening, SubmissionError> {
+        require_operator(actor)?;
+        self.check_framework(round)?;
+        let mut violations = Vec::new();
+        let reason = reason.trim();
+        if reason.is_empty() {
+            violations.push(FieldViolation::new(
+                "reason",
+                "must say why the round is reopened for the unit",
+            ));
+        }
+        match deadline {
+            None => violations.push(FieldViolation::new("deadline", "must be set")),
+            Some(at) if at <= Utc::now() => violations.push(FieldViolation::new(
+                "deadline",
+                format!("{at} has already passed"),
+            )),
+            Some(_) => {}
+        }
+        let Some(deadline) = deadline.filter(|_| violations.is_empty()) else {
+            return Err(SubmissionError::Invalid {
+                summary: "reopening refused".to_owned(),
+                violations,
+            });
+        };
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(SubmissionError::database("beginning a transaction"))?;
+        let record = rounds::lock(&mut tx, round).await?;
+        if !matches!(record.state, RoundState::Open | RoundState::Closed) {
+            return Err(SubmissionError::NotNow(format!(
+                "round {round} is {}; only an open or closed round can be reopened for a unit",
+                record.state
+            )));
+        }
+        if !rounds::has_unit(&mut *tx, round, unit).await? {
+            return Err(SubmissionError::invalid_field(
+                "unit.unit_id",
+                format!("unit {unit} is not assessed in round {round}"),
+            ));
+        }
+        let before: Option<(DateTime<Utc>, String)> = sqlx::query_as(
+            "SELECT deadline, reason FROM round_unit_reopenings \
+             WHERE year = $1 AND framework = $2 AND unit_id = $3",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .bind(unit.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(SubmissionError::database("reading a reopening"))?;
+        sqlx::query(
+            "INSERT INTO round_unit_reopenings (year, framework, unit_id, deadline, reason, reopened_by) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (year, framework, unit_id) DO UPDATE \
+             SET deadline = EXCLUDED.deadline, reason = EXCLUDED.reason, \
+             reopened_by = EXCLUDED.reopened_by, created_at = now()",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .bind(unit.as_str())
+        .bind(deadline)
+        .bind(reason)
+        .bind(&actor.subject)
+        .execute(&mut *tx)
+        .await
+        .map_err(SubmissionError::database("writing a reopening"))?;
+        dti_audit::append(
+            &mut tx,
+            &AuditEntry {
+                round,
+                chain: Chain::Unit(unit.to_string()),
+                actor,
+                action: "round.reopen_for_unit",
+                subject: format!("round {round} for unit {unit}"),
+                before: before
+                    .map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
+                after: Some(json!({"deadline": deadline, "reason": reason})),
+            },
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing a reopening"))?;
+        Ok(Reopening {
+            deadline,
+            reason: reason.to_owned(),
+        })
+    }
+
+    /// The round and its cohort; every authenticated role may read it.
+    pub async fn get(
+        &self,
+        _actor: &Principal,
+        round: &RoundRef,
+    ) -> Result<RoundView, SubmissionError> {
+        self.check_framework(round)?;
+        let record = rounds::find(&self.pool, round)
+            .await?
+            .ok_or_else(|| SubmissionError::NotFound(format!("round {round} does not exist")))?;
+        let units = sqlx::query_scalar(
+            "SELECT unit_id FROM round_units WHERE year = $1 AND framework = $2 ORDER BY unit_id",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(SubmissionError::database("reading a round's cohort"))?;
+        Ok(RoundView { record, units })
+    }
+
+    /// Closes every open round whose deadline has passed; returns how many it closed.
+    pub async fn close_past_deadline(&self) -> Result<usize, SubmissionError> {
+        let due: Vec<(i16, String)> = sqlx::query_as(
+            "SELECT year, framework FROM rounds WHERE state = 'open' AND deadline < now()",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(SubmissionError::database(
+            "finding rounds past their deadline",
+        ))?;
+        let clock = deadline_clock();
+        let mut closed = 0;
+        for (year, framework) in due {
+            let (Ok(year), Ok(framework)) = (u16::try_from(year), framework.parse()) else {
+                continue;
+            };
+            let round = RoundRef { year, framework };
+            let mut tx = self
+                .pool
+                .begin()
+                .await
+                .map_err(SubmissionError::database("beginning a transaction"))?;
+            let record = rounds::lock(&mut tx, &round).await?;
+            if record.state != RoundState::Open || record.deadline.is_none_or(|d| d >= Utc::now()) {
+                continue;
+            }
+            match rounds::transition(
+                &mut tx,
+                &self.nats_prefix,
+                &round,
+                RoundAction::Close,
+                None,
+                &clock,
+            )
+            .await
+            {
+                Ok(_) => {
+                    tx.commit()
+                        .await
+                        .map_err(SubmissionError::database("committing a closed round"))?;
+                    tracing::info!(%round, "closed a round whose deadline passed");
+                    closed += 1;
+                }
+                Err(WorkflowError::IllegalRound(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Runs [`Rounds::close_past_deadline`] every `interval` until `shutdown`.
+    pub async fn run_deadline_closer(
+        self,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> Result<(), SubmissionError> {
+        loop {
+            if let Err(error) = self.close_past_deadline().await {
+                tracing::warn!(%error, "closing rounds past their deadline failed; retrying later");
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(interval) => {}
+            }
+        }
+    }
+
+    fn check_framework(&self, round: &RoundRef) -> Result<(), SubmissionError> {
+        match self.catalog.get(&round.framework) {
+            Some(framework) if framework.scored => Ok(()),
+            Some(_) => Err(SubmissionError::invalid_field(
+                "round.framework",
+                format!(
+                    "{} is collected by national sync, not submitted in rounds",
+                    round.framework
+                ),
+            )),
+            None => Err(SubmissionError::invalid_field(
+                "round.framework",
+                format!(
+                    "unknown framework {}; known: {}",
+                    round.framework,
+                    self.catalog.ids().join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The cohort to create the round with: the given ids, or the registry's.
+    fn cohort(
+        &self,
+        round: &RoundRef,
+        unit_ids: &[String],
+    ) -> Result<Vec<UnitId>, SubmissionError> {
+        if unit_ids.is_empty() {
+            return self
+                .registry
+                .cohort(round)
+                .map(|cohort| cohort.units.clone())
+                .ok_or_else(|| {
+                    SubmissionError::invalid_field(
+                        "unit_ids",
+                        format!(
+                            "the unit registry has no cohort for round {round}; list the units"
+                        ),
+                    )
+                });
+        }
+        let mut violations = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut cohort = Vec::with_capacity(unit_ids.len());
+        for (i, raw) in unit_ids.iter().enumerate() {
+            match UnitId::parse(raw.clone()) {
+                Ok(id) if !seen.insert(id.clone()) => violations.push(FieldViolation::new(
+                    format!("unit_ids[{i}]"),
+                    format!("unit {id} is listed twice"),
+                )),
+                Ok(id) => cohort.push(id),
+                Err(error) => violations.push(FieldViolation::new(
+                    format!("unit_ids[{i}]"),
+                    error.to_string(),
+                )),
+            }
+        }
+        if violations.is_empty() {
+            Ok(cohort)
+        } else {
+            Err(SubmissionError::Invalid {
+                summary: "invalid cohort".to_owned(),
+                violations,
+            })
+        }
+    }
+}
+
+/// The principal the deadline closer acts as.
+fn deadline_clock() -> Principal {
+    Principal {
+        subject: "system:deadline".to_owned(),
+        role: Role::Operator,
+        scope: Scope::City,
+    }
+}

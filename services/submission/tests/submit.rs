@@ -1,0 +1,243 @@
+//! Submitting against the real PostgreSQL and NATS JetStream: versions, retries, exactly one
+//! `submission.submitted` per version across a relay restart, the deadline and reopening, and
+//! the audit chain.
+
+mod support;
+
+use std::time::Duration;
+
+use dti_proto::dti::common::v1::UnitRef;
+use dti_proto::dti::submission::v1::{
+    GetSubmissionRequest, ListVersionsRequest, ReopenForUnitRequest, SetNotApplicableRequest,
+    SubmissionState,
+};
+use dti_testkit::with_auth;
+use support::{round, some_values, Stack};
+use tonic::Code;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_grow_and_a_retried_submit_returns_the_same_version() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1", "quan-3"], Duration::from_secs(3600))
+        .await?;
+    let draft = stack.draft("quan-1").await?;
+    assert_eq!(draft.state, SubmissionState::Draft as i32);
+    let again = stack.draft("quan-1").await?;
+    assert_eq!(
+        again.submission_id, draft.submission_id,
+        "CreateDraft is idempotent"
+    );
+    let id = draft.submission_id.clone();
+
+    stack.set("quan-1", &id, some_values(7)).await?;
+    assert_eq!(stack.submit("quan-1", &id, "req-1").await?, 1);
+    assert_eq!(
+        stack.submit("quan-1", &id, "req-1").await?,
+        1,
+        "a retry returns version 1"
+    );
+    let refused = stack.submit("quan-1", &id, "req-2").await.unwrap_err();
+    assert_eq!(
+        refused.code(),
+        Code::FailedPrecondition,
+        "nothing changed since version 1"
+    );
+
+    stack.set("quan-1", &id, some_values(9)).await?;
+    let not_applicable = SetNotApplicableRequest {
+        submission_id: id.clone(),
+        indicator_code: "7.3".into(),
+        reason: "no public service points of this kind".into(),
+    };
+    stack
+        .submissions()
+        .set_not_applicable(with_auth(not_applicable, &stack.unit_token("quan-1")))
+        .await?;
+    assert_eq!(stack.submit("quan-1", &id, "req-3").await?, 2);
+    assert_eq!(stack.submit("quan-1", &id, "req-3").await?, 2);
+    assert_eq!(
+        stack.submit("quan-1", &id, "req-1").await?,
+        1,
+        "the first request id still maps to 1"
+    );
+
+    let versions = stack
+        .submissions()
+        .list_versions(with_auth(
+            ListVersionsRequest {
+                submission_id: id.clone(),
+            },
+            &stack.unit_token("quan-1"),
+        ))
+        .await?
+        .into_inner()
+        .versions;
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let a_of = |v: &dti_proto::dti::submission::v1::SubmissionVersion| {
+        v.values
+            .iter()
+            .find(|i| i.indicator_code == "1.2")
+            .and_then(|i| i.variables.get("a").cloned())
+    };
+    assert_eq!(a_of(&versions[0]), Some(support::count(7)));
+    assert_eq!(a_of(&versions[1]), Some(support::count(9)));
+    assert_eq!(versions[1].not_applicable.len(), 1);
+    assert!(
+        versions[0].not_applicable.is_empty(),
+        "version 1 is immutable"
+    );
+
+    stack.wait_outbox_drained().await?;
+    let ids = stack.published_ids("submission.submitted.v1").await?;
+    assert_eq!(
+        ids,
+        [format!("submission/{id}/v1"), format!("submission/{id}/v2")],
+        "exactly one event per version"
+    );
+
+    let report = dti_audit::verify_round(
+        stack.backends.db.pool(),
+        &dti_domain::RoundRef {
+            year: 2023,
+            framework: "hcm-2023-district".parse()?,
+        },
+    )
+    .await?;
+    assert_eq!(report.first_broken, None);
+    assert!(
+        report.entries >= 8,
+        "round, draft, values, n/a and submits are audited"
+    );
+    stack.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_restarted_mid_flight_publishes_each_version_once() -> anyhow::Result<()> {
+    let mut stack = Stack::start().await?;
+    let units: Vec<String> = (1..=12).map(|n| format!("unit-{n:02}")).collect();
+    let unit_refs: Vec<&str> = units.iter().map(String::as_str).collect();
+    stack
+        .open_round(&unit_refs, Duration::from_secs(3600))
+        .await?;
+    let mut ids = Vec::new();
+    for unit in &units {
+        let id = stack.draft(unit).await?.submission_id;
+        stack.set(unit, &id, some_values(5)).await?;
+        ids.push(id);
+    }
+    // Every unit submits concurrently, each call retried once, and the service is stopped
+    // abruptly right after: the relay may be mid-batch.
+    let calls = units.iter().zip(&ids).map(|(unit, id)| {
+        let stack = &stack;
+        async move {
+            let first = stack.submit(unit, id, &format!("{unit}-r1")).await?;
+            let retry = stack.submit(unit, id, &format!("{unit}-r1")).await?;
+            anyhow::ensure!(first == 1 && retry == 1, "{unit}: {first} then {retry}");
+            anyhow::Ok(())
+        }
+    });
+    for result in futures::future::join_all(calls).await {
+        result?;
+    }
+    stack.service.take().expect("running").abort();
+    // A relay that died after publishing but before marking leaves rows pending: make some.
+    sqlx::query(
+        "UPDATE outbox_messages SET published_at = NULL \
+         WHERE id IN (SELECT id FROM outbox_messages WHERE subject LIKE '%submission.submitted%' ORDER BY id LIMIT 5)",
+    )
+    .execute(stack.backends.db.pool())
+    .await?;
+    stack.service = Some(dti_submission::build(&stack.config).await?.spawn()?);
+    stack.wait_outbox_drained().await?;
+
+    let published = stack.published_ids("submission.submitted.v1").await?;
+    let mut expected: Vec<String> = ids.iter().map(|id| format!("submission/{id}/v1")).collect();
+    expected.sort();
+    assert_eq!(published, expected);
+    assert_eq!(stack.count("submission_versions").await?, 12);
+    stack.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_deadline_only_a_reopened_unit_may_submit() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1", "quan-3"], Duration::from_secs(3))
+        .await?;
+    let q1 = stack.draft("quan-1").await?.submission_id;
+    let q3 = stack.draft("quan-3").await?.submission_id;
+    stack.set("quan-1", &q1, some_values(3)).await?;
+    stack.set("quan-3", &q3, some_values(4)).await?;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let late = stack.submit("quan-1", &q1, "late-1").await.unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(
+        late.message().contains("deadline") || late.message().contains("closed"),
+        "{}",
+        late.message()
+    );
+
+    let reopen = ReopenForUnitRequest {
+        round: Some(round()),
+        unit: Some(UnitRef {
+            unit_id: "quan-1".into(),
+        }),
+        deadline: Some((std::time::SystemTime::now() + Duration::from_secs(3600)).into()),
+        reason: "the district's portal was down on the deadline day".into(),
+    };
+    stack
+        .operators()
+        .reopen_for_unit(with_auth(reopen.clone(), &stack.operator_token()))
+        .await?;
+    assert_eq!(stack.submit("quan-1", &q1, "late-1").await?, 1);
+    let still_late = stack.submit("quan-3", &q3, "late-3").await.unwrap_err();
+    assert_eq!(
+        still_late.code(),
+        Code::FailedPrecondition,
+        "only quan-1 was reopened"
+    );
+
+    // The deadline closer closed the round on its own.
+    let state: String = sqlx::query_scalar("SELECT state FROM rounds")
+        .fetch_one(stack.backends.db.pool())
+        .await?;
+    assert_eq!(state, "closed");
+
+    // A reopening needs a reason and a future deadline; a unit outside the cohort is refused.
+    let mut no_reason = reopen.clone();
+    no_reason.reason = " ".into();
+    let status = stack
+        .operators()
+        .reopen_for_unit(with_auth(no_reason, &stack.operator_token()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert!(status.message().contains("reason"), "{}", status.message());
+    let mut outsider = reopen;
+    outsider.unit = Some(UnitRef {
+        unit_id: "quan-12".into(),
+    });
+    let status = stack
+        .operators()
+        .reopen_for_unit(with_auth(outsider, &stack.operator_token()))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+
+    let q1_view = stack
+        .submissions()
+        .get_submission(with_auth(
+            GetSubmissionRequest { submission_id: q1 },
+            &stack.unit_token("quan-1"),
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(q1_view.state, SubmissionState::Submitted as i32);
+    assert_eq!(q1_view.latest_version, 1);
+    stack.close().await
+}

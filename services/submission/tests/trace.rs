@@ -1,0 +1,88 @@
+//! One trace from the caller to the consumer: the W3C trace id the gRPC caller sent is the
+//! trace of the span that consumes the `submission.submitted` event.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dti_bus::consumer::{ConsumerSettings, EventHandler, IdempotentConsumer, InboundEvent};
+use dti_db::PgTransaction;
+use dti_proto::dti::submission::v1::SubmitRequest;
+use dti_testkit::with_auth;
+use support::{some_values, Stack};
+use tokio_util::sync::CancellationToken;
+
+const CALLER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+/// Records the trace id of the span each event is handled in.
+#[derive(Clone, Default)]
+struct TraceRecorder(Arc<Mutex<Vec<String>>>);
+
+impl EventHandler for TraceRecorder {
+    type Error = std::convert::Infallible;
+
+    async fn handle(
+        &self,
+        _tx: &mut PgTransaction,
+        _event: &InboundEvent,
+    ) -> Result<(), Self::Error> {
+        let trace = dti_telemetry::current_trace_id().map(|id| id.to_string());
+        self.0.lock().expect("lock").extend(trace);
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callers_trace_continues_into_the_event_consumer() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1"], Duration::from_secs(3600))
+        .await?;
+    let id = stack.draft("quan-1").await?.submission_id;
+    stack.set("quan-1", &id, some_values(7)).await?;
+
+    let recorder = TraceRecorder::default();
+    let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
+    let stream = dti_bus::stream::stream_name(&stack.backends.nats_prefix);
+    let consumer = IdempotentConsumer::create(
+        &js,
+        &stream,
+        ConsumerSettings::new(
+            "trace-probe",
+            format!("{}.submission.submitted.v1", stack.backends.nats_prefix),
+        ),
+        stack.backends.db.pool().clone(),
+        recorder.clone(),
+    )
+    .await?;
+    let stop = CancellationToken::new();
+    let running = tokio::spawn(consumer.run(stop.clone()));
+
+    let mut request = with_auth(
+        SubmitRequest {
+            submission_id: id,
+            client_request_id: "traced".into(),
+        },
+        &stack.unit_token("quan-1"),
+    );
+    request.metadata_mut().insert(
+        "traceparent",
+        format!("00-{CALLER_TRACE_ID}-00f067aa0ba902b7-01").parse()?,
+    );
+    stack.submissions().submit(request).await?;
+
+    for _ in 0..100 {
+        if !recorder.0.lock().expect("lock").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.cancel();
+    running.await??;
+    assert_eq!(
+        recorder.0.lock().expect("lock").as_slice(),
+        [CALLER_TRACE_ID]
+    );
+    stack.close().await
+}
