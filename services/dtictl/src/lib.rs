@@ -2,7 +2,10 @@
 //! - `score`: score a cohort file exactly as the scoring contract says;
 //! - `validate`: check a cohort file without scoring it;
 //! - `frameworks` / `framework show`: list and inspect the known indicator frameworks;
-//! - `generate`: a deterministic sample cohort for demos and benchmarks.
+//! - `generate`: a deterministic sample cohort for demos and benchmarks;
+//! - `token`: a development token for a role;
+//! - `migrate`, `audit verify`: the platform database's schema and audit chains;
+//! - `round open|close|show`, `submit`: calls to the submission service.
 
 pub mod commands;
 
@@ -51,6 +54,29 @@ pub enum Command {
         #[command(subcommand)]
         command: FrameworkCommand,
     },
+    /// Print a signed development token for a role.
+    Token(commands::token::TokenArgs),
+    /// Apply the platform's database migrations.
+    Migrate(commands::database::DatabaseArgs),
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Manage a round on the submission service (as an operator).
+    Round {
+        #[command(subcommand)]
+        command: commands::client::RoundCommand,
+    },
+    /// Submit each unit's values from a cohort file to the submission service.
+    Submit(commands::client::SubmitArgs),
+}
+
+/// `dtictl audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute a round's hash chains and report the first broken link (exit code 3).
+    Verify(commands::database::AuditVerifyArgs),
 }
 
 /// `dtictl framework …`.
@@ -73,6 +99,8 @@ pub enum Failure {
     InvalidInput(Vec<String>),
     /// Something unexpected (exit code 1).
     Unexpected(anyhow::Error),
+    /// A check found what it looks for: a broken audit chain (exit code 3).
+    Broken(String),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -96,5 +124,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Framework {
             command: FrameworkCommand::Show { id, json },
         } => commands::frameworks::show(&catalog, &id, json),
+        Command::Token(args) => commands::token::run(&args),
+        Command::Migrate(args) => commands::database::migrate(&args),
+        Command::Audit {
+            command: AuditCommand::Verify(args),
+        } => commands::database::audit_verify(&args),
+        Command::Round { command } => commands::client::round(&command),
+        Command::Submit(args) => commands::client::submit(&catalog, &args),
     }
 }

@@ -1,6 +1,7 @@
 //! `dtictl`: the platform's command-line tool. `main` only parses arguments, runs the chosen
 //! command and maps its outcome to an exit code: 0 success, 2 invalid input or usage, 1 an
-//! unexpected failure.
+//! unexpected failure,
+//! 3 a check that found a problem (a broken audit chain).
 
 use clap::Parser;
 use dtictl::{run, Cli, Failure};
@@ -19,6 +20,10 @@ fn main() -> ExitCode {
         Err(Failure::Unexpected(error)) => {
             eprintln!("error: {error:#}");
             ExitCode::from(1)
+        }
+        Err(Failure::Broken(report)) => {
+            println!("{report}");
+            ExitCode::from(3)
         }
     }
 }

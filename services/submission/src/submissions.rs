@@ -228,9 +228,18 @@ impl Submissions {
         let head = self.lock_for_change(&mut tx, actor, id).await?;
         let framework = Arc::clone(self.framework(&head.round)?);
         let (decoded, warnings) = validate(&framework, &head.unit, values)?;
-        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
         let codes: Vec<&str> = decoded.keys().map(String::as_str).collect();
         let before = stored_entries(&mut tx, id, &codes).await?;
+        let after: Map<String, Value> = decoded
+            .iter()
+            .map(|(code, v)| (code.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
+            .collect();
+        if before == after {
+            // A retry, or values already stored: nothing changes, not even the state.
+            drop(tx);
+            return Ok((self.view(id).await?, warnings));
+        }
+        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
         let variables: Vec<String> = decoded
             .values()
             .map(|v| serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned()))
@@ -248,10 +257,6 @@ impl Submissions {
         .execute(&mut *tx)
         .await
         .map_err(SubmissionError::database("writing draft values"))?;
-        let after: Map<String, Value> = decoded
-            .iter()
-            .map(|(code, v)| (code.clone(), serde_json::to_value(v).unwrap_or(Value::Null)))
-            .collect();
         self.touch_and_audit(
             &mut tx,
             &head,
@@ -286,8 +291,12 @@ impl Submissions {
         let mut tx = self.begin().await?;
         let head = self.lock_for_change(&mut tx, actor, id).await?;
         let code = self.indicator(&head, code)?.code.to_string();
-        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
         let before = stored_entries(&mut tx, id, &[code.as_str()]).await?;
+        if before.get(&code) == Some(&json!({"not_applicable": reason})) {
+            drop(tx);
+            return self.view(id).await;
+        }
+        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
         sqlx::query(
             "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, \
              not_applicable_reason, updated_at) VALUES ($1, $2, NULL, $3, now()) \

@@ -1,8 +1,11 @@
 //! Shared plumbing of the commands: loading the framework catalog and reading input files.
 
+pub mod client;
+pub mod database;
 pub mod frameworks;
 pub mod generate;
 pub mod score;
+pub mod token;
 pub mod validate;
 
 use crate::Failure;

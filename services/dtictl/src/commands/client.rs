@@ -1,0 +1,354 @@
+//! Commands that call the platform's services over gRPC: `dtictl round open|close|show` and
+//! `dtictl submit` (a cohort file's units submit their values, as each unit would).
+//!
+//! Credentials: `--token` (`DTI_TOKEN`) is sent as is; otherwise, on a development stack,
+//! tokens are minted with the services' HS256 secret (`DTI_AUTH_HS256_SECRET`) — one per unit
+//! for `submit`, an operator's for `round`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use dti_auth::{Principal, Role, Scope};
+use dti_domain::values::UnitValues;
+use dti_domain::FrameworkCatalog;
+use dti_proto::dti::common::v1::{RoundRef, UnitRef};
+use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
+use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
+use dti_proto::dti::submission::v1::{
+    CloseRoundRequest, CreateDraftRequest, GetRoundRequest, OpenRoundRequest, Round,
+    SetNotApplicableRequest, SetValuesRequest, SubmitRequest,
+};
+use sha2::{Digest, Sha256};
+use tonic::transport::Channel;
+
+use super::database::runtime;
+use super::load_cohort;
+use super::token::minter;
+use crate::Failure;
+
+/// Where the service is and how to authenticate.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Connection {
+    /// gRPC endpoint of the submission service.
+    #[arg(
+        long,
+        env = "DTI_SUBMISSION_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub endpoint: String,
+    /// Bearer token to send (otherwise minted with --hs256-secret).
+    #[arg(long, env = "DTI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Development stacks: the services' HS256 secret, to mint tokens.
+    #[arg(long, env = "DTI_AUTH_HS256_SECRET", hide_env_values = true)]
+    pub hs256_secret: Option<String>,
+}
+
+impl Connection {
+    /// `Bearer <token>` for `principal`: the given token, or one minted for it.
+    fn bearer(&self, principal: &Principal) -> Result<String, Failure> {
+        if let Some(token) = &self.token {
+            return Ok(format!("Bearer {token}"));
+        }
+        let secret = self.hs256_secret.as_deref().ok_or_else(|| {
+            Failure::InvalidInput(vec![
+                "credentials: pass --token (DTI_TOKEN) or, on a development stack, --hs256-secret (DTI_AUTH_HS256_SECRET)".into(),
+            ])
+        })?;
+        let token = minter(secret, "dti-platform", "dti")?
+            .mint(principal, Duration::from_secs(600))
+            .map_err(|error| Failure::Unexpected(error.into()))?;
+        Ok(format!("Bearer {token}"))
+    }
+
+    async fn channel(&self) -> Result<Channel, Failure> {
+        Channel::from_shared(self.endpoint.clone())
+            .map_err(|_| {
+                Failure::InvalidInput(vec![format!(
+                    "--endpoint: {:?} is not a URL",
+                    self.endpoint
+                )])
+            })?
+            .connect()
+            .await
+            .map_err(|error| {
+                Failure::Unexpected(anyhow::anyhow!("connecting to {}: {error}", self.endpoint))
+            })
+    }
+}
+
+/// `dtictl round …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum RoundCommand {
+    /// Open a round for submissions until a deadline.
+    Open {
+        #[command(flatten)]
+        round: RoundArgs,
+        /// Submissions are accepted for this many hours from now.
+        #[arg(long, default_value_t = 24 * 14)]
+        deadline_in_hours: u64,
+        /// Units of the cohort (default: the unit registry's cohort of the round).
+        #[arg(long = "unit")]
+        units: Vec<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Close a round.
+    Close {
+        #[command(flatten)]
+        round: RoundArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Show a round's state, deadline and cohort.
+    Show {
+        #[command(flatten)]
+        round: RoundArgs,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+/// Which round.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoundArgs {
+    /// Assessment year.
+    #[arg(long)]
+    pub year: u32,
+    /// Framework id, e.g. hcm-2023-district.
+    #[arg(long)]
+    pub framework: String,
+}
+
+impl RoundArgs {
+    fn proto(&self) -> RoundRef {
+        RoundRef {
+            year: self.year,
+            framework: self.framework.clone(),
+        }
+    }
+}
+
+/// What `dtictl submit` sends.
+#[derive(Debug, clap::Args)]
+pub struct SubmitArgs {
+    /// Cohort file in the scoring contract's format; each unit submits its values.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Assessment year of the round.
+    #[arg(long)]
+    pub year: u32,
+    /// Submit only these units (default: every unit of the file).
+    #[arg(long = "unit")]
+    pub units: Vec<String>,
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+fn operator() -> Principal {
+    Principal {
+        subject: "dtictl-operator".into(),
+        role: Role::Operator,
+        scope: Scope::City,
+    }
+}
+
+fn with_bearer<T>(message: T, bearer: &str) -> Result<tonic::Request<T>, Failure> {
+    let mut request = tonic::Request::new(message);
+    let value = bearer
+        .parse()
+        .map_err(|_| Failure::InvalidInput(vec!["--token: not a valid header value".into()]))?;
+    request.metadata_mut().insert("authorization", value);
+    Ok(request)
+}
+
+/// A refused call: the caller's mistakes exit 2 with the service's message, the rest 1.
+fn refused(what: &str, status: tonic::Status) -> Failure {
+    use tonic::Code;
+    let line = format!("{what}: {:?}: {}", status.code(), status.message());
+    match status.code() {
+        Code::InvalidArgument
+        | Code::FailedPrecondition
+        | Code::PermissionDenied
+        | Code::Unauthenticated
+        | Code::NotFound
+        | Code::AlreadyExists => Failure::InvalidInput(line.lines().map(str::to_owned).collect()),
+        _ => Failure::Unexpected(anyhow::anyhow!(line)),
+    }
+}
+
+fn print_round(round: &Round) {
+    let state = dti_proto::dti::submission::v1::RoundState::try_from(round.state)
+        .map(|state| {
+            state
+                .as_str_name()
+                .trim_start_matches("ROUND_STATE_")
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_else(|_| round.state.to_string());
+    let deadline = round
+        .deadline
+        .as_ref()
+        .and_then(|d| chrono::DateTime::from_timestamp(d.seconds, 0))
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_else(|| "none".into());
+    let name = round
+        .round
+        .as_ref()
+        .map(|r| format!("{}/{}", r.year, r.framework))
+        .unwrap_or_default();
+    println!(
+        "round {name}: {state}, deadline {deadline}, {} unit(s)",
+        round.unit_ids.len()
+    );
+}
+
+/// Runs a `dtictl round` command.
+pub fn round(command: &RoundCommand) -> Result<(), Failure> {
+    runtime()?.block_on(async {
+        let (connection, round) = match command {
+            RoundCommand::Open {
+                connection, round, ..
+            }
+            | RoundCommand::Close { connection, round }
+            | RoundCommand::Show { connection, round } => (connection, round),
+        };
+        let bearer = connection.bearer(&operator())?;
+        let mut client = RoundOperatorServiceClient::new(connection.channel().await?);
+        let response = match command {
+            RoundCommand::Open {
+                deadline_in_hours,
+                units,
+                ..
+            } => {
+                let deadline =
+                    std::time::SystemTime::now() + Duration::from_secs(deadline_in_hours * 3600);
+                let request = OpenRoundRequest {
+                    round: Some(round.proto()),
+                    deadline: Some(deadline.into()),
+                    unit_ids: units.clone(),
+                };
+                client.open_round(with_bearer(request, &bearer)?).await
+            }
+            RoundCommand::Close { .. } => {
+                let request = CloseRoundRequest {
+                    round: Some(round.proto()),
+                };
+                client.close_round(with_bearer(request, &bearer)?).await
+            }
+            RoundCommand::Show { .. } => {
+                let request = GetRoundRequest {
+                    round: Some(round.proto()),
+                };
+                client.get_round(with_bearer(request, &bearer)?).await
+            }
+        };
+        let round = response
+            .map_err(|status| refused("round", status))?
+            .into_inner();
+        print_round(&round);
+        Ok(())
+    })
+}
+
+/// A request id that is the same every time the same unit values are submitted, so running
+/// `dtictl submit` twice on one file creates no second version.
+fn request_id(unit: &UnitValues) -> String {
+    let text = serde_json::to_string(unit).unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
+    format!("dtictl-{}", hex::encode(&digest[..12]))
+}
+
+/// Runs `dtictl submit`: every (chosen) unit of the file creates its draft, sets its values and
+/// not-applicable marks, and submits.
+pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failure> {
+    let cohort = load_cohort(catalog, &args.input)?;
+    let units: Vec<&UnitValues> = cohort
+        .units
+        .iter()
+        .filter(|u| args.units.is_empty() || args.units.iter().any(|id| id == u.unit.as_str()))
+        .collect();
+    if units.is_empty() {
+        return Err(Failure::InvalidInput(vec![
+            "--unit: none of the units is in the input".into(),
+        ]));
+    }
+    let round = RoundRef {
+        year: args.year,
+        framework: cohort.framework.id.to_string(),
+    };
+    runtime()?.block_on(async {
+        let mut client = SubmissionServiceClient::new(args.connection.channel().await?);
+        for unit in units {
+            let principal = Principal {
+                subject: format!("dtictl-{}", unit.unit),
+                role: Role::UnitSubmitter,
+                scope: Scope::Unit {
+                    unit_id: unit.unit.to_string(),
+                },
+            };
+            let bearer = args.connection.bearer(&principal)?;
+            let version = submit_unit(&mut client, &round, unit, &bearer).await?;
+            println!("{}: submitted version {version}", unit.unit);
+        }
+        Ok(())
+    })
+}
+
+async fn submit_unit(
+    client: &mut SubmissionServiceClient<Channel>,
+    round: &RoundRef,
+    unit: &UnitValues,
+    bearer: &str,
+) -> Result<u32, Failure> {
+    let place = format!("unit {}", unit.unit);
+    let draft = CreateDraftRequest {
+        round: Some(round.clone()),
+        unit: Some(UnitRef {
+            unit_id: unit.unit.to_string(),
+        }),
+    };
+    let id = client
+        .create_draft(with_bearer(draft, bearer)?)
+        .await
+        .map_err(|status| refused(&place, status))?
+        .into_inner()
+        .submission_id;
+    if !unit.values.is_empty() {
+        let values = SetValuesRequest {
+            submission_id: id.clone(),
+            values: unit
+                .values
+                .iter()
+                .map(|(code, values)| {
+                    dti_submission::convert::indicator_to_proto(code.as_str(), values)
+                })
+                .collect(),
+        };
+        client
+            .set_values(with_bearer(values, bearer)?)
+            .await
+            .map_err(|status| refused(&place, status))?;
+    }
+    for code in &unit.not_applicable {
+        let request = SetNotApplicableRequest {
+            submission_id: id.clone(),
+            indicator_code: code.to_string(),
+            reason: "declared not applicable in the submitted file".into(),
+        };
+        client
+            .set_not_applicable(with_bearer(request, bearer)?)
+            .await
+            .map_err(|status| refused(&place, status))?;
+    }
+    let request = SubmitRequest {
+        submission_id: id,
+        client_request_id: request_id(unit),
+    };
+    Ok(client
+        .submit(with_bearer(request, bearer)?)
+        .await
+        .map_err(|status| refused(&place, status))?
+        .into_inner()
+        .version)
+}

@@ -1,0 +1,94 @@
+//! Commands that work on the platform database directly: `dtictl migrate` and
+//! `dtictl audit verify`.
+
+use dti_domain::{FrameworkId, RoundRef};
+
+use crate::Failure;
+
+/// Where the database is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL URL of the platform database.
+    #[arg(long, env = "DTI_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+}
+
+/// What `dtictl audit verify` checks.
+#[derive(Debug, clap::Args)]
+pub struct AuditVerifyArgs {
+    /// Assessment year of the round.
+    #[arg(long)]
+    pub year: u16,
+    /// Framework id of the round, e.g. hcm-2023-district.
+    #[arg(long)]
+    pub framework: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// A single-threaded runtime for a command's database or network work.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Unexpected(error.into()))
+}
+
+/// Connects to the platform database.
+pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {
+    if !(args.database_url.starts_with("postgres://")
+        || args.database_url.starts_with("postgresql://"))
+    {
+        return Err(Failure::InvalidInput(vec![
+            "--database-url (DTI_DATABASE_URL): must start with postgres:// or postgresql://"
+                .into(),
+        ]));
+    }
+    let config = dti_config::DatabaseConfig::default();
+    dti_db::connect_url(&args.database_url, &config)
+        .await
+        .map_err(|error| Failure::Unexpected(error.into()))
+}
+
+/// Applies the platform's migrations.
+pub fn migrate(args: &DatabaseArgs) -> Result<(), Failure> {
+    runtime()?.block_on(async {
+        let pool = connect(args).await?;
+        dti_db::migrate(&pool)
+            .await
+            .map_err(|error| Failure::Unexpected(error.into()))?;
+        println!(
+            "database schema is up to date ({} migrations)",
+            dti_db::MIGRATOR.iter().count()
+        );
+        Ok(())
+    })
+}
+
+/// Recomputes a round's audit chains; exits with [`Failure::Broken`] at the first broken link.
+pub fn audit_verify(args: &AuditVerifyArgs) -> Result<(), Failure> {
+    let framework = FrameworkId::parse(args.framework.clone())
+        .map_err(|error| Failure::InvalidInput(vec![format!("--framework: {error}")]))?;
+    let round = RoundRef {
+        year: args.year,
+        framework,
+    };
+    runtime()?.block_on(async {
+        let pool = connect(&args.database).await?;
+        let report = dti_audit::verify_round(&pool, &round)
+            .await
+            .map_err(|error| Failure::Unexpected(error.into()))?;
+        match report.first_broken {
+            None => {
+                println!(
+                    "audit log of round {round}: {} chain(s), {} entries, every link holds",
+                    report.chains, report.entries
+                );
+                Ok(())
+            }
+            Some(broken) => Err(Failure::Broken(format!(
+                "audit log of round {round} is broken: {broken}"
+            ))),
+        }
+    })
+}
