@@ -250,6 +250,35 @@ impl SubmissionService for SubmissionApi {
         }))
     }
 
+    async fn submit_assessment(
+        &self,
+        request: Request<pb::SubmitAssessmentRequest>,
+    ) -> Result<Response<pb::SubmitResponse>, Status> {
+        let actor = principal(&request)?.clone();
+        let message = request.get_ref();
+        let (round, unit) = (round(message.round.as_ref())?, unit(message.unit.as_ref())?);
+        let not_applicable: Vec<(String, String)> = message
+            .not_applicable
+            .iter()
+            .map(|mark| (mark.indicator_code.clone(), mark.reason.clone()))
+            .collect();
+        let submitted = self
+            .submissions
+            .submit_assessment(
+                &actor,
+                &round,
+                &unit,
+                &message.values,
+                &not_applicable,
+                &message.client_request_id,
+            )
+            .await?;
+        Ok(Response::new(pb::SubmitResponse {
+            submission: Some(submission_to_proto(&submitted.view)),
+            version: u32::try_from(submitted.version).unwrap_or(0),
+        }))
+    }
+
     async fn get_submission(
         &self,
         request: Request<pb::GetSubmissionRequest>,

@@ -376,13 +376,7 @@ impl Submissions {
         id: Uuid,
         client_request_id: &str,
     ) -> Result<Submitted, SubmissionError> {
-        let request_id = client_request_id.trim();
-        if request_id.is_empty() || request_id.len() > 200 {
-            return Err(SubmissionError::invalid_field(
-                "client_request_id",
-                "must be set (1 to 200 bytes), e.g. a UUID chosen by the client and reused on retries",
-            ));
-        }
+        let request_id = checked_request_id(client_request_id)?;
         let mut tx = self.begin().await?;
         let head = workflow::lock(&mut tx, id).await?;
         require_writer(actor, &head.unit)?;
@@ -399,21 +393,7 @@ impl Submissions {
         workflow::transition(&mut tx, &head, SubmissionAction::Submit, actor).await?;
         let version = head.latest_version + 1;
         let submitted_at = write_version(&mut tx, id, version, request_id, &actor.subject).await?;
-        let event = SubmissionSubmitted {
-            submission_id: id.to_string(),
-            round: Some(proto_round(&head.round)),
-            unit: Some(pb::UnitRef {
-                unit_id: head.unit.to_string(),
-            }),
-            version: u32::try_from(version).unwrap_or(u32::MAX),
-            submitted_at: Some(timestamp(submitted_at)),
-        };
-        let message = OutboxMessage::new(
-            dti_bus::stream::subject(&self.nats_prefix, SUBMITTED_EVENT),
-            format!("submission/{id}/v{version}"),
-            event.encode_to_vec(),
-        );
-        outbox::enqueue(&mut tx, &message).await?;
+        self.announce(&mut tx, &head, version, submitted_at).await?;
         tx.commit()
             .await
             .map_err(SubmissionError::database("committing a submitted version"))?;
@@ -423,6 +403,149 @@ impl Submissions {
             version,
             created: true,
         })
+    }
+
+    /// Creates the unit's draft if needed, replaces it with exactly `values` and
+    /// `not_applicable`, and submits it — one transaction. A retry with the same
+    /// `client_request_id` returns the version the first attempt created.
+    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit, indicators = values.len()))]
+    pub async fn submit_assessment(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+        unit: &UnitId,
+        values: &[pb::IndicatorValue],
+        not_applicable: &[(String, String)],
+        client_request_id: &str,
+    ) -> Result<Submitted, SubmissionError> {
+        require_writer(actor, unit)?;
+        let request_id = checked_request_id(client_request_id)?;
+        let framework = Arc::clone(self.framework(round)?);
+        if values.len() + not_applicable.len() > self.max_values_per_request {
+            return Err(SubmissionError::invalid_field(
+                "values",
+                format!(
+                    "at most {} indicators per request",
+                    self.max_values_per_request
+                ),
+            ));
+        }
+        let (decoded, _warnings) = if values.is_empty() {
+            (BTreeMap::new(), Vec::new())
+        } else {
+            validate(&framework, unit, values)?
+        };
+        let marks = validate_not_applicable(&framework, unit, not_applicable, &decoded)?;
+        let mut tx = self.begin().await?;
+        let record = rounds::find(&mut *tx, round)
+            .await?
+            .ok_or_else(|| SubmissionError::NotFound(format!("round {round} does not exist")))?;
+        if !rounds::has_unit(&mut *tx, round, unit).await? {
+            return Err(SubmissionError::PermissionDenied(format!(
+                "unit {unit} is not assessed in round {round}"
+            )));
+        }
+        let (head, created_at) = get_or_create_locked(&mut tx, round, unit).await?;
+        if let Some(version) = earlier_version(&mut tx, head.id, request_id).await? {
+            drop(tx);
+            metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
+            return Ok(Submitted {
+                view: self.view(head.id).await?,
+                version,
+                created: false,
+            });
+        }
+        let reopened = reopened_until(&mut tx, round, unit).await?;
+        may_change(&record, reopened, Some(head.state), Utc::now())
+            .map_err(SubmissionError::NotNow)?;
+        let before = if head.state == SubmissionState::Submitted {
+            workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
+            SubmissionHead {
+                state: SubmissionState::Draft,
+                ..head.clone()
+            }
+        } else {
+            head.clone()
+        };
+        replace_draft(&mut tx, head.id, &decoded, &marks).await?;
+        let mut entries: Vec<(String, Entry)> = decoded
+            .iter()
+            .map(|(code, v)| (code.clone(), Entry::Values(v.clone())))
+            .chain(
+                marks
+                    .iter()
+                    .map(|(code, reason)| (code.clone(), Entry::NotApplicable(reason.clone()))),
+            )
+            .collect();
+        entries.sort_by_key(|(code, _)| {
+            framework
+                .indicator_by_str(code)
+                .map(|i| i.code.sort_key())
+                .unwrap_or_default()
+        });
+        let after: Map<String, Value> = entries
+            .iter()
+            .map(|(code, entry)| (code.clone(), entry_json(entry)))
+            .collect();
+        self.touch_and_audit(
+            &mut tx,
+            &head,
+            actor,
+            "submission.assessment_replaced",
+            Map::new(),
+            after,
+        )
+        .await?;
+        let state = workflow::transition(&mut tx, &before, SubmissionAction::Submit, actor).await?;
+        let version = head.latest_version + 1;
+        let submitted_at =
+            write_version(&mut tx, head.id, version, request_id, &actor.subject).await?;
+        self.announce(&mut tx, &head, version, submitted_at).await?;
+        tx.commit().await.map_err(SubmissionError::database(
+            "committing a submitted assessment",
+        ))?;
+        metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
+        Ok(Submitted {
+            view: SubmissionView {
+                head: SubmissionHead {
+                    state,
+                    latest_version: version,
+                    ..head
+                },
+                entries,
+                clarifications: Vec::new(),
+                created_at,
+                updated_at: submitted_at,
+            },
+            version,
+            created: true,
+        })
+    }
+
+    /// Writes `submission.submitted.v1` for `version` into the outbox.
+    async fn announce(
+        &self,
+        tx: &mut PgTransaction,
+        head: &SubmissionHead,
+        version: i32,
+        submitted_at: DateTime<Utc>,
+    ) -> Result<(), SubmissionError> {
+        let event = SubmissionSubmitted {
+            submission_id: head.id.to_string(),
+            round: Some(proto_round(&head.round)),
+            unit: Some(pb::UnitRef {
+                unit_id: head.unit.to_string(),
+            }),
+            version: u32::try_from(version).unwrap_or(u32::MAX),
+            submitted_at: Some(timestamp(submitted_at)),
+        };
+        let message = OutboxMessage::new(
+            dti_bus::stream::subject(&self.nats_prefix, SUBMITTED_EVENT),
+            format!("submission/{}/v{version}", head.id),
+            event.encode_to_vec(),
+        );
+        outbox::enqueue(tx, &message).await?;
+        Ok(())
     }
 
     /// The submission, for its unit, verifiers, approvers and operators.
@@ -865,4 +988,151 @@ async fn write_version(
         .await
         .map_err(SubmissionError::database("advancing the latest version"))?;
     Ok(submitted_at)
+}
+
+/// A client request id, trimmed, or an invalid-request error.
+fn checked_request_id(raw: &str) -> Result<&str, SubmissionError> {
+    let request_id = raw.trim();
+    if request_id.is_empty() || request_id.len() > 200 {
+        return Err(SubmissionError::invalid_field(
+            "client_request_id",
+            "must be set (1 to 200 bytes), e.g. a UUID chosen by the client and reused on retries",
+        ));
+    }
+    Ok(request_id)
+}
+
+/// Checks not-applicable marks: a scored indicator, once, not also given values, with a reason.
+fn validate_not_applicable(
+    framework: &Framework,
+    unit: &UnitId,
+    marks: &[(String, String)],
+    values: &BTreeMap<String, IndicatorValues>,
+) -> Result<Vec<(String, String)>, SubmissionError> {
+    let mut violations = Vec::new();
+    let mut checked: Vec<(String, String)> = Vec::with_capacity(marks.len());
+    for (position, (code, reason)) in marks.iter().enumerate() {
+        let place = format!("unit {unit} / indicator {code}");
+        let Some(indicator) = framework
+            .indicator_by_str(code)
+            .filter(|indicator| indicator.rule.is_some())
+        else {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "not_applicable[{position}]: not a scored indicator of framework {}",
+                    framework.id
+                ),
+            ));
+            continue;
+        };
+        let code = indicator.code.to_string();
+        let reason = reason.trim();
+        if values.contains_key(&code) || checked.iter().any(|(c, _)| *c == code) {
+            violations.push(FieldViolation::new(
+                place,
+                format!("not_applicable[{position}]: the indicator is listed twice"),
+            ));
+        } else if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "not_applicable[{position}].reason: must say why (1 to {MAX_TEXT_BYTES} bytes)"
+                ),
+            ));
+        } else {
+            checked.push((code, reason.to_owned()));
+        }
+    }
+    if violations.is_empty() {
+        Ok(checked)
+    } else {
+        Err(SubmissionError::Invalid {
+            summary: format!("assessment of unit {unit} rejected; nothing was stored"),
+            violations,
+        })
+    }
+}
+
+/// The submission of `unit` in `round`, created as a draft when missing, locked for the rest
+/// of `tx` (one round trip either way), with its creation time.
+async fn get_or_create_locked(
+    tx: &mut PgTransaction,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<(SubmissionHead, DateTime<Utc>), SubmissionError> {
+    let (id, state, latest_version, created_at): (Uuid, String, i32, DateTime<Utc>) = sqlx::query_as(
+        "INSERT INTO submissions (id, year, framework, unit_id, state) VALUES ($1, $2, $3, $4, 'draft') \
+         ON CONFLICT (year, framework, unit_id) DO UPDATE SET state = submissions.state \
+         RETURNING id, state, latest_version, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("creating or locking a submission"))?;
+    let state = state.parse().map_err(|_| {
+        SubmissionError::NotFound(format!("submission {id} has an unreadable state"))
+    })?;
+    Ok((
+        SubmissionHead {
+            id,
+            round: round.clone(),
+            unit: unit.clone(),
+            state,
+            latest_version,
+        },
+        created_at,
+    ))
+}
+
+/// Replaces the whole draft with `values` and not-applicable `marks`.
+async fn replace_draft(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    values: &BTreeMap<String, IndicatorValues>,
+    marks: &[(String, String)],
+) -> Result<(), SubmissionError> {
+    let mut codes = Vec::with_capacity(values.len() + marks.len());
+    let mut variables: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
+    let mut reasons: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
+    for (code, v) in values {
+        codes.push(code.clone());
+        variables.push(Some(
+            serde_json::to_string(v).unwrap_or_else(|_| "{}".to_owned()),
+        ));
+        reasons.push(None);
+    }
+    for (code, reason) in marks {
+        codes.push(code.clone());
+        variables.push(None);
+        reasons.push(Some(reason.clone()));
+    }
+    sqlx::query("DELETE FROM submission_draft_values WHERE submission_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("clearing the draft"))?;
+    sqlx::query(
+        "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, not_applicable_reason) \
+         SELECT $1, code, vars::jsonb, reason FROM unnest($2::text[], $3::text[], $4::text[]) AS t(code, vars, reason)",
+    )
+    .bind(id)
+    .bind(&codes)
+    .bind(&variables)
+    .bind(&reasons)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("replacing the draft"))?;
+    Ok(())
+}
+
+/// An entry as audit JSON.
+fn entry_json(entry: &Entry) -> Value {
+    match entry {
+        Entry::Values(values) => serde_json::to_value(values).unwrap_or(Value::Null),
+        Entry::NotApplicable(reason) => json!({"not_applicable": reason}),
+    }
 }

@@ -241,3 +241,136 @@ async fn after_the_deadline_only_a_reopened_unit_may_submit() -> anyhow::Result<
     assert_eq!(q1_view.latest_version, 1);
     stack.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_assessment_is_submitted_in_one_call_all_or_nothing() -> anyhow::Result<()> {
+    use dti_proto::dti::submission::v1::{NotApplicable, SubmitAssessmentRequest};
+    use dti_service_kit::status::field_violations;
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1", "quan-3"], Duration::from_secs(3600))
+        .await?;
+    let token = stack.unit_token("quan-1");
+    let request =
+        |values, not_applicable: Vec<(&str, &str)>, request_id: &str| SubmitAssessmentRequest {
+            round: Some(round()),
+            unit: Some(UnitRef {
+                unit_id: "quan-1".into(),
+            }),
+            values,
+            not_applicable: not_applicable
+                .into_iter()
+                .map(|(code, reason)| NotApplicable {
+                    indicator_code: code.into(),
+                    reason: reason.into(),
+                })
+                .collect(),
+            client_request_id: request_id.into(),
+        };
+    let first = stack
+        .submissions()
+        .submit_assessment(with_auth(
+            request(some_values(7), vec![("7.3", "none here")], "a-1"),
+            &token,
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(first.version, 1);
+    let view = first.submission.expect("submission");
+    assert_eq!(view.state, SubmissionState::Submitted as i32);
+    assert_eq!(view.values.len(), 3);
+    assert_eq!(view.not_applicable.len(), 1);
+    let retry = stack
+        .submissions()
+        .submit_assessment(with_auth(request(some_values(99), vec![], "a-1"), &token))
+        .await?
+        .into_inner();
+    assert_eq!(
+        retry.version, 1,
+        "a retry returns the first version and changes nothing"
+    );
+
+    // The second assessment replaces the draft exactly: 2.1 and 7.3 are gone.
+    let fewer = some_values(8).into_iter().take(2).collect();
+    let second = stack
+        .submissions()
+        .submit_assessment(with_auth(request(fewer, vec![], "a-2"), &token))
+        .await?
+        .into_inner();
+    assert_eq!(second.version, 2);
+    let view = second.submission.expect("submission");
+    assert_eq!(view.values.len(), 2);
+    assert!(view.not_applicable.is_empty());
+    let stored = stack
+        .submissions()
+        .get_submission(with_auth(
+            GetSubmissionRequest {
+                submission_id: view.submission_id.clone(),
+            },
+            &token,
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(stored.values, view.values, "the response is what is stored");
+
+    // Invalid: a bad value, a mark that repeats a valued indicator, a mark without reason.
+    let versions_before = stack.count("submission_version_values").await?;
+    let bad = vec![
+        support::indicator("1.1", &[("head_role", support::choice("head"))]),
+        support::indicator("1.2", &[("a", support::count(1)), ("b", support::count(0))]),
+    ];
+    for (values, marks, field) in [
+        (bad, vec![], "unit quan-1 / indicator 1.2 / variable b"),
+        (
+            some_values(1),
+            vec![("1.2", "no")],
+            "unit quan-1 / indicator 1.2",
+        ),
+        (
+            some_values(1),
+            vec![("7.3", " ")],
+            "unit quan-1 / indicator 7.3",
+        ),
+        (
+            some_values(1),
+            vec![("42.1", "no")],
+            "unit quan-1 / indicator 42.1",
+        ),
+    ] {
+        let status = stack
+            .submissions()
+            .submit_assessment(with_auth(request(values, marks, "a-3"), &token))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
+        assert!(
+            field_violations(&status).iter().any(|v| v.field == field),
+            "{field}: {status:?}"
+        );
+    }
+    assert_eq!(
+        stack.count("submission_version_values").await?,
+        versions_before
+    );
+    let other = stack
+        .submissions()
+        .submit_assessment(with_auth(
+            request(some_values(1), vec![], "a-4"),
+            &stack.unit_token("quan-3"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        other.code(),
+        Code::PermissionDenied,
+        "quan-3 cannot submit for quan-1"
+    );
+
+    stack.wait_outbox_drained().await?;
+    let id = view.submission_id;
+    assert_eq!(
+        stack.published_ids("submission.submitted.v1").await?,
+        [format!("submission/{id}/v1"), format!("submission/{id}/v2")]
+    );
+    stack.close().await
+}

@@ -86,10 +86,13 @@ pub async fn append(
         recorded_at,
     }
     .hash(&prev_hash);
+    // One round trip writes the entry and advances the head it locked.
     sqlx::query(
-        "INSERT INTO audit_log (year, framework, chain, seq, actor, role, action, subject, \
-         before, after, recorded_at, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "WITH entry AS (INSERT INTO audit_log (year, framework, chain, seq, actor, role, action, \
+         subject, before, after, recorded_at, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq, hash) \
+         UPDATE audit_chain_heads AS head SET seq = entry.seq, hash = entry.hash FROM entry \
+         WHERE head.year = $1 AND head.framework = $2 AND head.chain = $3",
     )
     .bind(year)
     .bind(framework)
@@ -107,49 +110,30 @@ pub async fn append(
     .execute(&mut **tx)
     .await
     .map_err(AuditError::database("appending an audit entry"))?;
-    sqlx::query(
-        "UPDATE audit_chain_heads SET seq = $4, hash = $5 \
-         WHERE year = $1 AND framework = $2 AND chain = $3",
-    )
-    .bind(year)
-    .bind(framework)
-    .bind(&chain)
-    .bind(seq)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(AuditError::database("advancing an audit chain head"))?;
     Ok(AuditRecord {
         seq,
         hash: hex::encode(hash),
     })
 }
 
-/// Creates the chain's head if needed and locks it; returns its last seq and hash.
+/// Creates the chain's head if needed and locks it, in one round trip; returns its last seq
+/// and hash. (`DO UPDATE` with an unchanged value locks the existing row and returns it.)
 async fn lock_head(
     tx: &mut PgTransaction,
     year: i16,
     framework: &str,
     chain: &str,
 ) -> Result<(i64, Vec<u8>), AuditError> {
-    sqlx::query(
+    sqlx::query_as(
         "INSERT INTO audit_chain_heads (year, framework, chain, seq, hash) \
-         VALUES ($1, $2, $3, 0, $4) ON CONFLICT DO NOTHING",
+         VALUES ($1, $2, $3, 0, $4) \
+         ON CONFLICT (year, framework, chain) DO UPDATE SET seq = audit_chain_heads.seq \
+         RETURNING seq, hash",
     )
     .bind(year)
     .bind(framework)
     .bind(chain)
     .bind(vec![0_u8; HASH_LEN])
-    .execute(&mut **tx)
-    .await
-    .map_err(AuditError::database("creating an audit chain head"))?;
-    sqlx::query_as(
-        "SELECT seq, hash FROM audit_chain_heads \
-         WHERE year = $1 AND framework = $2 AND chain = $3 FOR UPDATE",
-    )
-    .bind(year)
-    .bind(framework)
-    .bind(chain)
     .fetch_one(&mut **tx)
     .await
     .map_err(AuditError::database("locking an audit chain head"))

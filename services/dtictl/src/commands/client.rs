@@ -15,8 +15,8 @@ use dti_proto::dti::common::v1::{RoundRef, UnitRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
-    CloseRoundRequest, CreateDraftRequest, GetRoundRequest, OpenRoundRequest, Round,
-    SetNotApplicableRequest, SetValuesRequest, SubmitRequest,
+    CloseRoundRequest, GetRoundRequest, NotApplicable, OpenRoundRequest, Round,
+    SubmitAssessmentRequest,
 };
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
@@ -259,8 +259,8 @@ fn request_id(unit: &UnitValues) -> String {
     format!("dtictl-{}", hex::encode(&digest[..12]))
 }
 
-/// Runs `dtictl submit`: every (chosen) unit of the file creates its draft, sets its values and
-/// not-applicable marks, and submits.
+/// Runs `dtictl submit`: every (chosen) unit of the file sends its whole self-assessment in one
+/// call (`SubmitAssessment`): the draft becomes exactly the file's values and marks, submitted.
 pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failure> {
     let cohort = load_cohort(catalog, &args.input)?;
     let units: Vec<&UnitValues> = cohort
@@ -301,54 +301,32 @@ async fn submit_unit(
     unit: &UnitValues,
     bearer: &str,
 ) -> Result<u32, Failure> {
-    let place = format!("unit {}", unit.unit);
-    let draft = CreateDraftRequest {
+    let request = SubmitAssessmentRequest {
         round: Some(round.clone()),
         unit: Some(UnitRef {
             unit_id: unit.unit.to_string(),
         }),
-    };
-    let id = client
-        .create_draft(with_bearer(draft, bearer)?)
-        .await
-        .map_err(|status| refused(&place, status))?
-        .into_inner()
-        .submission_id;
-    if !unit.values.is_empty() {
-        let values = SetValuesRequest {
-            submission_id: id.clone(),
-            values: unit
-                .values
-                .iter()
-                .map(|(code, values)| {
-                    dti_submission::convert::indicator_to_proto(code.as_str(), values)
-                })
-                .collect(),
-        };
-        client
-            .set_values(with_bearer(values, bearer)?)
-            .await
-            .map_err(|status| refused(&place, status))?;
-    }
-    for code in &unit.not_applicable {
-        let request = SetNotApplicableRequest {
-            submission_id: id.clone(),
-            indicator_code: code.to_string(),
-            reason: "declared not applicable in the submitted file".into(),
-        };
-        client
-            .set_not_applicable(with_bearer(request, bearer)?)
-            .await
-            .map_err(|status| refused(&place, status))?;
-    }
-    let request = SubmitRequest {
-        submission_id: id,
+        values: unit
+            .values
+            .iter()
+            .map(|(code, values)| {
+                dti_submission::convert::indicator_to_proto(code.as_str(), values)
+            })
+            .collect(),
+        not_applicable: unit
+            .not_applicable
+            .iter()
+            .map(|code| NotApplicable {
+                indicator_code: code.to_string(),
+                reason: "declared not applicable in the submitted file".into(),
+            })
+            .collect(),
         client_request_id: request_id(unit),
     };
     Ok(client
-        .submit(with_bearer(request, bearer)?)
+        .submit_assessment(with_bearer(request, bearer)?)
         .await
-        .map_err(|status| refused(&place, status))?
+        .map_err(|status| refused(&format!("unit {}", unit.unit), status))?
         .into_inner()
         .version)
 }

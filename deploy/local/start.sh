@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Starts the whole platform as local processes against the local PostgreSQL, NATS and Redis:
+# ensures the backing services, builds the service binaries (release), creates and migrates the
+# platform database, writes a development HS256 secret, starts every service with its
+# configuration in the environment, and waits until each answers on its gRPC port.
+# Idempotent: services already running (pid file alive) are left alone.
+#
+# Settings: deploy/local/stack.env. Logs: $DTI_LOCAL_RUN_DIR/<service>.log. Stop: stop.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source deploy/local/stack.env
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
+
+log() { printf 'start: %s\n' "$*" >&2; }
+
+# service name, package, env prefix, gRPC port variable
+SERVICES=(
+  "submission dti-submission DTI_SUBMISSION_ DTI_SUBMISSION_PORT"
+  "evidence dti-evidence DTI_EVIDENCE_ DTI_EVIDENCE_PORT"
+  "scoring dti-scoring DTI_SCORING_ DTI_SCORING_PORT"
+  "ranking dti-ranking DTI_RANKING_ DTI_RANKING_PORT"
+  "verification dti-verification DTI_VERIFICATION_ DTI_VERIFICATION_PORT"
+  "national-sync dti-national-sync DTI_NATIONAL_SYNC_ DTI_NATIONAL_SYNC_PORT"
+)
+
+bash deploy/local/ensure-services.sh
+mkdir -p "$DTI_LOCAL_RUN_DIR"
+run_dir=$(cd "$DTI_LOCAL_RUN_DIR" && pwd)
+
+# Only the services whose crate exists in this checkout.
+present=()
+packages=()
+for entry in "${SERVICES[@]}"; do
+  read -r name package _ _ <<<"$entry"
+  if [ -f "services/$name/Cargo.toml" ]; then present+=("$entry"); packages+=(-p "$package"); fi
+done
+log "building ${#present[@]} service(s) and dtictl (release)"
+cargo build --release --locked -p dtictl "${packages[@]}"
+bin="$CARGO_TARGET_DIR/release"
+
+if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc \
+  "SELECT 1 FROM pg_database WHERE datname = '$DTI_LOCAL_DATABASE'" | grep -q 1; then
+  log "creating database $DTI_LOCAL_DATABASE"
+  psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc "CREATE DATABASE \"$DTI_LOCAL_DATABASE\""
+fi
+database_url="postgres://postgres@$PGHOST:$PGPORT/$DTI_LOCAL_DATABASE"
+"$bin/dtictl" migrate --database-url "$database_url"
+
+secret_file="$run_dir/hs256-secret"
+if [ ! -s "$secret_file" ]; then
+  (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret_file")
+fi
+secret=$(cat "$secret_file")
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Settings of one service's own `[service]` section, as NAME=value words.
+service_env() {
+  local name=$1 prefix=$2
+  case "$name" in
+    evidence) mkdir -p "$run_dir/evidence-objects"; echo "${prefix}SERVICE__STORAGE_DIR=$run_dir/evidence-objects" ;;
+  esac
+}
+
+for entry in "${present[@]}"; do
+  read -r name package prefix port_var <<<"$entry"
+  pid_file="$run_dir/$name.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+    log "$name already running (pid $(cat "$pid_file"))"; continue
+  fi
+  port=${!port_var}
+  log "starting $name on 127.0.0.1:$port (log $run_dir/$name.log)"
+  env "${prefix}DATABASE_URL=$database_url" \
+      "${prefix}NATS_URL=nats://127.0.0.1:$DTI_NATS_PORT" \
+      "${prefix}NATS_PREFIX=$DTI_LOCAL_NATS_PREFIX" \
+      "${prefix}REDIS_URL=redis://127.0.0.1:$DTI_REDIS_PORT" \
+      "${prefix}REDIS_KEY_PREFIX=$DTI_LOCAL_REDIS_PREFIX$name:" \
+      "${prefix}GRPC_LISTEN_ADDR=127.0.0.1:$port" \
+      "${prefix}METRICS_LISTEN_ADDR=127.0.0.1:$((port + 1000))" \
+      "${prefix}AUTH_HS256_SECRET=$secret" \
+      "${prefix}TELEMETRY_LOG_FORMAT=json" \
+      $(service_env "$name" "$prefix") \
+      nohup "$bin/$package" >"$run_dir/$name.log" 2>&1 &
+  echo $! >"$pid_file"
+done
+
+for entry in "${present[@]}"; do
+  read -r name _ _ port_var <<<"$entry"
+  port=${!port_var}
+  for _ in $(seq 1 120); do
+    port_open "$port" && break
+    if ! kill -0 "$(cat "$run_dir/$name.pid")" 2>/dev/null; then
+      log "$name exited; last lines of its log:"; tail -n 20 "$run_dir/$name.log" >&2; exit 1
+    fi
+    sleep 0.5
+  done
+  port_open "$port" || { log "$name did not open port $port"; exit 1; }
+done
+log "stack is up: ${#present[@]} service(s); development secret in $secret_file"
