@@ -6,6 +6,7 @@
 //! - `token`: a development token for a role;
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
 //! - `round open|close|show`, `submit`: calls to the submission service.
+//! - `sync report`: the national-sync reconciliation report.
 
 pub mod commands;
 
@@ -70,6 +71,11 @@ pub enum Command {
     },
     /// Submit each unit's values from a cohort file to the submission service.
     Submit(commands::client::SubmitArgs),
+    /// National sync: the reconciliation report of a year.
+    Sync {
+        #[command(subcommand)]
+        command: commands::sync::SyncCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -131,5 +137,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::database::audit_verify(&args),
         Command::Round { command } => commands::client::round(&command),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
+        Command::Sync { command } => commands::sync::run(&command),
     }
 }

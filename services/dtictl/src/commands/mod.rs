@@ -5,6 +5,7 @@ pub mod database;
 pub mod frameworks;
 pub mod generate;
 pub mod score;
+pub mod sync;
 pub mod token;
 pub mod validate;
 

@@ -1,0 +1,371 @@
+//! The gRPC handlers of `dti.nationalsync.v1`: each checks the caller's role and scope,
+//! converts the request (`wire`), calls the domain modules and maps their errors.
+
+use std::sync::Arc;
+
+use dti_auth::grpc::principal;
+use dti_auth::{Principal, Role, Scope};
+use dti_db::PgPool;
+use dti_domain::UnitId;
+use dti_proto::dti::nationalsync::v1 as pb;
+use dti_proto::dti::nationalsync::v1::national_sync_service_server::NationalSyncService;
+use dti_proto::dti::nationalsync::v1::owner_data_service_server::OwnerDataService;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::completeness;
+use crate::error::Error;
+use crate::events::EventSubjects;
+use crate::national_set::{NationalSet, NationalYear};
+use crate::owner_values;
+use crate::plan;
+use crate::push_log::{self, LogFilter};
+use crate::snapshot;
+use crate::sync_runs::{self, SyncContext, Trigger};
+use crate::wire;
+
+/// Default and largest page of the push log.
+const DEFAULT_LOG_LIMIT: u32 = 500;
+const MAX_LOG_LIMIT: u32 = 5000;
+
+/// What the handlers share.
+#[derive(Debug)]
+pub struct ApiState {
+    /// Database.
+    pub pool: PgPool,
+    /// Routed set.
+    pub set: Arc<NationalSet>,
+    /// Event subjects.
+    pub subjects: EventSubjects,
+    /// The city's code in the national system.
+    pub province: String,
+    /// Whether a national endpoint is configured (pushes can be delivered).
+    pub can_push: bool,
+}
+
+/// The handlers of both services.
+#[derive(Debug, Clone)]
+pub struct NationalSyncApi {
+    state: Arc<ApiState>,
+}
+
+impl NationalSyncApi {
+    /// Handlers over `state`.
+    pub fn new(state: ApiState) -> Self {
+        Self {
+            state: Arc::new(state),
+        }
+    }
+
+    fn year(&self, year: u32) -> Result<NationalYear, Status> {
+        self.state
+            .set
+            .year(year)
+            .map_err(|problem| Error::invalid_field("year", problem).into())
+    }
+
+    fn context(&self) -> SyncContext<'_> {
+        SyncContext {
+            set: &self.state.set,
+            subjects: &self.state.subjects,
+            province: &self.state.province,
+        }
+    }
+
+    /// The department a read is about. A data owner reads its own (naming another is
+    /// PermissionDenied); a city-wide reader names one, or none when `optional`.
+    fn department_to_read(
+        &self,
+        caller: &Principal,
+        requested: &str,
+        optional: bool,
+    ) -> Result<Option<UnitId>, Status> {
+        let requested = requested.trim();
+        if let Scope::Department { department_id } = &caller.scope {
+            if !requested.is_empty() && requested != department_id {
+                return Err(Status::permission_denied(format!(
+                    "the data owner of {department_id} may read only its own department, not {requested}"
+                )));
+            }
+            return own_department(caller).map(Some);
+        }
+        if requested.is_empty() {
+            return match optional {
+                true => Ok(None),
+                false => {
+                    Err(Error::invalid_field("department_id", "must name a department").into())
+                }
+            };
+        }
+        let department = UnitId::parse(requested)
+            .map_err(|e| Status::from(Error::invalid_field("department_id", e.to_string())))?;
+        if !self.state.set.is_owner(&department) {
+            return Err(Error::invalid_field(
+                "department_id",
+                format!(
+                    "{department} owns no item of {}",
+                    self.state.set.framework_id()
+                ),
+            )
+            .into());
+        }
+        Ok(Some(department))
+    }
+}
+
+/// The department of a data owner's token.
+fn own_department(caller: &Principal) -> Result<UnitId, Status> {
+    match &caller.scope {
+        Scope::Department { department_id } => UnitId::parse(department_id.as_str())
+            .map_err(|_| Status::permission_denied("the token's department is not a unit id")),
+        _ => Err(Status::permission_denied("only a data owner may do this")),
+    }
+}
+
+const READERS: &[Role] = &[
+    Role::Operator,
+    Role::Verifier,
+    Role::NationalSync,
+    Role::DataOwner,
+];
+
+#[tonic::async_trait]
+impl OwnerDataService for NationalSyncApi {
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn submit_owner_values(
+        &self,
+        request: Request<pb::SubmitOwnerValuesRequest>,
+    ) -> Result<Response<pb::SubmitOwnerValuesResponse>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(&[Role::DataOwner])?;
+        let department = own_department(&caller)?;
+        if !self.state.set.is_owner(&department) {
+            return Err(Status::permission_denied(format!(
+                "department {department} owns no item of {}",
+                self.state.set.framework_id()
+            )));
+        }
+        let request = request.into_inner();
+        let requested = wire::requested_parts(&request);
+        let state = &self.state;
+        let outcome = owner_values::submit(
+            &state.pool,
+            &state.set,
+            &state.subjects,
+            &caller,
+            &department,
+            request.year,
+            requested,
+        )
+        .await?;
+        let year = self.year(request.year)?;
+        Ok(Response::new(pb::SubmitOwnerValuesResponse {
+            parts: outcome
+                .parts
+                .iter()
+                .map(|part| wire::owner_part(&state.set, year, part))
+                .collect(),
+            changed: outcome.changed,
+            warnings: outcome
+                .warnings
+                .iter()
+                .map(|issue| {
+                    let violation = dti_service_kit::status::FieldViolation::from(issue);
+                    pb::ValidationWarning {
+                        field: violation.field,
+                        description: violation.description,
+                    }
+                })
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn get_owner_values(
+        &self,
+        request: Request<pb::GetOwnerValuesRequest>,
+    ) -> Result<Response<pb::GetOwnerValuesResponse>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(READERS)?;
+        let request = request.into_inner();
+        let year = self.year(request.year)?;
+        let department = self
+            .department_to_read(&caller, &request.department_id, false)?
+            .ok_or_else(|| {
+                Status::from(Error::invalid_field(
+                    "department_id",
+                    "must name a department",
+                ))
+            })?;
+        let (parts, missing) =
+            owner_values::department_parts(&self.state.pool, &self.state.set, year, &department)
+                .await?;
+        Ok(Response::new(pb::GetOwnerValuesResponse {
+            parts: parts
+                .iter()
+                .map(|part| wire::owner_part(&self.state.set, year, part))
+                .collect(),
+            missing: missing.iter().map(wire::item_ref).collect(),
+        }))
+    }
+}
+
+#[tonic::async_trait]
+impl NationalSyncService for NationalSyncApi {
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn get_completeness(
+        &self,
+        request: Request<pb::GetCompletenessRequest>,
+    ) -> Result<Response<pb::Completeness>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(READERS)?;
+        let request = request.into_inner();
+        let year = self.year(request.year)?;
+        let department = self.department_to_read(&caller, &request.department_id, true)?;
+        let snapshot = snapshot::load(&self.state.pool, &self.state.set, year).await?;
+        let computed = completeness::compute(&self.state.set, &snapshot, department.as_ref());
+        Ok(Response::new(wire::completeness(
+            &self.state.set,
+            year,
+            &computed,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn dispute_value(
+        &self,
+        request: Request<pb::DisputeValueRequest>,
+    ) -> Result<Response<pb::OwnerPart>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(&[Role::Operator, Role::Verifier])?;
+        let request = request.into_inner();
+        let item = wire::item_key(request.item.as_ref(), "item")?;
+        let part = owner_values::dispute(
+            &self.state.pool,
+            &self.state.set,
+            &caller,
+            request.year,
+            item,
+            &request.department_id,
+            &request.reason,
+        )
+        .await?;
+        let year = self.year(request.year)?;
+        Ok(Response::new(wire::owner_part(
+            &self.state.set,
+            year,
+            &part,
+        )))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn plan_sync(
+        &self,
+        request: Request<pb::PlanSyncRequest>,
+    ) -> Result<Response<pb::SyncPlan>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(&[Role::Operator, Role::NationalSync])?;
+        let year = self.year(request.get_ref().year)?;
+        let snapshot = snapshot::load(&self.state.pool, &self.state.set, year).await?;
+        let planned = plan::plan(&self.state.set, &snapshot, year, &self.state.province);
+        Ok(Response::new(wire::plan(&self.state.set, &planned)))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn start_sync(
+        &self,
+        request: Request<pb::StartSyncRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(&[Role::Operator, Role::NationalSync])?;
+        let request = request.into_inner();
+        let year = self.year(request.year)?;
+        let digest = request.plan_digest.trim();
+        if digest.is_empty() {
+            return Err(Error::invalid_field(
+                "plan_digest",
+                "required: run the dry run (PlanSync) and confirm its plan_digest",
+            )
+            .into());
+        }
+        if !self.state.can_push {
+            return Err(Error::FailedPrecondition(
+                "no national endpoint is configured (service.national.endpoint); nothing can be pushed".into(),
+            )
+            .into());
+        }
+        let run = sync_runs::start(
+            &self.state.pool,
+            self.context(),
+            &caller,
+            year,
+            Trigger::Operator,
+            Some(digest),
+        )
+        .await?;
+        Ok(Response::new(wire::run(&run)))
+    }
+
+    #[tracing::instrument(skip_all, fields(run_id = %request.get_ref().run_id))]
+    async fn get_sync_run(
+        &self,
+        request: Request<pb::GetSyncRunRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(&[Role::Operator, Role::Verifier, Role::NationalSync])?;
+        let id = Uuid::parse_str(request.get_ref().run_id.trim()).map_err(|e| {
+            Status::from(Error::invalid_field(
+                "run_id",
+                format!("must be a UUID: {e}"),
+            ))
+        })?;
+        let run = sync_runs::find(&self.state.pool, id)
+            .await?
+            .ok_or_else(|| {
+                Status::from(Error::NotFound(format!("sync run {id} does not exist")))
+            })?;
+        Ok(Response::new(wire::run(&run)))
+    }
+
+    #[tracing::instrument(skip_all, fields(year = request.get_ref().year))]
+    async fn list_push_log(
+        &self,
+        request: Request<pb::ListPushLogRequest>,
+    ) -> Result<Response<pb::ListPushLogResponse>, Status> {
+        let caller = principal(&request)?.clone();
+        caller.require_role(READERS)?;
+        let request = request.into_inner();
+        let year = self.year(request.year)?;
+        let limit = match request.limit {
+            0 => DEFAULT_LOG_LIMIT,
+            n if n > MAX_LOG_LIMIT => {
+                return Err(Error::invalid_field(
+                    "limit",
+                    format!("must be at most {MAX_LOG_LIMIT}"),
+                )
+                .into())
+            }
+            n => n,
+        };
+        let run_id = match request.run_id.trim() {
+            "" => None,
+            text => Some(Uuid::parse_str(text).map_err(|e| {
+                Status::from(Error::invalid_field(
+                    "run_id",
+                    format!("must be a UUID: {e}"),
+                ))
+            })?),
+        };
+        let department = self.department_to_read(&caller, &request.department_id, true)?;
+        let filter = LogFilter {
+            run_id,
+            department: department.map(|d| d.to_string()),
+            limit: i64::from(limit),
+        };
+        let entries =
+            push_log::list(&self.state.pool, &self.state.set, year.stored(), &filter).await?;
+        Ok(Response::new(pb::ListPushLogResponse {
+            entries: entries.iter().map(wire::log_entry).collect(),
+        }))
+    }
+}

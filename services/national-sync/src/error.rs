@@ -1,0 +1,112 @@
+//! The service's error type, keeping the caller's mistakes (invalid input, not theirs, not
+//! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
+//! internal details are logged, never returned.
+
+use dti_service_kit::status::{self, FieldViolation};
+use tonic::Status;
+
+use crate::combine::CombineError;
+
+/// Why a national-sync operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request is invalid; every problem names its field.
+    #[error("{summary}")]
+    InvalidInput {
+        /// What was refused.
+        summary: String,
+        /// Each problem.
+        violations: Vec<FieldViolation>,
+    },
+    /// The caller may not touch this data.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The thing asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is valid but cannot be carried out in the current state (a stale dry run,
+    /// no national endpoint configured).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// A database statement failed.
+    #[error("{action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database error.
+        source: sqlx::Error,
+    },
+    /// The audit log could not be appended.
+    #[error(transparent)]
+    Audit(#[from] dti_audit::AuditError),
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Bus(#[from] dti_bus::BusError),
+    /// A transaction could not be started or committed.
+    #[error(transparent)]
+    Db(#[from] dti_db::DbError),
+    /// Stored parts could not be combined (stored data no longer fits the framework).
+    #[error("combining the parts of {item}: {source}")]
+    Combine {
+        /// The item.
+        item: String,
+        /// Why.
+        source: CombineError,
+    },
+    /// Stored data is not what this build expects.
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl Error {
+    /// Maps a database error of `action`.
+    pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { action, source }
+    }
+
+    /// One invalid request field.
+    pub(crate) fn invalid_field(field: &str, description: impl Into<String>) -> Self {
+        Self::InvalidInput {
+            summary: "invalid request".into(),
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::InvalidInput {
+                summary,
+                violations,
+            } => status::invalid_argument(&summary, &violations),
+            Error::PermissionDenied(message) => Status::permission_denied(message),
+            Error::NotFound(message) => Status::not_found(message),
+            Error::FailedPrecondition(message) => Status::failed_precondition(message),
+            unexpected @ (Error::Database { .. }
+            | Error::Audit(_)
+            | Error::Bus(_)
+            | Error::Db(_)
+            | Error::Combine { .. }
+            | Error::Corrupt(_)) => status::internal("the national-sync operation", &unexpected),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    #[test]
+    fn callers_mistakes_keep_their_code_and_internals_are_hidden() {
+        let invalid = Status::from(Error::invalid_field("year", "must be set"));
+        assert_eq!(invalid.code(), Code::InvalidArgument);
+        assert_eq!(status::field_violations(&invalid)[0].field, "year");
+        let denied = Status::from(Error::PermissionDenied("not yours".into()));
+        assert_eq!(denied.code(), Code::PermissionDenied);
+        let corrupt = Status::from(Error::Corrupt("secret detail".into()));
+        assert_eq!(corrupt.code(), Code::Internal);
+        assert!(!corrupt.message().contains("secret detail"));
+    }
+}

@@ -1,0 +1,307 @@
+//! The reconciliation report (`dtictl sync report --year Y`): per item, its owners and their
+//! parts, the local value, the last value pushed and whether the national system accepted it
+//! or rejected it and why. Read from PostgreSQL alone.
+
+use std::fmt::Write as _;
+
+use dti_config::DatabaseConfig;
+use dti_db::PgPool;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use crate::completeness::{item_completeness, Status};
+use crate::error::Error;
+use crate::national_set::{NationalSet, NationalYear};
+use crate::snapshot::{self, JobState, JobStatus};
+
+/// One owner's part in the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerLine {
+    /// Department id.
+    pub department: String,
+    /// Its part, when supplied.
+    pub value: Option<Value>,
+    /// The part's revision.
+    pub revision: Option<i32>,
+    /// A reviewer's open dispute.
+    pub dispute: Option<String>,
+}
+
+/// What became of the last push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Accepted, with the national system's receipt.
+    Accepted(String),
+    /// Rejected, with its reason.
+    Rejected(String),
+    /// Not answered yet; the last failure, if any.
+    Pending(Option<String>),
+    /// Not sent: a newer version was queued first.
+    Superseded(String),
+}
+
+/// The last push of an item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushedLine {
+    /// Version pushed.
+    pub version: i32,
+    /// Value pushed.
+    pub value: Value,
+    /// Its outcome.
+    pub outcome: PushOutcome,
+}
+
+/// One item of the report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// `indicator 6.22` or `general information population`.
+    pub item: String,
+    /// Kind as stored.
+    pub kind: &'static str,
+    /// Code or key.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Completeness.
+    pub status: Status,
+    /// Owners and parts.
+    pub owners: Vec<OwnerLine>,
+    /// Latest local version and value (combined), when the item was ever complete.
+    pub local: Option<(i32, Value)>,
+    /// Last push.
+    pub last_pushed: Option<PushedLine>,
+}
+
+/// The report of a year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Year.
+    pub year: u16,
+    /// Framework id.
+    pub framework: String,
+    /// Items in framework order.
+    pub rows: Vec<ReportRow>,
+}
+
+/// Builds the report of `year`.
+pub async fn build(pool: &PgPool, set: &NationalSet, year: NationalYear) -> Result<Report, Error> {
+    let snapshot = snapshot::load(pool, set, year).await?;
+    let rows = set
+        .items()
+        .iter()
+        .filter_map(|item| {
+            let state = snapshot.item(&item.key);
+            let status = item_completeness(set, &item.key, &state)?.status;
+            let owners = item
+                .owners
+                .iter()
+                .map(|owner| {
+                    let part = state.part(owner.as_str());
+                    OwnerLine {
+                        department: owner.to_string(),
+                        value: part.map(|p| p.value.clone()),
+                        revision: part.map(|p| p.revision),
+                        dispute: part
+                            .and_then(|p| p.dispute.as_ref().map(|(reason, _)| reason.clone())),
+                    }
+                })
+                .collect();
+            Some(ReportRow {
+                item: item.key.to_string(),
+                kind: item.key.kind.as_str(),
+                code: item.key.code.clone(),
+                name: item.name.clone(),
+                status,
+                owners,
+                local: state.latest.as_ref().map(|v| (v.version, v.value.clone())),
+                last_pushed: state.last_pushed().map(pushed_line),
+            })
+        })
+        .collect();
+    Ok(Report {
+        year: year.as_u16(),
+        framework: set.framework_id().to_string(),
+        rows,
+    })
+}
+
+fn pushed_line(job: &JobState) -> PushedLine {
+    let outcome = match job.status {
+        JobStatus::Accepted => PushOutcome::Accepted(job.receipt.clone().unwrap_or_default()),
+        JobStatus::Rejected => PushOutcome::Rejected(job.reason.clone().unwrap_or_default()),
+        JobStatus::Pending => PushOutcome::Pending(job.last_error.clone()),
+        JobStatus::Superseded => PushOutcome::Superseded(job.reason.clone().unwrap_or_default()),
+    };
+    PushedLine {
+        version: job.version,
+        value: job.value.clone(),
+        outcome,
+    }
+}
+
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Complete => "complete",
+        Status::Missing => "missing",
+        Status::Disputed => "disputed",
+    }
+}
+
+impl PushOutcome {
+    fn describe(&self) -> String {
+        match self {
+            PushOutcome::Accepted(receipt) => format!("accepted (receipt {receipt})"),
+            PushOutcome::Rejected(reason) => format!("rejected: {reason}"),
+            PushOutcome::Pending(None) => "pending".to_owned(),
+            PushOutcome::Pending(Some(error)) => format!("pending (last failure: {error})"),
+            PushOutcome::Superseded(why) => format!("not sent: {why}"),
+        }
+    }
+}
+
+impl Report {
+    /// A table for people: one line per item, one indented line per owner's part of items
+    /// with several owners.
+    pub fn render_table(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "National sync report {} ({})",
+            self.year, self.framework
+        );
+        let width = self
+            .rows
+            .iter()
+            .map(|row| row.item.len())
+            .max()
+            .unwrap_or(0);
+        for row in &self.rows {
+            let owners: Vec<&str> = row.owners.iter().map(|o| o.department.as_str()).collect();
+            let local = match (&row.local, row.status) {
+                (_, Status::Missing) => {
+                    let missing: Vec<&str> = row
+                        .owners
+                        .iter()
+                        .filter(|o| o.value.is_none())
+                        .map(|o| o.department.as_str())
+                        .collect();
+                    format!("missing from {}", missing.join(", "))
+                }
+                (Some((version, value)), _) => format!("v{version} {value}"),
+                (None, _) => "none".to_owned(),
+            };
+            let pushed = match &row.last_pushed {
+                Some(pushed) => format!(
+                    "v{} {} {}",
+                    pushed.version,
+                    pushed.value,
+                    pushed.outcome.describe()
+                ),
+                None => "never pushed".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "{:<width$}  owner {}  [{}]  local {}  |  pushed {}",
+                row.item,
+                owners.join(", "),
+                status_name(row.status),
+                local,
+                pushed,
+            );
+            if row.owners.len() > 1 {
+                for owner in &row.owners {
+                    let part = match (&owner.value, owner.revision) {
+                        (Some(value), Some(revision)) => format!("r{revision} {value}"),
+                        _ => "missing".to_owned(),
+                    };
+                    let dispute = owner
+                        .dispute
+                        .as_ref()
+                        .map(|reason| format!("  disputed: {reason}"))
+                        .unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{:<width$}    part of {}: {part}{dispute}",
+                        "", owner.department
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> Value {
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                json!({
+                    "kind": row.kind,
+                    "code": row.code,
+                    "name": row.name,
+                    "status": status_name(row.status),
+                    "owners": row.owners.iter().map(|o| json!({
+                        "department": o.department,
+                        "value": o.value,
+                        "revision": o.revision,
+                        "dispute": o.dispute,
+                    })).collect::<Vec<_>>(),
+                    "local": row.local.as_ref().map(|(version, value)| json!({"version": version, "value": value})),
+                    "last_pushed": row.last_pushed.as_ref().map(|p| {
+                        let (outcome, detail) = match &p.outcome {
+                            PushOutcome::Accepted(receipt) => ("accepted", Some(receipt.clone())),
+                            PushOutcome::Rejected(reason) => ("rejected", Some(reason.clone())),
+                            PushOutcome::Pending(error) => ("pending", error.clone()),
+                            PushOutcome::Superseded(why) => ("superseded", Some(why.clone())),
+                        };
+                        json!({"version": p.version, "value": p.value, "outcome": outcome, "detail": detail})
+                    }),
+                })
+            })
+            .collect();
+        json!({"year": self.year, "framework": self.framework, "items": rows})
+    }
+}
+
+/// Why `report_from_database` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The caller's input is wrong (bad year, bad URL, unknown framework).
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Anything else (database unreachable, schema missing).
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+/// Connects to `database_url` and builds the report of `year` for `framework`.
+pub async fn report_from_database(
+    database_url: &str,
+    year: u32,
+    framework: &str,
+) -> Result<Report, ReportError> {
+    let set = NationalSet::builtin(framework)
+        .map_err(|e| ReportError::InvalidInput(format!("framework: {e}")))?;
+    let year = set
+        .year(year)
+        .map_err(|problem| ReportError::InvalidInput(format!("--year: {problem}")))?;
+    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        return Err(ReportError::InvalidInput(
+            "--database-url: must start with postgres:// or postgresql://".into(),
+        ));
+    }
+    let config = DatabaseConfig {
+        url: SecretString::from(database_url.to_owned()),
+        max_connections: 2,
+        acquire_timeout_secs: 5,
+    };
+    let pool = dti_db::connect_url(database_url, &config)
+        .await
+        .map_err(|e| ReportError::Unexpected(e.to_string()))?;
+    let report = build(&pool, &set, year)
+        .await
+        .map_err(|e| ReportError::Unexpected(e.to_string()));
+    pool.close().await;
+    report
+}
