@@ -62,6 +62,15 @@ impl HashedFields<'_> {
     }
 }
 
+/// `value` as canonical JSON: object keys sorted, no insignificant white space. The form an
+/// entry's hash covers; other content hashes (e.g. a published result's) use it too, so the
+/// same value hashes the same after a round trip through JSONB.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
 /// Writes `value` as JSON with object keys in sorted order.
 fn write_canonical(value: &Value, out: &mut String) {
     match value {

@@ -20,6 +20,7 @@ mod canonical;
 mod chain;
 mod verify;
 
+pub use canonical::canonical_json;
 pub use chain::{append, AuditEntry, AuditRecord, Chain};
 pub use verify::{verify_round, BrokenLink, ChainReport};
 

@@ -1,0 +1,301 @@
+//! When verifiers, approvers, operators and units may act, given where the round and the
+//! submission stand: the rules as pure functions, each answering "yes (and how)" or "not now,
+//! because …" (a `FailedPrecondition` at the edge).
+//!
+//! The state machines themselves are `dti_domain::round`'s; these rules add what the machines
+//! do not say: a submission is verified only while its round is under verification, decisions
+//! change a published result only as a correction while it is provisional, objections come
+//! only during the provisional period, and a result becomes final only after that period and
+//! once every objection is answered. After `final`, every change is refused.
+
+use chrono::{DateTime, Utc};
+use dti_domain::round::{RoundState, SubmissionState};
+use dti_domain::UnitId;
+
+/// What opening a submission does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenAction {
+    /// Starts its verification (submitted → under_verification).
+    Start,
+    /// Shows it as it stands.
+    View,
+}
+
+/// Why decisions are being recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionStage {
+    /// During verification: accepting needs no reason.
+    Verification,
+    /// Correcting a provisional result: every decision needs a reason.
+    Correction,
+}
+
+fn final_refusal(round: RoundState) -> Option<String> {
+    (round == RoundState::Final)
+        .then(|| "the round's result is final; every change is refused".to_owned())
+}
+
+/// Whether a verifier may open the submission now, and what that does.
+pub fn open_action(
+    round: RoundState,
+    submission: SubmissionState,
+    latest_version: i32,
+) -> Result<OpenAction, String> {
+    if latest_version < 1 {
+        return Err("the unit has submitted nothing yet".to_owned());
+    }
+    match (round, submission) {
+        (RoundState::UnderVerification, SubmissionState::Submitted) => Ok(OpenAction::Start),
+        (round, SubmissionState::Submitted) => Err(format!(
+            "the round is {round}; submissions are opened for verification only while it is \
+             under_verification"
+        )),
+        _ => Ok(OpenAction::View),
+    }
+}
+
+/// Whether a verifier may record decisions now, and as what.
+pub fn may_decide(round: RoundState, submission: SubmissionState) -> Result<DecisionStage, String> {
+    if let Some(refusal) = final_refusal(round) {
+        return Err(refusal);
+    }
+    match (round, submission) {
+        (
+            RoundState::UnderVerification,
+            SubmissionState::UnderVerification | SubmissionState::Verified,
+        ) => Ok(DecisionStage::Verification),
+        (RoundState::Provisional, SubmissionState::Verified) => Ok(DecisionStage::Correction),
+        (RoundState::UnderVerification, SubmissionState::Submitted) => {
+            Err("open the submission first: its verification has not started".to_owned())
+        }
+        (RoundState::UnderVerification, SubmissionState::ClarificationRequested) => Err(
+            "the unit has been asked for clarification; decide on its resubmitted version"
+                .to_owned(),
+        ),
+        (RoundState::UnderVerification, state) => Err(format!(
+            "the submission is {}; nothing to verify",
+            state.as_str()
+        )),
+        (round, _) => Err(format!(
+            "the round is {round}; decisions are recorded while it is under_verification, and \
+             corrections while it is provisional"
+        )),
+    }
+}
+
+/// Whether a verifier may send a submission back with questions, or complete it, now (the
+/// submission's own state is the state machine's to check).
+pub fn may_verify_submission(round: RoundState) -> Result<(), String> {
+    if let Some(refusal) = final_refusal(round) {
+        return Err(refusal);
+    }
+    if round == RoundState::UnderVerification {
+        return Ok(());
+    }
+    Err(format!(
+        "the round is {round}; submissions are verified only while it is under_verification"
+    ))
+}
+
+/// Why the round's verification cannot be completed: one line per unit whose submission is
+/// not verified. Units that never submitted are no obstacle (they are ranked with every
+/// indicator missing).
+pub fn completion_blockers(submissions: &[(UnitId, SubmissionState, i32)]) -> Vec<String> {
+    submissions
+        .iter()
+        .filter(|(_, state, version)| *version >= 1 && *state != SubmissionState::Verified)
+        .map(|(unit, state, version)| match state {
+            SubmissionState::Draft => format!(
+                "unit {unit}: its submitted version {version} was taken back into a draft and \
+                 not resubmitted"
+            ),
+            state => format!(
+                "unit {unit}: version {version} is {}, not verified",
+                state.as_str()
+            ),
+        })
+        .collect()
+}
+
+/// Whether a published result may be corrected (or an objection answered) now.
+pub fn may_change_publication(round: RoundState) -> Result<(), String> {
+    if let Some(refusal) = final_refusal(round) {
+        return Err(refusal);
+    }
+    if round == RoundState::Provisional {
+        return Ok(());
+    }
+    Err(format!(
+        "the round is {round}; a published result is corrected, and objections answered, only \
+         while it is provisional"
+    ))
+}
+
+/// Whether a unit may object now.
+pub fn may_object(
+    round: RoundState,
+    provisional_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    if let Some(refusal) = final_refusal(round) {
+        return Err(refusal);
+    }
+    if round != RoundState::Provisional {
+        return Err(format!(
+            "the round is {round}; objections are filed only while its result is provisional"
+        ));
+    }
+    match provisional_until {
+        Some(until) if now > until => Err(format!("the provisional period ended at {until}")),
+        Some(_) => Ok(()),
+        None => Err("the round has no provisional period recorded".to_owned()),
+    }
+}
+
+/// Whether the provisional result may become final now.
+pub fn may_finalize(
+    provisional_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    open_objections: usize,
+) -> Result<(), String> {
+    let Some(until) = provisional_until else {
+        return Err("the round has no provisional period recorded".to_owned());
+    };
+    if now < until {
+        return Err(format!(
+            "the provisional period runs until {until}; the result becomes final only after it"
+        ));
+    }
+    if open_objections > 0 {
+        return Err(format!(
+            "{open_objections} objection(s) are not answered yet"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn opening_starts_a_submitted_version_only_during_verification() {
+        use RoundState as R;
+        use SubmissionState as S;
+        assert_eq!(
+            open_action(R::UnderVerification, S::Submitted, 1),
+            Ok(OpenAction::Start)
+        );
+        assert_eq!(
+            open_action(R::UnderVerification, S::UnderVerification, 2),
+            Ok(OpenAction::View)
+        );
+        assert_eq!(
+            open_action(R::Provisional, S::Verified, 1),
+            Ok(OpenAction::View)
+        );
+        assert!(open_action(R::Closed, S::Submitted, 1).is_err());
+        assert!(open_action(R::UnderVerification, S::Draft, 0).is_err());
+    }
+
+    #[test]
+    fn decisions_during_verification_corrections_while_provisional_never_when_final() {
+        use RoundState as R;
+        use SubmissionState as S;
+        assert_eq!(
+            may_decide(R::UnderVerification, S::UnderVerification),
+            Ok(DecisionStage::Verification)
+        );
+        assert_eq!(
+            may_decide(R::UnderVerification, S::Verified),
+            Ok(DecisionStage::Verification)
+        );
+        assert_eq!(
+            may_decide(R::Provisional, S::Verified),
+            Ok(DecisionStage::Correction)
+        );
+        for (round, submission) in [
+            (R::UnderVerification, S::Submitted),
+            (R::UnderVerification, S::ClarificationRequested),
+            (R::UnderVerification, S::Draft),
+            (R::Closed, S::Submitted),
+            (R::Verified, S::Verified),
+            (R::Approved, S::Verified),
+        ] {
+            assert!(
+                may_decide(round, submission).is_err(),
+                "{round} {submission:?}"
+            );
+        }
+        let refused = may_decide(R::Final, S::Verified).unwrap_err();
+        assert!(refused.contains("final"), "{refused}");
+    }
+
+    #[test]
+    fn submissions_are_verified_only_while_the_round_is_under_verification() {
+        assert!(may_verify_submission(RoundState::UnderVerification).is_ok());
+        for round in [
+            RoundState::Closed,
+            RoundState::Verified,
+            RoundState::Provisional,
+            RoundState::Final,
+        ] {
+            assert!(may_verify_submission(round).is_err());
+        }
+    }
+
+    #[test]
+    fn every_submitted_unit_must_be_verified_and_silent_units_do_not_block() {
+        let unit = |id: &str| UnitId::parse(id).expect("id");
+        let blockers = completion_blockers(&[
+            (unit("quan-1"), SubmissionState::Verified, 2),
+            (unit("quan-3"), SubmissionState::Draft, 0),
+            (unit("quan-4"), SubmissionState::ClarificationRequested, 1),
+            (unit("quan-5"), SubmissionState::Draft, 1),
+        ]);
+        assert_eq!(blockers.len(), 2);
+        assert!(blockers[0].contains("quan-4") && blockers[0].contains("clarification"));
+        assert!(blockers[1].contains("quan-5") && blockers[1].contains("draft"));
+    }
+
+    #[test]
+    fn objections_only_within_the_provisional_period() {
+        let now = Utc::now();
+        let until = now + Duration::days(7);
+        assert!(may_object(RoundState::Provisional, Some(until), now).is_ok());
+        let late = may_object(
+            RoundState::Provisional,
+            Some(until),
+            until + Duration::seconds(1),
+        );
+        assert!(late.unwrap_err().contains("ended"));
+        assert!(may_object(RoundState::Approved, None, now).is_err());
+        assert!(may_object(RoundState::Final, Some(until), now)
+            .unwrap_err()
+            .contains("final"));
+    }
+
+    #[test]
+    fn finalizing_waits_for_the_period_and_every_answer() {
+        let now = Utc::now();
+        let ended = now - Duration::seconds(1);
+        assert!(may_finalize(Some(ended), now, 0).is_ok());
+        assert!(may_finalize(Some(now + Duration::hours(1)), now, 0)
+            .unwrap_err()
+            .contains("runs until"));
+        assert!(may_finalize(Some(ended), now, 2)
+            .unwrap_err()
+            .contains("2 objection"));
+        assert!(may_finalize(None, now, 0).is_err());
+    }
+
+    #[test]
+    fn corrections_only_while_provisional() {
+        assert!(may_change_publication(RoundState::Provisional).is_ok());
+        assert!(may_change_publication(RoundState::Approved).is_err());
+        assert!(may_change_publication(RoundState::Final)
+            .unwrap_err()
+            .contains("final"));
+    }
+}
