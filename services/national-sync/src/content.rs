@@ -60,45 +60,9 @@ impl VersionContent {
     }
 }
 
-/// JSON with object keys sorted at every level and no insignificant whitespace, so the same
-/// content always gives the same bytes (PostgreSQL's JSONB reorders keys).
-pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
-}
-
-fn write_canonical(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(object) => {
-            let mut keys: Vec<&String> = object.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (position, key) in keys.into_iter().enumerate() {
-                if position > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                if let Some(field) = object.get(key) {
-                    write_canonical(field, out);
-                }
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (position, item) in items.iter().enumerate() {
-                if position > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
+/// JSON with object keys sorted at every level and no insignificant whitespace (the audit
+/// log's canonical form), so the same content always gives the same bytes.
+pub use dti_audit::canonical_json;
 
 /// The idempotency key of one value version:
 /// `<province>-<year>-<kind>-<code>-v<version>-<first 16 hex digits of the content hash>`.
