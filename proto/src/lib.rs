@@ -11,6 +11,8 @@
 //! - [`dti::events::v1`]: payloads of events published on NATS JetStream.
 //! - [`dti::submission::v1`]: the submission service and the round operator service.
 //!
+//! [`convert`] maps the common messages onto the domain's values and timestamps.
+//!
 //! [`FILE_DESCRIPTOR_SET`] is the encoded descriptor set of every package (imports included),
 //! for gRPC server reflection.
 
@@ -27,6 +29,8 @@ mod generated {
 }
 
 pub use generated::*;
+
+pub mod convert;
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every DTI package and its imports.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

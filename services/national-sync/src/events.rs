@@ -2,7 +2,6 @@
 //! as outbox messages: subject `<prefix>.national_sync.<event>.v1` and a stable `Nats-Msg-Id`
 //! per fact. They are enqueued in the transaction of the change they announce.
 
-use chrono::{DateTime, Utc};
 use dti_bus::outbox::{self, OutboxMessage};
 use dti_db::PgTransaction;
 use dti_proto::dti::events::v1 as events;
@@ -39,12 +38,7 @@ impl EventSubjects {
 }
 
 /// The protobuf timestamp of `at`.
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use dti_proto::convert::timestamp;
 
 async fn enqueue(
     tx: &mut PgTransaction,

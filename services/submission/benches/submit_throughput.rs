@@ -21,13 +21,13 @@ use anyhow::Context;
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::values::decode_cohort;
 use dti_domain::FrameworkCatalog;
+use dti_proto::convert::indicator_to_proto;
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, UnitRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
     CreateDraftRequest, OpenRoundRequest, SetValuesRequest, SubmitAssessmentRequest, SubmitRequest,
 };
-use dti_submission::convert::indicator_to_proto;
 use dti_submission::Settings;
 use dti_testkit::{with_auth, TestBackends};
 use tokio::sync::Semaphore;

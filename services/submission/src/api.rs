@@ -12,10 +12,10 @@ use dti_workflow::rounds::{parse_round, proto_round};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::convert::{indicator_to_proto, instant, timestamp};
 use crate::rounds::{RoundView, Rounds};
 use crate::submissions::{Entry, SubmissionView, Submissions, VersionView};
 use crate::SubmissionError;
+use dti_proto::convert::{indicator_to_proto, instant, timestamp};
 
 /// The unit-facing API.
 #[derive(Debug, Clone)]

@@ -9,7 +9,6 @@
 //!   closes rounds whose deadline passed;
 //! - [`window`]: the one rule for when a unit may change its submission;
 //! - [`access`]: who may touch which submission;
-//! - [`convert`]: protobuf ⇄ domain values at the edge;
 //! - [`api`]: the gRPC handlers;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
@@ -22,7 +21,6 @@
 pub mod access;
 pub mod api;
 pub mod config;
-pub mod convert;
 mod error;
 pub mod rounds;
 pub mod submissions;

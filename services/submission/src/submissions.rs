@@ -29,9 +29,9 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::access::{require_reader, require_writer};
-use crate::convert::{timestamp, variable_to_json};
 use crate::window::may_change;
 use crate::SubmissionError;
+use dti_proto::convert::{timestamp, variable_to_json};
 
 /// Event name of a submitted version, under the NATS prefix.
 pub const SUBMITTED_EVENT: &str = "submission.submitted.v1";

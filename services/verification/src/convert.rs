@@ -1,14 +1,12 @@
 //! Conversions at the gRPC edge: protobuf requests to the service's inputs, and its results
 //! to protobuf.
 
-use chrono::{DateTime, Utc};
-use dti_domain::values::{Activity, IndicatorValues, VariableValue};
+use dti_domain::values::IndicatorValues;
 use dti_domain::IndicatorCode;
 use dti_engine::{IndicatorScore, Points};
 use dti_proto::dti::common::v1 as common;
-use dti_proto::dti::common::v1::variable_value::Value as PbValue;
 use dti_proto::dti::verification::v1 as pb;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::decisions::{DecisionKind, RequestedDecision, StoredDecision};
 use crate::evidence::EvidenceDocument;
@@ -16,45 +14,7 @@ use crate::inputs::Reported;
 use crate::objections::ObjectionStatus;
 use crate::review::verified_entry;
 
-/// A protobuf variable value as the contract's JSON, or why it cannot be one.
-pub fn variable_to_json(value: &common::VariableValue) -> Result<Value, String> {
-    let value = value.value.as_ref().ok_or_else(|| {
-        "has no value: set one of count, flag, choice, activities, money, decimal, text".to_owned()
-    })?;
-    Ok(match value {
-        PbValue::Count(n) | PbValue::Money(n) => json!(n),
-        PbValue::Flag(flag) => json!(flag),
-        PbValue::Choice(text) | PbValue::Decimal(text) | PbValue::Text(text) => json!(text),
-        PbValue::Activities(list) => Value::Array(
-            list.activities
-                .iter()
-                .map(|a| json!({"reports": a.reports, "resolved": a.resolved}))
-                .collect(),
-        ),
-    })
-}
-
-/// A validated domain value as protobuf.
-pub fn variable_to_proto(value: &VariableValue) -> common::VariableValue {
-    let value = match value {
-        VariableValue::Count(n) => PbValue::Count(*n),
-        VariableValue::Money(n) => PbValue::Money(*n),
-        VariableValue::Flag(flag) => PbValue::Flag(*flag),
-        VariableValue::Choice(choice) => PbValue::Choice(choice.clone()),
-        VariableValue::Text(text) => PbValue::Text(text.clone()),
-        VariableValue::Decimal(exact) => PbValue::Decimal(exact.to_decimal_string(12)),
-        VariableValue::Activities(list) => PbValue::Activities(common::ActivityList {
-            activities: list
-                .iter()
-                .map(|Activity { reports, resolved }| common::Activity {
-                    reports: *reports,
-                    resolved: *resolved,
-                })
-                .collect(),
-        }),
-    };
-    common::VariableValue { value: Some(value) }
-}
+pub use dti_proto::convert::{timestamp, variable_to_json, variable_to_proto};
 
 fn values_to_proto(code: &IndicatorCode, values: &IndicatorValues) -> common::IndicatorValue {
     common::IndicatorValue {
@@ -196,17 +156,11 @@ pub fn points(points: Points) -> String {
     points.to_string()
 }
 
-/// A timestamp as protobuf.
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dti_proto::dti::common::v1::variable_value::Value as PbValue;
+    use serde_json::json;
 
     #[test]
     fn request_values_become_contract_json_and_unset_ones_are_named() {

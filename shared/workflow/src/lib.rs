@@ -83,11 +83,3 @@ impl From<WorkflowError> for Status {
         }
     }
 }
-
-/// A timestamp for a protobuf message.
-pub(crate) fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}

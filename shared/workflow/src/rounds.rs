@@ -12,7 +12,8 @@ use dti_proto::dti::events::v1::RoundStateChanged;
 use prost::Message;
 use serde_json::json;
 
-use crate::{timestamp, WorkflowError};
+use crate::WorkflowError;
+use dti_proto::convert::timestamp;
 
 /// Event name of a round state change, under the NATS prefix.
 pub const ROUND_STATE_CHANGED: &str = "round.state_changed.v1";

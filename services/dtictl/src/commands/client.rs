@@ -309,9 +309,7 @@ async fn submit_unit(
         values: unit
             .values
             .iter()
-            .map(|(code, values)| {
-                dti_submission::convert::indicator_to_proto(code.as_str(), values)
-            })
+            .map(|(code, values)| dti_proto::convert::indicator_to_proto(code.as_str(), values))
             .collect(),
         not_applicable: unit
             .not_applicable

@@ -1,9 +1,11 @@
-//! Conversions at the gRPC edge: protobuf values to the scoring contract's JSON (which the
-//! domain validates, exactly as `dtictl` does) and stored values back to protobuf.
+//! Conversions between the protobuf messages of `dti.common.v1` and the domain: a variable's
+//! protobuf value to the scoring contract's JSON (which `dti_domain::values` validates, the same
+//! way for every service and `dtictl`), validated domain values back to protobuf, and
+//! timestamps.
 
+use crate::dti::common::v1 as pb;
+use crate::dti::common::v1::variable_value::Value as PbValue;
 use dti_domain::values::{Activity, IndicatorValues, VariableValue};
-use dti_proto::dti::common::v1 as pb;
-use dti_proto::dti::common::v1::variable_value::Value as PbValue;
 use serde_json::{json, Value};
 
 /// A protobuf variable value as the contract's JSON, or why it cannot be one.
@@ -57,7 +59,7 @@ pub fn indicator_to_proto(code: &str, values: &IndicatorValues) -> pb::Indicator
     }
 }
 
-/// A timestamp as protobuf.
+/// A UTC instant as a protobuf timestamp.
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
@@ -94,5 +96,11 @@ mod tests {
             Ok(json!([{"reports": 10, "resolved": 9}]))
         );
         assert!(variable_to_json(&pb::VariableValue { value: None }).is_err());
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000).expect("instant");
+        assert_eq!(instant(&timestamp(at)), Some(at));
     }
 }
