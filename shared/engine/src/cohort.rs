@@ -62,6 +62,20 @@ impl CohortStats {
     pub fn range(&self, code: &IndicatorCode) -> Option<&MinMaxRange> {
         self.ranges.get(code)
     }
+
+    /// Statistics from ranges kept elsewhere, e.g. by a score store that maintains each
+    /// min-max indicator's range as units' values change. Equal to [`CohortStats::compute`]
+    /// over the same units when the ranges are theirs.
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (IndicatorCode, MinMaxRange)>) -> Self {
+        Self {
+            ranges: ranges.into_iter().collect(),
+        }
+    }
+
+    /// Every min-max indicator's range, by code (indicators no unit submitted are absent).
+    pub fn ranges(&self) -> impl Iterator<Item = (&IndicatorCode, &MinMaxRange)> {
+        self.ranges.iter()
+    }
 }
 
 /// The min-max x of a unit for an indicator: none when it is missing or not applicable.
@@ -190,7 +204,11 @@ pub fn score_unit(
     })
 }
 
-fn score_indicator(
+/// Scores one indicator of a unit against the cohort's statistics: its maximum when the unit
+/// declared it not applicable, 0 when it has no values, otherwise its rule (min-max rules use
+/// the indicator's range in `stats`), rounded half up to hundredths. [`score_unit`] calls it for
+/// every indicator; a store that keeps a unit's other scores can re-score just one.
+pub fn score_indicator(
     indicator: &Indicator,
     stats: &CohortStats,
     unit: &UnitValues,
@@ -303,5 +321,19 @@ mod tests {
         assert_eq!(rank_competition(&totals), vec![3, 1, 3, 5, 1]);
         assert_eq!(rank_competition(&[]), Vec::<u32>::new());
         assert_eq!(rank_competition(&[Points(0)]), vec![1]);
+    }
+
+    #[test]
+    fn stats_rebuilt_from_their_ranges_are_equal() {
+        let code = IndicatorCode::parse("5.1").unwrap();
+        let range = MinMaxRange {
+            min: Num::int(3),
+            max: Num::ratio(7, 2),
+            count: 4,
+        };
+        let stats = CohortStats::from_ranges([(code.clone(), range.clone())]);
+        assert_eq!(stats.range(&code), Some(&range));
+        let again = CohortStats::from_ranges(stats.ranges().map(|(c, r)| (c.clone(), r.clone())));
+        assert_eq!(again, stats);
     }
 }

@@ -23,8 +23,8 @@ pub mod points;
 pub mod rules;
 
 pub use cohort::{
-    rank_competition, score_cohort, score_unit, CohortScores, CohortStats, Explain, GroupScore,
-    IndicatorScore, UnitScore,
+    rank_competition, score_cohort, score_indicator, score_unit, CohortScores, CohortStats,
+    Explain, GroupScore, IndicatorScore, UnitScore,
 };
 pub use explain::{Detail, ExactView, Explanation, Outcome};
 pub use points::Points;

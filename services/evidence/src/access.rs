@@ -1,0 +1,99 @@
+//! Who may touch a unit's evidence: the unit's own submitter uploads, reads and removes it;
+//! verifiers and approvers read every unit's; nobody else touches it.
+
+use dti_auth::{Principal, Role, Scope};
+use dti_domain::UnitId;
+
+use crate::EvidenceError;
+
+/// Refuses unless `actor` is the unit submitter of `unit`.
+pub fn require_owner(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceError> {
+    match &actor.scope {
+        Scope::Unit { unit_id }
+            if actor.role == Role::UnitSubmitter && unit_id == unit.as_str() =>
+        {
+            Ok(())
+        }
+        _ => Err(EvidenceError::PermissionDenied(format!(
+            "only the unit submitter of unit {unit} may change its evidence"
+        ))),
+    }
+}
+
+/// Refuses unless `actor` may read `unit`'s evidence.
+pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceError> {
+    if matches!(actor.role, Role::Verifier | Role::Approver) {
+        return Ok(());
+    }
+    require_owner(actor, unit).map_err(|_| {
+        EvidenceError::PermissionDenied(format!(
+            "only unit {unit}'s submitter, verifiers and approvers may read its evidence"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, scope: Scope) -> Principal {
+        Principal {
+            subject: "p".into(),
+            role,
+            scope,
+        }
+    }
+
+    fn submitter(unit: &str) -> Principal {
+        principal(
+            Role::UnitSubmitter,
+            Scope::Unit {
+                unit_id: unit.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn a_unit_changes_and_reads_only_its_own_evidence() {
+        let q1 = UnitId::parse("quan-1").expect("id");
+        let q3 = UnitId::parse("quan-3").expect("id");
+        assert!(require_owner(&submitter("quan-1"), &q1).is_ok());
+        assert!(require_reader(&submitter("quan-1"), &q1).is_ok());
+        assert!(require_owner(&submitter("quan-1"), &q3).is_err());
+        assert!(require_reader(&submitter("quan-1"), &q3).is_err());
+    }
+
+    #[test]
+    fn verifiers_and_approvers_read_but_never_change() {
+        let q3 = UnitId::parse("quan-3").expect("id");
+        for role in [Role::Verifier, Role::Approver] {
+            let reader = principal(role, Scope::City);
+            assert!(require_reader(&reader, &q3).is_ok());
+            assert!(matches!(
+                require_owner(&reader, &q3),
+                Err(EvidenceError::PermissionDenied(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn everyone_else_is_refused() {
+        let q3 = UnitId::parse("quan-3").expect("id");
+        let others = [
+            principal(Role::Operator, Scope::City),
+            principal(Role::NationalSync, Scope::City),
+            principal(
+                Role::DataOwner,
+                Scope::Department {
+                    department_id: "quan-3".into(),
+                },
+            ),
+        ];
+        for other in others {
+            assert!(matches!(
+                require_reader(&other, &q3),
+                Err(EvidenceError::PermissionDenied(_))
+            ));
+        }
+    }
+}

@@ -1,0 +1,342 @@
+//! The gRPC handlers of `dti.evidence.v1.EvidenceService`: each converts the request, calls
+//! [`EvidenceStore`] and maps errors; protobuf ⇄ domain conversion lives here, at the edge.
+
+use bytes::Bytes;
+use dti_auth::grpc::principal;
+use dti_domain::UnitId;
+use dti_proto::dti::common::v1::UnitRef;
+use dti_proto::dti::evidence::v1 as pb;
+use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceService;
+use dti_service_kit::status::FieldViolation;
+use dti_workflow::rounds::{parse_round, proto_round};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use tonic::{Request, Response, Status, Streaming};
+use uuid::Uuid;
+
+use crate::content_type::normalise_declared;
+use crate::events::timestamp;
+use crate::evidence::{EvidenceStore, UploadHeader};
+use crate::file_name::FileName;
+use crate::records::EvidenceRecord;
+use crate::EvidenceError;
+
+/// The handlers, on one [`EvidenceStore`].
+#[derive(Debug, Clone)]
+pub struct EvidenceApi {
+    store: EvidenceStore,
+}
+
+impl EvidenceApi {
+    /// Handlers on `store`.
+    pub fn new(store: EvidenceStore) -> Self {
+        Self { store }
+    }
+}
+
+#[tonic::async_trait]
+impl EvidenceService for EvidenceApi {
+    async fn upload_evidence(
+        &self,
+        request: Request<Streaming<pb::UploadEvidenceRequest>>,
+    ) -> Result<Response<pb::UploadEvidenceResponse>, Status> {
+        let actor = principal(&request)?.clone();
+        let mut messages = request.into_inner();
+        let first = messages
+            .message()
+            .await
+            .map_err(|status| EvidenceError::Interrupted(status.message().to_owned()))?;
+        let header = match first.and_then(|message| message.part) {
+            Some(pb::upload_evidence_request::Part::Header(header)) => parse_header(header)?,
+            _ => {
+                return Err(EvidenceError::invalid_field(
+                    "header",
+                    "the first message of an upload must carry the header",
+                )
+                .into())
+            }
+        };
+        let chunks = messages.map(|message| match message {
+            Ok(pb::UploadEvidenceRequest {
+                part: Some(pb::upload_evidence_request::Part::Chunk(chunk)),
+            }) => Ok(Bytes::from(chunk)),
+            Ok(_) => Err(EvidenceError::invalid_field(
+                "header",
+                "only the first message of an upload may carry the header; the others carry chunks",
+            )),
+            Err(status) => Err(EvidenceError::Interrupted(status.message().to_owned())),
+        });
+        let attached = self.store.attach(&actor, header, chunks).await?;
+        Ok(Response::new(pb::UploadEvidenceResponse {
+            evidence: Some(evidence_message(&attached.record)),
+            already_attached: attached.already_attached,
+        }))
+    }
+
+    type DownloadEvidenceStream = BoxStream<'static, Result<pb::DownloadEvidenceResponse, Status>>;
+
+    async fn download_evidence(
+        &self,
+        request: Request<pb::DownloadEvidenceRequest>,
+    ) -> Result<Response<Self::DownloadEvidenceStream>, Status> {
+        let actor = principal(&request)?.clone();
+        let id = parse_evidence_id(&request.get_ref().evidence_id)?;
+        let download = self.store.download(&actor, id).await?;
+        let metadata = pb::DownloadEvidenceResponse {
+            part: Some(pb::download_evidence_response::Part::Evidence(
+                evidence_message(&download.record),
+            )),
+        };
+        let chunks = download.content.map(|chunk| {
+            chunk
+                .map(|bytes| pb::DownloadEvidenceResponse {
+                    part: Some(pb::download_evidence_response::Part::Chunk(bytes.to_vec())),
+                })
+                .map_err(Status::from)
+        });
+        Ok(Response::new(
+            futures::stream::once(async { Ok(metadata) })
+                .chain(chunks)
+                .boxed(),
+        ))
+    }
+
+    async fn get_evidence(
+        &self,
+        request: Request<pb::GetEvidenceRequest>,
+    ) -> Result<Response<pb::Evidence>, Status> {
+        let actor = principal(&request)?.clone();
+        let id = parse_evidence_id(&request.get_ref().evidence_id)?;
+        let record = self.store.get(&actor, id).await?;
+        Ok(Response::new(evidence_message(&record)))
+    }
+
+    async fn list_evidence(
+        &self,
+        request: Request<pb::ListEvidenceRequest>,
+    ) -> Result<Response<pb::ListEvidenceResponse>, Status> {
+        let actor = principal(&request)?.clone();
+        let message = request.into_inner();
+        let (round, unit) =
+            parse_round_and_unit(message.round.as_ref(), message.unit.as_ref(), "")?;
+        let records = self
+            .store
+            .list(
+                &actor,
+                &round,
+                &unit,
+                &message.indicator_code,
+                message.include_removed,
+            )
+            .await?;
+        Ok(Response::new(pb::ListEvidenceResponse {
+            evidence: records.iter().map(evidence_message).collect(),
+        }))
+    }
+
+    async fn remove_evidence(
+        &self,
+        request: Request<pb::RemoveEvidenceRequest>,
+    ) -> Result<Response<pb::Evidence>, Status> {
+        let actor = principal(&request)?.clone();
+        let message = request.into_inner();
+        let id = parse_evidence_id(&message.evidence_id)?;
+        let record = self.store.remove(&actor, id, &message.reason).await?;
+        Ok(Response::new(evidence_message(&record)))
+    }
+}
+
+/// Parses an upload header, reporting every invalid field at once.
+fn parse_header(header: pb::UploadHeader) -> Result<UploadHeader, EvidenceError> {
+    let mut violations = Vec::new();
+    let parsed = parse_round_and_unit(header.round.as_ref(), header.unit.as_ref(), "header.");
+    let (round, unit) = match parsed {
+        Ok(parsed) => (Some(parsed.0), Some(parsed.1)),
+        Err(EvidenceError::Invalid {
+            violations: found, ..
+        }) => {
+            violations.extend(found);
+            (None, None)
+        }
+        Err(other) => return Err(other),
+    };
+    if header.indicator_code.trim().is_empty() {
+        violations.push(FieldViolation::new("header.indicator_code", "must be set"));
+    }
+    let file_name = FileName::sanitise(&header.file_name)
+        .map_err(|error| {
+            violations.push(FieldViolation::new("header.file_name", error.to_string()))
+        })
+        .ok();
+    let declared = normalise_declared(&header.declared_content_type);
+    if !declared.is_empty() && !looks_like_media_type(&declared) {
+        violations.push(FieldViolation::new(
+            "header.declared_content_type",
+            format!("{declared:?} is not a media type such as application/pdf"),
+        ));
+    }
+    match (round, unit, file_name) {
+        (Some(round), Some(unit), Some(file_name)) if violations.is_empty() => Ok(UploadHeader {
+            round,
+            unit,
+            indicator_code: header.indicator_code.trim().to_owned(),
+            file_name,
+            declared_content_type: declared,
+        }),
+        _ => Err(EvidenceError::Invalid {
+            summary: "invalid upload header".to_owned(),
+            violations,
+        }),
+    }
+}
+
+/// `type/subtype` made of token characters.
+fn looks_like_media_type(declared: &str) -> bool {
+    let token = |part: &str| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    matches!(declared.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
+}
+
+/// The round and unit of a request, every problem reported with `prefix` before the field.
+fn parse_round_and_unit(
+    round: Option<&dti_proto::dti::common::v1::RoundRef>,
+    unit: Option<&UnitRef>,
+    prefix: &str,
+) -> Result<(dti_domain::RoundRef, UnitId), EvidenceError> {
+    let mut violations = Vec::new();
+    let round = parse_round(round)
+        .map_err(|(field, problem)| {
+            violations.push(FieldViolation::new(format!("{prefix}{field}"), problem))
+        })
+        .ok();
+    let unit = match unit.map(|unit| unit.unit_id.as_str()) {
+        None | Some("") => {
+            violations.push(FieldViolation::new(
+                format!("{prefix}unit.unit_id"),
+                "must be set",
+            ));
+            None
+        }
+        Some(id) => UnitId::parse(id)
+            .map_err(|error| {
+                violations.push(FieldViolation::new(
+                    format!("{prefix}unit.unit_id"),
+                    error.to_string(),
+                ))
+            })
+            .ok(),
+    };
+    match (round, unit) {
+        (Some(round), Some(unit)) => Ok((round, unit)),
+        _ => Err(EvidenceError::Invalid {
+            summary: "invalid request".to_owned(),
+            violations,
+        }),
+    }
+}
+
+/// An evidence id, or an error naming `evidence_id`.
+fn parse_evidence_id(id: &str) -> Result<Uuid, EvidenceError> {
+    if id.trim().is_empty() {
+        return Err(EvidenceError::invalid_field("evidence_id", "must be set"));
+    }
+    Uuid::parse_str(id.trim()).map_err(|error| {
+        EvidenceError::invalid_field("evidence_id", format!("{id:?} is not a UUID: {error}"))
+    })
+}
+
+/// The protobuf message of `record`.
+fn evidence_message(record: &EvidenceRecord) -> pb::Evidence {
+    pb::Evidence {
+        evidence_id: record.id.to_string(),
+        round: Some(proto_round(&record.round)),
+        unit: Some(UnitRef {
+            unit_id: record.unit.to_string(),
+        }),
+        indicator_code: record.indicator.to_string(),
+        file_name: record.file_name.clone(),
+        content_type: record.content_type.clone(),
+        declared_content_type: record.declared_content_type.clone(),
+        size_bytes: record.size_bytes,
+        sha256: record.sha256.hex(),
+        uploaded_by: record.uploaded_by.clone(),
+        uploaded_at: Some(timestamp(record.uploaded_at)),
+        removal: record.removal.as_ref().map(|removal| pb::Removal {
+            removed_by: removal.removed_by.clone(),
+            removed_at: Some(timestamp(removal.removed_at)),
+            reason: removal.reason.clone(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dti_proto::dti::common::v1::RoundRef;
+
+    fn header() -> pb::UploadHeader {
+        pb::UploadHeader {
+            round: Some(RoundRef {
+                year: 2023,
+                framework: "hcm-2023-district".into(),
+            }),
+            unit: Some(UnitRef {
+                unit_id: "quan-1".into(),
+            }),
+            indicator_code: "1.1".into(),
+            file_name: "Báo cáo.pdf".into(),
+            declared_content_type: "Application/PDF".into(),
+        }
+    }
+
+    #[test]
+    fn a_good_header_is_parsed_and_normalised() {
+        let parsed = parse_header(header()).expect("valid");
+        assert_eq!(parsed.unit.as_str(), "quan-1");
+        assert_eq!(parsed.file_name.as_str(), "Báo cáo.pdf");
+        assert_eq!(parsed.declared_content_type, "application/pdf");
+    }
+
+    #[test]
+    fn every_bad_header_field_is_named_at_once() {
+        let bad = pb::UploadHeader {
+            round: Some(RoundRef {
+                year: 1999,
+                framework: "hcm-2023-district".into(),
+            }),
+            unit: None,
+            indicator_code: " ".into(),
+            file_name: "../..".into(),
+            declared_content_type: "pdf".into(),
+        };
+        let Err(EvidenceError::Invalid { violations, .. }) = parse_header(bad) else {
+            panic!("expected an invalid header");
+        };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "header.round.year",
+                "header.unit.unit_id",
+                "header.indicator_code",
+                "header.file_name",
+                "header.declared_content_type"
+            ]
+        );
+    }
+
+    #[test]
+    fn evidence_ids_must_be_uuids() {
+        assert!(parse_evidence_id(&Uuid::new_v4().to_string()).is_ok());
+        for bad in ["", "not-a-uuid"] {
+            let Err(EvidenceError::Invalid { violations, .. }) = parse_evidence_id(bad) else {
+                panic!("expected invalid");
+            };
+            assert_eq!(violations[0].field, "evidence_id");
+        }
+    }
+}

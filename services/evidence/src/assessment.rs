@@ -1,0 +1,145 @@
+//! Where a unit's self-assessment stands, as far as its evidence is concerned: the round
+//! exists and uses a known framework, the unit is assessed in it, the indicator belongs to the
+//! framework, and whether the unit may still change its evidence.
+//!
+//! A unit may upload or remove evidence while its submission is editable — there is none yet,
+//! it is a `draft`, or a verifier asked for clarification (`clarification_requested`) — and the
+//! round is `open`, `closed` or `under_verification` (not before it opens, not once verified).
+
+use std::sync::Arc;
+
+use dti_domain::round::{RoundState, SubmissionState};
+use dti_domain::{Framework, FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_workflow::rounds::{self, stored_year};
+use sqlx::PgConnection;
+
+use crate::EvidenceError;
+
+/// Round states in which evidence may change.
+const EDITABLE_ROUND_STATES: [RoundState; 3] = [
+    RoundState::Open,
+    RoundState::Closed,
+    RoundState::UnderVerification,
+];
+
+/// Submission states in which evidence may change.
+const EDITABLE_SUBMISSION_STATES: [SubmissionState; 2] = [
+    SubmissionState::Draft,
+    SubmissionState::ClarificationRequested,
+];
+
+/// The framework of `round`, once the round is known to exist with `unit` in its cohort.
+/// `field_prefix` (e.g. `header.`) is put before the request fields named in errors.
+pub async fn require_round_unit<'e, E>(
+    executor: E,
+    catalog: &FrameworkCatalog,
+    round: &RoundRef,
+    unit: &UnitId,
+    field_prefix: &str,
+) -> Result<Arc<Framework>, EvidenceError>
+where
+    E: sqlx::PgExecutor<'e> + Copy,
+{
+    let framework = catalog.get(&round.framework).cloned().ok_or_else(|| {
+        EvidenceError::invalid_field(
+            &format!("{field_prefix}round.framework"),
+            format!("framework {} is not known", round.framework),
+        )
+    })?;
+    if rounds::find(executor, round).await?.is_none() {
+        return Err(EvidenceError::invalid_field(
+            &format!("{field_prefix}round"),
+            format!("round {round} does not exist"),
+        ));
+    }
+    if !rounds::has_unit(executor, round, unit).await? {
+        return Err(EvidenceError::invalid_field(
+            &format!("{field_prefix}unit.unit_id"),
+            format!("unit {unit} is not assessed in round {round}"),
+        ));
+    }
+    Ok(framework)
+}
+
+/// `code` as an indicator of `framework`, or an error naming the unit, the indicator and the
+/// request field.
+pub fn require_indicator(
+    framework: &Framework,
+    unit: &UnitId,
+    code: &str,
+    field: &str,
+) -> Result<IndicatorCode, EvidenceError> {
+    let parsed = IndicatorCode::parse(code)
+        .map_err(|error| EvidenceError::invalid_field(field, format!("unit {unit}: {error}")))?;
+    if framework.indicator(&parsed).is_none() {
+        return Err(EvidenceError::invalid_field(
+            field,
+            format!(
+                "unit {unit}: indicator {parsed} is not in framework {}",
+                framework.id
+            ),
+        ));
+    }
+    Ok(parsed)
+}
+
+/// Refuses unless `unit` may change its evidence in `round` now. Inside a transaction the
+/// round and submission rows stay share-locked until it ends, so neither changes state before
+/// the evidence change commits.
+pub async fn require_editable(
+    connection: &mut PgConnection,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<(), EvidenceError> {
+    let round_state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM rounds WHERE year = $1 AND framework = $2 FOR SHARE")
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(EvidenceError::database("reading a round's state"))?;
+    let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
+        .ok_or_else(|| EvidenceError::NotFound(format!("round {round} does not exist")))?;
+    if !EDITABLE_ROUND_STATES.contains(&round_state) {
+        return Err(EvidenceError::NotNow(format!(
+            "round {round} is {}: evidence can change only while the round is open, closed \
+             or under verification",
+            round_state.as_str()
+        )));
+    }
+    let submission_state: Option<String> = sqlx::query_scalar(
+        "SELECT state FROM submissions WHERE year = $1 AND framework = $2 AND unit_id = $3 \
+         FOR SHARE",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(EvidenceError::database("reading a submission's state"))?;
+    let submission = format!("the submission of unit {unit} in round {round}");
+    match parse_state::<SubmissionState>(submission_state, &submission)? {
+        Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => {
+            Err(EvidenceError::NotNow(format!(
+                "{submission} is {}: evidence can change only while it is a draft or a \
+                 verifier asked for clarification",
+                state.as_str()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Parses a stored state, if there is one.
+fn parse_state<S: std::str::FromStr>(
+    stored: Option<String>,
+    what: &str,
+) -> Result<Option<S>, EvidenceError> {
+    stored
+        .map(|state| {
+            state.parse::<S>().map_err(|_| {
+                EvidenceError::Corrupted(format!("{what} has the unknown state {state:?}"))
+            })
+        })
+        .transpose()
+}

@@ -1,0 +1,128 @@
+//! The evidence service's errors and their one mapping to gRPC statuses.
+
+use dti_service_kit::status::{self, FieldViolation};
+use dti_workflow::WorkflowError;
+use tonic::Status;
+
+/// Why an evidence request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvidenceError {
+    /// The request or the document is invalid (bad field, unknown indicator, too large, type
+    /// not accepted); nothing was stored.
+    #[error("{summary}")]
+    Invalid {
+        /// What was refused.
+        summary: String,
+        /// Every problem, naming the request field.
+        violations: Vec<FieldViolation>,
+    },
+    /// The evidence does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not touch this unit's evidence.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request is valid but not allowed now (the submission is no longer a draft, the
+    /// round is verified, …).
+    #[error("{0}")]
+    NotNow(String),
+    /// The upload stream broke off or stalled before it ended; nothing was stored.
+    #[error("upload interrupted: {0}")]
+    Interrupted(String),
+    /// A stored document no longer matches its recorded hash or size.
+    #[error("{0}")]
+    Corrupted(String),
+    /// Reading rounds or submissions failed.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    /// The object store failed.
+    #[error("{action}: {source}")]
+    Storage {
+        /// What was being done.
+        action: &'static str,
+        /// The object store error.
+        source: object_store::Error,
+    },
+    /// A database statement failed.
+    #[error("{action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database error.
+        source: sqlx::Error,
+    },
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Bus(#[from] dti_bus::BusError),
+    /// The audit log could not be appended.
+    #[error(transparent)]
+    Audit(#[from] dti_audit::AuditError),
+    /// A transaction could not begin or commit.
+    #[error(transparent)]
+    Transaction(#[from] dti_db::DbError),
+}
+
+impl EvidenceError {
+    /// One invalid request field.
+    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
+        Self::Invalid {
+            summary: "invalid request".to_owned(),
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+
+    /// Maps a database error of `action`.
+    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { action, source }
+    }
+
+    /// Maps an object store error of `action`.
+    pub fn storage(action: &'static str) -> impl FnOnce(object_store::Error) -> Self {
+        move |source| Self::Storage { action, source }
+    }
+
+    /// A short label of the kind of failure, for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "invalid",
+            Self::NotFound(_) => "not_found",
+            Self::PermissionDenied(_) => "permission_denied",
+            Self::NotNow(_) => "not_now",
+            Self::Interrupted(_) => "interrupted",
+            Self::Corrupted(_) => "corrupted",
+            Self::Workflow(_)
+            | Self::Storage { .. }
+            | Self::Database { .. }
+            | Self::Bus(_)
+            | Self::Audit(_)
+            | Self::Transaction(_) => "unexpected",
+        }
+    }
+}
+
+impl From<EvidenceError> for Status {
+    fn from(error: EvidenceError) -> Self {
+        match error {
+            EvidenceError::Invalid {
+                summary,
+                violations,
+            } => status::invalid_argument(&summary, &violations),
+            EvidenceError::NotFound(message) => Status::not_found(message),
+            EvidenceError::PermissionDenied(message) => Status::permission_denied(message),
+            EvidenceError::NotNow(message) => Status::failed_precondition(message),
+            interrupted @ EvidenceError::Interrupted(_) => Status::aborted(interrupted.to_string()),
+            EvidenceError::Corrupted(detail) => {
+                tracing::error!(%detail, "stored evidence is corrupted");
+                Status::data_loss("the stored document is damaged; the error was logged")
+            }
+            EvidenceError::Workflow(error) => error.into(),
+            unexpected @ (EvidenceError::Storage { .. }
+            | EvidenceError::Database { .. }
+            | EvidenceError::Bus(_)
+            | EvidenceError::Audit(_)
+            | EvidenceError::Transaction(_)) => {
+                status::internal("the evidence request", &unexpected)
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The evidence service: the documents ("tài liệu kiểm chứng") units attach to the indicators
+//! of their self-assessment, which verifiers judge the reported values against.
+//!
+//! Modules:
+//! - [`config`]: the service's own settings (limits, accepted types, storage backend);
+//! - [`evidence`]: attaching, removing, listing and downloading evidence — each change in one
+//!   transaction with its audit entry and its event;
+//! - [`upload`]: receiving an upload into the staging area under the size limit, hashing it
+//!   and judging its type;
+//! - [`content_type`]: what a document is, from its bytes only;
+//! - [`file_name`]: sanitised file names;
+//! - [`storage`]: the content-addressed object store (local directory or S3-compatible bucket);
+//! - [`records`]: evidence metadata in PostgreSQL;
+//! - [`assessment`]: the round, unit and indicator checks and when evidence may change;
+//! - [`access`]: who may touch which unit's evidence;
+//! - [`lease`]: which service instances are alive, so leftovers of dead ones can be told apart;
+//! - [`sweep`]: clearing dead instances' staged uploads and unreferenced objects;
+//! - [`events`]: the `evidence.attached.v1` and `evidence.removed.v1` events;
+//! - [`api`]: the gRPC handlers;
+//! - [`error`]: the service's error and its mapping to gRPC statuses.
+//!
+//! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the
+//! outbox relay, the object store, a sweep of leftovers before serving and then on a timer,
+//! and the gRPC service behind JWT authentication, with health, reflection and metrics.
+
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod api;
+pub mod assessment;
+pub mod config;
+pub mod content_type;
+mod error;
+pub mod events;
+pub mod evidence;
+pub mod file_name;
+pub mod lease;
+pub mod records;
+pub mod storage;
+pub mod sweep;
+pub mod upload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dti_auth::grpc::AuthInterceptor;
+use dti_auth::JwtVerifier;
+use dti_bus::outbox::RelaySettings;
+use dti_config::ServiceConfig;
+use dti_domain::FrameworkCatalog;
+use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceServiceServer;
+use dti_service_kit::{KitError, ServiceKit};
+
+pub use config::Settings;
+pub use error::EvidenceError;
+
+use crate::evidence::EvidenceStore;
+use crate::lease::InstanceLease;
+use crate::storage::{ObjectStorage, StorageSetupError};
+use crate::sweep::Sweeper;
+use crate::upload::UploadLimits;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The bootstrap failed (telemetry, connections, listener).
+    #[error(transparent)]
+    Kit(#[from] KitError),
+    /// The framework files could not be loaded.
+    #[error("loading frameworks: {0}")]
+    Frameworks(#[from] dti_domain::FrameworkError),
+    /// The token verifier could not be built from `auth`.
+    #[error("auth: {0}")]
+    Auth(#[from] dti_auth::AuthError),
+    /// The object store could not be opened.
+    #[error(transparent)]
+    Storage(#[from] StorageSetupError),
+    /// Taking the instance lease or sweeping leftovers failed.
+    #[error("preparing evidence storage: {0}")]
+    Evidence(#[from] EvidenceError),
+}
+
+/// Builds the service on the kit and returns it ready to serve. Leftovers of dead instances
+/// (partial uploads) are removed before it returns.
+pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
+    let settings = &config.service;
+    let catalog = Arc::new(match &settings.framework_dir {
+        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
+        None => FrameworkCatalog::builtin()?,
+    });
+    let verifier = JwtVerifier::from_config(&config.auth)?;
+    let storage = ObjectStorage::open(&settings.storage)?;
+    let mut kit = ServiceKit::builder("evidence", config)
+        .with_postgres()
+        .with_nats()
+        .build()
+        .await?;
+    let pool = kit.pool()?.clone();
+    let lease = Arc::new(InstanceLease::acquire(&pool).await?);
+    tracing::info!(storage = %storage.describe(), instance = lease.name(), "evidence storage ready");
+    let sweeper = Sweeper::new(
+        pool.clone(),
+        storage.clone(),
+        lease.name().to_owned(),
+        Duration::from_secs(settings.orphan_min_age_secs),
+    );
+    sweeper.sweep().await?;
+    let limits = UploadLimits {
+        max_bytes: settings.max_upload_bytes,
+        allowed_content_types: settings.allowed_content_types.clone(),
+        idle_timeout: Duration::from_secs(settings.upload_idle_timeout_secs),
+    };
+    let store = EvidenceStore::new(
+        pool,
+        storage,
+        catalog,
+        limits,
+        config.nats.prefix.clone(),
+        lease,
+    );
+    kit.add_service(EvidenceServiceServer::with_interceptor(
+        api::EvidenceApi::new(store),
+        AuthInterceptor::new(verifier),
+    ));
+    kit.spawn_outbox_relay(RelaySettings::default())?;
+    let interval = Duration::from_secs(settings.sweep_interval_secs);
+    kit.spawn_task("evidence-sweeper", move |shutdown| {
+        sweeper.run(interval, shutdown)
+    });
+    Ok(kit)
+}

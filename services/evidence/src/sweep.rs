@@ -1,0 +1,158 @@
+//! Clearing what interrupted work leaves in the object store, at start and on a timer:
+//!
+//! - staged uploads of dead instances (a process killed mid-upload): their whole staging
+//!   directory, partial files included, once the instance's lease shows it is gone
+//!   ([`crate::lease::if_dead`]);
+//! - content objects nobody references (a process that moved an upload to its content address
+//!   and died before its transaction committed), once older than a grace period, checked and
+//!   deleted under the content's lock so a concurrent upload of the same bytes cannot lose
+//!   its object. Objects referenced by any attachment — removed ones included — are kept.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use dti_db::{DbError, PgPool};
+use futures::TryStreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::records;
+use crate::storage::{ContentHash, ObjectStorage};
+use crate::{lease, EvidenceError};
+
+/// What a sweep cleared.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct SweepReport {
+    /// Dead instances whose staging area was removed.
+    pub dead_instances: usize,
+    /// Unreferenced content objects deleted.
+    pub orphans_deleted: usize,
+}
+
+/// Sweeps the staging area and unreferenced content of `storage`.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    pool: PgPool,
+    storage: ObjectStorage,
+    own_instance: String,
+    orphan_min_age: Duration,
+}
+
+impl Sweeper {
+    /// A sweeper that never touches `own_instance`'s staging and keeps unreferenced objects
+    /// younger than `orphan_min_age`.
+    pub fn new(
+        pool: PgPool,
+        storage: ObjectStorage,
+        own_instance: String,
+        orphan_min_age: Duration,
+    ) -> Self {
+        Self {
+            pool,
+            storage,
+            own_instance,
+            orphan_min_age,
+        }
+    }
+
+    /// One full sweep.
+    #[tracing::instrument(skip_all)]
+    pub async fn sweep(&self) -> Result<SweepReport, EvidenceError> {
+        let dead_instances = self.sweep_dead_staging().await?;
+        let orphans_deleted = self.sweep_orphans().await?;
+        if dead_instances + orphans_deleted > 0 {
+            tracing::info!(dead_instances, orphans_deleted, "swept evidence storage");
+        }
+        Ok(SweepReport {
+            dead_instances,
+            orphans_deleted,
+        })
+    }
+
+    /// Sweeps every `interval` until `shutdown`.
+    pub async fn run(
+        self,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) -> Result<(), EvidenceError> {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.tick().await;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                _ = ticks.tick() => {
+                    if let Err(error) = self.sweep().await {
+                        tracing::warn!(%error, "sweeping evidence storage failed; retrying later");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Removes the staging areas of dead instances; returns how many.
+    async fn sweep_dead_staging(&self) -> Result<usize, EvidenceError> {
+        let instances = self
+            .storage
+            .staging_instances()
+            .await
+            .map_err(EvidenceError::storage("listing staged uploads"))?;
+        let mut swept = 0;
+        for instance in instances.iter().filter(|name| **name != self.own_instance) {
+            let storage = &self.storage;
+            let dead = lease::if_dead(&self.pool, instance, || async move {
+                storage
+                    .delete_staging_of(instance)
+                    .await
+                    .map_err(EvidenceError::storage("deleting a dead instance's uploads"))
+            })
+            .await?;
+            if dead {
+                tracing::info!(instance, "removed the staged uploads of a dead instance");
+                swept += 1;
+            }
+        }
+        Ok(swept)
+    }
+
+    /// Deletes old content objects that no attachment references; returns how many.
+    async fn sweep_orphans(&self) -> Result<usize, EvidenceError> {
+        let oldest_kept = Utc::now()
+            - chrono::Duration::from_std(self.orphan_min_age).unwrap_or(chrono::Duration::MAX);
+        let candidates: Vec<ContentHash> = self
+            .storage
+            .content_objects()
+            .try_filter_map(|meta| async move {
+                let old = meta.last_modified <= oldest_kept;
+                Ok(old
+                    .then(|| ContentHash::from_storage_key(meta.location.as_ref()))
+                    .flatten())
+            })
+            .try_collect()
+            .await
+            .map_err(EvidenceError::storage("listing content objects"))?;
+        let mut deleted = 0;
+        for content in candidates {
+            if self.delete_if_unreferenced(&content).await? {
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Deletes `content` if no row records it, under its lock.
+    async fn delete_if_unreferenced(&self, content: &ContentHash) -> Result<bool, EvidenceError> {
+        let mut tx = self.pool.begin().await.map_err(DbError::Begin)?;
+        records::lock_content(&mut tx, content).await?;
+        if records::content_recorded(&mut tx, content).await? {
+            return Ok(false);
+        }
+        self.storage
+            .delete_content(&content.storage_key())
+            .await
+            .map_err(EvidenceError::storage(
+                "deleting an unreferenced content object",
+            ))?;
+        tx.commit().await.map_err(DbError::Commit)?;
+        tracing::info!(sha256 = %content.hex(), "deleted an unreferenced content object");
+        Ok(true)
+    }
+}

@@ -1,0 +1,416 @@
+//! Shared set-up of the evidence tests: the service on its own database, NATS prefix and
+//! storage directory, a seeded round, and clients that upload and download for real.
+
+#![allow(dead_code, reason = "each test file uses part of the support module")]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use dti_evidence::config::{Backend, StorageSettings};
+use dti_evidence::Settings;
+use dti_proto::dti::common::v1::{RoundRef, UnitRef};
+use dti_proto::dti::evidence::v1::evidence_service_client::EvidenceServiceClient;
+use dti_proto::dti::evidence::v1::{
+    download_evidence_response, upload_evidence_request, DownloadEvidenceRequest, Evidence,
+    ListEvidenceRequest, RemoveEvidenceRequest, UploadEvidenceRequest, UploadEvidenceResponse,
+    UploadHeader,
+};
+use dti_service_kit::RunningService;
+use dti_testkit::{with_auth, TestBackends};
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+/// The round every test uses.
+pub const YEAR: u32 = 2023;
+/// Its framework.
+pub const FRAMEWORK: &str = "hcm-2023-district";
+/// Units in its cohort.
+pub const COHORT: [&str; 2] = ["quan-1", "quan-3"];
+/// An indicator of the district framework.
+pub const INDICATOR: &str = "1.1";
+/// Another one.
+pub const OTHER_INDICATOR: &str = "1.2";
+
+/// The service running on one test's backends and storage directory.
+pub struct EvidenceHarness {
+    pub backends: TestBackends,
+    pub storage: tempfile::TempDir,
+    pub running: RunningService,
+    pub client: EvidenceServiceClient<Channel>,
+}
+
+/// Settings on `root` with fsync off (tests need no durability) and `tweak` applied.
+pub fn settings(root: &Path, tweak: impl FnOnce(&mut Settings)) -> Settings {
+    let mut settings = Settings {
+        storage: StorageSettings {
+            backend: Backend::Local,
+            root: root.to_path_buf(),
+            fsync: false,
+            ..StorageSettings::default()
+        },
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    settings
+}
+
+impl EvidenceHarness {
+    /// Starts the service with default settings and seeds the round, open, with no submissions.
+    pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts the service with settings changed by `tweak` and seeds the open round.
+    pub async fn start_with(tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        let backends = TestBackends::create().await?;
+        let storage = tempfile::tempdir()?;
+        seed_round(backends.db.pool(), "open").await?;
+        let config = backends.service_config(settings(storage.path(), tweak));
+        let running = dti_evidence::build(&config).await?.spawn()?;
+        let client = EvidenceServiceClient::new(running.channel());
+        Ok(Self {
+            backends,
+            storage,
+            running,
+            client,
+        })
+    }
+
+    /// Stops the service and drops the backends.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        self.running.stop().await?;
+        self.backends.close().await?;
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &sqlx::PgPool {
+        self.backends.db.pool()
+    }
+
+    pub fn unit(&self, unit: &str) -> String {
+        self.backends.unit_token(unit)
+    }
+
+    /// Uploads `bytes` for `indicator` of `unit` as `bearer`, in chunks of `chunk` bytes.
+    pub async fn upload(
+        &self,
+        bearer: &str,
+        unit: &str,
+        indicator: &str,
+        file_name: &str,
+        declared: &str,
+        bytes: &[u8],
+    ) -> Result<UploadEvidenceResponse, Status> {
+        let messages = upload_messages(
+            header(unit, indicator, file_name, declared),
+            bytes,
+            64 * 1024,
+        );
+        self.client
+            .clone()
+            .upload_evidence(with_auth(futures::stream::iter(messages), bearer))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Uploads as the unit's own submitter and expects success.
+    pub async fn upload_own(
+        &self,
+        unit: &str,
+        indicator: &str,
+        bytes: &[u8],
+    ) -> anyhow::Result<Evidence> {
+        let response = self
+            .upload(&self.unit(unit), unit, indicator, "evidence.pdf", "", bytes)
+            .await?;
+        response
+            .evidence
+            .ok_or_else(|| anyhow::anyhow!("no evidence in the response"))
+    }
+
+    /// Downloads evidence `id` as `bearer`: its metadata and content.
+    pub async fn download(&self, bearer: &str, id: &str) -> Result<(Evidence, Vec<u8>), Status> {
+        download(&self.client, bearer, id).await
+    }
+
+    /// Lists `unit`'s evidence as `bearer`.
+    pub async fn list(
+        &self,
+        bearer: &str,
+        unit: &str,
+        indicator: &str,
+        include_removed: bool,
+    ) -> Result<Vec<Evidence>, Status> {
+        let request = ListEvidenceRequest {
+            round: Some(round()),
+            unit: Some(UnitRef {
+                unit_id: unit.into(),
+            }),
+            indicator_code: indicator.into(),
+            include_removed,
+        };
+        Ok(self
+            .client
+            .clone()
+            .list_evidence(with_auth(request, bearer))
+            .await?
+            .into_inner()
+            .evidence)
+    }
+
+    /// Removes evidence `id` as `bearer` for `reason`.
+    pub async fn remove(&self, bearer: &str, id: &str, reason: &str) -> Result<Evidence, Status> {
+        let request = RemoveEvidenceRequest {
+            evidence_id: id.into(),
+            reason: reason.into(),
+        };
+        Ok(self
+            .client
+            .clone()
+            .remove_evidence(with_auth(request, bearer))
+            .await?
+            .into_inner())
+    }
+
+    /// Every file under the storage directory, relative to it.
+    pub fn stored_files(&self) -> Vec<String> {
+        files_under(self.storage.path())
+    }
+
+    /// Files under `sha256/`: the content objects.
+    pub fn content_files(&self) -> Vec<String> {
+        self.stored_files()
+            .into_iter()
+            .filter(|file| file.starts_with("sha256/"))
+            .collect()
+    }
+
+    /// Attachment and object rows.
+    pub async fn row_counts(&self) -> anyhow::Result<(i64, i64)> {
+        row_counts(self.pool()).await
+    }
+
+    /// Waits (at most 10 s) until the storage directory holds exactly `expected` files.
+    pub async fn wait_for_files(&self, expected: usize) -> anyhow::Result<Vec<String>> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let files = self.stored_files();
+            if files.len() == expected {
+                return Ok(files);
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "expected {expected} stored files, found {files:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Attachment and object rows of the database of `pool`.
+pub async fn row_counts(pool: &sqlx::PgPool) -> anyhow::Result<(i64, i64)> {
+    let attachments = sqlx::query_scalar("SELECT count(*) FROM evidence_attachments")
+        .fetch_one(pool)
+        .await?;
+    let objects = sqlx::query_scalar("SELECT count(*) FROM evidence_objects")
+        .fetch_one(pool)
+        .await?;
+    Ok((attachments, objects))
+}
+
+/// Downloads evidence `id` as `bearer` with `client`.
+pub async fn download(
+    client: &EvidenceServiceClient<Channel>,
+    bearer: &str,
+    id: &str,
+) -> Result<(Evidence, Vec<u8>), Status> {
+    let request = DownloadEvidenceRequest {
+        evidence_id: id.into(),
+    };
+    let mut stream = client
+        .clone()
+        .download_evidence(with_auth(request, bearer))
+        .await?
+        .into_inner();
+    let mut evidence = None;
+    let mut content = Vec::new();
+    while let Some(message) = stream.message().await? {
+        match message.part {
+            Some(download_evidence_response::Part::Evidence(found)) => evidence = Some(found),
+            Some(download_evidence_response::Part::Chunk(chunk)) => content.extend(chunk),
+            None => {}
+        }
+    }
+    let evidence = evidence.ok_or_else(|| Status::internal("no metadata message"))?;
+    Ok((evidence, content))
+}
+
+/// The round reference.
+pub fn round() -> RoundRef {
+    RoundRef {
+        year: YEAR,
+        framework: FRAMEWORK.into(),
+    }
+}
+
+/// An upload header.
+pub fn header(unit: &str, indicator: &str, file_name: &str, declared: &str) -> UploadHeader {
+    UploadHeader {
+        round: Some(round()),
+        unit: Some(UnitRef {
+            unit_id: unit.into(),
+        }),
+        indicator_code: indicator.into(),
+        file_name: file_name.into(),
+        declared_content_type: declared.into(),
+    }
+}
+
+/// The messages of an upload: the header, then `bytes` in chunks of `chunk` bytes.
+pub fn upload_messages(
+    header: UploadHeader,
+    bytes: &[u8],
+    chunk: usize,
+) -> Vec<UploadEvidenceRequest> {
+    std::iter::once(UploadEvidenceRequest {
+        part: Some(upload_evidence_request::Part::Header(header)),
+    })
+    .chain(bytes.chunks(chunk).map(|piece| UploadEvidenceRequest {
+        part: Some(upload_evidence_request::Part::Chunk(piece.to_vec())),
+    }))
+    .collect()
+}
+
+/// Creates the round in `state` with the cohort, and no submissions.
+pub async fn seed_round(pool: &sqlx::PgPool, state: &str) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO rounds (year, framework, state) VALUES ($1, $2, $3)")
+        .bind(YEAR as i16)
+        .bind(FRAMEWORK)
+        .bind(state)
+        .execute(pool)
+        .await?;
+    for unit in COHORT {
+        sqlx::query("INSERT INTO round_units (year, framework, unit_id) VALUES ($1, $2, $3)")
+            .bind(YEAR as i16)
+            .bind(FRAMEWORK)
+            .bind(unit)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Sets the round's state.
+pub async fn set_round_state(pool: &sqlx::PgPool, state: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE rounds SET state = $3 WHERE year = $1 AND framework = $2")
+        .bind(YEAR as i16)
+        .bind(FRAMEWORK)
+        .bind(state)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Creates or updates `unit`'s submission in `state`.
+pub async fn set_submission_state(
+    pool: &sqlx::PgPool,
+    unit: &str,
+    state: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO submissions (id, year, framework, unit_id, state) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (year, framework, unit_id) DO UPDATE SET state = EXCLUDED.state",
+    )
+    .bind(uuid::Uuid::new_v4())
+    .bind(YEAR as i16)
+    .bind(FRAMEWORK)
+    .bind(unit)
+    .bind(state)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The code of `result`'s error, or panics naming what succeeded.
+pub fn code_of<T: std::fmt::Debug>(result: Result<T, Status>) -> (Code, Status) {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(status) => (status.code(), status),
+    }
+}
+
+/// The fields named by an `InvalidArgument` status.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    dti_service_kit::status::field_violations(status)
+        .into_iter()
+        .map(|violation| violation.field)
+        .collect()
+}
+
+/// Every file under `root`, relative, sorted.
+pub fn files_under(root: &Path) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path: PathBuf = entry.path();
+            if path.is_dir() {
+                walk(&path, root, found);
+            } else if let Ok(relative) = path.strip_prefix(root) {
+                found.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(root, root, &mut found);
+    found.sort();
+    found
+}
+
+/// A PDF of `len` bytes whose content depends on `seed`.
+pub fn pdf(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = dti_evidence::content_type::samples::pdf(len);
+    let middle = bytes.len() / 2;
+    bytes[middle] = seed;
+    bytes
+}
+
+/// Polls `condition` for at most 10 s.
+pub async fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// The `Nats-Msg-Id` and payload of the last `event` on the test's stream (waits at most 15 s).
+pub async fn wait_for_event(
+    harness: &EvidenceHarness,
+    event: &str,
+) -> anyhow::Result<(String, Vec<u8>)> {
+    let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
+    let stream_name = dti_bus::stream::stream_name(&harness.backends.nats_prefix);
+    let subject = dti_bus::stream::subject(&harness.backends.nats_prefix, event);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let stream = js.get_stream(&stream_name).await?;
+        if let Ok(message) = stream.get_last_raw_message_by_subject(&subject).await {
+            let msg_id = message
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|value| value.as_str().to_owned())
+                .unwrap_or_default();
+            return Ok((msg_id, message.payload.to_vec()));
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "no {event} event after 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,96 @@
+//! The ranking service's own settings (`[service]` / `DTI_RANKING_SERVICE__*`).
+
+use std::path::PathBuf;
+
+use dti_config::{ConfigError, Validate};
+use dti_scores::UnitVisibility;
+use serde::Deserialize;
+
+/// Settings of the ranking service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Extra framework files (`*.toml`) added to the built-in ones.
+    pub framework_dir: Option<PathBuf>,
+    /// When unit submitters may read rankings: `live` or `after_publication`.
+    pub unit_visibility: UnitVisibility,
+    /// Seconds between two passes of the reconciler, which brings every cohort's sorted sets up
+    /// to the score tables (it also runs at start, and rebuilds flushed sets).
+    pub reconcile_interval_secs: u64,
+    /// Units per page when a request asks for none.
+    pub default_page_size: u32,
+    /// Most units per page.
+    pub max_page_size: u32,
+    /// Deliveries of one event before JetStream gives up on it.
+    pub max_deliver: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            framework_dir: None,
+            unit_visibility: UnitVisibility::Live,
+            reconcile_interval_secs: 15,
+            default_page_size: 50,
+            max_page_size: 1000,
+            max_deliver: 20,
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(dir) = &self.framework_dir {
+            if !dir.is_dir() {
+                return Err(ConfigError::invalid(
+                    "service.framework_dir",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+        }
+        if self.reconcile_interval_secs == 0 {
+            return Err(ConfigError::invalid(
+                "service.reconcile_interval_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.max_page_size == 0 {
+            return Err(ConfigError::invalid(
+                "service.max_page_size",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=self.max_page_size).contains(&self.default_page_size) {
+            return Err(ConfigError::invalid(
+                "service.default_page_size",
+                format!(
+                    "must be between 1 and max_page_size ({})",
+                    self.max_page_size
+                ),
+            ));
+        }
+        if self.max_deliver < 1 {
+            return Err(ConfigError::invalid(
+                "service.max_deliver",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_sizes_must_fit_together() {
+        assert!(Settings::default().validate().is_ok());
+        let too_big = Settings {
+            default_page_size: 2000,
+            ..Settings::default()
+        };
+        let error = too_big.validate().unwrap_err().to_string();
+        assert!(error.contains("service.default_page_size"), "{error}");
+    }
+}

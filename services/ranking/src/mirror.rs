@@ -1,0 +1,202 @@
+//! The in-memory mirror of one cohort's score tables: every unit's stored group sums and
+//! min-max inputs, its min-max scores computed by the engine against the cohort's ranges, and
+//! its group and total scores. It follows the tables by version: rows changed after the version
+//! it holds replace their units, and when a range's min or max moved, every unit's score of
+//! that indicator is computed again. What changed is returned, so only those members of the
+//! sorted sets are rewritten.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use dti_domain::UnitId;
+use dti_engine::{CohortStats, Points};
+use dti_scores::compose::{cohort_points, unit_totals};
+use dti_scores::tables::{CohortHead, UnitRankingRow};
+use dti_scores::{FrameworkLayout, UnitTotals};
+use rayon::prelude::*;
+
+use crate::RankingError;
+
+/// One unit in the mirror.
+#[derive(Debug, Clone)]
+struct MirrorUnit {
+    row: UnitRankingRow,
+    /// Its min-max scores, layout order.
+    cohort: Vec<Points>,
+    totals: UnitTotals,
+}
+
+impl MirrorUnit {
+    fn scored(
+        layout: &FrameworkLayout,
+        stats: &CohortStats,
+        row: UnitRankingRow,
+    ) -> Result<Self, RankingError> {
+        let cohort = cohort_points(layout, stats, &row.cohort_inputs)?;
+        let totals = unit_totals(layout, &row.fixed_groups, &cohort);
+        Ok(Self {
+            row,
+            cohort,
+            totals,
+        })
+    }
+
+    fn rescore(
+        &mut self,
+        layout: &FrameworkLayout,
+        stats: &CohortStats,
+    ) -> Result<(), RankingError> {
+        self.cohort = cohort_points(layout, stats, &self.row.cohort_inputs)?;
+        self.totals = unit_totals(layout, &self.row.fixed_groups, &self.cohort);
+        Ok(())
+    }
+}
+
+/// A new score of one member of one ranking: the total (`set` none) or a group (its position).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberScore {
+    /// None for the total, the group's position otherwise.
+    pub set: Option<usize>,
+    /// The unit.
+    pub unit: UnitId,
+    /// Its score.
+    pub score: Points,
+}
+
+/// One cohort's scores as the ranking sees them, at one version.
+#[derive(Debug, Clone)]
+pub struct CohortMirror {
+    layout: Arc<FrameworkLayout>,
+    version: u64,
+    stats: CohortStats,
+    units: Vec<MirrorUnit>,
+    index: HashMap<UnitId, usize>,
+}
+
+impl CohortMirror {
+    /// The mirror of a whole cohort read at `head`'s version.
+    pub fn load(
+        layout: Arc<FrameworkLayout>,
+        head: CohortHead,
+        rows: Vec<UnitRankingRow>,
+    ) -> Result<Self, RankingError> {
+        let units = rows
+            .into_par_iter()
+            .map(|row| MirrorUnit::scored(&layout, &head.stats, row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let index = units
+            .iter()
+            .enumerate()
+            .map(|(i, unit)| (unit.row.unit.clone(), i))
+            .collect();
+        Ok(Self {
+            layout,
+            version: head.version,
+            stats: head.stats,
+            units,
+            index,
+        })
+    }
+
+    /// The version of the score tables it mirrors.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    /// True without units.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// The framework layout.
+    pub fn layout(&self) -> &Arc<FrameworkLayout> {
+        &self.layout
+    }
+
+    /// Every unit's score in one ranking (`set` none: the total).
+    pub fn scores(&self, set: Option<usize>) -> impl Iterator<Item = (&UnitId, Points)> + '_ {
+        self.units
+            .iter()
+            .map(move |unit| (&unit.row.unit, unit.totals.score(set)))
+    }
+
+    /// Moves to `head`'s version with the rows changed since the current one; returns every
+    /// member whose score changed.
+    pub fn apply(
+        &mut self,
+        head: CohortHead,
+        rows: Vec<UnitRankingRow>,
+    ) -> Result<Vec<MemberScore>, RankingError> {
+        let before: Vec<UnitTotals> = self.units.iter().map(|unit| unit.totals.clone()).collect();
+        let bounds_moved = self.layout.cohort_indicators().any(|(indicator, _)| {
+            let bounds = |stats: &CohortStats| {
+                stats
+                    .range(&indicator.code)
+                    .map(|range| (range.min.clone(), range.max.clone()))
+            };
+            bounds(&self.stats) != bounds(&head.stats)
+        });
+        let mut added = Vec::new();
+        for row in rows {
+            match self.index.get(&row.unit) {
+                Some(&i) => self.units[i].row = row,
+                None => added.push(row),
+            }
+        }
+        let layout = Arc::clone(&self.layout);
+        if bounds_moved {
+            self.units
+                .par_iter_mut()
+                .try_for_each(|unit| unit.rescore(&layout, &head.stats))?;
+        } else {
+            for unit in &mut self.units {
+                if unit.row.version > self.version {
+                    unit.rescore(&layout, &head.stats)?;
+                }
+            }
+        }
+        let mut changes = Vec::new();
+        for (unit, old) in self.units.iter().zip(&before) {
+            push_changes(&mut changes, &unit.row.unit, Some(old), &unit.totals);
+        }
+        for row in added {
+            let unit = MirrorUnit::scored(&layout, &head.stats, row)?;
+            push_changes(&mut changes, &unit.row.unit, None, &unit.totals);
+            self.index.insert(unit.row.unit.clone(), self.units.len());
+            self.units.push(unit);
+        }
+        self.version = head.version;
+        self.stats = head.stats;
+        Ok(changes)
+    }
+}
+
+/// Adds the scores of `unit` that differ from `old` (all of them when it is new).
+fn push_changes(
+    changes: &mut Vec<MemberScore>,
+    unit: &UnitId,
+    old: Option<&UnitTotals>,
+    new: &UnitTotals,
+) {
+    if old.map(|old| old.total) != Some(new.total) {
+        changes.push(MemberScore {
+            set: None,
+            unit: unit.clone(),
+            score: new.total,
+        });
+    }
+    for (g, score) in new.groups.iter().enumerate() {
+        if old.and_then(|old| old.groups.get(g)) != Some(score) {
+            changes.push(MemberScore {
+                set: Some(g),
+                unit: unit.clone(),
+                score: *score,
+            });
+        }
+    }
+}

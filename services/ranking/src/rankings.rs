@@ -1,0 +1,281 @@
+//! Reading rankings: a page of a cohort's ranking by total or group, and one unit's position
+//! with its movement against last year's published ranking, for callers allowed to see them.
+//! Answers come from the sorted sets; when they are missing (a flushed or restarted Redis) they
+//! are rebuilt from PostgreSQL first.
+
+use std::sync::Arc;
+
+use dti_auth::Principal;
+use dti_db::PgPool;
+use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
+use dti_engine::Points;
+use dti_proto::dti::common::v1::UnitRef;
+use dti_proto::dti::ranking::v1 as pb;
+use dti_scores::visibility::Reader;
+use dti_scores::{Basis, FrameworkLayout, UnitVisibility};
+
+use crate::cohort_sync::RankingSync;
+use crate::movement::{movement, previous_ranking};
+use crate::sorted_sets::{self, Page, Position};
+use crate::RankingError;
+
+/// Page size limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLimits {
+    /// Units per page when none is asked for.
+    pub default_size: u32,
+    /// Most units per page.
+    pub max_size: u32,
+}
+
+/// One page asked for.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Group code; none ranks by total.
+    pub group: Option<String>,
+    /// Units per page (0: the default).
+    pub size: u32,
+    /// Token of the previous page's end; empty for the first page.
+    pub token: String,
+}
+
+/// Reads rankings for authorised callers.
+#[derive(Debug, Clone)]
+pub struct Rankings {
+    pool: PgPool,
+    sync: Arc<RankingSync>,
+    catalog: Arc<FrameworkCatalog>,
+    registry: Arc<UnitRegistry>,
+    visibility: UnitVisibility,
+    limits: PageLimits,
+}
+
+impl Rankings {
+    /// Rankings read through `sync`.
+    pub fn new(
+        pool: PgPool,
+        sync: Arc<RankingSync>,
+        catalog: Arc<FrameworkCatalog>,
+        registry: Arc<UnitRegistry>,
+        visibility: UnitVisibility,
+        limits: PageLimits,
+    ) -> Self {
+        Self {
+            pool,
+            sync,
+            catalog,
+            registry,
+            visibility,
+            limits,
+        }
+    }
+
+    /// One page of the ranking of `round` on `basis`.
+    #[tracing::instrument(skip(self, principal, request), fields(round = %round, basis = %basis))]
+    pub async fn page(
+        &self,
+        principal: &Principal,
+        round: &RoundRef,
+        basis: Basis,
+        request: &PageRequest,
+    ) -> Result<pb::Ranking, RankingError> {
+        let reader = Reader::of(principal)?;
+        let layout = self.layout(round)?;
+        let set = group_position(&layout, request.group.as_deref())?;
+        let (offset, size) = self.page_window(request)?;
+        let state = self.round_state(round).await?;
+        let member = match reader.own_unit() {
+            Some(unit) => self.assessed(round, unit).await?,
+            None => true,
+        };
+        reader.may_read_cohort(round, state, self.visibility, member)?;
+        let page = self
+            .read_page(&layout, round, basis, set, offset, size)
+            .await?;
+        let mut ranked = Vec::with_capacity(page.entries.len());
+        let mut previous: Option<(Points, u32)> = None;
+        for (i, (unit, score)) in page.entries.iter().enumerate() {
+            let rank = match previous {
+                Some((last, rank)) if last == *score => rank,
+                None => competition_rank(page.above_first),
+                Some(_) => competition_rank(offset + i as u64),
+            };
+            previous = Some((*score, rank));
+            ranked.push(ranked_unit(unit, rank, *score));
+        }
+        let end = offset + page.entries.len() as u64;
+        Ok(pb::Ranking {
+            round: Some(dti_workflow::rounds::proto_round(round)),
+            basis: basis.to_proto() as i32,
+            group_code: request.group.clone().unwrap_or_default(),
+            cohort_version: page.version.unwrap_or(0),
+            unit_count: u32::try_from(page.members).unwrap_or(u32::MAX),
+            units: ranked,
+            next_page_token: if end < page.members {
+                end.to_string()
+            } else {
+                String::new()
+            },
+        })
+    }
+
+    /// `unit`'s position in the ranking of `round` on `basis` (by total, or by `group`).
+    #[tracing::instrument(skip(self, principal), fields(round = %round, basis = %basis, unit = %unit))]
+    pub async fn position(
+        &self,
+        principal: &Principal,
+        round: &RoundRef,
+        basis: Basis,
+        unit: &UnitId,
+        group: Option<&str>,
+    ) -> Result<pb::UnitPosition, RankingError> {
+        let reader = Reader::of(principal)?;
+        let layout = self.layout(round)?;
+        let set = group_position(&layout, group)?;
+        let state = self.round_state(round).await?;
+        reader.may_read_unit(unit, round, state, self.visibility)?;
+        let position = self.read_position(&layout, round, basis, set, unit).await?;
+        let Some(score) = position.score else {
+            return Err(RankingError::NotFound(format!(
+                "unit {unit} is not ranked in round {round} ({basis})"
+            )));
+        };
+        let rank = competition_rank(position.above);
+        let movement = match set {
+            None => previous_ranking(&self.pool, &self.catalog, round)
+                .await?
+                .and_then(|previous| movement(&previous, &self.registry, round.year, unit, rank)),
+            Some(_) => None,
+        };
+        Ok(pb::UnitPosition {
+            round: Some(dti_workflow::rounds::proto_round(round)),
+            basis: basis.to_proto() as i32,
+            group_code: group.unwrap_or_default().to_owned(),
+            position: Some(ranked_unit(unit.as_str(), rank, score)),
+            unit_count: u32::try_from(position.members).unwrap_or(u32::MAX),
+            cohort_version: position.version.unwrap_or(0),
+            movement,
+        })
+    }
+
+    fn layout(&self, round: &RoundRef) -> Result<Arc<FrameworkLayout>, RankingError> {
+        self.sync.layout(&round.framework).cloned().ok_or_else(|| {
+            RankingError::NotFound(format!(
+                "round {round} uses a framework that is not ranked here"
+            ))
+        })
+    }
+
+    async fn round_state(
+        &self,
+        round: &RoundRef,
+    ) -> Result<dti_domain::round::RoundState, RankingError> {
+        let record = dti_workflow::rounds::find(&self.pool, round)
+            .await?
+            .ok_or_else(|| RankingError::NotFound(format!("round {round} does not exist")))?;
+        Ok(record.state)
+    }
+
+    async fn assessed(&self, round: &RoundRef, unit: &str) -> Result<bool, RankingError> {
+        let Ok(unit) = UnitId::parse(unit) else {
+            return Ok(false);
+        };
+        Ok(dti_workflow::rounds::has_unit(&self.pool, round, &unit).await?)
+    }
+
+    fn page_window(&self, request: &PageRequest) -> Result<(u64, u64), RankingError> {
+        let size = match request.size {
+            0 => self.limits.default_size,
+            size if size <= self.limits.max_size => size,
+            size => {
+                return Err(RankingError::invalid_field(
+                    "page_size",
+                    format!("must be at most {}, got {size}", self.limits.max_size),
+                ))
+            }
+        };
+        let offset = match request.token.as_str() {
+            "" => 0,
+            token => token.parse::<u64>().map_err(|_| {
+                RankingError::invalid_field("page_token", "is not a token this service returned")
+            })?,
+        };
+        Ok((offset, u64::from(size)))
+    }
+
+    /// A page from the sets, rebuilding them first if they were flushed.
+    async fn read_page(
+        &self,
+        layout: &FrameworkLayout,
+        round: &RoundRef,
+        basis: Basis,
+        set: Option<usize>,
+        offset: u64,
+        size: u64,
+    ) -> Result<Page, RankingError> {
+        let keys = self.sync.keys(round, basis);
+        let key = keys.set(layout, set);
+        let mut conn = self.sync.redis();
+        let page = sorted_sets::page(&mut conn, &keys, &key, offset, size).await?;
+        if page.version.is_some() || self.sync.ensure_built(round, basis).await?.is_none() {
+            return Ok(page);
+        }
+        sorted_sets::page(&mut conn, &keys, &key, offset, size).await
+    }
+
+    /// A position from the sets, rebuilding them first if they were flushed.
+    async fn read_position(
+        &self,
+        layout: &FrameworkLayout,
+        round: &RoundRef,
+        basis: Basis,
+        set: Option<usize>,
+        unit: &UnitId,
+    ) -> Result<Position, RankingError> {
+        let keys = self.sync.keys(round, basis);
+        let key = keys.set(layout, set);
+        let mut conn = self.sync.redis();
+        let position = sorted_sets::position(&mut conn, &keys, &key, unit.as_str()).await?;
+        if position.version.is_some() || self.sync.ensure_built(round, basis).await?.is_none() {
+            return Ok(position);
+        }
+        sorted_sets::position(&mut conn, &keys, &key, unit.as_str()).await
+    }
+}
+
+/// The position of a group given by code (none: the total), or why the code is not one.
+fn group_position(
+    layout: &FrameworkLayout,
+    group: Option<&str>,
+) -> Result<Option<usize>, RankingError> {
+    match group {
+        None => Ok(None),
+        Some(code) => layout.group_index_str(code).map(Some).ok_or_else(|| {
+            let codes: Vec<String> = layout.group_codes().map(ToString::to_string).collect();
+            RankingError::invalid_field(
+                "group_code",
+                format!(
+                    "{code:?} is not a group of framework {}; its groups: {}",
+                    layout.framework().id,
+                    codes.join(", ")
+                ),
+            )
+        }),
+    }
+}
+
+/// 1 + the number of members with a strictly greater score.
+fn competition_rank(strictly_above: u64) -> u32 {
+    u32::try_from(strictly_above + 1).unwrap_or(u32::MAX)
+}
+
+fn ranked_unit(unit: &str, rank: u32, score: Points) -> pb::RankedUnit {
+    pb::RankedUnit {
+        unit: Some(UnitRef {
+            unit_id: unit.to_owned(),
+        }),
+        rank,
+        score: score.to_string(),
+        score_cents: score.cents(),
+    }
+}

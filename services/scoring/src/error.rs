@@ -1,0 +1,114 @@
+//! The scoring service's error, and its one mapping to gRPC statuses.
+
+use dti_service_kit::status::{internal, invalid_argument, FieldViolation};
+use tonic::Status;
+
+/// Why a scoring operation was refused or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoringError {
+    /// The caller's request is invalid; every problem is listed.
+    #[error("{summary}")]
+    Invalid {
+        /// What was refused.
+        summary: String,
+        /// Each invalid field, naming unit, indicator and variable where they apply.
+        violations: Vec<FieldViolation>,
+    },
+    /// The round, unit or scores asked for do not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not read or do this.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// Values stored by another service are not valid for the round's framework (they are
+    /// validated before they are stored, so this is unexpected).
+    #[error("stored values of {place} are invalid: {problems}")]
+    StoredInput {
+        /// Round and unit.
+        place: String,
+        /// Every problem, naming indicator and variable.
+        problems: String,
+    },
+    /// A min-max x cannot be ordered by the score tables' sort key (a denominator beyond any
+    /// sum of counts a framework defines).
+    #[error("x = {x} of indicator {indicator} is too fine to order")]
+    Unorderable {
+        /// The indicator.
+        indicator: String,
+        /// The value.
+        x: String,
+    },
+    /// A database statement failed.
+    #[error("{action}: {source}")]
+    Database {
+        /// What was being done.
+        action: &'static str,
+        /// The database error.
+        source: sqlx::Error,
+    },
+    /// A transaction could not be started or committed.
+    #[error(transparent)]
+    Transaction(#[from] dti_db::DbError),
+    /// The score tables could not be read.
+    #[error(transparent)]
+    Scores(#[from] dti_scores::ScoresError),
+    /// The engine refused values it should have accepted.
+    #[error(transparent)]
+    Engine(#[from] dti_engine::EngineError),
+    /// A round could not be read.
+    #[error(transparent)]
+    Workflow(#[from] dti_workflow::WorkflowError),
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Bus(#[from] dti_bus::BusError),
+    /// The audit log could not be appended.
+    #[error(transparent)]
+    Audit(#[from] dti_audit::AuditError),
+    /// A stored document could not be encoded.
+    #[error("encoding {what}: {source}")]
+    Encode {
+        /// What was encoded.
+        what: &'static str,
+        /// The error.
+        source: serde_json::Error,
+    },
+    /// A blocking scoring task did not finish.
+    #[error("scoring task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl ScoringError {
+    /// Maps a database error of `action`.
+    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Self::Database { action, source }
+    }
+
+    /// One invalid request field.
+    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
+        Self::Invalid {
+            summary: "invalid request".to_owned(),
+            violations: vec![FieldViolation::new(field, description)],
+        }
+    }
+}
+
+impl From<dti_scores::AccessDenied> for ScoringError {
+    fn from(denied: dti_scores::AccessDenied) -> Self {
+        Self::PermissionDenied(denied.0)
+    }
+}
+
+impl From<ScoringError> for Status {
+    fn from(error: ScoringError) -> Self {
+        match error {
+            ScoringError::Invalid {
+                summary,
+                violations,
+            } => invalid_argument(&summary, &violations),
+            ScoringError::NotFound(message) => Status::not_found(message),
+            ScoringError::PermissionDenied(message) => Status::permission_denied(message),
+            ScoringError::Workflow(error) => Status::from(error),
+            other => internal("scoring", &other),
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Re-scoring units from their current inputs, inside the caller's transaction, with the
+//! cohort's row locked so changes of one cohort are applied one at a time.
+//!
+//! One unit ([`Scorer::rescore_unit`], used by the event consumers): read its input; if it is
+//! the input its row was scored from, nothing changes (stale and redelivered events end here).
+//! Otherwise its x of each min-max indicator is updated and, when an x changed, that
+//! indicator's range is found again from the x rows; the unit is scored by the engine against
+//! the ranges, its row written at the cohort's next version, the ranges stored with it, and
+//! `scores.updated.v1` written to the outbox. A range that moved changes every unit's score of
+//! that indicator: readers compute it from the new range, no other row is rewritten.
+//!
+//! Many units at once ([`Scorer::rescore_units`], used by the reconciler): the same, with the
+//! stale units' x rows replaced together, every range found again, and the units scored in
+//! parallel.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use dti_audit::{AuditEntry, Chain};
+use dti_auth::{Principal, Role, Scope};
+use dti_db::PgTransaction;
+use dti_domain::ids::IndicatorCode;
+use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId};
+use dti_engine::cohort::unit_x;
+use dti_engine::number::Num;
+use dti_engine::rules::MinMaxRange;
+use dti_engine::CohortStats;
+use dti_scores::stored::cohort_inputs_from_json;
+use dti_scores::{Basis, FrameworkLayout};
+use rayon::prelude::*;
+use serde_json::json;
+
+use crate::events::{enqueue_scores_updated, ScoresChange};
+use crate::inputs::{read_inputs, UnitInput};
+use crate::score_rows::{score_row, UnitScoreRow};
+use crate::store::{self, LockedCohort};
+use crate::ScoringError;
+
+/// The principal score changes are recorded under in the audit log.
+fn scoring_principal() -> Principal {
+    Principal {
+        subject: "system:scoring".to_owned(),
+        role: Role::Operator,
+        scope: Scope::City,
+    }
+}
+
+/// Scores units of any scored framework and announces each change.
+#[derive(Debug)]
+pub struct Scorer {
+    layouts: HashMap<FrameworkId, Arc<FrameworkLayout>>,
+    nats_prefix: String,
+}
+
+impl Scorer {
+    /// A scorer for the scored frameworks of `catalog`, announcing under `nats_prefix`.
+    pub fn new(catalog: &FrameworkCatalog, nats_prefix: impl Into<String>) -> Self {
+        let layouts = catalog
+            .iter()
+            .filter(|framework| framework.scored)
+            .map(|framework| {
+                (
+                    framework.id.clone(),
+                    Arc::new(FrameworkLayout::new(Arc::clone(framework))),
+                )
+            })
+            .collect();
+        Self {
+            layouts,
+            nats_prefix: nats_prefix.into(),
+        }
+    }
+
+    /// The layout of a scored framework.
+    pub fn layout(&self, framework: &FrameworkId) -> Option<&Arc<FrameworkLayout>> {
+        self.layouts.get(framework)
+    }
+
+    /// Re-scores `unit` on each of `bases` from its current input, in one transaction.
+    /// Returns the cohort versions written (none when nothing changed). A round of a framework
+    /// that is not scored here, or a unit outside the round's cohort, is logged and left alone.
+    #[tracing::instrument(skip(self, tx, bases), fields(round = %round, unit = %unit))]
+    pub async fn rescore_unit(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        unit: &UnitId,
+        bases: &[Basis],
+    ) -> Result<Vec<u64>, ScoringError> {
+        let Some(layout) = self.layout(&round.framework).cloned() else {
+            tracing::warn!("round {round} does not use a framework scored here; not scored");
+            return Ok(Vec::new());
+        };
+        let started = Instant::now();
+        let mut announced = Vec::new();
+        let Some(locked) = store::lock_cohorts_for_unit(tx, &layout, round, bases, unit).await?
+        else {
+            tracing::warn!("unit {unit} is not assessed in round {round}; not scored");
+            return Ok(Vec::new());
+        };
+        for (&basis, (cohort, _)) in bases.iter().zip(&locked) {
+            if cohort.created {
+                self.announce_created(tx, round, basis, cohort, &mut announced)
+                    .await?;
+            }
+        }
+        let inputs = read_inputs(
+            tx,
+            layout.framework(),
+            round,
+            std::slice::from_ref(unit),
+            bases,
+        )
+        .await?;
+        let mut versions = Vec::new();
+        for ((&basis, (cohort, stored)), input) in
+            bases.iter().zip(&locked).zip(inputs.into_iter().flatten())
+        {
+            if stored.as_ref().map(|row| &row.identity) == Some(&input.identity) {
+                metrics::counter!("dti_scoring_unchanged_inputs_total", "basis" => basis.as_str())
+                    .increment(1);
+                continue;
+            }
+            let place = format!("round {round} ({basis}), unit {unit}");
+            let old_x = match stored {
+                Some(row) => stored_x(&layout, unit, &place, &row.cohort_inputs)?,
+                None => BTreeMap::new(),
+            };
+            let (stats, moved) =
+                update_unit_x(tx, &layout, round, basis, &cohort.stats, &old_x, &input).await?;
+            let row = score_row(&layout, &stats, input.identity.clone(), &input.values)?;
+            let change = ChangeToWrite {
+                rows: vec![row],
+                stats,
+                moved,
+            };
+            let version = self
+                .write_change(tx, round, basis, cohort, change, &mut announced)
+                .await?;
+            versions.push(version);
+        }
+        self.audit(tx, round, &announced).await?;
+        metrics::histogram!("dti_scoring_unit_rescore_seconds")
+            .record(started.elapsed().as_secs_f64());
+        Ok(versions)
+    }
+
+    /// Re-scores every unit of `units` whose stored input is not its current one, in one
+    /// change of the cohort. Returns the version written, none when every unit was current.
+    #[tracing::instrument(skip(self, tx, units), fields(round = %round, basis = %basis, units = units.len()))]
+    pub async fn rescore_units(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        basis: Basis,
+        units: &[UnitId],
+    ) -> Result<Option<u64>, ScoringError> {
+        let Some(layout) = self.layout(&round.framework).cloned() else {
+            tracing::warn!("round {round} does not use a framework scored here; not scored");
+            return Ok(None);
+        };
+        let mut announced = Vec::new();
+        let cohort = self
+            .lock_cohort(tx, &layout, round, basis, &mut announced)
+            .await?;
+        let inputs = read_inputs(tx, layout.framework(), round, units, &[basis])
+            .await?
+            .into_iter()
+            .flatten();
+        let stored = store::read_identities(tx, round, basis, units).await?;
+        let stale: Vec<UnitInput> = inputs
+            .filter(|input| stored.get(input.values.unit.as_str()) != Some(&input.identity))
+            .collect();
+        if stale.is_empty() {
+            self.audit(tx, round, &announced).await?;
+            return Ok(None);
+        }
+        let stats = replace_units_x(tx, &layout, round, basis, &stale).await?;
+        let moved = moved_ranges(&cohort.stats, &stats);
+        let scoring_stats = stats.clone();
+        let rows = tokio::task::spawn_blocking(move || {
+            stale
+                .par_iter()
+                .map(|input| {
+                    score_row(
+                        &layout,
+                        &scoring_stats,
+                        input.identity.clone(),
+                        &input.values,
+                    )
+                })
+                .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()
+        })
+        .await??;
+        let change = ChangeToWrite { rows, stats, moved };
+        let version = self
+            .write_change(tx, round, basis, &cohort, change, &mut announced)
+            .await?;
+        self.audit(tx, round, &announced).await?;
+        Ok(Some(version))
+    }
+
+    /// Locks the cohort; a cohort created now is announced at version 1.
+    async fn lock_cohort(
+        &self,
+        tx: &mut PgTransaction,
+        layout: &FrameworkLayout,
+        round: &RoundRef,
+        basis: Basis,
+        announced: &mut Vec<Announced>,
+    ) -> Result<LockedCohort, ScoringError> {
+        let cohort = store::lock_cohort(tx, layout, round, basis).await?;
+        if cohort.created {
+            self.announce_created(tx, round, basis, &cohort, announced)
+                .await?;
+        }
+        Ok(cohort)
+    }
+
+    /// Announces a cohort created with a row per member at version 1.
+    async fn announce_created(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        basis: Basis,
+        cohort: &LockedCohort,
+        announced: &mut Vec<Announced>,
+    ) -> Result<(), ScoringError> {
+        let change = ScoresChange {
+            round,
+            basis,
+            version: cohort.version,
+            units: &[],
+            all_units: true,
+            ranges_changed: &[],
+        };
+        enqueue_scores_updated(tx, &self.nats_prefix, &change).await?;
+        announced.push(Announced::of(&change));
+        Ok(())
+    }
+
+    /// Writes scored rows and the ranges at the cohort's next version, and announces it.
+    async fn write_change(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        basis: Basis,
+        cohort: &LockedCohort,
+        change: ChangeToWrite,
+        announced: &mut Vec<Announced>,
+    ) -> Result<u64, ScoringError> {
+        let version = cohort.version + 1;
+        store::write_units(tx, round, basis, &change.rows, version).await?;
+        let ranges_version = if change.moved.is_empty() {
+            cohort.ranges_version
+        } else {
+            version
+        };
+        store::write_head(tx, round, basis, version, &change.stats, ranges_version).await?;
+        let units: Vec<UnitId> = change.rows.iter().map(|row| row.unit.clone()).collect();
+        let scores_change = ScoresChange {
+            round,
+            basis,
+            version,
+            units: &units,
+            all_units: false,
+            ranges_changed: &change.moved,
+        };
+        enqueue_scores_updated(tx, &self.nats_prefix, &scores_change).await?;
+        announced.push(Announced::of(&scores_change));
+        metrics::counter!("dti_scoring_units_scored_total", "basis" => basis.as_str())
+            .increment(units.len() as u64);
+        if !change.moved.is_empty() {
+            metrics::counter!("dti_scoring_ranges_moved_total", "basis" => basis.as_str())
+                .increment(change.moved.len() as u64);
+        }
+        Ok(version)
+    }
+
+    /// Records the changes of one transaction in the round's `scores` audit chain.
+    async fn audit(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        changes: &[Announced],
+    ) -> Result<(), ScoringError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let actor = scoring_principal();
+        let subject = changes
+            .iter()
+            .map(|change| format!("{} scores v{}", change.basis, change.version))
+            .collect::<Vec<_>>()
+            .join(", ");
+        dti_audit::append(
+            tx,
+            &AuditEntry {
+                round,
+                chain: Chain::Named("scores".to_owned()),
+                actor: &actor,
+                action: "scores.update",
+                subject,
+                before: None,
+                after: Some(json!({ "changes": changes })),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// A change announced in a transaction, as its audit entry records it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Announced {
+    basis: &'static str,
+    version: u64,
+    units: Vec<String>,
+    all_units: bool,
+    ranges_changed: Vec<String>,
+}
+
+impl Announced {
+    fn of(change: &ScoresChange<'_>) -> Self {
+        Self {
+            basis: change.basis.as_str(),
+            version: change.version,
+            units: change.units.iter().map(ToString::to_string).collect(),
+            all_units: change.all_units,
+            ranges_changed: change.ranges_changed.to_vec(),
+        }
+    }
+}
+
+/// Scored rows and ranges to write as one change.
+struct ChangeToWrite {
+    rows: Vec<UnitScoreRow>,
+    stats: CohortStats,
+    moved: Vec<String>,
+}
+
+/// The x of each min-max indicator of a unit's stored inputs, as the engine computes it.
+fn stored_x(
+    layout: &FrameworkLayout,
+    unit: &UnitId,
+    place: &str,
+    cohort_inputs: &serde_json::Value,
+) -> Result<BTreeMap<IndicatorCode, Num>, ScoringError> {
+    let values = cohort_inputs_from_json(layout, unit, place, cohort_inputs)?;
+    let mut xs = BTreeMap::new();
+    for (indicator, _) in layout.cohort_indicators() {
+        if let Some(x) = unit_x(indicator, &values)? {
+            xs.insert(indicator.code.clone(), x);
+        }
+    }
+    Ok(xs)
+}
+
+/// Updates one unit's x rows from `old` to its input's; returns the cohort's ranges after it
+/// and the codes whose min or max moved.
+async fn update_unit_x(
+    tx: &mut PgTransaction,
+    layout: &FrameworkLayout,
+    round: &RoundRef,
+    basis: Basis,
+    before: &CohortStats,
+    old: &BTreeMap<IndicatorCode, Num>,
+    input: &UnitInput,
+) -> Result<(CohortStats, Vec<String>), ScoringError> {
+    let unit = &input.values.unit;
+    let mut ranges: BTreeMap<IndicatorCode, MinMaxRange> = before
+        .ranges()
+        .map(|(code, range)| (code.clone(), range.clone()))
+        .collect();
+    for (indicator, _) in layout.cohort_indicators() {
+        let code = &indicator.code;
+        let new_x = unit_x(indicator, &input.values)?;
+        let old_x = old.get(code);
+        if new_x.as_ref() == old_x {
+            continue;
+        }
+        store::set_unit_x(tx, round, basis, unit, code, new_x.as_ref()).await?;
+        let counted =
+            ranges.get(code).map_or(0, |range| range.count) + usize::from(new_x.is_some());
+        let count = counted.saturating_sub(usize::from(old_x.is_some()));
+        match store::range_with_count(tx, round, basis, code, count).await? {
+            Some(range) => ranges.insert(code.clone(), range),
+            None => ranges.remove(code),
+        };
+    }
+    let after = CohortStats::from_ranges(ranges);
+    let moved = moved_ranges(before, &after);
+    Ok((after, moved))
+}
+
+/// Replaces the x rows of `stale` units and finds every range again from the x rows.
+async fn replace_units_x(
+    tx: &mut PgTransaction,
+    layout: &FrameworkLayout,
+    round: &RoundRef,
+    basis: Basis,
+    stale: &[UnitInput],
+) -> Result<CohortStats, ScoringError> {
+    let mut values: Vec<(String, IndicatorCode, Num)> = Vec::new();
+    for input in stale {
+        for (indicator, _) in layout.cohort_indicators() {
+            if let Some(x) = unit_x(indicator, &input.values)? {
+                values.push((input.values.unit.to_string(), indicator.code.clone(), x));
+            }
+        }
+    }
+    let units: Vec<&str> = stale
+        .iter()
+        .map(|input| input.values.unit.as_str())
+        .collect();
+    store::replace_units_x(tx, round, basis, &units, &values).await?;
+    let mut ranges = Vec::new();
+    for (indicator, _) in layout.cohort_indicators() {
+        let code = &indicator.code;
+        let count = store::x_count(tx, round, basis, code, None).await?;
+        if let Some(range) = store::range_with_count(tx, round, basis, code, count).await? {
+            ranges.push((code.clone(), range));
+        }
+    }
+    Ok(CohortStats::from_ranges(ranges))
+}
+
+/// Min-max indicators whose min or max differs between two states of the cohort (a change of
+/// the number of units counted alone changes no score).
+pub fn moved_ranges(before: &CohortStats, after: &CohortStats) -> Vec<String> {
+    let bounds = |range: Option<&MinMaxRange>| range.map(|r| (r.min.clone(), r.max.clone()));
+    let mut codes: Vec<&IndicatorCode> = before.ranges().map(|(code, _)| code).collect();
+    codes.extend(after.ranges().map(|(code, _)| code));
+    codes.sort();
+    codes.dedup();
+    codes
+        .into_iter()
+        .filter(|code| bounds(before.range(code)) != bounds(after.range(code)))
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_moved_min_or_max_counts_as_moved() {
+        let code = IndicatorCode::parse("5.1").unwrap();
+        let range = |min: i64, max: i64, count: usize| MinMaxRange {
+            min: Num::int(min),
+            max: Num::int(max),
+            count,
+        };
+        let stats = |r: MinMaxRange| CohortStats::from_ranges([(code.clone(), r)]);
+        assert!(moved_ranges(&stats(range(0, 9, 3)), &stats(range(0, 9, 4))).is_empty());
+        assert_eq!(
+            moved_ranges(&stats(range(0, 9, 3)), &stats(range(0, 10, 4))),
+            ["5.1"]
+        );
+        assert_eq!(
+            moved_ranges(&CohortStats::default(), &stats(range(1, 1, 1))),
+            ["5.1"]
+        );
+        assert_eq!(
+            moved_ranges(&stats(range(1, 1, 1)), &CohortStats::default()),
+            ["5.1"]
+        );
+    }
+}

@@ -1,0 +1,618 @@
+//! Writing the score tables (migration `20261125002000_scores.sql`), always inside the caller's
+//! transaction and with the cohort's row locked: creating a cohort with a row per member,
+//! reading and writing unit rows, each unit's min-max x and the cohort's ranges.
+//!
+//! A min-max range is found from the x rows with two index lookups (smallest and largest
+//! `sort_key`); the number of units counted is kept in the stored range and adjusted as units
+//! gain or lose an x.
+
+use std::collections::HashMap;
+
+use dti_domain::ids::IndicatorCode;
+use dti_domain::{RoundRef, UnitId};
+use dti_engine::number::Num;
+use dti_engine::rules::MinMaxRange;
+use dti_engine::CohortStats;
+use dti_scores::stored::{num_from_text, num_to_text, ranges_from_json, ranges_to_json};
+use dti_scores::tables::{stored_version, stored_year};
+use dti_scores::{Basis, FrameworkLayout};
+use num_bigint::BigInt;
+use num_traits::{Signed, Zero};
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::inputs::InputIdentity;
+use crate::score_rows::{empty_unit_row, UnitScoreRow};
+use crate::ScoringError;
+
+/// Decimal places of `score_minmax_values.sort_key`.
+const SORT_KEY_PLACES: usize = 60;
+
+/// Largest denominator of an x the sort key orders exactly (10^29; see the migration).
+const MAX_ORDERED_DENOMINATOR_DIGITS: usize = 29;
+
+/// Unit rows written per statement.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// A cohort's scores, locked for the rest of the transaction.
+#[derive(Debug, Clone)]
+pub struct LockedCohort {
+    /// Current version.
+    pub version: u64,
+    /// Current ranges.
+    pub stats: CohortStats,
+    /// Version at which the ranges last changed.
+    pub ranges_version: u64,
+    /// The cohort was created by this transaction (at version 1, a row per member).
+    pub created: bool,
+}
+
+/// Locks the cohort of `round` on `basis`, creating it first (version 1, a row for every member
+/// of `round_units` with nothing submitted) when no unit of it was scored before.
+pub async fn lock_cohort(
+    conn: &mut PgConnection,
+    layout: &FrameworkLayout,
+    round: &RoundRef,
+    basis: Basis,
+) -> Result<LockedCohort, ScoringError> {
+    if let Some(cohort) = lock_existing(conn, round, basis).await? {
+        return Ok(cohort);
+    }
+    let created = sqlx::query(
+        "INSERT INTO score_cohorts (year, framework, basis, version) VALUES ($1, $2, $3, 1) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .execute(&mut *conn)
+    .await
+    .map_err(ScoringError::database("creating a cohort's scores"))?
+    .rows_affected()
+        == 1;
+    if created {
+        insert_member_rows(conn, layout, round, basis).await?;
+    }
+    let cohort = lock_existing(conn, round, basis).await?.ok_or_else(|| {
+        dti_scores::ScoresError::corrupt(
+            format!("round {round} ({basis})"),
+            "the cohort row vanished",
+        )
+    })?;
+    Ok(LockedCohort { created, ..cohort })
+}
+
+/// Locks the cohort's row if it exists.
+async fn lock_existing(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+) -> Result<Option<LockedCohort>, ScoringError> {
+    let row: Option<(i64, Json<Value>, i64)> = sqlx::query_as(
+        "SELECT version, ranges, ranges_version FROM score_cohorts \
+         WHERE year = $1 AND framework = $2 AND basis = $3 FOR UPDATE",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(ScoringError::database("locking a cohort's scores"))?;
+    row.map(|(version, ranges, ranges_version)| {
+        Ok(LockedCohort {
+            version: u64::try_from(version).unwrap_or(0),
+            stats: ranges_from_json(format!("round {round} ({basis})"), &ranges.0)?,
+            ranges_version: u64::try_from(ranges_version).unwrap_or(0),
+            created: false,
+        })
+    })
+    .transpose()
+}
+
+/// A row at version 1 for every member of the cohort without one: nothing submitted yet.
+async fn insert_member_rows(
+    conn: &mut PgConnection,
+    layout: &FrameworkLayout,
+    round: &RoundRef,
+    basis: Basis,
+) -> Result<u64, ScoringError> {
+    let empty = empty_unit_row(layout)?;
+    let inserted = sqlx::query(
+        "INSERT INTO score_units (year, framework, basis, unit_id, fixed_groups, \
+           fixed_indicators, cohort_inputs, version) \
+         SELECT $1, $2, $3, r.unit_id, $4, $5::json, '{}'::jsonb, 1 FROM round_units r \
+         WHERE r.year = $1 AND r.framework = $2 ON CONFLICT DO NOTHING",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .bind(Json(&empty.fixed_groups))
+    .bind(&empty.fixed_indicators)
+    .execute(&mut *conn)
+    .await
+    .map_err(ScoringError::database(
+        "creating the score rows of a cohort",
+    ))?;
+    Ok(inserted.rows_affected())
+}
+
+/// The input identity of each unit row that exists, by unit id.
+pub async fn read_identities(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    units: &[UnitId],
+) -> Result<HashMap<String, InputIdentity>, ScoringError> {
+    let names: Vec<&str> = units.iter().map(UnitId::as_str).collect();
+    let rows: Vec<(String, Option<Uuid>, i32, String)> = sqlx::query_as(
+        "SELECT unit_id, submission_id, input_version, decisions_digest FROM score_units \
+         WHERE year = $1 AND framework = $2 AND basis = $3 AND unit_id = ANY($4)",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .bind(&names)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(ScoringError::database("reading score rows"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(unit, submission_id, version, decisions_digest)| {
+            let identity = InputIdentity {
+                submission_id,
+                version,
+                decisions_digest,
+            };
+            (unit, identity)
+        })
+        .collect())
+}
+
+/// Writes unit rows (insert or replace) at `version`.
+pub async fn write_units(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    rows: &[UnitScoreRow],
+    version: u64,
+) -> Result<(), ScoringError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let units: Vec<&str> = chunk.iter().map(|row| row.unit.as_str()).collect();
+        let submissions: Vec<Option<Uuid>> =
+            chunk.iter().map(|row| row.identity.submission_id).collect();
+        let versions: Vec<i32> = chunk.iter().map(|row| row.identity.version).collect();
+        let digests: Vec<&str> = chunk
+            .iter()
+            .map(|row| row.identity.decisions_digest.as_str())
+            .collect();
+        let groups: Vec<Json<&Value>> = chunk.iter().map(|row| Json(&row.fixed_groups)).collect();
+        let indicators: Vec<&str> = chunk
+            .iter()
+            .map(|row| row.fixed_indicators.as_str())
+            .collect();
+        let inputs: Vec<Json<&Value>> = chunk.iter().map(|row| Json(&row.cohort_inputs)).collect();
+        sqlx::query(
+            "INSERT INTO score_units AS s (year, framework, basis, unit_id, submission_id, \
+               input_version, decisions_digest, fixed_groups, fixed_indicators, cohort_inputs, \
+               version, scored_at) \
+             SELECT $1, $2, $3, t.unit_id, t.submission_id, t.input_version, t.digest, t.groups, \
+               t.indicators::json, t.inputs, $11, now() \
+             FROM unnest($4::text[], $5::uuid[], $6::int[], $7::text[], $8::jsonb[], $9::text[], \
+               $10::jsonb[]) AS t(unit_id, submission_id, input_version, digest, groups, \
+               indicators, inputs) \
+             ON CONFLICT (year, framework, basis, unit_id) DO UPDATE SET \
+               submission_id = EXCLUDED.submission_id, input_version = EXCLUDED.input_version, \
+               decisions_digest = EXCLUDED.decisions_digest, fixed_groups = EXCLUDED.fixed_groups, \
+               fixed_indicators = EXCLUDED.fixed_indicators, \
+               cohort_inputs = EXCLUDED.cohort_inputs, version = EXCLUDED.version, \
+               scored_at = EXCLUDED.scored_at",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .bind(basis.as_str())
+        .bind(&units)
+        .bind(&submissions)
+        .bind(&versions)
+        .bind(&digests)
+        .bind(&groups)
+        .bind(&indicators)
+        .bind(&inputs)
+        .bind(stored_version(version))
+        .execute(&mut *conn)
+        .await
+        .map_err(ScoringError::database("writing score rows"))?;
+    }
+    Ok(())
+}
+
+/// Writes the cohort's version and ranges.
+pub async fn write_head(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    version: u64,
+    stats: &CohortStats,
+    ranges_version: u64,
+) -> Result<(), ScoringError> {
+    sqlx::query(
+        "UPDATE score_cohorts SET version = $4, ranges = $5, ranges_version = $6, \
+           updated_at = now() \
+         WHERE year = $1 AND framework = $2 AND basis = $3",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .bind(stored_version(version))
+    .bind(Json(ranges_to_json(stats)))
+    .bind(stored_version(ranges_version))
+    .execute(&mut *conn)
+    .await
+    .map_err(ScoringError::database("writing a cohort's version"))?;
+    Ok(())
+}
+
+/// What a unit's row was scored from: its input identity and its min-max inputs.
+#[derive(Debug, Clone)]
+pub struct StoredUnit {
+    /// The input scored.
+    pub identity: InputIdentity,
+    /// Its min-max inputs as stored.
+    pub cohort_inputs: Value,
+}
+
+/// A locked cohort with `unit`'s row on its basis, if it has one.
+type CohortAndUnitRow = (
+    String,
+    i64,
+    Json<Value>,
+    i64,
+    Option<String>,
+    Option<Uuid>,
+    Option<i32>,
+    Option<String>,
+    Option<Json<Value>>,
+);
+
+/// Locks the cohorts of `round` on `bases` (creating those that do not exist yet) and reads
+/// `unit`'s row on each, in the order of `bases`; the common case is one statement. None when
+/// the unit is not assessed in the round (or the round does not exist).
+pub async fn lock_cohorts_for_unit(
+    conn: &mut PgConnection,
+    layout: &FrameworkLayout,
+    round: &RoundRef,
+    bases: &[Basis],
+    unit: &UnitId,
+) -> Result<Option<Vec<(LockedCohort, Option<StoredUnit>)>>, ScoringError> {
+    let mut locked = lock_with_unit_rows(conn, round, bases, unit).await?;
+    let rowless = bases
+        .iter()
+        .any(|basis| locked.get(basis).is_none_or(|(_, stored)| stored.is_none()));
+    if rowless && !dti_workflow::rounds::has_unit(&mut *conn, round, unit).await? {
+        return Ok(None);
+    }
+    let missing: Vec<Basis> = bases
+        .iter()
+        .copied()
+        .filter(|basis| !locked.contains_key(basis))
+        .collect();
+    if !missing.is_empty() {
+        let mut created = Vec::new();
+        for basis in missing {
+            if lock_cohort(conn, layout, round, basis).await?.created {
+                created.push(basis);
+            }
+        }
+        locked = lock_with_unit_rows(conn, round, bases, unit).await?;
+        for basis in created {
+            if let Some((cohort, _)) = locked.get_mut(&basis) {
+                cohort.created = true;
+            }
+        }
+    }
+    bases
+        .iter()
+        .map(|basis| {
+            locked.remove(basis).ok_or_else(|| {
+                dti_scores::ScoresError::corrupt(
+                    format!("round {round} ({basis})"),
+                    "the cohort row vanished",
+                )
+                .into()
+            })
+        })
+        .collect::<Result<Vec<_>, ScoringError>>()
+        .map(Some)
+}
+
+async fn lock_with_unit_rows(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    bases: &[Basis],
+    unit: &UnitId,
+) -> Result<HashMap<Basis, (LockedCohort, Option<StoredUnit>)>, ScoringError> {
+    let names: Vec<&str> = bases.iter().map(|basis| basis.as_str()).collect();
+    let rows: Vec<CohortAndUnitRow> = sqlx::query_as(
+        "SELECT c.basis, c.version, c.ranges, c.ranges_version, u.unit_id, u.submission_id, \
+           u.input_version, u.decisions_digest, u.cohort_inputs \
+         FROM score_cohorts c LEFT JOIN score_units u ON u.year = c.year \
+           AND u.framework = c.framework AND u.basis = c.basis AND u.unit_id = $4 \
+         WHERE c.year = $1 AND c.framework = $2 AND c.basis = ANY($3) \
+         ORDER BY c.basis FOR UPDATE OF c",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(&names)
+    .bind(unit.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(ScoringError::database("locking a cohort's scores"))?;
+    let mut locked = HashMap::new();
+    for (
+        basis,
+        version,
+        ranges,
+        ranges_version,
+        row,
+        submission_id,
+        input_version,
+        digest,
+        inputs,
+    ) in rows
+    {
+        let Some(basis) = Basis::from_stored(&basis) else {
+            continue;
+        };
+        let cohort = LockedCohort {
+            version: u64::try_from(version).unwrap_or(0),
+            stats: ranges_from_json(format!("round {round} ({basis})"), &ranges.0)?,
+            ranges_version: u64::try_from(ranges_version).unwrap_or(0),
+            created: false,
+        };
+        let stored = row.map(|_| StoredUnit {
+            identity: InputIdentity {
+                submission_id,
+                version: input_version.unwrap_or(0),
+                decisions_digest: digest.unwrap_or_default(),
+            },
+            cohort_inputs: inputs.map_or(Value::Object(serde_json::Map::new()), |json| json.0),
+        });
+        locked.insert(basis, (cohort, stored));
+    }
+    Ok(locked)
+}
+
+/// Sets (or, with none, removes) the x of one unit for one min-max indicator.
+pub async fn set_unit_x(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    unit: &UnitId,
+    code: &IndicatorCode,
+    x: Option<&Num>,
+) -> Result<(), ScoringError> {
+    match x {
+        None => {
+            sqlx::query(
+                "DELETE FROM score_minmax_values WHERE year = $1 AND framework = $2 \
+                 AND basis = $3 AND indicator_code = $4 AND unit_id = $5",
+            )
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .bind(basis.as_str())
+            .bind(code.as_str())
+            .bind(unit.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(ScoringError::database("removing a min-max value"))?;
+        }
+        Some(x) => {
+            let key = sort_key(code, x)?;
+            sqlx::query(
+                "INSERT INTO score_minmax_values \
+                   (year, framework, basis, indicator_code, unit_id, x, sort_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::numeric) \
+                 ON CONFLICT (year, framework, basis, indicator_code, unit_id) \
+                 DO UPDATE SET x = EXCLUDED.x, sort_key = EXCLUDED.sort_key",
+            )
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .bind(basis.as_str())
+            .bind(code.as_str())
+            .bind(unit.as_str())
+            .bind(num_to_text(x))
+            .bind(key)
+            .execute(&mut *conn)
+            .await
+            .map_err(ScoringError::database("writing a min-max value"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces every x of `units` by `values` (unit, indicator, x).
+pub async fn replace_units_x(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    units: &[&str],
+    values: &[(String, IndicatorCode, Num)],
+) -> Result<(), ScoringError> {
+    sqlx::query(
+        "DELETE FROM score_minmax_values \
+         WHERE year = $1 AND framework = $2 AND basis = $3 AND unit_id = ANY($4)",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .bind(units)
+    .execute(&mut *conn)
+    .await
+    .map_err(ScoringError::database("removing min-max values"))?;
+    for chunk in values.chunks(ROWS_PER_STATEMENT * 4) {
+        let mut unit_ids = Vec::with_capacity(chunk.len());
+        let mut codes = Vec::with_capacity(chunk.len());
+        let mut xs = Vec::with_capacity(chunk.len());
+        let mut keys = Vec::with_capacity(chunk.len());
+        for (unit, code, x) in chunk {
+            unit_ids.push(unit.as_str());
+            codes.push(code.as_str());
+            xs.push(num_to_text(x));
+            keys.push(sort_key(code, x)?);
+        }
+        sqlx::query(
+            "INSERT INTO score_minmax_values \
+               (year, framework, basis, indicator_code, unit_id, x, sort_key) \
+             SELECT $1, $2, $3, t.code, t.unit_id, t.x, t.sort_key::numeric \
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS t(unit_id, code, x, sort_key)",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .bind(basis.as_str())
+        .bind(&unit_ids)
+        .bind(&codes)
+        .bind(&xs)
+        .bind(&keys)
+        .execute(&mut *conn)
+        .await
+        .map_err(ScoringError::database("writing min-max values"))?;
+    }
+    Ok(())
+}
+
+/// The smallest x of an indicator, optionally leaving one unit out.
+const X_MIN: &str = "SELECT x FROM score_minmax_values WHERE year = $1 AND framework = $2 \
+     AND basis = $3 AND indicator_code = $4 AND unit_id IS DISTINCT FROM $5 \
+     ORDER BY sort_key ASC LIMIT 1";
+
+/// The largest x of an indicator, optionally leaving one unit out.
+const X_MAX: &str = "SELECT x FROM score_minmax_values WHERE year = $1 AND framework = $2 \
+     AND basis = $3 AND indicator_code = $4 AND unit_id IS DISTINCT FROM $5 \
+     ORDER BY sort_key DESC LIMIT 1";
+
+/// Smallest and largest x of a min-max indicator over the cohort (optionally leaving one unit
+/// out), from the x rows' ordered index.
+pub async fn x_bounds(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    code: &IndicatorCode,
+    leaving_out: Option<&UnitId>,
+) -> Result<Option<(Num, Num)>, ScoringError> {
+    let mut found = Vec::with_capacity(2);
+    for statement in [X_MIN, X_MAX] {
+        let x: Option<String> = sqlx::query_scalar(statement)
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .bind(basis.as_str())
+            .bind(code.as_str())
+            .bind(leaving_out.map(UnitId::as_str))
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(ScoringError::database("reading a min-max range"))?;
+        match x {
+            None => return Ok(None),
+            Some(text) => found.push(num_from_text(&text).ok_or_else(|| {
+                dti_scores::ScoresError::corrupt(
+                    format!("round {round} ({basis}), indicator {code}"),
+                    format!("x {text:?}"),
+                )
+            })?),
+        }
+    }
+    let max = found.pop();
+    let min = found.pop();
+    Ok(min.zip(max))
+}
+
+/// How many units have an x for a min-max indicator (optionally leaving one unit out).
+pub async fn x_count(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    code: &IndicatorCode,
+    leaving_out: Option<&UnitId>,
+) -> Result<usize, ScoringError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM score_minmax_values WHERE year = $1 AND framework = $2 \
+         AND basis = $3 AND indicator_code = $4 AND unit_id IS DISTINCT FROM $5",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(basis.as_str())
+    .bind(code.as_str())
+    .bind(leaving_out.map(UnitId::as_str))
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(ScoringError::database("counting min-max values"))?;
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
+/// The range of a min-max indicator with `count` units counted, from the x rows.
+pub async fn range_with_count(
+    conn: &mut PgConnection,
+    round: &RoundRef,
+    basis: Basis,
+    code: &IndicatorCode,
+    count: usize,
+) -> Result<Option<MinMaxRange>, ScoringError> {
+    let bounds = x_bounds(conn, round, basis, code, None).await?;
+    match (bounds, count) {
+        (None, 0) => Ok(None),
+        (Some((min, max)), count) if count > 0 => Ok(Some(MinMaxRange { min, max, count })),
+        _ => Err(dti_scores::ScoresError::corrupt(
+            format!("round {round} ({basis}), indicator {code}"),
+            format!("{count} units counted but the x rows disagree"),
+        )
+        .into()),
+    }
+}
+
+/// `x` truncated to [`SORT_KEY_PLACES`] decimal places, as decimal text.
+fn sort_key(code: &IndicatorCode, x: &Num) -> Result<String, ScoringError> {
+    let exact = x.to_big();
+    let (numerator, denominator) = (exact.numer(), exact.denom());
+    let unorderable = || ScoringError::Unorderable {
+        indicator: code.to_string(),
+        x: num_to_text(x),
+    };
+    if numerator.is_negative() || denominator.to_string().len() > MAX_ORDERED_DENOMINATOR_DIGITS {
+        return Err(unorderable());
+    }
+    let scale = BigInt::from(10u32).pow(u32::try_from(SORT_KEY_PLACES).unwrap_or(60));
+    let scaled = (numerator * scale) / denominator;
+    let digits = format!(
+        "{:0>width$}",
+        scaled.to_string(),
+        width = SORT_KEY_PLACES + 1
+    );
+    let (whole, fraction) = digits.split_at(digits.len() - SORT_KEY_PLACES);
+    if scaled.is_zero() {
+        return Ok("0".to_owned());
+    }
+    Ok(format!("{whole}.{fraction}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(x: Num) -> String {
+        sort_key(&IndicatorCode::parse("4.1").unwrap(), &x).unwrap()
+    }
+
+    #[test]
+    fn sort_keys_order_fractions_exactly() {
+        assert_eq!(key(Num::int(60)), format!("60.{}", "0".repeat(60)));
+        assert_eq!(key(Num::zero()), "0");
+        assert!(key(Num::ratio(1, 3)).starts_with("0.3333"));
+        let close_a = Num::ratio(u128::from(u64::MAX) - 1, u128::from(u64::MAX));
+        let close_b = Num::ratio(u128::from(u64::MAX) - 2, u128::from(u64::MAX) - 1);
+        assert!(close_b < close_a);
+        assert!(key(close_b) < key(close_a));
+        assert_eq!(key(Num::ratio(2, 6)), key(Num::ratio(1, 3)));
+        let too_fine = Num::ratio(1, 10u128.pow(30));
+        assert!(sort_key(&IndicatorCode::parse("4.1").unwrap(), &too_fine).is_err());
+    }
+}
