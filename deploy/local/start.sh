@@ -58,7 +58,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 service_env() {
   local name=$1 prefix=$2
   case "$name" in
-    evidence) mkdir -p "$run_dir/evidence-objects"; echo "${prefix}SERVICE__STORAGE_DIR=$run_dir/evidence-objects" ;;
+    evidence) mkdir -p "$run_dir/evidence-objects"; echo "${prefix}SERVICE__STORAGE__ROOT=$run_dir/evidence-objects" ;;
   esac
 }
 
