@@ -1,4 +1,5 @@
-//! Shared plumbing of the commands: loading the framework catalog and reading input files.
+//! Shared plumbing of the commands: loading the framework catalog, reading input files and
+//! decoding cohort files (their units in parallel).
 
 pub mod client;
 pub mod database;
@@ -10,8 +11,9 @@ pub mod token;
 pub mod validate;
 
 use crate::Failure;
-use dti_domain::values::{decode_cohort, Cohort, InputIssue};
+use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
 use dti_domain::FrameworkCatalog;
+use rayon::prelude::*;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -41,7 +43,7 @@ pub fn read_input(path: &Path) -> Result<String, Failure> {
 /// Decodes and validates a cohort file; warnings go to stderr, errors fail with exit code 2.
 pub fn load_cohort(catalog: &FrameworkCatalog, path: &Path) -> Result<Cohort, Failure> {
     let text = read_input(path)?;
-    let decoded = decode_cohort(&text, catalog);
+    let decoded = decode_cohort_in_parallel(&text, catalog);
     let (errors, warnings): (Vec<InputIssue>, Vec<InputIssue>) =
         decoded.issues.into_iter().partition(InputIssue::is_error);
     for warning in &warnings {
@@ -55,6 +57,17 @@ pub fn load_cohort(catalog: &FrameworkCatalog, path: &Path) -> Result<Cohort, Fa
     }
 }
 
+/// Decodes and validates a cohort document as `dti_domain::values::decode_cohort` does, with
+/// its units decoded in parallel: a cohort file may hold thousands of units.
+pub fn decode_cohort_in_parallel(text: &str, catalog: &FrameworkCatalog) -> Decoded<Cohort> {
+    decode_cohort_with(text, catalog, |framework, units| {
+        units
+            .par_iter()
+            .map(|unit| unit.decode(framework))
+            .collect()
+    })
+}
+
 /// Writes JSON to stdout with a trailing newline.
 pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
     let stdout = std::io::stdout();
@@ -63,4 +76,34 @@ pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
     writeln!(out)
         .and_then(|()| out.flush())
         .map_err(|e| Failure::Unexpected(e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dti_domain::sample::{sample_cohort, SampleOptions};
+    use dti_domain::values::decode_cohort;
+    use serde_json::json;
+
+    #[test]
+    fn decoding_in_parallel_finds_what_decoding_in_order_finds() {
+        let catalog = FrameworkCatalog::builtin().expect("built-in frameworks");
+        let framework = catalog.get_str("hcm-2023-district").expect("framework");
+        let valid = sample_cohort(framework, &SampleOptions::default());
+        let mut broken = valid.clone();
+        let units = broken["units"].as_array_mut().expect("units");
+        units.push(units[0].clone());
+        units.push(json!({"unit": 7}));
+        units.push(json!({"unit": "q-x", "values": {"1.2": {"a": -1, "b": 0}}}));
+        for document in [valid, broken, json!({"framework": 1}), json!([])] {
+            let text = document.to_string();
+            let in_order = decode_cohort(&text, &catalog);
+            let in_parallel = decode_cohort_in_parallel(&text, &catalog);
+            assert_eq!(in_parallel.issues, in_order.issues);
+            assert_eq!(
+                in_parallel.value.map(|cohort| cohort.units),
+                in_order.value.map(|cohort| cohort.units)
+            );
+        }
+    }
 }

@@ -1,0 +1,93 @@
+//! General information (unscored fields such as headcounts and contacts): decoded against the
+//! framework's declaration and cross-checked with the indicator variables that restate it.
+
+use super::issues::{describe, optional_field, InputIssue};
+use super::model::{UnitValues, VariableValue};
+use super::variable::decode_count;
+use crate::framework::{Framework, GeneralInfoType};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A unit's `general_info` object; each problem is added to `issues`.
+pub(super) fn decode_general_info(
+    framework: &Framework,
+    unit: &str,
+    raw: Option<Value>,
+    issues: &mut Vec<InputIssue>,
+) -> BTreeMap<String, Value> {
+    let mut fields = BTreeMap::new();
+    let object = optional_field(
+        unit,
+        ("general_info", "an object keyed by field"),
+        raw,
+        |value| match value {
+            Value::Object(object) => Ok(object),
+            other => Err(other),
+        },
+        issues,
+    );
+    let Some(object) = object else {
+        return fields;
+    };
+    for (key, value) in object {
+        let place = format!("general information {key}");
+        let Some(field) = framework.general_info_field(&key) else {
+            issues.push(InputIssue::error(
+                Some(unit),
+                Some(&place),
+                None,
+                "field is not defined by the framework",
+            ));
+            continue;
+        };
+        let problem = match (field.ty, &value) {
+            (GeneralInfoType::Count | GeneralInfoType::Money, v) => decode_count(v).err(),
+            (GeneralInfoType::Text, Value::String(_)) => None,
+            (GeneralInfoType::Contact, Value::Object(contact)) => contact
+                .iter()
+                .find(|(k, v)| !["name", "unit", "position", "phone", "email"].contains(&k.as_str()) || !v.is_string())
+                .map(|(k, _)| format!("contact field {k:?} is not one of name, unit, position, phone, email, or is not text")),
+            (GeneralInfoType::Text, other) => Some(format!("must be text, got {}", describe(other))),
+            (GeneralInfoType::Contact, other) => Some(format!("must be an object with name, unit, position, phone, email, got {}", describe(other))),
+        };
+        match problem {
+            Some(message) => {
+                issues.push(InputIssue::error(Some(unit), Some(&place), None, message))
+            }
+            None => {
+                fields.insert(key, value);
+            }
+        }
+    }
+    fields
+}
+
+/// Warnings where a general-information count differs from an indicator variable that
+/// restates it (e.g. civil servants vs. department 4.1 `e`).
+pub fn cross_check_general_info(framework: &Framework, unit: &UnitValues) -> Vec<InputIssue> {
+    let mut issues = Vec::new();
+    for field in &framework.general_info {
+        let Some(reported) = unit.general_info.get(&field.key).and_then(Value::as_u64) else {
+            continue;
+        };
+        for (code, variable) in &field.restated_by {
+            let restated = unit
+                .values
+                .get(code)
+                .and_then(|v| v.get(variable))
+                .and_then(VariableValue::as_count);
+            if let Some(restated) = restated.filter(|r| *r != reported) {
+                issues.push(InputIssue::warning(
+                    Some(unit.unit.as_str()),
+                    Some(code.as_str()),
+                    Some(variable.as_str()),
+                    format!(
+                        "{restated} differs from general information {} ({}) = {reported}",
+                        field.code, field.key
+                    ),
+                ));
+            }
+        }
+    }
+    issues
+}

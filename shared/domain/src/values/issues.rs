@@ -1,0 +1,144 @@
+//! Problems found in submitted values ([`InputIssue`], naming unit, indicator and variable),
+//! their severity, and the outcome of a decode ([`Decoded`]).
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// Whether an issue blocks scoring and storing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Invalid input: nothing is scored or stored.
+    Error,
+    /// Shown to the unit and the verifier; changes nothing.
+    Warning,
+}
+
+/// A problem with submitted values, naming where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputIssue {
+    /// Error or warning.
+    pub severity: Severity,
+    /// The unit (its id, or its position when it has no usable id).
+    pub unit: Option<String>,
+    /// The indicator code (or general-information key).
+    pub indicator: Option<String>,
+    /// The variable.
+    pub variable: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InputIssue {
+    /// An error at the given place.
+    pub(super) fn error(
+        unit: Option<&str>,
+        indicator: Option<&str>,
+        variable: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Error,
+            unit: unit.map(str::to_string),
+            indicator: indicator.map(str::to_string),
+            variable: variable.map(str::to_string),
+            message: message.into(),
+        }
+    }
+
+    /// A warning at the given place.
+    pub(super) fn warning(
+        unit: Option<&str>,
+        indicator: Option<&str>,
+        variable: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(unit, indicator, variable, message)
+        }
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for InputIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.severity == Severity::Warning {
+            f.write_str("warning: ")?;
+        }
+        let mut place = Vec::new();
+        if let Some(unit) = &self.unit {
+            place.push(format!("unit {unit}"));
+        }
+        if let Some(indicator) = &self.indicator {
+            place.push(format!("indicator {indicator}"));
+        }
+        if let Some(variable) = &self.variable {
+            place.push(format!("variable {variable}"));
+        }
+        if place.is_empty() {
+            write!(f, "input: {}", self.message)
+        } else {
+            write!(f, "{}: {}", place.join(", "), self.message)
+        }
+    }
+}
+
+/// The outcome of decoding: the cohort when there are no errors, and every issue found.
+#[derive(Debug, Clone)]
+pub struct Decoded<T> {
+    /// The decoded value, present only when no issue is an error.
+    pub value: Option<T>,
+    /// Errors and warnings, in input order.
+    pub issues: Vec<InputIssue>,
+}
+
+/// `value` when no issue is an error, with every issue.
+pub(super) fn finish<T>(value: T, issues: Vec<InputIssue>) -> Decoded<T> {
+    let ok = !issues.iter().any(InputIssue::is_error);
+    Decoded {
+        value: ok.then_some(value),
+        issues,
+    }
+}
+
+/// A unit's optional field (`name`, and what it must be) when it holds what `take` accepts;
+/// `None` when it is absent or null, or when it is of another kind: then an error saying what
+/// it must be is added to `issues`.
+pub(super) fn optional_field<T>(
+    unit: &str,
+    (name, expected): (&str, &str),
+    raw: Option<Value>,
+    take: impl FnOnce(Value) -> Result<T, Value>,
+    issues: &mut Vec<InputIssue>,
+) -> Option<T> {
+    match take(raw.filter(|value| !value.is_null())?) {
+        Ok(taken) => Some(taken),
+        Err(other) => {
+            issues.push(InputIssue::error(
+                Some(unit),
+                None,
+                None,
+                format!("\"{name}\" must be {expected}, got {}", describe(&other)),
+            ));
+            None
+        }
+    }
+}
+
+/// A JSON value as messages name it: the value itself when short, its kind otherwise.
+pub(super) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
