@@ -80,8 +80,9 @@ impl Exact {
         let (whole, frac) = scaled.div_rem(&scale);
         let mut text = whole.to_string();
         if digits > 0 {
-            let frac = format!("{:0>width$}", frac.to_string(), width = digits as usize);
-            let frac = frac.trim_end_matches('0');
+            // `scale + frac` is a 1 followed by exactly `digits` digits: `frac` zero-padded.
+            let padded = (&scale + frac).to_string();
+            let frac = padded[1..].trim_end_matches('0');
             if !frac.is_empty() {
                 text.push('.');
                 text.push_str(frac);
@@ -117,7 +118,8 @@ impl FromStr for Exact {
             return Err(err());
         }
         let numerator: BigInt = format!("{whole}{frac}").parse().map_err(|_| err())?;
-        let denominator = BigInt::from(10u32).pow(frac.len() as u32);
+        let places = u32::try_from(frac.len()).map_err(|_| err())?;
+        let denominator = BigInt::from(10u32).pow(places);
         let value = BigRational::new(numerator, denominator);
         Ok(Exact(if negative { -value } else { value }))
     }

@@ -35,6 +35,14 @@ impl SampleRng {
         low + self.next_u64() % (high - low + 1)
     }
 
+    /// One of `items`, each as likely, or `None` when there are none; it draws as
+    /// `between(0, items.len() - 1)` does.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let last = u64::try_from(items.len().saturating_sub(1)).ok()?;
+        let index = usize::try_from(self.between(0, last)).ok()?;
+        items.get(index)
+    }
+
     /// True with probability `percent`/100.
     pub fn chance(&mut self, percent: u64) -> bool {
         self.between(1, 100) <= percent
@@ -132,7 +140,8 @@ pub fn sample_indicator(indicator: &Indicator, rng: &mut SampleRng) -> Map<Strin
             } else {
                 den_total
             };
-            let share = top / numerator.len().max(1) as u64;
+            let parts: u64 = numerator.iter().map(|_| 1).sum();
+            let share = top / parts.max(1);
             for name in numerator {
                 counts.insert(name, rng.between(0, share));
             }
@@ -149,8 +158,7 @@ pub fn sample_indicator(indicator: &Indicator, rng: &mut SampleRng) -> Map<Strin
             }
             VariableType::Bool => json!(rng.chance(60)),
             VariableType::Choice { choices } => {
-                let pick = rng.between(0, choices.len().saturating_sub(1) as u64) as usize;
-                json!(choices.get(pick))
+                json!(rng.pick(choices))
             }
             VariableType::Activities => {
                 let list: Vec<Value> = (0..rng.between(0, 25))

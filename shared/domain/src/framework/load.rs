@@ -667,7 +667,7 @@ fn check_points(
             );
         }
         if let Some(declared) = group.declared_indicator_count {
-            if declared as usize != members.len() {
+            if usize::try_from(declared).ok() != Some(members.len()) {
                 problems.at(
                     &group.code,
                     format!(
