@@ -4,12 +4,12 @@
 //! Modules:
 //! - [`config`]: the service's own settings;
 //! - [`submissions`]: drafts, values, submitted versions and the `submission.submitted.v1`
-//!   event, each change in one transaction with its audit entry;
+//!   event, each change in one transaction with its audit entry, over domain values;
 //! - [`rounds`]: opening (with the cohort), closing, reopening for a unit, and the task that
 //!   closes rounds whose deadline passed;
 //! - [`window`]: the one rule for when a unit may change its submission;
 //! - [`access`]: who may touch which submission;
-//! - [`api`]: the gRPC handlers;
+//! - [`api`]: the gRPC handlers and the conversion between protobuf and domain values;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
 //! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the

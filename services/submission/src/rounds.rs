@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
-use dti_db::PgPool;
+use dti_db::{PgPool, PgTransaction};
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
 use dti_service_kit::status::FieldViolation;
@@ -63,6 +63,13 @@ impl Rounds {
         }
     }
 
+    async fn begin(&self) -> Result<PgTransaction, SubmissionError> {
+        self.pool
+            .begin()
+            .await
+            .map_err(SubmissionError::database("beginning a transaction"))
+    }
+
     /// Opens `round` until `deadline`. The first open creates the round with its cohort:
     /// `unit_ids`, or the registry's cohort when empty. Opening an open round with the same
     /// deadline returns it unchanged (a safe retry).
@@ -83,11 +90,7 @@ impl Rounds {
             )
         })?;
         let cohort = self.cohort(round, unit_ids)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(SubmissionError::database("beginning a transaction"))?;
+        let mut tx = self.begin().await?;
         rounds::create_draft(&mut tx, round, &cohort, actor).await?;
         let current = rounds::lock(&mut tx, round).await?;
         if current.state == RoundState::Open && current.deadline == Some(deadline) {
@@ -124,11 +127,7 @@ impl Rounds {
     ) -> Result<RoundView, SubmissionError> {
         require_operator(actor)?;
         self.check_framework(round)?;
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(SubmissionError::database("beginning a transaction"))?;
+        let mut tx = self.begin().await?;
         rounds::transition(
             &mut tx,
             &self.nats_prefix,
@@ -178,11 +177,7 @@ impl Rounds {
                 violations,
             });
         };
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(SubmissionError::database("beginning a transaction"))?;
+        let mut tx = self.begin().await?;
         let record = rounds::lock(&mut tx, round).await?;
         if !matches!(record.state, RoundState::Open | RoundState::Closed) {
             return Err(SubmissionError::NotNow(format!(

@@ -1,0 +1,79 @@
+//! `dti.submission.v1.RoundOperatorService`: operators open, close and read rounds and reopen a
+//! round for one unit.
+
+use dti_proto::dti::submission::v1 as pb;
+use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorService;
+use tonic::{Request, Response, Status};
+
+use super::convert::{deadline, reopening_to_proto, round, round_to_proto, unit};
+use super::{serve, RoundOperatorApi};
+
+#[tonic::async_trait]
+impl RoundOperatorService for RoundOperatorApi {
+    async fn open_round(
+        &self,
+        request: Request<pb::OpenRoundRequest>,
+    ) -> Result<Response<pb::Round>, Status> {
+        serve(
+            request,
+            |m| {
+                let round = round(m.round.as_ref())?;
+                Ok((round, deadline(m.deadline.as_ref())?, m.unit_ids.clone()))
+            },
+            |actor, (round, deadline, unit_ids)| async move {
+                self.rounds.open(&actor, &round, deadline, &unit_ids).await
+            },
+            |view| Ok(round_to_proto(&view)),
+        )
+        .await
+    }
+
+    async fn close_round(
+        &self,
+        request: Request<pb::CloseRoundRequest>,
+    ) -> Result<Response<pb::Round>, Status> {
+        serve(
+            request,
+            |m| round(m.round.as_ref()),
+            |actor, round| async move { self.rounds.close(&actor, &round).await },
+            |view| Ok(round_to_proto(&view)),
+        )
+        .await
+    }
+
+    async fn reopen_for_unit(
+        &self,
+        request: Request<pb::ReopenForUnitRequest>,
+    ) -> Result<Response<pb::UnitReopening>, Status> {
+        serve(
+            request,
+            |m| {
+                let (round, unit) = (round(m.round.as_ref())?, unit(m.unit.as_ref())?);
+                let deadline = deadline(m.deadline.as_ref())?;
+                Ok((round, unit, deadline, m.reason.clone()))
+            },
+            |actor, (round, unit, deadline, reason)| async move {
+                let reopening = self
+                    .rounds
+                    .reopen_for_unit(&actor, &round, &unit, deadline, &reason)
+                    .await?;
+                Ok((round, unit, reopening))
+            },
+            |(round, unit, reopening)| Ok(reopening_to_proto(&round, &unit, reopening)),
+        )
+        .await
+    }
+
+    async fn get_round(
+        &self,
+        request: Request<pb::GetRoundRequest>,
+    ) -> Result<Response<pb::Round>, Status> {
+        serve(
+            request,
+            |m| round(m.round.as_ref()),
+            |actor, round| async move { self.rounds.get(&actor, &round).await },
+            |view| Ok(round_to_proto(&view)),
+        )
+        .await
+    }
+}

@@ -1,0 +1,184 @@
+//! Changing a unit's draft: creating it, setting indicators' values, marking an indicator not
+//! applicable and clearing one. Each change is validated first, is a no-op when it changes
+//! nothing (a retry), and otherwise moves the submission back to draft, writes and audits in
+//! one transaction.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use dti_audit::{AuditEntry, Chain};
+use dti_auth::Principal;
+use dti_domain::round::SubmissionAction;
+use dti_domain::values::InputIssue;
+use dti_domain::{RoundRef, UnitId};
+use dti_workflow::submissions as workflow;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::model::{not_applicable_json, IndicatorInput, SubmissionView};
+use super::validation::{check_values_count, checked_reason, requested_indicator, validate_values};
+use super::{round_of_unit, store, Submissions};
+use crate::access::require_writer;
+use crate::window::may_change;
+use crate::SubmissionError;
+
+impl Submissions {
+    /// Creates the unit's draft for `round`, or returns the existing one.
+    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit))]
+    pub async fn create_draft(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+        unit: &UnitId,
+    ) -> Result<SubmissionView, SubmissionError> {
+        require_writer(actor, unit)?;
+        self.framework(round)?;
+        if let Some(id) = store::find_id(&self.pool, round, unit).await? {
+            return self.view(id).await;
+        }
+        let mut tx = self.begin().await?;
+        let record = round_of_unit(&mut tx, round, unit).await?;
+        let reopened = store::reopened_until(&mut tx, round, unit).await?;
+        may_change(&record, reopened, None, Utc::now()).map_err(SubmissionError::NotNow)?;
+        let id = Uuid::now_v7();
+        if store::insert_draft(&mut tx, id, round, unit).await? {
+            dti_audit::append(
+                &mut tx,
+                &AuditEntry {
+                    round,
+                    chain: Chain::Unit(unit.to_string()),
+                    actor,
+                    action: "submission.create",
+                    subject: format!("submission {id}"),
+                    before: None,
+                    after: Some(json!({"state": "draft"})),
+                },
+            )
+            .await?;
+        }
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing a new draft"))?;
+        let id = store::find_id(&self.pool, round, unit)
+            .await?
+            .ok_or_else(|| SubmissionError::NotFound(format!("the draft of {unit} vanished")))?;
+        self.view(id).await
+    }
+
+    /// Replaces the values of the given indicators. Every value is validated first; one
+    /// invalid value refuses the whole request and nothing is stored. Returns the warnings.
+    #[tracing::instrument(skip_all, fields(submission = %id, indicators = values.len()))]
+    pub async fn set_values(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        values: &[IndicatorInput],
+    ) -> Result<(SubmissionView, Vec<InputIssue>), SubmissionError> {
+        check_values_count(values.len(), self.max_values_per_request)?;
+        let mut tx = self.begin().await?;
+        let head = self.lock_for_change(&mut tx, actor, id).await?;
+        let framework = Arc::clone(self.framework(&head.round)?);
+        let (decoded, warnings) = validate_values(&framework, &head.unit, values)?;
+        let codes: Vec<&str> = decoded.keys().map(String::as_str).collect();
+        let before = store::stored_entries(&mut tx, id, &codes).await?;
+        let after = store::values_audit(&decoded);
+        if before == after {
+            // A retry, or values already stored: nothing changes, not even the state.
+            drop(tx);
+            return Ok((self.view(id).await?, warnings));
+        }
+        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
+        store::write_values(&mut tx, id, &decoded).await?;
+        self.touch_and_audit(
+            &mut tx,
+            &head,
+            actor,
+            "submission.values_set",
+            before,
+            after,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing draft values"))?;
+        Ok((self.view(id).await?, warnings))
+    }
+
+    /// Marks an indicator not applicable to the unit, with a reason, replacing its values.
+    #[tracing::instrument(skip_all, fields(submission = %id, indicator = code))]
+    pub async fn set_not_applicable(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        code: &str,
+        reason: &str,
+    ) -> Result<SubmissionView, SubmissionError> {
+        let reason = checked_reason(reason)?;
+        let mut tx = self.begin().await?;
+        let head = self.lock_for_change(&mut tx, actor, id).await?;
+        let framework = self.framework(&head.round)?;
+        let code = requested_indicator(framework, &head.unit, code)?
+            .code
+            .to_string();
+        let before = store::stored_entries(&mut tx, id, &[code.as_str()]).await?;
+        let mark = not_applicable_json(reason);
+        if before.get(&code) == Some(&mark) {
+            drop(tx);
+            return self.view(id).await;
+        }
+        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
+        store::write_not_applicable(&mut tx, id, &code, reason).await?;
+        let mut after = Map::new();
+        after.insert(code, mark);
+        self.touch_and_audit(
+            &mut tx,
+            &head,
+            actor,
+            "submission.not_applicable_set",
+            before,
+            after,
+        )
+        .await?;
+        tx.commit().await.map_err(SubmissionError::database(
+            "committing a not-applicable mark",
+        ))?;
+        self.view(id).await
+    }
+
+    /// Removes an indicator's values or not-applicable mark from the draft.
+    #[tracing::instrument(skip_all, fields(submission = %id, indicator = code))]
+    pub async fn clear_indicator(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        code: &str,
+    ) -> Result<SubmissionView, SubmissionError> {
+        let mut tx = self.begin().await?;
+        let head = self.lock_for_change(&mut tx, actor, id).await?;
+        let framework = self.framework(&head.round)?;
+        let code = requested_indicator(framework, &head.unit, code)?
+            .code
+            .to_string();
+        let before = store::stored_entries(&mut tx, id, &[code.as_str()]).await?;
+        if before.is_empty() {
+            return self.view(id).await;
+        }
+        workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
+        store::delete_entry(&mut tx, id, &code).await?;
+        let mut after = Map::new();
+        after.insert(code, Value::Null);
+        self.touch_and_audit(
+            &mut tx,
+            &head,
+            actor,
+            "submission.indicator_cleared",
+            before,
+            after,
+        )
+        .await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing a cleared indicator"))?;
+        self.view(id).await
+    }
+}

@@ -1,0 +1,127 @@
+//! What the submission service reads and answers, in domain terms: a request's indicator
+//! values before validation, a draft's or version's entries, the views of a submission and
+//! its versions, the outcome of a submit, and version numbers as the API and events carry them.
+
+use chrono::{DateTime, Utc};
+use dti_domain::values::IndicatorValues;
+use dti_workflow::submissions::SubmissionHead;
+use serde_json::{json, Value};
+
+use crate::SubmissionError;
+
+/// The values a request gives for one indicator, as the scoring contract's JSON, before they
+/// are validated against the submission's framework.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorInput {
+    /// The indicator code as the request wrote it.
+    pub code: String,
+    /// Each variable by name: its contract JSON, or why the request's value could not be read
+    /// as one (reported with the indicator's other problems).
+    pub variables: Vec<(String, Result<Value, String>)>,
+}
+
+/// One indicator of a draft or version: its values, or why it does not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    /// The unit's values.
+    Values(IndicatorValues),
+    /// Not applicable, with the unit's reason.
+    NotApplicable(String),
+}
+
+impl Entry {
+    /// The entry as audit JSON.
+    pub(super) fn to_json(&self) -> Value {
+        match self {
+            Entry::Values(values) => values_json(values),
+            Entry::NotApplicable(reason) => not_applicable_json(reason),
+        }
+    }
+}
+
+/// An indicator's values as the contract's JSON object.
+pub(super) fn values_json(values: &IndicatorValues) -> Value {
+    serde_json::to_value(values).unwrap_or(Value::Null)
+}
+
+/// A not-applicable mark as audit JSON.
+pub(super) fn not_applicable_json(reason: &str) -> Value {
+    json!({ "not_applicable": reason })
+}
+
+/// A question of a clarification request the unit must answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clarification {
+    /// The version asked about.
+    pub version: i32,
+    /// The indicator.
+    pub indicator_code: String,
+    /// The question.
+    pub question: String,
+}
+
+/// A submission as its unit and verifiers see it.
+#[derive(Debug, Clone)]
+pub struct SubmissionView {
+    /// Id, round, unit, state and latest version.
+    pub head: SubmissionHead,
+    /// The draft, by indicator code in framework order.
+    pub entries: Vec<(String, Entry)>,
+    /// Open clarification questions (when the state asks for them).
+    pub clarifications: Vec<Clarification>,
+    /// When the draft was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One submitted version.
+#[derive(Debug, Clone)]
+pub struct VersionView {
+    /// Version number.
+    pub version: i32,
+    /// Its values, by indicator code in framework order.
+    pub entries: Vec<(String, Entry)>,
+    /// When it was submitted.
+    pub submitted_at: DateTime<Utc>,
+    /// Who submitted it.
+    pub submitted_by: String,
+}
+
+/// The outcome of a submit.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The submission afterwards.
+    pub view: SubmissionView,
+    /// The version created (or, on a retry, the one the first attempt created).
+    pub version: i32,
+    /// Whether this call created it (false for a retry).
+    pub created: bool,
+}
+
+/// A version number that does not fit where it goes: a stored one below zero (a corrupt row),
+/// or the one after the largest the database can hold.
+#[derive(Debug, thiserror::Error)]
+#[error("version number {0} is out of range")]
+pub struct VersionOutOfRange(pub i64);
+
+impl From<VersionOutOfRange> for SubmissionError {
+    fn from(error: VersionOutOfRange) -> Self {
+        SubmissionError::Database {
+            action: "numbering a version",
+            source: sqlx::Error::Decode(Box::new(error)),
+        }
+    }
+}
+
+/// A stored version number as the API and events carry it (unsigned).
+pub fn version_number(stored: i32) -> Result<u32, VersionOutOfRange> {
+    u32::try_from(stored).map_err(|_| VersionOutOfRange(stored.into()))
+}
+
+/// The version after `latest`.
+pub(super) fn next_version(latest: i32) -> Result<i32, VersionOutOfRange> {
+    latest
+        .checked_add(1)
+        .ok_or(VersionOutOfRange(i64::from(latest) + 1))
+}

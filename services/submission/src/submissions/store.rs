@@ -1,0 +1,316 @@
+//! The SQL behind a change: creating and locking the `submissions` row, the draft's values
+//! (`submission_draft_values`), writing submitted versions (`submission_versions`,
+//! `submission_version_values`), and the lookups a change needs (an existing submission, a
+//! reopening, an earlier submit). Each function is one statement, or a short fixed sequence,
+//! in the caller's transaction. Reading whole submissions for answers is in `views`.
+
+use chrono::{DateTime, Utc};
+use dti_db::{PgPool, PgTransaction};
+use dti_domain::{RoundRef, UnitId};
+use dti_workflow::rounds::stored_year;
+use dti_workflow::submissions::SubmissionHead;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::model::{not_applicable_json, values_json};
+use super::validation::ValidValues;
+use crate::SubmissionError;
+
+/// A stored indicator row: code, variables, not-applicable reason.
+pub(super) type StoredRow = (String, Option<Value>, Option<String>);
+
+/// Values as the JSON text stored in `variables`.
+fn variables_text(values: &dti_domain::values::IndicatorValues) -> String {
+    serde_json::to_string(values).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The id of `unit`'s submission in `round`, if it has one.
+pub(super) async fn find_id(
+    pool: &PgPool,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<Option<Uuid>, SubmissionError> {
+    sqlx::query_scalar(
+        "SELECT id FROM submissions WHERE year = $1 AND framework = $2 AND unit_id = $3",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_optional(pool)
+    .await
+    .map_err(SubmissionError::database("finding a submission"))
+}
+
+/// Inserts a draft `id` for `unit` in `round` unless it has one; true when it was inserted.
+pub(super) async fn insert_draft(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<bool, SubmissionError> {
+    let inserted = sqlx::query(
+        "INSERT INTO submissions (id, year, framework, unit_id, state) \
+         VALUES ($1, $2, $3, $4, 'draft') ON CONFLICT (year, framework, unit_id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("creating a draft"))?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// The submission of `unit` in `round`, created as a draft when missing, locked for the rest
+/// of `tx` (one round trip either way), with its creation time.
+pub(super) async fn get_or_create_locked(
+    tx: &mut PgTransaction,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<(SubmissionHead, DateTime<Utc>), SubmissionError> {
+    let (id, state, latest_version, created_at): (Uuid, String, i32, DateTime<Utc>) = sqlx::query_as(
+        "INSERT INTO submissions (id, year, framework, unit_id, state) VALUES ($1, $2, $3, $4, 'draft') \
+         ON CONFLICT (year, framework, unit_id) DO UPDATE SET state = submissions.state \
+         RETURNING id, state, latest_version, created_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("creating or locking a submission"))?;
+    let state = state.parse().map_err(|_| {
+        SubmissionError::NotFound(format!("submission {id} has an unreadable state"))
+    })?;
+    Ok((
+        SubmissionHead {
+            id,
+            round: round.clone(),
+            unit: unit.clone(),
+            state,
+            latest_version,
+        },
+        created_at,
+    ))
+}
+
+/// Marks the submission changed now.
+pub(super) async fn touch(tx: &mut PgTransaction, id: Uuid) -> Result<(), SubmissionError> {
+    sqlx::query("UPDATE submissions SET updated_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("marking a draft changed"))?;
+    Ok(())
+}
+
+/// The stored entries of `codes` in the draft, as audit JSON.
+pub(super) async fn stored_entries(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    codes: &[&str],
+) -> Result<Map<String, Value>, SubmissionError> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT indicator_code, variables, not_applicable_reason FROM submission_draft_values \
+         WHERE submission_id = $1 AND indicator_code = ANY($2)",
+    )
+    .bind(id)
+    .bind(codes)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("reading draft values"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, variables, reason)| {
+            let value = match reason {
+                Some(reason) => not_applicable_json(&reason),
+                None => variables.unwrap_or(Value::Null),
+            };
+            (code, value)
+        })
+        .collect())
+}
+
+/// Values as audit JSON, by indicator code.
+pub(super) fn values_audit(values: &ValidValues) -> Map<String, Value> {
+    values
+        .iter()
+        .map(|(code, v)| (code.clone(), values_json(v)))
+        .collect()
+}
+
+/// Sets the draft's values of the indicators in `values`, replacing any not-applicable mark.
+pub(super) async fn write_values(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    values: &ValidValues,
+) -> Result<(), SubmissionError> {
+    let codes: Vec<&str> = values.keys().map(String::as_str).collect();
+    let variables: Vec<String> = values.values().map(variables_text).collect();
+    sqlx::query(
+        "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, \
+         not_applicable_reason, updated_at) \
+         SELECT $1, code, vars::jsonb, NULL, now() FROM unnest($2::text[], $3::text[]) AS t(code, vars) \
+         ON CONFLICT (submission_id, indicator_code) DO UPDATE \
+         SET variables = EXCLUDED.variables, not_applicable_reason = NULL, updated_at = now()",
+    )
+    .bind(id)
+    .bind(&codes)
+    .bind(&variables)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("writing draft values"))?;
+    Ok(())
+}
+
+/// Marks the draft's indicator `code` not applicable for `reason`, replacing its values.
+pub(super) async fn write_not_applicable(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    code: &str,
+    reason: &str,
+) -> Result<(), SubmissionError> {
+    sqlx::query(
+        "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, \
+         not_applicable_reason, updated_at) VALUES ($1, $2, NULL, $3, now()) \
+         ON CONFLICT (submission_id, indicator_code) DO UPDATE \
+         SET variables = NULL, not_applicable_reason = EXCLUDED.not_applicable_reason, updated_at = now()",
+    )
+    .bind(id)
+    .bind(code)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("marking an indicator not applicable"))?;
+    Ok(())
+}
+
+/// Removes the draft's indicator `code`.
+pub(super) async fn delete_entry(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    code: &str,
+) -> Result<(), SubmissionError> {
+    sqlx::query(
+        "DELETE FROM submission_draft_values WHERE submission_id = $1 AND indicator_code = $2",
+    )
+    .bind(id)
+    .bind(code)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("clearing an indicator"))?;
+    Ok(())
+}
+
+/// Replaces the whole draft with `values` and not-applicable `marks`.
+pub(super) async fn replace_draft(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    values: &ValidValues,
+    marks: &[(String, String)],
+) -> Result<(), SubmissionError> {
+    let mut codes = Vec::with_capacity(values.len() + marks.len());
+    let mut variables: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
+    let mut reasons: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
+    for (code, v) in values {
+        codes.push(code.clone());
+        variables.push(Some(variables_text(v)));
+        reasons.push(None);
+    }
+    for (code, reason) in marks {
+        codes.push(code.clone());
+        variables.push(None);
+        reasons.push(Some(reason.clone()));
+    }
+    sqlx::query("DELETE FROM submission_draft_values WHERE submission_id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("clearing the draft"))?;
+    sqlx::query(
+        "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, not_applicable_reason) \
+         SELECT $1, code, vars::jsonb, reason FROM unnest($2::text[], $3::text[], $4::text[]) AS t(code, vars, reason)",
+    )
+    .bind(id)
+    .bind(&codes)
+    .bind(&variables)
+    .bind(&reasons)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("replacing the draft"))?;
+    Ok(())
+}
+
+/// The deadline of the round's reopening for `unit`, if any.
+pub(super) async fn reopened_until(
+    tx: &mut PgTransaction,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<Option<DateTime<Utc>>, SubmissionError> {
+    sqlx::query_scalar(
+        "SELECT deadline FROM round_unit_reopenings WHERE year = $1 AND framework = $2 AND unit_id = $3",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("reading a reopening"))
+}
+
+/// The version an earlier submit with `request_id` created, if any.
+pub(super) async fn earlier_version(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    request_id: &str,
+) -> Result<Option<i32>, SubmissionError> {
+    sqlx::query_scalar(
+        "SELECT version FROM submission_versions WHERE submission_id = $1 AND client_request_id = $2",
+    )
+    .bind(id)
+    .bind(request_id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("looking up an earlier submit"))
+}
+
+/// Writes version `version` from the draft and returns when it was submitted.
+pub(super) async fn write_version(
+    tx: &mut PgTransaction,
+    id: Uuid,
+    version: i32,
+    request_id: &str,
+    submitted_by: &str,
+) -> Result<DateTime<Utc>, SubmissionError> {
+    let submitted_at: DateTime<Utc> = sqlx::query_scalar(
+        "INSERT INTO submission_versions (submission_id, version, client_request_id, submitted_by) \
+         VALUES ($1, $2, $3, $4) RETURNING submitted_at",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(request_id)
+    .bind(submitted_by)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("writing a version"))?;
+    sqlx::query(
+        "INSERT INTO submission_version_values (submission_id, version, indicator_code, variables, \
+         not_applicable_reason) SELECT submission_id, $2, indicator_code, variables, \
+         not_applicable_reason FROM submission_draft_values WHERE submission_id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("copying the draft into the version"))?;
+    sqlx::query("UPDATE submissions SET latest_version = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("advancing the latest version"))?;
+    Ok(submitted_at)
+}

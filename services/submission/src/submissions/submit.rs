@@ -1,0 +1,183 @@
+//! Submitting: a unit's draft becomes a new immutable version, or a whole assessment replaces
+//! the draft and is submitted at once. Both write the version and the
+//! `submission.submitted.v1` event in the submit's transaction; a retry with the same client
+//! request id returns the version the first attempt created and changes nothing.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Utc;
+use dti_auth::Principal;
+use dti_domain::framework::Framework;
+use dti_domain::round::{SubmissionAction, SubmissionState};
+use dti_domain::{RoundRef, UnitId};
+use dti_workflow::submissions::{self as workflow, SubmissionHead};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::events::announce_submitted;
+use super::model::{next_version, Entry, IndicatorInput, SubmissionView, Submitted};
+use super::validation::{
+    check_assessment_size, checked_request_id, validate_not_applicable, validate_values,
+    ValidValues,
+};
+use super::{check_window, round_of_unit, store, Submissions};
+use crate::access::require_writer;
+use crate::window::may_change;
+use crate::SubmissionError;
+
+impl Submissions {
+    /// Submits the draft as a new immutable version and announces it. A retry with the same
+    /// `client_request_id` returns the version the first attempt created and changes nothing.
+    #[tracing::instrument(skip_all, fields(submission = %id))]
+    pub async fn submit(
+        &self,
+        actor: &Principal,
+        id: Uuid,
+        client_request_id: &str,
+    ) -> Result<Submitted, SubmissionError> {
+        let request_id = checked_request_id(client_request_id)?;
+        let mut tx = self.begin().await?;
+        let head = workflow::lock(&mut tx, id).await?;
+        require_writer(actor, &head.unit)?;
+        if let Some(version) = store::earlier_version(&mut tx, id, request_id).await? {
+            drop(tx);
+            return self.retried(id, version).await;
+        }
+        check_window(&mut tx, &head).await?;
+        workflow::transition(&mut tx, &head, SubmissionAction::Submit, actor).await?;
+        let version = next_version(head.latest_version)?;
+        let submitted_at =
+            store::write_version(&mut tx, id, version, request_id, &actor.subject).await?;
+        announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database("committing a submitted version"))?;
+        metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
+        Ok(Submitted {
+            view: self.view(id).await?,
+            version,
+            created: true,
+        })
+    }
+
+    /// Creates the unit's draft if needed, replaces it with exactly `values` and
+    /// `not_applicable` (code, reason), and submits it — one transaction. A retry with the
+    /// same `client_request_id` returns the version the first attempt created.
+    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit, indicators = values.len()))]
+    pub async fn submit_assessment(
+        &self,
+        actor: &Principal,
+        round: &RoundRef,
+        unit: &UnitId,
+        values: &[IndicatorInput],
+        not_applicable: &[(String, String)],
+        client_request_id: &str,
+    ) -> Result<Submitted, SubmissionError> {
+        require_writer(actor, unit)?;
+        let request_id = checked_request_id(client_request_id)?;
+        let framework = Arc::clone(self.framework(round)?);
+        check_assessment_size(
+            values.len() + not_applicable.len(),
+            self.max_values_per_request,
+        )?;
+        let (decoded, _warnings) = if values.is_empty() {
+            (BTreeMap::new(), Vec::new())
+        } else {
+            validate_values(&framework, unit, values)?
+        };
+        let marks = validate_not_applicable(&framework, unit, not_applicable, &decoded)?;
+        let mut tx = self.begin().await?;
+        let record = round_of_unit(&mut tx, round, unit).await?;
+        let (head, created_at) = store::get_or_create_locked(&mut tx, round, unit).await?;
+        if let Some(version) = store::earlier_version(&mut tx, head.id, request_id).await? {
+            drop(tx);
+            return self.retried(head.id, version).await;
+        }
+        let reopened = store::reopened_until(&mut tx, round, unit).await?;
+        may_change(&record, reopened, Some(head.state), Utc::now())
+            .map_err(SubmissionError::NotNow)?;
+        let before = if head.state == SubmissionState::Submitted {
+            workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
+            SubmissionHead {
+                state: SubmissionState::Draft,
+                ..head.clone()
+            }
+        } else {
+            head.clone()
+        };
+        store::replace_draft(&mut tx, head.id, &decoded, &marks).await?;
+        let entries = assessment_entries(&framework, &decoded, &marks);
+        let after: Map<String, Value> = entries
+            .iter()
+            .map(|(code, entry)| (code.clone(), entry.to_json()))
+            .collect();
+        self.touch_and_audit(
+            &mut tx,
+            &head,
+            actor,
+            "submission.assessment_replaced",
+            Map::new(),
+            after,
+        )
+        .await?;
+        let state = workflow::transition(&mut tx, &before, SubmissionAction::Submit, actor).await?;
+        let version = next_version(head.latest_version)?;
+        let submitted_at =
+            store::write_version(&mut tx, head.id, version, request_id, &actor.subject).await?;
+        announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
+        tx.commit().await.map_err(SubmissionError::database(
+            "committing a submitted assessment",
+        ))?;
+        metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
+        Ok(Submitted {
+            view: SubmissionView {
+                head: SubmissionHead {
+                    state,
+                    latest_version: version,
+                    ..head
+                },
+                entries,
+                clarifications: Vec::new(),
+                created_at,
+                updated_at: submitted_at,
+            },
+            version,
+            created: true,
+        })
+    }
+
+    /// The answer to a retried submit: the version the first attempt created.
+    async fn retried(&self, id: Uuid, version: i32) -> Result<Submitted, SubmissionError> {
+        metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
+        Ok(Submitted {
+            view: self.view(id).await?,
+            version,
+            created: false,
+        })
+    }
+}
+
+/// An assessment's values and not-applicable marks as entries, in framework order.
+fn assessment_entries(
+    framework: &Framework,
+    values: &ValidValues,
+    marks: &[(String, String)],
+) -> Vec<(String, Entry)> {
+    let mut entries: Vec<(String, Entry)> = values
+        .iter()
+        .map(|(code, v)| (code.clone(), Entry::Values(v.clone())))
+        .chain(
+            marks
+                .iter()
+                .map(|(code, reason)| (code.clone(), Entry::NotApplicable(reason.clone()))),
+        )
+        .collect();
+    entries.sort_by_key(|(code, _)| {
+        framework
+            .indicator_by_str(code)
+            .map(|i| i.code.sort_key())
+            .unwrap_or_default()
+    });
+    entries
+}

@@ -1,0 +1,214 @@
+//! Checking a request before anything is written: each indicator's values validated with the
+//! domain (the same checks and messages as `dtictl`), not-applicable marks and their reasons,
+//! client request ids and request sizes. Every problem of a request is reported at once,
+//! naming unit, indicator and variable; one problem refuses the whole request.
+
+use std::collections::BTreeMap;
+
+use dti_domain::framework::{Framework, Indicator};
+use dti_domain::values::{decode_indicator_values, IndicatorValues, InputIssue};
+use dti_domain::UnitId;
+use dti_service_kit::status::FieldViolation;
+
+use super::model::IndicatorInput;
+use crate::SubmissionError;
+
+/// Longest not-applicable reason accepted, in bytes.
+const MAX_TEXT_BYTES: usize = 2000;
+
+/// Longest client request id accepted, in bytes.
+const MAX_REQUEST_ID_BYTES: usize = 200;
+
+/// Validated values by indicator code.
+pub(super) type ValidValues = BTreeMap<String, IndicatorValues>;
+
+/// The scored indicator `code` of `framework`, if it is one.
+pub(super) fn scored_indicator<'f>(framework: &'f Framework, code: &str) -> Option<&'f Indicator> {
+    framework
+        .indicator_by_str(code)
+        .filter(|indicator| indicator.rule.is_some())
+}
+
+/// Refuses a request that sets no values, or more than `max` indicators.
+pub(super) fn check_values_count(count: usize, max: usize) -> Result<(), SubmissionError> {
+    if count == 0 {
+        return Err(SubmissionError::invalid_field(
+            "values",
+            "must hold at least one indicator",
+        ));
+    }
+    if count > max {
+        return Err(SubmissionError::invalid_field(
+            "values",
+            format!("holds {count} indicators; at most {max} per request"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an assessment of more than `max` indicators (values and marks together).
+pub(super) fn check_assessment_size(count: usize, max: usize) -> Result<(), SubmissionError> {
+    if count > max {
+        return Err(SubmissionError::invalid_field(
+            "values",
+            format!("at most {max} indicators per request"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates every indicator of a request: all problems at once, nothing stored on any error.
+/// Returns the values by indicator code, and the warnings.
+pub(super) fn validate_values(
+    framework: &Framework,
+    unit: &UnitId,
+    values: &[IndicatorInput],
+) -> Result<(ValidValues, Vec<InputIssue>), SubmissionError> {
+    let mut violations = Vec::new();
+    let mut warnings = Vec::new();
+    let mut decoded = BTreeMap::new();
+    for (position, value) in values.iter().enumerate() {
+        let place = format!("unit {unit} / indicator {}", value.code);
+        let Some(indicator) = scored_indicator(framework, &value.code) else {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "values[{position}]: not a scored indicator of framework {}",
+                    framework.id
+                ),
+            ));
+            continue;
+        };
+        if decoded.contains_key(indicator.code.as_str()) {
+            violations.push(FieldViolation::new(
+                place,
+                format!("values[{position}]: the indicator appears twice in the request"),
+            ));
+            continue;
+        }
+        let mut pairs = Vec::with_capacity(value.variables.len());
+        for (name, variable) in &value.variables {
+            match variable {
+                Ok(json) => pairs.push((name.clone(), json.clone())),
+                Err(problem) => violations.push(FieldViolation::new(
+                    format!("{place} / variable {name}"),
+                    problem.clone(),
+                )),
+            }
+        }
+        let result = decode_indicator_values(unit.as_str(), indicator, pairs);
+        for issue in result.issues {
+            if issue.is_error() {
+                violations.push(FieldViolation::from(&issue));
+            } else {
+                warnings.push(issue);
+            }
+        }
+        if let Some(values) = result.value {
+            decoded.insert(indicator.code.to_string(), values);
+        }
+    }
+    if violations.is_empty() {
+        Ok((decoded, warnings))
+    } else {
+        Err(SubmissionError::Invalid {
+            summary: format!("values of unit {unit} rejected; nothing was stored"),
+            violations,
+        })
+    }
+}
+
+/// Checks not-applicable marks (code, reason): a scored indicator, once, not also given
+/// values, with a reason. Returns the marks with canonical codes and trimmed reasons.
+pub(super) fn validate_not_applicable(
+    framework: &Framework,
+    unit: &UnitId,
+    marks: &[(String, String)],
+    values: &ValidValues,
+) -> Result<Vec<(String, String)>, SubmissionError> {
+    let mut violations = Vec::new();
+    let mut checked: Vec<(String, String)> = Vec::with_capacity(marks.len());
+    for (position, (code, reason)) in marks.iter().enumerate() {
+        let place = format!("unit {unit} / indicator {code}");
+        let Some(indicator) = scored_indicator(framework, code) else {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "not_applicable[{position}]: not a scored indicator of framework {}",
+                    framework.id
+                ),
+            ));
+            continue;
+        };
+        let code = indicator.code.to_string();
+        let reason = reason.trim();
+        if values.contains_key(&code) || checked.iter().any(|(c, _)| *c == code) {
+            violations.push(FieldViolation::new(
+                place,
+                format!("not_applicable[{position}]: the indicator is listed twice"),
+            ));
+        } else if !is_reason(reason) {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "not_applicable[{position}].reason: must say why (1 to {MAX_TEXT_BYTES} bytes)"
+                ),
+            ));
+        } else {
+            checked.push((code, reason.to_owned()));
+        }
+    }
+    if violations.is_empty() {
+        Ok(checked)
+    } else {
+        Err(SubmissionError::Invalid {
+            summary: format!("assessment of unit {unit} rejected; nothing was stored"),
+            violations,
+        })
+    }
+}
+
+/// A not-applicable reason, trimmed, or an invalid-request error.
+pub(super) fn checked_reason(raw: &str) -> Result<&str, SubmissionError> {
+    let reason = raw.trim();
+    if !is_reason(reason) {
+        return Err(SubmissionError::invalid_field(
+            "reason",
+            format!("must say why the indicator does not apply (1 to {MAX_TEXT_BYTES} bytes)"),
+        ));
+    }
+    Ok(reason)
+}
+
+/// True for a trimmed reason of acceptable length.
+fn is_reason(reason: &str) -> bool {
+    !reason.is_empty() && reason.len() <= MAX_TEXT_BYTES
+}
+
+/// A client request id, trimmed, or an invalid-request error.
+pub(super) fn checked_request_id(raw: &str) -> Result<&str, SubmissionError> {
+    let request_id = raw.trim();
+    if request_id.is_empty() || request_id.len() > MAX_REQUEST_ID_BYTES {
+        return Err(SubmissionError::invalid_field(
+            "client_request_id",
+            format!("must be set (1 to {MAX_REQUEST_ID_BYTES} bytes), e.g. a UUID chosen by the client and reused on retries"),
+        ));
+    }
+    Ok(request_id)
+}
+
+/// The scored indicator `code` of the submission's framework, or an invalid-request error
+/// naming the unit and the indicator.
+pub(super) fn requested_indicator<'f>(
+    framework: &'f Framework,
+    unit: &UnitId,
+    code: &str,
+) -> Result<&'f Indicator, SubmissionError> {
+    scored_indicator(framework, code).ok_or_else(|| SubmissionError::Invalid {
+        summary: "unknown indicator".to_owned(),
+        violations: vec![FieldViolation::new(
+            format!("unit {unit} / indicator {code}"),
+            format!("is not a scored indicator of framework {}", framework.id),
+        )],
+    })
+}
