@@ -190,6 +190,11 @@ mod tests {
         assert_eq!(Exact::ratio(1, 3).unwrap().to_decimal_string(4), "0.3333");
         assert_eq!(exact("0.5").to_decimal_string(4), "0.5");
         assert_eq!(exact("7").to_decimal_string(2), "7");
+        assert_eq!(exact("0.05").to_decimal_string(4), "0.05");
+        assert_eq!(exact("0.000001").to_decimal_string(6), "0.000001");
+        assert_eq!(exact("1.005").to_decimal_string(2), "1.01");
+        assert_eq!(exact("-0.001").to_decimal_string(2), "0");
+        assert_eq!(exact("12.5").to_decimal_string(0), "13");
         assert_eq!(Exact::ratio(2, 3).unwrap().to_string(), "2/3");
     }
 }

@@ -125,3 +125,17 @@ pub(super) fn next_version(latest: i32) -> Result<i32, VersionOutOfRange> {
         .checked_add(1)
         .ok_or(VersionOutOfRange(i64::from(latest) + 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_numbers_out_of_range_are_errors_not_clamps() {
+        assert_eq!(version_number(0).ok(), Some(0));
+        assert_eq!(version_number(7).ok(), Some(7));
+        assert!(version_number(-1).is_err());
+        assert_eq!(next_version(6).ok(), Some(7));
+        assert!(next_version(i32::MAX).is_err());
+    }
+}

@@ -212,3 +212,83 @@ pub(super) fn requested_indicator<'f>(
         )],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dti_domain::FrameworkCatalog;
+    use serde_json::json;
+
+    fn input(
+        code: &str,
+        variables: Vec<(&str, Result<serde_json::Value, String>)>,
+    ) -> IndicatorInput {
+        IndicatorInput {
+            code: code.to_owned(),
+            variables: variables
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        }
+    }
+
+    fn violations(values: &[IndicatorInput]) -> Vec<(String, String)> {
+        let catalog = FrameworkCatalog::builtin().expect("built-in frameworks");
+        let framework = catalog.get_str("hcm-2023-district").expect("framework");
+        let unit = UnitId::parse("quan-1").expect("unit id");
+        match validate_values(framework, &unit, values) {
+            Ok(_) => Vec::new(),
+            Err(SubmissionError::Invalid { violations, .. }) => violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect(),
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn an_unreadable_variable_is_named_by_unit_indicator_and_variable() {
+        let found = violations(&[input(
+            "1.2",
+            vec![("a", Err("has no value".to_owned())), ("b", Ok(json!(3)))],
+        )]);
+        assert!(found.contains(&(
+            "unit quan-1 / indicator 1.2 / variable a".to_owned(),
+            "has no value".to_owned()
+        )));
+    }
+
+    #[test]
+    fn an_unknown_or_repeated_indicator_is_refused_before_its_variables_are_read() {
+        let unreadable = || vec![("a", Err("has no value".to_owned()))];
+        let found = violations(&[input("99.9", unreadable())]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "unit quan-1 / indicator 99.9");
+        assert!(found[0].1.starts_with("values[0]: not a scored indicator"));
+        let valid = || vec![("a", Ok(json!(1))), ("b", Ok(json!(3)))];
+        let found = violations(&[input("1.2", valid()), input("1.2", unreadable())]);
+        assert_eq!(
+            found,
+            vec![(
+                "unit quan-1 / indicator 1.2".to_owned(),
+                "values[1]: the indicator appears twice in the request".to_owned()
+            )]
+        );
+        assert!(violations(&[input("1.2", valid())]).is_empty());
+    }
+
+    #[test]
+    fn request_sizes_and_texts_are_checked() {
+        assert!(check_values_count(0, 5).is_err());
+        assert!(check_values_count(6, 5).is_err());
+        assert!(check_values_count(5, 5).is_ok());
+        assert!(check_assessment_size(6, 5).is_err());
+        assert!(check_assessment_size(0, 5).is_ok());
+        assert_eq!(checked_reason("  why  ").ok(), Some("why"));
+        assert!(checked_reason("   ").is_err());
+        assert!(checked_reason(&"x".repeat(MAX_TEXT_BYTES + 1)).is_err());
+        assert_eq!(checked_request_id(" r-1 ").ok(), Some("r-1"));
+        assert!(checked_request_id("").is_err());
+        assert!(checked_request_id(&"x".repeat(MAX_REQUEST_ID_BYTES + 1)).is_err());
+    }
+}
