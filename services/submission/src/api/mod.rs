@@ -1,5 +1,5 @@
 //! The gRPC handlers. Each one authenticates the caller, parses the request into domain values
-//! ([`convert`]), calls [`Submissions`] or [`Rounds`] and renders the answer; [`serve`] is that
+//! ([`convert`]), calls [`Submissions`] or [`Rounds`] and renders the answer; `serve` is that
 //! shape, once. Errors become statuses through `From<SubmissionError> for Status`.
 //!
 //! - `submission_service`: the unit-facing `SubmissionService`;

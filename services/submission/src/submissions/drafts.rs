@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::model::{not_applicable_json, IndicatorInput, SubmissionView};
 use super::validation::{check_values_count, checked_reason, requested_indicator, validate_values};
-use super::{round_of_unit, store, Submissions};
+use super::{round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
 use crate::window::may_change;
 use crate::SubmissionError;
@@ -89,18 +89,13 @@ impl Submissions {
         }
         workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
         store::write_values(&mut tx, id, &decoded).await?;
-        self.touch_and_audit(
-            &mut tx,
-            &head,
-            actor,
-            "submission.values_set",
+        let change = DraftChange {
+            action: "submission.values_set",
             before,
             after,
-        )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(SubmissionError::database("committing draft values"))?;
+        };
+        self.commit_change(tx, &head, actor, change, "committing draft values")
+            .await?;
         Ok((self.view(id).await?, warnings))
     }
 
@@ -130,18 +125,13 @@ impl Submissions {
         store::write_not_applicable(&mut tx, id, &code, reason).await?;
         let mut after = Map::new();
         after.insert(code, mark);
-        self.touch_and_audit(
-            &mut tx,
-            &head,
-            actor,
-            "submission.not_applicable_set",
+        let change = DraftChange {
+            action: "submission.not_applicable_set",
             before,
             after,
-        )
-        .await?;
-        tx.commit().await.map_err(SubmissionError::database(
-            "committing a not-applicable mark",
-        ))?;
+        };
+        self.commit_change(tx, &head, actor, change, "committing a not-applicable mark")
+            .await?;
         self.view(id).await
     }
 
@@ -167,18 +157,13 @@ impl Submissions {
         store::delete_entry(&mut tx, id, &code).await?;
         let mut after = Map::new();
         after.insert(code, Value::Null);
-        self.touch_and_audit(
-            &mut tx,
-            &head,
-            actor,
-            "submission.indicator_cleared",
+        let change = DraftChange {
+            action: "submission.indicator_cleared",
             before,
             after,
-        )
-        .await?;
-        tx.commit()
-            .await
-            .map_err(SubmissionError::database("committing a cleared indicator"))?;
+        };
+        self.commit_change(tx, &head, actor, change, "committing a cleared indicator")
+            .await?;
         self.view(id).await
     }
 }

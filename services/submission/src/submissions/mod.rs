@@ -113,9 +113,7 @@ impl Submissions {
         tx: &mut PgTransaction,
         head: &SubmissionHead,
         actor: &Principal,
-        action: &str,
-        before: Map<String, Value>,
-        after: Map<String, Value>,
+        change: DraftChange<'_>,
     ) -> Result<(), SubmissionError> {
         store::touch(tx, head.id).await?;
         dti_audit::append(
@@ -124,15 +122,41 @@ impl Submissions {
                 round: &head.round,
                 chain: Chain::Unit(head.unit.to_string()),
                 actor,
-                action,
+                action: change.action,
                 subject: format!("submission {}", head.id),
-                before: Some(Value::Object(before)),
-                after: Some(Value::Object(after)),
+                before: Some(Value::Object(change.before)),
+                after: Some(Value::Object(change.after)),
             },
         )
         .await?;
         Ok(())
     }
+
+    /// Marks the draft changed, audits the change and commits `tx` (`committing` names the
+    /// step when the commit fails).
+    async fn commit_change(
+        &self,
+        mut tx: PgTransaction,
+        head: &SubmissionHead,
+        actor: &Principal,
+        change: DraftChange<'_>,
+        committing: &'static str,
+    ) -> Result<(), SubmissionError> {
+        self.touch_and_audit(&mut tx, head, actor, change).await?;
+        tx.commit()
+            .await
+            .map_err(SubmissionError::database(committing))
+    }
+}
+
+/// A change of a draft as the unit's audit chain records it.
+struct DraftChange<'a> {
+    /// The audit action, e.g. `submission.values_set`.
+    action: &'a str,
+    /// The changed indicators before, as audit JSON.
+    before: Map<String, Value>,
+    /// The changed indicators after, as audit JSON.
+    after: Map<String, Value>,
 }
 
 /// The round's record when `unit` is assessed in it: not found when the round does not

@@ -21,7 +21,7 @@ use super::validation::{
     check_assessment_size, checked_request_id, validate_not_applicable, validate_values,
     ValidValues,
 };
-use super::{check_window, round_of_unit, store, Submissions};
+use super::{check_window, round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
 use crate::window::may_change;
 use crate::SubmissionError;
@@ -112,15 +112,12 @@ impl Submissions {
             .iter()
             .map(|(code, entry)| (code.clone(), entry.to_json()))
             .collect();
-        self.touch_and_audit(
-            &mut tx,
-            &head,
-            actor,
-            "submission.assessment_replaced",
-            Map::new(),
+        let change = DraftChange {
+            action: "submission.assessment_replaced",
+            before: Map::new(),
             after,
-        )
-        .await?;
+        };
+        self.touch_and_audit(&mut tx, &head, actor, change).await?;
         let state = workflow::transition(&mut tx, &before, SubmissionAction::Submit, actor).await?;
         let version = next_version(head.latest_version)?;
         let submitted_at =
