@@ -2,10 +2,12 @@
 //! (`submission_draft_values`), writing submitted versions (`submission_versions`,
 //! `submission_version_values`), and the lookups a change needs (an existing submission, a
 //! reopening, an earlier submit). Each function is one statement, or a short fixed sequence,
-//! in the caller's transaction. Reading whole submissions for answers is in `views`.
+//! in the caller's transaction (finding a submission's id also runs on the pool). Reading whole
+//! submissions for answers is in `views`.
 
 use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::values::IndicatorValues;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::SubmissionHead;
@@ -20,7 +22,7 @@ use crate::SubmissionError;
 pub(super) type StoredRow = (String, Option<Value>, Option<String>);
 
 /// Values as the JSON text stored in `variables`.
-fn variables_text(values: &dti_domain::values::IndicatorValues) -> String {
+fn variables_text(values: &IndicatorValues) -> String {
     serde_json::to_string(values).unwrap_or_else(|_| "{}".to_owned())
 }
 
