@@ -21,9 +21,9 @@ use serde_json::{json, Value};
 
 use crate::access::require_approver;
 use crate::context::{provisional_until, Context};
-use crate::decisions::MAX_TEXT_BYTES;
 use crate::events::{self, PublicationFacts};
 use crate::inputs::load_round;
+use crate::model::MAX_TEXT_BYTES;
 use crate::snapshot::{self, Header};
 use crate::{scoring, stage, VerificationError};
 
