@@ -41,6 +41,19 @@ pub struct PublishedRank {
     pub rank: i32,
 }
 
+impl PublishedRank {
+    /// The ranks of `(unit, total cents, rank)` rows, in their order.
+    fn all(rows: Vec<(String, i64, i32)>) -> Vec<Self> {
+        rows.into_iter()
+            .map(|(unit, total_cents, rank)| Self {
+                unit,
+                total_cents,
+                rank,
+            })
+            .collect()
+    }
+}
+
 /// A published revision as read back.
 #[derive(Debug, Clone)]
 pub struct PublicationView {
@@ -308,14 +321,7 @@ impl Publications {
             .record(started.elapsed().as_secs_f64());
         Ok(Written {
             hash,
-            ranks: ranks
-                .into_iter()
-                .map(|(unit, total_cents, rank)| PublishedRank {
-                    unit,
-                    total_cents,
-                    rank,
-                })
-                .collect(),
+            ranks: PublishedRank::all(ranks),
         })
     }
 
@@ -376,14 +382,7 @@ impl Publications {
             content_hash,
             hash_verified,
             snapshot: Some(snapshot),
-            ranks: ranks
-                .into_iter()
-                .map(|(unit, total_cents, rank)| PublishedRank {
-                    unit,
-                    total_cents,
-                    rank,
-                })
-                .collect(),
+            ranks: PublishedRank::all(ranks),
             round_state: record.state,
             provisional_until: until,
         })
