@@ -13,8 +13,8 @@ use dti_auth::Principal;
 use dti_bus::outbox;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
-use dti_domain::{IndicatorCode, UnitId};
-use dti_scores::inputs::decode_decision;
+use dti_domain::{IndicatorCode, RoundRef, UnitId};
+use dti_scores::inputs::load_decisions;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{json, Map, Value};
 use sqlx::PgConnection;
@@ -66,52 +66,16 @@ pub struct Recorded {
     pub changed: Vec<String>,
 }
 
-/// The current decisions on `version` of the submission.
+/// The current decisions on `version` of `unit`'s submission in `round`.
 pub async fn current(
     conn: &mut PgConnection,
     framework: &Framework,
+    round: &RoundRef,
     unit: &UnitId,
     submission: Uuid,
     version: i32,
 ) -> Result<BTreeMap<IndicatorCode, StoredDecision>, VerificationError> {
-    type Row = (
-        String,
-        String,
-        Option<Value>,
-        bool,
-        Option<String>,
-        String,
-        DateTime<Utc>,
-    );
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT indicator_code, decision, variables, not_applicable, reason, decided_by, \
-         decided_at FROM verified_values WHERE submission_id = $1 AND version = $2",
-    )
-    .bind(submission)
-    .bind(version)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(VerificationError::database("reading decisions"))?;
-    rows.into_iter()
-        .map(
-            |(code, decision, variables, not_applicable, reason, decided_by, decided_at)| {
-                let (code, decision) =
-                    decode_decision(framework, unit, &code, &decision, variables, not_applicable)
-                        .map_err(|problem| {
-                        VerificationError::Corrupted(format!("unit {unit}: {problem}"))
-                    })?;
-                Ok((
-                    code,
-                    StoredDecision {
-                        decision,
-                        reason,
-                        decided_by,
-                        decided_at,
-                    },
-                ))
-            },
-        )
-        .collect()
+    Ok(load_decisions(conn, framework, round, unit, submission, version).await?)
 }
 
 /// The submission's latest decision revision (0 before any batch).
@@ -154,7 +118,15 @@ pub async fn record(
     decisions: &[NewDecision],
 ) -> Result<Recorded, VerificationError> {
     let head = batch.head;
-    let existing = current(tx, framework, &head.unit, head.id, batch.version).await?;
+    let existing = current(
+        tx,
+        framework,
+        &head.round,
+        &head.unit,
+        head.id,
+        batch.version,
+    )
+    .await?;
     let mut before = Map::new();
     let mut after = Map::new();
     let mut changes = Vec::new();

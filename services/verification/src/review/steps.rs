@@ -69,11 +69,11 @@ async fn carry_forward(
         return Ok(());
     }
     let unit = &head.unit;
-    let before = decisions::current(tx, framework, unit, head.id, previous).await?;
+    let before = decisions::current(tx, framework, &head.round, unit, head.id, previous).await?;
     if before.is_empty() {
         return Ok(());
     }
-    let now = decisions::current(tx, framework, unit, head.id, current).await?;
+    let now = decisions::current(tx, framework, &head.round, unit, head.id, current).await?;
     let old = inputs::load_version(tx, framework, &head.round, unit, head.id, previous).await?;
     let new = inputs::load_version(tx, framework, &head.round, unit, head.id, current).await?;
     let carried = decisions::carried_forward(&old, &new, &before, &now);
@@ -141,14 +141,14 @@ pub async fn request_clarification(
     version: u32,
     questions: &[(String, String)],
 ) -> Result<SubmissionSummary, VerificationError> {
-    require_verifier(actor)?;
-    let mut tx = context.begin().await?;
-    let (round_state, head) = lock_submission(&mut tx, id).await?;
-    let version = check_version(&head, version)?;
-    stage::may_verify_submission(round_state).map_err(VerificationError::NotNow)?;
-    head.state
-        .apply(SubmissionAction::RequestClarification)
-        .map_err(dti_workflow::WorkflowError::from)?;
+    let (mut tx, head, version) = begin_step(
+        context,
+        actor,
+        id,
+        version,
+        SubmissionAction::RequestClarification,
+    )
+    .await?;
     let framework = context.framework(&head.round)?;
     let questions = validate_questions(
         &framework,
@@ -221,16 +221,17 @@ pub async fn complete(
     version: u32,
     accept_undecided: bool,
 ) -> Result<SubmissionSummary, VerificationError> {
-    require_verifier(actor)?;
-    let mut tx = context.begin().await?;
-    let (round_state, head) = lock_submission(&mut tx, id).await?;
-    let version = check_version(&head, version)?;
-    stage::may_verify_submission(round_state).map_err(VerificationError::NotNow)?;
-    head.state
-        .apply(SubmissionAction::CompleteVerification)
-        .map_err(dti_workflow::WorkflowError::from)?;
+    let (mut tx, head, version) = begin_step(
+        context,
+        actor,
+        id,
+        version,
+        SubmissionAction::CompleteVerification,
+    )
+    .await?;
     let framework = context.framework(&head.round)?;
-    let decided = decisions::current(&mut tx, &framework, &head.unit, id, version).await?;
+    let decided =
+        decisions::current(&mut tx, &framework, &head.round, &head.unit, id, version).await?;
     let undecided: Vec<NewDecision> = decided_indicators(&framework)
         .filter(|indicator| !decided.contains_key(&indicator.code))
         .map(|indicator| NewDecision {
@@ -273,4 +274,26 @@ pub async fn complete(
     ))?;
     metrics::counter!("dti_verification_submissions_completed_total").increment(1);
     summary(context, id).await
+}
+
+/// Begins a verifier's step `action` on submission `id`: the transaction with the round
+/// share-locked and the submission locked, once `version` is its latest, the round's stage
+/// allows verifying and the submission's state allows `action`. Returns the transaction, the
+/// submission and the version.
+async fn begin_step(
+    context: &Context,
+    actor: &Principal,
+    id: Uuid,
+    version: u32,
+    action: SubmissionAction,
+) -> Result<(PgTransaction, SubmissionHead, i32), VerificationError> {
+    require_verifier(actor)?;
+    let mut tx = context.begin().await?;
+    let (round_state, head) = lock_submission(&mut tx, id).await?;
+    let version = check_version(&head, version)?;
+    stage::may_verify_submission(round_state).map_err(VerificationError::NotNow)?;
+    head.state
+        .apply(action)
+        .map_err(dti_workflow::WorkflowError::from)?;
+    Ok((tx, head, version))
 }

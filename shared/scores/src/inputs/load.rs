@@ -119,23 +119,79 @@ pub async fn load_version(
         .collect()
 }
 
+/// The current decisions on `version` of `unit`'s submission, by indicator, with who made them.
+pub async fn load_decisions(
+    conn: &mut PgConnection,
+    framework: &Framework,
+    round: &RoundRef,
+    unit: &UnitId,
+    submission: Uuid,
+    version: i32,
+) -> Result<BTreeMap<IndicatorCode, StoredDecision>, InputsError> {
+    let rows: Vec<DecisionColumns> = sqlx::query_as(
+        "SELECT indicator_code, decision, variables, not_applicable, reason, decided_by, \
+         decided_at FROM verified_values WHERE submission_id = $1 AND version = $2",
+    )
+    .bind(submission)
+    .bind(version)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(InputsError::database("reading decisions"))?;
+    rows.into_iter()
+        .map(|columns| {
+            decode_stored_decision(framework, unit, &columns)
+                .map_err(|problem| InputsError::stored(round, unit, version, problem))
+        })
+        .collect()
+}
+
+/// A stored decision's columns.
+#[derive(Debug, sqlx::FromRow)]
+struct DecisionColumns {
+    indicator_code: String,
+    decision: String,
+    variables: Option<Value>,
+    not_applicable: bool,
+    reason: Option<String>,
+    decided_by: String,
+    decided_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Decodes a stored decision with who made it.
+fn decode_stored_decision(
+    framework: &Framework,
+    unit: &UnitId,
+    columns: &DecisionColumns,
+) -> Result<(IndicatorCode, StoredDecision), String> {
+    let (code, decision) = decode_decision(
+        framework,
+        unit,
+        &columns.indicator_code,
+        &columns.decision,
+        columns.variables.clone(),
+        columns.not_applicable,
+    )?;
+    let stored = StoredDecision {
+        decision,
+        reason: columns.reason.clone(),
+        decided_by: columns.decided_by.clone(),
+        decided_at: columns.decided_at,
+    };
+    Ok((code, stored))
+}
+
 /// A submission row: unit, id, state, latest version.
 type HeadRow = (String, Option<Uuid>, Option<String>, Option<i32>);
 /// A value row: submission, indicator, variables, not-applicable reason.
 type ValueRow = (Uuid, String, Option<Value>, Option<String>);
-/// A decision row: submission, digest, indicator, decision, variables, not applicable, reason,
-/// decided by, decided at.
-type DecisionRow = (
-    Uuid,
-    String,
-    String,
-    String,
-    Option<Value>,
-    bool,
-    Option<String>,
-    String,
-    chrono::DateTime<chrono::Utc>,
-);
+/// A decision row: submission, digest of its decisions, the decision's columns.
+#[derive(Debug, sqlx::FromRow)]
+struct DecisionRow {
+    submission_id: Uuid,
+    digest: String,
+    #[sqlx(flatten)]
+    columns: DecisionColumns,
+}
 
 /// The cohort with each unit's submission, if any.
 const COHORT_HEADS: &str =
@@ -179,36 +235,42 @@ async fn load(
     parts: Parts,
 ) -> Result<RoundInputs, InputsError> {
     let mut loaded = read_heads(conn, round, units).await?;
-    let (ids, versions) = loaded.keys();
-    let values: Vec<ValueRow> = sqlx::query_as(VALUES)
-        .bind(&ids)
-        .bind(&versions)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(InputsError::database("reading submitted values"))?;
+    let keys = loaded.keys();
+    let values: Vec<ValueRow> =
+        fetch_keyed(conn, VALUES, &keys, "reading submitted values").await?;
     loaded.add_values(framework, round, values)?;
     if parts.decisions {
-        let decisions: Vec<DecisionRow> = sqlx::query_as(DECISIONS)
-            .bind(&ids)
-            .bind(&versions)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(InputsError::database("reading verified values"))?;
+        let decisions: Vec<DecisionRow> =
+            fetch_keyed(conn, DECISIONS, &keys, "reading verified values").await?;
         loaded.add_decisions(framework, round, decisions)?;
     }
     if parts.revisions {
-        let revisions: Vec<(Uuid, i64)> = sqlx::query_as(REVISIONS)
-            .bind(&ids)
-            .bind(&versions)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(InputsError::database("reading decision revisions"))?;
+        let revisions: Vec<(Uuid, i64)> =
+            fetch_keyed(conn, REVISIONS, &keys, "reading decision revisions").await?;
         loaded.add_revisions(revisions);
     }
     Ok(RoundInputs {
         framework: Arc::clone(framework),
         units: loaded.units,
     })
+}
+
+/// The rows of `statement` for the (submission, version) pairs `keys` (bound as `$1`, `$2`).
+async fn fetch_keyed<R>(
+    conn: &mut PgConnection,
+    statement: &'static str,
+    (ids, versions): &(Vec<Uuid>, Vec<i32>),
+    action: &'static str,
+) -> Result<Vec<R>, InputsError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    sqlx::query_as(statement)
+        .bind(ids)
+        .bind(versions)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(InputsError::database(action))
 }
 
 /// Reads which units there are and their submissions.
@@ -341,41 +403,16 @@ impl Loaded {
         round: &RoundRef,
         rows: Vec<DecisionRow>,
     ) -> Result<(), InputsError> {
-        for (
-            id,
-            digest,
-            code,
-            decision,
-            variables,
-            not_applicable,
-            reason,
-            decided_by,
-            decided_at,
-        ) in rows
-        {
-            for &position in self.positions.get(&id).into_iter().flatten() {
+        for row in rows {
+            for &position in self.positions.get(&row.submission_id).into_iter().flatten() {
                 let input = &mut self.units[position];
-                let decoded = decode_decision(
-                    framework,
-                    &input.unit,
-                    &code,
-                    &decision,
-                    variables.clone(),
-                    not_applicable,
-                );
-                let (code, decision) = decoded.map_err(|problem| stored(input, round, problem))?;
+                let (code, stored_decision) =
+                    decode_stored_decision(framework, &input.unit, &row.columns)
+                        .map_err(|problem| stored(input, round, problem))?;
                 if let Some(submission) = input.submission.as_mut() {
-                    submission.decisions_digest.clone_from(&digest);
+                    submission.decisions_digest.clone_from(&row.digest);
                 }
-                input.decisions.insert(
-                    code,
-                    StoredDecision {
-                        decision,
-                        reason: reason.clone(),
-                        decided_by: decided_by.clone(),
-                        decided_at,
-                    },
-                );
+                input.decisions.insert(code, stored_decision);
             }
         }
         Ok(())

@@ -28,5 +28,5 @@ pub mod model;
 pub use cohort::{InputIdentity, RoundInputs, SubmissionInput, UnitInput};
 pub use decode::{decode_decision, decode_reported, decode_values};
 pub use error::InputsError;
-pub use load::{load_round, load_units, load_version};
+pub use load::{load_decisions, load_round, load_units, load_version};
 pub use model::{Decision, DecisionKind, Reported, StoredDecision, VerifiedValue};
