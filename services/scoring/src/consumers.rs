@@ -3,6 +3,7 @@
 //! on the verified basis. Events only name the unit; its input is read from PostgreSQL, in the
 //! consumer's transaction (committed with the inbox row, then acknowledged).
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use dti_bus::consumer::{EventHandler, InboundEvent};
@@ -34,20 +35,51 @@ fn drop_unreadable(event: &InboundEvent, problem: &str) {
     metrics::counter!("dti_scoring_events_dropped_total").increment(1);
 }
 
-/// Re-scores the unit of a `SubmissionSubmitted` on both bases.
-#[derive(Debug, Clone)]
-pub struct OnSubmissionSubmitted {
-    scorer: Arc<Scorer>,
+/// An event that names a unit whose input it changed, and the bases that input is on.
+pub trait UnitEvent: Message + Default + 'static {
+    /// The bases to re-score.
+    const BASES: &'static [Basis];
+
+    /// The round and unit the event names.
+    fn names(&self) -> (Option<&common::RoundRef>, Option<&common::UnitRef>);
 }
 
-impl OnSubmissionSubmitted {
-    /// A handler scoring with `scorer`.
-    pub fn new(scorer: Arc<Scorer>) -> Self {
-        Self { scorer }
+impl UnitEvent for SubmissionSubmitted {
+    /// A new version changes the self-assessed and the verified input.
+    const BASES: &'static [Basis] = &Basis::ALL;
+
+    fn names(&self) -> (Option<&common::RoundRef>, Option<&common::UnitRef>) {
+        (self.round.as_ref(), self.unit.as_ref())
     }
 }
 
-impl EventHandler for OnSubmissionSubmitted {
+impl UnitEvent for VerifiedValuesChanged {
+    /// Decisions change only the verified input.
+    const BASES: &'static [Basis] = &[Basis::Verified];
+
+    fn names(&self) -> (Option<&common::RoundRef>, Option<&common::UnitRef>) {
+        (self.round.as_ref(), self.unit.as_ref())
+    }
+}
+
+/// Re-scores the unit an event of type `E` names on `E::BASES`.
+#[derive(Debug, Clone)]
+pub struct RescoreOn<E> {
+    scorer: Arc<Scorer>,
+    event: PhantomData<fn() -> E>,
+}
+
+impl<E> RescoreOn<E> {
+    /// A handler scoring with `scorer`.
+    pub fn new(scorer: Arc<Scorer>) -> Self {
+        Self {
+            scorer,
+            event: PhantomData,
+        }
+    }
+}
+
+impl<E: UnitEvent> EventHandler for RescoreOn<E> {
     type Error = ScoringError;
 
     async fn handle(
@@ -55,13 +87,16 @@ impl EventHandler for OnSubmissionSubmitted {
         tx: &mut PgTransaction,
         event: &InboundEvent,
     ) -> Result<(), ScoringError> {
-        let named = SubmissionSubmitted::decode(event.payload.as_ref())
+        let named = E::decode(event.payload.as_ref())
             .map_err(|error| error.to_string())
-            .and_then(|submitted| named_unit(submitted.round.as_ref(), submitted.unit.as_ref()));
+            .and_then(|decoded| {
+                let (round, unit) = decoded.names();
+                named_unit(round, unit)
+            });
         match named {
             Ok((round, unit)) => {
                 self.scorer
-                    .rescore_unit(tx, &round, &unit, &Basis::ALL)
+                    .rescore_unit(tx, &round, &unit, E::BASES)
                     .await?;
             }
             Err(problem) => drop_unreadable(event, &problem),
@@ -69,39 +104,9 @@ impl EventHandler for OnSubmissionSubmitted {
         Ok(())
     }
 }
+
+/// Re-scores the unit of a `SubmissionSubmitted` on both bases.
+pub type OnSubmissionSubmitted = RescoreOn<SubmissionSubmitted>;
 
 /// Re-scores the unit of a `VerifiedValuesChanged` on the verified basis.
-#[derive(Debug, Clone)]
-pub struct OnVerifiedValuesChanged {
-    scorer: Arc<Scorer>,
-}
-
-impl OnVerifiedValuesChanged {
-    /// A handler scoring with `scorer`.
-    pub fn new(scorer: Arc<Scorer>) -> Self {
-        Self { scorer }
-    }
-}
-
-impl EventHandler for OnVerifiedValuesChanged {
-    type Error = ScoringError;
-
-    async fn handle(
-        &self,
-        tx: &mut PgTransaction,
-        event: &InboundEvent,
-    ) -> Result<(), ScoringError> {
-        let named = VerifiedValuesChanged::decode(event.payload.as_ref())
-            .map_err(|error| error.to_string())
-            .and_then(|changed| named_unit(changed.round.as_ref(), changed.unit.as_ref()));
-        match named {
-            Ok((round, unit)) => {
-                self.scorer
-                    .rescore_unit(tx, &round, &unit, &[Basis::Verified])
-                    .await?;
-            }
-            Err(problem) => drop_unreadable(event, &problem),
-        }
-        Ok(())
-    }
-}
+pub type OnVerifiedValuesChanged = RescoreOn<VerifiedValuesChanged>;

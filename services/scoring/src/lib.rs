@@ -5,7 +5,8 @@
 //!
 //! Modules:
 //! - [`config`]: the service's own settings;
-//! - [`inputs`]: a unit's current input (self-assessed, verified) read from PostgreSQL;
+//! - [`inputs`]: a unit's current input (self-assessed, verified), read by the loader the
+//!   verification service uses too (`dti_scores::inputs`);
 //! - [`score_rows`]: a unit's score row as stored, from the engine's scores;
 //! - [`store`]: writing the score tables, min-max x values and ranges;
 //! - [`rescore`]: re-scoring one unit or many in a transaction, announcing each change;

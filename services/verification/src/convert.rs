@@ -8,11 +8,11 @@ use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::verification::v1 as pb;
 use serde_json::Value;
 
-use crate::decisions::{DecisionKind, RequestedDecision, StoredDecision};
 use crate::evidence::EvidenceDocument;
-use crate::inputs::Reported;
+use crate::model::{
+    verified_entry, Decision, DecisionKind, Reported, RequestedDecision, StoredDecision,
+};
 use crate::objections::ObjectionStatus;
-use crate::review::verified_entry;
 
 pub use dti_proto::convert::{timestamp, variable_to_json, variable_to_proto};
 
@@ -89,7 +89,7 @@ pub fn decision_kind_to_proto(kind: DecisionKind) -> pb::DecisionKind {
 /// A stored decision as protobuf.
 pub fn decision_to_proto(code: &IndicatorCode, stored: &StoredDecision) -> pb::Decision {
     let verified = match &stored.decision {
-        crate::decisions::Decision::Overridden(_) => verified_entry(None, Some(&stored.decision)),
+        Decision::Overridden(_) => verified_entry(None, Some(&stored.decision)),
         _ => None,
     };
     pb::Decision {

@@ -6,14 +6,13 @@ use chrono::{DateTime, Utc};
 use dti_bus::outbox::OutboxMessage;
 use dti_bus::stream::subject;
 use dti_domain::{RoundRef, UnitId};
+use dti_proto::convert::timestamp;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::events::v1 as pb;
 use dti_workflow::rounds::proto_round;
 use dti_workflow::submissions::SubmissionHead;
 use prost::Message;
 use uuid::Uuid;
-
-use crate::convert::timestamp;
 
 /// A submitted version was opened for verification.
 pub const STARTED: &str = "verification.started.v1";

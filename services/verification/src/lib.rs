@@ -8,12 +8,16 @@
 //! - [`context`]: the shared dependencies and the lock order (round, then submission);
 //! - [`stage`]: when each step is allowed, as pure rules;
 //! - [`access`]: who may do what;
-//! - [`inputs`]: a round's cohort inputs from PostgreSQL, self-assessed and verified;
+//! - [`model`]: the entries, decisions and limits every other module shares (a leaf that
+//!   imports nothing else of this crate);
+//! - [`inputs`]: a round's cohort inputs, self-assessed and verified, read by the loader the
+//!   scoring service uses too (`dti_scores::inputs`);
 //! - [`decisions`]: verifiers' decisions: validation, carrying forward, recording batches;
 //! - [`versions`]: the per-indicator difference between two submitted versions;
 //! - [`evidence`]: the evidence documents that came with a version;
 //! - [`scoring`]: the engine's scores of a round's inputs, on the blocking pool;
-//! - [`review`]: the verifiers' work on submissions and the side-by-side view;
+//! - [`review`]: the verifiers' work on submissions and the side-by-side view (view, validation,
+//!   reading, steps);
 //! - [`rounds`]: round steps from closed to final, the verified ranking, the finalizer task;
 //! - [`snapshot`]: the frozen form of a published result and its content hash;
 //! - [`publication`]: publishing, corrections as new revisions, reading revisions back;
@@ -38,6 +42,7 @@ mod error;
 pub mod events;
 pub mod evidence;
 pub mod inputs;
+pub mod model;
 pub mod objections;
 pub mod publication;
 pub mod review;

@@ -15,9 +15,8 @@ use uuid::Uuid;
 
 use crate::access::{require_answerer, require_objector, require_reviewer};
 use crate::context::{provisional_until, share_round, Context};
-use crate::decisions::MAX_TEXT_BYTES;
 use crate::events::{self, ObjectionFacts};
-use crate::review::decided_indicators;
+use crate::model::{decided_indicators, MAX_TEXT_BYTES};
 use crate::{stage, VerificationError};
 
 /// How an objection stands.

@@ -21,9 +21,9 @@ use serde_json::{json, Value};
 
 use crate::access::require_approver;
 use crate::context::{provisional_until, Context};
-use crate::decisions::MAX_TEXT_BYTES;
 use crate::events::{self, PublicationFacts};
 use crate::inputs::load_round;
+use crate::model::MAX_TEXT_BYTES;
 use crate::snapshot::{self, Header};
 use crate::{scoring, stage, VerificationError};
 
@@ -39,6 +39,19 @@ pub struct PublishedRank {
     pub total_cents: i64,
     /// Competition rank.
     pub rank: i32,
+}
+
+impl PublishedRank {
+    /// The ranks of `(unit, total cents, rank)` rows, in their order.
+    fn all(rows: Vec<(String, i64, i32)>) -> Vec<Self> {
+        rows.into_iter()
+            .map(|(unit, total_cents, rank)| Self {
+                unit,
+                total_cents,
+                rank,
+            })
+            .collect()
+    }
 }
 
 /// A published revision as read back.
@@ -308,14 +321,7 @@ impl Publications {
             .record(started.elapsed().as_secs_f64());
         Ok(Written {
             hash,
-            ranks: ranks
-                .into_iter()
-                .map(|(unit, total_cents, rank)| PublishedRank {
-                    unit,
-                    total_cents,
-                    rank,
-                })
-                .collect(),
+            ranks: PublishedRank::all(ranks),
         })
     }
 
@@ -376,14 +382,7 @@ impl Publications {
             content_hash,
             hash_verified,
             snapshot: Some(snapshot),
-            ranks: ranks
-                .into_iter()
-                .map(|(unit, total_cents, rank)| PublishedRank {
-                    unit,
-                    total_cents,
-                    rank,
-                })
-                .collect(),
+            ranks: PublishedRank::all(ranks),
             round_state: record.state,
             provisional_until: until,
         })

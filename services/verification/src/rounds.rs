@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::access::{require_approver, require_operator, require_reviewer, require_verifier};
 use crate::context::{provisional_until, Context};
-use crate::decisions::MAX_TEXT_BYTES;
 use crate::inputs::load_round;
+use crate::model::MAX_TEXT_BYTES;
 use crate::{scoring, stage, VerificationError};
 
 /// A round's state after a step.

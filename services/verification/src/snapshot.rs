@@ -131,7 +131,7 @@ mod tests {
     use dti_domain::{FrameworkCatalog, UnitId};
     use dti_engine::{score_cohort, Explain};
 
-    use crate::inputs::Reported;
+    use crate::model::Reported;
 
     fn scored() -> (Arc<Framework>, RoundInputs, CohortScores) {
         let catalog = FrameworkCatalog::builtin().expect("frameworks");

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use dti_domain::IndicatorCode;
 
-use crate::inputs::Reported;
+use crate::model::Reported;
 
 /// How an indicator changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,8 @@
 //!
 //! Modules:
 //! - [`basis`]: self-assessed or verified, as stored and in the protobuf contracts;
+//! - [`inputs`]: what units are scored from, read once for both services: submitted values,
+//!   verifiers' decisions and the one rule that applies them ([`inputs::Decision::apply`]);
 //! - [`layout`]: a framework's groups and min-max indicators, in framework order;
 //! - [`stored`]: the JSON forms of ranges, per-group scores and min-max inputs;
 //! - [`compose`]: a unit's min-max scores and its group and total scores, exactly;
@@ -20,6 +22,7 @@
 
 pub mod basis;
 pub mod compose;
+pub mod inputs;
 pub mod layout;
 pub mod stored;
 pub mod tables;

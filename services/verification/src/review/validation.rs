@@ -1,0 +1,132 @@
+//! Checking a verifier's request against the submission: the version reviewed, and the
+//! clarification questions (every problem at once, naming unit, indicator and field).
+
+use std::collections::BTreeMap;
+
+use dti_domain::framework::Framework;
+use dti_domain::UnitId;
+use dti_service_kit::status::FieldViolation;
+use dti_workflow::submissions::SubmissionHead;
+
+use crate::model::{decided_indicators, MAX_TEXT_BYTES};
+use crate::VerificationError;
+
+/// Checks a request's version: set, and the submission's latest.
+pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, VerificationError> {
+    if version == 0 {
+        return Err(VerificationError::invalid_field(
+            "version",
+            "must be the submitted version reviewed (from 1)",
+        ));
+    }
+    let version = i32::try_from(version).unwrap_or(i32::MAX);
+    if version != head.latest_version {
+        return Err(VerificationError::NotNow(format!(
+            "version {version} is not the latest: unit {} has submitted version {}; review it",
+            head.unit, head.latest_version
+        )));
+    }
+    Ok(version)
+}
+
+/// Validates clarification questions: every problem at once.
+pub fn validate_questions(
+    framework: &Framework,
+    unit: &UnitId,
+    questions: &[(String, String)],
+    max_per_request: usize,
+) -> Result<Vec<(String, String)>, VerificationError> {
+    if questions.is_empty() || questions.len() > max_per_request {
+        return Err(VerificationError::invalid_field(
+            "questions",
+            format!("must hold 1 to {max_per_request} questions"),
+        ));
+    }
+    let mut violations = Vec::new();
+    let mut asked: BTreeMap<String, String> = BTreeMap::new();
+    for (position, (code, question)) in questions.iter().enumerate() {
+        let place = format!("unit {unit} / indicator {code}");
+        let Some(indicator) = decided_indicators(framework).find(|i| i.code.as_str() == code)
+        else {
+            violations.push(FieldViolation::new(
+                place,
+                format!(
+                    "questions[{position}]: not a scored indicator of framework {}",
+                    framework.id
+                ),
+            ));
+            continue;
+        };
+        let question = question.trim();
+        if question.is_empty() || question.len() > MAX_TEXT_BYTES {
+            violations.push(FieldViolation::new(
+                format!("{place} / question"),
+                format!("must ask something (1 to {MAX_TEXT_BYTES} bytes)"),
+            ));
+            continue;
+        }
+        if asked
+            .insert(indicator.code.to_string(), question.to_owned())
+            .is_some()
+        {
+            violations.push(FieldViolation::new(
+                place,
+                format!("questions[{position}]: one question per indicator"),
+            ));
+        }
+    }
+    if violations.is_empty() {
+        Ok(asked.into_iter().collect())
+    } else {
+        Err(VerificationError::Invalid {
+            summary: format!("clarification request to unit {unit} rejected; nothing was stored"),
+            violations,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dti_domain::FrameworkCatalog;
+
+    #[test]
+    fn clarification_questions_name_their_indicator_and_field() {
+        let catalog = FrameworkCatalog::builtin().expect("frameworks");
+        let framework = catalog.get_str("hcm-2023-district").expect("district");
+        let unit = UnitId::parse("quan-1").expect("id");
+        let ok = validate_questions(
+            framework,
+            &unit,
+            &[("1.2".into(), " Which meetings? ".into())],
+            10,
+        )
+        .expect("valid");
+        assert_eq!(ok, [("1.2".to_owned(), "Which meetings?".to_owned())]);
+        let refused = validate_questions(
+            framework,
+            &unit,
+            &[
+                ("1.2".into(), "a".into()),
+                ("1.2".into(), "b".into()),
+                ("42.1".into(), "c".into()),
+                ("2.1".into(), "  ".into()),
+            ],
+            10,
+        )
+        .unwrap_err();
+        let VerificationError::Invalid { violations, .. } = refused else {
+            panic!("invalid input expected")
+        };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "unit quan-1 / indicator 1.2",
+                "unit quan-1 / indicator 42.1",
+                "unit quan-1 / indicator 2.1 / question"
+            ]
+        );
+        assert!(validate_questions(framework, &unit, &[], 10).is_err());
+    }
+}
