@@ -8,6 +8,8 @@
 //! - `round open|close|show`, `submit`: calls to the submission service.
 //! - `sync report`: the national-sync reconciliation report.
 
+#![warn(missing_docs)]
+
 pub mod commands;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +23,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "DTI_FRAMEWORK_DIR")]
     pub framework_dir: Option<PathBuf>,
 
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -52,6 +55,7 @@ pub enum Command {
     Generate(commands::generate::GenerateArgs),
     /// Inspect one framework.
     Framework {
+        /// What to do.
         #[command(subcommand)]
         command: FrameworkCommand,
     },
@@ -61,11 +65,13 @@ pub enum Command {
     Migrate(commands::database::DatabaseArgs),
     /// Check the audit log.
     Audit {
+        /// What to do.
         #[command(subcommand)]
         command: AuditCommand,
     },
     /// Manage a round on the submission service (as an operator).
     Round {
+        /// What to do.
         #[command(subcommand)]
         command: commands::client::RoundCommand,
     },
@@ -73,6 +79,7 @@ pub enum Command {
     Submit(commands::client::SubmitArgs),
     /// National sync: the reconciliation report of a year.
     Sync {
+        /// What to do.
         #[command(subcommand)]
         command: commands::sync::SyncCommand,
     },

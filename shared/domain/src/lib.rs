@@ -13,6 +13,8 @@
 //!
 //! Scoring itself lives in `dti-engine`, which is pure and depends on this crate.
 
+#![warn(missing_docs)]
+
 pub mod exact;
 pub mod framework;
 pub mod ids;

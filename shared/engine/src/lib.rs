@@ -16,6 +16,8 @@
 //!
 //! `dtictl` and the scoring service both call [`score_cohort`], so they always agree.
 
+#![warn(missing_docs)]
+
 pub mod cohort;
 pub mod explain;
 pub mod number;

@@ -82,6 +82,7 @@ impl Connection {
 pub enum RoundCommand {
     /// Open a round for submissions until a deadline.
     Open {
+        /// Which round.
         #[command(flatten)]
         round: RoundArgs,
         /// Submissions are accepted for this many hours from now.
@@ -90,20 +91,25 @@ pub enum RoundCommand {
         /// Units of the cohort (default: the unit registry's cohort of the round).
         #[arg(long = "unit")]
         units: Vec<String>,
+        /// How to reach the services.
         #[command(flatten)]
         connection: Connection,
     },
     /// Close a round.
     Close {
+        /// Which round.
         #[command(flatten)]
         round: RoundArgs,
+        /// How to reach the services.
         #[command(flatten)]
         connection: Connection,
     },
     /// Show a round's state, deadline and cohort.
     Show {
+        /// Which round.
         #[command(flatten)]
         round: RoundArgs,
+        /// How to reach the services.
         #[command(flatten)]
         connection: Connection,
     },
@@ -141,6 +147,7 @@ pub struct SubmitArgs {
     /// Submit only these units (default: every unit of the file).
     #[arg(long = "unit")]
     pub units: Vec<String>,
+    /// How to reach the services.
     #[command(flatten)]
     pub connection: Connection,
 }

@@ -22,6 +22,7 @@ pub struct AuditVerifyArgs {
     /// Framework id of the round, e.g. hcm-2023-district.
     #[arg(long)]
     pub framework: String,
+    /// How to reach the database.
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

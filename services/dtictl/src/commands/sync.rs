@@ -37,6 +37,7 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+    /// How to reach the database.
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
