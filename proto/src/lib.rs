@@ -6,12 +6,20 @@
 //! system `protoc` is needed, and generates prost messages plus tonic clients and servers into
 //! `OUT_DIR`. Adding a package needs no change here: the module tree below is generated.
 //!
-//! Packages so far:
+//! Packages:
 //! - [`dti::common::v1`]: round and unit references, indicator values.
-//! - [`dti::events::v1`]: payloads of events published on NATS JetStream.
+//! - [`dti::events::v1`]: payloads of events published on NATS JetStream (one file per
+//!   publishing service: submission, evidence, scoring, verification, national sync).
 //! - [`dti::submission::v1`]: the submission service and the round operator service.
+//! - [`dti::evidence::v1`]: the evidence service (documents attached to indicators).
+//! - [`dti::scoring::v1`]: the scoring service (scorecards, what-if scoring).
+//! - [`dti::ranking::v1`]: the ranking service (rankings, a unit's position and movement).
+//! - [`dti::verification::v1`]: the verification, approval and publication services.
+//! - [`dti::nationalsync::v1`]: the owner data and national sync services.
 //!
-//! [`convert`] maps the common messages onto the domain's values and timestamps.
+//! [`convert`] maps the common messages onto the domain's values and timestamps;
+//! [`request`] parses request fields (rounds, unit ids, UUID ids) into domain types, naming
+//! the field of every problem ([`request::FieldError`]).
 //!
 //! [`FILE_DESCRIPTOR_SET`] is the encoded descriptor set of every package (imports included),
 //! for gRPC server reflection.
@@ -31,6 +39,7 @@ mod generated {
 pub use generated::*;
 
 pub mod convert;
+pub mod request;
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every DTI package and its imports.
 pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -1,5 +1,6 @@
-//! The gRPC handlers of `dti.evidence.v1.EvidenceService`: each converts the request, calls
-//! [`EvidenceStore`] and maps errors; protobuf ⇄ domain conversion lives here, at the edge.
+//! The gRPC handlers of `dti.evidence.v1.EvidenceService`: each converts the request (with
+//! [`dti_proto::request`], every invalid field named), calls [`EvidenceStore`] and maps errors;
+//! protobuf ⇄ domain conversion lives here, at the edge.
 
 use bytes::Bytes;
 use dti_auth::grpc::principal;
@@ -7,8 +8,9 @@ use dti_domain::UnitId;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::evidence::v1 as pb;
 use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceService;
-use dti_service_kit::status::FieldViolation;
-use dti_workflow::rounds::{parse_round, proto_round};
+use dti_proto::request::{parse_round, parse_unit, parse_uuid, FieldError};
+use dti_service_kit::status::{InvalidRequest, RequestCheck};
+use dti_workflow::rounds::proto_round;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
@@ -117,8 +119,10 @@ impl EvidenceService for EvidenceApi {
     ) -> Result<Response<pb::ListEvidenceResponse>, Status> {
         let actor = principal(&request)?.clone();
         let message = request.into_inner();
-        let (round, unit) =
-            parse_round_and_unit(message.round.as_ref(), message.unit.as_ref(), "")?;
+        let mut check = RequestCheck::new();
+        let round = check.field(parse_round(message.round.as_ref()));
+        let unit = check.field(parse_evidence_unit(message.unit.as_ref()));
+        let (round, unit) = check.finish(round.zip(unit))?;
         let records = self
             .store
             .list(
@@ -148,46 +152,37 @@ impl EvidenceService for EvidenceApi {
 
 /// Parses an upload header, reporting every invalid field at once.
 fn parse_header(header: pb::UploadHeader) -> Result<UploadHeader, EvidenceError> {
-    let mut violations = Vec::new();
-    let parsed = parse_round_and_unit(header.round.as_ref(), header.unit.as_ref(), "header.");
-    let (round, unit) = match parsed {
-        Ok(parsed) => (Some(parsed.0), Some(parsed.1)),
-        Err(EvidenceError::Invalid {
-            violations: found, ..
-        }) => {
-            violations.extend(found);
-            (None, None)
-        }
-        Err(other) => return Err(other),
-    };
+    let mut check = RequestCheck::new();
+    let round = check.field(parse_round(header.round.as_ref()).map_err(in_header));
+    let unit = check.field(parse_evidence_unit(header.unit.as_ref()).map_err(in_header));
     if header.indicator_code.trim().is_empty() {
-        violations.push(FieldViolation::new("header.indicator_code", "must be set"));
+        check.violation("header.indicator_code", "must be set");
     }
-    let file_name = FileName::sanitise(&header.file_name)
-        .map_err(|error| {
-            violations.push(FieldViolation::new("header.file_name", error.to_string()))
-        })
-        .ok();
+    let file_name = check.field(
+        FileName::sanitise(&header.file_name)
+            .map_err(|error| FieldError::new("header.file_name", error.to_string())),
+    );
     let declared = normalise_declared(&header.declared_content_type);
     if !declared.is_empty() && !looks_like_media_type(&declared) {
-        violations.push(FieldViolation::new(
+        check.violation(
             "header.declared_content_type",
             format!("{declared:?} is not a media type such as application/pdf"),
-        ));
+        );
     }
-    match (round, unit, file_name) {
-        (Some(round), Some(unit), Some(file_name)) if violations.is_empty() => Ok(UploadHeader {
-            round,
-            unit,
-            indicator_code: header.indicator_code.trim().to_owned(),
-            file_name,
-            declared_content_type: declared,
-        }),
-        _ => Err(EvidenceError::Invalid {
-            summary: "invalid upload header".to_owned(),
-            violations,
-        }),
-    }
+    let parsed = round.zip(unit).zip(file_name);
+    let ((round, unit), file_name) = check.finish_as("invalid upload header", parsed)?;
+    Ok(UploadHeader {
+        round,
+        unit,
+        indicator_code: header.indicator_code.trim().to_owned(),
+        file_name,
+        declared_content_type: declared,
+    })
+}
+
+/// A field of the upload header, named from the request (`round.year` → `header.round.year`).
+fn in_header(error: FieldError) -> FieldError {
+    error.within("header")
 }
 
 /// `type/subtype` made of token characters.
@@ -201,52 +196,18 @@ fn looks_like_media_type(declared: &str) -> bool {
     matches!(declared.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
 }
 
-/// The round and unit of a request, every problem reported with `prefix` before the field.
-fn parse_round_and_unit(
-    round: Option<&dti_proto::dti::common::v1::RoundRef>,
-    unit: Option<&UnitRef>,
-    prefix: &str,
-) -> Result<(dti_domain::RoundRef, UnitId), EvidenceError> {
-    let mut violations = Vec::new();
-    let round = parse_round(round)
-        .map_err(|(field, problem)| {
-            violations.push(FieldViolation::new(format!("{prefix}{field}"), problem))
-        })
-        .ok();
-    let unit = match unit.map(|unit| unit.unit_id.as_str()) {
-        None | Some("") => {
-            violations.push(FieldViolation::new(
-                format!("{prefix}unit.unit_id"),
-                "must be set",
-            ));
-            None
-        }
-        Some(id) => UnitId::parse(id)
-            .map_err(|error| {
-                violations.push(FieldViolation::new(
-                    format!("{prefix}unit.unit_id"),
-                    error.to_string(),
-                ))
-            })
-            .ok(),
-    };
-    match (round, unit) {
-        (Some(round), Some(unit)) => Ok((round, unit)),
-        _ => Err(EvidenceError::Invalid {
-            summary: "invalid request".to_owned(),
-            violations,
-        }),
+/// The unit of a request: absent, or with an empty id, is "must be set" at `unit.unit_id`, the
+/// field a client fills in.
+fn parse_evidence_unit(unit: Option<&UnitRef>) -> Result<UnitId, FieldError> {
+    match unit {
+        Some(unit) if !unit.unit_id.is_empty() => parse_unit(Some(unit)),
+        _ => Err(FieldError::missing("unit.unit_id")),
     }
 }
 
 /// An evidence id, or an error naming `evidence_id`.
 fn parse_evidence_id(id: &str) -> Result<Uuid, EvidenceError> {
-    if id.trim().is_empty() {
-        return Err(EvidenceError::invalid_field("evidence_id", "must be set"));
-    }
-    Uuid::parse_str(id.trim()).map_err(|error| {
-        EvidenceError::invalid_field("evidence_id", format!("{id:?} is not a UUID: {error}"))
-    })
+    parse_uuid("evidence_id", id).map_err(|error| InvalidRequest::from(error).into())
 }
 
 /// The protobuf message of `record`.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -24,7 +24,7 @@ pub struct Settings {
     /// Seconds an upload may wait for its next chunk before it is abandoned.
     pub upload_idle_timeout_secs: u64,
     /// Extra framework files (`*.toml`) added to the built-in ones.
-    pub framework_dir: Option<PathBuf>,
+    pub framework_dir: FrameworkDir,
     /// Seconds between sweeps of stale staging objects and unreferenced content objects.
     pub sweep_interval_secs: u64,
     /// A content object nobody references is deleted only once it is this many seconds old
@@ -43,7 +43,7 @@ impl Default for Settings {
                 .map(|mime| (*mime).to_owned())
                 .collect(),
             upload_idle_timeout_secs: 60,
-            framework_dir: None,
+            framework_dir: FrameworkDir::default(),
             sweep_interval_secs: 900,
             orphan_min_age_secs: 3600,
             storage: StorageSettings::default(),
@@ -122,12 +122,7 @@ impl Default for S3Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_upload_bytes == 0 {
-            return Err(ConfigError::invalid(
-                "service.max_upload_bytes",
-                "must be at least 1",
-            ));
-        }
+        at_least_one("service.max_upload_bytes", self.max_upload_bytes)?;
         if self.allowed_content_types.is_empty() {
             return Err(ConfigError::invalid(
                 "service.allowed_content_types",
@@ -144,25 +139,12 @@ impl Validate for Settings {
                 format!("{unknown:?} is not a content type recognised from file contents"),
             ));
         }
-        for (field, value) in [
-            (
-                "service.upload_idle_timeout_secs",
-                self.upload_idle_timeout_secs,
-            ),
-            ("service.sweep_interval_secs", self.sweep_interval_secs),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::invalid(field, "must be at least 1"));
-            }
-        }
-        if let Some(dir) = &self.framework_dir {
-            if !dir.is_dir() {
-                return Err(ConfigError::invalid(
-                    "service.framework_dir",
-                    format!("{} is not a directory", dir.display()),
-                ));
-            }
-        }
+        at_least_one(
+            "service.upload_idle_timeout_secs",
+            self.upload_idle_timeout_secs,
+        )?;
+        at_least_one("service.sweep_interval_secs", self.sweep_interval_secs)?;
+        self.framework_dir.validate()?;
         self.storage.validate()
     }
 }

@@ -1,6 +1,6 @@
 //! The evidence service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{self, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -65,10 +65,7 @@ pub enum EvidenceError {
 impl EvidenceError {
     /// One invalid request field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid {
-            summary: "invalid request".to_owned(),
-            violations: vec![FieldViolation::new(field, description)],
-        }
+        InvalidRequest::field(field, description).into()
     }
 
     /// Maps a database error of `action`.
@@ -100,29 +97,41 @@ impl EvidenceError {
     }
 }
 
+impl From<InvalidRequest> for EvidenceError {
+    fn from(invalid: InvalidRequest) -> Self {
+        Self::Invalid {
+            summary: invalid.summary,
+            violations: invalid.violations,
+        }
+    }
+}
+
 impl From<EvidenceError> for Status {
     fn from(error: EvidenceError) -> Self {
-        match error {
+        let fault = match error {
             EvidenceError::Invalid {
                 summary,
                 violations,
-            } => status::invalid_argument(&summary, &violations),
-            EvidenceError::NotFound(message) => Status::not_found(message),
-            EvidenceError::PermissionDenied(message) => Status::permission_denied(message),
-            EvidenceError::NotNow(message) => Status::failed_precondition(message),
-            interrupted @ EvidenceError::Interrupted(_) => Status::aborted(interrupted.to_string()),
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            EvidenceError::NotFound(message) => Fault::NotFound(message),
+            EvidenceError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            EvidenceError::NotNow(message) => Fault::NotNow(message),
+            interrupted @ EvidenceError::Interrupted(_) => {
+                Fault::Mapped(Status::aborted(interrupted.to_string()))
+            }
             EvidenceError::Corrupted(detail) => {
                 tracing::error!(%detail, "stored evidence is corrupted");
-                Status::data_loss("the stored document is damaged; the error was logged")
+                Fault::Mapped(Status::data_loss(
+                    "the stored document is damaged; the error was logged",
+                ))
             }
-            EvidenceError::Workflow(error) => error.into(),
+            EvidenceError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (EvidenceError::Storage { .. }
             | EvidenceError::Database { .. }
             | EvidenceError::Bus(_)
             | EvidenceError::Audit(_)
-            | EvidenceError::Transaction(_)) => {
-                status::internal("the evidence request", &unexpected)
-            }
-        }
+            | EvidenceError::Transaction(_)) => Fault::Unexpected(unexpected),
+        };
+        fault.into_status("the evidence request")
     }
 }

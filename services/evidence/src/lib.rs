@@ -47,56 +47,40 @@ use dti_auth::grpc::AuthInterceptor;
 use dti_auth::JwtVerifier;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
-use dti_domain::FrameworkCatalog;
 use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{frameworks, FirstRun, ServiceKit};
 
 pub use config::Settings;
+pub use dti_service_kit::StartError;
 pub use error::EvidenceError;
 
 use crate::evidence::EvidenceStore;
 use crate::lease::InstanceLease;
-use crate::storage::{ObjectStorage, StorageSetupError};
+use crate::storage::ObjectStorage;
 use crate::sweep::Sweeper;
 use crate::upload::UploadLimits;
 
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The bootstrap failed (telemetry, connections, listener).
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The framework files could not be loaded.
-    #[error("loading frameworks: {0}")]
-    Frameworks(#[from] dti_domain::FrameworkError),
-    /// The token verifier could not be built from `auth`.
-    #[error("auth: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-    /// The object store could not be opened.
-    #[error(transparent)]
-    Storage(#[from] StorageSetupError),
-    /// Taking the instance lease or sweeping leftovers failed.
-    #[error("preparing evidence storage: {0}")]
-    Evidence(#[from] EvidenceError),
-}
+/// The start-up step of taking the instance lease and sweeping leftovers.
+const PREPARING_STORAGE: &str = "preparing evidence storage";
 
 /// Builds the service on the kit and returns it ready to serve. Leftovers of dead instances
 /// (partial uploads) are removed before it returns.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(match &settings.framework_dir {
-        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
-        None => FrameworkCatalog::builtin()?,
-    });
+    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
-    let storage = ObjectStorage::open(&settings.storage)?;
+    let storage = ObjectStorage::open(&settings.storage).map_err(StartError::service)?;
     let mut kit = ServiceKit::builder("evidence", config)
         .with_postgres()
         .with_nats()
         .build()
         .await?;
     let pool = kit.pool()?.clone();
-    let lease = Arc::new(InstanceLease::acquire(&pool).await?);
+    let lease = Arc::new(
+        InstanceLease::acquire(&pool)
+            .await
+            .map_err(StartError::step(PREPARING_STORAGE))?,
+    );
     tracing::info!(storage = %storage.describe(), instance = lease.name(), "evidence storage ready");
     let sweeper = Sweeper::new(
         pool.clone(),
@@ -104,7 +88,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         lease.name().to_owned(),
         Duration::from_secs(settings.orphan_min_age_secs),
     );
-    sweeper.sweep().await?;
+    sweeper
+        .sweep()
+        .await
+        .map_err(StartError::step(PREPARING_STORAGE))?;
     let limits = UploadLimits {
         max_bytes: settings.max_upload_bytes,
         allowed_content_types: settings.allowed_content_types.clone(),
@@ -124,8 +111,14 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;
     let interval = Duration::from_secs(settings.sweep_interval_secs);
-    kit.spawn_task("evidence-sweeper", move |shutdown| {
-        sweeper.run(interval, shutdown)
-    });
+    kit.spawn_periodic(
+        "evidence-sweeper",
+        interval,
+        FirstRun::AfterOneInterval,
+        move || {
+            let sweeper = sweeper.clone();
+            async move { sweeper.sweep().await.map(drop) }
+        },
+    );
     Ok(kit)
 }

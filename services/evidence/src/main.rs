@@ -1,5 +1,8 @@
 //! The evidence service binary: loads its configuration (`DTI_EVIDENCE_*`, optional file from
 //! `DTI_EVIDENCE_CONFIG_FILE`) and serves until SIGTERM/SIGINT.
+//!
+//! Exit code 2 on a bad configuration, 1 when the service cannot start or fails while serving
+//! ([`dti_service_kit::run_main`]).
 
 use std::process::ExitCode;
 
@@ -8,23 +11,10 @@ use dti_evidence::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match dti_config::load::<ServiceConfig<Settings>>("DTI_EVIDENCE_") {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("dti-evidence: configuration: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let served = async {
-        dti_evidence::build(&config).await?.serve().await?;
-        Ok::<(), dti_evidence::StartError>(())
-    }
-    .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("dti-evidence: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    dti_service_kit::run_main(
+        "dti-evidence",
+        "DTI_EVIDENCE_",
+        |config: &ServiceConfig<Settings>| Box::pin(dti_evidence::build(config)),
+    )
+    .await
 }

@@ -13,7 +13,6 @@ use std::time::Duration;
 use chrono::Utc;
 use dti_db::{DbError, PgPool};
 use futures::TryStreamExt;
-use tokio_util::sync::CancellationToken;
 
 use crate::records;
 use crate::storage::{ContentHash, ObjectStorage};
@@ -66,26 +65,6 @@ impl Sweeper {
             dead_instances,
             orphans_deleted,
         })
-    }
-
-    /// Sweeps every `interval` until `shutdown`.
-    pub async fn run(
-        self,
-        interval: Duration,
-        shutdown: CancellationToken,
-    ) -> Result<(), EvidenceError> {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.tick().await;
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                _ = ticks.tick() => {
-                    if let Err(error) = self.sweep().await {
-                        tracing::warn!(%error, "sweeping evidence storage failed; retrying later");
-                    }
-                }
-            }
-        }
     }
 
     /// Removes the staging areas of dead instances; returns how many.

@@ -1,20 +1,23 @@
-//! The gRPC handlers of `dti.nationalsync.v1`: each checks the caller's role and scope,
-//! converts the request (`wire`), calls the domain modules and maps their errors.
+//! The gRPC handlers of `dti.nationalsync.v1`: each checks the caller's role and scope
+//! ([`crate::access`]), converts the request (`wire`, [`dti_proto::request`]), calls the
+//! domain modules and maps their errors.
 
 use std::sync::Arc;
 
 use dti_auth::grpc::principal;
-use dti_auth::{Principal, Role, Scope};
 use dti_db::PgPool;
-use dti_domain::UnitId;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_server::NationalSyncService;
 use dti_proto::dti::nationalsync::v1::owner_data_service_server::OwnerDataService;
+use dti_proto::request::parse_uuid;
+use dti_service_kit::status::InvalidRequest;
 use tonic::{Request, Response, Status};
-use uuid::Uuid;
 
+use crate::access::{
+    department_to_read, require_owner_of, require_role, DISPUTERS, READERS, RUN_READERS,
+    SYNC_RUNNERS,
+};
 use crate::completeness;
-use crate::error::Error;
 use crate::events::EventSubjects;
 use crate::national_set::{NationalSet, NationalYear};
 use crate::owner_values;
@@ -23,6 +26,7 @@ use crate::push_log::{self, LogFilter};
 use crate::snapshot;
 use crate::sync_runs::{self, SyncContext, Trigger};
 use crate::wire;
+use crate::NationalSyncError;
 
 /// Default and largest page of the push log.
 const DEFAULT_LOG_LIMIT: u32 = 500;
@@ -61,7 +65,7 @@ impl NationalSyncApi {
         self.state
             .set
             .year(year)
-            .map_err(|problem| Error::invalid_field("year", problem).into())
+            .map_err(|problem| NationalSyncError::invalid_field("year", problem).into())
     }
 
     fn context(&self) -> SyncContext<'_> {
@@ -71,63 +75,7 @@ impl NationalSyncApi {
             province: &self.state.province,
         }
     }
-
-    /// The department a read is about. A data owner reads its own (naming another is
-    /// PermissionDenied); a city-wide reader names one, or none when `optional`.
-    fn department_to_read(
-        &self,
-        caller: &Principal,
-        requested: &str,
-        optional: bool,
-    ) -> Result<Option<UnitId>, Status> {
-        let requested = requested.trim();
-        if let Scope::Department { department_id } = &caller.scope {
-            if !requested.is_empty() && requested != department_id {
-                return Err(Status::permission_denied(format!(
-                    "the data owner of {department_id} may read only its own department, not {requested}"
-                )));
-            }
-            return own_department(caller).map(Some);
-        }
-        if requested.is_empty() {
-            return match optional {
-                true => Ok(None),
-                false => {
-                    Err(Error::invalid_field("department_id", "must name a department").into())
-                }
-            };
-        }
-        let department = UnitId::parse(requested)
-            .map_err(|e| Status::from(Error::invalid_field("department_id", e.to_string())))?;
-        if !self.state.set.is_owner(&department) {
-            return Err(Error::invalid_field(
-                "department_id",
-                format!(
-                    "{department} owns no item of {}",
-                    self.state.set.framework_id()
-                ),
-            )
-            .into());
-        }
-        Ok(Some(department))
-    }
 }
-
-/// The department of a data owner's token.
-fn own_department(caller: &Principal) -> Result<UnitId, Status> {
-    match &caller.scope {
-        Scope::Department { department_id } => UnitId::parse(department_id.as_str())
-            .map_err(|_| Status::permission_denied("the token's department is not a unit id")),
-        _ => Err(Status::permission_denied("only a data owner may do this")),
-    }
-}
-
-const READERS: &[Role] = &[
-    Role::Operator,
-    Role::Verifier,
-    Role::NationalSync,
-    Role::DataOwner,
-];
 
 #[tonic::async_trait]
 impl OwnerDataService for NationalSyncApi {
@@ -137,14 +85,7 @@ impl OwnerDataService for NationalSyncApi {
         request: Request<pb::SubmitOwnerValuesRequest>,
     ) -> Result<Response<pb::SubmitOwnerValuesResponse>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(&[Role::DataOwner])?;
-        let department = own_department(&caller)?;
-        if !self.state.set.is_owner(&department) {
-            return Err(Status::permission_denied(format!(
-                "department {department} owns no item of {}",
-                self.state.set.framework_id()
-            )));
-        }
+        let department = require_owner_of(&caller, &self.state.set)?;
         let request = request.into_inner();
         let requested = wire::requested_parts(&request);
         let state = &self.state;
@@ -186,17 +127,17 @@ impl OwnerDataService for NationalSyncApi {
         request: Request<pb::GetOwnerValuesRequest>,
     ) -> Result<Response<pb::GetOwnerValuesResponse>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(READERS)?;
+        require_role(&caller, READERS)?;
         let request = request.into_inner();
         let year = self.year(request.year)?;
-        let department = self
-            .department_to_read(&caller, &request.department_id, false)?
-            .ok_or_else(|| {
-                Status::from(Error::invalid_field(
-                    "department_id",
-                    "must name a department",
-                ))
-            })?;
+        let department =
+            department_to_read(&caller, &self.state.set, &request.department_id, false)?
+                .ok_or_else(|| {
+                    Status::from(NationalSyncError::invalid_field(
+                        "department_id",
+                        "must name a department",
+                    ))
+                })?;
         let (parts, missing) =
             owner_values::department_parts(&self.state.pool, &self.state.set, year, &department)
                 .await?;
@@ -218,10 +159,11 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::GetCompletenessRequest>,
     ) -> Result<Response<pb::Completeness>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(READERS)?;
+        require_role(&caller, READERS)?;
         let request = request.into_inner();
         let year = self.year(request.year)?;
-        let department = self.department_to_read(&caller, &request.department_id, true)?;
+        let department =
+            department_to_read(&caller, &self.state.set, &request.department_id, true)?;
         let snapshot = snapshot::load(&self.state.pool, &self.state.set, year).await?;
         let computed = completeness::compute(&self.state.set, &snapshot, department.as_ref());
         Ok(Response::new(wire::completeness(
@@ -237,7 +179,7 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::DisputeValueRequest>,
     ) -> Result<Response<pb::OwnerPart>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(&[Role::Operator, Role::Verifier])?;
+        require_role(&caller, DISPUTERS)?;
         let request = request.into_inner();
         let item = wire::item_key(request.item.as_ref(), "item")?;
         let part = owner_values::dispute(
@@ -264,7 +206,7 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::PlanSyncRequest>,
     ) -> Result<Response<pb::SyncPlan>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(&[Role::Operator, Role::NationalSync])?;
+        require_role(&caller, SYNC_RUNNERS)?;
         let year = self.year(request.get_ref().year)?;
         let snapshot = snapshot::load(&self.state.pool, &self.state.set, year).await?;
         let planned = plan::plan(&self.state.set, &snapshot, year, &self.state.province);
@@ -277,19 +219,19 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::StartSyncRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(&[Role::Operator, Role::NationalSync])?;
+        require_role(&caller, SYNC_RUNNERS)?;
         let request = request.into_inner();
         let year = self.year(request.year)?;
         let digest = request.plan_digest.trim();
         if digest.is_empty() {
-            return Err(Error::invalid_field(
+            return Err(NationalSyncError::invalid_field(
                 "plan_digest",
                 "required: run the dry run (PlanSync) and confirm its plan_digest",
             )
             .into());
         }
         if !self.state.can_push {
-            return Err(Error::FailedPrecondition(
+            return Err(NationalSyncError::FailedPrecondition(
                 "no national endpoint is configured (service.national.endpoint); nothing can be pushed".into(),
             )
             .into());
@@ -312,17 +254,14 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::GetSyncRunRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(&[Role::Operator, Role::Verifier, Role::NationalSync])?;
-        let id = Uuid::parse_str(request.get_ref().run_id.trim()).map_err(|e| {
-            Status::from(Error::invalid_field(
-                "run_id",
-                format!("must be a UUID: {e}"),
-            ))
-        })?;
+        require_role(&caller, RUN_READERS)?;
+        let id = parse_uuid("run_id", &request.get_ref().run_id).map_err(InvalidRequest::from)?;
         let run = sync_runs::find(&self.state.pool, id)
             .await?
             .ok_or_else(|| {
-                Status::from(Error::NotFound(format!("sync run {id} does not exist")))
+                Status::from(NationalSyncError::NotFound(format!(
+                    "sync run {id} does not exist"
+                )))
             })?;
         Ok(Response::new(wire::run(&run)))
     }
@@ -333,13 +272,13 @@ impl NationalSyncService for NationalSyncApi {
         request: Request<pb::ListPushLogRequest>,
     ) -> Result<Response<pb::ListPushLogResponse>, Status> {
         let caller = principal(&request)?.clone();
-        caller.require_role(READERS)?;
+        require_role(&caller, READERS)?;
         let request = request.into_inner();
         let year = self.year(request.year)?;
         let limit = match request.limit {
             0 => DEFAULT_LOG_LIMIT,
             n if n > MAX_LOG_LIMIT => {
-                return Err(Error::invalid_field(
+                return Err(NationalSyncError::invalid_field(
                     "limit",
                     format!("must be at most {MAX_LOG_LIMIT}"),
                 )
@@ -349,14 +288,10 @@ impl NationalSyncService for NationalSyncApi {
         };
         let run_id = match request.run_id.trim() {
             "" => None,
-            text => Some(Uuid::parse_str(text).map_err(|e| {
-                Status::from(Error::invalid_field(
-                    "run_id",
-                    format!("must be a UUID: {e}"),
-                ))
-            })?),
+            text => Some(parse_uuid("run_id", text).map_err(InvalidRequest::from)?),
         };
-        let department = self.department_to_read(&caller, &request.department_id, true)?;
+        let department =
+            department_to_read(&caller, &self.state.set, &request.department_id, true)?;
         let filter = LogFilter {
             run_id,
             department: department.map(|d| d.to_string()),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -182,9 +182,7 @@ impl Validate for Settings {
             ),
             ("service.push.requeue_delay_ms", self.push.requeue_delay_ms),
         ] {
-            if value == 0 {
-                return Err(ConfigError::invalid(field, "must be at least 1"));
-            }
+            at_least_one(field, value)?;
         }
         let push = &self.push;
         if push.workers > 64 {

@@ -29,12 +29,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
-use crate::error::Error;
 use crate::events::{self, EventSubjects};
 use crate::national_api::{NationalApi, PushAnswer, PushBody, PushDecision, PushFailure};
 use crate::national_set::{ItemKey, ItemKind, NationalSet};
 use crate::push_log::{self, Attempt, LoggedPush, PushEvent};
 use crate::sync_runs::{self, NATIONAL_CHAIN};
+use crate::NationalSyncError;
 
 /// Channel the push-queue trigger notifies on.
 const PUSH_CHANNEL: &str = "dti_national_push";
@@ -141,15 +141,19 @@ impl Dispatcher {
     }
 
     /// Runs `workers` workers until `shutdown`; a push in flight is finished first.
-    pub async fn run(self, workers: usize, shutdown: CancellationToken) -> Result<(), Error> {
+    pub async fn run(
+        self,
+        workers: usize,
+        shutdown: CancellationToken,
+    ) -> Result<(), NationalSyncError> {
         let wake = Arc::new(Notify::new());
         let mut listener = PgListener::connect_with(&self.pool)
             .await
-            .map_err(Error::database("connecting the push listener"))?;
+            .map_err(NationalSyncError::database("connecting the push listener"))?;
         listener
             .listen(PUSH_CHANNEL)
             .await
-            .map_err(Error::database("listening for queued pushes"))?;
+            .map_err(NationalSyncError::database("listening for queued pushes"))?;
         let this = Arc::new(self);
         let mut running = tokio::task::JoinSet::new();
         for worker in 0..workers {
@@ -205,16 +209,16 @@ impl Dispatcher {
     }
 
     /// Claims one due push, sends it and records the outcome. Returns whether there was one.
-    pub async fn push_next(&self) -> Result<bool, Error> {
+    pub async fn push_next(&self) -> Result<bool, NationalSyncError> {
         let mut tx = self
             .pool
             .begin()
             .await
-            .map_err(Error::database("beginning a push"))?;
+            .map_err(NationalSyncError::database("beginning a push"))?;
         let Some(claimed) = self.claim(&mut tx).await? else {
             tx.rollback()
                 .await
-                .map_err(Error::database("ending an empty push round"))?;
+                .map_err(NationalSyncError::database("ending an empty push round"))?;
             return Ok(false);
         };
         let span = tracing::info_span!(
@@ -228,7 +232,11 @@ impl Dispatcher {
     }
 
     /// Sends a claimed push and commits its outcome.
-    async fn process(&self, mut tx: PgTransaction, claimed: ClaimedPush) -> Result<(), Error> {
+    async fn process(
+        &self,
+        mut tx: PgTransaction,
+        claimed: ClaimedPush,
+    ) -> Result<(), NationalSyncError> {
         let first_attempt =
             push_log::last_attempt(&mut tx, &claimed.logged.idempotency_key).await? + 1;
         let started = Instant::now();
@@ -240,10 +248,13 @@ impl Dispatcher {
         }
         tx.commit()
             .await
-            .map_err(Error::database("committing a push's outcome"))
+            .map_err(NationalSyncError::database("committing a push's outcome"))
     }
 
-    async fn claim(&self, tx: &mut PgTransaction) -> Result<Option<ClaimedPush>, Error> {
+    async fn claim(
+        &self,
+        tx: &mut PgTransaction,
+    ) -> Result<Option<ClaimedPush>, NationalSyncError> {
         let row: Option<JobRow> = sqlx::query_as(
             "SELECT year, framework, item_kind, item_code, version, run_id, idempotency_key, body, \
              failed_rounds FROM national_push_jobs \
@@ -253,14 +264,16 @@ impl Dispatcher {
         .bind(self.set.framework_id().as_str())
         .fetch_optional(&mut **tx)
         .await
-        .map_err(Error::database("claiming a push"))?;
+        .map_err(NationalSyncError::database("claiming a push"))?;
         let Some((year, framework, kind, code, version, run_id, key, body, failed_rounds)) = row
         else {
             return Ok(None);
         };
-        let kind = kind.parse::<ItemKind>().map_err(Error::Corrupt)?;
+        let kind = kind
+            .parse::<ItemKind>()
+            .map_err(NationalSyncError::Corrupt)?;
         let owners = serde_json::from_value::<PushBody>(body.0.clone())
-            .map_err(|e| Error::Corrupt(format!("body of push {key}: {e}")))?
+            .map_err(|e| NationalSyncError::Corrupt(format!("body of push {key}: {e}")))?
             .owners
             .into_iter()
             .map(|part| part.department)
@@ -345,7 +358,7 @@ impl Dispatcher {
         claimed: &ClaimedPush,
         answer: &PushAnswer,
         attempt: i32,
-    ) -> Result<(), Error> {
+    ) -> Result<(), NationalSyncError> {
         let push = &claimed.logged;
         let (state, event, receipt, reason) = match &answer.decision {
             PushDecision::Accepted { receipt } => (
@@ -368,7 +381,7 @@ impl Dispatcher {
         .bind(reason)
         .execute(&mut **tx)
         .await
-        .map_err(Error::database("completing a push"))?;
+        .map_err(NationalSyncError::database("completing a push"))?;
         let entry = Attempt {
             event,
             attempt,
@@ -376,7 +389,8 @@ impl Dispatcher {
             detail: reason.or(receipt),
         };
         push_log::append(&mut **tx, push, &entry).await?;
-        let year = u16::try_from(push.year).map_err(|_| Error::Corrupt("push year".into()))?;
+        let year =
+            u16::try_from(push.year).map_err(|_| NationalSyncError::Corrupt("push year".into()))?;
         let round = dti_domain::RoundRef {
             year,
             framework: self.set.framework_id().clone(),
@@ -427,7 +441,7 @@ impl Dispatcher {
         tx: &mut PgTransaction,
         claimed: &ClaimedPush,
         failure: &PushFailure,
-    ) -> Result<(), Error> {
+    ) -> Result<(), NationalSyncError> {
         let rounds = usize::try_from(claimed.failed_rounds).unwrap_or(0);
         let delay = self.policy.requeue_after(rounds);
         sqlx::query(
@@ -440,7 +454,7 @@ impl Dispatcher {
         .bind(failure.to_string())
         .execute(&mut **tx)
         .await
-        .map_err(Error::database("putting a push back"))?;
+        .map_err(NationalSyncError::database("putting a push back"))?;
         metrics::counter!("dti_national_pushes_put_back_total").increment(1);
         tracing::warn!(%failure, ?delay, "push got no answer; put back");
         Ok(())

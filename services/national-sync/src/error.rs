@@ -2,14 +2,14 @@
 //! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
 //! internal details are logged, never returned.
 
-use dti_service_kit::status::{self, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use tonic::Status;
 
 use crate::combine::CombineError;
 
 /// Why a national-sync operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum NationalSyncError {
     /// The request is invalid; every problem names its field.
     #[error("{summary}")]
     InvalidInput {
@@ -58,7 +58,7 @@ pub enum Error {
     Corrupt(String),
 }
 
-impl Error {
+impl NationalSyncError {
     /// Maps a database error of `action`.
     pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
         move |source| Self::Database { action, source }
@@ -66,46 +66,54 @@ impl Error {
 
     /// One invalid request field.
     pub(crate) fn invalid_field(field: &str, description: impl Into<String>) -> Self {
+        InvalidRequest::field(field, description).into()
+    }
+}
+
+impl From<InvalidRequest> for NationalSyncError {
+    fn from(invalid: InvalidRequest) -> Self {
         Self::InvalidInput {
-            summary: "invalid request".into(),
-            violations: vec![FieldViolation::new(field, description)],
+            summary: invalid.summary,
+            violations: invalid.violations,
         }
     }
 }
 
-impl From<Error> for Status {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::InvalidInput {
+impl From<NationalSyncError> for Status {
+    fn from(error: NationalSyncError) -> Self {
+        let fault = match error {
+            NationalSyncError::InvalidInput {
                 summary,
                 violations,
-            } => status::invalid_argument(&summary, &violations),
-            Error::PermissionDenied(message) => Status::permission_denied(message),
-            Error::NotFound(message) => Status::not_found(message),
-            Error::FailedPrecondition(message) => Status::failed_precondition(message),
-            unexpected @ (Error::Database { .. }
-            | Error::Audit(_)
-            | Error::Bus(_)
-            | Error::Db(_)
-            | Error::Combine { .. }
-            | Error::Corrupt(_)) => status::internal("the national-sync operation", &unexpected),
-        }
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            NationalSyncError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            NationalSyncError::NotFound(message) => Fault::NotFound(message),
+            NationalSyncError::FailedPrecondition(message) => Fault::NotNow(message),
+            unexpected @ (NationalSyncError::Database { .. }
+            | NationalSyncError::Audit(_)
+            | NationalSyncError::Bus(_)
+            | NationalSyncError::Db(_)
+            | NationalSyncError::Combine { .. }
+            | NationalSyncError::Corrupt(_)) => Fault::Unexpected(unexpected),
+        };
+        fault.into_status("the national-sync operation")
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dti_service_kit::status;
     use tonic::Code;
 
     #[test]
     fn callers_mistakes_keep_their_code_and_internals_are_hidden() {
-        let invalid = Status::from(Error::invalid_field("year", "must be set"));
+        let invalid = Status::from(NationalSyncError::invalid_field("year", "must be set"));
         assert_eq!(invalid.code(), Code::InvalidArgument);
         assert_eq!(status::field_violations(&invalid)[0].field, "year");
-        let denied = Status::from(Error::PermissionDenied("not yours".into()));
+        let denied = Status::from(NationalSyncError::PermissionDenied("not yours".into()));
         assert_eq!(denied.code(), Code::PermissionDenied);
-        let corrupt = Status::from(Error::Corrupt("secret detail".into()));
+        let corrupt = Status::from(NationalSyncError::Corrupt("secret detail".into()));
         assert_eq!(corrupt.code(), Code::Internal);
         assert!(!corrupt.message().contains("secret detail"));
     }

@@ -7,7 +7,7 @@ use dti_db::PgTransaction;
 use dti_proto::dti::events::v1 as events;
 use prost::Message;
 
-use crate::error::Error;
+use crate::NationalSyncError;
 
 /// Event name of an owner's part changing.
 pub const OWNER_VALUE_CHANGED: &str = "national_sync.owner_value_changed.v1";
@@ -45,7 +45,7 @@ async fn enqueue(
     subject: String,
     msg_id: String,
     payload: Vec<u8>,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     outbox::enqueue(tx, &OutboxMessage::new(subject, msg_id, payload)).await?;
     Ok(())
 }
@@ -55,7 +55,7 @@ pub async fn owner_value_changed(
     tx: &mut PgTransaction,
     subjects: &EventSubjects,
     event: &events::NationalOwnerValueChanged,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let msg_id = format!(
         "national-part/{}/{}/{}/{}/{}/r{}",
         event.year,
@@ -74,7 +74,7 @@ pub async fn run_started(
     tx: &mut PgTransaction,
     subjects: &EventSubjects,
     event: &events::NationalSyncRunStarted,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let msg_id = format!("national-run/{}/started", event.run_id);
     let subject = subjects.subject(RUN_STARTED);
     enqueue(tx, subject, msg_id, event.encode_to_vec()).await
@@ -85,7 +85,7 @@ pub async fn push_completed(
     tx: &mut PgTransaction,
     subjects: &EventSubjects,
     event: &events::NationalPushCompleted,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let msg_id = format!("national-push/{}", event.idempotency_key);
     let subject = subjects.subject(PUSH_COMPLETED);
     enqueue(tx, subject, msg_id, event.encode_to_vec()).await
@@ -96,7 +96,7 @@ pub async fn run_finished(
     tx: &mut PgTransaction,
     subjects: &EventSubjects,
     event: &events::NationalSyncRunFinished,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let msg_id = format!("national-run/{}/finished", event.run_id);
     let subject = subjects.subject(RUN_FINISHED);
     enqueue(tx, subject, msg_id, event.encode_to_vec()).await

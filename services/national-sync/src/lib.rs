@@ -4,7 +4,8 @@
 //!
 //! Modules:
 //! - [`config`]: the `[service]` settings (`DTI_NATIONAL_SYNC_`), defaults and validation;
-//! - [`error`]: the error enum and its one mapping to `tonic::Status`;
+//! - [`error`]: the service's error and its one mapping to `tonic::Status`;
+//! - [`access`]: who may do what (roles, a data owner's own department);
 //! - [`national_set`]: the framework data routed: items, owners, combine rules, checked years;
 //! - [`combine`]: combining owners' parts into the national value (`single`, `sum`, `any`);
 //! - [`content`]: value-version content, canonical JSON, content hash, idempotency keys;
@@ -25,6 +26,7 @@
 //! - [`wire`]: conversions between gRPC messages and domain types;
 //! - [`api`]: the gRPC handlers.
 
+pub mod access;
 pub mod api;
 pub mod combine;
 pub mod completeness;
@@ -55,37 +57,24 @@ use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
 use dti_proto::dti::nationalsync::v1::national_sync_service_server::NationalSyncServiceServer;
 use dti_proto::dti::nationalsync::v1::owner_data_service_server::OwnerDataServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
+pub use dti_service_kit::StartError;
+pub use error::NationalSyncError;
 pub use report::{report_from_database, Report, ReportError};
 
 /// The service's name in the kit, health and telemetry.
 pub const SERVICE_NAME: &str = "national-sync";
 
-/// Why the service could not be built.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    /// The service kit could not start.
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The JWT verifier could not be built from the auth section.
-    #[error("setting up token verification: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-    /// The framework data cannot be routed.
-    #[error(transparent)]
-    Setup(#[from] national_set::SetupError),
-    /// The national API client could not be built.
-    #[error(transparent)]
-    Client(#[from] national_api::ClientSetupError),
-}
-
 /// Builds the kit, mounts both gRPC services behind the token check, and spawns the outbox
 /// relay, the push workers (with their reconciler) and, when configured, the scheduled sync.
 /// Returns the kit unserved.
-pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, BuildError> {
+pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let set = Arc::new(national_set::NationalSet::builtin(&settings.framework)?);
+    let set = Arc::new(
+        national_set::NationalSet::builtin(&settings.framework).map_err(StartError::service)?,
+    );
     let mut kit = ServiceKit::builder(SERVICE_NAME, config)
         .with_postgres()
         .with_nats()
@@ -113,7 +102,8 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Build
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;
     if let (Some(http), true) = (http, settings.push.workers > 0) {
-        let client = Arc::new(national_api::HttpNationalApi::new(&http)?);
+        let client =
+            Arc::new(national_api::HttpNationalApi::new(&http).map_err(StartError::service)?);
         let dispatcher = dispatch::Dispatcher::new(
             pool.clone(),
             set.clone(),
@@ -128,14 +118,23 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Build
         });
     }
     if settings.schedule.interval_secs > 0 {
-        let scheduler = schedule::Scheduler {
+        let scheduler = Arc::new(schedule::Scheduler {
             pool,
             set,
             subjects,
             province,
             interval: Duration::from_secs(settings.schedule.interval_secs),
-        };
-        kit.spawn_task("national-schedule", move |shutdown| scheduler.run(shutdown));
+        });
+        tracing::info!(interval = ?scheduler.interval, "scheduled national sync started");
+        kit.spawn_periodic(
+            "national-schedule",
+            scheduler.interval,
+            FirstRun::AfterOneInterval,
+            move || {
+                let scheduler = Arc::clone(&scheduler);
+                async move { scheduler.look().await }
+            },
+        );
     }
     Ok(kit)
 }

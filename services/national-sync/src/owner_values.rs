@@ -17,10 +17,10 @@ use serde_json::{json, Value};
 use sqlx::types::Json;
 
 use crate::content::EvidenceRef;
-use crate::error::Error;
 use crate::events::{self, EventSubjects};
 use crate::national_set::{ItemKey, ItemKind, ItemShape, NationalItem, NationalSet, NationalYear};
 use crate::value_versions;
+use crate::NationalSyncError;
 
 /// Most evidence references per part.
 pub const MAX_EVIDENCE: usize = 20;
@@ -103,7 +103,7 @@ pub async fn submit(
     department: &UnitId,
     year: u32,
     requested: Vec<RequestedPart>,
-) -> Result<SubmitOutcome, Error> {
+) -> Result<SubmitOutcome, NationalSyncError> {
     let year = check_request(set, year, &requested)?;
     check_ownership(set, department, &requested)?;
     let (checked, warnings) = decode_parts(set, department, &requested)?;
@@ -112,7 +112,7 @@ pub async fn submit(
     let mut tx = pool
         .begin()
         .await
-        .map_err(Error::database("beginning an owner submission"))?;
+        .map_err(NationalSyncError::database("beginning an owner submission"))?;
     let mut stored = vec![None; checked.len()];
     let mut changed = 0;
     for position in order {
@@ -122,9 +122,9 @@ pub async fn submit(
         changed += u32::from(was_changed);
         stored[position] = Some(part);
     }
-    tx.commit()
-        .await
-        .map_err(Error::database("committing an owner submission"))?;
+    tx.commit().await.map_err(NationalSyncError::database(
+        "committing an owner submission",
+    ))?;
     Ok(SubmitOutcome {
         parts: stored.into_iter().flatten().collect(),
         changed,
@@ -137,7 +137,7 @@ fn check_request(
     set: &NationalSet,
     year: u32,
     requested: &[RequestedPart],
-) -> Result<NationalYear, Error> {
+) -> Result<NationalYear, NationalSyncError> {
     let mut violations = Vec::new();
     let checked_year = set
         .year(year)
@@ -175,7 +175,7 @@ fn check_request(
     }
     match (checked_year, violations.is_empty()) {
         (Some(year), true) => Ok(year),
-        _ => Err(Error::InvalidInput {
+        _ => Err(NationalSyncError::InvalidInput {
             summary: "owner values rejected; nothing was stored".into(),
             violations,
         }),
@@ -222,7 +222,7 @@ fn check_ownership(
     set: &NationalSet,
     department: &UnitId,
     requested: &[RequestedPart],
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let foreign: Vec<String> = requested
         .iter()
         .filter_map(|part| set.item(&part.item))
@@ -235,7 +235,7 @@ fn check_ownership(
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(Error::PermissionDenied(format!(
+    Err(NationalSyncError::PermissionDenied(format!(
         "department {department} does not own {}; nothing was stored",
         foreign.join("; ")
     )))
@@ -246,7 +246,7 @@ fn decode_parts(
     set: &NationalSet,
     department: &UnitId,
     requested: &[RequestedPart],
-) -> Result<(Vec<CheckedPart>, Vec<InputIssue>), Error> {
+) -> Result<(Vec<CheckedPart>, Vec<InputIssue>), NationalSyncError> {
     let mut checked = Vec::with_capacity(requested.len());
     let mut issues = Vec::new();
     for part in requested {
@@ -264,7 +264,7 @@ fn decode_parts(
     let (errors, warnings): (Vec<InputIssue>, Vec<InputIssue>) =
         issues.into_iter().partition(InputIssue::is_error);
     if !errors.is_empty() {
-        return Err(Error::InvalidInput {
+        return Err(NationalSyncError::InvalidInput {
             summary: "owner values rejected; nothing was stored".into(),
             violations: errors.iter().map(FieldViolation::from).collect(),
         });
@@ -349,10 +349,10 @@ async fn store_part(
     department: &UnitId,
     year: NationalYear,
     part: &CheckedPart,
-) -> Result<(StoredPart, bool), Error> {
-    let item = set
-        .item(&part.item)
-        .ok_or_else(|| Error::Corrupt(format!("{} vanished from the set", part.item)))?;
+) -> Result<(StoredPart, bool), NationalSyncError> {
+    let item = set.item(&part.item).ok_or_else(|| {
+        NationalSyncError::Corrupt(format!("{} vanished from the set", part.item))
+    })?;
     let latest = value_versions::lock_item(tx, set, year, &part.item).await?;
     let existing = read_part(&mut **tx, set, year, &part.item, department).await?;
     let round = set.audit_round(year);
@@ -410,7 +410,7 @@ async fn store_part(
     .bind(&actor.subject)
     .fetch_one(&mut **tx)
     .await
-    .map_err(Error::database("storing an owner's part"))?;
+    .map_err(NationalSyncError::database("storing an owner's part"))?;
     let snapshot = |stored: &StoredPart| json!({"value": stored.value, "evidence": stored.evidence, "revision": stored.revision});
     let stored = StoredPart {
         item: part.item.clone(),
@@ -459,7 +459,7 @@ async fn read_part<'e, E>(
     year: NationalYear,
     item: &ItemKey,
     department: &UnitId,
-) -> Result<Option<StoredPart>, Error>
+) -> Result<Option<StoredPart>, NationalSyncError>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -475,7 +475,7 @@ where
     .bind(department.as_str())
     .fetch_optional(executor)
     .await
-    .map_err(Error::database("reading an owner's part"))?;
+    .map_err(NationalSyncError::database("reading an owner's part"))?;
     Ok(row.map(|row| stored_part(item.clone(), department.to_string(), row)))
 }
 
@@ -502,7 +502,7 @@ async fn set_dispute(
     department: &UnitId,
     reason: Option<&str>,
     actor: &Principal,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     sqlx::query(
         "UPDATE national_owner_parts SET dispute_reason = $6, \
          disputed_by = CASE WHEN $6::text IS NULL THEN NULL ELSE $7 END, \
@@ -518,7 +518,7 @@ async fn set_dispute(
     .bind(&actor.subject)
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("changing a part's dispute"))?;
+    .map_err(NationalSyncError::database("changing a part's dispute"))?;
     Ok(())
 }
 
@@ -541,7 +541,7 @@ pub async fn department_parts(
     set: &NationalSet,
     year: NationalYear,
     department: &UnitId,
-) -> Result<(Vec<StoredPart>, Vec<ItemKey>), Error> {
+) -> Result<(Vec<StoredPart>, Vec<ItemKey>), NationalSyncError> {
     let rows: Vec<DepartmentRow> = sqlx::query_as(
         "SELECT item_kind, item_code, value, evidence, revision, updated_by, updated_at, \
              dispute_reason, disputed_by FROM national_owner_parts \
@@ -552,10 +552,12 @@ pub async fn department_parts(
     .bind(department.as_str())
     .fetch_all(pool)
     .await
-    .map_err(Error::database("reading a department's parts"))?;
+    .map_err(NationalSyncError::database("reading a department's parts"))?;
     let mut parts = Vec::new();
     for (kind, code, value, evidence, revision, by, at, reason, disputed_by) in rows {
-        let kind = kind.parse::<ItemKind>().map_err(Error::Corrupt)?;
+        let kind = kind
+            .parse::<ItemKind>()
+            .map_err(NationalSyncError::Corrupt)?;
         let row = (value, evidence, revision, by, at, reason, disputed_by);
         parts.push(stored_part(
             ItemKey { kind, code },
@@ -585,7 +587,7 @@ pub async fn dispute(
     item: ItemKey,
     department: &str,
     reason: &str,
-) -> Result<StoredPart, Error> {
+) -> Result<StoredPart, NationalSyncError> {
     let mut violations = Vec::new();
     let checked_year = set
         .year(year)
@@ -623,7 +625,7 @@ pub async fn dispute(
     }
     let (Some(year), Some(department), true) = (checked_year, department_id, violations.is_empty())
     else {
-        return Err(Error::InvalidInput {
+        return Err(NationalSyncError::InvalidInput {
             summary: "dispute rejected".into(),
             violations,
         });
@@ -631,12 +633,12 @@ pub async fn dispute(
     let mut tx = pool
         .begin()
         .await
-        .map_err(Error::database("beginning a dispute"))?;
+        .map_err(NationalSyncError::database("beginning a dispute"))?;
     value_versions::lock_item(&mut tx, set, year, &item).await?;
     let existing = read_part(&mut *tx, set, year, &item, &department)
         .await?
         .ok_or_else(|| {
-            Error::NotFound(format!(
+            NationalSyncError::NotFound(format!(
                 "department {department} has not supplied {item} for {year}; nothing to dispute"
             ))
         })?;
@@ -659,7 +661,7 @@ pub async fn dispute(
     .await?;
     tx.commit()
         .await
-        .map_err(Error::database("committing a dispute"))?;
+        .map_err(NationalSyncError::database("committing a dispute"))?;
     Ok(StoredPart {
         dispute: Some((reason.to_owned(), actor.subject.clone())),
         ..existing

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
 use uuid::Uuid;
 
-use crate::error::Error;
 use crate::national_set::{ItemKey, ItemKind, NationalSet};
+use crate::NationalSyncError;
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,13 +35,15 @@ impl PushEvent {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, Error> {
+    fn parse(text: &str) -> Result<Self, NationalSyncError> {
         match text {
             "sent" => Ok(PushEvent::Sent),
             "accepted" => Ok(PushEvent::Accepted),
             "rejected" => Ok(PushEvent::Rejected),
             "failed" => Ok(PushEvent::Failed),
-            other => Err(Error::Corrupt(format!("push log event {other:?}"))),
+            other => Err(NationalSyncError::Corrupt(format!(
+                "push log event {other:?}"
+            ))),
         }
     }
 }
@@ -84,7 +86,7 @@ pub async fn append<'e, E>(
     executor: E,
     push: &LoggedPush,
     attempt: &Attempt<'_>,
-) -> Result<u64, Error>
+) -> Result<u64, NationalSyncError>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -109,19 +111,22 @@ where
     .bind(attempt.detail)
     .execute(executor)
     .await
-    .map_err(Error::database("writing the push log"))?;
+    .map_err(NationalSyncError::database("writing the push log"))?;
     Ok(written.rows_affected())
 }
 
 /// The last attempt number logged for a push (0 before the first).
-pub async fn last_attempt(tx: &mut PgTransaction, idempotency_key: &str) -> Result<i32, Error> {
+pub async fn last_attempt(
+    tx: &mut PgTransaction,
+    idempotency_key: &str,
+) -> Result<i32, NationalSyncError> {
     sqlx::query_scalar(
         "SELECT COALESCE(max(attempt), 0) FROM national_push_log WHERE idempotency_key = $1",
     )
     .bind(idempotency_key)
     .fetch_one(&mut **tx)
     .await
-    .map_err(Error::database("reading the last push attempt"))
+    .map_err(NationalSyncError::database("reading the last push attempt"))
 }
 
 /// A logged row.
@@ -183,7 +188,7 @@ pub async fn list(
     set: &NationalSet,
     year: i16,
     filter: &LogFilter,
-) -> Result<Vec<LogEntry>, Error> {
+) -> Result<Vec<LogEntry>, NationalSyncError> {
     let rows: Vec<LogRow> = sqlx::query_as(
         "SELECT id, run_id, item_kind, item_code, version, owner_id, idempotency_key, event, attempt, \
          http_status, detail, at FROM national_push_log \
@@ -197,7 +202,7 @@ pub async fn list(
     .bind(filter.limit)
     .fetch_all(pool)
     .await
-    .map_err(Error::database("reading the push log"))?;
+    .map_err(NationalSyncError::database("reading the push log"))?;
     rows.into_iter()
         .map(
             |(
@@ -218,7 +223,9 @@ pub async fn list(
                     id,
                     run_id,
                     item: ItemKey {
-                        kind: kind.parse::<ItemKind>().map_err(Error::Corrupt)?,
+                        kind: kind
+                            .parse::<ItemKind>()
+                            .map_err(NationalSyncError::Corrupt)?,
                         code,
                     },
                     version,

@@ -10,9 +10,9 @@ use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::completeness::{item_completeness, Status};
-use crate::error::Error;
 use crate::national_set::{NationalSet, NationalYear};
 use crate::snapshot::{self, JobState, JobStatus};
+use crate::NationalSyncError;
 
 /// One owner's part in the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +84,11 @@ pub struct Report {
 }
 
 /// Builds the report of `year`.
-pub async fn build(pool: &PgPool, set: &NationalSet, year: NationalYear) -> Result<Report, Error> {
+pub async fn build(
+    pool: &PgPool,
+    set: &NationalSet,
+    year: NationalYear,
+) -> Result<Report, NationalSyncError> {
     let snapshot = snapshot::load(pool, set, year).await?;
     let rows = set
         .items()

@@ -9,14 +9,13 @@ use std::time::Duration;
 use chrono::{Datelike, FixedOffset, Utc};
 use dti_auth::{Principal, Role, Scope};
 use dti_db::PgPool;
-use tokio_util::sync::CancellationToken;
 
-use crate::error::Error;
 use crate::events::EventSubjects;
 use crate::national_set::NationalSet;
 use crate::plan;
 use crate::snapshot;
 use crate::sync_runs::{self, RunRecord, SyncContext, Trigger};
+use crate::NationalSyncError;
 
 /// Ho Chi Minh City's offset from UTC, in seconds (UTC+7, no daylight saving).
 const CITY_UTC_OFFSET_SECS: i32 = 7 * 3600;
@@ -38,7 +37,7 @@ pub fn scheduler_actor() -> Principal {
     }
 }
 
-/// The scheduled sync's loop.
+/// The scheduled sync: what it needs to start a sync, and how often it looks.
 #[derive(Debug, Clone)]
 pub struct Scheduler {
     /// Database.
@@ -54,26 +53,20 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Looks every interval until `shutdown`; a failed look is logged and retried next time.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), Error> {
-        tracing::info!(interval = ?self.interval, "scheduled national sync started");
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.interval) => {}
+    /// One look at the current year, the step the service runs every interval (the first
+    /// one interval after start); a failed look is logged and tried again at the next.
+    pub async fn look(&self) -> Result<(), NationalSyncError> {
+        match self.sync_if_changed(current_year()).await? {
+            Some(run) => {
+                tracing::info!(run = %run.id, items = run.items, "scheduled sync started")
             }
-            match self.sync_if_changed(current_year()).await {
-                Ok(Some(run)) => {
-                    tracing::info!(run = %run.id, items = run.items, "scheduled sync started")
-                }
-                Ok(None) => tracing::debug!("scheduled sync: nothing new to push"),
-                Err(error) => tracing::warn!(%error, "scheduled sync failed"),
-            }
+            None => tracing::debug!("scheduled sync: nothing new to push"),
         }
+        Ok(())
     }
 
     /// Starts a sync of `year` when something new is ready to push.
-    pub async fn sync_if_changed(&self, year: u32) -> Result<Option<RunRecord>, Error> {
+    pub async fn sync_if_changed(&self, year: u32) -> Result<Option<RunRecord>, NationalSyncError> {
         let Ok(year) = self.set.year(year) else {
             return Ok(None);
         };

@@ -9,8 +9,8 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::content::{EvidenceRef, VersionPart};
-use crate::error::Error;
 use crate::national_set::{ItemKey, ItemKind, NationalSet, NationalYear};
+use crate::NationalSyncError;
 
 /// One owner's part.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,13 +54,13 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    fn parse(text: &str) -> Result<Self, Error> {
+    fn parse(text: &str) -> Result<Self, NationalSyncError> {
         match text {
             "pending" => Ok(JobStatus::Pending),
             "accepted" => Ok(JobStatus::Accepted),
             "rejected" => Ok(JobStatus::Rejected),
             "superseded" => Ok(JobStatus::Superseded),
-            other => Err(Error::Corrupt(format!("push state {other:?}"))),
+            other => Err(NationalSyncError::Corrupt(format!("push state {other:?}"))),
         }
     }
 }
@@ -135,8 +135,10 @@ impl YearSnapshot {
         self.items.get(key).cloned().unwrap_or_default()
     }
 
-    fn entry(&mut self, kind: &str, code: String) -> Result<&mut ItemState, Error> {
-        let kind = kind.parse::<ItemKind>().map_err(Error::Corrupt)?;
+    fn entry(&mut self, kind: &str, code: String) -> Result<&mut ItemState, NationalSyncError> {
+        let kind = kind
+            .parse::<ItemKind>()
+            .map_err(NationalSyncError::Corrupt)?;
         Ok(self.items.entry(ItemKey { kind, code }).or_default())
     }
 }
@@ -177,7 +179,7 @@ pub async fn load(
     pool: &PgPool,
     set: &NationalSet,
     year: NationalYear,
-) -> Result<YearSnapshot, Error> {
+) -> Result<YearSnapshot, NationalSyncError> {
     let framework = set.framework_id().as_str();
     let parts: Vec<PartRow> = sqlx::query_as(
         "SELECT item_kind, item_code, owner_id, value, evidence, revision, dispute_reason, \
@@ -187,7 +189,7 @@ pub async fn load(
     .bind(framework)
     .fetch_all(pool)
     .await
-    .map_err(Error::database("reading a year's parts"))?;
+    .map_err(NationalSyncError::database("reading a year's parts"))?;
     let versions: Vec<VersionRow> = sqlx::query_as(
         "SELECT v.item_kind, v.item_code, v.version, v.value, v.parts, v.content_hash \
          FROM national_items i JOIN national_value_versions v \
@@ -199,7 +201,9 @@ pub async fn load(
     .bind(framework)
     .fetch_all(pool)
     .await
-    .map_err(Error::database("reading a year's latest versions"))?;
+    .map_err(NationalSyncError::database(
+        "reading a year's latest versions",
+    ))?;
     let jobs: Vec<JobRow> = sqlx::query_as(
         "SELECT j.item_kind, j.item_code, j.version, v.value, v.content_hash, j.state, \
          j.idempotency_key, j.receipt, j.reason, j.last_error \
@@ -212,7 +216,7 @@ pub async fn load(
     .bind(framework)
     .fetch_all(pool)
     .await
-    .map_err(Error::database("reading a year's pushes"))?;
+    .map_err(NationalSyncError::database("reading a year's pushes"))?;
     let mut snapshot = YearSnapshot::default();
     for (kind, code, department, value, evidence, revision, reason, by) in parts {
         snapshot.entry(&kind, code)?.parts.push(PartState {

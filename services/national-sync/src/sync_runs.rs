@@ -11,11 +11,11 @@ use serde_json::json;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::error::Error;
 use crate::events::{self, EventSubjects};
 use crate::national_set::{NationalSet, NationalYear};
 use crate::plan::{self, SyncPlan};
 use crate::snapshot;
+use crate::NationalSyncError;
 
 /// Audit chain of sync runs and pushes.
 pub const NATIONAL_CHAIN: &str = "national";
@@ -91,17 +91,17 @@ pub async fn start(
     year: NationalYear,
     trigger: Trigger,
     expected_digest: Option<&str>,
-) -> Result<RunRecord, Error> {
+) -> Result<RunRecord, NationalSyncError> {
     let id = Uuid::now_v7();
     let mut tx = pool
         .begin()
         .await
-        .map_err(Error::database("beginning a sync run"))?;
+        .map_err(NationalSyncError::database("beginning a sync run"))?;
     lock_year(&mut tx, context.set, year).await?;
     let snapshot = snapshot::load(pool, context.set, year).await?;
     let plan = plan::plan(context.set, &snapshot, year, context.province);
     if let Some(expected) = expected_digest.filter(|expected| *expected != plan.digest) {
-        return Err(Error::FailedPrecondition(format!(
+        return Err(NationalSyncError::FailedPrecondition(format!(
             "the values to push changed since the dry run (its plan digest {expected}, now {}); run the dry run again",
             plan.digest
         )));
@@ -113,18 +113,18 @@ pub async fn start(
         .bind(queued)
         .execute(&mut *tx)
         .await
-        .map_err(Error::database("counting a run's pushes"))?;
+        .map_err(NationalSyncError::database("counting a run's pushes"))?;
     record_start(&mut tx, context, actor, id, year, trigger, &plan, queued).await?;
     if queued == 0 {
         finish_if_done(&mut tx, context.set, context.subjects, actor, id).await?;
     }
     tx.commit()
         .await
-        .map_err(Error::database("committing a sync run"))?;
+        .map_err(NationalSyncError::database("committing a sync run"))?;
     metrics::counter!("dti_national_sync_runs_total", "trigger" => trigger.as_str()).increment(1);
-    find(pool, id)
-        .await?
-        .ok_or_else(|| Error::Corrupt(format!("run {id} vanished after it was written")))
+    find(pool, id).await?.ok_or_else(|| {
+        NationalSyncError::Corrupt(format!("run {id} vanished after it was written"))
+    })
 }
 
 /// Serialises run starts of one year (and framework) across replicas.
@@ -132,12 +132,12 @@ async fn lock_year(
     tx: &mut PgTransaction,
     set: &NationalSet,
     year: NationalYear,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('dti-national-sync-run'), hashtext($1))")
         .bind(format!("{}/{year}", set.framework_id()))
         .execute(&mut **tx)
         .await
-        .map_err(Error::database("locking the year's sync runs"))?;
+        .map_err(NationalSyncError::database("locking the year's sync runs"))?;
     Ok(())
 }
 
@@ -146,7 +146,7 @@ async fn queue_pushes(
     set: &NationalSet,
     run: Uuid,
     plan: &SyncPlan,
-) -> Result<i32, Error> {
+) -> Result<i32, NationalSyncError> {
     let mut queued = 0;
     for item in plan.to_push() {
         let (Some(key), Some(body)) = (&item.idempotency_key, &item.body) else {
@@ -167,7 +167,7 @@ async fn queue_pushes(
         .bind(Json(body))
         .execute(&mut **tx)
         .await
-        .map_err(Error::database("queueing a push"))?;
+        .map_err(NationalSyncError::database("queueing a push"))?;
         if inserted.rows_affected() == 1 {
             queued += 1;
             supersede_older(tx, set, plan, &item.key, item.version).await?;
@@ -184,7 +184,7 @@ async fn insert_run(
     trigger: Trigger,
     actor: &Principal,
     plan: &SyncPlan,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     sqlx::query(
         "INSERT INTO national_sync_runs (id, year, framework, trigger, requested_by, plan_digest, items) \
          VALUES ($1, $2, $3, $4, $5, $6, 0)",
@@ -197,7 +197,7 @@ async fn insert_run(
     .bind(&plan.digest)
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("recording a sync run"))?;
+    .map_err(NationalSyncError::database("recording a sync run"))?;
     Ok(())
 }
 
@@ -214,7 +214,7 @@ async fn record_start(
     trigger: Trigger,
     plan: &SyncPlan,
     queued: i32,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     let keys: Vec<&str> = plan
         .to_push()
         .filter_map(|item| item.idempotency_key.as_deref())
@@ -258,7 +258,7 @@ async fn supersede_older(
     plan: &SyncPlan,
     item: &crate::national_set::ItemKey,
     version: i32,
-) -> Result<(), Error> {
+) -> Result<(), NationalSyncError> {
     sqlx::query(
         "UPDATE national_push_jobs SET state = 'superseded', completed_at = now(), \
          reason = 'superseded by version ' || $5::text \
@@ -272,7 +272,7 @@ async fn supersede_older(
     .bind(version)
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("superseding older pushes"))?;
+    .map_err(NationalSyncError::database("superseding older pushes"))?;
     Ok(())
 }
 
@@ -335,14 +335,14 @@ fn record(row: RunRow) -> RunRecord {
 }
 
 /// The run with this id.
-pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RunRecord>, Error> {
+pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RunRecord>, NationalSyncError> {
     let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{RUN_SELECT} WHERE r.id = $1 GROUP BY r.id"
     )))
     .bind(id)
     .fetch_optional(pool)
     .await
-    .map_err(Error::database("reading a sync run"))?;
+    .map_err(NationalSyncError::database("reading a sync run"))?;
     Ok(row.map(record))
 }
 
@@ -354,14 +354,14 @@ pub async fn finish_if_done(
     subjects: &EventSubjects,
     actor: &Principal,
     id: Uuid,
-) -> Result<bool, Error> {
+) -> Result<bool, NationalSyncError> {
     let open: Option<i16> = sqlx::query_scalar(
         "SELECT year FROM national_sync_runs WHERE id = $1 AND finished_at IS NULL FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(Error::database("locking a sync run"))?;
+    .map_err(NationalSyncError::database("locking a sync run"))?;
     let Some(stored_year) = open else {
         return Ok(false);
     };
@@ -372,7 +372,7 @@ pub async fn finish_if_done(
     .bind(id)
     .fetch_one(&mut **tx)
     .await
-    .map_err(Error::database("counting a run's pushes"))?;
+    .map_err(NationalSyncError::database("counting a run's pushes"))?;
     if pending > 0 {
         return Ok(false);
     }
@@ -382,9 +382,9 @@ pub async fn finish_if_done(
     .bind(id)
     .fetch_one(&mut **tx)
     .await
-    .map_err(Error::database("finishing a sync run"))?;
-    let year =
-        u16::try_from(stored_year).map_err(|_| Error::Corrupt(format!("year of run {id}")))?;
+    .map_err(NationalSyncError::database("finishing a sync run"))?;
+    let year = u16::try_from(stored_year)
+        .map_err(|_| NationalSyncError::Corrupt(format!("year of run {id}")))?;
     let round = dti_domain::RoundRef {
         year,
         framework: set.framework_id().clone(),
@@ -421,7 +421,7 @@ pub async fn finish_idle_runs(
     set: &NationalSet,
     subjects: &EventSubjects,
     actor: &Principal,
-) -> Result<usize, Error> {
+) -> Result<usize, NationalSyncError> {
     let idle: Vec<Uuid> = sqlx::query_scalar(
         "SELECT r.id FROM national_sync_runs r WHERE r.finished_at IS NULL AND r.framework = $1 \
          AND NOT EXISTS (SELECT 1 FROM national_push_jobs j WHERE j.run_id = r.id AND j.state = 'pending')",
@@ -429,17 +429,17 @@ pub async fn finish_idle_runs(
     .bind(set.framework_id().as_str())
     .fetch_all(pool)
     .await
-    .map_err(Error::database("finding idle sync runs"))?;
+    .map_err(NationalSyncError::database("finding idle sync runs"))?;
     let mut finished = 0;
     for id in idle {
         let mut tx = pool
             .begin()
             .await
-            .map_err(Error::database("beginning to finish a run"))?;
+            .map_err(NationalSyncError::database("beginning to finish a run"))?;
         let done = finish_if_done(&mut tx, set, subjects, actor, id).await?;
         tx.commit()
             .await
-            .map_err(Error::database("finishing a run"))?;
+            .map_err(NationalSyncError::database("finishing a run"))?;
         finished += usize::from(done);
     }
     Ok(finished)

@@ -8,8 +8,8 @@ use sqlx::types::Json;
 
 use crate::combine::combine;
 use crate::content::{EvidenceRef, VersionContent, VersionPart};
-use crate::error::Error;
 use crate::national_set::{ItemKey, NationalItem, NationalSet, NationalYear};
+use crate::NationalSyncError;
 
 /// Creates the item's head row if needed and locks it for the rest of `tx`; returns its latest
 /// value version (0 before the item was first complete). Callers lock items in key order.
@@ -18,7 +18,7 @@ pub async fn lock_item(
     set: &NationalSet,
     year: NationalYear,
     key: &ItemKey,
-) -> Result<i32, Error> {
+) -> Result<i32, NationalSyncError> {
     sqlx::query(
         "INSERT INTO national_items (year, framework, item_kind, item_code) \
          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -29,7 +29,7 @@ pub async fn lock_item(
     .bind(&key.code)
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("creating a national item"))?;
+    .map_err(NationalSyncError::database("creating a national item"))?;
     sqlx::query_scalar(
         "SELECT latest_version FROM national_items \
          WHERE year = $1 AND framework = $2 AND item_kind = $3 AND item_code = $4 FOR UPDATE",
@@ -40,7 +40,7 @@ pub async fn lock_item(
     .bind(&key.code)
     .fetch_one(&mut **tx)
     .await
-    .map_err(Error::database("locking a national item"))
+    .map_err(NationalSyncError::database("locking a national item"))
 }
 
 type PartRow = (String, Json<Value>, Json<Vec<EvidenceRef>>, i32);
@@ -53,7 +53,7 @@ pub async fn recombine(
     year: NationalYear,
     item: &NationalItem,
     latest: i32,
-) -> Result<i32, Error> {
+) -> Result<i32, NationalSyncError> {
     let rows: Vec<PartRow> = sqlx::query_as(
         "SELECT owner_id, value, evidence, revision FROM national_owner_parts \
          WHERE year = $1 AND framework = $2 AND item_kind = $3 AND item_code = $4",
@@ -64,7 +64,7 @@ pub async fn recombine(
     .bind(&item.key.code)
     .fetch_all(&mut **tx)
     .await
-    .map_err(Error::database("reading an item's parts"))?;
+    .map_err(NationalSyncError::database("reading an item's parts"))?;
     let Some(content) = content_of(item, rows)? else {
         return Ok(latest);
     };
@@ -80,7 +80,9 @@ pub async fn recombine(
     .bind(latest)
     .fetch_optional(&mut **tx)
     .await
-    .map_err(Error::database("reading an item's latest version"))?;
+    .map_err(NationalSyncError::database(
+        "reading an item's latest version",
+    ))?;
     if latest_hash.as_deref() == Some(hash.as_slice()) {
         return Ok(latest);
     }
@@ -100,7 +102,7 @@ pub async fn recombine(
     .bind(hash.as_slice())
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("appending a value version"))?;
+    .map_err(NationalSyncError::database("appending a value version"))?;
     sqlx::query(
         "UPDATE national_items SET latest_version = $5 \
          WHERE year = $1 AND framework = $2 AND item_kind = $3 AND item_code = $4",
@@ -112,12 +114,15 @@ pub async fn recombine(
     .bind(version)
     .execute(&mut **tx)
     .await
-    .map_err(Error::database("advancing an item's version"))?;
+    .map_err(NationalSyncError::database("advancing an item's version"))?;
     Ok(version)
 }
 
 /// The content of a complete item, or `None` while an owner's part is missing.
-fn content_of(item: &NationalItem, rows: Vec<PartRow>) -> Result<Option<VersionContent>, Error> {
+fn content_of(
+    item: &NationalItem,
+    rows: Vec<PartRow>,
+) -> Result<Option<VersionContent>, NationalSyncError> {
     let mut parts = Vec::with_capacity(item.owners.len());
     for owner in &item.owners {
         let Some((_, value, evidence, revision)) =
@@ -136,7 +141,7 @@ fn content_of(item: &NationalItem, rows: Vec<PartRow>) -> Result<Option<VersionC
         .iter()
         .map(|part| (part.department.as_str(), &part.value))
         .collect();
-    let value = combine(item.combine, &inputs).map_err(|source| Error::Combine {
+    let value = combine(item.combine, &inputs).map_err(|source| NationalSyncError::Combine {
         item: item.key.to_string(),
         source,
     })?;

@@ -12,13 +12,13 @@ use serde_json::{json, Value};
 
 use crate::completeness::{Completeness, DisputeSource, Status};
 use crate::content::EvidenceRef;
-use crate::error::Error;
 use crate::events::timestamp;
 use crate::national_set::{ItemKey, ItemKind, ItemShape, NationalSet, NationalYear};
 use crate::owner_values::{RequestedPart, RequestedValue, StoredPart};
 use crate::plan::{PlanAction, SyncPlan, ValueDiff};
 use crate::push_log::{LogEntry, PushEvent};
 use crate::sync_runs::RunRecord;
+use crate::NationalSyncError;
 
 /// The contract's JSON of a request value (`null` when no case is set).
 pub fn variable_json(value: &common::VariableValue) -> Value {
@@ -114,11 +114,11 @@ pub fn requested_parts(request: &pb::SubmitOwnerValuesRequest) -> Vec<RequestedP
 }
 
 /// The item a request names; `field` is its place in the request.
-pub fn item_key(item: Option<&pb::ItemRef>, field: &str) -> Result<ItemKey, Error> {
-    let item = item.ok_or_else(|| Error::invalid_field(field, "must be set"))?;
+pub fn item_key(item: Option<&pb::ItemRef>, field: &str) -> Result<ItemKey, NationalSyncError> {
+    let item = item.ok_or_else(|| NationalSyncError::invalid_field(field, "must be set"))?;
     let code = item.code.trim();
     if code.is_empty() {
-        return Err(Error::invalid_field(
+        return Err(NationalSyncError::invalid_field(
             &format!("{field}.code"),
             "must not be empty",
         ));
@@ -126,7 +126,7 @@ pub fn item_key(item: Option<&pb::ItemRef>, field: &str) -> Result<ItemKey, Erro
     match pb::ItemKind::try_from(item.kind) {
         Ok(pb::ItemKind::Indicator) => Ok(ItemKey::indicator(code)),
         Ok(pb::ItemKind::GeneralInfo) => Ok(ItemKey::general_info(code)),
-        _ => Err(Error::invalid_field(
+        _ => Err(NationalSyncError::invalid_field(
             &format!("{field}.kind"),
             "must be ITEM_KIND_INDICATOR or ITEM_KIND_GENERAL_INFO",
         )),

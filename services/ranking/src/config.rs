@@ -1,8 +1,6 @@
 //! The ranking service's own settings (`[service]` / `DTI_RANKING_SERVICE__*`).
 
-use std::path::PathBuf;
-
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
 use dti_scores::UnitVisibility;
 use serde::Deserialize;
 
@@ -11,7 +9,7 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Extra framework files (`*.toml`) added to the built-in ones.
-    pub framework_dir: Option<PathBuf>,
+    pub framework_dir: FrameworkDir,
     /// When unit submitters may read rankings: `live` or `after_publication`.
     pub unit_visibility: UnitVisibility,
     /// Seconds between two passes of the reconciler, which brings every cohort's sorted sets up
@@ -28,7 +26,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            framework_dir: None,
+            framework_dir: FrameworkDir::default(),
             unit_visibility: UnitVisibility::Live,
             reconcile_interval_secs: 15,
             default_page_size: 50,
@@ -40,26 +38,12 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(dir) = &self.framework_dir {
-            if !dir.is_dir() {
-                return Err(ConfigError::invalid(
-                    "service.framework_dir",
-                    format!("{} is not a directory", dir.display()),
-                ));
-            }
-        }
-        if self.reconcile_interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "service.reconcile_interval_secs",
-                "must be at least 1",
-            ));
-        }
-        if self.max_page_size == 0 {
-            return Err(ConfigError::invalid(
-                "service.max_page_size",
-                "must be at least 1",
-            ));
-        }
+        self.framework_dir.validate()?;
+        at_least_one(
+            "service.reconcile_interval_secs",
+            self.reconcile_interval_secs,
+        )?;
+        at_least_one("service.max_page_size", self.max_page_size)?;
         if !(1..=self.max_page_size).contains(&self.default_page_size) {
             return Err(ConfigError::invalid(
                 "service.default_page_size",
@@ -69,12 +53,7 @@ impl Validate for Settings {
                 ),
             ));
         }
-        if self.max_deliver < 1 {
-            return Err(ConfigError::invalid(
-                "service.max_deliver",
-                "must be at least 1",
-            ));
-        }
+        at_least_one("service.max_deliver", self.max_deliver)?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The ranking service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::status::{internal, invalid_argument, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use tonic::Status;
 
 /// Why a ranking operation was refused or failed.
@@ -66,10 +66,7 @@ impl RankingError {
 
     /// One invalid request field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid {
-            summary: "invalid request".to_owned(),
-            violations: vec![FieldViolation::new(field, description)],
-        }
+        InvalidRequest::field(field, description).into()
     }
 }
 
@@ -79,17 +76,27 @@ impl From<dti_scores::AccessDenied> for RankingError {
     }
 }
 
+impl From<InvalidRequest> for RankingError {
+    fn from(invalid: InvalidRequest) -> Self {
+        Self::Invalid {
+            summary: invalid.summary,
+            violations: invalid.violations,
+        }
+    }
+}
+
 impl From<RankingError> for Status {
     fn from(error: RankingError) -> Self {
-        match error {
+        let fault = match error {
             RankingError::Invalid {
                 summary,
                 violations,
-            } => invalid_argument(&summary, &violations),
-            RankingError::NotFound(message) => Status::not_found(message),
-            RankingError::PermissionDenied(message) => Status::permission_denied(message),
-            RankingError::Workflow(error) => Status::from(error),
-            other => internal("ranking", &other),
-        }
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            RankingError::NotFound(message) => Fault::NotFound(message),
+            RankingError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            RankingError::Workflow(error) => Fault::Mapped(error.into()),
+            other => Fault::Unexpected(other),
+        };
+        fault.into_status("ranking")
     }
 }

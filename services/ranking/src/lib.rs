@@ -39,32 +39,15 @@ use dti_auth::grpc::AuthInterceptor;
 use dti_auth::JwtVerifier;
 use dti_bus::consumer::ConsumerSettings;
 use dti_config::ServiceConfig;
-use dti_domain::{FrameworkCatalog, UnitRegistry};
 use dti_proto::dti::ranking::v1::ranking_service_server::RankingServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{frameworks, FirstRun, ServiceKit};
 
 pub use config::Settings;
+pub use dti_service_kit::StartError;
 pub use error::RankingError;
 
 /// Durable consumer of `scores.updated.v1`.
 pub const ON_SCORES_CONSUMER: &str = "ranking-on-scores";
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The bootstrap failed (telemetry, connections, listener).
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The framework files could not be loaded.
-    #[error("loading frameworks: {0}")]
-    Frameworks(#[from] dti_domain::FrameworkError),
-    /// The unit registry could not be loaded.
-    #[error("loading the unit registry: {0}")]
-    Units(#[from] dti_domain::UnitRegistryError),
-    /// The token verifier could not be built from `auth`.
-    #[error("auth: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-}
 
 /// The service built and its synchronisation, for callers that drive it directly (benches).
 #[derive(Debug)]
@@ -83,11 +66,8 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
 /// Builds the service and also returns its synchronisation handle.
 pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRanking, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(match &settings.framework_dir {
-        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
-        None => FrameworkCatalog::builtin()?,
-    });
-    let registry = Arc::new(UnitRegistry::builtin()?);
+    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
+    let registry = Arc::new(frameworks::unit_registry()?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("ranking", config)
         .with_postgres()
@@ -128,8 +108,15 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         Arc::clone(&sync),
         Duration::from_secs(settings.reconcile_interval_secs),
     );
-    kit.spawn_task("ranking-reconciler", move |shutdown| {
-        reconciler.run(shutdown)
-    });
+    let reconciler = Arc::new(reconciler);
+    kit.spawn_periodic(
+        "ranking-reconciler",
+        reconciler.interval(),
+        FirstRun::Immediately,
+        move || {
+            let reconciler = Arc::clone(&reconciler);
+            async move { reconciler.pass().await.map(drop) }
+        },
+    );
     Ok(BuiltRanking { kit, sync })
 }

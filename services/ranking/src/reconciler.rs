@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dti_db::PgPool;
-use tokio_util::sync::CancellationToken;
 
 use crate::cohort_sync::{RankingSync, SyncOutcome};
 use crate::RankingError;
@@ -29,18 +28,10 @@ impl Reconciler {
         }
     }
 
-    /// Passes now and then every interval until `shutdown`; a failed pass is logged and tried
-    /// again at the next one.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), RankingError> {
-        loop {
-            if let Err(error) = self.pass().await {
-                tracing::warn!(%error, "ranking reconciliation failed; retrying later");
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.interval) => {}
-            }
-        }
+    /// How often the reconciler passes (the service runs [`Reconciler::pass`] on the kit's
+    /// timer, now and then every interval; a failed pass is tried again at the next).
+    pub fn interval(&self) -> Duration {
+        self.interval
     }
 
     /// One pass over every scored cohort; returns how many were rebuilt or updated.

@@ -2,17 +2,15 @@
 //! invalid field), calls [`ScoreReader`] and maps its errors.
 
 use dti_auth::grpc::principal;
-use dti_domain::{RoundRef, UnitId};
-use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::scoring::v1::scoring_service_server::ScoringService;
 use dti_proto::dti::scoring::v1::{GetScorecardRequest, Scorecard, WhatIfRequest, WhatIfResponse};
+use dti_proto::request::{parse_round, parse_unit, FieldError};
 use dti_scores::Basis;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::RequestCheck;
 use tonic::{Request, Response, Status};
 
 use crate::scorecard::ScoreReader;
 use crate::what_if::WhatIfChange;
-use crate::ScoringError;
 
 /// The scoring service's gRPC API.
 #[derive(Debug, Clone)]
@@ -27,53 +25,10 @@ impl ScoringApi {
     }
 }
 
-/// Collects the violations of a request while its fields are converted.
-#[derive(Default)]
-struct RequestCheck {
-    violations: Vec<FieldViolation>,
-}
-
-impl RequestCheck {
-    fn round(&mut self, round: Option<&common::RoundRef>) -> Option<RoundRef> {
-        dti_workflow::rounds::parse_round(round)
-            .map_err(|(field, problem)| self.violations.push(FieldViolation::new(field, problem)))
-            .ok()
-    }
-
-    fn unit(&mut self, unit: Option<&common::UnitRef>) -> Option<UnitId> {
-        let Some(unit) = unit else {
-            self.violations
-                .push(FieldViolation::new("unit", "must be set"));
-            return None;
-        };
-        UnitId::parse(unit.unit_id.clone())
-            .map_err(|error| {
-                self.violations
-                    .push(FieldViolation::new("unit.unit_id", error.to_string()))
-            })
-            .ok()
-    }
-
-    fn basis(&mut self, basis: i32) -> Option<Basis> {
-        let parsed = Basis::from_proto(basis);
-        if parsed.is_none() {
-            self.violations.push(FieldViolation::new(
-                "basis",
-                "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED",
-            ));
-        }
-        parsed
-    }
-
-    fn finish<T>(self, parsed: Option<T>) -> Result<T, ScoringError> {
-        match parsed {
-            Some(parsed) if self.violations.is_empty() => Ok(parsed),
-            _ => Err(ScoringError::Invalid {
-                summary: "invalid request".to_owned(),
-                violations: self.violations,
-            }),
-        }
-    }
+/// The basis of a request (field `basis`).
+fn parse_basis(basis: i32) -> Result<Basis, FieldError> {
+    Basis::from_proto(basis)
+        .ok_or_else(|| FieldError::new("basis", "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED"))
 }
 
 #[tonic::async_trait]
@@ -84,10 +39,10 @@ impl ScoringService for ScoringApi {
     ) -> Result<Response<Scorecard>, Status> {
         let caller = principal(&request)?.clone();
         let message = request.get_ref();
-        let mut check = RequestCheck::default();
-        let round = check.round(message.round.as_ref());
-        let unit = check.unit(message.unit.as_ref());
-        let basis = check.basis(message.basis);
+        let mut check = RequestCheck::new();
+        let round = check.field(parse_round(message.round.as_ref()));
+        let unit = check.field(parse_unit(message.unit.as_ref()));
+        let basis = check.field(parse_basis(message.basis));
         let (round, unit, basis) =
             check.finish(round.zip(unit).zip(basis).map(|((r, u), b)| (r, u, b)))?;
         let card = self.reader.scorecard(&caller, &round, &unit, basis).await?;
@@ -100,9 +55,9 @@ impl ScoringService for ScoringApi {
     ) -> Result<Response<WhatIfResponse>, Status> {
         let caller = principal(&request)?.clone();
         let message = request.into_inner();
-        let mut check = RequestCheck::default();
-        let round = check.round(message.round.as_ref());
-        let unit = check.unit(message.unit.as_ref());
+        let mut check = RequestCheck::new();
+        let round = check.field(parse_round(message.round.as_ref()));
+        let unit = check.field(parse_unit(message.unit.as_ref()));
         let (round, unit) = check.finish(round.zip(unit))?;
         let change = WhatIfChange {
             values: message.values,

@@ -1,8 +1,6 @@
 //! The scoring service's own settings (`[service]` / `DTI_SCORING_SERVICE__*`).
 
-use std::path::PathBuf;
-
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
 use dti_scores::UnitVisibility;
 use serde::Deserialize;
 
@@ -11,7 +9,7 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Extra framework files (`*.toml`) added to the built-in ones.
-    pub framework_dir: Option<PathBuf>,
+    pub framework_dir: FrameworkDir,
     /// When unit submitters may read their scorecard: `live` or `after_publication`.
     pub unit_visibility: UnitVisibility,
     /// Seconds between two passes of the reconciler, which scores submissions whose scores
@@ -31,7 +29,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            framework_dir: None,
+            framework_dir: FrameworkDir::default(),
             unit_visibility: UnitVisibility::Live,
             reconcile_interval_secs: 30,
             bulk_rescore_threshold: 32,
@@ -43,32 +41,16 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(dir) = &self.framework_dir {
-            if !dir.is_dir() {
-                return Err(ConfigError::invalid(
-                    "service.framework_dir",
-                    format!("{} is not a directory", dir.display()),
-                ));
-            }
-        }
-        if self.reconcile_interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "service.reconcile_interval_secs",
-                "must be at least 1",
-            ));
-        }
-        if self.bulk_rescore_threshold == 0 {
-            return Err(ConfigError::invalid(
-                "service.bulk_rescore_threshold",
-                "must be at least 1",
-            ));
-        }
-        if self.max_deliver < 1 {
-            return Err(ConfigError::invalid(
-                "service.max_deliver",
-                "must be at least 1",
-            ));
-        }
+        self.framework_dir.validate()?;
+        at_least_one(
+            "service.reconcile_interval_secs",
+            self.reconcile_interval_secs,
+        )?;
+        at_least_one(
+            "service.bulk_rescore_threshold",
+            self.bulk_rescore_threshold,
+        )?;
+        at_least_one("service.max_deliver", self.max_deliver)?;
         if !(1..=10_000).contains(&self.outbox_poll_interval_ms) {
             return Err(ConfigError::invalid(
                 "service.outbox_poll_interval_ms",

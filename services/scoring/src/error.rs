@@ -1,6 +1,6 @@
 //! The scoring service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::status::{internal, invalid_argument, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use tonic::Status;
 
 /// Why a scoring operation was refused or failed.
@@ -85,10 +85,7 @@ impl ScoringError {
 
     /// One invalid request field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid {
-            summary: "invalid request".to_owned(),
-            violations: vec![FieldViolation::new(field, description)],
-        }
+        InvalidRequest::field(field, description).into()
     }
 }
 
@@ -98,17 +95,27 @@ impl From<dti_scores::AccessDenied> for ScoringError {
     }
 }
 
+impl From<InvalidRequest> for ScoringError {
+    fn from(invalid: InvalidRequest) -> Self {
+        Self::Invalid {
+            summary: invalid.summary,
+            violations: invalid.violations,
+        }
+    }
+}
+
 impl From<ScoringError> for Status {
     fn from(error: ScoringError) -> Self {
-        match error {
+        let fault = match error {
             ScoringError::Invalid {
                 summary,
                 violations,
-            } => invalid_argument(&summary, &violations),
-            ScoringError::NotFound(message) => Status::not_found(message),
-            ScoringError::PermissionDenied(message) => Status::permission_denied(message),
-            ScoringError::Workflow(error) => Status::from(error),
-            other => internal("scoring", &other),
-        }
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            ScoringError::NotFound(message) => Fault::NotFound(message),
+            ScoringError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            ScoringError::Workflow(error) => Fault::Mapped(error.into()),
+            other => Fault::Unexpected(other),
+        };
+        fault.into_status("scoring")
     }
 }

@@ -45,11 +45,11 @@ use dti_auth::JwtVerifier;
 use dti_bus::consumer::ConsumerSettings;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
-use dti_domain::FrameworkCatalog;
 use dti_proto::dti::scoring::v1::scoring_service_server::ScoringServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{frameworks, FirstRun, ServiceKit};
 
 pub use config::Settings;
+pub use dti_service_kit::StartError;
 pub use error::ScoringError;
 
 /// Durable consumer of `submission.submitted.v1`.
@@ -58,27 +58,10 @@ pub const ON_SUBMISSION_CONSUMER: &str = "scoring-on-submission";
 /// Durable consumer of `verification.values_changed.v1`.
 pub const ON_VERIFICATION_CONSUMER: &str = "scoring-on-verification";
 
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The bootstrap failed (telemetry, connections, listener).
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The framework files could not be loaded.
-    #[error("loading frameworks: {0}")]
-    Frameworks(#[from] dti_domain::FrameworkError),
-    /// The token verifier could not be built from `auth`.
-    #[error("auth: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-}
-
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = match &settings.framework_dir {
-        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
-        None => FrameworkCatalog::builtin()?,
-    };
+    let catalog = frameworks::framework_catalog(&settings.framework_dir)?;
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("scoring", config)
         .with_postgres()
@@ -117,6 +100,15 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         Duration::from_secs(settings.reconcile_interval_secs),
         settings.bulk_rescore_threshold,
     );
-    kit.spawn_task("score-reconciler", move |shutdown| reconciler.run(shutdown));
+    let reconciler = Arc::new(reconciler);
+    kit.spawn_periodic(
+        "score-reconciler",
+        reconciler.interval(),
+        FirstRun::Immediately,
+        move || {
+            let reconciler = Arc::clone(&reconciler);
+            async move { reconciler.reconcile().await }
+        },
+    );
     Ok(kit)
 }

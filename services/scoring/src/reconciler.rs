@@ -10,7 +10,6 @@ use std::time::Duration;
 use dti_db::PgPool;
 use dti_domain::{FrameworkId, RoundRef, UnitId};
 use dti_scores::Basis;
-use tokio_util::sync::CancellationToken;
 
 use crate::inputs::decisions_digest;
 use crate::rescore::Scorer;
@@ -61,22 +60,19 @@ impl Reconciler {
         }
     }
 
-    /// Passes now and then every interval until `shutdown`; a failed pass is logged and tried
-    /// again at the next one.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), ScoringError> {
-        loop {
-            match self.pass().await {
-                Ok(0) => {}
-                Ok(units) => {
-                    tracing::info!(units, "reconciler scored units whose event never came")
-                }
-                Err(error) => tracing::warn!(%error, "score reconciliation failed; retrying later"),
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(self.interval) => {}
-            }
+    /// How often the reconciler passes (the service runs [`Reconciler::reconcile`] on the
+    /// kit's timer, now and then every interval).
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// One pass, logging how many units it scored; a failed pass is tried again at the next.
+    pub async fn reconcile(&self) -> Result<(), ScoringError> {
+        let units = self.pass().await?;
+        if units > 0 {
+            tracing::info!(units, "reconciler scored units whose event never came");
         }
+        Ok(())
     }
 
     /// One pass: scores every stale unit; returns how many units were looked at.

@@ -1,8 +1,6 @@
 //! The submission service's own settings (`[service]` / `DTI_SUBMISSION_SERVICE__*`).
 
-use std::path::PathBuf;
-
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Settings of the submission service.
@@ -10,7 +8,7 @@ use serde::Deserialize;
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Extra framework files (`*.toml`) added to the built-in ones.
-    pub framework_dir: Option<PathBuf>,
+    pub framework_dir: FrameworkDir,
     /// Seconds between checks that close open rounds whose deadline has passed.
     pub deadline_check_interval_secs: u64,
     /// Most indicators one `SetValues` request may carry.
@@ -20,7 +18,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            framework_dir: None,
+            framework_dir: FrameworkDir::default(),
             deadline_check_interval_secs: 60,
             max_values_per_request: 500,
         }
@@ -29,26 +27,15 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(dir) = &self.framework_dir {
-            if !dir.is_dir() {
-                return Err(ConfigError::invalid(
-                    "service.framework_dir",
-                    format!("{} is not a directory", dir.display()),
-                ));
-            }
-        }
-        if self.deadline_check_interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "service.deadline_check_interval_secs",
-                "must be at least 1",
-            ));
-        }
-        if self.max_values_per_request == 0 {
-            return Err(ConfigError::invalid(
-                "service.max_values_per_request",
-                "must be at least 1",
-            ));
-        }
+        self.framework_dir.validate()?;
+        at_least_one(
+            "service.deadline_check_interval_secs",
+            self.deadline_check_interval_secs,
+        )?;
+        at_least_one(
+            "service.max_values_per_request",
+            self.max_values_per_request,
+        )?;
         Ok(())
     }
 }

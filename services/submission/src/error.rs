@@ -1,6 +1,6 @@
 //! The submission service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{self, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -49,10 +49,7 @@ pub enum SubmissionError {
 impl SubmissionError {
     /// One invalid request field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid {
-            summary: "invalid request".to_owned(),
-            violations: vec![FieldViolation::new(field, description)],
-        }
+        InvalidRequest::field(field, description).into()
     }
 
     /// Maps a database error of `action`.
@@ -61,23 +58,31 @@ impl SubmissionError {
     }
 }
 
+impl From<InvalidRequest> for SubmissionError {
+    fn from(invalid: InvalidRequest) -> Self {
+        Self::Invalid {
+            summary: invalid.summary,
+            violations: invalid.violations,
+        }
+    }
+}
+
 impl From<SubmissionError> for Status {
     fn from(error: SubmissionError) -> Self {
-        match error {
+        let fault = match error {
             SubmissionError::Invalid {
                 summary,
                 violations,
-            } => status::invalid_argument(&summary, &violations),
-            SubmissionError::NotFound(message) => Status::not_found(message),
-            SubmissionError::PermissionDenied(message) => Status::permission_denied(message),
-            SubmissionError::NotNow(message) => Status::failed_precondition(message),
-            SubmissionError::Workflow(error) => error.into(),
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            SubmissionError::NotFound(message) => Fault::NotFound(message),
+            SubmissionError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            SubmissionError::NotNow(message) => Fault::NotNow(message),
+            SubmissionError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (SubmissionError::Database { .. }
             | SubmissionError::Bus(_)
             | SubmissionError::Audit(_)
-            | SubmissionError::Transaction(_)) => {
-                status::internal("the submission request", &unexpected)
-            }
-        }
+            | SubmissionError::Transaction(_)) => Fault::Unexpected(unexpected),
+        };
+        fault.into_status("the submission request")
     }
 }

@@ -33,39 +33,19 @@ use dti_auth::grpc::AuthInterceptor;
 use dti_auth::JwtVerifier;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
-use dti_domain::{FrameworkCatalog, UnitRegistry};
 use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorServiceServer;
 use dti_proto::dti::submission::v1::submission_service_server::SubmissionServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{frameworks, FirstRun, ServiceKit};
 
 pub use config::Settings;
+pub use dti_service_kit::StartError;
 pub use error::SubmissionError;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The bootstrap failed (telemetry, connections, listener).
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The framework files could not be loaded.
-    #[error("loading frameworks: {0}")]
-    Frameworks(#[from] dti_domain::FrameworkError),
-    /// The unit registry could not be loaded.
-    #[error("loading the unit registry: {0}")]
-    Units(#[from] dti_domain::UnitRegistryError),
-    /// The token verifier could not be built from `auth`.
-    #[error("auth: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-}
 
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(match &settings.framework_dir {
-        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
-        None => FrameworkCatalog::builtin()?,
-    });
-    let registry = Arc::new(UnitRegistry::builtin()?);
+    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
+    let registry = Arc::new(frameworks::unit_registry()?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("submission", config)
         .with_postgres()
@@ -92,8 +72,14 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;
     let interval = Duration::from_secs(settings.deadline_check_interval_secs);
-    kit.spawn_task("deadline-closer", move |shutdown| {
-        rounds.run_deadline_closer(interval, shutdown)
-    });
+    kit.spawn_periodic(
+        "deadline-closer",
+        interval,
+        FirstRun::Immediately,
+        move || {
+            let rounds = rounds.clone();
+            async move { rounds.close_past_deadline().await.map(drop) }
+        },
+    );
     Ok(kit)
 }

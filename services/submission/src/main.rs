@@ -1,30 +1,20 @@
 //! The submission service binary: loads its configuration (`DTI_SUBMISSION_*`, optional file
 //! from `DTI_SUBMISSION_CONFIG_FILE`) and serves until SIGTERM/SIGINT.
+//!
+//! Exit code 2 on a bad configuration, 1 when the service cannot start or fails while serving
+//! ([`dti_service_kit::run_main`]).
 
 use std::process::ExitCode;
 
 use dti_config::ServiceConfig;
-use dti_submission::{Settings, StartError};
+use dti_submission::Settings;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let config = match dti_config::load::<ServiceConfig<Settings>>("DTI_SUBMISSION_") {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("dti-submission: configuration: {error}");
-            return ExitCode::from(2);
-        }
-    };
-    let served = async {
-        let kit = dti_submission::build(&config).await?;
-        kit.serve().await.map_err(StartError::from)
-    }
-    .await;
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("dti-submission: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    dti_service_kit::run_main(
+        "dti-submission",
+        "DTI_SUBMISSION_",
+        |config: &ServiceConfig<Settings>| Box::pin(dti_submission::build(config)),
+    )
+    .await
 }

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
@@ -15,7 +14,6 @@ use dti_service_kit::status::FieldViolation;
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::access::require_operator;
 use crate::SubmissionError;
@@ -308,23 +306,6 @@ impl Rounds {
             }
         }
         Ok(closed)
-    }
-
-    /// Runs [`Rounds::close_past_deadline`] every `interval` until `shutdown`.
-    pub async fn run_deadline_closer(
-        self,
-        interval: Duration,
-        shutdown: CancellationToken,
-    ) -> Result<(), SubmissionError> {
-        loop {
-            if let Err(error) = self.close_past_deadline().await {
-                tracing::warn!(%error, "closing rounds past their deadline failed; retrying later");
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(interval) => {}
-            }
-        }
     }
 
     fn check_framework(&self, round: &RoundRef) -> Result<(), SubmissionError> {

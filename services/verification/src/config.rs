@@ -1,8 +1,6 @@
 //! The verification service's own settings (`[service]` / `DTI_VERIFICATION_SERVICE__*`).
 
-use std::path::PathBuf;
-
-use dti_config::{ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Seven days, the default provisional period.
@@ -16,7 +14,7 @@ const MAX_PROVISIONAL_PERIOD_SECS: u64 = 366 * 24 * 60 * 60;
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Extra framework files (`*.toml`) added to the built-in ones.
-    pub framework_dir: Option<PathBuf>,
+    pub framework_dir: FrameworkDir,
     /// Seconds between publication and the end of the provisional period, during which units
     /// may object; the result may be finalized only afterwards.
     pub provisional_period_secs: u64,
@@ -29,7 +27,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            framework_dir: None,
+            framework_dir: FrameworkDir::default(),
             provisional_period_secs: SEVEN_DAYS_SECS,
             finalize_check_interval_secs: 60,
             max_decisions_per_request: 500,
@@ -39,32 +37,21 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(dir) = &self.framework_dir {
-            if !dir.is_dir() {
-                return Err(ConfigError::invalid(
-                    "service.framework_dir",
-                    format!("{} is not a directory", dir.display()),
-                ));
-            }
-        }
+        self.framework_dir.validate()?;
         if self.provisional_period_secs > MAX_PROVISIONAL_PERIOD_SECS {
             return Err(ConfigError::invalid(
                 "service.provisional_period_secs",
                 format!("must be at most {MAX_PROVISIONAL_PERIOD_SECS} (a year)"),
             ));
         }
-        if self.finalize_check_interval_secs == 0 {
-            return Err(ConfigError::invalid(
-                "service.finalize_check_interval_secs",
-                "must be at least 1",
-            ));
-        }
-        if self.max_decisions_per_request == 0 {
-            return Err(ConfigError::invalid(
-                "service.max_decisions_per_request",
-                "must be at least 1",
-            ));
-        }
+        at_least_one(
+            "service.finalize_check_interval_secs",
+            self.finalize_check_interval_secs,
+        )?;
+        at_least_one(
+            "service.max_decisions_per_request",
+            self.max_decisions_per_request,
+        )?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The verification service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{self, FieldViolation};
+use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -54,10 +54,7 @@ pub enum VerificationError {
 impl VerificationError {
     /// One invalid request field.
     pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        Self::Invalid {
-            summary: "invalid request".to_owned(),
-            violations: vec![FieldViolation::new(field, description)],
-        }
+        InvalidRequest::field(field, description).into()
     }
 
     /// Maps a database error of `action`.
@@ -66,24 +63,32 @@ impl VerificationError {
     }
 }
 
+impl From<InvalidRequest> for VerificationError {
+    fn from(invalid: InvalidRequest) -> Self {
+        Self::Invalid {
+            summary: invalid.summary,
+            violations: invalid.violations,
+        }
+    }
+}
+
 impl From<VerificationError> for Status {
     fn from(error: VerificationError) -> Self {
-        match error {
+        let fault = match error {
             VerificationError::Invalid {
                 summary,
                 violations,
-            } => status::invalid_argument(&summary, &violations),
-            VerificationError::NotFound(message) => Status::not_found(message),
-            VerificationError::PermissionDenied(message) => Status::permission_denied(message),
-            VerificationError::NotNow(message) => Status::failed_precondition(message),
-            VerificationError::Workflow(error) => error.into(),
+            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            VerificationError::NotFound(message) => Fault::NotFound(message),
+            VerificationError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            VerificationError::NotNow(message) => Fault::NotNow(message),
+            VerificationError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (VerificationError::Inputs(_)
             | VerificationError::Corrupted(_)
             | VerificationError::Database { .. }
             | VerificationError::Bus(_)
-            | VerificationError::Audit(_)) => {
-                status::internal("the verification request", &unexpected)
-            }
-        }
+            | VerificationError::Audit(_)) => Fault::Unexpected(unexpected),
+        };
+        fault.into_status("the verification request")
     }
 }

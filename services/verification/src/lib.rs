@@ -59,37 +59,20 @@ use dti_auth::grpc::AuthInterceptor;
 use dti_auth::JwtVerifier;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
-use dti_domain::FrameworkCatalog;
 use dti_proto::dti::verification::v1::approval_service_server::ApprovalServiceServer;
 use dti_proto::dti::verification::v1::publication_service_server::PublicationServiceServer;
 use dti_proto::dti::verification::v1::verification_service_server::VerificationServiceServer;
-use dti_service_kit::{KitError, ServiceKit};
+use dti_service_kit::{frameworks, FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use context::Context;
+pub use dti_service_kit::StartError;
 pub use error::VerificationError;
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    /// The bootstrap failed (telemetry, connections, listener).
-    #[error(transparent)]
-    Kit(#[from] KitError),
-    /// The framework files could not be loaded.
-    #[error("loading frameworks: {0}")]
-    Frameworks(#[from] dti_domain::FrameworkError),
-    /// The token verifier could not be built from `auth`.
-    #[error("auth: {0}")]
-    Auth(#[from] dti_auth::AuthError),
-}
 
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(match &settings.framework_dir {
-        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
-        None => FrameworkCatalog::builtin()?,
-    });
+    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("verification", config)
         .with_postgres()
@@ -122,8 +105,9 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;
     let interval = Duration::from_secs(settings.finalize_check_interval_secs);
-    kit.spawn_task("finalizer", move |shutdown| {
-        steps.run_finalizer(interval, shutdown)
+    kit.spawn_periodic("finalizer", interval, FirstRun::Immediately, move || {
+        let steps = steps.clone();
+        async move { steps.finalize_due().await.map(drop) }
     });
     Ok(kit)
 }

@@ -5,8 +5,6 @@
 //! provisional period has ended and every objection is answered, which a background task also
 //! does on a timer. Publishing is [`crate::publication`]'s.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
@@ -17,7 +15,6 @@ use dti_engine::{Explain, Points};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
-use tokio_util::sync::CancellationToken;
 
 use crate::access::{require_approver, require_operator, require_reviewer, require_verifier};
 use crate::context::{provisional_until, Context};
@@ -321,23 +318,6 @@ impl RoundSteps {
             }
         }
         Ok(finalized)
-    }
-
-    /// Runs [`RoundSteps::finalize_due`] every `interval` until `shutdown`.
-    pub async fn run_finalizer(
-        self,
-        interval: Duration,
-        shutdown: CancellationToken,
-    ) -> Result<(), VerificationError> {
-        loop {
-            if let Err(error) = self.finalize_due().await {
-                tracing::warn!(%error, "finalizing provisional rounds failed; retrying later");
-            }
-            tokio::select! {
-                () = shutdown.cancelled() => return Ok(()),
-                () = tokio::time::sleep(interval) => {}
-            }
-        }
     }
 }
 

@@ -14,12 +14,16 @@
 //! Unknown fields are rejected, secrets are [`secrecy::SecretString`] so they never print, and
 //! the result is checked by [`Validate`] before it is returned. Every error names the field and
 //! the problem ([`ConfigError`]).
+//!
+//! Pieces the services' own settings share live here too: the `framework_dir` setting
+//! ([`FrameworkDir`]) and the "must be at least 1" check ([`at_least_one`]).
 
 #![warn(missing_docs)]
 
 mod error;
 mod loader;
 mod sections;
+mod service_settings;
 
 pub use error::ConfigError;
 pub use loader::{load, load_from, COMMON_SECTIONS};
@@ -27,6 +31,7 @@ pub use sections::{
     AuthConfig, DatabaseConfig, GrpcConfig, LogFormat, MetricsConfig, NatsConfig,
     NoServiceSettings, RedisConfig, ServiceConfig, TelemetryConfig,
 };
+pub use service_settings::{at_least_one, FrameworkDir, FRAMEWORK_DIR_FIELD};
 
 /// Checks a loaded configuration; runs at load, before the service uses it.
 pub trait Validate {

@@ -16,8 +16,16 @@
 //! NOT_SERVING, the listener stops accepting, in-flight requests and background tasks finish
 //! (bounded by a grace period), connections close and spans are flushed.
 //!
+//! A service binary's whole `main` is [`run_main`]: load the typed configuration, build, serve,
+//! with one exit code and message per way it can end; every start-up failure is a
+//! [`StartError`]. [`frameworks`] loads the framework catalogue (with the `framework_dir`
+//! setting) and the unit registry services start from, and [`ServiceKit::spawn_periodic`] runs a
+//! service's step on a timer (deadline closer, finalizer, reconcilers, sweeper, schedule).
+//!
 //! [`status`] turns a caller's mistakes into `InvalidArgument` with `BadRequest` details, the
-//! same way in every service.
+//! same way in every service: its [`status::RequestCheck`] collects the field errors of
+//! [`dti_proto::request`]'s parsers, and [`status::Fault`] is each service error's one mapping
+//! to a status.
 //!
 //! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
 //! of the caller's W3C trace context and it is counted in the standard gRPC metrics.
@@ -26,12 +34,17 @@
 
 mod connect;
 mod error;
+pub mod frameworks;
 mod kit;
+mod periodic;
 mod redis_store;
 mod serve;
+mod start;
 pub mod status;
 
 pub use error::KitError;
 pub use kit::{ServiceKit, ServiceKitBuilder};
+pub use periodic::FirstRun;
 pub use redis_store::RedisStore;
 pub use serve::RunningService;
+pub use start::{run_main, BuildFuture, StartError};

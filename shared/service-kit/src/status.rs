@@ -5,8 +5,42 @@
 //! for indicator values (from a [`dti_domain::InputIssue`]), or the request field name
 //! (`round.year`) for everything else. The status message repeats every violation, one per
 //! line, for clients that ignore details.
+//!
+//! # Checking a request at the edge
+//!
+//! A handler converts its request with the parsers of [`dti_proto::request`] (rounds, unit ids,
+//! UUID ids), each naming the field it failed on, and collects every failure in a
+//! [`RequestCheck`], so one answer lists all the fields that are wrong:
+//!
+//! ```
+//! use dti_proto::request::{parse_round, parse_unit, parse_uuid};
+//! use dti_service_kit::status::{field_violations, RequestCheck};
+//!
+//! let mut check = RequestCheck::new();
+//! let round = check.field(parse_round(None));
+//! let unit = check.field(parse_unit(None));
+//! let id = check.field(parse_uuid("submission_id", "x"));
+//! let refused = check.finish(round.zip(unit).zip(id)).unwrap_err();
+//! let status = tonic::Status::from(refused);
+//! let fields: Vec<String> = field_violations(&status).into_iter().map(|v| v.field).collect();
+//! assert_eq!(fields, ["round", "unit", "submission_id"]);
+//! ```
+//!
+//! [`InvalidRequest`] becomes the `InvalidArgument` status directly (`?` in a handler), and
+//! each service error takes it in with `From<InvalidRequest>` into its own invalid case, for
+//! handlers whose later steps return the service error. A check of the service's own adds its
+//! violation with [`RequestCheck::violation`]. To adopt it in a handler, replace a local
+//! `round()`/`unit()`/id parser by the [`dti_proto::request`] one: one field alone converts
+//! with `.map_err(InvalidRequest::from)`, several go through one `RequestCheck`.
+//!
+//! # One mapping of a service error
+//!
+//! Each service's `From<ServiceError> for Status` sorts its cases once into a [`Fault`]: the
+//! caller's mistakes keep their code and message, anything unexpected is logged and hidden
+//! ([`internal`]).
 
 use dti_domain::InputIssue;
+use dti_proto::request::FieldError;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -45,6 +79,106 @@ impl From<&InputIssue> for FieldViolation {
     }
 }
 
+impl From<FieldError> for FieldViolation {
+    fn from(error: FieldError) -> Self {
+        Self::new(error.field, error.problem)
+    }
+}
+
+/// A request refused before anything was done: what was refused and every field violation.
+/// Becomes `InvalidArgument` with a `BadRequest` detail ([`invalid_argument`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{summary}")]
+pub struct InvalidRequest {
+    /// What was refused, e.g. `invalid request`.
+    pub summary: String,
+    /// Every problem found.
+    pub violations: Vec<FieldViolation>,
+}
+
+/// Summary of a request refused for its fields.
+pub const INVALID_REQUEST: &str = "invalid request";
+
+impl InvalidRequest {
+    /// `summary` with `violations`.
+    pub fn new(summary: impl Into<String>, violations: Vec<FieldViolation>) -> Self {
+        Self {
+            summary: summary.into(),
+            violations,
+        }
+    }
+
+    /// An `invalid request` of one field.
+    pub fn field(field: &str, description: impl Into<String>) -> Self {
+        Self::new(
+            INVALID_REQUEST,
+            vec![FieldViolation::new(field, description)],
+        )
+    }
+}
+
+impl From<FieldError> for InvalidRequest {
+    fn from(error: FieldError) -> Self {
+        Self::new(INVALID_REQUEST, vec![error.into()])
+    }
+}
+
+impl From<InvalidRequest> for Status {
+    fn from(invalid: InvalidRequest) -> Self {
+        invalid_argument(&invalid.summary, &invalid.violations)
+    }
+}
+
+/// Converts the fields of one request, collecting every violation instead of stopping at the
+/// first; [`RequestCheck::finish`] then yields the parsed request or all its violations.
+#[derive(Debug, Default)]
+pub struct RequestCheck {
+    violations: Vec<FieldViolation>,
+}
+
+impl RequestCheck {
+    /// A check with no violation yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The parsed field, or `None` with its violation recorded.
+    pub fn field<T>(&mut self, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed
+            .map_err(|error| self.violations.push(error.into()))
+            .ok()
+    }
+
+    /// Records a violation found by a check of the caller's own.
+    pub fn violation(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.violations
+            .push(FieldViolation::new(field, description));
+    }
+
+    /// Whether no violation was recorded so far.
+    pub fn is_clean(&self) -> bool {
+        self.violations.is_empty()
+    }
+
+    /// The violations recorded so far, leaving none.
+    pub fn take_violations(&mut self) -> Vec<FieldViolation> {
+        std::mem::take(&mut self.violations)
+    }
+
+    /// `parsed` when every field was valid, or an `invalid request` with every violation.
+    pub fn finish<T>(self, parsed: Option<T>) -> Result<T, InvalidRequest> {
+        self.finish_as(INVALID_REQUEST, parsed)
+    }
+
+    /// Like [`RequestCheck::finish`], with `summary` saying what was refused.
+    pub fn finish_as<T>(self, summary: &str, parsed: Option<T>) -> Result<T, InvalidRequest> {
+        match parsed {
+            Some(parsed) if self.violations.is_empty() => Ok(parsed),
+            _ => Err(InvalidRequest::new(summary, self.violations)),
+        }
+    }
+}
+
 /// `InvalidArgument` carrying every violation as a `BadRequest` detail; the message is
 /// `summary` followed by one line per violation (`field: description`).
 pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status {
@@ -66,10 +200,7 @@ pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status 
 
 /// `InvalidArgument` for one request field.
 pub fn invalid_field(field: &str, description: impl Into<String>) -> Status {
-    invalid_argument(
-        "invalid request",
-        &[FieldViolation::new(field, description)],
-    )
+    InvalidRequest::field(field, description).into()
 }
 
 /// `InvalidArgument` for the errors among `issues` (warnings are left out).
@@ -80,6 +211,38 @@ pub fn invalid_values(summary: &str, issues: &[InputIssue]) -> Status {
         .map(FieldViolation::from)
         .collect();
     invalid_argument(summary, &violations)
+}
+
+/// What a service error means to its caller.
+#[derive(Debug)]
+pub enum Fault<E> {
+    /// The request is invalid: `InvalidArgument` with every violation.
+    Invalid(InvalidRequest),
+    /// What was asked for does not exist: `NotFound`.
+    NotFound(String),
+    /// The caller may not touch this: `PermissionDenied`.
+    PermissionDenied(String),
+    /// Valid, but not allowed in the current state: `FailedPrecondition`.
+    NotNow(String),
+    /// Already a status (a shared library's error that maps itself, or a service's own code).
+    Mapped(Status),
+    /// Not the caller's fault: logged, and `Internal` without the details.
+    Unexpected(E),
+}
+
+impl<E: std::fmt::Display> Fault<E> {
+    /// The status the caller gets; `attempted` names the work in an `Internal` message, e.g.
+    /// "the submission request".
+    pub fn into_status(self, attempted: &str) -> Status {
+        match self {
+            Self::Invalid(invalid) => invalid.into(),
+            Self::NotFound(message) => Status::not_found(message),
+            Self::PermissionDenied(message) => Status::permission_denied(message),
+            Self::NotNow(message) => Status::failed_precondition(message),
+            Self::Mapped(status) => status,
+            Self::Unexpected(error) => internal(attempted, &error),
+        }
+    }
 }
 
 /// The field violations of a status made by [`invalid_argument`] (for clients and tests).
@@ -120,5 +283,65 @@ mod tests {
         let back = field_violations(&status);
         assert_eq!(back.len(), 2);
         assert_eq!(back[0].field, "unit quan-1 / indicator 1.2 / variable b");
+    }
+
+    #[test]
+    fn a_request_check_reports_every_bad_field_in_order() {
+        let mut check = RequestCheck::new();
+        let year = check.field(Err::<u16, _>(FieldError::new("round.year", "must be set")));
+        check.violation("basis", "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED");
+        let unit = check.field(Ok::<_, FieldError>("quan-1"));
+        assert!(!check.is_clean());
+        let refused = check.finish(year.zip(unit)).unwrap_err();
+        assert_eq!(refused.summary, "invalid request");
+        let fields: Vec<&str> = refused
+            .violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["round.year", "basis"]);
+        let status = Status::from(refused);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(field_violations(&status).len(), 2);
+    }
+
+    #[test]
+    fn faults_keep_the_callers_code_and_hide_the_unexpected() {
+        let fault = |fault: Fault<&str>| fault.into_status("the test request");
+        let cases = [
+            (
+                fault(Fault::Invalid(InvalidRequest::field("year", "must be set"))),
+                Code::InvalidArgument,
+            ),
+            (
+                fault(Fault::NotFound("no such round".into())),
+                Code::NotFound,
+            ),
+            (
+                fault(Fault::PermissionDenied("not yours".into())),
+                Code::PermissionDenied,
+            ),
+            (
+                fault(Fault::NotNow("round closed".into())),
+                Code::FailedPrecondition,
+            ),
+            (fault(Fault::Mapped(Status::aborted("stop"))), Code::Aborted),
+        ];
+        for (status, code) in cases {
+            assert_eq!(status.code(), code, "{status:?}");
+        }
+        let hidden = fault(Fault::Unexpected("secret detail"));
+        assert_eq!(hidden.code(), Code::Internal);
+        assert_eq!(
+            hidden.message(),
+            "the test request failed; the error was logged"
+        );
+    }
+
+    #[test]
+    fn a_clean_check_yields_the_parsed_request() {
+        let mut check = RequestCheck::new();
+        let id = check.field(Ok::<_, FieldError>(7));
+        assert_eq!(check.finish_as("invalid upload header", id), Ok(7));
     }
 }

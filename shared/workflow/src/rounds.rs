@@ -6,7 +6,7 @@ use dti_auth::{Principal, Role};
 use dti_bus::outbox::{self, OutboxMessage};
 use dti_db::PgTransaction;
 use dti_domain::round::{Actor, RoundAction, RoundState};
-use dti_domain::{FrameworkId, RoundRef, UnitId};
+use dti_domain::{RoundRef, UnitId};
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::events::v1::RoundStateChanged;
 use prost::Message;
@@ -267,20 +267,9 @@ pub fn proto_round(round: &RoundRef) -> common::RoundRef {
     }
 }
 
-/// Parses a protobuf round reference, naming the field on failure (`round.year`,
-/// `round.framework`).
+/// Parses a protobuf round reference, naming the field on failure (`round`, `round.year`,
+/// `round.framework`): [`dti_proto::request::parse_round`], as a `(field, problem)` pair for
+/// callers not yet on [`dti_proto::request::FieldError`].
 pub fn parse_round(round: Option<&common::RoundRef>) -> Result<RoundRef, (String, String)> {
-    let round = round.ok_or_else(|| ("round".to_owned(), "must be set".to_owned()))?;
-    let year = u16::try_from(round.year)
-        .ok()
-        .filter(|year| (2000..=2100).contains(year))
-        .ok_or_else(|| {
-            (
-                "round.year".to_owned(),
-                format!("must be a year between 2000 and 2100, got {}", round.year),
-            )
-        })?;
-    let framework = FrameworkId::parse(round.framework.clone())
-        .map_err(|error| ("round.framework".to_owned(), error.to_string()))?;
-    Ok(RoundRef { year, framework })
+    dti_proto::request::parse_round(round).map_err(|error| (error.field, error.problem))
 }

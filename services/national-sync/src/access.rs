@@ -1,0 +1,147 @@
+//! Who may do what in national sync: a data owner writes and reads its own department's parts
+//! only; operators, verifiers and the national-sync role read every department's; operators and
+//! verifiers dispute values; operators and the national-sync role plan and start syncs.
+
+use dti_auth::{Principal, Role, Scope};
+use dti_domain::UnitId;
+
+use crate::national_set::NationalSet;
+use crate::NationalSyncError;
+
+/// Who may read owners' parts, completeness and the push log.
+pub const READERS: &[Role] = &[
+    Role::Operator,
+    Role::Verifier,
+    Role::NationalSync,
+    Role::DataOwner,
+];
+
+/// Who may dispute an owner's value.
+pub const DISPUTERS: &[Role] = &[Role::Operator, Role::Verifier];
+
+/// Who may plan and start a sync.
+pub const SYNC_RUNNERS: &[Role] = &[Role::Operator, Role::NationalSync];
+
+/// Who may read a sync run.
+pub const RUN_READERS: &[Role] = &[Role::Operator, Role::Verifier, Role::NationalSync];
+
+/// Refuses unless `caller` has one of `roles`.
+pub fn require_role(caller: &Principal, roles: &[Role]) -> Result<(), NationalSyncError> {
+    caller
+        .require_role(roles)
+        .map_err(|status| NationalSyncError::PermissionDenied(status.message().to_owned()))
+}
+
+/// The department of a data owner's token.
+pub fn own_department(caller: &Principal) -> Result<UnitId, NationalSyncError> {
+    match &caller.scope {
+        Scope::Department { department_id } => UnitId::parse(department_id.as_str())
+            .map_err(|_| denied("the token's department is not a unit id")),
+        _ => Err(denied("only a data owner may do this")),
+    }
+}
+
+/// The department a data owner writes for: the caller must be a data owner whose department
+/// owns an item of `set`.
+pub fn require_owner_of(
+    caller: &Principal,
+    set: &NationalSet,
+) -> Result<UnitId, NationalSyncError> {
+    require_role(caller, &[Role::DataOwner])?;
+    let department = own_department(caller)?;
+    if !set.is_owner(&department) {
+        return Err(denied(format!(
+            "department {department} owns no item of {}",
+            set.framework_id()
+        )));
+    }
+    Ok(department)
+}
+
+/// The department a read is about. A data owner reads its own (naming another is
+/// PermissionDenied); a city-wide reader names one, or none when `optional`.
+pub fn department_to_read(
+    caller: &Principal,
+    set: &NationalSet,
+    requested: &str,
+    optional: bool,
+) -> Result<Option<UnitId>, NationalSyncError> {
+    let requested = requested.trim();
+    if let Scope::Department { department_id } = &caller.scope {
+        if !requested.is_empty() && requested != department_id {
+            return Err(denied(format!(
+                "the data owner of {department_id} may read only its own department, not {requested}"
+            )));
+        }
+        return own_department(caller).map(Some);
+    }
+    if requested.is_empty() {
+        return match optional {
+            true => Ok(None),
+            false => Err(NationalSyncError::invalid_field(
+                "department_id",
+                "must name a department",
+            )),
+        };
+    }
+    let department = UnitId::parse(requested)
+        .map_err(|e| NationalSyncError::invalid_field("department_id", e.to_string()))?;
+    if !set.is_owner(&department) {
+        return Err(NationalSyncError::invalid_field(
+            "department_id",
+            format!("{department} owns no item of {}", set.framework_id()),
+        ));
+    }
+    Ok(Some(department))
+}
+
+fn denied(message: impl Into<String>) -> NationalSyncError {
+    NationalSyncError::PermissionDenied(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, scope: Scope) -> Principal {
+        Principal {
+            subject: "test".into(),
+            role,
+            scope,
+        }
+    }
+
+    fn owner(department: &str) -> Principal {
+        caller(
+            Role::DataOwner,
+            Scope::Department {
+                department_id: department.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn roles_outside_the_list_are_denied() {
+        let verifier = caller(Role::Verifier, Scope::City);
+        assert!(require_role(&verifier, READERS).is_ok());
+        assert!(matches!(
+            require_role(&verifier, SYNC_RUNNERS),
+            Err(NationalSyncError::PermissionDenied(_))
+        ));
+    }
+
+    #[test]
+    fn only_a_data_owner_has_an_own_department() {
+        assert_eq!(
+            own_department(&owner("so-tai-chinh"))
+                .expect("owner")
+                .as_str(),
+            "so-tai-chinh"
+        );
+        let operator = caller(Role::Operator, Scope::City);
+        assert!(matches!(
+            own_department(&operator),
+            Err(NationalSyncError::PermissionDenied(_))
+        ));
+    }
+}

@@ -1,0 +1,21 @@
+//! The reference data services start from: the framework catalogue (built-in frameworks plus
+//! those of the `framework_dir` setting) and the unit registry.
+
+use dti_config::FrameworkDir;
+use dti_domain::{FrameworkCatalog, UnitRegistry};
+
+use crate::StartError;
+
+/// The built-in frameworks, plus the framework files of `dir` when it is set.
+pub fn framework_catalog(dir: &FrameworkDir) -> Result<FrameworkCatalog, StartError> {
+    let catalog = match dir.path() {
+        Some(dir) => FrameworkCatalog::builtin_and_dir(dir)?,
+        None => FrameworkCatalog::builtin()?,
+    };
+    Ok(catalog)
+}
+
+/// The built-in unit registry.
+pub fn unit_registry() -> Result<UnitRegistry, StartError> {
+    Ok(UnitRegistry::builtin()?)
+}
