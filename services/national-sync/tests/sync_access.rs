@@ -318,60 +318,35 @@ async fn sync_rpcs_refuse_bad_tokens_wrong_roles_and_bad_input() -> anyhow::Resu
             code: code.into(),
         })
     };
-    invalid(
-        c.sync
-            .dispute_value(with_auth(dispute(None, "so-tttt", "why"), &operator))
-            .await
-            .unwrap_err(),
-        "item",
-    );
-    invalid(
-        c.sync
-            .dispute_value(with_auth(
-                dispute(
-                    Some(pb::ItemRef {
-                        kind: 0,
-                        code: "1.1".into(),
-                    }),
-                    "so-tttt",
-                    "why",
-                ),
-                &operator,
-            ))
-            .await
-            .unwrap_err(),
-        "item.kind",
-    );
-    invalid(
-        c.sync
-            .dispute_value(with_auth(
-                dispute(indicator("99.1"), "so-tttt", "why"),
-                &operator,
-            ))
-            .await
-            .unwrap_err(),
-        "item.code",
-    );
-    invalid(
-        c.sync
-            .dispute_value(with_auth(
-                dispute(indicator("1.1"), "so-noi-vu", "why"),
-                &operator,
-            ))
-            .await
-            .unwrap_err(),
-        "department_id",
-    );
-    invalid(
-        c.sync
-            .dispute_value(with_auth(
-                dispute(indicator("1.1"), "so-tttt", " "),
-                &operator,
-            ))
-            .await
-            .unwrap_err(),
-        "reason",
-    );
+    let bad_disputes = [
+        (dispute(None, "so-tttt", "why"), "item"),
+        (
+            dispute(
+                Some(pb::ItemRef {
+                    kind: 0,
+                    code: "1.1".into(),
+                }),
+                "so-tttt",
+                "why",
+            ),
+            "item.kind",
+        ),
+        (dispute(indicator("99.1"), "so-tttt", "why"), "item.code"),
+        (
+            dispute(indicator("1.1"), "so-noi-vu", "why"),
+            "department_id",
+        ),
+        (dispute(indicator("1.1"), "so-tttt", " "), "reason"),
+    ];
+    for (request, field) in bad_disputes {
+        invalid(
+            c.sync
+                .dispute_value(with_auth(request, &operator))
+                .await
+                .unwrap_err(),
+            field,
+        );
+    }
 
     // Valid requests about things that do not exist, and a push with no endpoint.
     let status = c
