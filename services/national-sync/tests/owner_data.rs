@@ -10,6 +10,7 @@ use dti_proto::dti::common::v1 as common_pb;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_service_kit::status::field_violations;
 use dti_testkit::refusals::assert_names_field;
+use dti_testkit::refusals::violated_fields;
 use dti_testkit::values::flag;
 use dti_testkit::{with_auth, TestBackends};
 use serde_json::Value;
@@ -248,10 +249,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
         .submit_owner_values(with_auth(evidence, &token))
         .await
         .unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields.contains(&"indicators[0].evidence".to_owned()),
         "{fields:?}"
@@ -275,10 +273,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
         .submit_owner_values(with_auth(general, &token))
         .await
         .unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields
             .contains(&"unit so-tttt / indicator general information physical_servers".to_owned()),

@@ -19,7 +19,7 @@ use serde_json::json;
 use support::{
     assert_every_item_accepted_once, clients, eventually, finished_run, national_set,
     owner_request, plan_and_push, push_settings, start_service, submit_all, wait_for_pushes,
-    RunningReceiver, WAIT, YEAR,
+    Clients, RunningReceiver, WAIT, YEAR,
 };
 use tonic::Code;
 
@@ -42,6 +42,18 @@ fn planned<'a>(plan: &'a pb::SyncPlan, code: &str) -> &'a pb::PlannedItem {
         .iter()
         .find(|i| i.item.as_ref().is_some_and(|r| r.code == code))
         .expect("item in plan")
+}
+
+/// Every department's completeness of [`YEAR`], read as `operator`.
+async fn completeness(c: &mut Clients, operator: &str) -> anyhow::Result<pb::Completeness> {
+    let request = pb::GetCompletenessRequest {
+        year: YEAR,
+        department_id: String::new(),
+    };
+    Ok(c.sync
+        .get_completeness(with_auth(request, operator))
+        .await?
+        .into_inner())
 }
 
 #[tokio::test]
@@ -272,17 +284,7 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
     let run = finished_run(&backends, &mut c, &run.run_id, WAIT).await?;
     assert_eq!(run.rejected, 1);
 
-    let seen = c
-        .sync
-        .get_completeness(with_auth(
-            pb::GetCompletenessRequest {
-                year: YEAR,
-                department_id: String::new(),
-            },
-            &operator,
-        ))
-        .await?
-        .into_inner();
+    let seen = completeness(&mut c, &operator).await?;
     assert_eq!(seen.disputed, 1);
     let item = seen
         .items
@@ -373,17 +375,7 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
     let accepted: Vec<_> = state.accepted.iter().filter(|a| a.code == "6.22").collect();
     assert_eq!(accepted.len(), 1);
     assert_eq!(accepted[0].value, json!({"amount": 2_000_003}));
-    let seen = c
-        .sync
-        .get_completeness(with_auth(
-            pb::GetCompletenessRequest {
-                year: YEAR,
-                department_id: String::new(),
-            },
-            &operator,
-        ))
-        .await?
-        .into_inner();
+    let seen = completeness(&mut c, &operator).await?;
     assert_eq!((seen.disputed, seen.missing), (0, 0));
 
     running.stop().await?;

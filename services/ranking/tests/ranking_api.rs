@@ -11,6 +11,7 @@ use dti_proto::dti::scoring::v1::Basis;
 use dti_ranking::Settings;
 use dti_scores::UnitVisibility;
 use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::violated_fields;
 use dti_testkit::{tokens, with_auth};
 use support::*;
 use tonic::Code;
@@ -197,10 +198,7 @@ async fn bad_ranking_requests_name_the_field_and_pages_cover_the_cohort() -> any
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(fields, ["round.framework", "basis"]);
     for (request, field) in [
         (

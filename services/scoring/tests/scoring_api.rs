@@ -11,6 +11,7 @@ use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, WhatIfRequest};
 use dti_scores::UnitVisibility;
 use dti_scoring::Settings;
 use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::violated_fields;
 use dti_testkit::{tokens, with_auth};
 use serde_json::json;
 use support::*;
@@ -173,10 +174,7 @@ async fn bad_scorecard_requests_name_every_field() -> anyhow::Result<()> {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(fields, ["round.year", "unit.unit_id", "basis"]);
     let no_round = GetScorecardRequest {
         round: None,
@@ -344,10 +342,7 @@ async fn what_if_is_only_for_the_callers_own_valid_values() -> anyhow::Result<()
     let token = env.backends.unit_token(own);
     let status = client.what_if(with_auth(bad, &token)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields
             .iter()

@@ -14,7 +14,7 @@ use dti_proto::dti::verification::v1::{
     PublishCorrectionRequest, PublishRoundRequest, RequestClarificationRequest,
     ReturnForVerificationRequest, StartRoundVerificationRequest,
 };
-use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::violated_fields;
 use dti_testkit::with_auth;
 use support::{accept, count, flag, overridden, round, unit_ref, values, Stack};
 use tonic::{Code, Status};
@@ -26,10 +26,7 @@ fn assert_invalid(result: Result<(), Status>, fields: &[&str], what: &str) {
         panic!("refused: {what}");
     };
     assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
-    let named: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let named: Vec<String> = violated_fields(&status);
     assert_eq!(named, fields, "{what}: {}", status.message());
 }
 
