@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use dti_auth::{Principal, Role, Scope};
 use dti_domain::UnitId;
+use dti_national_receiver::{Faults, Receiver, ReceiverSettings};
 use dti_national_sync::dispatch::{Dispatcher, RetryPolicy};
 use dti_national_sync::events::EventSubjects;
 use dti_national_sync::national_api::{HttpNationalApi, HttpSettings};
 use dti_national_sync::national_set::{ItemKey, NationalSet};
 use dti_national_sync::owner_values::{self, RequestedPart, RequestedValue};
-use dti_national_sync::receiver::{Faults, Receiver, ReceiverSettings};
 use dti_national_sync::sync_runs::{self, SyncContext, Trigger};
 use serde_json::json;
 

@@ -4,39 +4,22 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::Role;
 use dti_proto::dti::evidence::v1::{GetEvidenceRequest, ListEvidenceRequest};
-use dti_testkit::with_auth;
+use dti_testkit::{tokens, with_auth};
 use support::*;
 use tonic::Code;
 
 /// Bearer tokens the service must reject as unauthenticated, with what is wrong with each.
-fn bad_tokens(harness: &EvidenceHarness) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let owner = Principal {
-        subject: "test-submitter-quan-1".into(),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: "quan-1".into(),
-        },
-    };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let expired = harness
-        .backends
-        .minter()
-        .mint_at(&owner, now - 7200, now - 3600)?;
-    let forger = TokenMinter::hs256(
-        b"another-secret-that-is-long-enough-0123",
-        "dti-platform",
-        "dti",
-    );
-    let forged = forger.mint(&owner, Duration::from_secs(3600))?;
-    Ok(vec![
+fn bad_tokens() -> Vec<(&'static str, String)> {
+    let owner = tokens::unit_submitter("quan-1");
+    let expired = tokens::expired_bearer(&owner);
+    let forged = tokens::forged_bearer(&owner);
+    vec![
         ("malformed", "Bearer not-a-jwt".to_owned()),
-        ("expired", format!("Bearer {expired}")),
-        ("forged", format!("Bearer {forged}")),
-    ])
+        ("expired", expired),
+        ("forged", forged),
+    ]
 }
 
 #[tokio::test]
@@ -63,7 +46,7 @@ async fn missing_expired_and_forged_tokens_are_unauthenticated() -> anyhow::Resu
     );
     assert_eq!(code, Code::Unauthenticated, "get without a token");
 
-    for (what, bearer) in bad_tokens(&harness)? {
+    for (what, bearer) in bad_tokens() {
         let (code, _) = code_of(
             client
                 .upload_evidence(with_auth(futures::stream::iter(messages.clone()), &bearer))

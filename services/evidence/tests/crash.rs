@@ -151,35 +151,18 @@ async fn a_service_killed_mid_upload_leaves_nothing_after_restart_and_the_retry_
     let messages = upload_messages(header("quan-1", INDICATOR, "a.pdf", ""), &bytes, 256 * 1024);
 
     let first = ServiceProcess::start(&backends, root).await?;
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-    let mut client = EvidenceServiceClient::new(first.channel()?);
-    let call_bearer = bearer.clone();
-    let call = tokio::spawn(async move {
-        client
-            .upload_evidence(with_auth(
-                tokio_stream::wrappers::ReceiverStream::new(receiver),
-                &call_bearer,
-            ))
-            .await
-    });
-    for message in messages.iter().take(10).cloned() {
-        sender.send(message).await?;
-    }
-    let partial_written = wait_until(|| {
-        files_under(root)
-            .iter()
-            .any(|file| file.starts_with("staging/") && file.contains('#'))
-    })
-    .await;
+    let client = EvidenceServiceClient::new(first.channel()?);
+    let upload = StreamedUpload::start(&client, &bearer, &messages, 10).await?;
+    let partial_written = staged_within(root, |file| file.contains('#')).await;
     assert!(partial_written, "the upload never reached the staging area");
 
     first.kill()?;
-    let outcome = call.await?;
+    let outcome = upload.call.await?;
     assert!(
         outcome.is_err(),
         "the upload cannot have succeeded: {outcome:?}"
     );
-    drop(sender);
+    drop(upload.sender);
     let left = files_under(root);
     assert!(
         !left.is_empty() && left.iter().all(|file| file.starts_with("staging/")),

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use dti_evidence::storage::{hash_of, ObjectStorage};
 use dti_evidence::sweep::{SweepReport, Sweeper};
-use dti_testkit::with_auth;
 use sqlx::{Connection, PgConnection};
 use support::*;
 
@@ -92,28 +91,9 @@ async fn a_sweep_never_touches_an_upload_in_flight_of_a_running_service() -> any
     let harness = EvidenceHarness::start().await?;
     let bytes = pdf(2 * 1024 * 1024, 3);
     let messages = upload_messages(header("quan-1", INDICATOR, "a.pdf", ""), &bytes, 128 * 1024);
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-    let mut client = harness.client.clone();
-    let bearer = harness.unit("quan-1");
-    let call = tokio::spawn(async move {
-        client
-            .upload_evidence(with_auth(
-                tokio_stream::wrappers::ReceiverStream::new(receiver),
-                &bearer,
-            ))
-            .await
-    });
-    let mut messages = messages.into_iter();
-    for message in messages.by_ref().take(4) {
-        sender.send(message).await?;
-    }
-    let staged = wait_until(|| {
-        harness
-            .stored_files()
-            .iter()
-            .any(|f| f.starts_with("staging/"))
-    })
-    .await;
+    let upload =
+        StreamedUpload::start(&harness.client, &harness.unit("quan-1"), &messages, 4).await?;
+    let staged = staged_within(harness.storage.path(), |_| true).await;
     assert!(staged, "the upload never reached the staging area");
 
     let other = Sweeper::new(
@@ -124,11 +104,11 @@ async fn a_sweep_never_touches_an_upload_in_flight_of_a_running_service() -> any
     );
     assert_eq!(other.sweep().await?, SweepReport::default());
 
-    for message in messages {
-        sender.send(message).await?;
+    for message in messages.into_iter().skip(4) {
+        upload.sender.send(message).await?;
     }
-    drop(sender);
-    let evidence = call.await??.into_inner().evidence.expect("evidence");
+    drop(upload.sender);
+    let evidence = upload.call.await??.into_inner().evidence.expect("evidence");
     assert_eq!(evidence.sha256, hash_of(&bytes).hex());
     assert_eq!(harness.stored_files(), [hash_of(&bytes).storage_key()]);
     harness.finish().await

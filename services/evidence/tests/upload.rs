@@ -370,30 +370,12 @@ async fn an_upload_the_client_abandons_leaves_nothing_and_can_be_retried() -> an
     let bearer = harness.unit("quan-1");
     let bytes = pdf(4 * 1024 * 1024, 7);
     let messages = upload_messages(header("quan-1", INDICATOR, "a.pdf", ""), &bytes, 256 * 1024);
-    let (sender, receiver) = tokio::sync::mpsc::channel(1);
-    let mut client = harness.client.clone();
-    let call = tokio::spawn(async move {
-        client
-            .upload_evidence(with_auth(
-                tokio_stream::wrappers::ReceiverStream::new(receiver),
-                &bearer,
-            ))
-            .await
-    });
-    for message in messages.iter().take(6).cloned() {
-        sender.send(message).await?;
-    }
-    let partial = wait_until(|| {
-        harness
-            .stored_files()
-            .into_iter()
-            .any(|file| file.starts_with("staging/"))
-    })
-    .await;
+    let upload = StreamedUpload::start(&harness.client, &bearer, &messages, 6).await?;
+    let partial = staged_within(harness.storage.path(), |_| true).await;
     assert!(partial, "the upload never reached the staging area");
-    call.abort();
-    let _ = call.await;
-    drop(sender);
+    upload.call.abort();
+    let _ = upload.call.await;
+    drop(upload.sender);
 
     assert_eq!(harness.wait_for_files(0).await?, Vec::<String>::new());
     assert_eq!(harness.row_counts().await?, (0, 0));

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use dti_auth::{Principal, Role, Scope};
 use dti_domain::framework::VariableType;
+use dti_national_receiver::{Receiver, ReceiverSettings};
 use dti_national_sync::dispatch::{Dispatcher, RetryPolicy};
 use dti_national_sync::events::EventSubjects;
 use dti_national_sync::national_api::{HttpNationalApi, HttpSettings};
 use dti_national_sync::national_set::{ItemShape, NationalSet};
 use dti_national_sync::owner_values::{self, RequestedPart, RequestedValue};
-use dti_national_sync::receiver::{Receiver, ReceiverSettings};
 use dti_national_sync::sync_runs::{self, SyncContext, Trigger};
 use dti_national_sync::{plan, snapshot};
 use serde_json::{json, Value};

@@ -20,8 +20,6 @@
 //! - [`push_log`]: the per-item, per-owner push log;
 //! - [`schedule`]: the scheduled sync (off by default);
 //! - [`report`]: the reconciliation report behind `dtictl sync report`;
-//! - [`receiver`]: the reference receiver of the national contract (binary
-//!   `dti-national-receiver`);
 //! - [`events`]: the events published through the outbox;
 //! - [`wire`]: conversions between gRPC messages and domain types;
 //! - [`api`]: the gRPC handlers.
@@ -40,7 +38,6 @@ pub mod national_set;
 pub mod owner_values;
 pub mod plan;
 pub mod push_log;
-pub mod receiver;
 pub mod report;
 pub mod schedule;
 pub mod snapshot;

@@ -1,7 +1,7 @@
 //! The adapter to the national DTI system. Its API is not public, so the service talks to it
 //! through the [`NationalApi`] trait; [`HttpNationalApi`] is the HTTP JSON implementation
-//! (rustls on ring, CA file configurable), and `receiver` is a reference server of the same
-//! contract. The payload ([`PushBody`]) and the answers are documented in
+//! (rustls on ring, CA file configurable); crate `dti-national-receiver` is a reference server
+//! of the same contract. The payload ([`PushBody`]) and the answers are documented in
 //! `docs/national-sync.md`:
 //!
 //! `POST <endpoint>/v1/indicator-values` with headers `Idempotency-Key` and (optionally)

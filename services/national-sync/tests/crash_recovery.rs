@@ -3,19 +3,18 @@
 //! binary, is killed while pushes are in flight, and is started again. Every item must end
 //! accepted exactly once at the receiver and in the push log.
 
-mod common;
+mod support;
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::Context;
-use common::{
-    assert_every_item_accepted_once, clients, eventually, national_set, plan_and_push,
-    push_settings, start_service, submit_all, wait_for_pushes, ReceiverProcess, YEAR,
+use dti_testkit::TestBackends;
+use support::{
+    assert_every_item_accepted_once, clients, eventually, finished_run, national_set,
+    plan_and_push, push_settings, start_service, submit_all, wait_for_pushes, RunningReceiver,
+    YEAR,
 };
-use dti_auth::Role;
-use dti_proto::dti::nationalsync::v1 as pb;
-use dti_testkit::{with_auth, TestBackends};
 use tokio::process::{Child, Command};
 
 /// Starts the `dti-national-sync` binary on the test's database and NATS prefix.
@@ -57,7 +56,7 @@ fn start_binary(backends: &TestBackends, receiver_url: &str) -> anyhow::Result<C
 /// Keys the receiver accepted whose push the service has not recorded as answered.
 async fn accepted_but_unrecorded(
     pool: &sqlx::PgPool,
-    receiver: &ReceiverProcess,
+    receiver: &RunningReceiver,
 ) -> anyhow::Result<usize> {
     let state = receiver.state().await?;
     let keys: Vec<String> = state
@@ -81,7 +80,7 @@ async fn the_sync_service_killed_mid_push_and_restarted_pushes_every_item_once(
     // moment is very likely to catch a push the receiver accepted but the service did not
     // record yet.
     let receiver =
-        ReceiverProcess::start(&["--delay-first", "100000", "--delay-ms", "150"]).await?;
+        RunningReceiver::start(&["--delay-first", "100000", "--delay-ms", "150"]).await?;
     let backends = TestBackends::create().await?;
     let pool = backends.db.pool().clone();
     // The in-process instance takes the owners' values and the operator's confirmation; it does
@@ -128,19 +127,7 @@ async fn the_sync_service_killed_mid_push_and_restarted_pushes_every_item_once(
     );
     assert_eq!(state.rejected.len(), 0);
 
-    let operator = backends.token(Role::Operator);
-    let finished = eventually(Duration::from_secs(30), "the run to finish", || {
-        let mut sync = c.sync.clone();
-        let (operator, run_id) = (operator.clone(), run.run_id.clone());
-        async move {
-            let run = sync
-                .get_sync_run(with_auth(pb::GetSyncRunRequest { run_id }, &operator))
-                .await?
-                .into_inner();
-            Ok(run.finished_at.is_some().then_some(run))
-        }
-    })
-    .await?;
+    let finished = finished_run(&backends, &mut c, &run.run_id, Duration::from_secs(30)).await?;
     assert_eq!((finished.accepted as usize, finished.rejected), (total, 0));
 
     // Graceful stop of the second instance.

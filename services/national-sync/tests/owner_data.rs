@@ -1,69 +1,23 @@
 //! Owners' data collection on the real stack: a data owner writes exactly the items its
-//! department owns; multi-owner items combine by their rule; bad input and other departments'
-//! items are refused and change nothing; tokens are checked on every owner RPC.
+//! department owns; multi-owner items combine by their rule; bad input is refused and changes
+//! nothing. Who may write and read is `owner_access.rs`.
 
-mod common;
+mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use common::{clients, indicator_values, national_set, owner_request, start_service, YEAR};
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::Role;
 use dti_national_sync::Settings;
 use dti_proto::dti::common::v1 as common_pb;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::assert_names_field;
+use dti_testkit::refusals::violated_fields;
+use dti_testkit::values::flag;
 use dti_testkit::{with_auth, TestBackends};
 use serde_json::Value;
+use support::{
+    clients, footprint, money, national_set, one_indicator, owner_request, start_service, YEAR,
+};
 use tonic::Code;
-
-/// Row counts of everything a write could change.
-async fn footprint(pool: &sqlx::PgPool) -> anyhow::Result<[i64; 5]> {
-    let mut counts = [0; 5];
-    for (slot, table) in [
-        "national_owner_parts",
-        "national_value_versions",
-        "national_items",
-        "audit_log",
-        "outbox_messages",
-    ]
-    .iter()
-    .enumerate()
-    {
-        counts[slot] =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(pool)
-                .await?;
-    }
-    Ok(counts)
-}
-
-fn money(amount: u64) -> common_pb::VariableValue {
-    common_pb::VariableValue {
-        value: Some(common_pb::variable_value::Value::Money(amount)),
-    }
-}
-
-fn flag(yes: bool) -> common_pb::VariableValue {
-    common_pb::VariableValue {
-        value: Some(common_pb::variable_value::Value::Flag(yes)),
-    }
-}
-
-fn one_indicator(
-    code: &str,
-    variable: &str,
-    value: common_pb::VariableValue,
-) -> pb::SubmitOwnerValuesRequest {
-    pb::SubmitOwnerValuesRequest {
-        year: YEAR,
-        indicators: vec![pb::OwnerIndicatorValues {
-            indicator_code: code.into(),
-            variables: [(variable.to_owned(), value)].into_iter().collect(),
-            evidence: vec![],
-        }],
-        general_info: vec![],
-    }
-}
 
 #[tokio::test]
 async fn an_owner_writes_its_items_with_audit_and_event_and_reads_them_back() -> anyhow::Result<()>
@@ -177,102 +131,6 @@ async fn an_owner_writes_its_items_with_audit_and_event_and_reads_them_back() ->
 }
 
 #[tokio::test]
-async fn an_owner_writing_another_departments_indicator_is_refused_and_nothing_changes(
-) -> anyhow::Result<()> {
-    let backends = TestBackends::create().await?;
-    let running = start_service(&backends, Settings::default()).await?;
-    let mut c = clients(&running);
-    let set = national_set();
-    let pool = backends.db.pool();
-    let before = footprint(pool).await?;
-
-    // so-noi-vu sends its own general information together with 1.1, which is so-tttt's.
-    let mut request = owner_request(&set, "so-noi-vu", YEAR, 1);
-    request.indicators.push(indicator_values(&set, "1.1", 1));
-    let status = c
-        .owners
-        .submit_owner_values(with_auth(request, &backends.department_token("so-noi-vu")))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    assert!(
-        status.message().contains("indicator 1.1"),
-        "{}",
-        status.message()
-    );
-    assert!(status.message().contains("so-tttt"), "{}", status.message());
-    assert_eq!(
-        footprint(pool).await?,
-        before,
-        "nothing was stored, audited or announced"
-    );
-
-    // A share of a multi-owner indicator by a department that is not one of its owners.
-    let status = c
-        .owners
-        .submit_owner_values(with_auth(
-            one_indicator("6.22", "amount", money(5)),
-            &backends.department_token("cuc-thong-ke"),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-
-    // A department that owns nothing in the national set, and non-owner roles.
-    let status = c
-        .owners
-        .submit_owner_values(with_auth(
-            one_indicator("1.1", "yes", flag(true)),
-            &backends.department_token("so-y-te"),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    for token in [
-        backends.token(Role::Operator),
-        backends.token(Role::NationalSync),
-        backends.unit_token("quan-1"),
-    ] {
-        let status = c
-            .owners
-            .submit_owner_values(with_auth(one_indicator("1.1", "yes", flag(true)), &token))
-            .await
-            .unwrap_err();
-        assert_eq!(status.code(), Code::PermissionDenied);
-    }
-    // A data owner reading another department.
-    let status = c
-        .owners
-        .get_owner_values(with_auth(
-            pb::GetOwnerValuesRequest {
-                year: YEAR,
-                department_id: "so-tttt".into(),
-            },
-            &backends.department_token("so-noi-vu"),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    let status = c
-        .owners
-        .get_owner_values(with_auth(
-            pb::GetOwnerValuesRequest {
-                year: YEAR,
-                department_id: "so-tttt".into(),
-            },
-            &backends.unit_token("quan-1"),
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::PermissionDenied);
-    assert_eq!(footprint(pool).await?, before);
-
-    running.stop().await?;
-    backends.close().await?;
-    Ok(())
-}
-
-#[tokio::test]
 async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
 ) -> anyhow::Result<()> {
     let backends = TestBackends::create().await?;
@@ -361,20 +219,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
             .submit_owner_values(with_auth(request, &token))
             .await
             .unwrap_err();
-        assert_eq!(
-            status.code(),
-            Code::InvalidArgument,
-            "{name}: {}",
-            status.message()
-        );
-        let fields: Vec<String> = field_violations(&status)
-            .into_iter()
-            .map(|v| v.field)
-            .collect();
-        assert!(
-            fields.iter().any(|f| f == field),
-            "{name}: {fields:?} should name {field}"
-        );
+        assert_names_field(&status, field, name);
     }
 
     let mut duplicate = one_indicator("1.1", "yes", flag(true));
@@ -404,10 +249,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
         .submit_owner_values(with_auth(evidence, &token))
         .await
         .unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields.contains(&"indicators[0].evidence".to_owned()),
         "{fields:?}"
@@ -431,10 +273,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
         .submit_owner_values(with_auth(general, &token))
         .await
         .unwrap_err();
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields
             .contains(&"unit so-tttt / indicator general information physical_servers".to_owned()),
@@ -496,69 +335,6 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
     }
     assert_eq!(footprint(pool).await?, before, "nothing was stored");
 
-    running.stop().await?;
-    backends.close().await?;
-    Ok(())
-}
-
-#[tokio::test]
-async fn owner_rpcs_refuse_missing_expired_and_forged_tokens() -> anyhow::Result<()> {
-    let backends = TestBackends::create().await?;
-    let running = start_service(&backends, Settings::default()).await?;
-    let mut c = clients(&running);
-    let owner = Principal {
-        subject: "owner".into(),
-        role: Role::DataOwner,
-        scope: Scope::Department {
-            department_id: "so-tttt".into(),
-        },
-    };
-    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let expired = format!(
-        "Bearer {}",
-        backends.minter().mint_at(&owner, now - 7200, now - 3600)?
-    );
-    let forged_minter = TokenMinter::hs256(
-        b"another-secret-another-secret-0123456789",
-        "dti-platform",
-        "dti",
-    );
-    let forged = format!(
-        "Bearer {}",
-        forged_minter.mint(&owner, Duration::from_secs(600))?
-    );
-    for bearer in [
-        None,
-        Some(expired),
-        Some(forged),
-        Some("Bearer not-a-jwt".to_owned()),
-    ] {
-        let submit = one_indicator("1.1", "yes", flag(true));
-        let read = pb::GetOwnerValuesRequest {
-            year: YEAR,
-            department_id: String::new(),
-        };
-        let (submit, read) = match &bearer {
-            Some(bearer) => (with_auth(submit, bearer), with_auth(read, bearer)),
-            None => (tonic::Request::new(submit), tonic::Request::new(read)),
-        };
-        assert_eq!(
-            c.owners
-                .submit_owner_values(submit)
-                .await
-                .unwrap_err()
-                .code(),
-            Code::Unauthenticated
-        );
-        assert_eq!(
-            c.owners.get_owner_values(read).await.unwrap_err().code(),
-            Code::Unauthenticated
-        );
-    }
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM national_owner_parts")
-        .fetch_one(backends.db.pool())
-        .await?;
-    assert_eq!(stored, 0);
     running.stop().await?;
     backends.close().await?;
     Ok(())

@@ -4,16 +4,15 @@
 
 mod support;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::Role;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::ranking::v1::{GetRankingRequest, GetUnitPositionRequest};
 use dti_proto::dti::scoring::v1::Basis;
 use dti_ranking::Settings;
 use dti_scores::UnitVisibility;
 use dti_service_kit::status::field_violations;
-use dti_testkit::with_auth;
+use dti_testkit::refusals::violated_fields;
+use dti_testkit::{tokens, with_auth};
 use support::*;
 use tonic::Code;
 
@@ -44,20 +43,7 @@ async fn ranked_pipeline(
     }
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(pipeline.pool(), &round, &ids, "open").await?;
-    let mut versions = Vec::new();
-    for unit in &units {
-        let (_, version) = submit(
-            pipeline.pool(),
-            pipeline.scoring.prefix(),
-            &round,
-            unit,
-            true,
-        )
-        .await?;
-        versions.push((unit.unit.clone(), version));
-    }
-    wait_scored(pipeline.pool(), &round, "self", &versions).await?;
-    wait_scored(pipeline.pool(), &round, "verified", &versions).await?;
+    submit_all_scored(&pipeline.scoring, &round, &units).await?;
     pipeline.wait_ranked(&round, Basis::SelfAssessed).await?;
     pipeline.wait_ranked(&round, Basis::Verified).await?;
     Ok((pipeline, round, units))
@@ -84,13 +70,6 @@ fn position_request(round: &dti_domain::RoundRef, unit: &str) -> GetUnitPosition
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 #[tokio::test]
 async fn rankings_need_a_valid_token_and_a_caller_of_the_cohort() -> anyhow::Result<()> {
     let (pipeline, round, units) =
@@ -102,33 +81,18 @@ async fn rankings_need_a_valid_token_and_a_caller_of_the_cohort() -> anyhow::Res
         .await
         .unwrap_err();
     assert_eq!(missing.code(), Code::Unauthenticated);
-    let auth = dti_config::AuthConfig::default();
-    let verifier = Principal {
-        subject: "v".into(),
-        role: Role::Verifier,
-        scope: Scope::City,
-    };
-    let forged = TokenMinter::hs256(
-        b"someone-elses-secret-0123456789abcdef",
-        &auth.issuer,
-        &auth.audience,
-    )
-    .mint(&verifier, Duration::from_secs(600))?;
+    let verifier = tokens::city(Role::Verifier);
+    let forged = tokens::forged_bearer(&verifier);
     let status = client
-        .get_ranking(with_auth(
-            ranking_request(&round),
-            &format!("Bearer {forged}"),
-        ))
+        .get_ranking(with_auth(ranking_request(&round), &forged))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
-    let expired = backends
-        .minter()
-        .mint_at(&verifier, now() - 7200, now() - 3600)?;
+    let expired = tokens::expired_bearer(&verifier);
     let status = client
         .get_unit_position(with_auth(
             position_request(&round, &units[0].unit),
-            &format!("Bearer {expired}"),
+            &expired,
         ))
         .await
         .unwrap_err();
@@ -234,10 +198,7 @@ async fn bad_ranking_requests_name_the_field_and_pages_cover_the_cohort() -> any
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(fields, ["round.framework", "basis"]);
     for (request, field) in [
         (

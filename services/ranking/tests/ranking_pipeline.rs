@@ -23,27 +23,6 @@ fn settings() -> Settings {
     }
 }
 
-async fn submit_all(
-    pipeline: &Pipeline,
-    round: &dti_domain::RoundRef,
-    units: &[UnitSubmission],
-) -> anyhow::Result<()> {
-    let mut versions = Vec::new();
-    for unit in units {
-        let (_, version) = submit(
-            pipeline.pool(),
-            pipeline.scoring.prefix(),
-            round,
-            unit,
-            true,
-        )
-        .await?;
-        versions.push((unit.unit.clone(), version));
-    }
-    wait_scored(pipeline.pool(), round, "self", &versions).await?;
-    wait_scored(pipeline.pool(), round, "verified", &versions).await
-}
-
 async fn assert_every_ranking(
     pipeline: &Pipeline,
     round: &dti_domain::RoundRef,
@@ -76,7 +55,7 @@ async fn rankings_equal_dtictl_and_follow_min_max_changes() -> anyhow::Result<()
     units[4].not_applicable = units[3].not_applicable.clone();
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(pipeline.pool(), &round, &ids, "open").await?;
-    submit_all(&pipeline, &round, &units).await?;
+    submit_all_scored(&pipeline.scoring, &round, &units).await?;
     pipeline.wait_ranked(&round, Basis::SelfAssessed).await?;
     pipeline.wait_ranked(&round, Basis::Verified).await?;
     assert_every_ranking(&pipeline, &round, Basis::SelfAssessed, &units).await?;
@@ -113,21 +92,7 @@ async fn rankings_equal_dtictl_and_follow_min_max_changes() -> anyhow::Result<()
     .await?;
     units[2].values.insert("5.1".into(), json!({"a": 100000}));
     units[2].not_applicable.retain(|code| code != "5.1");
-    let (_, version) = submit(
-        pipeline.pool(),
-        pipeline.scoring.prefix(),
-        &round,
-        &units[2],
-        true,
-    )
-    .await?;
-    wait_scored(
-        pipeline.pool(),
-        &round,
-        "self",
-        &[(units[2].unit.clone(), version)],
-    )
-    .await?;
+    resubmit_scored(&pipeline.scoring, &round, &units[2]).await?;
     pipeline.wait_ranked(&round, Basis::SelfAssessed).await?;
     assert_every_ranking(&pipeline, &round, Basis::SelfAssessed, &units).await?;
 
@@ -162,7 +127,7 @@ async fn a_flushed_redis_is_rebuilt_from_postgresql() -> anyhow::Result<()> {
     let units = sample_units(framework, 9, 81, "F-");
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(pipeline.pool(), &round, &ids, "open").await?;
-    submit_all(&pipeline, &round, &units).await?;
+    submit_all_scored(&pipeline.scoring, &round, &units).await?;
     pipeline.wait_ranked(&round, Basis::SelfAssessed).await?;
     let (version, before) = pipeline
         .ranking(&round, Basis::SelfAssessed, "", 1000)
@@ -189,21 +154,7 @@ async fn a_flushed_redis_is_rebuilt_from_postgresql() -> anyhow::Result<()> {
     let mut changed = units.clone();
     changed[1].values.insert("5.1".into(), json!({"a": 5000}));
     changed[1].not_applicable.retain(|code| code != "5.1");
-    let (_, v) = submit(
-        pipeline.pool(),
-        pipeline.scoring.prefix(),
-        &round,
-        &changed[1],
-        true,
-    )
-    .await?;
-    wait_scored(
-        pipeline.pool(),
-        &round,
-        "self",
-        &[(changed[1].unit.clone(), v)],
-    )
-    .await?;
+    resubmit_scored(&pipeline.scoring, &round, &changed[1]).await?;
     pipeline.restart_ranking().await?;
     pipeline.wait_ranked(&round, Basis::SelfAssessed).await?;
     assert_every_ranking(&pipeline, &round, Basis::SelfAssessed, &changed).await?;

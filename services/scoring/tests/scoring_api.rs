@@ -4,15 +4,15 @@
 mod support;
 
 use std::collections::HashMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, Scope};
 use dti_proto::dti::common::v1::{self as common, variable_value::Value as ProtoValue};
 use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, WhatIfRequest};
 use dti_scores::UnitVisibility;
 use dti_scoring::Settings;
 use dti_service_kit::status::field_violations;
-use dti_testkit::with_auth;
+use dti_testkit::refusals::violated_fields;
+use dti_testkit::{tokens, with_auth};
 use serde_json::json;
 use support::*;
 use tonic::Code;
@@ -36,13 +36,7 @@ async fn scored_env(
     }
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(env.pool(), &round, &ids, "open").await?;
-    let mut versions = Vec::new();
-    for unit in &units {
-        let (_, version) = submit(env.pool(), env.prefix(), &round, unit, true).await?;
-        versions.push((unit.unit.clone(), version));
-    }
-    wait_scored(env.pool(), &round, "self", &versions).await?;
-    wait_scored(env.pool(), &round, "verified", &versions).await?;
+    submit_all_scored(&env, &round, &units).await?;
     Ok((env, round, units))
 }
 
@@ -60,13 +54,6 @@ fn scorecard_request(
     }
 }
 
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock")
-        .as_secs()
-}
-
 #[tokio::test]
 async fn scorecards_need_a_valid_token_and_the_right_caller() -> anyhow::Result<()> {
     let (env, round, units) = scored_env(UnitVisibility::Live).await?;
@@ -76,36 +63,23 @@ async fn scorecards_need_a_valid_token_and_the_right_caller() -> anyhow::Result<
 
     let missing = client.get_scorecard(request()).await.unwrap_err();
     assert_eq!(missing.code(), Code::Unauthenticated);
-    let auth = dti_config::AuthConfig::default();
-    let forged = TokenMinter::hs256(
-        b"not-the-service-secret-0123456789abcdef",
-        &auth.issuer,
-        &auth.audience,
-    )
-    .mint(
-        &Principal {
-            subject: "intruder".into(),
-            role: Role::Verifier,
-            scope: Scope::City,
-        },
-        Duration::from_secs(600),
-    )?;
+    let forged = tokens::forged_bearer(&Principal {
+        subject: "intruder".into(),
+        role: Role::Verifier,
+        scope: Scope::City,
+    });
     let status = client
-        .get_scorecard(with_auth(request(), &format!("Bearer {forged}")))
+        .get_scorecard(with_auth(request(), &forged))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
-    let expired = env.backends.minter().mint_at(
-        &Principal {
-            subject: "late".into(),
-            role: Role::Verifier,
-            scope: Scope::City,
-        },
-        now() - 3600,
-        now() - 600,
-    )?;
+    let expired = tokens::expired_bearer(&Principal {
+        subject: "late".into(),
+        role: Role::Verifier,
+        scope: Scope::City,
+    });
     let status = client
-        .get_scorecard(with_auth(request(), &format!("Bearer {expired}")))
+        .get_scorecard(with_auth(request(), &expired))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
@@ -200,10 +174,7 @@ async fn bad_scorecard_requests_name_every_field() -> anyhow::Result<()> {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert_eq!(fields, ["round.year", "unit.unit_id", "basis"]);
     let no_round = GetScorecardRequest {
         round: None,
@@ -371,10 +342,7 @@ async fn what_if_is_only_for_the_callers_own_valid_values() -> anyhow::Result<()
     let token = env.backends.unit_token(own);
     let status = client.what_if(with_auth(bad, &token)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let fields: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
+    let fields: Vec<String> = violated_fields(&status);
     assert!(
         fields
             .iter()

@@ -22,25 +22,6 @@ fn settings() -> Settings {
 }
 
 /// Submits every unit (with its event) and waits until both bases are scored.
-async fn submit_all(
-    env: &ScoringEnv,
-    round: &dti_domain::RoundRef,
-    units: &[UnitSubmission],
-) -> anyhow::Result<Vec<(uuid::Uuid, i32)>> {
-    let mut submitted = Vec::new();
-    for unit in units {
-        submitted.push(submit(env.pool(), env.prefix(), round, unit, true).await?);
-    }
-    let versions: Vec<(String, i32)> = units
-        .iter()
-        .zip(&submitted)
-        .map(|(unit, (_, version))| (unit.unit.clone(), *version))
-        .collect();
-    wait_scored(env.pool(), round, "self", &versions).await?;
-    wait_scored(env.pool(), round, "verified", &versions).await?;
-    Ok(submitted)
-}
-
 #[tokio::test]
 async fn submitted_values_are_scored_exactly_like_dtictl_score() -> anyhow::Result<()> {
     let env = ScoringEnv::start(settings()).await?;
@@ -52,7 +33,7 @@ async fn submitted_values_are_scored_exactly_like_dtictl_score() -> anyhow::Resu
         let units = sample_units(framework, 9, seed, "U-");
         let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
         create_round(env.pool(), &round, &ids, "open").await?;
-        submit_all(&env, &round, &units).await?;
+        submit_all_scored(&env, &round, &units).await?;
         assert_scores_match(&env, &round, Basis::SelfAssessed, &units).await?;
         assert_scores_match(&env, &round, Basis::Verified, &units).await?;
         let card = env
@@ -107,7 +88,7 @@ async fn a_min_max_change_of_one_unit_moves_every_units_score_without_rewriting_
     units[2].values.insert("5.1".into(), json!({"a": 40}));
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(env.pool(), &round, &ids, "open").await?;
-    submit_all(&env, &round, &units).await?;
+    submit_all_scored(&env, &round, &units).await?;
     assert_scores_match(&env, &round, Basis::SelfAssessed, &units).await?;
     let rows_before: Vec<(String, i64)> = sqlx::query_as(
         "SELECT unit_id, version FROM score_units WHERE year = 2024 AND basis = 'self' ORDER BY unit_id",
@@ -120,14 +101,7 @@ async fn a_min_max_change_of_one_unit_moves_every_units_score_without_rewriting_
 
     // Unit 2 raises the maximum of 5.1: every unit's 5.1 score changes.
     units[2].values.insert("5.1".into(), json!({"a": 400}));
-    let (_, version) = submit(env.pool(), env.prefix(), &round, &units[2], true).await?;
-    wait_scored(
-        env.pool(),
-        &round,
-        "self",
-        &[(units[2].unit.clone(), version)],
-    )
-    .await?;
+    resubmit_scored(&env, &round, &units[2]).await?;
     assert_scores_match(&env, &round, Basis::SelfAssessed, &units).await?;
     let after = env
         .scorecard(&round, &units[0].unit, Basis::SelfAssessed)
@@ -170,14 +144,7 @@ async fn a_min_max_change_of_one_unit_moves_every_units_score_without_rewriting_
     // Unit 1 was the minimum; once it declares 5.1 not applicable the minimum is found again.
     units[1].values.remove("5.1");
     units[1].not_applicable.push("5.1".into());
-    let (_, version) = submit(env.pool(), env.prefix(), &round, &units[1], true).await?;
-    wait_scored(
-        env.pool(),
-        &round,
-        "self",
-        &[(units[1].unit.clone(), version)],
-    )
-    .await?;
+    resubmit_scored(&env, &round, &units[1]).await?;
     assert_scores_match(&env, &round, Basis::SelfAssessed, &units).await?;
     let ranges: serde_json::Value =
         sqlx::query_scalar("SELECT ranges FROM score_cohorts WHERE year = 2024 AND basis = 'self'")
@@ -196,7 +163,7 @@ async fn stale_and_redelivered_events_never_roll_a_score_back() -> anyhow::Resul
     let mut units = sample_units(framework, 4, 31, "Q-");
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(env.pool(), &round, &ids, "open").await?;
-    let submitted = submit_all(&env, &round, &units).await?;
+    let submitted = submit_all_scored(&env, &round, &units).await?;
     units[0].values.insert("2.1".into(), json!({"yes": false}));
     units[0].values.insert("5.1".into(), json!({"a": 999}));
     let (id, v2) = submit(env.pool(), env.prefix(), &round, &units[0], true).await?;
@@ -276,7 +243,7 @@ async fn verifier_decisions_change_only_the_verified_scores() -> anyhow::Result<
     }
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
     create_round(env.pool(), &round, &ids, "open").await?;
-    let submitted = submit_all(&env, &round, &units).await?;
+    let submitted = submit_all_scored(&env, &round, &units).await?;
     let self_version = cohort_version(env.pool(), &round, "self").await?;
 
     let decisions = vec![

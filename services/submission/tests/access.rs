@@ -6,13 +6,13 @@ mod support;
 
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::Role;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::submission::v1::{
     CloseRoundRequest, CreateDraftRequest, FindSubmissionRequest, GetSubmissionRequest,
     SetValuesRequest, SubmitRequest,
 };
-use dti_testkit::with_auth;
+use dti_testkit::{tokens, with_auth};
 use support::{round, some_values, Stack};
 use tonic::Code;
 
@@ -28,32 +28,10 @@ async fn bad_tokens_are_unauthenticated() -> anyhow::Result<()> {
             unit_id: "quan-1".into(),
         }),
     };
-    let submitter = Principal {
-        subject: "s1".into(),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: "quan-1".into(),
-        },
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let expired = stack
-        .backends
-        .minter()
-        .mint_at(&submitter, now - 7200, now - 3600)?;
-    let forged = TokenMinter::hs256(
-        b"another-secret-of-at-least-32-bytes!!",
-        "dti-platform",
-        "dti",
-    )
-    .mint(&submitter, Duration::from_secs(600))?;
-    let wrong_audience = TokenMinter::hs256(
-        b"test-only-hs256-secret-0123456789abcdef",
-        "dti-platform",
-        "someone-else",
-    )
-    .mint(&submitter, Duration::from_secs(600))?;
+    let submitter = tokens::unit_submitter("quan-1");
+    let expired = tokens::expired_bearer(&submitter);
+    let forged = tokens::forged_bearer(&submitter);
+    let wrong_audience = tokens::wrong_audience_bearer(&submitter);
 
     let missing = stack
         .submissions()
@@ -62,9 +40,9 @@ async fn bad_tokens_are_unauthenticated() -> anyhow::Result<()> {
         .unwrap_err();
     assert_eq!(missing.code(), Code::Unauthenticated);
     for (bearer, why) in [
-        (format!("Bearer {expired}"), "expired"),
-        (format!("Bearer {forged}"), "signature"),
-        (format!("Bearer {wrong_audience}"), "audience"),
+        (expired, "expired"),
+        (forged, "signature"),
+        (wrong_audience, "audience"),
         ("Basic dXNlcjpwYXNz".to_owned(), "Bearer"),
         ("Bearer not.a.jwt".to_owned(), "malformed"),
     ] {

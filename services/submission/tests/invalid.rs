@@ -11,6 +11,7 @@ use dti_proto::dti::submission::v1::{
     SubmitRequest,
 };
 use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::assert_names_field;
 use dti_testkit::with_auth;
 use support::{choice, count, flag, indicator, round, some_values, Stack};
 use tonic::Code;
@@ -32,11 +33,7 @@ fn dtictl_messages(values_json: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_values_name_their_place_and_store_nothing() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    stack
-        .open_round(&["quan-1"], Duration::from_secs(3600))
-        .await?;
-    let id = stack.draft("quan-1").await?.submission_id;
-    stack.set("quan-1", &id, some_values(7)).await?;
+    let id = stack.drafted_with_values("quan-1").await?;
     let token = stack.unit_token("quan-1");
     let get = || {
         with_auth(
@@ -255,11 +252,7 @@ async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::R
             .open_round(with_auth(request, &token))
             .await
             .unwrap_err();
-        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
-        assert!(
-            field_violations(&status).iter().any(|v| v.field == field),
-            "{field}: {status:?}"
-        );
+        assert_names_field(&status, field, field);
     }
     assert_eq!(
         stack.count("rounds WHERE state <> 'draft'").await?,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use dti_bus::consumer::{ConsumerSettings, EventHandler, IdempotentConsumer, InboundEvent};
 use dti_db::PgTransaction;
 use dti_proto::dti::submission::v1::SubmitRequest;
-use dti_testkit::with_auth;
-use support::{some_values, Stack};
+use dti_testkit::{wait_until, with_auth, Poll};
+use support::Stack;
 use tokio_util::sync::CancellationToken;
 
 const CALLER_TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -36,11 +36,7 @@ impl EventHandler for TraceRecorder {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_callers_trace_continues_into_the_event_consumer() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    stack
-        .open_round(&["quan-1"], Duration::from_secs(3600))
-        .await?;
-    let id = stack.draft("quan-1").await?.submission_id;
-    stack.set("quan-1", &id, some_values(7)).await?;
+    let id = stack.drafted_with_values("quan-1").await?;
 
     let recorder = TraceRecorder::default();
     let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
@@ -72,12 +68,13 @@ async fn the_callers_trace_continues_into_the_event_consumer() -> anyhow::Result
     );
     stack.submissions().submit(request).await?;
 
-    for _ in 0..100 {
-        if !recorder.0.lock().expect("lock").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    // The check below says what arrived; waiting longer is all a timeout would add.
+    let poll = Poll::new(Duration::from_secs(10), Duration::from_millis(100));
+    let _ = wait_until("the consumer to record a trace", poll, || {
+        let recorded = !recorder.0.lock().expect("lock").is_empty();
+        async move { Ok(recorded) }
+    })
+    .await;
     stop.cancel();
     running.await??;
     assert_eq!(

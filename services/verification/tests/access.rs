@@ -5,9 +5,7 @@
 
 mod support;
 
-use std::time::Duration;
-
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::Role;
 use dti_proto::dti::verification::v1::{
     AnswerObjectionRequest, ApproveRoundRequest, CompleteRoundVerificationRequest,
     CompleteSubmissionRequest, DecideIndicatorsRequest, FileObjectionRequest, FinalizeRoundRequest,
@@ -15,7 +13,7 @@ use dti_proto::dti::verification::v1::{
     ListSubmissionsRequest, OpenSubmissionRequest, PublishCorrectionRequest, PublishRoundRequest,
     RequestClarificationRequest, ReturnForVerificationRequest, StartRoundVerificationRequest,
 };
-use dti_testkit::with_auth;
+use dti_testkit::{tokens, with_auth};
 use support::{accept, round, unit_ref, values, Stack};
 use tonic::{Code, Status};
 
@@ -32,28 +30,13 @@ async fn bad_tokens_are_unauthenticated_on_every_service() -> anyhow::Result<()>
     stack
         .submitted_round(&[("quan-1", Some(values(7, 4)))])
         .await?;
-    let verifier = Principal {
-        subject: "v1".into(),
-        role: Role::Verifier,
-        scope: Scope::City,
-    };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs();
-    let expired = stack
-        .backends
-        .minter()
-        .mint_at(&verifier, now - 7200, now - 3600)?;
-    let forged = TokenMinter::hs256(
-        b"another-secret-of-at-least-32-bytes!!",
-        "dti-platform",
-        "dti",
-    )
-    .mint(&verifier, Duration::from_secs(600))?;
+    let verifier = tokens::city(Role::Verifier);
+    let expired = tokens::expired_bearer(&verifier);
+    let forged = tokens::forged_bearer(&verifier);
     let bearers = [
         None,
-        Some(format!("Bearer {expired}")),
-        Some(format!("Bearer {forged}")),
+        Some(expired),
+        Some(forged),
         Some("Basic dXNlcjpwYXNz".to_owned()),
         Some("Bearer not.a.jwt".to_owned()),
     ];

@@ -5,20 +5,12 @@
 mod support;
 
 use dti_domain::RoundRef;
-use support::{accept, count, insufficient, overridden, values, Stack};
+use support::{accept, count, insufficient, overridden, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_decision_breaks_the_chain_where_it_was_edited() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let ids = stack
-        .submitted_round(&[
-            ("quan-1", Some(values(7, 4))),
-            ("quan-3", Some(values(9, 8))),
-        ])
-        .await?;
-    let q1 = ids["quan-1"].clone();
-    stack.start_verification().await?;
-    stack.open(&q1).await?;
+    let q1 = stack.opened_first_of_two().await?;
     stack
         .decide(
             &q1,

@@ -1,5 +1,6 @@
 //! Bad input to every RPC is refused with InvalidArgument naming the field (and, for values,
-//! the unit, indicator and variable), and nothing is stored.
+//! the unit, indicator and variable), and nothing is stored. The cases are a table: who calls,
+//! which RPC with which request, and the fields the refusal must name.
 
 mod support;
 
@@ -13,20 +14,20 @@ use dti_proto::dti::verification::v1::{
     PublishCorrectionRequest, PublishRoundRequest, RequestClarificationRequest,
     ReturnForVerificationRequest, StartRoundVerificationRequest,
 };
-use dti_service_kit::status::field_violations;
+use dti_testkit::refusals::violated_fields;
 use dti_testkit::with_auth;
 use support::{accept, count, flag, overridden, round, unit_ref, values, Stack};
 use tonic::{Code, Status};
 
-/// Asserts `result` is InvalidArgument whose violations name exactly `fields`.
-fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, fields: &[&str]) {
-    let status = result.expect_err("refused");
-    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
-    let named: Vec<String> = field_violations(&status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect();
-    assert_eq!(named, fields, "{}", status.message());
+/// Asserts that `result` of the call `what` is InvalidArgument whose violations name exactly
+/// `fields`.
+fn assert_invalid(result: Result<(), Status>, fields: &[&str], what: &str) {
+    let Err(status) = result else {
+        panic!("refused: {what}");
+    };
+    assert_eq!(status.code(), Code::InvalidArgument, "{what}: {status:?}");
+    let named: Vec<String> = violated_fields(&status);
+    assert_eq!(named, fields, "{what}: {}", status.message());
 }
 
 fn bad_rounds() -> Vec<(Option<RoundRef>, &'static str)> {
@@ -63,224 +64,248 @@ fn bad_rounds() -> Vec<(Option<RoundRef>, &'static str)> {
     ]
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_rpc_names_its_bad_input_and_stores_nothing() -> anyhow::Result<()> {
-    let stack = Stack::start().await?;
-    let ids = stack
-        .submitted_round(&[("quan-1", Some(values(7, 4)))])
-        .await?;
-    let q1 = ids["quan-1"].clone();
-    stack.start_verification().await?;
-    stack.open(&q1).await?;
-    let before = stack.footprint().await?;
-    let (verifier, approver, operator) = (stack.verifier(), stack.approver(), stack.operator());
-    let unit = stack.unit("quan-1");
+/// Who makes a call.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Verifier,
+    Approver,
+    Operator,
+    /// quan-1's submitter.
+    Unit,
+}
 
-    for (bad, field) in bad_rounds() {
-        let mut verification = stack.verification();
-        let mut approval = stack.approval();
-        let mut publication = stack.publication();
-        assert_invalid(
-            verification
-                .start_round_verification(with_auth(
-                    StartRoundVerificationRequest { round: bad.clone() },
-                    &verifier,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            verification
-                .list_submissions(with_auth(
-                    ListSubmissionsRequest {
-                        round: bad.clone(),
-                        state: String::new(),
-                    },
-                    &verifier,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            verification
-                .complete_round_verification(with_auth(
-                    CompleteRoundVerificationRequest { round: bad.clone() },
-                    &verifier,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            verification
-                .get_side_by_side(with_auth(
-                    GetSideBySideRequest {
-                        round: bad.clone(),
-                        unit: Some(unit_ref("quan-1")),
-                    },
-                    &unit,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            approval
-                .get_verified_ranking(with_auth(
-                    GetVerifiedRankingRequest { round: bad.clone() },
-                    &approver,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            approval
-                .approve_round(with_auth(
-                    ApproveRoundRequest { round: bad.clone() },
-                    &approver,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            approval
-                .return_for_verification(with_auth(
-                    ReturnForVerificationRequest {
-                        round: bad.clone(),
-                        reason: "why".into(),
-                    },
-                    &approver,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .publish_round(with_auth(
-                    PublishRoundRequest { round: bad.clone() },
-                    &approver,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .publish_correction(with_auth(
-                    PublishCorrectionRequest {
-                        round: bad.clone(),
-                        reason: "why".into(),
-                    },
-                    &approver,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .get_publication(with_auth(
-                    GetPublicationRequest {
-                        round: bad.clone(),
-                        revision: 0,
-                    },
-                    &unit,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .list_publications(with_auth(
-                    ListPublicationsRequest { round: bad.clone() },
-                    &unit,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .file_objection(with_auth(
-                    FileObjectionRequest {
-                        round: bad.clone(),
-                        unit: Some(unit_ref("quan-1")),
-                        indicator_code: String::new(),
-                        reason: "why".into(),
-                    },
-                    &unit,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .list_objections(with_auth(
-                    ListObjectionsRequest {
-                        round: bad.clone(),
-                        unit_id: String::new(),
-                    },
-                    &verifier,
-                ))
-                .await,
-            &[field],
-        );
-        assert_invalid(
-            publication
-                .finalize_round(with_auth(FinalizeRoundRequest { round: bad }, &operator))
-                .await,
-            &[field],
-        );
+/// One request to one RPC of the verification service.
+#[derive(Debug)]
+enum Call {
+    StartRoundVerification(StartRoundVerificationRequest),
+    ListSubmissions(ListSubmissionsRequest),
+    OpenSubmission(OpenSubmissionRequest),
+    DecideIndicators(DecideIndicatorsRequest),
+    RequestClarification(RequestClarificationRequest),
+    CompleteSubmission(CompleteSubmissionRequest),
+    CompleteRoundVerification(CompleteRoundVerificationRequest),
+    GetSideBySide(GetSideBySideRequest),
+    GetVerifiedRanking(GetVerifiedRankingRequest),
+    ApproveRound(ApproveRoundRequest),
+    ReturnForVerification(ReturnForVerificationRequest),
+    PublishRound(PublishRoundRequest),
+    PublishCorrection(PublishCorrectionRequest),
+    GetPublication(GetPublicationRequest),
+    ListPublications(ListPublicationsRequest),
+    FileObjection(FileObjectionRequest),
+    ListObjections(ListObjectionsRequest),
+    AnswerObjection(AnswerObjectionRequest),
+    FinalizeRound(FinalizeRoundRequest),
+}
+
+impl Call {
+    /// Sends the request with `bearer`; only whether it was refused, and how, matters.
+    async fn send(self, stack: &Stack, bearer: &str) -> Result<(), Status> {
+        let (mut verification, mut approval, mut publication) =
+            (stack.verification(), stack.approval(), stack.publication());
+        match self {
+            Call::StartRoundVerification(request) => verification
+                .start_round_verification(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::ListSubmissions(request) => verification
+                .list_submissions(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::OpenSubmission(request) => verification
+                .open_submission(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::DecideIndicators(request) => verification
+                .decide_indicators(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::RequestClarification(request) => verification
+                .request_clarification(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::CompleteSubmission(request) => verification
+                .complete_submission(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::CompleteRoundVerification(request) => verification
+                .complete_round_verification(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::GetSideBySide(request) => verification
+                .get_side_by_side(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::GetVerifiedRanking(request) => approval
+                .get_verified_ranking(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::ApproveRound(request) => approval
+                .approve_round(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::ReturnForVerification(request) => approval
+                .return_for_verification(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::PublishRound(request) => publication
+                .publish_round(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::PublishCorrection(request) => publication
+                .publish_correction(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::GetPublication(request) => publication
+                .get_publication(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::ListPublications(request) => publication
+                .list_publications(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::FileObjection(request) => publication
+                .file_objection(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::ListObjections(request) => publication
+                .list_objections(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::AnswerObjection(request) => publication
+                .answer_objection(with_auth(request, bearer))
+                .await
+                .map(drop),
+            Call::FinalizeRound(request) => publication
+                .finalize_round(with_auth(request, bearer))
+                .await
+                .map(drop),
+        }
     }
+}
 
-    let mut verification = stack.verification();
-    assert_invalid(
-        verification
-            .list_submissions(with_auth(
-                ListSubmissionsRequest {
-                    round: Some(round()),
-                    state: "pending".into(),
-                },
-                &verifier,
-            ))
-            .await,
-        &["state"],
-    );
-    assert_invalid(
-        verification
-            .open_submission(with_auth(
-                OpenSubmissionRequest {
-                    submission_id: "not-a-uuid".into(),
-                },
-                &verifier,
-            ))
-            .await,
-        &["submission_id"],
-    );
-    let missing = verification
-        .open_submission(with_auth(
-            OpenSubmissionRequest {
-                submission_id: uuid::Uuid::now_v7().to_string(),
-            },
-            &verifier,
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(missing.code(), Code::NotFound);
+/// A refused call: who makes it, the call, and the fields the refusal names, in order.
+type Case = (Caller, Call, Vec<&'static str>);
 
-    // Decisions: every problem of a request at once, naming unit, indicator and field.
-    let decide = |decisions: Vec<IndicatorDecision>, version: u32| DecideIndicatorsRequest {
-        submission_id: q1.clone(),
-        version,
-        decisions,
+/// Every RPC that takes a round, with the bad round `bad` (which names `field`).
+fn bad_round_cases(bad: Option<RoundRef>, field: &'static str) -> Vec<Case> {
+    use Call::*;
+    use Caller::*;
+    let calls = vec![
+        (
+            Verifier,
+            StartRoundVerification(StartRoundVerificationRequest { round: bad.clone() }),
+        ),
+        (
+            Verifier,
+            ListSubmissions(ListSubmissionsRequest {
+                round: bad.clone(),
+                state: String::new(),
+            }),
+        ),
+        (
+            Verifier,
+            CompleteRoundVerification(CompleteRoundVerificationRequest { round: bad.clone() }),
+        ),
+        (
+            Unit,
+            GetSideBySide(GetSideBySideRequest {
+                round: bad.clone(),
+                unit: Some(unit_ref("quan-1")),
+            }),
+        ),
+        (
+            Approver,
+            GetVerifiedRanking(GetVerifiedRankingRequest { round: bad.clone() }),
+        ),
+        (
+            Approver,
+            ApproveRound(ApproveRoundRequest { round: bad.clone() }),
+        ),
+        (
+            Approver,
+            ReturnForVerification(ReturnForVerificationRequest {
+                round: bad.clone(),
+                reason: "why".into(),
+            }),
+        ),
+        (
+            Approver,
+            PublishRound(PublishRoundRequest { round: bad.clone() }),
+        ),
+        (
+            Approver,
+            PublishCorrection(PublishCorrectionRequest {
+                round: bad.clone(),
+                reason: "why".into(),
+            }),
+        ),
+        (
+            Unit,
+            GetPublication(GetPublicationRequest {
+                round: bad.clone(),
+                revision: 0,
+            }),
+        ),
+        (
+            Unit,
+            ListPublications(ListPublicationsRequest { round: bad.clone() }),
+        ),
+        (
+            Unit,
+            FileObjection(FileObjectionRequest {
+                round: bad.clone(),
+                unit: Some(unit_ref("quan-1")),
+                indicator_code: String::new(),
+                reason: "why".into(),
+            }),
+        ),
+        (
+            Verifier,
+            ListObjections(ListObjectionsRequest {
+                round: bad.clone(),
+                unit_id: String::new(),
+            }),
+        ),
+        (Operator, FinalizeRound(FinalizeRoundRequest { round: bad })),
+    ];
+    calls
+        .into_iter()
+        .map(|(caller, call)| (caller, call, vec![field]))
+        .collect()
+}
+
+/// Bad input other than the round, on submission `q1` (version 1, under verification).
+fn bad_field_cases(q1: &str) -> Vec<Case> {
+    use Call::*;
+    use Caller::*;
+    let decide = |decisions: Vec<IndicatorDecision>, version: u32| {
+        DecideIndicators(DecideIndicatorsRequest {
+            submission_id: q1.to_owned(),
+            version,
+            decisions,
+        })
     };
-    assert_invalid(
-        verification
-            .decide_indicators(with_auth(decide(vec![accept("1.1")], 0), &verifier))
-            .await,
-        &["version"],
-    );
-    assert_invalid(
-        verification
-            .decide_indicators(with_auth(decide(vec![], 1), &verifier))
-            .await,
-        &["decisions"],
-    );
+    let ask = |questions: Vec<(&str, &str)>, version: u32| {
+        RequestClarification(RequestClarificationRequest {
+            submission_id: q1.to_owned(),
+            version,
+            questions: questions
+                .into_iter()
+                .map(|(code, question)| ClarificationQuestion {
+                    indicator_code: code.into(),
+                    question: question.into(),
+                })
+                .collect(),
+        })
+    };
+    let object = |indicator: &str, reason: &str| FileObjectionRequest {
+        round: Some(round()),
+        unit: Some(unit_ref("quan-1")),
+        indicator_code: indicator.into(),
+        reason: reason.into(),
+    };
+    // Decisions: every problem of a request at once, naming unit, indicator and field.
     let bad_decisions = vec![
         overridden("1.2", &[("a", count(5)), ("b", count(0))], "recounted"),
         overridden("1.3", &[("a", flag(true)), ("b", count(2))], "recounted"),
@@ -297,196 +322,172 @@ async fn every_rpc_names_its_bad_input_and_stores_nothing() -> anyhow::Result<()
         accept("1.1"),
         accept("1.1"),
     ];
-    assert_invalid(
-        verification
-            .decide_indicators(with_auth(decide(bad_decisions, 1), &verifier))
-            .await,
-        &[
-            "unit quan-1 / indicator 1.2 / variable b",
-            "unit quan-1 / indicator 1.3 / variable a",
-            "unit quan-1 / indicator 1.5 / variable frequency",
-            "unit quan-1 / indicator 2.1 / reason",
-            "unit quan-1 / indicator 2.2 / variables",
-            "unit quan-1 / indicator 2.3 / reason",
-            "unit quan-1 / indicator 2.4 / kind",
-            "unit quan-1 / indicator 42.1",
-            "unit quan-1 / indicator 1.1",
-        ],
-    );
-
-    let ask = |questions: Vec<(&str, &str)>, version: u32| RequestClarificationRequest {
-        submission_id: q1.clone(),
-        version,
-        questions: questions
-            .into_iter()
-            .map(|(code, question)| ClarificationQuestion {
-                indicator_code: code.into(),
-                question: question.into(),
-            })
-            .collect(),
-    };
-    assert_invalid(
-        verification
-            .request_clarification(with_auth(ask(vec![], 1), &verifier))
-            .await,
-        &["questions"],
-    );
-    assert_invalid(
-        verification
-            .request_clarification(with_auth(ask(vec![("1.2", "Why?")], 0), &verifier))
-            .await,
-        &["version"],
-    );
-    assert_invalid(
-        verification
-            .request_clarification(with_auth(
-                ask(
-                    vec![("1.2", " "), ("77.7", "Why?"), ("2.1", "a"), ("2.1", "b")],
-                    1,
-                ),
-                &verifier,
-            ))
-            .await,
-        &[
-            "unit quan-1 / indicator 1.2 / question",
-            "unit quan-1 / indicator 77.7",
-            "unit quan-1 / indicator 2.1",
-        ],
-    );
-    assert_invalid(
-        verification
-            .complete_submission(with_auth(
-                CompleteSubmissionRequest {
-                    submission_id: q1.clone(),
-                    version: 0,
-                    accept_undecided: true,
-                },
-                &verifier,
-            ))
-            .await,
-        &["version"],
-    );
-    assert_invalid(
-        verification
-            .get_side_by_side(with_auth(
-                GetSideBySideRequest {
-                    round: Some(round()),
-                    unit: None,
-                },
-                &verifier,
-            ))
-            .await,
-        &["unit"],
-    );
-    assert_invalid(
-        verification
-            .get_side_by_side(with_auth(
-                GetSideBySideRequest {
-                    round: Some(round()),
-                    unit: Some(UnitRef {
-                        unit_id: " quan-1".into(),
-                    }),
-                },
-                &verifier,
-            ))
-            .await,
-        &["unit.unit_id"],
-    );
-
-    let mut approval = stack.approval();
-    assert_invalid(
-        approval
-            .return_for_verification(with_auth(
-                ReturnForVerificationRequest {
-                    round: Some(round()),
-                    reason: "  ".into(),
-                },
-                &approver,
-            ))
-            .await,
-        &["reason"],
-    );
-    let mut publication = stack.publication();
-    assert_invalid(
-        publication
-            .publish_correction(with_auth(
-                PublishCorrectionRequest {
-                    round: Some(round()),
-                    reason: String::new(),
-                },
-                &approver,
-            ))
-            .await,
-        &["reason"],
-    );
-    let object = |indicator: &str, reason: &str| FileObjectionRequest {
-        round: Some(round()),
-        unit: Some(unit_ref("quan-1")),
-        indicator_code: indicator.into(),
-        reason: reason.into(),
-    };
-    assert_invalid(
-        publication
-            .file_objection(with_auth(object("", " "), &unit))
-            .await,
-        &["reason"],
-    );
-    assert_invalid(
-        publication
-            .file_objection(with_auth(object("42.1", "wrong"), &unit))
-            .await,
-        &["indicator_code"],
-    );
-    assert_invalid(
-        publication
-            .file_objection(with_auth(
-                FileObjectionRequest {
-                    unit: None,
-                    ..object("", "wrong")
-                },
-                &unit,
-            ))
-            .await,
-        &["unit"],
-    );
-    assert_invalid(
-        publication
-            .list_objections(with_auth(
-                ListObjectionsRequest {
-                    round: Some(round()),
+    vec![
+        (
+            Verifier,
+            ListSubmissions(ListSubmissionsRequest {
+                round: Some(round()),
+                state: "pending".into(),
+            }),
+            vec!["state"],
+        ),
+        (
+            Verifier,
+            OpenSubmission(OpenSubmissionRequest {
+                submission_id: "not-a-uuid".into(),
+            }),
+            vec!["submission_id"],
+        ),
+        (Verifier, decide(vec![accept("1.1")], 0), vec!["version"]),
+        (Verifier, decide(vec![], 1), vec!["decisions"]),
+        (
+            Verifier,
+            decide(bad_decisions, 1),
+            vec![
+                "unit quan-1 / indicator 1.2 / variable b",
+                "unit quan-1 / indicator 1.3 / variable a",
+                "unit quan-1 / indicator 1.5 / variable frequency",
+                "unit quan-1 / indicator 2.1 / reason",
+                "unit quan-1 / indicator 2.2 / variables",
+                "unit quan-1 / indicator 2.3 / reason",
+                "unit quan-1 / indicator 2.4 / kind",
+                "unit quan-1 / indicator 42.1",
+                "unit quan-1 / indicator 1.1",
+            ],
+        ),
+        (Verifier, ask(vec![], 1), vec!["questions"]),
+        (Verifier, ask(vec![("1.2", "Why?")], 0), vec!["version"]),
+        (
+            Verifier,
+            ask(
+                vec![("1.2", " "), ("77.7", "Why?"), ("2.1", "a"), ("2.1", "b")],
+                1,
+            ),
+            vec![
+                "unit quan-1 / indicator 1.2 / question",
+                "unit quan-1 / indicator 77.7",
+                "unit quan-1 / indicator 2.1",
+            ],
+        ),
+        (
+            Verifier,
+            CompleteSubmission(CompleteSubmissionRequest {
+                submission_id: q1.to_owned(),
+                version: 0,
+                accept_undecided: true,
+            }),
+            vec!["version"],
+        ),
+        (
+            Verifier,
+            GetSideBySide(GetSideBySideRequest {
+                round: Some(round()),
+                unit: None,
+            }),
+            vec!["unit"],
+        ),
+        (
+            Verifier,
+            GetSideBySide(GetSideBySideRequest {
+                round: Some(round()),
+                unit: Some(UnitRef {
                     unit_id: " quan-1".into(),
-                },
-                &verifier,
-            ))
-            .await,
-        &["unit_id"],
-    );
-    assert_invalid(
-        publication
-            .answer_objection(with_auth(
-                AnswerObjectionRequest {
-                    objection_id: "nope".into(),
-                    outcome: 1,
-                    answer: "ok".into(),
-                },
-                &approver,
-            ))
-            .await,
-        &["objection_id"],
-    );
-    assert_invalid(
-        publication
-            .answer_objection(with_auth(
-                AnswerObjectionRequest {
-                    objection_id: uuid::Uuid::now_v7().to_string(),
-                    outcome: 0,
-                    answer: String::new(),
-                },
-                &approver,
-            ))
-            .await,
-        &["outcome", "answer"],
-    );
+                }),
+            }),
+            vec!["unit.unit_id"],
+        ),
+        (
+            Approver,
+            ReturnForVerification(ReturnForVerificationRequest {
+                round: Some(round()),
+                reason: "  ".into(),
+            }),
+            vec!["reason"],
+        ),
+        (
+            Approver,
+            PublishCorrection(PublishCorrectionRequest {
+                round: Some(round()),
+                reason: String::new(),
+            }),
+            vec!["reason"],
+        ),
+        (Unit, FileObjection(object("", " ")), vec!["reason"]),
+        (
+            Unit,
+            FileObjection(object("42.1", "wrong")),
+            vec!["indicator_code"],
+        ),
+        (
+            Unit,
+            FileObjection(FileObjectionRequest {
+                unit: None,
+                ..object("", "wrong")
+            }),
+            vec!["unit"],
+        ),
+        (
+            Verifier,
+            ListObjections(ListObjectionsRequest {
+                round: Some(round()),
+                unit_id: " quan-1".into(),
+            }),
+            vec!["unit_id"],
+        ),
+        (
+            Approver,
+            AnswerObjection(AnswerObjectionRequest {
+                objection_id: "nope".into(),
+                outcome: 1,
+                answer: "ok".into(),
+            }),
+            vec!["objection_id"],
+        ),
+        (
+            Approver,
+            AnswerObjection(AnswerObjectionRequest {
+                objection_id: uuid::Uuid::now_v7().to_string(),
+                outcome: 0,
+                answer: String::new(),
+            }),
+            vec!["outcome", "answer"],
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_names_its_bad_input_and_stores_nothing() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let ids = stack
+        .submitted_round(&[("quan-1", Some(values(7, 4)))])
+        .await?;
+    let q1 = ids["quan-1"].clone();
+    stack.start_verification().await?;
+    stack.open(&q1).await?;
+    let before = stack.footprint().await?;
+    let bearer = |caller: Caller| match caller {
+        Caller::Verifier => stack.verifier(),
+        Caller::Approver => stack.approver(),
+        Caller::Operator => stack.operator(),
+        Caller::Unit => stack.unit("quan-1"),
+    };
+
+    let cases = bad_rounds()
+        .into_iter()
+        .flat_map(|(bad, field)| bad_round_cases(bad, field))
+        .chain(bad_field_cases(&q1));
+    for (caller, call, fields) in cases {
+        let what = format!("{caller:?} {call:?}");
+        let result = call.send(&stack, &bearer(caller)).await;
+        assert_invalid(result, &fields, &what);
+    }
+    let missing = Call::OpenSubmission(OpenSubmissionRequest {
+        submission_id: uuid::Uuid::now_v7().to_string(),
+    })
+    .send(&stack, &stack.verifier())
+    .await
+    .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
 
     assert_eq!(stack.footprint().await?, before, "nothing was stored");
     assert_eq!(stack.round_state().await?, "under_verification");

@@ -12,7 +12,7 @@ use dti_proto::dti::verification::v1::{
     ListObjectionsRequest, ListPublicationsRequest, ObjectionOutcome, PublishCorrectionRequest,
     RequestClarificationRequest, ReturnForVerificationRequest,
 };
-use dti_testkit::with_auth;
+use dti_testkit::{wait_until, with_auth, Poll};
 use dti_verification::Settings;
 use sha2::{Digest, Sha256};
 use support::{accept, count, overridden, round, unit_ref, values, Stack};
@@ -527,15 +527,13 @@ async fn the_finalizer_makes_a_result_final_when_its_period_ends() -> anyhow::Re
         .await?;
     stack.approve().await?;
     stack.publish().await?;
-    let mut state = String::new();
-    for _ in 0..100 {
-        state = stack.round_state().await?;
-        if state == "final" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(state, "final");
+    let poll = Poll::new(Duration::from_secs(10), Duration::from_millis(100));
+    let finalized = wait_until("the round to be final", poll, || async {
+        Ok(stack.round_state().await? == "final")
+    })
+    .await;
+    assert!(finalized.is_ok(), "{finalized:?}");
+    assert_eq!(stack.round_state().await?, "final");
     let actor: String =
         sqlx::query_scalar("SELECT actor FROM audit_log WHERE action = 'round.finalize'")
             .fetch_one(stack.backends.db.pool())

@@ -5,13 +5,13 @@
 
 mod support;
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::Role;
 use dti_domain::{RoundRef, UnitId};
 use dti_proto::dti::verification::v1::{
     ApproveRoundRequest, CompleteRoundVerificationRequest, FinalizeRoundRequest,
     PublishRoundRequest, ReturnForVerificationRequest, StartRoundVerificationRequest,
 };
-use dti_testkit::with_auth;
+use dti_testkit::{tokens, with_auth};
 use dti_verification::Settings;
 use support::{round, values, Stack};
 use tonic::Code;
@@ -123,11 +123,7 @@ async fn every_illegal_round_step_is_refused_with_failed_precondition() -> anyho
     .await?;
     // A round in draft, as operators prepare it.
     let mut tx = stack.backends.db.pool().begin().await?;
-    let operator = Principal {
-        subject: "test-operator".into(),
-        role: Role::Operator,
-        scope: Scope::City,
-    };
+    let operator = tokens::city(Role::Operator);
     let reference = RoundRef {
         year: 2023,
         framework: "hcm-2023-district".parse()?,

@@ -305,15 +305,7 @@ async fn decisions_stand_beside_the_self_assessment_and_agree_with_the_engine() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clarification_returns_to_the_unit_and_its_answer_is_diffed() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let ids = stack
-        .submitted_round(&[
-            ("quan-1", Some(values(7, 4))),
-            ("quan-3", Some(values(9, 8))),
-        ])
-        .await?;
-    let q1 = ids["quan-1"].clone();
-    stack.start_verification().await?;
-    stack.open(&q1).await?;
+    let q1 = stack.opened_first_of_two().await?;
     stack
         .decide(
             &q1,

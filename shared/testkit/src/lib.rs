@@ -6,6 +6,17 @@
 //!   share one NATS server and one Redis server without seeing each other's data.
 //! - [`TestBackends`]: all three together, a service configuration on them (ports 0, the test
 //!   HS256 key) and bearer tokens for each role; [`with_auth`] puts a token on a request.
+//! - [`tokens`]: principals of each role, and the tokens a service must refuse.
+//! - [`wait`]: polling until something asynchronous is true ([`eventually`], [`wait_until`]).
+//! - [`events`]: the outbox drained, and the messages on a test's JetStream stream.
+//! - [`values`]: `dti.common.v1` values (rounds, units, variables, indicators) to send.
+//! - [`refusals`]: the fields a refused call names.
+//! - [`submission_api`]: opening rounds, drafting, setting values and submitting through a
+//!   running submission service's gRPC API.
+//!
+//! Service-specific wiring (which services a test starts, their settings) stays in each
+//! crate's `tests/support`; this crate depends on no service crate, so a service's tests and
+//! the kit share one copy of every type.
 //!
 //! The server to create databases on is `DTI_TEST_DATABASE_URL`, by default
 //! `postgres://postgres@127.0.0.1:5432/test`; NATS is `DTI_TEST_NATS_URL`
@@ -15,10 +26,18 @@
 #![warn(missing_docs)]
 
 mod database;
+pub mod events;
+pub mod refusals;
 mod service;
+pub mod submission_api;
+pub mod tokens;
+pub mod values;
+pub mod wait;
 
 pub use database::{TestDatabase, TestkitError};
 pub use service::{with_auth, TestBackends};
+pub use submission_api::SubmissionApi;
+pub use wait::{eventually, wait_until, Poll};
 
 /// URL of the NATS server tests use.
 pub fn nats_url() -> String {

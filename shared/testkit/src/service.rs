@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::{
     AuthConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig, TelemetryConfig,
 };
@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use crate::{random_nats_prefix, random_redis_prefix, redis_url, TestDatabase, TestkitError};
 
 /// The HS256 secret every test service verifies tokens with (tests only).
-const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
+pub(crate) const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
 
 /// One test's slice of the backing services: a migrated database, a NATS prefix and a Redis
 /// key prefix nobody else uses.
@@ -88,33 +88,35 @@ impl TestBackends {
 
     /// `Bearer <token>` for a city-wide role (verifier, approver, operator, national_sync).
     pub fn token(&self, role: Role) -> String {
-        self.bearer(&Principal {
-            subject: format!("test-{role}"),
-            role,
-            scope: Scope::City,
-        })
+        self.bearer(&crate::tokens::city(role))
     }
 
     /// `Bearer <token>` for the unit submitter of `unit_id`.
     pub fn unit_token(&self, unit_id: &str) -> String {
-        self.bearer(&Principal {
-            subject: format!("test-submitter-{unit_id}"),
-            role: Role::UnitSubmitter,
-            scope: Scope::Unit {
-                unit_id: unit_id.to_owned(),
-            },
-        })
+        self.bearer(&crate::tokens::unit_submitter(unit_id))
     }
 
     /// `Bearer <token>` for the data owner of `department_id`.
     pub fn department_token(&self, department_id: &str) -> String {
-        self.bearer(&Principal {
-            subject: format!("test-owner-{department_id}"),
-            role: Role::DataOwner,
-            scope: Scope::Department {
-                department_id: department_id.to_owned(),
-            },
-        })
+        self.bearer(&crate::tokens::data_owner(department_id))
+    }
+
+    /// Rows of `table` in the test's database (for "nothing was stored" checks).
+    pub async fn count_rows(&self, table: &str) -> anyhow::Result<i64> {
+        let sql = format!("SELECT count(*) FROM {table}");
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(self.db.pool())
+            .await?)
+    }
+
+    /// Waits until the outbox of the test's database has no pending row.
+    pub async fn wait_outbox_drained(&self) -> anyhow::Result<()> {
+        crate::events::wait_outbox_drained(self.db.pool()).await
+    }
+
+    /// The `Nats-Msg-Id`s of every message on `event` in the test's stream, sorted.
+    pub async fn published_ids(&self, event: &str) -> anyhow::Result<Vec<String>> {
+        crate::events::published_ids(&self.nats_prefix, event).await
     }
 
     /// Drops the database and deletes the NATS stream of the prefix (if one was created).
@@ -122,7 +124,7 @@ impl TestBackends {
         if let Ok(client) = async_nats::connect(crate::nats_url()).await {
             let js = async_nats::jetstream::new(client);
             let _ = js
-                .delete_stream(self.nats_prefix.to_ascii_uppercase())
+                .delete_stream(crate::events::stream_name(&self.nats_prefix))
                 .await;
         }
         self.db.close().await

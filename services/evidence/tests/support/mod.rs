@@ -1,7 +1,11 @@
 //! Shared set-up of the evidence tests: the service on its own database, NATS prefix and
 //! storage directory, a seeded round, and clients that upload and download for real.
 
-#![allow(dead_code, reason = "each test file uses part of the support module")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test file uses part of the support module"
+)]
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,7 +20,8 @@ use dti_proto::dti::evidence::v1::{
     UploadHeader,
 };
 use dti_service_kit::RunningService;
-use dti_testkit::{with_auth, TestBackends};
+pub use dti_testkit::refusals::violated_fields;
+use dti_testkit::{with_auth, Poll, TestBackends};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 
@@ -192,18 +197,14 @@ impl EvidenceHarness {
 
     /// Waits (at most 10 s) until the storage directory holds exactly `expected` files.
     pub async fn wait_for_files(&self, expected: usize) -> anyhow::Result<Vec<String>> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
+        let poll = Poll::new(Duration::from_secs(10), Duration::from_millis(20));
+        let what = format!("{expected} stored files");
+        let found = dti_testkit::eventually(&what, poll, || {
             let files = self.stored_files();
-            if files.len() == expected {
-                return Ok(files);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "expected {expected} stored files, found {files:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            async move { Ok((files.len() == expected).then_some(files)) }
+        })
+        .await;
+        found.map_err(|error| anyhow::anyhow!("{error}; found {:?}", self.stored_files()))
     }
 }
 
@@ -281,6 +282,50 @@ pub fn upload_messages(
     .collect()
 }
 
+/// An upload whose messages the test sends one by one, so it can act while it is in flight.
+pub struct StreamedUpload {
+    /// The call, answered once the sender is dropped after the last message.
+    pub call: tokio::task::JoinHandle<Result<tonic::Response<UploadEvidenceResponse>, Status>>,
+    /// Where the test sends the next messages.
+    pub sender: tokio::sync::mpsc::Sender<UploadEvidenceRequest>,
+}
+
+impl StreamedUpload {
+    /// Starts the upload on `client` as `bearer` and sends its first `first` `messages`.
+    pub async fn start(
+        client: &EvidenceServiceClient<Channel>,
+        bearer: &str,
+        messages: &[UploadEvidenceRequest],
+        first: usize,
+    ) -> anyhow::Result<Self> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        let (mut client, bearer) = (client.clone(), bearer.to_owned());
+        let call = tokio::spawn(async move {
+            client
+                .upload_evidence(with_auth(
+                    tokio_stream::wrappers::ReceiverStream::new(receiver),
+                    &bearer,
+                ))
+                .await
+        });
+        for message in messages.iter().take(first).cloned() {
+            sender.send(message).await?;
+        }
+        Ok(Self { call, sender })
+    }
+}
+
+/// Whether a file under `staging/` of `root` whose name satisfies `partial` shows up within
+/// 10 s.
+pub async fn staged_within(root: &Path, partial: impl Fn(&str) -> bool) -> bool {
+    wait_until(|| {
+        files_under(root)
+            .iter()
+            .any(|file| file.starts_with("staging/") && partial(file))
+    })
+    .await
+}
+
 /// Creates the round in `state` with the cohort, and no submissions.
 pub async fn seed_round(pool: &sqlx::PgPool, state: &str) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO rounds (year, framework, state) VALUES ($1, $2, $3)")
@@ -339,14 +384,6 @@ pub fn code_of<T: std::fmt::Debug>(result: Result<T, Status>) -> (Code, Status) 
     }
 }
 
-/// The fields named by an `InvalidArgument` status.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    dti_service_kit::status::field_violations(status)
-        .into_iter()
-        .map(|violation| violation.field)
-        .collect()
-}
-
 /// Every file under `root`, relative, sorted.
 pub fn files_under(root: &Path) -> Vec<String> {
     fn walk(dir: &Path, root: &Path, found: &mut Vec<String>) {
@@ -376,16 +413,15 @@ pub fn pdf(len: usize, seed: u8) -> Vec<u8> {
     bytes
 }
 
-/// Polls `condition` for at most 10 s.
+/// Polls `condition` every 10 ms for at most 10 s; whether it became true.
 pub async fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    false
+    let poll = Poll::new(Duration::from_secs(10), Duration::from_millis(10));
+    dti_testkit::wait_until("a condition", poll, || {
+        let done = condition();
+        async move { Ok(done) }
+    })
+    .await
+    .is_ok()
 }
 
 /// The `Nats-Msg-Id` and payload of the last `event` on the test's stream (waits at most 15 s).
@@ -393,24 +429,5 @@ pub async fn wait_for_event(
     harness: &EvidenceHarness,
     event: &str,
 ) -> anyhow::Result<(String, Vec<u8>)> {
-    let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
-    let stream_name = dti_bus::stream::stream_name(&harness.backends.nats_prefix);
-    let subject = dti_bus::stream::subject(&harness.backends.nats_prefix, event);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let stream = js.get_stream(&stream_name).await?;
-        if let Ok(message) = stream.get_last_raw_message_by_subject(&subject).await {
-            let msg_id = message
-                .headers
-                .get(async_nats::header::NATS_MESSAGE_ID)
-                .map(|value| value.as_str().to_owned())
-                .unwrap_or_default();
-            return Ok((msg_id, message.payload.to_vec()));
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "no {event} event after 15 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    dti_testkit::events::last_event(&harness.backends.nats_prefix, event).await
 }

@@ -21,7 +21,7 @@ use dti_proto::dti::scoring::v1::scoring_service_client::ScoringServiceClient;
 use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, Scorecard};
 use dti_scoring::Settings;
 use dti_service_kit::RunningService;
-use dti_testkit::{with_auth, TestBackends};
+use dti_testkit::{with_auth, Poll, TestBackends};
 use prost::Message;
 use serde_json::{json, Map, Value};
 use sqlx::PgPool;
@@ -484,22 +484,14 @@ pub fn card_scores(
     (indicators, groups, card.total.clone())
 }
 
-/// Polls `check` until it returns true (fails after 30 s).
-pub async fn wait_until<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+/// Polls `check` every 25 ms until it returns true (fails after 30 s).
+pub async fn wait_until<F, Fut>(what: &str, check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<bool>>,
 {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if check().await? {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() > deadline {
-            anyhow::bail!("timed out waiting until {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let poll = Poll::new(Duration::from_secs(30), Duration::from_millis(25));
+    dti_testkit::wait_until(what, poll, check).await
 }
 
 /// Waits until every unit's row on `basis` was scored from the given submitted version.
@@ -528,6 +520,39 @@ pub async fn wait_scored(
         Ok(done == expected)
     })
     .await
+}
+
+/// Submits every unit's values (announced) and waits until each is scored on both bases.
+/// Returns each unit's submission id and version, in the order of `units`.
+pub async fn submit_all_scored(
+    env: &ScoringEnv,
+    round: &RoundRef,
+    units: &[UnitSubmission],
+) -> anyhow::Result<Vec<(Uuid, i32)>> {
+    let mut submitted = Vec::new();
+    for unit in units {
+        submitted.push(submit(env.pool(), env.prefix(), round, unit, true).await?);
+    }
+    let versions: Vec<(String, i32)> = units
+        .iter()
+        .zip(&submitted)
+        .map(|(unit, (_, version))| (unit.unit.clone(), *version))
+        .collect();
+    wait_scored(env.pool(), round, "self", &versions).await?;
+    wait_scored(env.pool(), round, "verified", &versions).await?;
+    Ok(submitted)
+}
+
+/// Submits a new version of `unit`'s values (announced) and waits until it is scored on the
+/// self-assessed basis; returns the version.
+pub async fn resubmit_scored(
+    env: &ScoringEnv,
+    round: &RoundRef,
+    unit: &UnitSubmission,
+) -> anyhow::Result<i32> {
+    let (_, version) = submit(env.pool(), env.prefix(), round, unit, true).await?;
+    wait_scored(env.pool(), round, "self", &[(unit.unit.clone(), version)]).await?;
+    Ok(version)
 }
 
 /// The cohort's score version.

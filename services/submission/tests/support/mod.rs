@@ -1,24 +1,24 @@
 //! A submission service started in-process on its own database, NATS prefix and port, with
-//! clients for each role and small builders of requests.
+//! clients for each role; the steps and values themselves come from `dti-testkit`.
 
-#![allow(dead_code, reason = "each test file uses part of the support module")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test file uses part of the support module"
+)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use dti_auth::Role;
 use dti_config::ServiceConfig;
-use dti_proto::dti::common::v1::{
-    variable_value, IndicatorValue, RoundRef, UnitRef, VariableValue,
-};
+use dti_proto::dti::common::v1::{IndicatorValue, RoundRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
-use dti_proto::dti::submission::v1::{
-    CreateDraftRequest, OpenRoundRequest, SetValuesRequest, Submission, SubmitRequest,
-};
+use dti_proto::dti::submission::v1::Submission;
 use dti_service_kit::RunningService;
 use dti_submission::Settings;
-use dti_testkit::{with_auth, TestBackends};
+pub use dti_testkit::values::{choice, count, flag, indicator, round_ref};
+use dti_testkit::{SubmissionApi, TestBackends};
 use tonic::transport::Channel;
 
 pub const FRAMEWORK: &str = "hcm-2023-district";
@@ -76,33 +76,28 @@ impl Stack {
         self.backends.unit_token(unit)
     }
 
+    /// The submission API on this service, with the test's tokens.
+    pub fn api(&self) -> SubmissionApi<'_> {
+        SubmissionApi::new(&self.backends, self.channel())
+    }
+
     /// Opens the 2023 district round for `units` until `deadline_in` from now.
     pub async fn open_round(&self, units: &[&str], deadline_in: Duration) -> anyhow::Result<()> {
-        let deadline = std::time::SystemTime::now() + deadline_in;
-        let request = OpenRoundRequest {
-            round: Some(round()),
-            deadline: Some(deadline.into()),
-            unit_ids: units.iter().map(|u| (*u).to_owned()).collect(),
-        };
-        self.operators()
-            .open_round(with_auth(request, &self.operator_token()))
-            .await?;
-        Ok(())
+        Ok(self.api().open_round(round(), units, deadline_in).await?)
+    }
+
+    /// Opens the round for `unit` alone for an hour, creates its draft and sets
+    /// `some_values(7)` on it; returns the draft's id.
+    pub async fn drafted_with_values(&self, unit: &str) -> anyhow::Result<String> {
+        self.open_round(&[unit], Duration::from_secs(3600)).await?;
+        let id = self.draft(unit).await?.submission_id;
+        self.set(unit, &id, some_values(7)).await?;
+        Ok(id)
     }
 
     /// Creates the draft of `unit` as its submitter.
     pub async fn draft(&self, unit: &str) -> anyhow::Result<Submission> {
-        let request = CreateDraftRequest {
-            round: Some(round()),
-            unit: Some(UnitRef {
-                unit_id: unit.to_owned(),
-            }),
-        };
-        Ok(self
-            .submissions()
-            .create_draft(with_auth(request, &self.unit_token(unit)))
-            .await?
-            .into_inner())
+        Ok(self.api().create_draft(round(), unit).await?)
     }
 
     /// Sets `values` on `unit`'s submission as its submitter.
@@ -112,14 +107,7 @@ impl Stack {
         id: &str,
         values: Vec<IndicatorValue>,
     ) -> anyhow::Result<()> {
-        let request = SetValuesRequest {
-            submission_id: id.to_owned(),
-            values,
-        };
-        self.submissions()
-            .set_values(with_auth(request, &self.unit_token(unit)))
-            .await?;
-        Ok(())
+        Ok(self.api().set_values(unit, id, values).await?)
     }
 
     /// Submits `unit`'s submission with `request_id`; returns the version.
@@ -129,75 +117,22 @@ impl Stack {
         id: &str,
         request_id: &str,
     ) -> Result<u32, tonic::Status> {
-        let request = SubmitRequest {
-            submission_id: id.to_owned(),
-            client_request_id: request_id.to_owned(),
-        };
-        Ok(self
-            .submissions()
-            .submit(with_auth(request, &self.unit_token(unit)))
-            .await?
-            .into_inner()
-            .version)
+        self.api().submit(unit, id, request_id).await
     }
 
     /// Rows of `table` (for "nothing was stored" checks).
     pub async fn count(&self, table: &str) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(self.backends.db.pool())
-                .await?,
-        )
+        self.backends.count_rows(table).await
     }
 
     /// Waits until the outbox has no pending row.
     pub async fn wait_outbox_drained(&self) -> anyhow::Result<()> {
-        for _ in 0..150 {
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL",
-            )
-            .fetch_one(self.backends.db.pool())
-            .await?;
-            if pending == 0 {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("the outbox did not drain")
+        self.backends.wait_outbox_drained().await
     }
 
     /// The `Nats-Msg-Id`s of every message on `event` in the test's stream.
     pub async fn published_ids(&self, event: &str) -> anyhow::Result<Vec<String>> {
-        use futures::StreamExt;
-        let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
-        let stream = js
-            .get_stream(self.backends.nats_prefix.to_ascii_uppercase())
-            .await?;
-        let consumer = stream
-            .create_consumer(async_nats::jetstream::consumer::pull::Config {
-                filter_subject: format!("{}.{event}", self.backends.nats_prefix),
-                ..Default::default()
-            })
-            .await?;
-        let mut batch = consumer
-            .fetch()
-            .max_messages(10_000)
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await?;
-        let mut ids = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let id = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get("Nats-Msg-Id"))
-                .map(|v| v.as_str().to_owned())
-                .unwrap_or_default();
-            ids.push(id);
-        }
-        ids.sort();
-        Ok(ids)
+        self.backends.published_ids(event).await
     }
 
     pub async fn close(mut self) -> anyhow::Result<()> {
@@ -209,40 +144,9 @@ impl Stack {
     }
 }
 
+/// The round every test uses.
 pub fn round() -> RoundRef {
-    RoundRef {
-        year: YEAR,
-        framework: FRAMEWORK.to_owned(),
-    }
-}
-
-pub fn count(n: u64) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Count(n)),
-    }
-}
-
-pub fn flag(b: bool) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Flag(b)),
-    }
-}
-
-pub fn choice(c: &str) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Choice(c.to_owned())),
-    }
-}
-
-/// An indicator value from (variable, value) pairs.
-pub fn indicator(code: &str, variables: &[(&str, VariableValue)]) -> IndicatorValue {
-    IndicatorValue {
-        indicator_code: code.to_owned(),
-        variables: variables
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.clone()))
-            .collect::<HashMap<_, _>>(),
-    }
+    round_ref(YEAR, FRAMEWORK)
 }
 
 /// A few valid district values: 1.1 head role, 1.2 a/b, 2.1 a boolean.

@@ -2,21 +2,20 @@
 //! prefix and ports, with a client per service and role, and steps that bring a round to each
 //! stage through the real gRPC APIs.
 
-#![allow(dead_code, reason = "each test file uses part of the support module")]
+#![allow(
+    dead_code,
+    unused_imports,
+    reason = "each test file uses part of the support module"
+)]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use dti_auth::Role;
 use dti_config::ServiceConfig;
-use dti_proto::dti::common::v1::{
-    variable_value, IndicatorValue, RoundRef, UnitRef, VariableValue,
-};
+use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, VariableValue};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
-use dti_proto::dti::submission::v1::{
-    CloseRoundRequest, CreateDraftRequest, OpenRoundRequest, SetValuesRequest, SubmitRequest,
-};
 use dti_proto::dti::verification::v1::approval_service_client::ApprovalServiceClient;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
 use dti_proto::dti::verification::v1::verification_service_client::VerificationServiceClient;
@@ -27,7 +26,8 @@ use dti_proto::dti::verification::v1::{
     SubmissionReview,
 };
 use dti_service_kit::RunningService;
-use dti_testkit::{with_auth, TestBackends};
+pub use dti_testkit::values::{choice, count, flag, indicator, round_ref, unit_ref};
+use dti_testkit::{with_auth, SubmissionApi, TestBackends};
 use dti_verification::Settings;
 use tonic::transport::Channel;
 
@@ -108,43 +108,28 @@ impl Stack {
         self.backends.unit_token(unit)
     }
 
+    /// The submission API on the submission service, with the test's tokens.
+    pub fn submission_api(&self) -> SubmissionApi<'_> {
+        SubmissionApi::new(&self.backends, self.submission_channel())
+    }
+
     /// Opens the district round for `units` for an hour.
     pub async fn open_round(&self, units: &[&str]) -> anyhow::Result<()> {
-        let deadline = std::time::SystemTime::now() + Duration::from_secs(3600);
-        let request = OpenRoundRequest {
-            round: Some(round()),
-            deadline: Some(deadline.into()),
-            unit_ids: units.iter().map(|u| (*u).to_owned()).collect(),
-        };
-        self.operators()
-            .open_round(with_auth(request, &self.operator()))
-            .await?;
-        Ok(())
+        let api = self.submission_api();
+        Ok(api
+            .open_round(round(), units, Duration::from_secs(3600))
+            .await?)
     }
 
     /// Closes the round as an operator.
     pub async fn close_round(&self) -> anyhow::Result<()> {
-        let request = CloseRoundRequest {
-            round: Some(round()),
-        };
-        self.operators()
-            .close_round(with_auth(request, &self.operator()))
-            .await?;
-        Ok(())
+        Ok(self.submission_api().close_round(round()).await?)
     }
 
     /// Creates `unit`'s draft; returns its id.
     pub async fn draft(&self, unit: &str) -> anyhow::Result<String> {
-        let request = CreateDraftRequest {
-            round: Some(round()),
-            unit: Some(unit_ref(unit)),
-        };
-        Ok(self
-            .submissions()
-            .create_draft(with_auth(request, &self.unit(unit)))
-            .await?
-            .into_inner()
-            .submission_id)
+        let draft = self.submission_api().create_draft(round(), unit).await?;
+        Ok(draft.submission_id)
     }
 
     /// Sets `values` on `unit`'s draft.
@@ -154,28 +139,13 @@ impl Stack {
         id: &str,
         values: Vec<IndicatorValue>,
     ) -> anyhow::Result<()> {
-        let request = SetValuesRequest {
-            submission_id: id.to_owned(),
-            values,
-        };
-        self.submissions()
-            .set_values(with_auth(request, &self.unit(unit)))
-            .await?;
-        Ok(())
+        Ok(self.submission_api().set_values(unit, id, values).await?)
     }
 
     /// Submits `unit`'s draft; returns the version.
     pub async fn submit(&self, unit: &str, id: &str) -> anyhow::Result<u32> {
-        let request = SubmitRequest {
-            submission_id: id.to_owned(),
-            client_request_id: uuid::Uuid::new_v4().to_string(),
-        };
-        Ok(self
-            .submissions()
-            .submit(with_auth(request, &self.unit(unit)))
-            .await?
-            .into_inner()
-            .version)
+        let request_id = uuid::Uuid::new_v4().to_string();
+        Ok(self.submission_api().submit(unit, id, &request_id).await?)
     }
 
     /// Opens a round for every unit of `values`, submits each unit's values (units with `None`
@@ -199,6 +169,21 @@ impl Stack {
         }
         self.close_round().await?;
         Ok(ids)
+    }
+
+    /// quan-1 and quan-3 submit (`values(7, 4)` and `values(9, 8)`), the round's verification
+    /// starts and a verifier opens quan-1's submission, whose id is returned.
+    pub async fn opened_first_of_two(&self) -> anyhow::Result<String> {
+        let ids = self
+            .submitted_round(&[
+                ("quan-1", Some(values(7, 4))),
+                ("quan-3", Some(values(9, 8))),
+            ])
+            .await?;
+        let q1 = ids["quan-1"].clone();
+        self.start_verification().await?;
+        self.open(&q1).await?;
+        Ok(q1)
     }
 
     /// Starts the round's verification as a verifier.
@@ -329,11 +314,7 @@ impl Stack {
 
     /// Rows of `table` (for "nothing was stored" checks).
     pub async fn count(&self, table: &str) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(self.backends.db.pool())
-                .await?,
-        )
+        self.backends.count_rows(table).await
     }
 
     /// Counts of every table a refused request must leave alone.
@@ -390,52 +371,12 @@ impl Stack {
 
     /// Waits until the outbox has no pending row.
     pub async fn wait_outbox_drained(&self) -> anyhow::Result<()> {
-        for _ in 0..150 {
-            let pending: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM outbox_messages WHERE published_at IS NULL",
-            )
-            .fetch_one(self.backends.db.pool())
-            .await?;
-            if pending == 0 {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        anyhow::bail!("the outbox did not drain")
+        self.backends.wait_outbox_drained().await
     }
 
     /// The `Nats-Msg-Id`s of every message on `event` in the test's stream, sorted.
     pub async fn published_ids(&self, event: &str) -> anyhow::Result<Vec<String>> {
-        use futures::StreamExt;
-        let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
-        let stream = js
-            .get_stream(self.backends.nats_prefix.to_ascii_uppercase())
-            .await?;
-        let consumer = stream
-            .create_consumer(async_nats::jetstream::consumer::pull::Config {
-                filter_subject: format!("{}.{event}", self.backends.nats_prefix),
-                ..Default::default()
-            })
-            .await?;
-        let mut batch = consumer
-            .fetch()
-            .max_messages(10_000)
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await?;
-        let mut ids = Vec::new();
-        while let Some(message) = batch.next().await {
-            let message = message.map_err(|e| anyhow::anyhow!("{e}"))?;
-            let id = message
-                .headers
-                .as_ref()
-                .and_then(|h| h.get("Nats-Msg-Id"))
-                .map(|v| v.as_str().to_owned())
-                .unwrap_or_default();
-            ids.push(id);
-        }
-        ids.sort();
-        Ok(ids)
+        self.backends.published_ids(event).await
     }
 
     pub async fn close(mut self) -> anyhow::Result<()> {
@@ -450,46 +391,9 @@ impl Stack {
     }
 }
 
+/// The round every test uses.
 pub fn round() -> RoundRef {
-    RoundRef {
-        year: YEAR,
-        framework: FRAMEWORK.to_owned(),
-    }
-}
-
-pub fn unit_ref(unit: &str) -> UnitRef {
-    UnitRef {
-        unit_id: unit.to_owned(),
-    }
-}
-
-pub fn count(n: u64) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Count(n)),
-    }
-}
-
-pub fn flag(b: bool) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Flag(b)),
-    }
-}
-
-pub fn choice(c: &str) -> VariableValue {
-    VariableValue {
-        value: Some(variable_value::Value::Choice(c.to_owned())),
-    }
-}
-
-/// An indicator value from (variable, value) pairs.
-pub fn indicator(code: &str, variables: &[(&str, VariableValue)]) -> IndicatorValue {
-    IndicatorValue {
-        indicator_code: code.to_owned(),
-        variables: variables
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), value.clone()))
-            .collect::<HashMap<_, _>>(),
-    }
+    round_ref(YEAR, FRAMEWORK)
 }
 
 /// District values: 1.1 head role, 1.2 a/b, 2.1 a boolean, 5.1 a min-max count.

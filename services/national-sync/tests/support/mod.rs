@@ -1,32 +1,37 @@
-//! Shared test harness: the reference receiver run as its real binary, the service started on
-//! the test's own database and NATS prefix, owners' values generated from the framework data,
-//! gRPC clients with tokens, and waiting for pushes to finish.
+//! The national-sync service's test wiring: the service started on the test's own database
+//! and NATS prefix, the reference receiver ([`receiver`]), owners' values generated from the
+//! framework data, gRPC clients with tokens, and waiting for pushes to finish. Backends,
+//! tokens and polling come from `dti-testkit`.
 #![allow(
     dead_code,
     reason = "each test binary uses a different part of the harness"
 )]
 
+pub mod receiver;
+
 use std::future::Future;
-use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use dti_domain::framework::VariableType;
+use dti_national_receiver::ReceiverState;
 use dti_national_sync::national_set::{ItemKind, ItemShape, NationalSet};
-use dti_national_sync::receiver::{Faults, ReceiverState};
 use dti_national_sync::Settings;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_client::NationalSyncServiceClient;
 use dti_proto::dti::nationalsync::v1::owner_data_service_client::OwnerDataServiceClient;
 use dti_service_kit::RunningService;
-use dti_testkit::{with_auth, TestBackends};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use dti_testkit::{with_auth, Poll, TestBackends};
 use tonic::transport::Channel;
+
+pub use receiver::RunningReceiver;
 
 /// The year the tests fill in.
 pub const YEAR: u32 = 2024;
+
+/// How long a test waits for a run to finish or its pushes to be answered.
+pub const WAIT: Duration = Duration::from_secs(90);
 
 /// rustls needs a process-wide provider for the test's own HTTP client (the service builds
 /// its own configuration with ring explicitly).
@@ -37,75 +42,6 @@ pub fn install_crypto() {
 /// The routed national set.
 pub fn national_set() -> NationalSet {
     NationalSet::builtin("mic-2022-province").expect("the built-in set routes")
-}
-
-/// The reference receiver, running as its binary.
-pub struct ReceiverProcess {
-    child: Child,
-    /// Its base URL.
-    pub url: String,
-    client: reqwest::Client,
-}
-
-impl ReceiverProcess {
-    /// Starts `dti-national-receiver` on a free loopback port with `args`.
-    pub async fn start(args: &[&str]) -> anyhow::Result<Self> {
-        install_crypto();
-        Self::start_with_client(args, reqwest::Client::new()).await
-    }
-
-    /// Starts it with a client that trusts what `args` serves (HTTPS tests).
-    pub async fn start_with_client(args: &[&str], client: reqwest::Client) -> anyhow::Result<Self> {
-        install_crypto();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dti-national-receiver"))
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting dti-national-receiver")?;
-        let stdout = child.stdout.take().context("receiver stdout")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-            .await
-            .context("waiting for the receiver to listen")??
-            .context("the receiver exited before listening")?;
-        let url = line
-            .strip_prefix("listening on ")
-            .with_context(|| format!("unexpected first line {line:?}"))?
-            .to_owned();
-        Ok(Self { child, url, client })
-    }
-
-    /// What it has seen.
-    pub async fn state(&self) -> anyhow::Result<ReceiverState> {
-        let response = self
-            .client
-            .get(format!("{}/control/state", self.url))
-            .send()
-            .await?
-            .error_for_status()?;
-        Ok(serde_json::from_slice(&response.bytes().await?)?)
-    }
-
-    /// Replaces its faults.
-    pub async fn set_faults(&self, faults: &Faults) -> anyhow::Result<()> {
-        self.client
-            .put(format!("{}/control/faults", self.url))
-            .body(serde_json::to_vec(faults)?)
-            .send()
-            .await?
-            .error_for_status()?;
-        Ok(())
-    }
-
-    /// Stops it.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
-        self.child.kill().await?;
-        Ok(())
-    }
 }
 
 /// Settings pushing to `endpoint` with short timeouts and delays.
@@ -267,22 +203,36 @@ pub async fn plan_and_push(
     Ok((plan, run))
 }
 
-/// Polls `check` until it returns `Some`, for at most `limit`.
-pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> anyhow::Result<T>
+/// Polls `check` every 100 ms until it returns `Some`, for at most `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, check: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = anyhow::Result<Option<T>>>,
 {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await? {
-            return Ok(value);
+    dti_testkit::eventually(what, Poll::new(limit, Duration::from_millis(100)), check).await
+}
+
+/// Waits (at most `limit`) until sync run `run_id` has finished, and returns it.
+pub async fn finished_run(
+    backends: &TestBackends,
+    c: &mut Clients,
+    run_id: &str,
+    limit: Duration,
+) -> anyhow::Result<pb::SyncRun> {
+    let token = backends.token(dti_auth::Role::Operator);
+    eventually(limit, "the run to finish", || {
+        let mut sync = c.sync.clone();
+        let token = token.clone();
+        let run_id = run_id.to_owned();
+        async move {
+            let run = sync
+                .get_sync_run(with_auth(pb::GetSyncRunRequest { run_id }, &token))
+                .await?
+                .into_inner();
+            Ok(run.finished_at.is_some().then_some(run))
         }
-        if tokio::time::Instant::now() > deadline {
-            bail!("timed out waiting for {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 /// Waits until no push of the database is pending.
@@ -314,7 +264,7 @@ pub fn accepted_counts(
 /// log records exactly one acceptance per item, version and owner.
 pub async fn assert_every_item_accepted_once(
     pool: &sqlx::PgPool,
-    receiver: &ReceiverProcess,
+    receiver: &RunningReceiver,
 ) -> anyhow::Result<()> {
     let set = national_set();
     let state = receiver.state().await?;
@@ -348,4 +298,49 @@ pub async fn assert_every_item_accepted_once(
             .await?;
     assert_eq!(usize::try_from(accepted_jobs)?, set.items().len());
     Ok(())
+}
+
+/// Row counts of everything a write could change.
+pub async fn footprint(pool: &sqlx::PgPool) -> anyhow::Result<[i64; 5]> {
+    let mut counts = [0; 5];
+    for (slot, table) in [
+        "national_owner_parts",
+        "national_value_versions",
+        "national_items",
+        "audit_log",
+        "outbox_messages",
+    ]
+    .iter()
+    .enumerate()
+    {
+        counts[slot] =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(pool)
+                .await?;
+    }
+    Ok(counts)
+}
+
+/// An amount of money.
+pub fn money(amount: u64) -> common::VariableValue {
+    common::VariableValue {
+        value: Some(common::variable_value::Value::Money(amount)),
+    }
+}
+
+/// A request setting one variable of one indicator of [`YEAR`].
+pub fn one_indicator(
+    code: &str,
+    variable: &str,
+    value: common::VariableValue,
+) -> pb::SubmitOwnerValuesRequest {
+    pb::SubmitOwnerValuesRequest {
+        year: YEAR,
+        indicators: vec![pb::OwnerIndicatorValues {
+            indicator_code: code.into(),
+            variables: [(variable.to_owned(), value)].into_iter().collect(),
+            evidence: vec![],
+        }],
+        general_info: vec![],
+    }
 }

@@ -1,0 +1,53 @@
+//! Protobuf values a test sends: rounds, units, variable values and indicator values of
+//! `dti.common.v1`, built from plain Rust values.
+
+use dti_proto::dti::common::v1::{
+    variable_value, IndicatorValue, RoundRef, UnitRef, VariableValue,
+};
+
+/// The round of `year` and `framework`.
+pub fn round_ref(year: u32, framework: &str) -> RoundRef {
+    RoundRef {
+        year,
+        framework: framework.to_owned(),
+    }
+}
+
+/// The unit `unit_id`.
+pub fn unit_ref(unit_id: &str) -> UnitRef {
+    UnitRef {
+        unit_id: unit_id.to_owned(),
+    }
+}
+
+/// A count.
+pub fn count(n: u64) -> VariableValue {
+    VariableValue {
+        value: Some(variable_value::Value::Count(n)),
+    }
+}
+
+/// A yes/no flag.
+pub fn flag(b: bool) -> VariableValue {
+    VariableValue {
+        value: Some(variable_value::Value::Flag(b)),
+    }
+}
+
+/// One of a variable's choices.
+pub fn choice(c: &str) -> VariableValue {
+    VariableValue {
+        value: Some(variable_value::Value::Choice(c.to_owned())),
+    }
+}
+
+/// An indicator value from (variable, value) pairs.
+pub fn indicator(code: &str, variables: &[(&str, VariableValue)]) -> IndicatorValue {
+    IndicatorValue {
+        indicator_code: code.to_owned(),
+        variables: variables
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect(),
+    }
+}
