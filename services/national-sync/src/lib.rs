@@ -24,6 +24,8 @@
 //! - [`wire`]: conversions between gRPC messages and domain types;
 //! - [`api`]: the gRPC handlers.
 
+#![warn(missing_docs)]
+
 pub mod access;
 pub mod api;
 pub mod combine;

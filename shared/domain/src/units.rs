@@ -2,7 +2,8 @@
 //! itself, with stable ids; the cohort of each round (year + framework); and lineage, so a
 //! unit merged into or renamed to another in a later year can be followed across years.
 //!
-//! The registry is data (`shared/domain/units/hcm.toml`), edited by operators each round.
+//! The registry is data (`shared/domain/units/hcm.toml`), compiled into the binaries that use
+//! it: a change to it is a change to this repository and a new build, not an operator action.
 
 use crate::framework::FrameworkCatalog;
 use crate::ids::{FrameworkId, RoundRef, UnitId};
