@@ -10,10 +10,8 @@ use dti_config::{
 };
 use secrecy::SecretString;
 
+use crate::tokens::TEST_HS256_SECRET;
 use crate::{random_nats_prefix, random_redis_prefix, redis_url, TestDatabase, TestkitError};
-
-/// The HS256 secret every test service verifies tokens with (tests only).
-pub(crate) const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
 
 /// One test's slice of the backing services: a migrated database, a NATS prefix and a Redis
 /// key prefix nobody else uses.
