@@ -3,22 +3,31 @@
 use std::time::Duration;
 
 use dti_telemetry::grpc::GrpcServerTelemetryLayer;
-use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::{KitError, ServiceKit};
+
+/// Idle time before the kernel probes an accepted connection whose peer went silent.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 impl ServiceKit {
     /// Marks every service SERVING and serves gRPC until SIGTERM, SIGINT or
     /// [`ServiceKit::shutdown_token`]; then sets NOT_SERVING, stops accepting, lets in-flight
     /// requests and background tasks finish (at most the grace period), closes the database
     /// pool and flushes spans.
+    ///
+    /// Every accepted connection gets `TCP_NODELAY` (a response's headers, body and trailers go
+    /// out at once instead of waiting out the client's delayed ACK, about 40 ms a call) and TCP
+    /// keepalive.
     pub async fn serve(mut self) -> Result<(), KitError> {
         self.set_health(ServingStatus::Serving).await;
         let routes = std::mem::take(&mut self.routes).routes();
-        let incoming = TcpListenerStream::new(self.grpc_listener);
+        let incoming = TcpIncoming::from(self.grpc_listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(TCP_KEEPALIVE));
         let shutdown = self.shutdown.clone();
         let health = self.health.clone();
         let serving = self.serving.clone();

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
@@ -179,7 +180,13 @@ impl MetricsEndpoint {
                 }
             }),
         );
-        axum::serve(self.listener, app)
+        // Nagle's algorithm would hold a scrape's last segment until the scraper's delayed ACK.
+        let listener = self.listener.tap_io(|connection| {
+            if let Err(error) = connection.set_nodelay(true) {
+                tracing::debug!(%error, "cannot set TCP_NODELAY on a metrics connection");
+            }
+        });
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     }
