@@ -8,7 +8,8 @@
 #  4. prints the exact ranking of the same inputs computed by dtictl with the engine the
 #     scoring service uses, and writes the contract's JSON beside it;
 #  5. stops the stack (pass --keep to leave it running).
-# Re-running is safe: the round stays open and unchanged submissions create no new version.
+# Re-running continues from the state it finds in the local database: a round an earlier run
+# opened is not opened again, and unchanged submissions create no new version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
@@ -29,11 +30,15 @@ if [ "$keep" -eq 0 ]; then trap 'bash deploy/local/stop.sh' EXIT; fi
 dtictl="$CARGO_TARGET_DIR/release/dtictl"
 export DTI_AUTH_HS256_SECRET
 DTI_AUTH_HS256_SECRET=$(cat "$DTI_LOCAL_RUN_DIR/hs256-secret")
-export DTI_SUBMISSION_ENDPOINT="http://127.0.0.1:$DTI_SUBMISSION_PORT"
+export DTI_SUBMISSION_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_SUBMISSION_PORT"
 framework=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["framework"])' "$sample")
 
 echo "== an operator opens round 2023/$framework"
-"$dtictl" round open --year 2023 --framework "$framework"
+if existing=$("$dtictl" round show --year 2023 --framework "$framework" 2>/dev/null); then
+  echo "$existing (opened by an earlier run: continuing from its state)"
+else
+  "$dtictl" round open --year 2023 --framework "$framework"
+fi
 echo "== each unit submits its self-assessment"
 "$dtictl" submit --year 2023 --input "$sample"
 echo "== the round as stored"

@@ -15,12 +15,12 @@ log() { printf 'start: %s\n' "$*" >&2; }
 
 # service name, package, env prefix, gRPC port variable
 SERVICES=(
-  "submission dti-submission DTI_SUBMISSION_ DTI_SUBMISSION_PORT"
-  "evidence dti-evidence DTI_EVIDENCE_ DTI_EVIDENCE_PORT"
-  "scoring dti-scoring DTI_SCORING_ DTI_SCORING_PORT"
-  "ranking dti-ranking DTI_RANKING_ DTI_RANKING_PORT"
-  "verification dti-verification DTI_VERIFICATION_ DTI_VERIFICATION_PORT"
-  "national-sync dti-national-sync DTI_NATIONAL_SYNC_ DTI_NATIONAL_SYNC_PORT"
+  "submission dti-submission DTI_SUBMISSION_ DTI_LOCAL_SUBMISSION_PORT"
+  "evidence dti-evidence DTI_EVIDENCE_ DTI_LOCAL_EVIDENCE_PORT"
+  "scoring dti-scoring DTI_SCORING_ DTI_LOCAL_SCORING_PORT"
+  "ranking dti-ranking DTI_RANKING_ DTI_LOCAL_RANKING_PORT"
+  "verification dti-verification DTI_VERIFICATION_ DTI_LOCAL_VERIFICATION_PORT"
+  "national-sync dti-national-sync DTI_NATIONAL_SYNC_ DTI_LOCAL_NATIONAL_SYNC_PORT"
 )
 
 bash deploy/local/ensure-services.sh
@@ -70,7 +70,16 @@ for entry in "${present[@]}"; do
   fi
   port=${!port_var}
   log "starting $name on 127.0.0.1:$port (log $run_dir/$name.log)"
-  env "${prefix}DATABASE_URL=$database_url" \
+  # The service reads every ${prefix}* variable as one of its settings and refuses unknown
+  # ones, so variables of that prefix inherited from the caller (say dtictl's
+  # ${prefix}ENDPOINT) are not passed on: the stack sets this service's settings itself.
+  inherited=()
+  for variable in $(compgen -e); do
+    if [[ $variable == "$prefix"* ]]; then
+      log "$name: not passing the inherited $variable"; inherited+=(-u "$variable")
+    fi
+  done
+  env "${inherited[@]}" "${prefix}DATABASE_URL=$database_url" \
       "${prefix}NATS_URL=nats://127.0.0.1:$DTI_NATS_PORT" \
       "${prefix}NATS_PREFIX=$DTI_LOCAL_NATS_PREFIX" \
       "${prefix}REDIS_URL=redis://127.0.0.1:$DTI_REDIS_PORT" \

@@ -1,0 +1,49 @@
+//! The local stack's script variables never collide with the services' settings: a service
+//! reads every variable of its prefix (`DTI_SUBMISSION_…`) as a setting and refuses unknown
+//! ones, so a stack variable of that prefix would stop it from starting.
+
+use std::path::Path;
+
+fn repository_file(path: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::read_to_string(root.join(path)).unwrap_or_else(|error| panic!("{path}: {error}"))
+}
+
+/// The env prefixes of the services `deploy/local/start.sh` starts (third word of each entry
+/// of its `SERVICES` list).
+fn service_prefixes(start_script: &str) -> Vec<String> {
+    let list = start_script
+        .split("SERVICES=(")
+        .nth(1)
+        .and_then(|rest| rest.split("\n)").next())
+        .expect("start.sh has a SERVICES=( … ) list");
+    list.lines()
+        .filter_map(|line| line.trim().trim_matches('"').split_whitespace().nth(2))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The variables `deploy/local/stack.env` defines (`: "${NAME:=value}"`).
+fn stack_variables(stack_env: &str) -> Vec<String> {
+    stack_env
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix(": \"${"))
+        .filter_map(|rest| rest.split(":=").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn no_stack_variable_is_read_as_a_service_setting() {
+    let prefixes = service_prefixes(&repository_file("deploy/local/start.sh"));
+    assert_eq!(prefixes.len(), 6, "{prefixes:?}");
+    assert!(prefixes.iter().all(|p| p.starts_with("DTI_") && p.ends_with('_')));
+    let variables = stack_variables(&repository_file("deploy/local/stack.env"));
+    assert!(variables.len() >= 10, "{variables:?}");
+    let colliding: Vec<(&String, &String)> = variables
+        .iter()
+        .flat_map(|v| prefixes.iter().map(move |p| (v, p)))
+        .filter(|(variable, prefix)| variable.starts_with(prefix.as_str()))
+        .collect();
+    assert!(colliding.is_empty(), "stack variables read as service settings: {colliding:?}");
+}
