@@ -1,40 +1,244 @@
-{{/* Common labels of every object of the release. */}}
+{{/* Chart name, truncated to a DNS label. */}}
+{{- define "dti.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Prefix of every object name: the release name, plus the chart name unless it is in it. */}}
+{{- define "dti.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* `helm.sh/chart` label value. */}}
+{{- define "dti.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels of every object. */}}
 {{- define "dti.labels" -}}
-app.kubernetes.io/part-of: dti-platform
+helm.sh/chart: {{ include "dti.chart" . }}
+app.kubernetes.io/name: {{ include "dti.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: dti-platform
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
-{{/* The environment every service shares, for the env prefix given as `.prefix`. */}}
+{{/* Selector labels of one service; call with (dict "root" $ "name" $name). */}}
+{{- define "dti.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dti.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* Labels of one service's objects; call with (dict "root" $ "name" $name). */}}
+{{- define "dti.serviceLabels" -}}
+{{ include "dti.labels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* Object name of one service; call with (dict "root" $ "name" $name). */}}
+{{- define "dti.serviceName" -}}
+{{- printf "%s-%s" (include "dti.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Headless Service name of one service (at most 63 characters). */}}
+{{- define "dti.headlessName" -}}
+{{- printf "%s-headless" (include "dti.serviceName" . | trunc 54 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/* DTI_<SERVICE>_ environment prefix of a service name (national-sync → DTI_NATIONAL_SYNC_). */}}
+{{- define "dti.envPrefix" -}}
+{{- printf "DTI_%s_" (. | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{/* The image reference. */}}
+{{- define "dti.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Secret-sourced variables that other values refer to as $(NAME); names outside every
+     service's DTI_<SERVICE>_ prefix, because a service refuses unknown variables of its prefix. */}}
+{{- define "dti.secretEnv" -}}
+{{- $v := .Values -}}
+{{- if and $v.nats.existingSecret (not $v.nats.urlKey) $v.nats.userKey }}
+- name: NATS_USER
+  valueFrom: { secretKeyRef: { name: {{ $v.nats.existingSecret | quote }}, key: {{ $v.nats.userKey | quote }} } }
+- name: NATS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $v.nats.existingSecret | quote }}, key: {{ $v.nats.passwordKey | quote }} } }
+{{- end }}
+{{- if and $v.redis.existingSecret (not $v.redis.urlKey) $v.redis.passwordKey }}
+- name: REDIS_PASSWORD
+  valueFrom: { secretKeyRef: { name: {{ $v.redis.existingSecret | quote }}, key: {{ $v.redis.passwordKey | quote }} } }
+{{- end }}
+{{- end -}}
+
+{{/* A URL list (comma-separated) with `userinfo@` put after each URL's scheme. */}}
+{{- define "dti.urlWithUserinfo" -}}
+{{- $out := list -}}
+{{- range $url := splitList "," .url -}}
+{{- $parts := splitList "://" (trim $url) -}}
+{{- if ne (len $parts) 2 -}}
+{{- fail (printf "the URL %q has no scheme (e.g. nats://host:4222)" $url) -}}
+{{- end -}}
+{{- $out = append $out (printf "%s://%s@%s" (index $parts 0) $.userinfo (index $parts 1)) -}}
+{{- end -}}
+{{- join "," $out -}}
+{{- end -}}
+
+{{/* The environment every service shares; call with (dict "root" $ "name" $name). */}}
 {{- define "dti.sharedEnv" -}}
-- name: {{ .prefix }}DATABASE_URL
-  valueFrom: { secretKeyRef: { name: {{ .root.Values.database.urlSecret }}, key: url } }
-- name: {{ .prefix }}NATS_URL
-  value: {{ .root.Values.natsUrl | quote }}
-- name: {{ .prefix }}NATS_PREFIX
-  value: {{ .root.Values.natsPrefix | quote }}
-- name: {{ .prefix }}REDIS_URL
-  value: {{ .root.Values.redisUrl | quote }}
-- name: {{ .prefix }}GRPC_LISTEN_ADDR
-  value: "0.0.0.0:{{ .root.Values.grpcPort }}"
-- name: {{ .prefix }}METRICS_LISTEN_ADDR
-  value: "0.0.0.0:{{ .root.Values.metricsPort }}"
-- name: {{ .prefix }}TELEMETRY_LOG_FORMAT
-  value: json
-{{- if .root.Values.otlpEndpoint }}
-- name: {{ .prefix }}TELEMETRY_OTLP_ENDPOINT
-  value: {{ .root.Values.otlpEndpoint | quote }}
+{{- $v := .root.Values -}}
+{{- $p := include "dti.envPrefix" .name -}}
+{{- include "dti.secretEnv" .root }}
+- name: {{ $p }}DATABASE_URL
+  valueFrom: { secretKeyRef: { name: {{ $v.database.existingSecret | quote }}, key: {{ $v.database.urlKey | quote }} } }
+{{- if $v.database.maxConnections }}
+- name: {{ $p }}DATABASE_MAX_CONNECTIONS
+  value: {{ $v.database.maxConnections | quote }}
 {{- end }}
-- name: {{ .prefix }}AUTH_ISSUER
-  value: {{ .root.Values.auth.issuer | quote }}
-- name: {{ .prefix }}AUTH_AUDIENCE
-  value: {{ .root.Values.auth.audience | quote }}
-{{- if eq .root.Values.auth.algorithm "hs256" }}
-- name: {{ .prefix }}AUTH_HS256_SECRET
-  valueFrom: { secretKeyRef: { name: {{ .root.Values.auth.secret }}, key: hs256-secret } }
+{{- if and $v.nats.existingSecret $v.nats.urlKey }}
+- name: {{ $p }}NATS_URL
+  valueFrom: { secretKeyRef: { name: {{ $v.nats.existingSecret | quote }}, key: {{ $v.nats.urlKey | quote }} } }
+{{- else if and $v.nats.existingSecret $v.nats.userKey }}
+- name: {{ $p }}NATS_URL
+  value: {{ include "dti.urlWithUserinfo" (dict "url" $v.nats.url "userinfo" "$(NATS_USER):$(NATS_PASSWORD)") | quote }}
 {{- else }}
-- name: {{ .prefix }}AUTH_RS256_PUBLIC_KEY_PEM_PATH
-  value: /etc/dti/auth/rs256-public-key.pem
+- name: {{ $p }}NATS_URL
+  value: {{ $v.nats.url | quote }}
 {{- end }}
+- name: {{ $p }}NATS_PREFIX
+  value: {{ $v.nats.prefix | quote }}
+{{- if and $v.redis.existingSecret $v.redis.urlKey }}
+- name: {{ $p }}REDIS_URL
+  valueFrom: { secretKeyRef: { name: {{ $v.redis.existingSecret | quote }}, key: {{ $v.redis.urlKey | quote }} } }
+{{- else if and $v.redis.existingSecret $v.redis.passwordKey }}
+- name: {{ $p }}REDIS_URL
+  value: {{ include "dti.urlWithUserinfo" (dict "url" $v.redis.url "userinfo" ":$(REDIS_PASSWORD)") | quote }}
+{{- else if $v.redis.url }}
+- name: {{ $p }}REDIS_URL
+  value: {{ $v.redis.url | quote }}
+{{- end }}
+- name: {{ $p }}REDIS_KEY_PREFIX
+  value: {{ printf "%s%s:" $v.redis.keyPrefix .name | quote }}
+- name: {{ $p }}GRPC_LISTEN_ADDR
+  value: "0.0.0.0:{{ $v.ports.grpc }}"
+- name: {{ $p }}METRICS_LISTEN_ADDR
+  value: "0.0.0.0:{{ $v.ports.metrics }}"
+- name: {{ $p }}TELEMETRY_LOG_FORMAT
+  value: {{ $v.telemetry.logFormat | quote }}
+- name: {{ $p }}TELEMETRY_LOG_FILTER
+  value: {{ $v.telemetry.logFilter | quote }}
+{{- if $v.telemetry.otlpEndpoint }}
+- name: {{ $p }}TELEMETRY_OTLP_ENDPOINT
+  value: {{ $v.telemetry.otlpEndpoint | quote }}
+{{- end }}
+- name: {{ $p }}AUTH_ISSUER
+  value: {{ $v.auth.issuer | quote }}
+- name: {{ $p }}AUTH_AUDIENCE
+  value: {{ $v.auth.audience | quote }}
+{{- if eq $v.auth.algorithm "hs256" }}
+- name: {{ $p }}AUTH_HS256_SECRET
+  valueFrom: { secretKeyRef: { name: {{ $v.auth.existingSecret | quote }}, key: {{ $v.auth.hs256SecretKey | quote }} } }
+{{- else }}
+- name: {{ $p }}AUTH_RS256_PUBLIC_KEY_PEM_PATH
+  value: /etc/dti/auth/{{ $v.auth.rs256PublicKeyKey }}
+{{- end }}
+{{- end -}}
+
+{{/* The environment of one service's own settings; call with (dict "root" $ "name" $name). */}}
+{{- define "dti.ownEnv" -}}
+{{- $v := .root.Values -}}
+{{- $p := include "dti.envPrefix" .name -}}
+{{- if eq .name "evidence" }}
+{{- $s := $v.evidence.storage }}
+- name: {{ $p }}SERVICE__STORAGE__BACKEND
+  value: {{ $s.backend | quote }}
+{{- if eq $s.backend "s3" }}
+- name: {{ $p }}SERVICE__STORAGE__S3__BUCKET
+  value: {{ required "evidence.storage.s3.bucket is required with the s3 backend" $s.s3.bucket | quote }}
+- name: {{ $p }}SERVICE__STORAGE__S3__REGION
+  value: {{ $s.s3.region | quote }}
+{{- if $s.s3.endpoint }}
+- name: {{ $p }}SERVICE__STORAGE__S3__ENDPOINT
+  value: {{ $s.s3.endpoint | quote }}
+{{- end }}
+- name: {{ $p }}SERVICE__STORAGE__S3__ALLOW_HTTP
+  value: {{ $s.s3.allowHttp | quote }}
+- name: {{ $p }}SERVICE__STORAGE__S3__VIRTUAL_HOSTED_STYLE
+  value: {{ $s.s3.virtualHostedStyle | quote }}
+{{- if $s.s3.existingSecret }}
+- name: {{ $p }}SERVICE__STORAGE__S3__ACCESS_KEY_ID
+  valueFrom: { secretKeyRef: { name: {{ $s.s3.existingSecret | quote }}, key: {{ $s.s3.accessKeyIdKey | quote }} } }
+- name: {{ $p }}SERVICE__STORAGE__S3__SECRET_ACCESS_KEY
+  valueFrom: { secretKeyRef: { name: {{ $s.s3.existingSecret | quote }}, key: {{ $s.s3.secretAccessKeyKey | quote }} } }
+{{- end }}
+{{- else }}
+- name: {{ $p }}SERVICE__STORAGE__ROOT
+  value: {{ $s.local.root | quote }}
+{{- end }}
+{{- end }}
+{{- if eq .name "national-sync" }}
+{{- $n := $v.national }}
+{{- if $n.endpoint }}
+- name: {{ $p }}SERVICE__NATIONAL__ENDPOINT
+  value: {{ $n.endpoint | quote }}
+{{- end }}
+- name: {{ $p }}SERVICE__NATIONAL__PROVINCE_CODE
+  value: {{ $n.provinceCode | quote }}
+{{- if $n.existingSecret }}
+- name: {{ $p }}SERVICE__NATIONAL__API_TOKEN
+  valueFrom: { secretKeyRef: { name: {{ $n.existingSecret | quote }}, key: {{ $n.apiTokenKey | quote }} } }
+{{- end }}
+{{- if $n.caSecret }}
+- name: {{ $p }}SERVICE__NATIONAL__CA_FILE
+  value: /etc/dti/national-ca/{{ $n.caKey }}
+{{- end }}
+{{- end }}
+{{- $svc := index $v.services .name }}
+{{- range $key, $value := $svc.settings }}
+- name: {{ $p }}SERVICE__{{ $key | upper | replace "." "__" }}
+  value: {{ $value | toString | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod-level fields the service pods, the migration Job and the test pod share. */}}
+{{- define "dti.podCommon" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.priorityClassName }}
+priorityClassName: {{ . | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* "true" when at least one service is enabled, else empty. */}}
+{{- define "dti.anyServiceEnabled" -}}
+{{- range $name, $svc := .Values.services }}{{ if $svc.enabled }}true{{ end }}{{ end -}}
 {{- end -}}
