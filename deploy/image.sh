@@ -39,7 +39,7 @@ lint() {
     echo "image: hadolint not found (deploy/helm-check.sh installs it in its virtual environment)" >&2
     return 1
   fi
-  "$hadolint" --failure-threshold warning Containerfile
+  "$hadolint" --no-color --failure-threshold warning Containerfile
   echo "image: Containerfile passes hadolint"
 }
 
