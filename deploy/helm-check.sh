@@ -103,6 +103,8 @@ def check_pod(name, spec, is_service):
         for env in c.get("env", []):
             if "value" not in env:
                 continue
+            if re.fullmatch(r"-?[0-9.]+e[+-]?[0-9]+", env["value"]):
+                fail(f"{cn}: {env['name']}={env['value']} (a number printed with an exponent)")
             if SENSITIVE_ENV.search(env["name"]):
                 fail(f"{cn}: {env['name']} is rendered as a plain value, not from a Secret")
             # A URL may hold credentials only as $(VAR) references to secretKeyRef variables.

@@ -110,7 +110,7 @@ app.kubernetes.io/component: {{ .name }}
   valueFrom: { secretKeyRef: { name: {{ $v.database.existingSecret | quote }}, key: {{ $v.database.urlKey | quote }} } }
 {{- if $v.database.maxConnections }}
 - name: {{ $p }}DATABASE_MAX_CONNECTIONS
-  value: {{ $v.database.maxConnections | quote }}
+  value: {{ include "dti.scalar" $v.database.maxConnections }}
 {{- end }}
 {{- if and $v.nats.existingSecret $v.nats.urlKey }}
 - name: {{ $p }}NATS_URL
@@ -213,7 +213,7 @@ app.kubernetes.io/component: {{ .name }}
 {{- $svc := index $v.services .name }}
 {{- range $key, $value := $svc.settings }}
 - name: {{ $p }}SERVICE__{{ $key | upper | replace "." "__" }}
-  value: {{ $value | toString | quote }}
+  value: {{ include "dti.scalar" $value }}
 {{- end }}
 {{- end -}}
 
@@ -241,4 +241,14 @@ priorityClassName: {{ . | quote }}
 {{/* "true" when at least one service is enabled, else empty. */}}
 {{- define "dti.anyServiceEnabled" -}}
 {{- range $name, $svc := .Values.services }}{{ if $svc.enabled }}true{{ end }}{{ end -}}
+{{- end -}}
+
+{{/* A scalar as an env value: whole numbers without an exponent (YAML numbers reach the
+     templates as floats, which print 52428800 as 5.24288e+07). */}}
+{{- define "dti.scalar" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) -}}
+{{- int64 . | toString | quote -}}
+{{- else -}}
+{{- toString . | quote -}}
+{{- end -}}
 {{- end -}}
