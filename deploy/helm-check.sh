@@ -5,7 +5,8 @@
 #   2. lints the chart helm/dti-platform strictly, once per values file in its ci/ folder;
 #   3. renders the chart with each of those values files and validates every manifest strictly
 #      against the Kubernetes API schemas (CRD kinds it has no schema for are skipped, and named);
-#      checks the pods against the "restricted" Pod Security profile, gRPC probes, resources;
+#      checks the pods against the "restricted" Pod Security profile, gRPC probes, resources,
+#      and that every DTI_<SERVICE>_* variable names a setting the service has;
 #   4. proves each file in ci/bad/ fails to render (schema or `fail`);
 #   5. proves no secret value is rendered: env of sensitive settings only from secretKeyRef, and the
 #      test secret values appear nowhere in the output;
@@ -101,6 +102,8 @@ def check_pod(name, spec, is_service):
         if sc.get("privileged"): fail(f"{cn}: privileged")
         if not c.get("resources", {}).get("requests"): fail(f"{cn}: no resource requests")
         for env in c.get("env", []):
+            if is_service:
+                check_setting(cn, c["name"], env["name"])
             if "value" not in env:
                 continue
             if re.fullmatch(r"-?[0-9.]+e[+-]?[0-9]+", env["value"]):
@@ -117,6 +120,31 @@ def check_pod(name, spec, is_service):
             if "/tmp" not in mounts: fail(f"{cn}: no writable /tmp")
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 if "grpc" not in c.get(probe, {}): fail(f"{cn}: {probe} is not a gRPC probe")
+
+# The settings each service accepts: it refuses unknown DTI_<SERVICE>_* variables at start, so
+# every variable the chart renders must name fields of its configuration structs.
+COMMON_SECTIONS = ["database", "nats", "redis", "grpc", "metrics", "telemetry", "auth", "service"]
+shared_fields = set()
+for path in glob.glob("shared/config/src/*.rs"):
+    shared_fields |= set(re.findall(r"pub (\w+):", open(path).read()))
+def service_fields(name):
+    fields = set(shared_fields)
+    for path in glob.glob(f"services/{name}/src/config*.rs") + glob.glob(f"services/{name}/src/config/*.rs"):
+        fields |= set(re.findall(r"pub (\w+):", open(path).read()))
+    return fields
+def check_setting(cn, service, env_name):
+    prefix = "DTI_" + service.upper().replace("-", "_") + "_"
+    if not env_name.startswith(prefix):
+        return
+    key = env_name[len(prefix):].lower()
+    if "__" in key:
+        path = key.split("__")
+    else:
+        section = next((s for s in COMMON_SECTIONS if key.startswith(s + "_")), None)
+        path = [section, key[len(section) + 1:]] if section else [key]
+    unknown = [seg for seg in path if seg not in service_fields(service)]
+    if path[0] not in COMMON_SECTIONS or unknown:
+        fail(f"{cn}: {env_name} names no setting of {service} ({'.'.join(path)})")
 
 values_files = sorted(glob.glob(f"{chart_dir}/ci/*-values.yaml"))
 if not values_files:
