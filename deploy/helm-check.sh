@@ -13,7 +13,8 @@
 #   6. checks the alert rules (promtool check rules), the dashboards (JSON, PromQL of every panel
 #      through promtool) and that every metric they use is listed in
 #      deploy/monitoring/metrics-used.txt and exported by the code;
-#   7. lints the Containerfile with hadolint.
+#   7. checks that the Containerfile builds and copies every binary of the workspace (cargo
+#      metadata) and that every service the chart runs is one; lints it with hadolint.
 # Every failure fails the script. Tools go to ${XDG_CACHE_HOME:-/var/tmp}/dti-venv (reused).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -282,6 +283,26 @@ for failure in failures:
     print("  FAIL " + failure)
 sys.exit(1 if failures else 0)
 PY
+
+say "image: the Containerfile builds and ships every binary the workspace has and the chart runs"
+cargo metadata --no-deps --format-version 1 --locked --offline | "$venv/bin/python" -c '
+import json, re, sys, yaml
+bins = {t["name"]: p["name"] for p in json.load(sys.stdin)["packages"]
+        for t in p["targets"] if "bin" in t["kind"]}
+text = open("Containerfile").read()
+built = set(re.findall(r"-p ([a-z0-9-]+)", text))
+copied = set(re.findall(r"target/release/([a-z0-9-]+)", text))
+services = yaml.safe_load(open("helm/dti-platform/values.yaml"))["services"]
+needed = {"dti-" + name for name in services} | {"dtictl"}
+problems = [f"binary {b} (package {p}) is not built by the Containerfile" for b, p in bins.items() if p not in built]
+problems += [f"binary {b} is not copied into the image" for b in bins if b not in copied]
+problems += [f"the chart runs {b}, which the workspace does not build" for b in needed if b not in bins]
+for problem in problems:
+    print("  FAIL " + problem)
+if problems:
+    sys.exit(1)
+print(f"  ok   {len(bins)} binaries built and copied: {sorted(bins)}")
+'
 
 say "image: hadolint on the Containerfile"
 HADOLINT="$venv/bin/hadolint" bash deploy/image.sh --lint-only
