@@ -10,7 +10,8 @@
 #   4. proves each file in ci/bad/ fails to render (schema or `fail`);
 #   5. proves no secret value is rendered: env of sensitive settings only from secretKeyRef, and the
 #      test secret values appear nowhere in the output;
-#   6. checks the alert rules (promtool check rules), the dashboards (JSON, PromQL of every panel
+#   6. checks the alert rules (promtool check rules, and their unit tests deploy/monitoring/
+#      alerts-test.yaml with promtool test rules), the dashboards (JSON, PromQL of every panel
 #      through promtool) and that every metric they use is listed in
 #      deploy/monitoring/metrics-used.txt and exported by the code;
 #   7. checks that the Containerfile builds and copies every binary of the workspace (cargo
@@ -223,6 +224,19 @@ PY
 
 say "monitoring: alert rules, dashboards, metric names"
 promtool check rules deploy/monitoring/alerts.yaml
+# The alerts' unit tests, on a copy of the rules without annotations (checked below).
+rules_dir=$(mktemp -d)
+trap 'rm -rf "$rules_dir"' EXIT
+"$venv/bin/python" -c '
+import sys, yaml
+rules = yaml.safe_load(open("deploy/monitoring/alerts.yaml"))
+for group in rules["groups"]:
+    for rule in group["rules"]:
+        rule.pop("annotations", None)
+yaml.safe_dump(rules, open(sys.argv[1] + "/alerts.yaml", "w"))
+' "$rules_dir"
+cp deploy/monitoring/alerts-test.yaml "$rules_dir/"
+promtool test rules "$rules_dir/alerts-test.yaml"
 "$venv/bin/python" - <<'PY'
 import glob, json, re, subprocess, sys, tempfile, yaml
 failures = []
