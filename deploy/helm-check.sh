@@ -158,6 +158,7 @@ if not values_files:
     fail("no values files in ci/")
 skipped_kinds = set()
 for vf in values_files:
+    failures_before = len(failures)
     values = load_values(vf)
     lint = helm.lint(chart_dir, values, strict=True, kube_version=kube_version)
     problems = [m for m in lint.get("messages", []) if m.get("severity", 0) >= 2] + \
@@ -188,6 +189,9 @@ for vf in values_files:
         for secret in TEST_SECRETS:
             if secret in text: fail(f"{name}: test secret value {secret} rendered")
     summary = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+    if len(failures) > failures_before:
+        print(f"  FAIL {os.path.basename(vf)}: {len(failures) - failures_before} problem(s) above")
+        continue
     print(f"  ok   {os.path.basename(vf)}: lint clean, {count} manifests valid ({summary}); "
           "pods restricted, secrets by reference, every service variable a known setting")
 
