@@ -2,7 +2,8 @@
 //! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
 //! internal details are logged, never returned.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
 use crate::combine::CombineError;
@@ -11,13 +12,8 @@ use crate::combine::CombineError;
 #[derive(Debug, thiserror::Error)]
 pub enum NationalSyncError {
     /// The request is invalid; every problem names its field.
-    #[error("{summary}")]
-    InvalidInput {
-        /// What was refused.
-        summary: String,
-        /// Each problem.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidRequest),
     /// The caller may not touch this data.
     #[error("{0}")]
     PermissionDenied(String),
@@ -29,13 +25,8 @@ pub enum NationalSyncError {
     #[error("{0}")]
     FailedPrecondition(String),
     /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Database(#[from] DatabaseFailure),
     /// The audit log could not be appended.
     #[error(transparent)]
     Audit(#[from] dti_audit::AuditError),
@@ -58,38 +49,16 @@ pub enum NationalSyncError {
     Corrupt(String),
 }
 
-impl NationalSyncError {
-    /// Maps a database error of `action`.
-    pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-
-    /// One invalid request field.
-    pub(crate) fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-}
-
-impl From<InvalidRequest> for NationalSyncError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::InvalidInput {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
+dti_service_kit::service_error!(pub(crate) NationalSyncError);
 
 impl From<NationalSyncError> for Status {
     fn from(error: NationalSyncError) -> Self {
         let fault = match error {
-            NationalSyncError::InvalidInput {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            NationalSyncError::InvalidInput(invalid) => Fault::Invalid(invalid),
             NationalSyncError::PermissionDenied(message) => Fault::PermissionDenied(message),
             NationalSyncError::NotFound(message) => Fault::NotFound(message),
             NationalSyncError::FailedPrecondition(message) => Fault::NotNow(message),
-            unexpected @ (NationalSyncError::Database { .. }
+            unexpected @ (NationalSyncError::Database(_)
             | NationalSyncError::Audit(_)
             | NationalSyncError::Bus(_)
             | NationalSyncError::Db(_)

@@ -1,19 +1,15 @@
 //! The scoring service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
 /// Why a scoring operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoringError {
     /// The caller's request is invalid; every problem is listed.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Each invalid field, naming unit, indicator and variable where they apply.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// The round, unit or scores asked for do not exist.
     #[error("{0}")]
     NotFound(String),
@@ -39,13 +35,8 @@ pub enum ScoringError {
         x: String,
     },
     /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Database(#[from] DatabaseFailure),
     /// A transaction could not be started or committed.
     #[error(transparent)]
     Transaction(#[from] dti_db::DbError),
@@ -77,17 +68,7 @@ pub enum ScoringError {
     Task(#[from] tokio::task::JoinError),
 }
 
-impl ScoringError {
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-}
+dti_service_kit::service_error!(ScoringError);
 
 impl From<dti_scores::AccessDenied> for ScoringError {
     fn from(denied: dti_scores::AccessDenied) -> Self {
@@ -95,22 +76,10 @@ impl From<dti_scores::AccessDenied> for ScoringError {
     }
 }
 
-impl From<InvalidRequest> for ScoringError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
-
 impl From<ScoringError> for Status {
     fn from(error: ScoringError) -> Self {
         let fault = match error {
-            ScoringError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            ScoringError::Invalid(invalid) => Fault::Invalid(invalid),
             ScoringError::NotFound(message) => Fault::NotFound(message),
             ScoringError::PermissionDenied(message) => Fault::PermissionDenied(message),
             ScoringError::Workflow(error) => Fault::Mapped(error.into()),

@@ -10,7 +10,7 @@ use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
@@ -170,10 +170,10 @@ impl Rounds {
             Some(_) => {}
         }
         let Some(deadline) = deadline.filter(|_| violations.is_empty()) else {
-            return Err(SubmissionError::Invalid {
+            return Err(SubmissionError::Invalid(InvalidRequest {
                 summary: "reopening refused".to_owned(),
                 violations,
-            });
+            }));
         };
         let mut tx = self.begin().await?;
         let record = rounds::lock(&mut tx, round).await?;
@@ -368,10 +368,10 @@ impl Rounds {
         if violations.is_empty() {
             Ok(cohort)
         } else {
-            Err(SubmissionError::Invalid {
+            Err(SubmissionError::Invalid(InvalidRequest {
                 summary: "invalid cohort".to_owned(),
                 violations,
-            })
+            }))
         }
     }
 }

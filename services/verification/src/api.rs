@@ -8,7 +8,7 @@ use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::approval_service_server::ApprovalService;
 use dti_proto::dti::verification::v1::publication_service_server::PublicationService;
 use dti_proto::dti::verification::v1::verification_service_server::VerificationService;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{parse_round, proto_round};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -32,9 +32,11 @@ fn uuid_field(field: &str, raw: &str) -> Result<Uuid, VerificationError> {
 }
 
 fn round(round: Option<&common::RoundRef>) -> Result<RoundRef, VerificationError> {
-    parse_round(round).map_err(|(field, description)| VerificationError::Invalid {
-        summary: "invalid round".to_owned(),
-        violations: vec![FieldViolation::new(field, description)],
+    parse_round(round).map_err(|(field, description)| {
+        VerificationError::Invalid(InvalidRequest {
+            summary: "invalid round".to_owned(),
+            violations: vec![FieldViolation::new(field, description)],
+        })
     })
 }
 

@@ -9,6 +9,7 @@ use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
 use dti_bus::outbox;
 use dti_domain::{RoundRef, UnitId};
+use dti_service_kit::status::InvalidRequest;
 use dti_workflow::rounds::{self, stored_year};
 use serde_json::json;
 use uuid::Uuid;
@@ -317,10 +318,10 @@ impl Objections {
             ));
         }
         let Some(status) = status.filter(|_| violations.is_empty()) else {
-            return Err(VerificationError::Invalid {
+            return Err(VerificationError::Invalid(InvalidRequest {
                 summary: "answer refused".to_owned(),
                 violations,
-            });
+            }));
         };
         let mut tx = self.context.begin().await?;
         let round: Option<(i16, String)> =

@@ -9,7 +9,7 @@ use dti_domain::{RoundRef, UnitId};
 use dti_proto::convert::{indicator_to_proto, instant, timestamp, variable_to_json};
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1 as pb;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{parse_round, proto_round};
 use uuid::Uuid;
 
@@ -31,9 +31,11 @@ pub fn submission_id(raw: &str) -> Result<Uuid, SubmissionError> {
 
 /// A round, or an invalid `round` field.
 pub fn round(round: Option<&common::RoundRef>) -> Result<RoundRef, SubmissionError> {
-    parse_round(round).map_err(|(field, description)| SubmissionError::Invalid {
-        summary: "invalid round".to_owned(),
-        violations: vec![FieldViolation::new(field, description)],
+    parse_round(round).map_err(|(field, description)| {
+        SubmissionError::Invalid(InvalidRequest {
+            summary: "invalid round".to_owned(),
+            violations: vec![FieldViolation::new(field, description)],
+        })
     })
 }
 
