@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::round::{RoundAction, RoundState};
@@ -216,16 +216,17 @@ impl Rounds {
         .map_err(SubmissionError::database("writing a reopening"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry {
+            &AuditEntry::on_unit(
                 round,
-                chain: Chain::Unit(unit.to_string()),
+                unit,
                 actor,
-                action: "round.reopen_for_unit",
-                subject: format!("round {round} for unit {unit}"),
-                before: before
-                    .map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
-                after: Some(json!({"deadline": deadline, "reason": reason})),
-            },
+                "round.reopen_for_unit",
+                format!("round {round} for unit {unit}"),
+            )
+            .change(
+                before.map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
+                Some(json!({"deadline": deadline, "reason": reason})),
+            ),
         )
         .await?;
         tx.commit()
