@@ -1,6 +1,6 @@
 //! The evidence service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
@@ -39,18 +39,9 @@ pub enum EvidenceError {
         /// The object store error.
         source: object_store::Error,
     },
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// A transaction could not begin or commit.
-    #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
 }
 
 dti_service_kit::service_error!(EvidenceError);
@@ -70,12 +61,7 @@ impl EvidenceError {
             Self::NotNow(_) => "not_now",
             Self::Interrupted(_) => "interrupted",
             Self::Corrupted(_) => "corrupted",
-            Self::Workflow(_)
-            | Self::Storage { .. }
-            | Self::Database(_)
-            | Self::Bus(_)
-            | Self::Audit(_)
-            | Self::Transaction(_) => "unexpected",
+            Self::Workflow(_) | Self::Storage { .. } | Self::Store(_) => "unexpected",
         }
     }
 }
@@ -97,11 +83,9 @@ impl From<EvidenceError> for Status {
                 ))
             }
             EvidenceError::Workflow(error) => Fault::Mapped(error.into()),
-            unexpected @ (EvidenceError::Storage { .. }
-            | EvidenceError::Database(_)
-            | EvidenceError::Bus(_)
-            | EvidenceError::Audit(_)
-            | EvidenceError::Transaction(_)) => Fault::Unexpected(unexpected),
+            unexpected @ (EvidenceError::Storage { .. } | EvidenceError::Store(_)) => {
+                Fault::Unexpected(unexpected)
+            }
         };
         fault.into_status("the evidence request")
     }

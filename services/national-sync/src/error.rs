@@ -2,7 +2,7 @@
 //! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
 //! internal details are logged, never returned.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
@@ -24,18 +24,9 @@ pub enum NationalSyncError {
     /// no national endpoint configured).
     #[error("{0}")]
     FailedPrecondition(String),
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// A transaction could not be started or committed.
-    #[error(transparent)]
-    Db(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
     /// Stored parts could not be combined (stored data no longer fits the framework).
     #[error("combining the parts of {item}: {source}")]
     Combine {
@@ -58,10 +49,7 @@ impl From<NationalSyncError> for Status {
             NationalSyncError::PermissionDenied(message) => Fault::PermissionDenied(message),
             NationalSyncError::NotFound(message) => Fault::NotFound(message),
             NationalSyncError::FailedPrecondition(message) => Fault::NotNow(message),
-            unexpected @ (NationalSyncError::Database(_)
-            | NationalSyncError::Audit(_)
-            | NationalSyncError::Bus(_)
-            | NationalSyncError::Db(_)
+            unexpected @ (NationalSyncError::Store(_)
             | NationalSyncError::Combine { .. }
             | NationalSyncError::Corrupt(_)) => Fault::Unexpected(unexpected),
         };

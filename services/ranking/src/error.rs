@@ -1,6 +1,6 @@
 //! The ranking service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
@@ -16,9 +16,9 @@ pub enum RankingError {
     /// The caller may not read this.
     #[error("{0}")]
     PermissionDenied(String),
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
+    Store(#[from] StoreFailure),
     /// A Redis command failed.
     #[error("{action}: {source}")]
     Redis {

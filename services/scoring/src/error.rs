@@ -1,6 +1,6 @@
 //! The scoring service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
@@ -34,12 +34,9 @@ pub enum ScoringError {
         /// The value.
         x: String,
     },
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
-    /// A transaction could not be started or committed.
-    #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
     /// The score tables could not be read.
     #[error(transparent)]
     Scores(#[from] dti_scores::ScoresError),
@@ -49,12 +46,6 @@ pub enum ScoringError {
     /// A round could not be read.
     #[error(transparent)]
     Workflow(#[from] dti_workflow::WorkflowError),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
     /// A stored document could not be encoded.
     #[error("encoding {what}: {source}")]
     Encode {

@@ -68,7 +68,7 @@ impl From<InputsError> for ScoringError {
     fn from(error: InputsError) -> Self {
         match error {
             InputsError::Database { action, source } => {
-                ScoringError::Database(DatabaseFailure { action, source })
+                ScoringError::from(DatabaseFailure { action, source })
             }
             InputsError::Stored {
                 round,

@@ -1,6 +1,6 @@
 //! The submission service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
@@ -23,18 +23,9 @@ pub enum SubmissionError {
     /// A round or submission state change was refused or failed.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// A transaction could not begin or commit.
-    #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
 }
 
 dti_service_kit::service_error!(SubmissionError);
@@ -47,10 +38,7 @@ impl From<SubmissionError> for Status {
             SubmissionError::PermissionDenied(message) => Fault::PermissionDenied(message),
             SubmissionError::NotNow(message) => Fault::NotNow(message),
             SubmissionError::Workflow(error) => Fault::Mapped(error.into()),
-            unexpected @ (SubmissionError::Database(_)
-            | SubmissionError::Bus(_)
-            | SubmissionError::Audit(_)
-            | SubmissionError::Transaction(_)) => Fault::Unexpected(unexpected),
+            unexpected @ SubmissionError::Store(_) => Fault::Unexpected(unexpected),
         };
         fault.into_status("the submission request")
     }

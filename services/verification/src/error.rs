@@ -1,6 +1,6 @@
 //! The verification service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::DatabaseFailure;
+use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
@@ -31,15 +31,9 @@ pub enum VerificationError {
     /// Stored data is not what this build can read.
     #[error("{0}")]
     Corrupted(String),
-    /// A database statement failed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Database(#[from] DatabaseFailure),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
+    Store(#[from] StoreFailure),
 }
 
 dti_service_kit::service_error!(VerificationError);
@@ -54,9 +48,7 @@ impl From<VerificationError> for Status {
             VerificationError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (VerificationError::Inputs(_)
             | VerificationError::Corrupted(_)
-            | VerificationError::Database(_)
-            | VerificationError::Bus(_)
-            | VerificationError::Audit(_)) => Fault::Unexpected(unexpected),
+            | VerificationError::Store(_)) => Fault::Unexpected(unexpected),
         };
         fault.into_status("the verification request")
     }

@@ -1,10 +1,11 @@
 //! What every service's error has in common, written once: the caller's invalid request
-//! ([`InvalidRequest`], taken in by `#[from]`), a failed database statement
-//! ([`DatabaseFailure`], saying what was being done), and the two constructors handlers and
-//! stores use for them, generated on each service's own enum by [`service_error!`]:
+//! ([`InvalidRequest`], taken in by `#[from]`), a failure to store ([`StoreFailure`]: a
+//! database statement, saying what was being done, the outbox, the audit log or a
+//! transaction), and the constructors handlers and stores use for them, generated on each
+//! service's own enum by [`service_error!`]:
 //!
 //! ```
-//! use dti_service_kit::service_error::DatabaseFailure;
+//! use dti_service_kit::service_error::StoreFailure;
 //! use dti_service_kit::status::InvalidRequest;
 //!
 //! #[derive(Debug, thiserror::Error)]
@@ -12,7 +13,7 @@
 //!     #[error(transparent)]
 //!     Invalid(#[from] InvalidRequest),
 //!     #[error(transparent)]
-//!     Database(#[from] DatabaseFailure),
+//!     Store(#[from] StoreFailure),
 //! }
 //! dti_service_kit::service_error!(ExampleError);
 //!
@@ -25,6 +26,9 @@
 //! Each service keeps its own enum for its own cases and maps it to a status once
 //! (`From<ServiceError> for Status`, through [`crate::status::Fault`]).
 
+pub use dti_audit::AuditError;
+pub use dti_bus::BusError;
+pub use dti_db::DbError;
 use dti_proto::request::FieldError;
 
 use crate::status::InvalidRequest;
@@ -38,6 +42,23 @@ pub struct DatabaseFailure {
     /// The database error.
     #[source]
     pub source: sqlx::Error,
+}
+
+/// Storing a change failed; never the caller's fault.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreFailure {
+    /// A database statement failed.
+    #[error(transparent)]
+    Database(#[from] DatabaseFailure),
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Bus(#[from] dti_bus::BusError),
+    /// The audit log could not be appended.
+    #[error(transparent)]
+    Audit(#[from] dti_audit::AuditError),
+    /// A transaction could not begin or commit.
+    #[error(transparent)]
+    Transaction(#[from] dti_db::DbError),
 }
 
 /// Maps a database error of `action` into a service error with a [`DatabaseFailure`] case.
@@ -55,12 +76,19 @@ pub fn invalid<E: From<InvalidRequest>>(error: FieldError) -> E {
     InvalidRequest::from(error).into()
 }
 
-/// Gives a service error (an enum with `#[from] InvalidRequest` and `#[from] DatabaseFailure`
+/// Gives a service error (an enum with `#[from] InvalidRequest` and `#[from] StoreFailure`
 /// cases) its `invalid_field` and `database` constructors, and takes in a parser's
-/// [`FieldError`] as an invalid request. An optional visibility comes first
+/// [`FieldError`] as an invalid request and each kind of [`StoreFailure`] as a store failure. An optional visibility comes first
 /// (`service_error!(pub(crate) SyncError)`); the default is `pub`.
 #[macro_export]
 macro_rules! service_error {
+    (@store $error:ident, $failure:ty) => {
+        impl From<$failure> for $error {
+            fn from(error: $failure) -> Self {
+                $crate::service_error::StoreFailure::from(error).into()
+            }
+        }
+    };
     ($error:ident) => {
         $crate::service_error!(pub $error);
     };
@@ -82,5 +110,10 @@ macro_rules! service_error {
                 $crate::service_error::invalid(error)
             }
         }
+
+        $crate::service_error!(@store $error, $crate::service_error::DatabaseFailure);
+        $crate::service_error!(@store $error, $crate::service_error::BusError);
+        $crate::service_error!(@store $error, $crate::service_error::AuditError);
+        $crate::service_error!(@store $error, $crate::service_error::DbError);
     };
 }

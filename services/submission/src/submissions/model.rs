@@ -108,7 +108,7 @@ pub struct VersionOutOfRange(pub i64);
 
 impl From<VersionOutOfRange> for SubmissionError {
     fn from(error: VersionOutOfRange) -> Self {
-        SubmissionError::Database(DatabaseFailure {
+        SubmissionError::from(DatabaseFailure {
             action: "numbering a version",
             source: sqlx::Error::Decode(Box::new(error)),
         })
