@@ -27,11 +27,12 @@
 //! ```
 //!
 //! [`InvalidRequest`] becomes the `InvalidArgument` status directly (`?` in a handler), and
-//! each service error takes it in with `From<InvalidRequest>` into its own invalid case, for
-//! handlers whose later steps return the service error. A check of the service's own adds its
-//! violation with [`RequestCheck::violation`]. To adopt it in a handler, replace a local
-//! `round()`/`unit()`/id parser by the [`dti_proto::request`] one: one field alone converts
-//! with `.map_err(InvalidRequest::from)`, several go through one `RequestCheck`.
+//! each service error takes it in (`#[from] InvalidRequest`) as its own invalid case, for
+//! handlers whose later steps return the service error; [`crate::service_error!`] lets a
+//! parser's [`FieldError`] convert with `?` too. A check of the service's own adds its
+//! violation with [`RequestCheck::violation`]. One field alone converts with `?` (or
+//! `.map_err(InvalidRequest::from)`), several go through one `RequestCheck`; a round and a
+//! unit together are [`round_and_unit`].
 //!
 //! # One mapping of a service error
 //!
