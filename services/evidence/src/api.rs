@@ -274,7 +274,8 @@ mod tests {
             file_name: "../..".into(),
             declared_content_type: "pdf".into(),
         };
-        let Err(EvidenceError::Invalid { violations, .. }) = parse_header(bad) else {
+        let Err(EvidenceError::Invalid(InvalidRequest { violations, .. })) = parse_header(bad)
+        else {
             panic!("expected an invalid header");
         };
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
@@ -294,7 +295,9 @@ mod tests {
     fn evidence_ids_must_be_uuids() {
         assert!(parse_evidence_id(&Uuid::new_v4().to_string()).is_ok());
         for bad in ["", "not-a-uuid"] {
-            let Err(EvidenceError::Invalid { violations, .. }) = parse_evidence_id(bad) else {
+            let Err(EvidenceError::Invalid(InvalidRequest { violations, .. })) =
+                parse_evidence_id(bad)
+            else {
                 panic!("expected invalid");
             };
             assert_eq!(violations[0].field, "evidence_id");

@@ -1,6 +1,7 @@
 //! The evidence service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -9,13 +10,8 @@ use tonic::Status;
 pub enum EvidenceError {
     /// The request or the document is invalid (bad field, unknown indicator, too large, type
     /// not accepted); nothing was stored.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Every problem, naming the request field.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// The evidence does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -43,36 +39,14 @@ pub enum EvidenceError {
         /// The object store error.
         source: object_store::Error,
     },
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
-    /// The outbox could not be written.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// A transaction could not begin or commit.
-    #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
 }
 
+dti_service_kit::service_error!(EvidenceError);
+
 impl EvidenceError {
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-
     /// Maps an object store error of `action`.
     pub fn storage(action: &'static str) -> impl FnOnce(object_store::Error) -> Self {
         move |source| Self::Storage { action, source }
@@ -81,27 +55,13 @@ impl EvidenceError {
     /// A short label of the kind of failure, for metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Invalid { .. } => "invalid",
+            Self::Invalid(_) => "invalid",
             Self::NotFound(_) => "not_found",
             Self::PermissionDenied(_) => "permission_denied",
             Self::NotNow(_) => "not_now",
             Self::Interrupted(_) => "interrupted",
             Self::Corrupted(_) => "corrupted",
-            Self::Workflow(_)
-            | Self::Storage { .. }
-            | Self::Database { .. }
-            | Self::Bus(_)
-            | Self::Audit(_)
-            | Self::Transaction(_) => "unexpected",
-        }
-    }
-}
-
-impl From<InvalidRequest> for EvidenceError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
+            Self::Workflow(_) | Self::Storage { .. } | Self::Store(_) => "unexpected",
         }
     }
 }
@@ -109,10 +69,7 @@ impl From<InvalidRequest> for EvidenceError {
 impl From<EvidenceError> for Status {
     fn from(error: EvidenceError) -> Self {
         let fault = match error {
-            EvidenceError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            EvidenceError::Invalid(invalid) => Fault::Invalid(invalid),
             EvidenceError::NotFound(message) => Fault::NotFound(message),
             EvidenceError::PermissionDenied(message) => Fault::PermissionDenied(message),
             EvidenceError::NotNow(message) => Fault::NotNow(message),
@@ -126,11 +83,9 @@ impl From<EvidenceError> for Status {
                 ))
             }
             EvidenceError::Workflow(error) => Fault::Mapped(error.into()),
-            unexpected @ (EvidenceError::Storage { .. }
-            | EvidenceError::Database { .. }
-            | EvidenceError::Bus(_)
-            | EvidenceError::Audit(_)
-            | EvidenceError::Transaction(_)) => Fault::Unexpected(unexpected),
+            unexpected @ (EvidenceError::Storage { .. } | EvidenceError::Store(_)) => {
+                Fault::Unexpected(unexpected)
+            }
         };
         fault.into_status("the evidence request")
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::{DbError, PgPool, PgTransaction};
 use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
@@ -243,20 +243,22 @@ impl EvidenceStore {
         .await?;
         dti_audit::append(
             tx,
-            &AuditEntry {
-                round: &record.round,
-                chain: Chain::Unit(record.unit.to_string()),
+            &AuditEntry::on_unit(
+                &record.round,
+                &record.unit,
                 actor,
-                action: "evidence.attach",
-                subject: format!("evidence {} indicator {}", record.id, record.indicator),
-                before: None,
-                after: Some(json!({
+                "evidence.attach",
+                format!("evidence {} indicator {}", record.id, record.indicator),
+            )
+            .change(
+                None,
+                Some(json!({
                     "file_name": record.file_name,
                     "content_type": record.content_type,
                     "size_bytes": record.size_bytes,
                     "sha256": record.sha256.hex(),
                 })),
-            },
+            ),
         )
         .await?;
         dti_bus::outbox::enqueue(tx, &events::attached(&self.nats_prefix, &record)).await?;
@@ -291,18 +293,20 @@ impl EvidenceStore {
         let removal = records::mark_removed(&mut tx, id, &actor.subject, reason).await?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry {
-                round: &record.round,
-                chain: Chain::Unit(record.unit.to_string()),
+            &AuditEntry::on_unit(
+                &record.round,
+                &record.unit,
                 actor,
-                action: "evidence.remove",
-                subject: format!("evidence {} indicator {}", record.id, record.indicator),
-                before: Some(json!({
+                "evidence.remove",
+                format!("evidence {} indicator {}", record.id, record.indicator),
+            )
+            .change(
+                Some(json!({
                     "file_name": record.file_name,
                     "sha256": record.sha256.hex(),
                 })),
-                after: Some(json!({ "removed": true, "reason": reason })),
-            },
+                Some(json!({ "removed": true, "reason": reason })),
+            ),
         )
         .await?;
         dti_bus::outbox::enqueue(

@@ -2,7 +2,8 @@
 //! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
 //! internal details are logged, never returned.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
 use crate::combine::CombineError;
@@ -11,13 +12,8 @@ use crate::combine::CombineError;
 #[derive(Debug, thiserror::Error)]
 pub enum NationalSyncError {
     /// The request is invalid; every problem names its field.
-    #[error("{summary}")]
-    InvalidInput {
-        /// What was refused.
-        summary: String,
-        /// Each problem.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    InvalidInput(#[from] InvalidRequest),
     /// The caller may not touch this data.
     #[error("{0}")]
     PermissionDenied(String),
@@ -28,23 +24,9 @@ pub enum NationalSyncError {
     /// no national endpoint configured).
     #[error("{0}")]
     FailedPrecondition(String),
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
-    /// The audit log could not be appended.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// A transaction could not be started or committed.
-    #[error(transparent)]
-    Db(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
     /// Stored parts could not be combined (stored data no longer fits the framework).
     #[error("combining the parts of {item}: {source}")]
     Combine {
@@ -58,41 +40,16 @@ pub enum NationalSyncError {
     Corrupt(String),
 }
 
-impl NationalSyncError {
-    /// Maps a database error of `action`.
-    pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-
-    /// One invalid request field.
-    pub(crate) fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-}
-
-impl From<InvalidRequest> for NationalSyncError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::InvalidInput {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
+dti_service_kit::service_error!(pub(crate) NationalSyncError);
 
 impl From<NationalSyncError> for Status {
     fn from(error: NationalSyncError) -> Self {
         let fault = match error {
-            NationalSyncError::InvalidInput {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            NationalSyncError::InvalidInput(invalid) => Fault::Invalid(invalid),
             NationalSyncError::PermissionDenied(message) => Fault::PermissionDenied(message),
             NationalSyncError::NotFound(message) => Fault::NotFound(message),
             NationalSyncError::FailedPrecondition(message) => Fault::NotNow(message),
-            unexpected @ (NationalSyncError::Database { .. }
-            | NationalSyncError::Audit(_)
-            | NationalSyncError::Bus(_)
-            | NationalSyncError::Db(_)
+            unexpected @ (NationalSyncError::Store(_)
             | NationalSyncError::Combine { .. }
             | NationalSyncError::Corrupt(_)) => Fault::Unexpected(unexpected),
         };

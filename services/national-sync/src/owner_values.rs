@@ -12,7 +12,7 @@ use dti_db::{PgPool, PgTransaction};
 use dti_domain::values::{decode_indicator_values, decode_variable, InputIssue};
 use dti_domain::UnitId;
 use dti_proto::dti::events::v1::NationalOwnerValueChanged;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use serde_json::{json, Value};
 use sqlx::types::Json;
 
@@ -175,10 +175,10 @@ fn check_request(
     }
     match (checked_year, violations.is_empty()) {
         (Some(year), true) => Ok(year),
-        _ => Err(NationalSyncError::InvalidInput {
+        _ => Err(NationalSyncError::InvalidInput(InvalidRequest {
             summary: "owner values rejected; nothing was stored".into(),
             violations,
-        }),
+        })),
     }
 }
 
@@ -264,10 +264,10 @@ fn decode_parts(
     let (errors, warnings): (Vec<InputIssue>, Vec<InputIssue>) =
         issues.into_iter().partition(InputIssue::is_error);
     if !errors.is_empty() {
-        return Err(NationalSyncError::InvalidInput {
+        return Err(NationalSyncError::InvalidInput(InvalidRequest {
             summary: "owner values rejected; nothing was stored".into(),
             violations: errors.iter().map(FieldViolation::from).collect(),
-        });
+        }));
     }
     Ok((checked, warnings))
 }
@@ -625,10 +625,10 @@ pub async fn dispute(
     }
     let (Some(year), Some(department), true) = (checked_year, department_id, violations.is_empty())
     else {
-        return Err(NationalSyncError::InvalidInput {
+        return Err(NationalSyncError::InvalidInput(InvalidRequest {
             summary: "dispute rejected".into(),
             violations,
-        });
+        }));
     };
     let mut tx = pool
         .begin()

@@ -6,7 +6,7 @@ use dti_proto::dti::ranking::v1::ranking_service_server::RankingService;
 use dti_proto::dti::ranking::v1::{
     GetRankingRequest, GetUnitPositionRequest, Ranking, UnitPosition,
 };
-use dti_proto::request::{parse_round, parse_unit, FieldError};
+use dti_proto::request::{parse_round, parse_unit};
 use dti_scores::Basis;
 use dti_service_kit::status::RequestCheck;
 use tonic::{Request, Response, Status};
@@ -26,12 +26,6 @@ impl RankingApi {
     }
 }
 
-/// The basis of a request (field `basis`).
-fn parse_basis(basis: i32) -> Result<Basis, FieldError> {
-    Basis::from_proto(basis)
-        .ok_or_else(|| FieldError::new("basis", "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED"))
-}
-
 /// An empty group code ranks by total.
 fn group(code: &str) -> Option<&str> {
     (!code.is_empty()).then_some(code)
@@ -47,7 +41,7 @@ impl RankingService for RankingApi {
         let message = request.get_ref();
         let mut check = RequestCheck::new();
         let round = check.field(parse_round(message.round.as_ref()));
-        let basis = check.field(parse_basis(message.basis));
+        let basis = check.field(Basis::parse_request(message.basis));
         let (round, basis) = check.finish(round.zip(basis))?;
         let page = PageRequest {
             group: group(&message.group_code).map(str::to_owned),
@@ -66,7 +60,7 @@ impl RankingService for RankingApi {
         let message = request.get_ref();
         let mut check = RequestCheck::new();
         let round = check.field(parse_round(message.round.as_ref()));
-        let basis = check.field(parse_basis(message.basis));
+        let basis = check.field(Basis::parse_request(message.basis));
         let unit = check.field(parse_unit(message.unit.as_ref()));
         let (round, basis, unit) = check.finish(
             round

@@ -1,33 +1,24 @@
 //! The ranking service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
 /// Why a ranking operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RankingError {
     /// The caller's request is invalid; every problem is listed.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Each invalid field.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// The round or unit asked for does not exist or is not ranked.
     #[error("{0}")]
     NotFound(String),
     /// The caller may not read this.
     #[error("{0}")]
     PermissionDenied(String),
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
+    /// A database statement, the outbox, the audit log or a transaction failed.
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
     /// A Redis command failed.
     #[error("{action}: {source}")]
     Redis {
@@ -53,20 +44,12 @@ pub enum RankingError {
     Unexpected(String),
 }
 
-impl RankingError {
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
+dti_service_kit::service_error!(RankingError);
 
+impl RankingError {
     /// Maps a Redis error of `action`.
     pub fn redis(action: &'static str) -> impl FnOnce(redis::RedisError) -> Self {
         move |source| Self::Redis { action, source }
-    }
-
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
     }
 }
 
@@ -76,22 +59,10 @@ impl From<dti_scores::AccessDenied> for RankingError {
     }
 }
 
-impl From<InvalidRequest> for RankingError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
-
 impl From<RankingError> for Status {
     fn from(error: RankingError) -> Self {
         let fault = match error {
-            RankingError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            RankingError::Invalid(invalid) => Fault::Invalid(invalid),
             RankingError::NotFound(message) => Fault::NotFound(message),
             RankingError::PermissionDenied(message) => Fault::PermissionDenied(message),
             RankingError::Workflow(error) => Fault::Mapped(error.into()),

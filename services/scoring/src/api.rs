@@ -4,7 +4,7 @@
 use dti_auth::grpc::principal;
 use dti_proto::dti::scoring::v1::scoring_service_server::ScoringService;
 use dti_proto::dti::scoring::v1::{GetScorecardRequest, Scorecard, WhatIfRequest, WhatIfResponse};
-use dti_proto::request::{parse_round, parse_unit, FieldError};
+use dti_proto::request::{parse_round, parse_unit};
 use dti_scores::Basis;
 use dti_service_kit::status::RequestCheck;
 use tonic::{Request, Response, Status};
@@ -25,12 +25,6 @@ impl ScoringApi {
     }
 }
 
-/// The basis of a request (field `basis`).
-fn parse_basis(basis: i32) -> Result<Basis, FieldError> {
-    Basis::from_proto(basis)
-        .ok_or_else(|| FieldError::new("basis", "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED"))
-}
-
 #[tonic::async_trait]
 impl ScoringService for ScoringApi {
     async fn get_scorecard(
@@ -42,7 +36,7 @@ impl ScoringService for ScoringApi {
         let mut check = RequestCheck::new();
         let round = check.field(parse_round(message.round.as_ref()));
         let unit = check.field(parse_unit(message.unit.as_ref()));
-        let basis = check.field(parse_basis(message.basis));
+        let basis = check.field(Basis::parse_request(message.basis));
         let (round, unit, basis) =
             check.finish(round.zip(unit).zip(basis).map(|((r, u), b)| (r, u, b)))?;
         let card = self.reader.scorecard(&caller, &round, &unit, basis).await?;

@@ -1,19 +1,15 @@
 //! The scoring service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use tonic::Status;
 
 /// Why a scoring operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoringError {
     /// The caller's request is invalid; every problem is listed.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Each invalid field, naming unit, indicator and variable where they apply.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// The round, unit or scores asked for do not exist.
     #[error("{0}")]
     NotFound(String),
@@ -38,17 +34,9 @@ pub enum ScoringError {
         /// The value.
         x: String,
     },
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
-    /// A transaction could not be started or committed.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
     /// The score tables could not be read.
     #[error(transparent)]
     Scores(#[from] dti_scores::ScoresError),
@@ -58,12 +46,6 @@ pub enum ScoringError {
     /// A round could not be read.
     #[error(transparent)]
     Workflow(#[from] dti_workflow::WorkflowError),
-    /// The outbox could not be written.
-    #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
     /// A stored document could not be encoded.
     #[error("encoding {what}: {source}")]
     Encode {
@@ -77,17 +59,7 @@ pub enum ScoringError {
     Task(#[from] tokio::task::JoinError),
 }
 
-impl ScoringError {
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-}
+dti_service_kit::service_error!(ScoringError);
 
 impl From<dti_scores::AccessDenied> for ScoringError {
     fn from(denied: dti_scores::AccessDenied) -> Self {
@@ -95,22 +67,10 @@ impl From<dti_scores::AccessDenied> for ScoringError {
     }
 }
 
-impl From<InvalidRequest> for ScoringError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
-
 impl From<ScoringError> for Status {
     fn from(error: ScoringError) -> Self {
         let fault = match error {
-            ScoringError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            ScoringError::Invalid(invalid) => Fault::Invalid(invalid),
             ScoringError::NotFound(message) => Fault::NotFound(message),
             ScoringError::PermissionDenied(message) => Fault::PermissionDenied(message),
             ScoringError::Workflow(error) => Fault::Mapped(error.into()),

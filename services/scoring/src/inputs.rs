@@ -11,6 +11,7 @@ use dti_domain::values::UnitValues;
 use dti_domain::{RoundRef, UnitId};
 use dti_scores::inputs::{load_units, InputsError};
 use dti_scores::Basis;
+use dti_service_kit::service_error::DatabaseFailure;
 
 use crate::ScoringError;
 
@@ -66,7 +67,9 @@ pub async fn read_inputs(
 impl From<InputsError> for ScoringError {
     fn from(error: InputsError) -> Self {
         match error {
-            InputsError::Database { action, source } => ScoringError::Database { action, source },
+            InputsError::Database { action, source } => {
+                ScoringError::from(DatabaseFailure { action, source })
+            }
             InputsError::Stored {
                 round,
                 unit,

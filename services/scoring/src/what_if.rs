@@ -17,7 +17,7 @@ use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::scoring::v1 as pb;
 use dti_scores::visibility::Reader;
 use dti_scores::{Basis, FrameworkLayout};
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
 use crate::inputs::{read_inputs, UnitInput};
 use crate::scorecard::{Card, ScoreReader};
@@ -226,10 +226,10 @@ fn apply_change(
     if violations.is_empty() {
         Ok(values)
     } else {
-        Err(ScoringError::Invalid {
+        Err(ScoringError::Invalid(InvalidRequest {
             summary: format!("the what-if change of unit {unit} is invalid"),
             violations,
-        })
+        }))
     }
 }
 
@@ -294,7 +294,7 @@ mod tests {
             not_applicable: vec!["1.2".into(), "99.9".into()],
             cleared: Vec::new(),
         };
-        let ScoringError::Invalid { violations, .. } =
+        let ScoringError::Invalid(InvalidRequest { violations, .. }) =
             apply_change(framework, &base, &bad).unwrap_err()
         else {
             panic!("expected invalid input");

@@ -46,16 +46,7 @@ pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn submitter(unit: &str) -> Principal {
-        Principal {
-            subject: "s".into(),
-            role: Role::UnitSubmitter,
-            scope: Scope::Unit {
-                unit_id: unit.into(),
-            },
-        }
-    }
+    use dti_testkit::tokens::{city, unit_submitter as submitter};
 
     #[test]
     fn a_unit_touches_only_its_own_submission() {
@@ -64,11 +55,7 @@ mod tests {
         assert!(require_writer(&submitter("quan-1"), &q1).is_ok());
         assert!(require_writer(&submitter("quan-1"), &q3).is_err());
         assert!(require_reader(&submitter("quan-1"), &q3).is_err());
-        let verifier = Principal {
-            subject: "v".into(),
-            role: Role::Verifier,
-            scope: Scope::City,
-        };
+        let verifier = city(Role::Verifier);
         assert!(require_reader(&verifier, &q3).is_ok());
         assert!(require_writer(&verifier, &q3).is_err());
         assert!(require_operator(&verifier).is_err());

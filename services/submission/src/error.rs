@@ -1,6 +1,7 @@
 //! The submission service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -8,13 +9,8 @@ use tonic::Status;
 #[derive(Debug, thiserror::Error)]
 pub enum SubmissionError {
     /// The request or its values are invalid; nothing was stored.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Every problem, naming unit, indicator and variable or the request field.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// A submission, round or version does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -27,61 +23,22 @@ pub enum SubmissionError {
     /// A round or submission state change was refused or failed.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
-    /// The outbox could not be written.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
-    /// A transaction could not begin or commit.
-    #[error(transparent)]
-    Transaction(#[from] dti_db::DbError),
+    Store(#[from] StoreFailure),
 }
 
-impl SubmissionError {
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-}
-
-impl From<InvalidRequest> for SubmissionError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
+dti_service_kit::service_error!(SubmissionError);
 
 impl From<SubmissionError> for Status {
     fn from(error: SubmissionError) -> Self {
         let fault = match error {
-            SubmissionError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            SubmissionError::Invalid(invalid) => Fault::Invalid(invalid),
             SubmissionError::NotFound(message) => Fault::NotFound(message),
             SubmissionError::PermissionDenied(message) => Fault::PermissionDenied(message),
             SubmissionError::NotNow(message) => Fault::NotNow(message),
             SubmissionError::Workflow(error) => Fault::Mapped(error.into()),
-            unexpected @ (SubmissionError::Database { .. }
-            | SubmissionError::Bus(_)
-            | SubmissionError::Audit(_)
-            | SubmissionError::Transaction(_)) => Fault::Unexpected(unexpected),
+            unexpected @ SubmissionError::Store(_) => Fault::Unexpected(unexpected),
         };
         fault.into_status("the submission request")
     }

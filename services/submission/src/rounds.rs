@@ -5,12 +5,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
@@ -170,10 +170,10 @@ impl Rounds {
             Some(_) => {}
         }
         let Some(deadline) = deadline.filter(|_| violations.is_empty()) else {
-            return Err(SubmissionError::Invalid {
+            return Err(SubmissionError::Invalid(InvalidRequest {
                 summary: "reopening refused".to_owned(),
                 violations,
-            });
+            }));
         };
         let mut tx = self.begin().await?;
         let record = rounds::lock(&mut tx, round).await?;
@@ -216,16 +216,17 @@ impl Rounds {
         .map_err(SubmissionError::database("writing a reopening"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry {
+            &AuditEntry::on_unit(
                 round,
-                chain: Chain::Unit(unit.to_string()),
+                unit,
                 actor,
-                action: "round.reopen_for_unit",
-                subject: format!("round {round} for unit {unit}"),
-                before: before
-                    .map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
-                after: Some(json!({"deadline": deadline, "reason": reason})),
-            },
+                "round.reopen_for_unit",
+                format!("round {round} for unit {unit}"),
+            )
+            .change(
+                before.map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
+                Some(json!({"deadline": deadline, "reason": reason})),
+            ),
         )
         .await?;
         tx.commit()
@@ -368,10 +369,10 @@ impl Rounds {
         if violations.is_empty() {
             Ok(cohort)
         } else {
-            Err(SubmissionError::Invalid {
+            Err(SubmissionError::Invalid(InvalidRequest {
                 summary: "invalid cohort".to_owned(),
                 violations,
-            })
+            }))
         }
     }
 }

@@ -88,24 +88,7 @@ pub fn require_answerer(actor: &Principal) -> Result<(), VerificationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn city(role: Role) -> Principal {
-        Principal {
-            subject: "c".into(),
-            role,
-            scope: Scope::City,
-        }
-    }
-
-    fn submitter(unit: &str) -> Principal {
-        Principal {
-            subject: "s".into(),
-            role: Role::UnitSubmitter,
-            scope: Scope::Unit {
-                unit_id: unit.into(),
-            },
-        }
-    }
+    use dti_testkit::tokens::{city, unit_submitter as submitter};
 
     #[test]
     fn units_read_their_own_results_and_never_verify_or_approve() {

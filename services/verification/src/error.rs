@@ -1,6 +1,7 @@
 //! The verification service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::status::{Fault, FieldViolation, InvalidRequest};
+use dti_service_kit::service_error::StoreFailure;
+use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -10,13 +11,8 @@ use crate::inputs::InputsError;
 #[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
     /// The request is invalid; nothing was stored.
-    #[error("{summary}")]
-    Invalid {
-        /// What was refused.
-        summary: String,
-        /// Every problem, naming unit, indicator and variable or the request field.
-        violations: Vec<FieldViolation>,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
     /// A round, submission, publication or objection does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -35,59 +31,24 @@ pub enum VerificationError {
     /// Stored data is not what this build can read.
     #[error("{0}")]
     Corrupted(String),
-    /// A database statement failed.
-    #[error("{action}: {source}")]
-    Database {
-        /// What was being done.
-        action: &'static str,
-        /// The database error.
-        source: sqlx::Error,
-    },
-    /// The outbox could not be written.
+    /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
-    Bus(#[from] dti_bus::BusError),
-    /// The audit log could not be appended.
-    #[error(transparent)]
-    Audit(#[from] dti_audit::AuditError),
+    Store(#[from] StoreFailure),
 }
 
-impl VerificationError {
-    /// One invalid request field.
-    pub fn invalid_field(field: &str, description: impl Into<String>) -> Self {
-        InvalidRequest::field(field, description).into()
-    }
-
-    /// Maps a database error of `action`.
-    pub fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { action, source }
-    }
-}
-
-impl From<InvalidRequest> for VerificationError {
-    fn from(invalid: InvalidRequest) -> Self {
-        Self::Invalid {
-            summary: invalid.summary,
-            violations: invalid.violations,
-        }
-    }
-}
+dti_service_kit::service_error!(VerificationError);
 
 impl From<VerificationError> for Status {
     fn from(error: VerificationError) -> Self {
         let fault = match error {
-            VerificationError::Invalid {
-                summary,
-                violations,
-            } => Fault::Invalid(InvalidRequest::new(summary, violations)),
+            VerificationError::Invalid(invalid) => Fault::Invalid(invalid),
             VerificationError::NotFound(message) => Fault::NotFound(message),
             VerificationError::PermissionDenied(message) => Fault::PermissionDenied(message),
             VerificationError::NotNow(message) => Fault::NotNow(message),
             VerificationError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (VerificationError::Inputs(_)
             | VerificationError::Corrupted(_)
-            | VerificationError::Database { .. }
-            | VerificationError::Bus(_)
-            | VerificationError::Audit(_)) => Fault::Unexpected(unexpected),
+            | VerificationError::Store(_)) => Fault::Unexpected(unexpected),
         };
         fault.into_status("the verification request")
     }

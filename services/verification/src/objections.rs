@@ -5,10 +5,11 @@
 //! audit chain; a filed objection is announced by `verification.objection_filed.v1`.
 
 use chrono::{DateTime, Utc};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_bus::outbox;
 use dti_domain::{RoundRef, UnitId};
+use dti_service_kit::status::InvalidRequest;
 use dti_workflow::rounds::{self, stored_year};
 use serde_json::json;
 use uuid::Uuid;
@@ -217,20 +218,22 @@ impl Objections {
         .map_err(VerificationError::database("writing an objection"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry {
+            &AuditEntry::on_unit(
                 round,
-                chain: Chain::Unit(unit.to_string()),
+                unit,
                 actor,
-                action: "publication.objection_filed",
-                subject: format!("objection {id}"),
-                before: None,
-                after: Some(json!({
+                "publication.objection_filed",
+                format!("objection {id}"),
+            )
+            .change(
+                None,
+                Some(json!({
                     "revision": revision,
                     "indicator_code": indicator,
                     "reason": reason,
                     "status": "open",
                 })),
-            },
+            ),
         )
         .await?;
         let facts = ObjectionFacts {
@@ -317,10 +320,10 @@ impl Objections {
             ));
         }
         let Some(status) = status.filter(|_| violations.is_empty()) else {
-            return Err(VerificationError::Invalid {
+            return Err(VerificationError::Invalid(InvalidRequest {
                 summary: "answer refused".to_owned(),
                 violations,
-            });
+            }));
         };
         let mut tx = self.context.begin().await?;
         let round: Option<(i16, String)> =
@@ -367,15 +370,17 @@ impl Objections {
         .map_err(VerificationError::database("answering an objection"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry {
-                round: &round,
-                chain: Chain::Unit(current.unit.to_string()),
+            &AuditEntry::on_unit(
+                &round,
+                &current.unit,
                 actor,
-                action: "publication.objection_answered",
-                subject: format!("objection {id}"),
-                before: Some(json!({"status": "open"})),
-                after: Some(json!({"status": status.as_str(), "answer": answer})),
-            },
+                "publication.objection_answered",
+                format!("objection {id}"),
+            )
+            .change(
+                Some(json!({"status": "open"})),
+                Some(json!({"status": status.as_str(), "answer": answer})),
+            ),
         )
         .await?;
         tx.commit()

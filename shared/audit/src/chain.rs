@@ -3,7 +3,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use dti_auth::Principal;
 use dti_db::PgTransaction;
-use dti_domain::RoundRef;
+use dti_domain::{RoundRef, UnitId};
 use serde_json::Value;
 
 use crate::canonical::{HashedFields, HASH_LEN};
@@ -48,6 +48,37 @@ pub struct AuditEntry<'a> {
     pub before: Option<Value>,
     /// State or value after (none when removed).
     pub after: Option<Value>,
+}
+
+impl<'a> AuditEntry<'a> {
+    /// An entry on the chain of `unit` in `round`: `actor` did `action` to `subject`, with
+    /// nothing before or after yet ([`AuditEntry::change`]).
+    pub fn on_unit(
+        round: &'a RoundRef,
+        unit: &UnitId,
+        actor: &'a Principal,
+        action: &'a str,
+        subject: impl Into<String>,
+    ) -> Self {
+        Self {
+            round,
+            chain: Chain::Unit(unit.to_string()),
+            actor,
+            action,
+            subject: subject.into(),
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The same entry, with the state or value `before` and `after` the change.
+    pub fn change(self, before: Option<Value>, after: Option<Value>) -> Self {
+        Self {
+            before,
+            after,
+            ..self
+        }
+    }
 }
 
 /// Where an appended entry landed.

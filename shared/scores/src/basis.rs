@@ -5,6 +5,7 @@ use std::fmt;
 
 use dti_proto::dti::events::v1::ScoreBasis;
 use dti_proto::dti::scoring::v1 as pb;
+use dti_proto::request::FieldError;
 
 /// Which values a score is computed from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,6 +44,13 @@ impl Basis {
             pb::Basis::Verified => Some(Basis::Verified),
             pb::Basis::Unspecified => None,
         }
+    }
+
+    /// The basis of a request's field `basis`: self-assessed or verified, nothing else.
+    pub fn parse_request(value: i32) -> Result<Self, FieldError> {
+        Self::from_proto(value).ok_or_else(|| {
+            FieldError::new("basis", "must be BASIS_SELF_ASSESSED or BASIS_VERIFIED")
+        })
     }
 
     /// As `dti.scoring.v1.Basis`.
@@ -91,5 +99,7 @@ mod tests {
         assert_eq!(Basis::from_proto(0), None);
         assert_eq!(Basis::from_proto(9), None);
         assert_eq!(Basis::from_stored("Self"), None);
+        assert_eq!(Basis::parse_request(2), Ok(Basis::Verified));
+        assert_eq!(Basis::parse_request(0).unwrap_err().field, "basis");
     }
 }

@@ -25,7 +25,9 @@
 //! [`status`] turns a caller's mistakes into `InvalidArgument` with `BadRequest` details, the
 //! same way in every service: its [`status::RequestCheck`] collects the field errors of
 //! [`dti_proto::request`]'s parsers, and [`status::Fault`] is each service error's one mapping
-//! to a status.
+//! to a status. [`service_error`] holds the cases every service error shares (an invalid
+//! request, a failed database statement) and [`service_error!`] their constructors;
+//! [`handler::serve`] is the one shape of a gRPC handler (authenticate, parse, call, render).
 //!
 //! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
 //! of the caller's W3C trace context and it is counted in the standard gRPC metrics.
@@ -35,10 +37,12 @@
 mod connect;
 mod error;
 pub mod frameworks;
+pub mod handler;
 mod kit;
 mod periodic;
 mod redis_store;
 mod serve;
+pub mod service_error;
 mod start;
 pub mod status;
 

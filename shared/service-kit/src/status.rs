@@ -27,11 +27,12 @@
 //! ```
 //!
 //! [`InvalidRequest`] becomes the `InvalidArgument` status directly (`?` in a handler), and
-//! each service error takes it in with `From<InvalidRequest>` into its own invalid case, for
-//! handlers whose later steps return the service error. A check of the service's own adds its
-//! violation with [`RequestCheck::violation`]. To adopt it in a handler, replace a local
-//! `round()`/`unit()`/id parser by the [`dti_proto::request`] one: one field alone converts
-//! with `.map_err(InvalidRequest::from)`, several go through one `RequestCheck`.
+//! each service error takes it in (`#[from] InvalidRequest`) as its own invalid case, for
+//! handlers whose later steps return the service error; [`crate::service_error!`] lets a
+//! parser's [`FieldError`] convert with `?` too. A check of the service's own adds its
+//! violation with [`RequestCheck::violation`]. One field alone converts with `?` (or
+//! `.map_err(InvalidRequest::from)`), several go through one `RequestCheck`; a round and a
+//! unit together are [`round_and_unit`].
 //!
 //! # One mapping of a service error
 //!
@@ -39,8 +40,9 @@
 //! caller's mistakes keep their code and message, anything unexpected is logged and hidden
 //! ([`internal`]).
 
-use dti_domain::InputIssue;
-use dti_proto::request::FieldError;
+use dti_domain::{InputIssue, RoundRef, UnitId};
+use dti_proto::dti::common::v1 as common;
+use dti_proto::request::{parse_round, parse_unit, FieldError};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -177,6 +179,17 @@ impl RequestCheck {
             _ => Err(InvalidRequest::new(summary, self.violations)),
         }
     }
+}
+
+/// The request's `round` and `unit`, every invalid field of both named.
+pub fn round_and_unit(
+    round: Option<&common::RoundRef>,
+    unit: Option<&common::UnitRef>,
+) -> Result<(RoundRef, UnitId), InvalidRequest> {
+    let mut check = RequestCheck::new();
+    let round = check.field(parse_round(round));
+    let unit = check.field(parse_unit(unit));
+    check.finish(round.zip(unit))
 }
 
 /// `InvalidArgument` carrying every violation as a `BadRequest` detail; the message is
@@ -336,6 +349,21 @@ mod tests {
             hidden.message(),
             "the test request failed; the error was logged"
         );
+    }
+
+    #[test]
+    fn a_round_and_unit_name_every_bad_field_of_both() {
+        let round = common::RoundRef {
+            year: 1999,
+            framework: "hcm-2023-district".into(),
+        };
+        let refused = round_and_unit(Some(&round), None).unwrap_err();
+        let fields: Vec<&str> = refused
+            .violations
+            .iter()
+            .map(|v| v.field.as_str())
+            .collect();
+        assert_eq!(fields, ["round.year", "unit"]);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A unit's submission state in the database, changed only through
 //! [`SubmissionState::apply`](dti_domain::round::SubmissionState::apply).
 
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::PgTransaction;
 use dti_domain::round::{SubmissionAction, SubmissionState};
@@ -87,15 +87,17 @@ pub async fn transition(
         .map_err(WorkflowError::database("changing a submission's state"))?;
     dti_audit::append(
         tx,
-        &AuditEntry {
-            round: &head.round,
-            chain: Chain::Unit(head.unit.to_string()),
+        &AuditEntry::on_unit(
+            &head.round,
+            &head.unit,
             actor,
-            action: &format!("submission.{}", action_key(action)),
-            subject: format!("submission {}", head.id),
-            before: Some(json!({"state": head.state.as_str()})),
-            after: Some(json!({"state": next.as_str()})),
-        },
+            &format!("submission.{}", action_key(action)),
+            format!("submission {}", head.id),
+        )
+        .change(
+            Some(json!({"state": head.state.as_str()})),
+            Some(json!({"state": next.as_str()})),
+        ),
     )
     .await?;
     Ok(next)

@@ -10,39 +10,13 @@ use dti_proto::convert::{indicator_to_proto, instant, timestamp, variable_to_jso
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1 as pb;
 use dti_service_kit::status::FieldViolation;
-use dti_workflow::rounds::{parse_round, proto_round};
-use uuid::Uuid;
+use dti_workflow::rounds::proto_round;
 
 use crate::rounds::{Reopening, RoundView};
 use crate::submissions::{
     version_number, Entry, IndicatorInput, SubmissionView, Submitted, VersionView,
 };
 use crate::SubmissionError;
-
-/// A submission id, or an invalid `submission_id`.
-pub fn submission_id(raw: &str) -> Result<Uuid, SubmissionError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        SubmissionError::invalid_field(
-            "submission_id",
-            format!("{raw:?} is not a submission id (a UUID)"),
-        )
-    })
-}
-
-/// A round, or an invalid `round` field.
-pub fn round(round: Option<&common::RoundRef>) -> Result<RoundRef, SubmissionError> {
-    parse_round(round).map_err(|(field, description)| SubmissionError::Invalid {
-        summary: "invalid round".to_owned(),
-        violations: vec![FieldViolation::new(field, description)],
-    })
-}
-
-/// A unit id, or an invalid `unit` field.
-pub fn unit(unit: Option<&common::UnitRef>) -> Result<UnitId, SubmissionError> {
-    let unit = unit.ok_or_else(|| SubmissionError::invalid_field("unit", "must be set"))?;
-    UnitId::parse(unit.unit_id.clone())
-        .map_err(|error| SubmissionError::invalid_field("unit.unit_id", error.to_string()))
-}
 
 /// A deadline at the database's precision (microseconds), so a retried request with the same
 /// deadline compares equal to the stored one.

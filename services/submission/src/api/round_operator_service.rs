@@ -3,10 +3,14 @@
 
 use dti_proto::dti::submission::v1 as pb;
 use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorService;
+use dti_proto::request::parse_round;
+use dti_service_kit::handler::serve;
+use dti_service_kit::status::round_and_unit;
 use tonic::{Request, Response, Status};
 
-use super::convert::{deadline, reopening_to_proto, round, round_to_proto, unit};
-use super::{serve, RoundOperatorApi};
+use super::convert::{deadline, reopening_to_proto, round_to_proto};
+use super::RoundOperatorApi;
+use crate::SubmissionError;
 
 #[tonic::async_trait]
 impl RoundOperatorService for RoundOperatorApi {
@@ -17,7 +21,7 @@ impl RoundOperatorService for RoundOperatorApi {
         serve(
             request,
             |m| {
-                let round = round(m.round.as_ref())?;
+                let round = parse_round(m.round.as_ref())?;
                 Ok((round, deadline(m.deadline.as_ref())?, m.unit_ids.clone()))
             },
             |actor, (round, deadline, unit_ids)| async move {
@@ -34,7 +38,7 @@ impl RoundOperatorService for RoundOperatorApi {
     ) -> Result<Response<pb::Round>, Status> {
         serve(
             request,
-            |m| round(m.round.as_ref()),
+            |m| Ok(parse_round(m.round.as_ref())?),
             |actor, round| async move { self.rounds.close(&actor, &round).await },
             |view| Ok(round_to_proto(&view)),
         )
@@ -48,7 +52,7 @@ impl RoundOperatorService for RoundOperatorApi {
         serve(
             request,
             |m| {
-                let (round, unit) = (round(m.round.as_ref())?, unit(m.unit.as_ref())?);
+                let (round, unit) = round_and_unit(m.round.as_ref(), m.unit.as_ref())?;
                 let deadline = deadline(m.deadline.as_ref())?;
                 Ok((round, unit, deadline, m.reason.clone()))
             },
@@ -57,7 +61,7 @@ impl RoundOperatorService for RoundOperatorApi {
                     .rounds
                     .reopen_for_unit(&actor, &round, &unit, deadline, &reason)
                     .await?;
-                Ok((round, unit, reopening))
+                Ok::<_, SubmissionError>((round, unit, reopening))
             },
             |(round, unit, reopening)| Ok(reopening_to_proto(&round, &unit, reopening)),
         )
@@ -70,7 +74,7 @@ impl RoundOperatorService for RoundOperatorApi {
     ) -> Result<Response<pb::Round>, Status> {
         serve(
             request,
-            |m| round(m.round.as_ref()),
+            |m| Ok(parse_round(m.round.as_ref())?),
             |actor, round| async move { self.rounds.get(&actor, &round).await },
             |view| Ok(round_to_proto(&view)),
         )

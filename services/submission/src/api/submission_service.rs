@@ -3,13 +3,16 @@
 
 use dti_proto::dti::submission::v1 as pb;
 use dti_proto::dti::submission::v1::submission_service_server::SubmissionService;
+use dti_proto::request::parse_uuid;
+use dti_service_kit::handler::serve;
+use dti_service_kit::status::round_and_unit;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    indicator_inputs, not_applicable_marks, round, set_values_response, submission_id,
-    submission_to_proto, submit_response, unit, version_to_proto,
+    indicator_inputs, not_applicable_marks, set_values_response, submission_to_proto,
+    submit_response, version_to_proto,
 };
-use super::{serve, SubmissionApi};
+use super::SubmissionApi;
 
 #[tonic::async_trait]
 impl SubmissionService for SubmissionApi {
@@ -19,7 +22,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| Ok((round(m.round.as_ref())?, unit(m.unit.as_ref())?)),
+            |m| Ok(round_and_unit(m.round.as_ref(), m.unit.as_ref())?),
             |actor, (round, unit)| async move {
                 self.submissions.create_draft(&actor, &round, &unit).await
             },
@@ -34,7 +37,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::SetValuesResponse>, Status> {
         serve(
             request,
-            |m| Ok((submission_id(&m.submission_id)?, indicator_inputs(&m.values))),
+            |m| Ok((parse_uuid("submission_id", &m.submission_id)?, indicator_inputs(&m.values))),
             |actor, (id, values)| async move {
                 self.submissions.set_values(&actor, id, &values).await
             },
@@ -50,7 +53,7 @@ impl SubmissionService for SubmissionApi {
         serve(
             request,
             |m| {
-                let id = submission_id(&m.submission_id)?;
+                let id = parse_uuid("submission_id", &m.submission_id)?;
                 Ok((id, m.indicator_code.clone(), m.reason.clone()))
             },
             |actor, (id, code, reason)| async move {
@@ -69,7 +72,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| Ok((submission_id(&m.submission_id)?, m.indicator_code.clone())),
+            |m| Ok((parse_uuid("submission_id", &m.submission_id)?, m.indicator_code.clone())),
             |actor, (id, code)| async move {
                 self.submissions.clear_indicator(&actor, id, &code).await
             },
@@ -86,7 +89,7 @@ impl SubmissionService for SubmissionApi {
             request,
             |m| {
                 Ok((
-                    submission_id(&m.submission_id)?,
+                    parse_uuid("submission_id", &m.submission_id)?,
                     m.client_request_id.clone(),
                 ))
             },
@@ -105,7 +108,7 @@ impl SubmissionService for SubmissionApi {
         serve(
             request,
             |m| {
-                let (round, unit) = (round(m.round.as_ref())?, unit(m.unit.as_ref())?);
+                let (round, unit) = round_and_unit(m.round.as_ref(), m.unit.as_ref())?;
                 let values = indicator_inputs(&m.values);
                 let marks = not_applicable_marks(&m.not_applicable);
                 Ok((round, unit, values, marks, m.client_request_id.clone()))
@@ -126,7 +129,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| submission_id(&m.submission_id),
+            |m| Ok(parse_uuid("submission_id", &m.submission_id)?),
             |actor, id| async move { self.submissions.get(&actor, id).await },
             |view| submission_to_proto(&view),
         )
@@ -139,7 +142,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| Ok((round(m.round.as_ref())?, unit(m.unit.as_ref())?)),
+            |m| Ok(round_and_unit(m.round.as_ref(), m.unit.as_ref())?),
             |actor, (round, unit)| async move { self.submissions.find(&actor, &round, &unit).await },
             |view| submission_to_proto(&view),
         )
@@ -152,7 +155,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::ListVersionsResponse>, Status> {
         serve(
             request,
-            |m| submission_id(&m.submission_id),
+            |m| Ok(parse_uuid("submission_id", &m.submission_id)?),
             |actor, id| async move { self.submissions.versions(&actor, id).await },
             |versions| {
                 Ok(pb::ListVersionsResponse {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_domain::round::SubmissionAction;
 use dti_domain::values::InputIssue;
@@ -44,15 +44,14 @@ impl Submissions {
         if store::insert_draft(&mut tx, id, round, unit).await? {
             dti_audit::append(
                 &mut tx,
-                &AuditEntry {
+                &AuditEntry::on_unit(
                     round,
-                    chain: Chain::Unit(unit.to_string()),
+                    unit,
                     actor,
-                    action: "submission.create",
-                    subject: format!("submission {id}"),
-                    before: None,
-                    after: Some(json!({"state": "draft"})),
-                },
+                    "submission.create",
+                    format!("submission {id}"),
+                )
+                .change(None, Some(json!({"state": "draft"}))),
             )
             .await?;
         }

@@ -28,7 +28,7 @@ mod views;
 use std::sync::Arc;
 
 use chrono::Utc;
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
@@ -118,15 +118,17 @@ impl Submissions {
         store::touch(tx, head.id).await?;
         dti_audit::append(
             tx,
-            &AuditEntry {
-                round: &head.round,
-                chain: Chain::Unit(head.unit.to_string()),
+            &AuditEntry::on_unit(
+                &head.round,
+                &head.unit,
                 actor,
-                action: change.action,
-                subject: format!("submission {}", head.id),
-                before: Some(Value::Object(change.before)),
-                after: Some(Value::Object(change.after)),
-            },
+                change.action,
+                format!("submission {}", head.id),
+            )
+            .change(
+                Some(Value::Object(change.before)),
+                Some(Value::Object(change.after)),
+            ),
         )
         .await?;
         Ok(())

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use dti_domain::values::IndicatorValues;
+use dti_service_kit::service_error::DatabaseFailure;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{json, Value};
 
@@ -107,10 +108,10 @@ pub struct VersionOutOfRange(pub i64);
 
 impl From<VersionOutOfRange> for SubmissionError {
     fn from(error: VersionOutOfRange) -> Self {
-        SubmissionError::Database {
+        SubmissionError::from(DatabaseFailure {
             action: "numbering a version",
             source: sqlx::Error::Decode(Box::new(error)),
-        }
+        })
     }
 }
 

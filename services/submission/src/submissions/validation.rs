@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::values::{decode_indicator_values, IndicatorValues, InputIssue};
 use dti_domain::UnitId;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
 use super::model::IndicatorInput;
 use crate::SubmissionError;
@@ -111,10 +111,10 @@ pub(super) fn validate_values(
     if violations.is_empty() {
         Ok((decoded, warnings))
     } else {
-        Err(SubmissionError::Invalid {
+        Err(SubmissionError::Invalid(InvalidRequest {
             summary: format!("values of unit {unit} rejected; nothing was stored"),
             violations,
-        })
+        }))
     }
 }
 
@@ -161,10 +161,10 @@ pub(super) fn validate_not_applicable(
     if violations.is_empty() {
         Ok(checked)
     } else {
-        Err(SubmissionError::Invalid {
+        Err(SubmissionError::Invalid(InvalidRequest {
             summary: format!("assessment of unit {unit} rejected; nothing was stored"),
             violations,
-        })
+        }))
     }
 }
 
@@ -204,12 +204,14 @@ pub(super) fn requested_indicator<'f>(
     unit: &UnitId,
     code: &str,
 ) -> Result<&'f Indicator, SubmissionError> {
-    scored_indicator(framework, code).ok_or_else(|| SubmissionError::Invalid {
-        summary: "unknown indicator".to_owned(),
-        violations: vec![FieldViolation::new(
-            format!("unit {unit} / indicator {code}"),
-            format!("is not a scored indicator of framework {}", framework.id),
-        )],
+    scored_indicator(framework, code).ok_or_else(|| {
+        SubmissionError::Invalid(InvalidRequest {
+            summary: "unknown indicator".to_owned(),
+            violations: vec![FieldViolation::new(
+                format!("unit {unit} / indicator {code}"),
+                format!("is not a scored indicator of framework {}", framework.id),
+            )],
+        })
     })
 }
 
@@ -238,7 +240,7 @@ mod tests {
         let unit = UnitId::parse("quan-1").expect("unit id");
         match validate_values(framework, &unit, values) {
             Ok(_) => Vec::new(),
-            Err(SubmissionError::Invalid { violations, .. }) => violations
+            Err(SubmissionError::Invalid(InvalidRequest { violations, .. })) => violations
                 .into_iter()
                 .map(|v| (v.field, v.description))
                 .collect(),

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_bus::outbox;
 use dti_db::PgTransaction;
@@ -169,15 +169,14 @@ pub async fn record(
     after.insert("revision".to_owned(), json!(revision));
     dti_audit::append(
         tx,
-        &AuditEntry {
-            round: &head.round,
-            chain: Chain::Unit(head.unit.to_string()),
-            actor: batch.actor,
-            action: batch.kind.audit_action(),
-            subject: format!("submission {} version {}", head.id, batch.version),
-            before: Some(Value::Object(before)),
-            after: Some(Value::Object(after)),
-        },
+        &AuditEntry::on_unit(
+            &head.round,
+            &head.unit,
+            batch.actor,
+            batch.kind.audit_action(),
+            format!("submission {} version {}", head.id, batch.version),
+        )
+        .change(Some(Value::Object(before)), Some(Value::Object(after))),
     )
     .await?;
     let message = events::values_changed(

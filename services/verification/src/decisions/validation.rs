@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::values::{decode_indicator_values, InputIssue};
 use dti_domain::{IndicatorCode, UnitId};
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
 use crate::model::{
     Decision, DecisionKind, NewDecision, RequestedDecision, VerifiedValue, MAX_TEXT_BYTES,
@@ -128,10 +128,10 @@ pub fn validate(
     if violations.is_empty() {
         Ok((decided.into_values().collect(), warnings))
     } else {
-        Err(VerificationError::Invalid {
+        Err(VerificationError::Invalid(InvalidRequest {
             summary: format!("decisions on unit {unit} rejected; nothing was stored"),
             violations,
-        })
+        }))
     }
 }
 
@@ -215,7 +215,7 @@ mod tests {
 
     fn fields(error: VerificationError) -> Vec<String> {
         match error {
-            VerificationError::Invalid { violations, .. } => {
+            VerificationError::Invalid(InvalidRequest { violations, .. }) => {
                 violations.into_iter().map(|v| v.field).collect()
             }
             other => panic!("expected invalid input, got {other:?}"),

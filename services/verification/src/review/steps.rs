@@ -5,7 +5,7 @@
 //! the unit's audit chain and writes its event to the outbox.
 
 use chrono::{DateTime, Utc};
-use dti_audit::{AuditEntry, Chain};
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_bus::outbox;
 use dti_db::PgTransaction;
@@ -185,15 +185,14 @@ pub async fn request_clarification(
         .collect();
     dti_audit::append(
         &mut tx,
-        &AuditEntry {
-            round: &head.round,
-            chain: Chain::Unit(head.unit.to_string()),
+        &AuditEntry::on_unit(
+            &head.round,
+            &head.unit,
             actor,
-            action: "verification.clarification_requested",
-            subject: format!("submission {id} version {version}"),
-            before: None,
-            after: Some(json!({"version": version, "questions": asked})),
-        },
+            "verification.clarification_requested",
+            format!("submission {id} version {version}"),
+        )
+        .change(None, Some(json!({"version": version, "questions": asked}))),
     )
     .await?;
     let message = events::clarification_requested(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use dti_domain::framework::Framework;
 use dti_domain::UnitId;
-use dti_service_kit::status::FieldViolation;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::submissions::SubmissionHead;
 
 use crate::model::{decided_indicators, MAX_TEXT_BYTES};
@@ -78,10 +78,10 @@ pub fn validate_questions(
     if violations.is_empty() {
         Ok(asked.into_iter().collect())
     } else {
-        Err(VerificationError::Invalid {
+        Err(VerificationError::Invalid(InvalidRequest {
             summary: format!("clarification request to unit {unit} rejected; nothing was stored"),
             violations,
-        })
+        }))
     }
 }
 
@@ -115,7 +115,7 @@ mod tests {
             10,
         )
         .unwrap_err();
-        let VerificationError::Invalid { violations, .. } = refused else {
+        let VerificationError::Invalid(InvalidRequest { violations, .. }) = refused else {
             panic!("invalid input expected")
         };
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
