@@ -20,6 +20,7 @@ use chrono::Utc;
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::SyncRunId;
 use dti_proto::dti::events::v1::NationalPushCompleted;
 use serde_json::{json, Value};
 use sqlx::postgres::PgListener;
@@ -27,7 +28,6 @@ use sqlx::types::Json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use uuid::Uuid;
 
 use crate::events::{self, EventSubjects};
 use crate::national_api::{NationalApi, PushAnswer, PushBody, PushDecision, PushFailure};
@@ -113,7 +113,7 @@ type JobRow = (
     String,
     String,
     i32,
-    Uuid,
+    SyncRunId,
     String,
     Json<Value>,
     i32,

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::SyncRunId;
 use dti_proto::dti::events::v1::{NationalSyncRunFinished, NationalSyncRunStarted};
 use serde_json::json;
 use sqlx::types::Json;
-use uuid::Uuid;
 
 use crate::events::{self, EventSubjects};
 use crate::national_set::{NationalSet, NationalYear};
@@ -43,7 +43,7 @@ impl Trigger {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
     /// Run id.
-    pub id: Uuid,
+    pub id: SyncRunId,
     /// Year.
     pub year: i16,
     /// Framework id.
@@ -92,7 +92,7 @@ pub async fn start(
     trigger: Trigger,
     expected_digest: Option<&str>,
 ) -> Result<RunRecord, NationalSyncError> {
-    let id = Uuid::now_v7();
+    let id = SyncRunId::generate();
     let mut tx = pool
         .begin()
         .await
@@ -144,7 +144,7 @@ async fn lock_year(
 async fn queue_pushes(
     tx: &mut PgTransaction,
     set: &NationalSet,
-    run: Uuid,
+    run: SyncRunId,
     plan: &SyncPlan,
 ) -> Result<i32, NationalSyncError> {
     let mut queued = 0;
@@ -179,7 +179,7 @@ async fn queue_pushes(
 async fn insert_run(
     tx: &mut PgTransaction,
     set: &NationalSet,
-    id: Uuid,
+    id: SyncRunId,
     year: NationalYear,
     trigger: Trigger,
     actor: &Principal,
@@ -209,7 +209,7 @@ async fn record_start(
     tx: &mut PgTransaction,
     context: SyncContext<'_>,
     actor: &Principal,
-    id: Uuid,
+    id: SyncRunId,
     year: NationalYear,
     trigger: Trigger,
     plan: &SyncPlan,
@@ -277,7 +277,7 @@ async fn supersede_older(
 }
 
 type RunRow = (
-    Uuid,
+    SyncRunId,
     i16,
     String,
     String,
@@ -335,7 +335,7 @@ fn record(row: RunRow) -> RunRecord {
 }
 
 /// The run with this id.
-pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RunRecord>, NationalSyncError> {
+pub async fn find(pool: &PgPool, id: SyncRunId) -> Result<Option<RunRecord>, NationalSyncError> {
     let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{RUN_SELECT} WHERE r.id = $1 GROUP BY r.id"
     )))
@@ -353,7 +353,7 @@ pub async fn finish_if_done(
     set: &NationalSet,
     subjects: &EventSubjects,
     actor: &Principal,
-    id: Uuid,
+    id: SyncRunId,
 ) -> Result<bool, NationalSyncError> {
     let open: Option<i16> = sqlx::query_scalar(
         "SELECT year FROM national_sync_runs WHERE id = $1 AND finished_at IS NULL FOR UPDATE",
@@ -422,7 +422,7 @@ pub async fn finish_idle_runs(
     subjects: &EventSubjects,
     actor: &Principal,
 ) -> Result<usize, NationalSyncError> {
-    let idle: Vec<Uuid> = sqlx::query_scalar(
+    let idle: Vec<SyncRunId> = sqlx::query_scalar(
         "SELECT r.id FROM national_sync_runs r WHERE r.finished_at IS NULL AND r.framework = $1 \
          AND NOT EXISTS (SELECT 1 FROM national_push_jobs j WHERE j.run_id = r.id AND j.state = 'pending')",
     )

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use dti_domain::ids::IndicatorCode;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_engine::number::Num;
 use dti_engine::rules::MinMaxRange;
@@ -21,7 +22,6 @@ use num_traits::{Signed, Zero};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::inputs::InputIdentity;
 use crate::score_rows::{empty_unit_row, UnitScoreRow};
@@ -146,7 +146,7 @@ pub async fn read_identities(
     units: &[UnitId],
 ) -> Result<HashMap<String, InputIdentity>, ScoringError> {
     let names: Vec<&str> = units.iter().map(UnitId::as_str).collect();
-    let rows: Vec<(String, Option<Uuid>, i32, String)> = sqlx::query_as(
+    let rows: Vec<(String, Option<SubmissionId>, i32, String)> = sqlx::query_as(
         "SELECT unit_id, submission_id, input_version, decisions_digest FROM score_units \
          WHERE year = $1 AND framework = $2 AND basis = $3 AND unit_id = ANY($4)",
     )
@@ -180,7 +180,7 @@ pub async fn write_units(
 ) -> Result<(), ScoringError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let units: Vec<&str> = chunk.iter().map(|row| row.unit.as_str()).collect();
-        let submissions: Vec<Option<Uuid>> =
+        let submissions: Vec<Option<SubmissionId>> =
             chunk.iter().map(|row| row.identity.submission_id).collect();
         let versions: Vec<i32> = chunk.iter().map(|row| row.identity.version).collect();
         let digests: Vec<&str> = chunk
@@ -269,7 +269,7 @@ type CohortAndUnitRow = (
     Json<Value>,
     i64,
     Option<String>,
-    Option<Uuid>,
+    Option<SubmissionId>,
     Option<i32>,
     Option<String>,
     Option<Json<Value>>,

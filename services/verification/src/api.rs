@@ -25,8 +25,8 @@ use crate::rounds::{RoundStatus, RoundSteps, VerifiedRanking};
 use crate::versions::ChangeKind;
 use crate::VerificationError;
 
-fn uuid_field(field: &str, raw: &str) -> Result<Uuid, VerificationError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
+fn uuid_field<I: From<Uuid>>(field: &str, raw: &str) -> Result<I, VerificationError> {
+    Uuid::parse_str(raw.trim()).map(I::from).map_err(|_| {
         VerificationError::invalid_field(field, format!("{raw:?} is not an id (a UUID)"))
     })
 }

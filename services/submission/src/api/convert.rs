@@ -5,6 +5,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use dti_domain::round::{RoundState as DomainRoundState, SubmissionState as DomainState};
 use dti_domain::values::InputIssue;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_proto::convert::{indicator_to_proto, instant, timestamp, variable_to_json};
 use dti_proto::dti::common::v1 as common;
@@ -20,13 +21,15 @@ use crate::submissions::{
 use crate::SubmissionError;
 
 /// A submission id, or an invalid `submission_id`.
-pub fn submission_id(raw: &str) -> Result<Uuid, SubmissionError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        SubmissionError::invalid_field(
-            "submission_id",
-            format!("{raw:?} is not a submission id (a UUID)"),
-        )
-    })
+pub fn submission_id(raw: &str) -> Result<SubmissionId, SubmissionError> {
+    Uuid::parse_str(raw.trim())
+        .map(SubmissionId::from)
+        .map_err(|_| {
+            SubmissionError::invalid_field(
+                "submission_id",
+                format!("{raw:?} is not a submission id (a UUID)"),
+            )
+        })
 }
 
 /// A round, or an invalid `round` field.
