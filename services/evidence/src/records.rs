@@ -145,7 +145,7 @@ fn record(row: EvidenceRow) -> Result<EvidenceRecord, EvidenceError> {
     })
 }
 
-fn stored_year(round: &RoundRef) -> i16 {
+fn stored_year(round: &RoundRef) -> i32 {
     dti_workflow::rounds::stored_year(round)
 }
 
