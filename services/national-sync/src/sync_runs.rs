@@ -242,7 +242,9 @@ async fn record_start(
         year: u32::from(year.as_u16()),
         framework: context.set.framework_id().to_string(),
         trigger: trigger.as_str().to_owned(),
-        items: u32::try_from(queued).unwrap_or(0),
+        items: u32::try_from(queued).map_err(|_| {
+            NationalSyncError::Corrupt(format!("sync run {id} queued {queued} items"))
+        })?,
         requested_by: actor.subject.clone(),
         started_at: Some(events::timestamp(Utc::now())),
     };
@@ -406,8 +408,8 @@ pub async fn finish_if_done(
         run_id: id.to_string(),
         year: u32::from(year),
         framework: set.framework_id().to_string(),
-        accepted: u32::try_from(accepted).unwrap_or(0),
-        rejected: u32::try_from(rejected).unwrap_or(0),
+        accepted: run_count(id, "accepted", accepted)?,
+        rejected: run_count(id, "rejected", rejected)?,
         finished_at: Some(events::timestamp(finished_at)),
     };
     events::run_finished(tx, subjects, &event).await?;
@@ -443,4 +445,11 @@ pub async fn finish_idle_runs(
         finished += usize::from(done);
     }
     Ok(finished)
+}
+
+/// A count of a run's pushes as an event reports it, or an error when the stored count is not
+/// one.
+fn run_count(id: SyncRunId, what: &str, value: i64) -> Result<u32, NationalSyncError> {
+    u32::try_from(value)
+        .map_err(|_| NationalSyncError::Corrupt(format!("sync run {id} counts {value} {what}")))
 }
