@@ -63,7 +63,9 @@ pub fn indicator_to_proto(code: &str, values: &IndicatorValues) -> pb::Indicator
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
         seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+        // Sub-second nanoseconds are below 2·10⁹ (a leap second included), inside `i32`.
+        nanos: i32::try_from(at.timestamp_subsec_nanos())
+            .expect("sub-second nanoseconds fit in i32"),
     }
 }
 

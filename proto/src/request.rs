@@ -114,6 +114,12 @@ pub fn parse_uuid(field: &str, text: &str) -> Result<Uuid, FieldError> {
         .map_err(|error| FieldError::new(field, format!("{text:?} is not a UUID: {error}")))
 }
 
+/// A typed UUID id (such as `dti_domain::SubmissionId`) in request field `field`, with the
+/// checks and messages of [`parse_uuid`].
+pub fn parse_id<I: From<Uuid>>(field: &str, text: &str) -> Result<I, FieldError> {
+    parse_uuid(field, text).map(I::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,6 +180,18 @@ mod tests {
         assert!(
             error.problem.starts_with("\"not-a-uuid\" is not a UUID: "),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn typed_ids_parse_like_uuids() {
+        let id = dti_domain::SubmissionId::generate();
+        let parsed: dti_domain::SubmissionId =
+            parse_id("submission_id", &format!(" {id} ")).unwrap();
+        assert_eq!(parsed, id);
+        assert_eq!(
+            parse_id::<dti_domain::SubmissionId>("submission_id", ""),
+            Err(FieldError::missing("submission_id"))
         );
     }
 }

@@ -37,7 +37,9 @@ fn stack_variables(stack_env: &str) -> Vec<String> {
 fn no_stack_variable_is_read_as_a_service_setting() {
     let prefixes = service_prefixes(&repository_file("deploy/local/start.sh"));
     assert_eq!(prefixes.len(), 6, "{prefixes:?}");
-    assert!(prefixes.iter().all(|p| p.starts_with("DTI_") && p.ends_with('_')));
+    assert!(prefixes
+        .iter()
+        .all(|p| p.starts_with("DTI_") && p.ends_with('_')));
     let variables = stack_variables(&repository_file("deploy/local/stack.env"));
     assert!(variables.len() >= 10, "{variables:?}");
     let colliding: Vec<(&String, &String)> = variables
@@ -45,5 +47,8 @@ fn no_stack_variable_is_read_as_a_service_setting() {
         .flat_map(|v| prefixes.iter().map(move |p| (v, p)))
         .filter(|(variable, prefix)| variable.starts_with(prefix.as_str()))
         .collect();
-    assert!(colliding.is_empty(), "stack variables read as service settings: {colliding:?}");
+    assert!(
+        colliding.is_empty(),
+        "stack variables read as service settings: {colliding:?}"
+    );
 }

@@ -4,17 +4,16 @@
 
 use bytes::Bytes;
 use dti_auth::grpc::principal;
-use dti_domain::UnitId;
+use dti_domain::{EvidenceId, UnitId};
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::evidence::v1 as pb;
 use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceService;
-use dti_proto::request::{parse_round, parse_unit, parse_uuid, FieldError};
+use dti_proto::request::{parse_id, parse_round, parse_unit, FieldError};
 use dti_service_kit::status::{InvalidRequest, RequestCheck};
 use dti_workflow::rounds::proto_round;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use tonic::{Request, Response, Status, Streaming};
-use uuid::Uuid;
 
 use crate::content_type::normalise_declared;
 use crate::events::timestamp;
@@ -206,8 +205,8 @@ fn parse_evidence_unit(unit: Option<&UnitRef>) -> Result<UnitId, FieldError> {
 }
 
 /// An evidence id, or an error naming `evidence_id`.
-fn parse_evidence_id(id: &str) -> Result<Uuid, EvidenceError> {
-    parse_uuid("evidence_id", id).map_err(|error| InvalidRequest::from(error).into())
+fn parse_evidence_id(id: &str) -> Result<EvidenceId, EvidenceError> {
+    parse_id("evidence_id", id).map_err(|error| InvalidRequest::from(error).into())
 }
 
 /// The protobuf message of `record`.
@@ -293,7 +292,7 @@ mod tests {
 
     #[test]
     fn evidence_ids_must_be_uuids() {
-        assert!(parse_evidence_id(&Uuid::new_v4().to_string()).is_ok());
+        assert!(parse_evidence_id(&EvidenceId::generate().to_string()).is_ok());
         for bad in ["", "not-a-uuid"] {
             let Err(EvidenceError::Invalid(InvalidRequest { violations, .. })) =
                 parse_evidence_id(bad)

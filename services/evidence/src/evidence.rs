@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::{DbError, PgPool, PgTransaction};
+use dti_domain::EvidenceId;
 use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
@@ -228,7 +229,7 @@ impl EvidenceStore {
         let record = records::insert(
             tx,
             &NewAttachment {
-                id: Uuid::now_v7(),
+                id: EvidenceId::generate(),
                 round: &header.round,
                 unit: &header.unit,
                 indicator,
@@ -271,7 +272,7 @@ impl EvidenceStore {
     pub async fn remove(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: EvidenceId,
         reason: &str,
     ) -> Result<EvidenceRecord, EvidenceError> {
         let reason = reason.trim();
@@ -321,7 +322,11 @@ impl EvidenceStore {
     }
 
     /// The evidence `id`, if `actor` may read it.
-    pub async fn get(&self, actor: &Principal, id: Uuid) -> Result<EvidenceRecord, EvidenceError> {
+    pub async fn get(
+        &self,
+        actor: &Principal,
+        id: EvidenceId,
+    ) -> Result<EvidenceRecord, EvidenceError> {
         let record = records::find(&self.pool, id)
             .await?
             .ok_or_else(|| not_found(id))?;
@@ -350,7 +355,11 @@ impl EvidenceStore {
 
     /// The evidence `id` and its content, if `actor` may read it.
     #[tracing::instrument(skip_all, fields(evidence = %id, actor = %actor.subject))]
-    pub async fn download(&self, actor: &Principal, id: Uuid) -> Result<Download, EvidenceError> {
+    pub async fn download(
+        &self,
+        actor: &Principal,
+        id: EvidenceId,
+    ) -> Result<Download, EvidenceError> {
         let record = self.get(actor, id).await?;
         let stored = self
             .storage
@@ -368,7 +377,7 @@ fn verified_chunks(
     stored: BoxStream<'static, Result<Bytes, object_store::Error>>,
     expected: ContentHash,
     size: u64,
-    id: Uuid,
+    id: EvidenceId,
 ) -> BoxStream<'static, Result<Bytes, EvidenceError>> {
     struct Reading {
         stored: BoxStream<'static, Result<Bytes, object_store::Error>>,
@@ -427,7 +436,7 @@ fn verified_chunks(
     .boxed()
 }
 
-fn not_found(id: Uuid) -> EvidenceError {
+fn not_found(id: EvidenceId) -> EvidenceError {
     EvidenceError::NotFound(format!("evidence {id} does not exist"))
 }
 

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use dti_db::PgTransaction;
+use dti_domain::EvidenceId;
 use dti_domain::{FrameworkId, IndicatorCode, RoundRef, UnitId};
-use uuid::Uuid;
 
 use crate::storage::ContentHash;
 use crate::EvidenceError;
@@ -25,7 +25,7 @@ pub struct RemovalRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceRecord {
     /// Evidence id.
-    pub id: Uuid,
+    pub id: EvidenceId,
     /// Its round.
     pub round: RoundRef,
     /// Its unit.
@@ -56,7 +56,7 @@ pub struct EvidenceRecord {
 #[derive(Debug, Clone)]
 pub struct NewAttachment<'a> {
     /// Evidence id.
-    pub id: Uuid,
+    pub id: EvidenceId,
     /// Its round.
     pub round: &'a RoundRef,
     /// Its unit.
@@ -92,7 +92,7 @@ macro_rules! select_evidence {
 }
 
 type EvidenceRow = (
-    Uuid,
+    EvidenceId,
     i16,
     String,
     String,
@@ -145,12 +145,15 @@ fn record(row: EvidenceRow) -> Result<EvidenceRecord, EvidenceError> {
     })
 }
 
-fn stored_year(round: &RoundRef) -> i16 {
+fn stored_year(round: &RoundRef) -> i32 {
     dti_workflow::rounds::stored_year(round)
 }
 
 /// The evidence `id`, if it exists.
-pub async fn find<'e, E>(executor: E, id: Uuid) -> Result<Option<EvidenceRecord>, EvidenceError>
+pub async fn find<'e, E>(
+    executor: E,
+    id: EvidenceId,
+) -> Result<Option<EvidenceRecord>, EvidenceError>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -165,7 +168,7 @@ where
 /// Locks the attachment `id` for the rest of `tx` and returns it.
 pub async fn lock(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: EvidenceId,
 ) -> Result<Option<EvidenceRecord>, EvidenceError> {
     let row: Option<EvidenceRow> =
         sqlx::query_as(select_evidence!("WHERE a.id = $1 FOR UPDATE OF a"))
@@ -304,7 +307,7 @@ pub async fn insert(
 /// Marks the attachment `id` removed by `removed_by` for `reason`.
 pub async fn mark_removed(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: EvidenceId,
     removed_by: &str,
     reason: &str,
 ) -> Result<RemovalRecord, EvidenceError> {

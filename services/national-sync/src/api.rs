@@ -9,7 +9,7 @@ use dti_db::PgPool;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_server::NationalSyncService;
 use dti_proto::dti::nationalsync::v1::owner_data_service_server::OwnerDataService;
-use dti_proto::request::parse_uuid;
+use dti_proto::request::parse_id;
 use dti_service_kit::status::InvalidRequest;
 use tonic::{Request, Response, Status};
 
@@ -255,7 +255,7 @@ impl NationalSyncService for NationalSyncApi {
     ) -> Result<Response<pb::SyncRun>, Status> {
         let caller = principal(&request)?.clone();
         require_role(&caller, RUN_READERS)?;
-        let id = parse_uuid("run_id", &request.get_ref().run_id).map_err(InvalidRequest::from)?;
+        let id = parse_id("run_id", &request.get_ref().run_id).map_err(InvalidRequest::from)?;
         let run = sync_runs::find(&self.state.pool, id)
             .await?
             .ok_or_else(|| {
@@ -288,7 +288,7 @@ impl NationalSyncService for NationalSyncApi {
         };
         let run_id = match request.run_id.trim() {
             "" => None,
-            text => Some(parse_uuid("run_id", text).map_err(InvalidRequest::from)?),
+            text => Some(parse_id("run_id", text).map_err(InvalidRequest::from)?),
         };
         let department =
             department_to_read(&caller, &self.state.set, &request.department_id, true)?;

@@ -20,6 +20,7 @@ use chrono::Utc;
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::SyncRunId;
 use dti_proto::dti::events::v1::NationalPushCompleted;
 use serde_json::{json, Value};
 use sqlx::postgres::PgListener;
@@ -27,7 +28,6 @@ use sqlx::types::Json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
-use uuid::Uuid;
 
 use crate::events::{self, EventSubjects};
 use crate::national_api::{NationalApi, PushAnswer, PushBody, PushDecision, PushFailure};
@@ -113,7 +113,7 @@ type JobRow = (
     String,
     String,
     i32,
-    Uuid,
+    SyncRunId,
     String,
     Json<Value>,
     i32,
@@ -422,7 +422,12 @@ impl Dispatcher {
             framework: push.framework.clone(),
             item_kind: push.item.kind.as_str().to_owned(),
             item_code: push.item.code.clone(),
-            version: u32::try_from(push.version).unwrap_or(0),
+            version: u32::try_from(push.version).map_err(|_| {
+                NationalSyncError::Corrupt(format!(
+                    "push {} has version {}",
+                    push.idempotency_key, push.version
+                ))
+            })?,
             idempotency_key: push.idempotency_key.clone(),
             outcome: state.to_owned(),
             reason: reason.unwrap_or_default().to_owned(),
@@ -442,7 +447,12 @@ impl Dispatcher {
         claimed: &ClaimedPush,
         failure: &PushFailure,
     ) -> Result<(), NationalSyncError> {
-        let rounds = usize::try_from(claimed.failed_rounds).unwrap_or(0);
+        let rounds = usize::try_from(claimed.failed_rounds).map_err(|_| {
+            NationalSyncError::Corrupt(format!(
+                "push {} failed {} rounds",
+                claimed.logged.idempotency_key, claimed.failed_rounds
+            ))
+        })?;
         let delay = self.policy.requeue_after(rounds);
         sqlx::query(
             "UPDATE national_push_jobs SET failed_rounds = failed_rounds + 1, \

@@ -389,7 +389,7 @@ impl NationalYear {
     /// The year as stored (SMALLINT).
     pub fn stored(self) -> i16 {
         // Checked to be at most 2100 when constructed.
-        i16::try_from(self.0).unwrap_or(i16::MAX)
+        i16::try_from(self.0).expect("a checked year fits in SMALLINT")
     }
 }
 

@@ -436,14 +436,24 @@ async fn store_part(
     )
     .await?;
     let item_version = value_versions::recombine(tx, set, year, item, latest).await?;
+    let corrupt = |what: &str, value: i64| {
+        NationalSyncError::Corrupt(format!(
+            "{what} {value} of {} {} is not a version",
+            part.item.kind.as_str(),
+            part.item.code
+        ))
+    };
+    let revision = u32::try_from(revision).map_err(|_| corrupt("revision", revision.into()))?;
+    let item_version =
+        u32::try_from(item_version).map_err(|_| corrupt("item version", item_version.into()))?;
     let event = NationalOwnerValueChanged {
         year: u32::from(year.as_u16()),
         framework: set.framework_id().to_string(),
         item_kind: part.item.kind.as_str().to_owned(),
         item_code: part.item.code.clone(),
         department_id: department.to_string(),
-        revision: u32::try_from(revision).unwrap_or(0),
-        item_version: u32::try_from(item_version).unwrap_or(0),
+        revision,
+        item_version,
         changed_by: actor.subject.clone(),
         changed_at: Some(events::timestamp(updated_at)),
     };

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
-use uuid::Uuid;
+use dti_domain::SyncRunId;
 
 use crate::national_set::{ItemKey, ItemKind, NationalSet};
 use crate::NationalSyncError;
@@ -52,7 +52,7 @@ impl PushEvent {
 #[derive(Debug, Clone)]
 pub struct LoggedPush {
     /// Run that queued it.
-    pub run_id: Uuid,
+    pub run_id: SyncRunId,
     /// Year as stored.
     pub year: i16,
     /// Framework id.
@@ -135,7 +135,7 @@ pub struct LogEntry {
     /// Row id.
     pub id: i64,
     /// Run.
-    pub run_id: Uuid,
+    pub run_id: SyncRunId,
     /// Item.
     pub item: ItemKey,
     /// Version.
@@ -160,7 +160,7 @@ pub struct LogEntry {
 #[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     /// Only this run.
-    pub run_id: Option<Uuid>,
+    pub run_id: Option<SyncRunId>,
     /// Only this owner.
     pub department: Option<String>,
     /// Most rows, newest first.
@@ -169,7 +169,7 @@ pub struct LogFilter {
 
 type LogRow = (
     i64,
-    Uuid,
+    SyncRunId,
     String,
     String,
     i32,

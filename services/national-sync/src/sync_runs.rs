@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::SyncRunId;
 use dti_proto::dti::events::v1::{NationalSyncRunFinished, NationalSyncRunStarted};
 use serde_json::json;
 use sqlx::types::Json;
-use uuid::Uuid;
 
 use crate::events::{self, EventSubjects};
 use crate::national_set::{NationalSet, NationalYear};
@@ -43,7 +43,7 @@ impl Trigger {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
     /// Run id.
-    pub id: Uuid,
+    pub id: SyncRunId,
     /// Year.
     pub year: i16,
     /// Framework id.
@@ -92,7 +92,7 @@ pub async fn start(
     trigger: Trigger,
     expected_digest: Option<&str>,
 ) -> Result<RunRecord, NationalSyncError> {
-    let id = Uuid::now_v7();
+    let id = SyncRunId::generate();
     let mut tx = pool
         .begin()
         .await
@@ -144,7 +144,7 @@ async fn lock_year(
 async fn queue_pushes(
     tx: &mut PgTransaction,
     set: &NationalSet,
-    run: Uuid,
+    run: SyncRunId,
     plan: &SyncPlan,
 ) -> Result<i32, NationalSyncError> {
     let mut queued = 0;
@@ -179,7 +179,7 @@ async fn queue_pushes(
 async fn insert_run(
     tx: &mut PgTransaction,
     set: &NationalSet,
-    id: Uuid,
+    id: SyncRunId,
     year: NationalYear,
     trigger: Trigger,
     actor: &Principal,
@@ -209,7 +209,7 @@ async fn record_start(
     tx: &mut PgTransaction,
     context: SyncContext<'_>,
     actor: &Principal,
-    id: Uuid,
+    id: SyncRunId,
     year: NationalYear,
     trigger: Trigger,
     plan: &SyncPlan,
@@ -242,7 +242,9 @@ async fn record_start(
         year: u32::from(year.as_u16()),
         framework: context.set.framework_id().to_string(),
         trigger: trigger.as_str().to_owned(),
-        items: u32::try_from(queued).unwrap_or(0),
+        items: u32::try_from(queued).map_err(|_| {
+            NationalSyncError::Corrupt(format!("sync run {id} queued {queued} items"))
+        })?,
         requested_by: actor.subject.clone(),
         started_at: Some(events::timestamp(Utc::now())),
     };
@@ -277,7 +279,7 @@ async fn supersede_older(
 }
 
 type RunRow = (
-    Uuid,
+    SyncRunId,
     i16,
     String,
     String,
@@ -335,7 +337,7 @@ fn record(row: RunRow) -> RunRecord {
 }
 
 /// The run with this id.
-pub async fn find(pool: &PgPool, id: Uuid) -> Result<Option<RunRecord>, NationalSyncError> {
+pub async fn find(pool: &PgPool, id: SyncRunId) -> Result<Option<RunRecord>, NationalSyncError> {
     let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{RUN_SELECT} WHERE r.id = $1 GROUP BY r.id"
     )))
@@ -353,7 +355,7 @@ pub async fn finish_if_done(
     set: &NationalSet,
     subjects: &EventSubjects,
     actor: &Principal,
-    id: Uuid,
+    id: SyncRunId,
 ) -> Result<bool, NationalSyncError> {
     let open: Option<i16> = sqlx::query_scalar(
         "SELECT year FROM national_sync_runs WHERE id = $1 AND finished_at IS NULL FOR UPDATE",
@@ -406,8 +408,8 @@ pub async fn finish_if_done(
         run_id: id.to_string(),
         year: u32::from(year),
         framework: set.framework_id().to_string(),
-        accepted: u32::try_from(accepted).unwrap_or(0),
-        rejected: u32::try_from(rejected).unwrap_or(0),
+        accepted: run_count(id, "accepted", accepted)?,
+        rejected: run_count(id, "rejected", rejected)?,
         finished_at: Some(events::timestamp(finished_at)),
     };
     events::run_finished(tx, subjects, &event).await?;
@@ -422,7 +424,7 @@ pub async fn finish_idle_runs(
     subjects: &EventSubjects,
     actor: &Principal,
 ) -> Result<usize, NationalSyncError> {
-    let idle: Vec<Uuid> = sqlx::query_scalar(
+    let idle: Vec<SyncRunId> = sqlx::query_scalar(
         "SELECT r.id FROM national_sync_runs r WHERE r.finished_at IS NULL AND r.framework = $1 \
          AND NOT EXISTS (SELECT 1 FROM national_push_jobs j WHERE j.run_id = r.id AND j.state = 'pending')",
     )
@@ -443,4 +445,11 @@ pub async fn finish_idle_runs(
         finished += usize::from(done);
     }
     Ok(finished)
+}
+
+/// A count of a run's pushes as an event reports it, or an error when the stored count is not
+/// one.
+fn run_count(id: SyncRunId, what: &str, value: i64) -> Result<u32, NationalSyncError> {
+    u32::try_from(value)
+        .map_err(|_| NationalSyncError::Corrupt(format!("sync run {id} counts {value} {what}")))
 }

@@ -38,7 +38,7 @@ pub async fn previous_ranking(
         "SELECT framework, max(revision) FROM publications WHERE year = $1 \
          GROUP BY framework ORDER BY max(published_at) DESC, framework",
     )
-    .bind(i16::try_from(year).unwrap_or(i16::MAX))
+    .bind(i32::from(year))
     .fetch_all(pool)
     .await
     .map_err(RankingError::database("reading last year's publications"))?;
@@ -54,7 +54,7 @@ pub async fn previous_ranking(
         "SELECT unit_id, rank FROM publication_ranks \
          WHERE year = $1 AND framework = $2 AND revision = $3",
     )
-    .bind(i16::try_from(year).unwrap_or(i16::MAX))
+    .bind(i32::from(year))
     .bind(&framework)
     .bind(revision)
     .fetch_all(pool)
@@ -68,7 +68,9 @@ pub async fn previous_ranking(
         .map_err(|error| RankingError::Unexpected(format!("published framework: {error}")))?;
     Ok(Some(PublishedRanking {
         round: RoundRef { year, framework },
-        revision: u32::try_from(revision).unwrap_or(0),
+        revision: u32::try_from(revision).map_err(|_| {
+            RankingError::Unexpected(format!("published revision {revision} is negative"))
+        })?,
         ranks,
     }))
 }
@@ -85,7 +87,7 @@ pub fn movement(
     year: u16,
     unit: &UnitId,
     current_rank: u32,
-) -> Option<pb::Movement> {
+) -> Result<Option<pb::Movement>, RankingError> {
     let mut continued: Vec<(&UnitId, u32)> = previous
         .ranks
         .iter()
@@ -93,9 +95,16 @@ pub fn movement(
         .map(|(earlier, rank)| (earlier, *rank))
         .collect();
     continued.sort();
-    let previous_rank = continued.iter().map(|(_, rank)| *rank).min()?;
+    let Some(previous_rank) = continued.iter().map(|(_, rank)| *rank).min() else {
+        return Ok(None);
+    };
     let places = i64::from(previous_rank) - i64::from(current_rank);
-    Some(pb::Movement {
+    let places_moved = i32::try_from(places).map_err(|_| {
+        RankingError::Unexpected(format!(
+            "{unit} moved {places} places, beyond the range of a movement"
+        ))
+    })?;
+    Ok(Some(pb::Movement {
         previous_round: Some(dti_workflow::rounds::proto_round(&previous.round)),
         previous_revision: previous.revision,
         previous_rank,
@@ -105,8 +114,8 @@ pub fn movement(
                 unit_id: earlier.to_string(),
             })
             .collect(),
-        places_moved: i32::try_from(places).unwrap_or(0),
-    })
+        places_moved,
+    }))
 }
 
 #[cfg(test)]
@@ -130,7 +139,9 @@ mod tests {
                 (id("quan-thu-duc"), 12),
             ],
         };
-        let merged = movement(&previous, &registry, 2021, &id("thu-duc"), 2).unwrap();
+        let merged = movement(&previous, &registry, 2021, &id("thu-duc"), 2)
+            .unwrap()
+            .unwrap();
         assert_eq!(merged.previous_rank, 4);
         assert_eq!(merged.places_moved, 2);
         let units: Vec<&str> = merged
@@ -139,8 +150,12 @@ mod tests {
             .map(|u| u.unit_id.as_str())
             .collect();
         assert_eq!(units, ["quan-2", "quan-9", "quan-thu-duc"]);
-        let same = movement(&previous, &registry, 2021, &id("quan-1"), 3).unwrap();
+        let same = movement(&previous, &registry, 2021, &id("quan-1"), 3)
+            .unwrap()
+            .unwrap();
         assert_eq!((same.previous_rank, same.places_moved), (1, -2));
-        assert!(movement(&previous, &registry, 2021, &id("quan-3"), 3).is_none());
+        assert!(movement(&previous, &registry, 2021, &id("quan-3"), 3)
+            .unwrap()
+            .is_none());
     }
 }

@@ -97,19 +97,19 @@ impl Rankings {
         for (i, (unit, score)) in page.entries.iter().enumerate() {
             let rank = match previous {
                 Some((last, rank)) if last == *score => rank,
-                None => competition_rank(page.above_first),
-                Some(_) => competition_rank(offset + i as u64),
+                None => competition_rank(page.above_first)?,
+                Some(_) => competition_rank(offset_by(offset, i)?)?,
             };
             previous = Some((*score, rank));
             ranked.push(ranked_unit(unit, rank, *score));
         }
-        let end = offset + page.entries.len() as u64;
+        let end = offset_by(offset, page.entries.len())?;
         Ok(pb::Ranking {
             round: Some(dti_workflow::rounds::proto_round(round)),
             basis: basis.to_proto() as i32,
             group_code: request.group.clone().unwrap_or_default(),
             cohort_version: page.version.unwrap_or(0),
-            unit_count: u32::try_from(page.members).unwrap_or(u32::MAX),
+            unit_count: unit_count(page.members)?,
             units: ranked,
             next_page_token: if end < page.members {
                 end.to_string()
@@ -140,11 +140,12 @@ impl Rankings {
                 "unit {unit} is not ranked in round {round} ({basis})"
             )));
         };
-        let rank = competition_rank(position.above);
+        let rank = competition_rank(position.above)?;
         let movement = match set {
-            None => previous_ranking(&self.pool, &self.catalog, round)
-                .await?
-                .and_then(|previous| movement(&previous, &self.registry, round.year, unit, rank)),
+            None => match previous_ranking(&self.pool, &self.catalog, round).await? {
+                Some(previous) => movement(&previous, &self.registry, round.year, unit, rank)?,
+                None => None,
+            },
             Some(_) => None,
         };
         Ok(pb::UnitPosition {
@@ -152,7 +153,7 @@ impl Rankings {
             basis: basis.to_proto() as i32,
             group_code: group.unwrap_or_default().to_owned(),
             position: Some(ranked_unit(unit.as_str(), rank, score)),
-            unit_count: u32::try_from(position.members).unwrap_or(u32::MAX),
+            unit_count: unit_count(position.members)?,
             cohort_version: position.version.unwrap_or(0),
             movement,
         })
@@ -264,9 +265,28 @@ fn group_position(
     }
 }
 
-/// 1 + the number of members with a strictly greater score.
-fn competition_rank(strictly_above: u64) -> u32 {
-    u32::try_from(strictly_above + 1).unwrap_or(u32::MAX)
+/// 1 + the number of members with a strictly greater score, or an error beyond `u32`.
+fn competition_rank(strictly_above: u64) -> Result<u32, RankingError> {
+    strictly_above
+        .checked_add(1)
+        .and_then(|rank| u32::try_from(rank).ok())
+        .ok_or_else(|| {
+            RankingError::Unexpected(format!("rank after {strictly_above} members exceeds u32"))
+        })
+}
+
+/// The number of members as the API reports it, or an error beyond `u32`.
+fn unit_count(members: u64) -> Result<u32, RankingError> {
+    u32::try_from(members)
+        .map_err(|_| RankingError::Unexpected(format!("{members} members exceed u32")))
+}
+
+/// The position `len` members past `offset`, or an error beyond `u64`.
+fn offset_by(offset: u64, len: usize) -> Result<u64, RankingError> {
+    u64::try_from(len)
+        .ok()
+        .and_then(|len| offset.checked_add(len))
+        .ok_or_else(|| RankingError::Unexpected(format!("{len} members past {offset} exceed u64")))
 }
 
 fn ranked_unit(unit: &str, rank: u32, score: Points) -> pb::RankedUnit {

@@ -125,8 +125,13 @@ impl ScoreReader {
             round,
             unit,
             basis,
-            input_version: u32::try_from(input_version).unwrap_or(0),
-            cohort_version: u64::try_from(version).unwrap_or(0),
+            input_version: u32::try_from(input_version).map_err(|_| {
+                dti_scores::ScoresError::corrupt(
+                    &place,
+                    format!("input version {input_version} is not a version"),
+                )
+            })?,
+            cohort_version: dti_scores::tables::version_from_stored(&place, version)?,
             indicators,
             groups: totals.groups,
             total: totals.total,

@@ -9,26 +9,26 @@
 use std::collections::HashMap;
 
 use dti_domain::ids::IndicatorCode;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_engine::number::Num;
 use dti_engine::rules::MinMaxRange;
 use dti_engine::CohortStats;
 use dti_scores::stored::{num_from_text, num_to_text, ranges_from_json, ranges_to_json};
-use dti_scores::tables::{stored_version, stored_year};
+use dti_scores::tables::{stored_version, stored_year, version_from_stored};
 use dti_scores::{Basis, FrameworkLayout};
 use num_bigint::BigInt;
 use num_traits::{Signed, Zero};
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::inputs::InputIdentity;
 use crate::score_rows::{empty_unit_row, UnitScoreRow};
 use crate::ScoringError;
 
 /// Decimal places of `score_minmax_values.sort_key`.
-const SORT_KEY_PLACES: usize = 60;
+const SORT_KEY_PLACES: u16 = 60;
 
 /// Largest denominator of an x the sort key orders exactly (10^29; see the migration).
 const MAX_ORDERED_DENOMINATOR_DIGITS: usize = 29;
@@ -101,10 +101,11 @@ async fn lock_existing(
     .await
     .map_err(ScoringError::database("locking a cohort's scores"))?;
     row.map(|(version, ranges, ranges_version)| {
+        let place = format!("round {round} ({basis})");
         Ok(LockedCohort {
-            version: u64::try_from(version).unwrap_or(0),
-            stats: ranges_from_json(format!("round {round} ({basis})"), &ranges.0)?,
-            ranges_version: u64::try_from(ranges_version).unwrap_or(0),
+            version: version_from_stored(&place, version)?,
+            stats: ranges_from_json(&place, &ranges.0)?,
+            ranges_version: version_from_stored(&place, ranges_version)?,
             created: false,
         })
     })
@@ -146,7 +147,7 @@ pub async fn read_identities(
     units: &[UnitId],
 ) -> Result<HashMap<String, InputIdentity>, ScoringError> {
     let names: Vec<&str> = units.iter().map(UnitId::as_str).collect();
-    let rows: Vec<(String, Option<Uuid>, i32, String)> = sqlx::query_as(
+    let rows: Vec<(String, Option<SubmissionId>, i32, String)> = sqlx::query_as(
         "SELECT unit_id, submission_id, input_version, decisions_digest FROM score_units \
          WHERE year = $1 AND framework = $2 AND basis = $3 AND unit_id = ANY($4)",
     )
@@ -180,7 +181,7 @@ pub async fn write_units(
 ) -> Result<(), ScoringError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let units: Vec<&str> = chunk.iter().map(|row| row.unit.as_str()).collect();
-        let submissions: Vec<Option<Uuid>> =
+        let submissions: Vec<Option<SubmissionId>> =
             chunk.iter().map(|row| row.identity.submission_id).collect();
         let versions: Vec<i32> = chunk.iter().map(|row| row.identity.version).collect();
         let digests: Vec<&str> = chunk
@@ -219,7 +220,7 @@ pub async fn write_units(
         .bind(&groups)
         .bind(&indicators)
         .bind(&inputs)
-        .bind(stored_version(version))
+        .bind(stored_version(version)?)
         .execute(&mut *conn)
         .await
         .map_err(ScoringError::database("writing score rows"))?;
@@ -244,9 +245,9 @@ pub async fn write_head(
     .bind(stored_year(round))
     .bind(round.framework.as_str())
     .bind(basis.as_str())
-    .bind(stored_version(version))
+    .bind(stored_version(version)?)
     .bind(Json(ranges_to_json(stats)))
-    .bind(stored_version(ranges_version))
+    .bind(stored_version(ranges_version)?)
     .execute(&mut *conn)
     .await
     .map_err(ScoringError::database("writing a cohort's version"))?;
@@ -269,7 +270,7 @@ type CohortAndUnitRow = (
     Json<Value>,
     i64,
     Option<String>,
-    Option<Uuid>,
+    Option<SubmissionId>,
     Option<i32>,
     Option<String>,
     Option<Json<Value>>,
@@ -364,10 +365,11 @@ async fn lock_with_unit_rows(
         let Some(basis) = Basis::from_stored(&basis) else {
             continue;
         };
+        let place = format!("round {round} ({basis})");
         let cohort = LockedCohort {
-            version: u64::try_from(version).unwrap_or(0),
-            stats: ranges_from_json(format!("round {round} ({basis})"), &ranges.0)?,
-            ranges_version: u64::try_from(ranges_version).unwrap_or(0),
+            version: version_from_stored(&place, version)?,
+            stats: ranges_from_json(&place, &ranges.0)?,
+            ranges_version: version_from_stored(&place, ranges_version)?,
             created: false,
         };
         let stored = row.map(|_| StoredUnit {
@@ -546,7 +548,13 @@ pub async fn x_count(
     .fetch_one(&mut *conn)
     .await
     .map_err(ScoringError::database("counting min-max values"))?;
-    Ok(usize::try_from(count).unwrap_or(0))
+    usize::try_from(count).map_err(|_| {
+        dti_scores::ScoresError::corrupt(
+            format!("round {round} ({basis}), indicator {code}"),
+            format!("negative count {count} of min-max values"),
+        )
+        .into()
+    })
 }
 
 /// The range of a min-max indicator with `count` units counted, from the x rows.
@@ -580,14 +588,11 @@ fn sort_key(code: &IndicatorCode, x: &Num) -> Result<String, ScoringError> {
     if numerator.is_negative() || denominator.to_string().len() > MAX_ORDERED_DENOMINATOR_DIGITS {
         return Err(unorderable());
     }
-    let scale = BigInt::from(10u32).pow(u32::try_from(SORT_KEY_PLACES).unwrap_or(60));
+    let scale = BigInt::from(10u32).pow(u32::from(SORT_KEY_PLACES));
     let scaled = (numerator * scale) / denominator;
-    let digits = format!(
-        "{:0>width$}",
-        scaled.to_string(),
-        width = SORT_KEY_PLACES + 1
-    );
-    let (whole, fraction) = digits.split_at(digits.len() - SORT_KEY_PLACES);
+    let places = usize::from(SORT_KEY_PLACES);
+    let digits = format!("{:0>width$}", scaled.to_string(), width = places + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - places);
     if scaled.is_zero() {
         return Ok("0".to_owned());
     }

@@ -82,7 +82,12 @@ impl ScoreReader {
                 round,
                 unit,
                 basis: Basis::SelfAssessed,
-                input_version: u32::try_from(input.identity.version).unwrap_or(0),
+                input_version: u32::try_from(input.identity.version).map_err(|_| {
+                    dti_scores::ScoresError::corrupt(
+                        format!("round {round}, unit {unit}"),
+                        format!("input version {} is not a version", input.identity.version),
+                    )
+                })?,
                 cohort_version,
                 indicators,
                 groups,

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use dti_domain::values::UnitValues;
-use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, SubmissionId, UnitId};
 use dti_scores::inputs::load_round;
 use dti_scores::Basis;
 use dti_scoring::inputs::read_inputs;
@@ -237,7 +237,7 @@ async fn scoring_and_verification_read_identical_inputs() -> anyhow::Result<()> 
         &[Basis::SelfAssessed, Basis::Verified],
     )
     .await?;
-    let digests: Vec<(Uuid, String)> = sqlx::query_as(concat!(
+    let digests: Vec<(SubmissionId, String)> = sqlx::query_as(concat!(
         "SELECT s.id, ",
         dti_scores::decisions_digest!("s.id", "s.latest_version"),
         " FROM submissions s"

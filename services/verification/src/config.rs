@@ -62,7 +62,8 @@ impl Settings {
         let secs = self
             .provisional_period_secs
             .min(MAX_PROVISIONAL_PERIOD_SECS);
-        chrono::Duration::seconds(i64::try_from(secs).unwrap_or(0))
+        // At most a year of seconds, far inside `i64`.
+        chrono::Duration::seconds(i64::try_from(secs).expect("a capped period fits in i64"))
     }
 }
 

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
 use dti_domain::round::RoundState;
+use dti_domain::SubmissionId;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
 use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
-use uuid::Uuid;
 
 use crate::{Settings, VerificationError};
 
@@ -94,7 +94,7 @@ pub async fn share_round(
 /// state and the submission.
 pub async fn lock_submission(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
 ) -> Result<(RoundState, SubmissionHead), VerificationError> {
     let row: Option<(i16, String)> =
         sqlx::query_as("SELECT year, framework FROM submissions WHERE id = $1")

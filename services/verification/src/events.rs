@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use dti_bus::outbox::OutboxMessage;
 use dti_bus::stream::subject;
+use dti_domain::ObjectionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_proto::convert::timestamp;
 use dti_proto::dti::common::v1::UnitRef;
@@ -12,7 +13,6 @@ use dti_proto::dti::events::v1 as pb;
 use dti_workflow::rounds::proto_round;
 use dti_workflow::submissions::SubmissionHead;
 use prost::Message;
-use uuid::Uuid;
 
 /// A submitted version was opened for verification.
 pub const STARTED: &str = "verification.started.v1";
@@ -143,7 +143,7 @@ pub fn completed(
 #[derive(Debug, Clone, Copy)]
 pub struct ObjectionFacts<'a> {
     /// Objection id.
-    pub id: Uuid,
+    pub id: ObjectionId,
     /// The round.
     pub round: &'a RoundRef,
     /// The objecting unit.

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use dti_domain::EvidenceId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::rounds::stored_year;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::VerificationError;
 
@@ -18,7 +18,7 @@ use crate::VerificationError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceDocument {
     /// Evidence id.
-    pub id: Uuid,
+    pub id: EvidenceId,
     /// Sanitised file name.
     pub file_name: String,
     /// Sniffed content type.
@@ -38,7 +38,15 @@ pub async fn as_of(
     unit: &UnitId,
     as_of: DateTime<Utc>,
 ) -> Result<BTreeMap<String, Vec<EvidenceDocument>>, VerificationError> {
-    type Row = (Uuid, String, String, String, i64, Vec<u8>, DateTime<Utc>);
+    type Row = (
+        EvidenceId,
+        String,
+        String,
+        String,
+        i64,
+        Vec<u8>,
+        DateTime<Utc>,
+    );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, a.indicator_code, a.file_name, o.content_type, o.size_bytes, a.sha256, \
          a.uploaded_at FROM evidence_attachments a JOIN evidence_objects o ON o.sha256 = a.sha256 \

@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_bus::outbox;
+use dti_domain::ObjectionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_service_kit::status::InvalidRequest;
 use dti_workflow::rounds::{self, stored_year};
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::access::{require_answerer, require_objector, require_reviewer};
 use crate::context::{provisional_until, share_round, Context};
@@ -63,7 +63,7 @@ pub struct Answer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Objection {
     /// Id.
-    pub id: Uuid,
+    pub id: ObjectionId,
     /// The round.
     pub round: RoundRef,
     /// The objecting unit.
@@ -85,7 +85,7 @@ pub struct Objection {
 }
 
 type ObjectionRow = (
-    Uuid,
+    ObjectionId,
     i16,
     String,
     String,
@@ -199,7 +199,7 @@ impl Objections {
         .fetch_one(&mut *tx)
         .await
         .map_err(VerificationError::database("reading the latest revision"))?;
-        let id = Uuid::now_v7();
+        let id = ObjectionId::generate();
         let filed_at: DateTime<Utc> = sqlx::query_scalar(
             "INSERT INTO verification_objections (id, year, framework, unit_id, revision, \
              indicator_code, reason, filed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -299,7 +299,7 @@ impl Objections {
     pub async fn answer(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: ObjectionId,
         status: Option<ObjectionStatus>,
         answer: &str,
     ) -> Result<Objection, VerificationError> {
@@ -389,7 +389,7 @@ impl Objections {
         self.get(id).await
     }
 
-    async fn get(&self, id: Uuid) -> Result<Objection, VerificationError> {
+    async fn get(&self, id: ObjectionId) -> Result<Objection, VerificationError> {
         let row: ObjectionRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM verification_objections WHERE id = $1"
         )))

@@ -347,7 +347,7 @@ impl Publications {
         )
         .bind(stored_year(round))
         .bind(round.framework.as_str())
-        .bind(i32::try_from(revision).unwrap_or(i32::MAX))
+        .bind(i64::from(revision))
         .fetch_optional(&mut *tx)
         .await
         .map_err(VerificationError::database("reading a publication"))?;

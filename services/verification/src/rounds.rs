@@ -244,7 +244,9 @@ impl RoundSteps {
         stage::may_finalize(
             until,
             Utc::now(),
-            usize::try_from(open).unwrap_or(usize::MAX),
+            usize::try_from(open).map_err(|_| {
+                VerificationError::Corrupted(format!("round {round} counts {open} open objections"))
+            })?,
         )
         .map_err(VerificationError::NotNow)?;
         self.finish(tx, actor, round, action).await

@@ -97,7 +97,7 @@ pub async fn append(
     entry: &AuditEntry<'_>,
 ) -> Result<AuditRecord, AuditError> {
     let chain = entry.chain.name();
-    let year = i16::try_from(entry.round.year).unwrap_or(i16::MAX);
+    let year = AuditError::stored_year(entry.round)?;
     let framework = entry.round.framework.as_str();
     let (head_seq, prev_hash) = lock_head(tx, year, framework, &chain).await?;
     let seq = head_seq + 1;

@@ -35,9 +35,17 @@ pub enum AuditError {
         /// The database error.
         source: sqlx::Error,
     },
+    /// The round's year is beyond the range the audit tables store (`SMALLINT`).
+    #[error("year {0} is beyond the stored range")]
+    YearOutOfRange(u16),
 }
 
 impl AuditError {
+    /// The year of `round` as stored, or [`AuditError::YearOutOfRange`].
+    pub(crate) fn stored_year(round: &dti_domain::RoundRef) -> Result<i16, Self> {
+        i16::try_from(round.year).map_err(|_| Self::YearOutOfRange(round.year))
+    }
+
     pub(crate) fn database(action: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
         move |source| Self::Database { action, source }
     }

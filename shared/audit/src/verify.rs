@@ -72,7 +72,7 @@ struct Cursor {
 
 /// Recomputes every chain of `round` and reports the first broken link.
 pub async fn verify_round(pool: &PgPool, round: &RoundRef) -> Result<ChainReport, AuditError> {
-    let year = i16::try_from(round.year).unwrap_or(i16::MAX);
+    let year = AuditError::stored_year(round)?;
     let framework = round.framework.as_str();
     let heads: BTreeMap<String, (i64, Vec<u8>)> = sqlx::query_as::<_, (String, i64, Vec<u8>)>(
         "SELECT chain, seq, hash FROM audit_chain_heads WHERE year = $1 AND framework = $2",

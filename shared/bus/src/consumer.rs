@@ -251,8 +251,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
             Ok(outcome) => (message.ack().await, outcome),
             Err(error) => {
                 let delay = self.settings.nak_delay(event.delivery);
-                let last =
-                    i64::try_from(event.delivery).unwrap_or(i64::MAX) >= self.settings.max_deliver;
+                let last = i128::from(event.delivery) >= i128::from(self.settings.max_deliver);
                 if last {
                     tracing::error!(%error, "event failed on its last delivery; giving up");
                 } else {

@@ -46,6 +46,14 @@ pub enum BusError {
     /// An outbox message is not publishable (empty subject or id, bad header).
     #[error("invalid outbox message: {0}")]
     InvalidMessage(String),
+    /// The database answered a count no count can be (negative).
+    #[error("{what} is {value}, which is not a count")]
+    NotACount {
+        /// What was counted.
+        what: &'static str,
+        /// The value read.
+        value: i64,
+    },
     /// A database statement of the outbox, relay or consumer failed.
     #[error("{action}: {source}")]
     Database {

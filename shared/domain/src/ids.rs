@@ -1,11 +1,14 @@
 //! Checked identifiers. Every id that crosses a crate or service boundary is one of these
 //! newtypes, parsed once at the edge, so a bare string never stands for a unit or an indicator.
 //! Ids share their text (`Arc<str>`), so cloning one from a framework costs no allocation.
+//! Row ids (submissions, evidence, objections, sync runs) are UUID newtypes: `Copy`, shown and
+//! parsed as the hyphenated UUID, stored as the UUID itself.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,6 +75,64 @@ macro_rules! string_id {
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
+            }
+        }
+    };
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+        )]
+        #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A new, time-ordered (UUID v7) id.
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Parses the textual form of a UUID; surrounding white space is not trimmed.
+            pub fn parse(value: &str) -> Result<Self, IdError> {
+                Uuid::parse_str(value).map(Self).map_err(|_| IdError {
+                    kind: $kind,
+                    value: value.to_owned(),
+                    reason: "must be a UUID",
+                })
+            }
+
+            /// The UUID behind the id.
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                Self(id)
+            }
+        }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Uuid {
+                id.0
             }
         }
     };
@@ -169,6 +230,27 @@ string_id!(
     check_variable
 );
 
+uuid_id!(
+    /// A submission: one unit's indicator values for one round, with its versions.
+    SubmissionId,
+    "submission id"
+);
+uuid_id!(
+    /// A stored evidence file (minh chứng) attached to a submission.
+    EvidenceId,
+    "evidence id"
+);
+uuid_id!(
+    /// An objection (kiến nghị) a unit filed against a published result.
+    ObjectionId,
+    "objection id"
+);
+uuid_id!(
+    /// One national-sync run: the plan, pushes and report of one synchronisation.
+    SyncRunId,
+    "sync run id"
+);
+
 impl IndicatorCode {
     /// The group an indicator belongs to by its code: the text before the first dot.
     pub fn group_prefix(&self) -> &str {
@@ -234,5 +316,17 @@ mod tests {
         assert!(UnitId::parse(" U1").is_err());
         assert!(VariableName::parse("1a").is_err());
         assert_eq!(IndicatorCode::parse("5.12.1").unwrap().group_prefix(), "5");
+    }
+
+    #[test]
+    fn uuid_ids_round_trip_through_text() {
+        let id = SubmissionId::generate();
+        assert_eq!(id.to_string().parse::<SubmissionId>(), Ok(id));
+        let error = EvidenceId::parse("not-a-uuid").unwrap_err();
+        assert_eq!(error.kind, "evidence id");
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            format!("\"{}\"", id.as_uuid())
+        );
     }
 }

@@ -24,6 +24,9 @@ pub mod units;
 pub mod values;
 
 pub use framework::{Framework, FrameworkCatalog, FrameworkError};
-pub use ids::{FrameworkId, GroupCode, IdError, IndicatorCode, RoundRef, UnitId, VariableName};
+pub use ids::{
+    EvidenceId, FrameworkId, GroupCode, IdError, IndicatorCode, ObjectionId, RoundRef,
+    SubmissionId, SyncRunId, UnitId, VariableName,
+};
 pub use units::{UnitRegistry, UnitRegistryError};
 pub use values::{Cohort, InputIssue, UnitValues, VariableValue};

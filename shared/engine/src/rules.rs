@@ -94,7 +94,8 @@ impl RuleOutcome {
 }
 
 fn q(n: usize) -> Q {
-    Num::int(i128::try_from(n).unwrap_or(i128::MAX))
+    // `usize` is at most 64 bits wide, so every count fits in `i128`.
+    Num::int(i128::try_from(n).expect("a count fits in i128"))
 }
 
 fn clamp01(value: &Q) -> Q {

@@ -53,6 +53,9 @@ pub enum ScoresError {
         /// What is wrong.
         problem: String,
     },
+    /// A version is beyond the range the score tables store (`BIGINT`).
+    #[error("version {0} is beyond the stored range")]
+    VersionOutOfRange(u64),
     /// The engine refused values (they were not validated as they should have been).
     #[error(transparent)]
     Engine(#[from] dti_engine::EngineError),

@@ -12,18 +12,24 @@ use sqlx::types::Json;
 use crate::stored::{cohort_inputs_from_json, groups_from_json, ranges_from_json};
 use crate::{Basis, FrameworkLayout, ScoresError};
 
-/// The year as stored (`SMALLINT`).
-pub fn stored_year(round: &RoundRef) -> i16 {
-    i16::try_from(round.year).unwrap_or(i16::MAX)
+/// The year as bound to a statement: widened without loss, so a year beyond the `SMALLINT`
+/// column's range is rejected by the database (or matches no row) instead of being clamped.
+pub fn stored_year(round: &RoundRef) -> i32 {
+    i32::from(round.year)
 }
 
-/// A version as stored (`BIGINT`).
-pub fn stored_version(version: u64) -> i64 {
-    i64::try_from(version).unwrap_or(i64::MAX)
+/// A version as stored (`BIGINT`), or an error when it is beyond that range.
+pub fn stored_version(version: u64) -> Result<i64, ScoresError> {
+    i64::try_from(version).map_err(|_| ScoresError::VersionOutOfRange(version))
 }
 
-fn version_from_stored(version: i64) -> u64 {
-    u64::try_from(version).unwrap_or(0)
+/// A stored version, or an error naming `place` when it is negative.
+pub fn version_from_stored(
+    place: &dyn std::fmt::Display,
+    version: i64,
+) -> Result<u64, ScoresError> {
+    u64::try_from(version)
+        .map_err(|_| ScoresError::corrupt(place, format!("negative version {version}")))
 }
 
 /// The state of one cohort's scores (round and basis).
@@ -56,10 +62,11 @@ pub async fn read_head<'e, E: sqlx::PgExecutor<'e>>(
     .await
     .map_err(ScoresError::database("reading a cohort's scores"))?;
     row.map(|(version, ranges, ranges_version, updated_at)| {
+        let place = format!("round {round} ({basis})");
         Ok(CohortHead {
-            version: version_from_stored(version),
-            stats: ranges_from_json(format!("round {round} ({basis})"), &ranges.0)?,
-            ranges_version: version_from_stored(ranges_version),
+            version: version_from_stored(&place, version)?,
+            stats: ranges_from_json(&place, &ranges.0)?,
+            ranges_version: version_from_stored(&place, ranges_version)?,
             updated_at,
         })
     })
@@ -86,7 +93,7 @@ pub async fn scored_cohorts<'e, E: sqlx::PgExecutor<'e>>(
             };
             let basis = Basis::from_stored(&basis)
                 .ok_or_else(|| ScoresError::corrupt(&place, format!("unknown basis {basis:?}")))?;
-            Ok((round, basis, version_from_stored(version)))
+            Ok((round, basis, version_from_stored(&place, version)?))
         })
         .collect()
 }
@@ -121,7 +128,7 @@ pub async fn read_units_since<'e, E: sqlx::PgExecutor<'e>>(
     .bind(stored_year(round))
     .bind(round.framework.as_str())
     .bind(basis.as_str())
-    .bind(stored_version(since))
+    .bind(stored_version(since)?)
     .fetch_all(executor)
     .await
     .map_err(ScoresError::database("reading a cohort's unit scores"))?;
@@ -137,7 +144,7 @@ pub async fn read_units_since<'e, E: sqlx::PgExecutor<'e>>(
             let cohort_inputs = cohort_inputs_from_json(layout, &unit, &place, &inputs.0)?;
             Ok(UnitRankingRow {
                 unit,
-                version: version_from_stored(version),
+                version: version_from_stored(&place, version)?,
                 fixed_groups,
                 cohort_inputs,
             })

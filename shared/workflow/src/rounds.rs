@@ -36,9 +36,10 @@ impl RoundRecord {
     }
 }
 
-/// The year as stored.
-pub fn stored_year(round: &RoundRef) -> i16 {
-    i16::try_from(round.year).unwrap_or(i16::MAX)
+/// The year as bound to a statement: widened without loss, so a year beyond the `SMALLINT`
+/// column's range is rejected by the database (or matches no row) instead of being clamped.
+pub fn stored_year(round: &RoundRef) -> i32 {
+    i32::from(round.year)
 }
 
 type RoundRow = (String, Option<DateTime<Utc>>);

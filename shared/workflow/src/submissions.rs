@@ -5,9 +5,8 @@ use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::PgTransaction;
 use dti_domain::round::{SubmissionAction, SubmissionState};
-use dti_domain::{FrameworkId, RoundRef, UnitId};
+use dti_domain::{FrameworkId, RoundRef, SubmissionId, UnitId};
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::WorkflowError;
 
@@ -15,7 +14,7 @@ use crate::WorkflowError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionHead {
     /// Submission id.
-    pub id: Uuid,
+    pub id: SubmissionId,
     /// Its round.
     pub round: RoundRef,
     /// Its unit.
@@ -29,7 +28,10 @@ pub struct SubmissionHead {
 type HeadRow = (i16, String, String, String, i32);
 
 /// Locks the submission's row for the rest of `tx`.
-pub async fn lock(tx: &mut PgTransaction, id: Uuid) -> Result<SubmissionHead, WorkflowError> {
+pub async fn lock(
+    tx: &mut PgTransaction,
+    id: SubmissionId,
+) -> Result<SubmissionHead, WorkflowError> {
     let row: Option<HeadRow> = sqlx::query_as(
         "SELECT year, framework, unit_id, state, latest_version FROM submissions \
          WHERE id = $1 FOR UPDATE",

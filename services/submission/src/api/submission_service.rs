@@ -3,7 +3,7 @@
 
 use dti_proto::dti::submission::v1 as pb;
 use dti_proto::dti::submission::v1::submission_service_server::SubmissionService;
-use dti_proto::request::parse_uuid;
+use dti_proto::request::parse_id;
 use dti_service_kit::handler::serve;
 use dti_service_kit::status::round_and_unit;
 use tonic::{Request, Response, Status};
@@ -37,7 +37,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::SetValuesResponse>, Status> {
         serve(
             request,
-            |m| Ok((parse_uuid("submission_id", &m.submission_id)?, indicator_inputs(&m.values))),
+            |m| Ok((parse_id("submission_id", &m.submission_id)?, indicator_inputs(&m.values))),
             |actor, (id, values)| async move {
                 self.submissions.set_values(&actor, id, &values).await
             },
@@ -53,7 +53,7 @@ impl SubmissionService for SubmissionApi {
         serve(
             request,
             |m| {
-                let id = parse_uuid("submission_id", &m.submission_id)?;
+                let id = parse_id("submission_id", &m.submission_id)?;
                 Ok((id, m.indicator_code.clone(), m.reason.clone()))
             },
             |actor, (id, code, reason)| async move {
@@ -72,7 +72,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| Ok((parse_uuid("submission_id", &m.submission_id)?, m.indicator_code.clone())),
+            |m| Ok((parse_id("submission_id", &m.submission_id)?, m.indicator_code.clone())),
             |actor, (id, code)| async move {
                 self.submissions.clear_indicator(&actor, id, &code).await
             },
@@ -89,7 +89,7 @@ impl SubmissionService for SubmissionApi {
             request,
             |m| {
                 Ok((
-                    parse_uuid("submission_id", &m.submission_id)?,
+                    parse_id("submission_id", &m.submission_id)?,
                     m.client_request_id.clone(),
                 ))
             },
@@ -129,7 +129,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::Submission>, Status> {
         serve(
             request,
-            |m| Ok(parse_uuid("submission_id", &m.submission_id)?),
+            |m| Ok(parse_id("submission_id", &m.submission_id)?),
             |actor, id| async move { self.submissions.get(&actor, id).await },
             |view| submission_to_proto(&view),
         )
@@ -155,7 +155,7 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::ListVersionsResponse>, Status> {
         serve(
             request,
-            |m| Ok(parse_uuid("submission_id", &m.submission_id)?),
+            |m| Ok(parse_id("submission_id", &m.submission_id)?),
             |actor, id| async move { self.submissions.versions(&actor, id).await },
             |versions| {
                 Ok(pb::ListVersionsResponse {

@@ -10,10 +10,10 @@ use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_domain::round::SubmissionAction;
 use dti_domain::values::InputIssue;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions as workflow;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use super::model::{not_applicable_json, IndicatorInput, SubmissionView};
 use super::validation::{check_values_count, checked_reason, requested_indicator, validate_values};
@@ -40,7 +40,7 @@ impl Submissions {
         let record = round_of_unit(&mut tx, round, unit).await?;
         let reopened = store::reopened_until(&mut tx, round, unit).await?;
         may_change(&record, reopened, None, Utc::now()).map_err(SubmissionError::NotNow)?;
-        let id = Uuid::now_v7();
+        let id = SubmissionId::generate();
         if store::insert_draft(&mut tx, id, round, unit).await? {
             dti_audit::append(
                 &mut tx,
@@ -70,7 +70,7 @@ impl Submissions {
     pub async fn set_values(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         values: &[IndicatorInput],
     ) -> Result<(SubmissionView, Vec<InputIssue>), SubmissionError> {
         check_values_count(values.len(), self.max_values_per_request)?;
@@ -103,7 +103,7 @@ impl Submissions {
     pub async fn set_not_applicable(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         code: &str,
         reason: &str,
     ) -> Result<SubmissionView, SubmissionError> {
@@ -139,7 +139,7 @@ impl Submissions {
     pub async fn clear_indicator(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         code: &str,
     ) -> Result<SubmissionView, SubmissionError> {
         let mut tx = self.begin().await?;

@@ -32,11 +32,11 @@ use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
+use dti_domain::SubmissionId;
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
 use dti_workflow::rounds::{self, RoundRecord};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 pub use events::SUBMITTED_EVENT;
 pub use model::{
@@ -99,7 +99,7 @@ impl Submissions {
         &self,
         tx: &mut PgTransaction,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
     ) -> Result<SubmissionHead, SubmissionError> {
         let head = workflow::lock(tx, id).await?;
         require_writer(actor, &head.unit)?;

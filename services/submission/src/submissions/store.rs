@@ -8,11 +8,11 @@
 use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::values::IndicatorValues;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::model::{not_applicable_json, values_json};
 use super::validation::ValidValues;
@@ -31,7 +31,7 @@ pub(super) async fn find_id(
     pool: &PgPool,
     round: &RoundRef,
     unit: &UnitId,
-) -> Result<Option<Uuid>, SubmissionError> {
+) -> Result<Option<SubmissionId>, SubmissionError> {
     sqlx::query_scalar(
         "SELECT id FROM submissions WHERE year = $1 AND framework = $2 AND unit_id = $3",
     )
@@ -46,7 +46,7 @@ pub(super) async fn find_id(
 /// Inserts a draft `id` for `unit` in `round` unless it has one; true when it was inserted.
 pub(super) async fn insert_draft(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     round: &RoundRef,
     unit: &UnitId,
 ) -> Result<bool, SubmissionError> {
@@ -72,12 +72,12 @@ pub(super) async fn get_or_create_locked(
     round: &RoundRef,
     unit: &UnitId,
 ) -> Result<(SubmissionHead, DateTime<Utc>), SubmissionError> {
-    let (id, state, latest_version, created_at): (Uuid, String, i32, DateTime<Utc>) = sqlx::query_as(
+    let (id, state, latest_version, created_at): (SubmissionId, String, i32, DateTime<Utc>) = sqlx::query_as(
         "INSERT INTO submissions (id, year, framework, unit_id, state) VALUES ($1, $2, $3, $4, 'draft') \
          ON CONFLICT (year, framework, unit_id) DO UPDATE SET state = submissions.state \
          RETURNING id, state, latest_version, created_at",
     )
-    .bind(Uuid::now_v7())
+    .bind(SubmissionId::generate())
     .bind(stored_year(round))
     .bind(round.framework.as_str())
     .bind(unit.as_str())
@@ -100,7 +100,7 @@ pub(super) async fn get_or_create_locked(
 }
 
 /// Marks the submission changed now.
-pub(super) async fn touch(tx: &mut PgTransaction, id: Uuid) -> Result<(), SubmissionError> {
+pub(super) async fn touch(tx: &mut PgTransaction, id: SubmissionId) -> Result<(), SubmissionError> {
     sqlx::query("UPDATE submissions SET updated_at = now() WHERE id = $1")
         .bind(id)
         .execute(&mut **tx)
@@ -112,7 +112,7 @@ pub(super) async fn touch(tx: &mut PgTransaction, id: Uuid) -> Result<(), Submis
 /// The stored entries of `codes` in the draft, as audit JSON.
 pub(super) async fn stored_entries(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     codes: &[&str],
 ) -> Result<Map<String, Value>, SubmissionError> {
     let rows: Vec<StoredRow> = sqlx::query_as(
@@ -147,7 +147,7 @@ pub(super) fn values_audit(values: &ValidValues) -> Map<String, Value> {
 /// Sets the draft's values of the indicators in `values`, replacing any not-applicable mark.
 pub(super) async fn write_values(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     values: &ValidValues,
 ) -> Result<(), SubmissionError> {
     let codes: Vec<&str> = values.keys().map(String::as_str).collect();
@@ -171,7 +171,7 @@ pub(super) async fn write_values(
 /// Marks the draft's indicator `code` not applicable for `reason`, replacing its values.
 pub(super) async fn write_not_applicable(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     code: &str,
     reason: &str,
 ) -> Result<(), SubmissionError> {
@@ -193,7 +193,7 @@ pub(super) async fn write_not_applicable(
 /// Removes the draft's indicator `code`.
 pub(super) async fn delete_entry(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     code: &str,
 ) -> Result<(), SubmissionError> {
     sqlx::query(
@@ -210,7 +210,7 @@ pub(super) async fn delete_entry(
 /// Replaces the whole draft with `values` and not-applicable `marks`.
 pub(super) async fn replace_draft(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     values: &ValidValues,
     marks: &[(String, String)],
 ) -> Result<(), SubmissionError> {
@@ -266,7 +266,7 @@ pub(super) async fn reopened_until(
 /// The version an earlier submit with `request_id` created, if any.
 pub(super) async fn earlier_version(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     request_id: &str,
 ) -> Result<Option<i32>, SubmissionError> {
     sqlx::query_scalar(
@@ -282,7 +282,7 @@ pub(super) async fn earlier_version(
 /// Writes version `version` from the draft and returns when it was submitted.
 pub(super) async fn write_version(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     version: i32,
     request_id: &str,
     submitted_by: &str,

@@ -10,10 +10,10 @@ use chrono::Utc;
 use dti_auth::Principal;
 use dti_domain::framework::Framework;
 use dti_domain::round::{SubmissionAction, SubmissionState};
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
-use uuid::Uuid;
 
 use super::events::announce_submitted;
 use super::model::{next_version, Entry, IndicatorInput, SubmissionView, Submitted};
@@ -33,7 +33,7 @@ impl Submissions {
     pub async fn submit(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         client_request_id: &str,
     ) -> Result<Submitted, SubmissionError> {
         let request_id = checked_request_id(client_request_id)?;
@@ -145,7 +145,7 @@ impl Submissions {
     }
 
     /// The answer to a retried submit: the version the first attempt created.
-    async fn retried(&self, id: Uuid, version: i32) -> Result<Submitted, SubmissionError> {
+    async fn retried(&self, id: SubmissionId, version: i32) -> Result<Submitted, SubmissionError> {
         metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
         Ok(Submitted {
             view: self.view(id).await?,

@@ -11,10 +11,10 @@ use dti_db::PgPool;
 use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionState;
 use dti_domain::values::decode_indicator_values;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::Value;
-use uuid::Uuid;
 
 use super::model::{Clarification, Entry, SubmissionView, VersionView};
 use super::store::{self, StoredRow};
@@ -38,7 +38,7 @@ impl Submissions {
     pub async fn get(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
     ) -> Result<SubmissionView, SubmissionError> {
         let view = self.view(id).await?;
         require_reader(actor, &view.head.unit)?;
@@ -65,7 +65,7 @@ impl Submissions {
     pub async fn versions(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
     ) -> Result<Vec<VersionView>, SubmissionError> {
         let view = self.get(actor, id).await?;
         let framework = Arc::clone(self.framework(&view.head.round)?);
@@ -94,7 +94,7 @@ impl Submissions {
     }
 
     /// The submission with its draft and open clarifications.
-    pub(super) async fn view(&self, id: Uuid) -> Result<SubmissionView, SubmissionError> {
+    pub(super) async fn view(&self, id: SubmissionId) -> Result<SubmissionView, SubmissionError> {
         let row: Option<SubmissionRow> = sqlx::query_as(
             "SELECT year, framework, unit_id, state, latest_version, created_at, updated_at \
              FROM submissions WHERE id = $1",
@@ -147,7 +147,7 @@ impl Submissions {
 /// The stored values of every version of submission `id`, by version.
 async fn version_rows(
     pool: &PgPool,
-    id: Uuid,
+    id: SubmissionId,
 ) -> Result<BTreeMap<i32, Vec<StoredRow>>, SubmissionError> {
     let rows: Vec<(i32, String, Option<Value>, Option<String>)> = sqlx::query_as(
         "SELECT version, indicator_code, variables, not_applicable_reason \
@@ -170,7 +170,7 @@ async fn version_rows(
 /// The clarification questions asked about `version` of submission `id`.
 async fn open_clarifications(
     pool: &PgPool,
-    id: Uuid,
+    id: SubmissionId,
     version: i32,
 ) -> Result<Vec<Clarification>, SubmissionError> {
     let rows = sqlx::query_as::<_, (i32, String, String)>(

@@ -4,7 +4,7 @@
 use dti_domain::UnitId;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_server::PublicationService;
-use dti_proto::request::{parse_round, parse_uuid, FieldError};
+use dti_proto::request::{parse_id, parse_round, FieldError};
 use dti_service_kit::handler::serve;
 use dti_service_kit::status::{round_and_unit, RequestCheck};
 use tonic::{Request, Response, Status};
@@ -138,7 +138,7 @@ impl PublicationService for PublicationApi {
         serve(
             request,
             |m| {
-                let id = parse_uuid("objection_id", &m.objection_id)?;
+                let id = parse_id("objection_id", &m.objection_id)?;
                 Ok((id, objection_outcome(m.outcome), m.answer.clone()))
             },
             |actor, (id, outcome, answer)| async move {

@@ -5,7 +5,7 @@
 use dti_domain::round::SubmissionState;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::verification_service_server::VerificationService;
-use dti_proto::request::{parse_round, parse_uuid, FieldError};
+use dti_proto::request::{parse_id, parse_round, FieldError};
 use dti_service_kit::handler::serve;
 use dti_service_kit::status::{round_and_unit, RequestCheck};
 use tonic::{Request, Response, Status};
@@ -76,7 +76,7 @@ impl VerificationService for VerificationApi {
     ) -> Result<Response<pb::SubmissionReview>, Status> {
         serve(
             request,
-            |m| Ok(parse_uuid("submission_id", &m.submission_id)?),
+            |m| Ok(parse_id("submission_id", &m.submission_id)?),
             |actor, id| async move { self.reviews.open(&actor, id).await },
             |review| Ok(review_to_proto(&review)),
         )
@@ -90,7 +90,7 @@ impl VerificationService for VerificationApi {
         serve(
             request,
             |m| {
-                let id = parse_uuid("submission_id", &m.submission_id)?;
+                let id = parse_id("submission_id", &m.submission_id)?;
                 let requested: Vec<_> = m.decisions.iter().map(requested_decision).collect();
                 Ok((id, m.version, requested))
             },
@@ -115,7 +115,7 @@ impl VerificationService for VerificationApi {
         serve(
             request,
             |m| {
-                let id = parse_uuid("submission_id", &m.submission_id)?;
+                let id = parse_id("submission_id", &m.submission_id)?;
                 let questions: Vec<(String, String)> = m
                     .questions
                     .iter()
@@ -140,7 +140,7 @@ impl VerificationService for VerificationApi {
         serve(
             request,
             |m| {
-                let id = parse_uuid("submission_id", &m.submission_id)?;
+                let id = parse_id("submission_id", &m.submission_id)?;
                 Ok((id, m.version, m.accept_undecided))
             },
             |actor, (id, version, accept_undecided)| async move {

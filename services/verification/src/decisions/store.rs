@@ -13,12 +13,12 @@ use dti_auth::Principal;
 use dti_bus::outbox;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
+use dti_domain::SubmissionId;
 use dti_domain::{IndicatorCode, RoundRef, UnitId};
 use dti_scores::inputs::load_decisions;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{json, Map, Value};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::events;
 use crate::model::{decision_json, NewDecision, StoredDecision};
@@ -72,7 +72,7 @@ pub async fn current(
     framework: &Framework,
     round: &RoundRef,
     unit: &UnitId,
-    submission: Uuid,
+    submission: SubmissionId,
     version: i32,
 ) -> Result<BTreeMap<IndicatorCode, StoredDecision>, VerificationError> {
     Ok(load_decisions(conn, framework, round, unit, submission, version).await?)
@@ -81,7 +81,7 @@ pub async fn current(
 /// The submission's latest decision revision (0 before any batch).
 pub async fn latest_revision(
     conn: &mut PgConnection,
-    submission: Uuid,
+    submission: SubmissionId,
 ) -> Result<i64, VerificationError> {
     sqlx::query_scalar(
         "SELECT COALESCE(max(revision), 0)::bigint FROM verification_batches \

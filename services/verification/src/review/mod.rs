@@ -18,8 +18,8 @@ pub mod view;
 use dti_auth::Principal;
 use dti_domain::round::SubmissionState;
 use dti_domain::values::InputIssue;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
-use uuid::Uuid;
 
 use crate::context::Context;
 use crate::decisions::{Recorded, RequestedDecision};
@@ -60,7 +60,7 @@ impl Reviews {
     pub async fn open(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
     ) -> Result<SubmissionReview, VerificationError> {
         steps::open(&self.context, actor, id).await
     }
@@ -70,7 +70,7 @@ impl Reviews {
     pub async fn decide(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         version: u32,
         requested: &[RequestedDecision],
     ) -> Result<(Recorded, Vec<InputIssue>), VerificationError> {
@@ -81,7 +81,7 @@ impl Reviews {
     pub async fn request_clarification(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         version: u32,
         questions: &[(String, String)],
     ) -> Result<SubmissionSummary, VerificationError> {
@@ -93,7 +93,7 @@ impl Reviews {
     pub async fn complete(
         &self,
         actor: &Principal,
-        id: Uuid,
+        id: SubmissionId,
         version: u32,
         accept_undecided: bool,
     ) -> Result<SubmissionSummary, VerificationError> {

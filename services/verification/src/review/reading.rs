@@ -9,10 +9,10 @@ use dti_auth::Principal;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionState;
+use dti_domain::SubmissionId;
 use dti_domain::{IndicatorCode, RoundRef, UnitId};
 use dti_engine::{IndicatorScore, Points, UnitScore};
 use dti_workflow::rounds::{self, stored_year};
-use uuid::Uuid;
 
 use crate::access::{require_reviewer, require_unit_reader};
 use crate::context::Context;
@@ -39,7 +39,7 @@ pub async fn list(
     rounds::find(&mut *tx, round)
         .await?
         .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
-    type Row = (Uuid, String, String, i32, i64);
+    type Row = (SubmissionId, String, String, i32, i64);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.id, s.unit_id, s.state, s.latest_version, \
          (SELECT count(*) FROM verified_values v \
@@ -135,12 +135,18 @@ pub async fn side_by_side(
 }
 
 /// The submission as listed.
-pub async fn summary(context: &Context, id: Uuid) -> Result<SubmissionSummary, VerificationError> {
+pub async fn summary(
+    context: &Context,
+    id: SubmissionId,
+) -> Result<SubmissionSummary, VerificationError> {
     Ok(review(context, id).await?.summary)
 }
 
 /// The submission's review, read in one consistent state.
-pub async fn review(context: &Context, id: Uuid) -> Result<SubmissionReview, VerificationError> {
+pub async fn review(
+    context: &Context,
+    id: SubmissionId,
+) -> Result<SubmissionReview, VerificationError> {
     let mut tx = context.read().await?;
     let row: Option<(i16, String, String)> =
         sqlx::query_as("SELECT year, framework, unit_id FROM submissions WHERE id = $1")
@@ -251,7 +257,7 @@ fn side_by_side_rows(
 /// When `version` of the submission was submitted.
 async fn submitted_at(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     version: i32,
 ) -> Result<DateTime<Utc>, VerificationError> {
     sqlx::query_scalar(
@@ -268,7 +274,7 @@ async fn submitted_at(
 /// The clarification questions asked about `version`, by indicator code.
 async fn questions_of(
     tx: &mut PgTransaction,
-    id: Uuid,
+    id: SubmissionId,
     version: i32,
 ) -> Result<BTreeMap<String, String>, VerificationError> {
     let rows: Vec<(String, String)> = sqlx::query_as(

@@ -12,9 +12,9 @@ use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionAction;
 use dti_domain::values::InputIssue;
+use dti_domain::SubmissionId;
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use crate::access::require_verifier;
 use crate::context::{lock_submission, Context};
@@ -34,7 +34,7 @@ use crate::{events, VerificationError};
 pub async fn open(
     context: &Context,
     actor: &Principal,
-    id: Uuid,
+    id: SubmissionId,
 ) -> Result<SubmissionReview, VerificationError> {
     require_verifier(actor)?;
     let mut tx = context.begin().await?;
@@ -97,7 +97,7 @@ async fn carry_forward(
 pub async fn decide(
     context: &Context,
     actor: &Principal,
-    id: Uuid,
+    id: SubmissionId,
     version: u32,
     requested: &[RequestedDecision],
 ) -> Result<(Recorded, Vec<InputIssue>), VerificationError> {
@@ -137,7 +137,7 @@ pub async fn decide(
 pub async fn request_clarification(
     context: &Context,
     actor: &Principal,
-    id: Uuid,
+    id: SubmissionId,
     version: u32,
     questions: &[(String, String)],
 ) -> Result<SubmissionSummary, VerificationError> {
@@ -216,7 +216,7 @@ pub async fn request_clarification(
 pub async fn complete(
     context: &Context,
     actor: &Principal,
-    id: Uuid,
+    id: SubmissionId,
     version: u32,
     accept_undecided: bool,
 ) -> Result<SubmissionSummary, VerificationError> {
@@ -282,7 +282,7 @@ pub async fn complete(
 async fn begin_step(
     context: &Context,
     actor: &Principal,
-    id: Uuid,
+    id: SubmissionId,
     version: u32,
     action: SubmissionAction,
 ) -> Result<(PgTransaction, SubmissionHead, i32), VerificationError> {

@@ -19,14 +19,13 @@ pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, Verific
             "must be the submitted version reviewed (from 1)",
         ));
     }
-    let version = i32::try_from(version).unwrap_or(i32::MAX);
-    if version != head.latest_version {
+    if i64::from(version) != i64::from(head.latest_version) {
         return Err(VerificationError::NotNow(format!(
             "version {version} is not the latest: unit {} has submitted version {}; review it",
             head.unit, head.latest_version
         )));
     }
-    Ok(version)
+    Ok(head.latest_version)
 }
 
 /// Validates clarification questions: every problem at once.

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use dti_domain::framework::Indicator;
 use dti_domain::round::SubmissionState;
+use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_engine::{IndicatorScore, Points};
-use uuid::Uuid;
 
 use crate::evidence::EvidenceDocument;
 use crate::inputs::SubmissionInput;
@@ -17,7 +17,7 @@ use crate::versions::Change;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionSummary {
     /// Submission id.
-    pub id: Uuid,
+    pub id: SubmissionId,
     /// Its unit.
     pub unit: UnitId,
     /// Its state.

@@ -113,7 +113,7 @@ impl OutboxRelay {
     /// Publishes one batch and says when to look again.
     async fn publish_round(&self) -> NextRound {
         match self.publish_pending().await {
-            Ok(published) if published >= self.settings.batch_size as usize => NextRound::Now,
+            Ok(published) if fills_batch(published, self.settings.batch_size) => NextRound::Now,
             Ok(_) => NextRound::AfterPoll,
             Err(error) => {
                 tracing::warn!(%error, "outbox batch failed; retrying after the retry interval");
@@ -192,7 +192,10 @@ impl OutboxRelay {
         .await
         .map_err(BusError::database("measuring the outbox lag"))?;
         dti_telemetry::metrics::record_outbox_lag(
-            u64::try_from(pending).unwrap_or(0),
+            u64::try_from(pending).map_err(|_| BusError::NotACount {
+                what: "the number of pending outbox messages",
+                value: pending,
+            })?,
             Duration::from_secs_f64(oldest_age.max(0.0)),
         );
         Ok(())
@@ -239,6 +242,12 @@ async fn record_failure(tx: &mut PgTransaction, id: i64, error: &BusError) -> Re
     .await
     .map_err(BusError::database("recording an outbox publish failure"))?;
     Ok(())
+}
+
+/// Whether `published` messages filled a batch of `batch_size`: compared exactly, a count
+/// beyond `i64` fills any batch.
+fn fills_batch(published: usize, batch_size: i64) -> bool {
+    i64::try_from(published).map_or(true, |published| published >= batch_size)
 }
 
 #[cfg(test)]

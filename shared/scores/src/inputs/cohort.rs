@@ -8,8 +8,7 @@ use std::sync::Arc;
 use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionState;
 use dti_domain::values::{Cohort, UnitValues};
-use dti_domain::{IndicatorCode, UnitId};
-use uuid::Uuid;
+use dti_domain::{IndicatorCode, SubmissionId, UnitId};
 
 use super::model::{Reported, StoredDecision};
 use crate::Basis;
@@ -19,7 +18,7 @@ use crate::Basis;
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct InputIdentity {
     /// The unit's submission, none before it submitted.
-    pub submission_id: Option<Uuid>,
+    pub submission_id: Option<SubmissionId>,
     /// Submitted version, 0 before the first.
     pub version: i32,
     /// Digest of the verifier decisions applied ('' on the self-assessed basis).
@@ -30,7 +29,7 @@ pub struct InputIdentity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionInput {
     /// Submission id.
-    pub id: Uuid,
+    pub id: SubmissionId,
     /// Its state.
     pub state: SubmissionState,
     /// Latest submitted version (the one scored; 0 when never submitted).

@@ -15,10 +15,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use dti_domain::framework::Framework;
-use dti_domain::{IndicatorCode, RoundRef, UnitId};
+use dti_domain::{IndicatorCode, RoundRef, SubmissionId, UnitId};
 use serde_json::Value;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use super::cohort::{RoundInputs, SubmissionInput, UnitInput};
 use super::decode::{decode_decision, decode_reported};
@@ -99,7 +98,7 @@ pub async fn load_version(
     framework: &Framework,
     round: &RoundRef,
     unit: &UnitId,
-    submission: Uuid,
+    submission: SubmissionId,
     version: i32,
 ) -> Result<BTreeMap<IndicatorCode, Reported>, InputsError> {
     let rows: Vec<(String, Option<Value>, Option<String>)> = sqlx::query_as(
@@ -125,7 +124,7 @@ pub async fn load_decisions(
     framework: &Framework,
     round: &RoundRef,
     unit: &UnitId,
-    submission: Uuid,
+    submission: SubmissionId,
     version: i32,
 ) -> Result<BTreeMap<IndicatorCode, StoredDecision>, InputsError> {
     let rows: Vec<DecisionColumns> = sqlx::query_as(
@@ -181,13 +180,13 @@ fn decode_stored_decision(
 }
 
 /// A submission row: unit, id, state, latest version.
-type HeadRow = (String, Option<Uuid>, Option<String>, Option<i32>);
+type HeadRow = (String, Option<SubmissionId>, Option<String>, Option<i32>);
 /// A value row: submission, indicator, variables, not-applicable reason.
-type ValueRow = (Uuid, String, Option<Value>, Option<String>);
+type ValueRow = (SubmissionId, String, Option<Value>, Option<String>);
 /// A decision row: submission, digest of its decisions, the decision's columns.
 #[derive(Debug, sqlx::FromRow)]
 struct DecisionRow {
-    submission_id: Uuid,
+    submission_id: SubmissionId,
     digest: String,
     #[sqlx(flatten)]
     columns: DecisionColumns,
@@ -245,7 +244,7 @@ async fn load(
         loaded.add_decisions(framework, round, decisions)?;
     }
     if parts.revisions {
-        let revisions: Vec<(Uuid, i64)> =
+        let revisions: Vec<(SubmissionId, i64)> =
             fetch_keyed(conn, REVISIONS, &keys, "reading decision revisions").await?;
         loaded.add_revisions(revisions);
     }
@@ -259,7 +258,7 @@ async fn load(
 async fn fetch_keyed<R>(
     conn: &mut PgConnection,
     statement: &'static str,
-    (ids, versions): &(Vec<Uuid>, Vec<i32>),
+    (ids, versions): &(Vec<SubmissionId>, Vec<i32>),
     action: &'static str,
 ) -> Result<Vec<R>, InputsError>
 where
@@ -339,12 +338,12 @@ async fn read_heads(
 struct Loaded {
     units: Vec<UnitInput>,
     /// Positions of the units of each submission (a listed unit may be listed twice).
-    positions: HashMap<Uuid, Vec<usize>>,
+    positions: HashMap<SubmissionId, Vec<usize>>,
 }
 
 impl Loaded {
     fn new(heads: Vec<(UnitId, Option<SubmissionInput>)>) -> Self {
-        let mut positions: HashMap<Uuid, Vec<usize>> = HashMap::new();
+        let mut positions: HashMap<SubmissionId, Vec<usize>> = HashMap::new();
         let units = heads
             .into_iter()
             .enumerate()
@@ -364,7 +363,7 @@ impl Loaded {
     }
 
     /// The (submission, version) pairs read, as the two arrays the statements take.
-    fn keys(&self) -> (Vec<Uuid>, Vec<i32>) {
+    fn keys(&self) -> (Vec<SubmissionId>, Vec<i32>) {
         let mut seen = HashSet::new();
         self.units
             .iter()
@@ -418,7 +417,7 @@ impl Loaded {
         Ok(())
     }
 
-    fn add_revisions(&mut self, rows: Vec<(Uuid, i64)>) {
+    fn add_revisions(&mut self, rows: Vec<(SubmissionId, i64)>) {
         for (id, revision) in rows {
             for &position in self.positions.get(&id).into_iter().flatten() {
                 if let Some(submission) = self.units[position].submission.as_mut() {
