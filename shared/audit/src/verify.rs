@@ -74,12 +74,22 @@ struct Cursor {
 pub async fn verify_round(pool: &PgPool, round: &RoundRef) -> Result<ChainReport, AuditError> {
     let year = AuditError::stored_year(round)?;
     let framework = round.framework.as_str();
+    // The heads and the entries are read in one snapshot: appends committed while the log is
+    // read (a live system keeps writing) are neither half-seen nor reported as cut off.
+    let mut snapshot = pool
+        .begin()
+        .await
+        .map_err(AuditError::database("starting the audit read"))?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *snapshot)
+        .await
+        .map_err(AuditError::database("starting the audit read"))?;
     let heads: BTreeMap<String, (i64, Vec<u8>)> = sqlx::query_as::<_, (String, i64, Vec<u8>)>(
         "SELECT chain, seq, hash FROM audit_chain_heads WHERE year = $1 AND framework = $2",
     )
     .bind(year)
     .bind(framework)
-    .fetch_all(pool)
+    .fetch_all(&mut *snapshot)
     .await
     .map_err(AuditError::database("reading audit chain heads"))?
     .into_iter()
@@ -91,7 +101,7 @@ pub async fn verify_round(pool: &PgPool, round: &RoundRef) -> Result<ChainReport
     )
     .bind(year)
     .bind(framework)
-    .fetch(pool);
+    .fetch(&mut *snapshot);
     let mut report = ChainReport {
         chains: heads.len(),
         entries: 0,
