@@ -5,50 +5,8 @@ mod support;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use bytes::Bytes;
-use dti_bus::consumer::{ConsumerSettings, IdempotentConsumer};
-use dti_bus::publish::publish_event;
-use support::{BusTestEnv, RecordingHandler};
+use support::{publish, start_consumer, BusTestEnv, RecordingHandler};
 use tokio_util::sync::CancellationToken;
-
-fn fast_settings(env: &BusTestEnv) -> ConsumerSettings {
-    ConsumerSettings {
-        min_nak_delay: Duration::from_millis(100),
-        max_nak_delay: Duration::from_millis(400),
-        ack_wait: Duration::from_secs(5),
-        ..ConsumerSettings::new("effects", env.subject("test.>"))
-    }
-}
-
-async fn start_consumer(
-    env: &BusTestEnv,
-    handler: RecordingHandler,
-    shutdown: &CancellationToken,
-) -> anyhow::Result<tokio::task::JoinHandle<Result<(), dti_bus::BusError>>> {
-    let consumer = IdempotentConsumer::create(
-        &env.js,
-        &env.stream,
-        fast_settings(env),
-        env.db.pool().clone(),
-        handler,
-    )
-    .await?;
-    Ok(tokio::spawn(consumer.run(shutdown.clone())))
-}
-
-async fn publish(env: &BusTestEnv, msg_id: &str) -> anyhow::Result<bool> {
-    let subject = env.subject("test.happened.v1");
-    let ack = publish_event(
-        &env.js,
-        &subject,
-        msg_id,
-        Bytes::from_static(b"x"),
-        HeaderMap::new(),
-    )
-    .await?;
-    Ok(ack.duplicate)
-}
 
 #[tokio::test]
 async fn publishing_the_same_id_inside_the_window_stores_one_message() -> anyhow::Result<()> {
@@ -164,33 +122,6 @@ async fn failing_handler_rolls_back_and_is_redelivered_with_backoff() -> anyhow:
         elapsed >= Duration::from_millis(300),
         "nak delays 100 + 200 ms, took {elapsed:?}"
     );
-
-    shutdown.cancel();
-    tokio::time::timeout(Duration::from_secs(5), task).await???;
-    env.finish().await
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn consumer_span_continues_the_publisher_trace() -> anyhow::Result<()> {
-    let _subscriber =
-        tracing::subscriber::set_default(dti_telemetry::local_trace_subscriber("bus-test"));
-    let env = BusTestEnv::start(Duration::from_secs(120)).await?;
-    let shutdown = CancellationToken::new();
-    let task = start_consumer(&env, RecordingHandler::default(), &shutdown).await?;
-
-    let publisher = tracing::info_span!("publisher");
-    let trace_id = dti_telemetry::trace_id_of(&publisher).expect("publisher has a trace id");
-    {
-        use tracing::Instrument;
-        publish(&env, "fact-1")
-            .instrument(publisher.clone())
-            .await?;
-    }
-    env.wait_for_effects(1).await?;
-    let seen: Option<String> = sqlx::query_scalar("SELECT trace_id FROM test_effects")
-        .fetch_one(env.db.pool())
-        .await?;
-    assert_eq!(seen, Some(trace_id.to_string()));
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), task).await???;

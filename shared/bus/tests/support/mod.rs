@@ -119,3 +119,44 @@ impl EventHandler for RecordingHandler {
         Ok(())
     }
 }
+
+/// Consumer settings with short redelivery delays.
+fn fast_settings(env: &BusTestEnv) -> dti_bus::consumer::ConsumerSettings {
+    dti_bus::consumer::ConsumerSettings {
+        min_nak_delay: Duration::from_millis(100),
+        max_nak_delay: Duration::from_millis(400),
+        ack_wait: Duration::from_secs(5),
+        ..dti_bus::consumer::ConsumerSettings::new("effects", env.subject("test.>"))
+    }
+}
+
+/// Starts the idempotent consumer of `test.>` with short redelivery delays.
+pub async fn start_consumer(
+    env: &BusTestEnv,
+    handler: RecordingHandler,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<Result<(), dti_bus::BusError>>> {
+    let consumer = dti_bus::consumer::IdempotentConsumer::create(
+        &env.js,
+        &env.stream,
+        fast_settings(env),
+        env.db.pool().clone(),
+        handler,
+    )
+    .await?;
+    Ok(tokio::spawn(consumer.run(shutdown.clone())))
+}
+
+/// Publishes one test event with message id `msg_id`; true when JetStream saw a duplicate.
+pub async fn publish(env: &BusTestEnv, msg_id: &str) -> anyhow::Result<bool> {
+    let subject = env.subject("test.happened.v1");
+    let ack = dti_bus::publish::publish_event(
+        &env.js,
+        &subject,
+        msg_id,
+        bytes::Bytes::from_static(b"x"),
+        async_nats::HeaderMap::new(),
+    )
+    .await?;
+    Ok(ack.duplicate)
+}
