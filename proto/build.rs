@@ -26,9 +26,39 @@ fn main() -> Result<(), Box<dyn Error>> {
         .open_files(&files)?
         .file_descriptor_set();
     std::fs::write(out_dir.join(DESCRIPTOR_FILE), descriptors.encode_to_vec())?;
+    let packages: std::collections::BTreeSet<String> = descriptors
+        .file
+        .iter()
+        .filter_map(|file| file.package.clone())
+        .filter(|package| package.starts_with("dti."))
+        .collect();
     tonic_prost_build::configure()
+        .compile_well_known_types(true)
+        .extern_path(".google.protobuf", "::pbjson_types")
         .include_file(INCLUDE_FILE)
-        .compile_fds(descriptors)?;
+        .compile_fds(descriptors.clone())?;
+    pbjson_build::Builder::new()
+        .register_descriptors(&descriptors.encode_to_vec())?
+        .build(&[".dti"])?;
+    for package in packages {
+        append_serde(&out_dir, &package)?;
+    }
+    Ok(())
+}
+
+/// Makes a package's generated module include its serde implementations.
+fn append_serde(out_dir: &Path, package: &str) -> Result<(), Box<dyn Error>> {
+    use std::io::Write;
+    let serde_file = format!("{package}.serde.rs");
+    let line = format!("include!(concat!(env!(\"OUT_DIR\"), \"/{serde_file}\"));\n");
+    let module = out_dir.join(format!("{package}.rs"));
+    let text = std::fs::read_to_string(&module)?;
+    if !text.contains(&serde_file) {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&module)?
+            .write_all(line.as_bytes())?;
+    }
     Ok(())
 }
 

@@ -60,8 +60,8 @@ pub fn indicator_to_proto(code: &str, values: &IndicatorValues) -> pb::Indicator
 }
 
 /// A UTC instant as a protobuf timestamp.
-pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> crate::Timestamp {
+    crate::Timestamp {
         seconds: at.timestamp(),
         // Sub-second nanoseconds are below 2·10⁹ (a leap second included), inside `i32`.
         nanos: i32::try_from(at.timestamp_subsec_nanos())
@@ -70,7 +70,7 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
 }
 
 /// A protobuf timestamp as a UTC instant, if it is one.
-pub fn instant(at: &prost_types::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+pub fn instant(at: &crate::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
     let nanos = u32::try_from(at.nanos).ok()?;
     chrono::DateTime::from_timestamp(at.seconds, nanos)
 }

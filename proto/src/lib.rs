@@ -38,6 +38,10 @@ mod generated {
 
 pub use generated::*;
 
+/// `google.protobuf.Timestamp` as the generated messages use it: prost's message with the
+/// protobuf JSON mapping (RFC 3339 text) from `pbjson-types`.
+pub use pbjson_types::Timestamp;
+
 pub mod convert;
 pub mod request;
 

@@ -14,13 +14,7 @@ pub const EVIDENCE_ATTACHED: &str = "evidence.attached.v1";
 /// Event name of a removed document, under the NATS prefix.
 pub const EVIDENCE_REMOVED: &str = "evidence.removed.v1";
 
-/// A protobuf timestamp.
-pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use dti_proto::convert::timestamp;
 
 /// `evidence.attached.v1` for `record`; message id `evidence/<id>/attached`.
 pub fn attached(nats_prefix: &str, record: &EvidenceRecord) -> OutboxMessage {

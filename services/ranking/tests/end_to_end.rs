@@ -353,7 +353,9 @@ async fn a_random_cohort_submitted_out_of_order_ends_exactly_as_dtictl_scores_it
     let units: Vec<String> = (1..=count).map(|i| format!("E-{i:03}")).collect();
     let open = OpenRoundRequest {
         round: Some(proto_round(&round)),
-        deadline: Some((SystemTime::now() + Duration::from_secs(3600)).into()),
+        deadline: Some(dti_proto::convert::timestamp(
+            chrono::Utc::now() + Duration::from_secs(3600),
+        )),
         unit_ids: units.clone(),
     };
     let operator = pipeline.scoring.backends.token(Role::Operator);

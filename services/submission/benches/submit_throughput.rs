@@ -235,7 +235,9 @@ async fn main() -> anyhow::Result<()> {
     let mut cohort = cohort(units + flow_units)?;
     let open = OpenRoundRequest {
         round: Some(round()),
-        deadline: Some((std::time::SystemTime::now() + Duration::from_secs(86_400)).into()),
+        deadline: Some(dti_proto::convert::timestamp(
+            chrono::Utc::now() + Duration::from_secs(86_400),
+        )),
         unit_ids: cohort.iter().map(|(unit, _)| unit.clone()).collect(),
     };
     RoundOperatorServiceClient::new(channel.clone())

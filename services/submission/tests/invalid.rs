@@ -216,7 +216,9 @@ async fn invalid_values_name_their_place_and_store_nothing() -> anyhow::Result<(
 async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
     let token = stack.operator_token();
-    let in_an_hour = Some((std::time::SystemTime::now() + Duration::from_secs(3600)).into());
+    let in_an_hour = Some(dti_proto::convert::timestamp(
+        chrono::Utc::now() + Duration::from_secs(3600),
+    ));
     let open = |year: u32, framework: &str, deadline, units: &[&str]| OpenRoundRequest {
         round: Some(dti_proto::dti::common::v1::RoundRef {
             year,
@@ -225,7 +227,9 @@ async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::R
         deadline,
         unit_ids: units.iter().map(|u| (*u).to_owned()).collect(),
     };
-    let past = Some((std::time::SystemTime::now() - Duration::from_secs(60)).into());
+    let past = Some(dti_proto::convert::timestamp(
+        chrono::Utc::now() - Duration::from_secs(60),
+    ));
     for (request, field) in [
         (
             open(2023, "hcm-2099-district", in_an_hour, &["q"]),

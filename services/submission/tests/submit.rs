@@ -188,7 +188,9 @@ async fn after_the_deadline_only_a_reopened_unit_may_submit() -> anyhow::Result<
         unit: Some(UnitRef {
             unit_id: "quan-1".into(),
         }),
-        deadline: Some((std::time::SystemTime::now() + Duration::from_secs(3600)).into()),
+        deadline: Some(dti_proto::convert::timestamp(
+            chrono::Utc::now() + Duration::from_secs(3600),
+        )),
         reason: "the district's portal was down on the deadline day".into(),
     };
     stack

@@ -37,6 +37,7 @@ pub mod wait;
 pub use database::{TestDatabase, TestkitError};
 pub use service::{with_auth, TestBackends};
 pub use submission_api::SubmissionApi;
+pub use tokens::TEST_HS256_SECRET;
 pub use wait::{eventually, wait_until, Poll};
 
 /// URL of the NATS server tests use.

@@ -2,7 +2,7 @@
 //! open and close a round, create a unit's draft, set its values and submit it. Tests of any
 //! service that needs submitted rounds use these steps on a running submission service.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use dti_auth::Role;
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef};
@@ -48,10 +48,10 @@ impl<'a> SubmissionApi<'a> {
         units: &[&str],
         deadline_in: Duration,
     ) -> Result<(), Status> {
-        let deadline = SystemTime::now() + deadline_in;
+        let deadline = chrono::Utc::now() + deadline_in;
         let request = OpenRoundRequest {
             round: Some(round),
-            deadline: Some(deadline.into()),
+            deadline: Some(dti_proto::convert::timestamp(deadline)),
             unit_ids: units.iter().map(|u| (*u).to_owned()).collect(),
         };
         let operator = self.backends.token(Role::Operator);

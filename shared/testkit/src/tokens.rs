@@ -8,7 +8,7 @@ use dti_auth::{Principal, Role, Scope, TokenMinter};
 use dti_config::AuthConfig;
 
 /// The HS256 secret every test service verifies tokens with (tests only).
-pub(crate) const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
+pub const TEST_HS256_SECRET: &str = "test-only-hs256-secret-0123456789abcdef";
 
 /// A key that is not the test services' key, long enough for HS256.
 const FORGER_SECRET: &[u8] = b"another-secret-of-at-least-32-bytes!!";

@@ -21,7 +21,7 @@ use crate::SubmissionError;
 /// A deadline at the database's precision (microseconds), so a retried request with the same
 /// deadline compares equal to the stored one.
 pub fn deadline(
-    at: Option<&prost_types::Timestamp>,
+    at: Option<&dti_proto::Timestamp>,
 ) -> Result<Option<DateTime<Utc>>, SubmissionError> {
     at.map(|at| {
         instant(at)
