@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod commands;
+pub mod remote;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,6 +23,10 @@ pub struct Cli {
     /// Extra directory of framework files (`*.toml`) added to the built-in ones.
     #[arg(long, global = true, env = "DTI_FRAMEWORK_DIR")]
     pub framework_dir: Option<PathBuf>,
+
+    /// Print answers of the services as JSON (the protobuf JSON mapping) instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
 
     /// What to do.
     #[command(subcommand)]
@@ -114,6 +119,12 @@ pub enum Failure {
     Unexpected(anyhow::Error),
     /// A check found what it looks for: a broken audit chain (exit code 3).
     Broken(String),
+    /// The platform refused a state change the request asked for (exit code 3); one line per
+    /// reason.
+    Refused(Vec<String>),
+    /// The caller may not do this: wrong role, another unit's data, or no valid token (exit
+    /// code 4).
+    Denied(Vec<String>),
 }
 
 impl From<anyhow::Error> for Failure {
@@ -125,6 +136,7 @@ impl From<anyhow::Error> for Failure {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let catalog = commands::load_catalog(cli.framework_dir.as_deref())?;
+    let output = remote::Output { json: cli.json };
     match cli.command {
         Command::Score {
             input,
@@ -142,7 +154,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => commands::database::audit_verify(&args),
-        Command::Round { command } => commands::client::round(&command),
+        Command::Round { command } => commands::client::round(&command, output),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
         Command::Sync { command } => commands::sync::run(&command),
     }

@@ -106,7 +106,7 @@ async fn units_submit_a_cohort_file_and_the_audit_chain_catches_tampering() -> a
     let sample = sample.to_string_lossy().into_owned();
     let env = [
         ("DTI_AUTH_HS256_SECRET", SECRET),
-        ("DTI_SUBMISSION_ENDPOINT", endpoint.as_str()),
+        ("DTICTL_SUBMISSION_ENDPOINT", endpoint.as_str()),
     ];
 
     let run = |args: Vec<String>| {

@@ -1,14 +1,13 @@
 //! Commands that call the platform's services over gRPC: `dtictl round open|close|show` and
 //! `dtictl submit` (a cohort file's units submit their values, as each unit would).
 //!
-//! Credentials: `--token` (`DTI_TOKEN`) is sent as is; otherwise, on a development stack,
-//! tokens are minted with the services' HS256 secret (`DTI_AUTH_HS256_SECRET`) — one per unit
-//! for `submit`, an operator's for `round`.
+//! Credentials and endpoints are [`Remote`]'s: one token per unit for `submit`, an operator's
+//! for `round`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::Role;
 use dti_domain::values::UnitValues;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
@@ -23,59 +22,10 @@ use tonic::transport::Channel;
 
 use super::database::runtime;
 use super::load_cohort;
-use super::token::minter;
+use crate::remote::{
+    city, enum_name, refused, unit_submitter, when, with_bearer, Output, Remote, Service,
+};
 use crate::Failure;
-
-/// Where the service is and how to authenticate.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Connection {
-    /// gRPC endpoint of the submission service.
-    #[arg(
-        long,
-        env = "DTI_SUBMISSION_ENDPOINT",
-        default_value = "http://127.0.0.1:50051"
-    )]
-    pub endpoint: String,
-    /// Bearer token to send (otherwise minted with --hs256-secret).
-    #[arg(long, env = "DTI_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Development stacks: the services' HS256 secret, to mint tokens.
-    #[arg(long, env = "DTI_AUTH_HS256_SECRET", hide_env_values = true)]
-    pub hs256_secret: Option<String>,
-}
-
-impl Connection {
-    /// `Bearer <token>` for `principal`: the given token, or one minted for it.
-    fn bearer(&self, principal: &Principal) -> Result<String, Failure> {
-        if let Some(token) = &self.token {
-            return Ok(format!("Bearer {token}"));
-        }
-        let secret = self.hs256_secret.as_deref().ok_or_else(|| {
-            Failure::InvalidInput(vec![
-                "credentials: pass --token (DTI_TOKEN) or, on a development stack, --hs256-secret (DTI_AUTH_HS256_SECRET)".into(),
-            ])
-        })?;
-        let token = minter(secret, "dti-platform", "dti")?
-            .mint(principal, Duration::from_secs(600))
-            .map_err(|error| Failure::Unexpected(error.into()))?;
-        Ok(format!("Bearer {token}"))
-    }
-
-    async fn channel(&self) -> Result<Channel, Failure> {
-        Channel::from_shared(self.endpoint.clone())
-            .map_err(|_| {
-                Failure::InvalidInput(vec![format!(
-                    "--endpoint: {:?} is not a URL",
-                    self.endpoint
-                )])
-            })?
-            .connect()
-            .await
-            .map_err(|error| {
-                Failure::Unexpected(anyhow::anyhow!("connecting to {}: {error}", self.endpoint))
-            })
-    }
-}
 
 /// `dtictl round …`.
 #[derive(Debug, clap::Subcommand)]
@@ -93,7 +43,7 @@ pub enum RoundCommand {
         units: Vec<String>,
         /// How to reach the services.
         #[command(flatten)]
-        connection: Connection,
+        connection: Remote,
     },
     /// Close a round.
     Close {
@@ -102,7 +52,7 @@ pub enum RoundCommand {
         round: RoundArgs,
         /// How to reach the services.
         #[command(flatten)]
-        connection: Connection,
+        connection: Remote,
     },
     /// Show a round's state, deadline and cohort.
     Show {
@@ -111,7 +61,7 @@ pub enum RoundCommand {
         round: RoundArgs,
         /// How to reach the services.
         #[command(flatten)]
-        connection: Connection,
+        connection: Remote,
     },
 }
 
@@ -149,69 +99,28 @@ pub struct SubmitArgs {
     pub units: Vec<String>,
     /// How to reach the services.
     #[command(flatten)]
-    pub connection: Connection,
+    pub connection: Remote,
 }
 
-fn operator() -> Principal {
-    Principal {
-        subject: "dtictl-operator".into(),
-        role: Role::Operator,
-        scope: Scope::City,
-    }
-}
-
-fn with_bearer<T>(message: T, bearer: &str) -> Result<tonic::Request<T>, Failure> {
-    let mut request = tonic::Request::new(message);
-    let value = bearer
-        .parse()
-        .map_err(|_| Failure::InvalidInput(vec!["--token: not a valid header value".into()]))?;
-    request.metadata_mut().insert("authorization", value);
-    Ok(request)
-}
-
-/// A refused call: the caller's mistakes exit 2 with the service's message, the rest 1.
-fn refused(what: &str, status: tonic::Status) -> Failure {
-    use tonic::Code;
-    let line = format!("{what}: {:?}: {}", status.code(), status.message());
-    match status.code() {
-        Code::InvalidArgument
-        | Code::FailedPrecondition
-        | Code::PermissionDenied
-        | Code::Unauthenticated
-        | Code::NotFound
-        | Code::AlreadyExists => Failure::InvalidInput(line.lines().map(str::to_owned).collect()),
-        _ => Failure::Unexpected(anyhow::anyhow!(line)),
-    }
-}
-
-fn print_round(round: &Round) {
+/// One line for people: `round 2023/hcm-2023-district: open, deadline …, 22 unit(s)`.
+fn describe_round(round: &Round) -> String {
     let state = dti_proto::dti::submission::v1::RoundState::try_from(round.state)
-        .map(|state| {
-            state
-                .as_str_name()
-                .trim_start_matches("ROUND_STATE_")
-                .to_ascii_lowercase()
-        })
+        .map(|state| enum_name(state.as_str_name(), "ROUND_STATE_"))
         .unwrap_or_else(|_| round.state.to_string());
-    let deadline = round
-        .deadline
-        .as_ref()
-        .and_then(|d| chrono::DateTime::from_timestamp(d.seconds, 0))
-        .map(|d| d.to_rfc3339())
-        .unwrap_or_else(|| "none".into());
     let name = round
         .round
         .as_ref()
         .map(|r| format!("{}/{}", r.year, r.framework))
         .unwrap_or_default();
-    println!(
-        "round {name}: {state}, deadline {deadline}, {} unit(s)",
+    format!(
+        "round {name}: {state}, deadline {}, {} unit(s)",
+        when(round.deadline.as_ref()),
         round.unit_ids.len()
-    );
+    )
 }
 
 /// Runs a `dtictl round` command.
-pub fn round(command: &RoundCommand) -> Result<(), Failure> {
+pub fn round(command: &RoundCommand, output: Output) -> Result<(), Failure> {
     runtime()?.block_on(async {
         let (connection, round) = match command {
             RoundCommand::Open {
@@ -220,19 +129,19 @@ pub fn round(command: &RoundCommand) -> Result<(), Failure> {
             | RoundCommand::Close { connection, round }
             | RoundCommand::Show { connection, round } => (connection, round),
         };
-        let bearer = connection.bearer(&operator())?;
-        let mut client = RoundOperatorServiceClient::new(connection.channel().await?);
+        let bearer = connection.bearer(&city(Role::Operator, "dtictl-operator"))?;
+        let mut client =
+            RoundOperatorServiceClient::new(connection.channel(Service::Submission).await?);
         let response = match command {
             RoundCommand::Open {
                 deadline_in_hours,
                 units,
                 ..
             } => {
-                let deadline =
-                    std::time::SystemTime::now() + Duration::from_secs(deadline_in_hours * 3600);
+                let deadline = chrono::Utc::now() + Duration::from_secs(deadline_in_hours * 3600);
                 let request = OpenRoundRequest {
                     round: Some(round.proto()),
-                    deadline: Some(deadline.into()),
+                    deadline: Some(dti_proto::convert::timestamp(deadline)),
                     unit_ids: units.clone(),
                 };
                 client.open_round(with_bearer(request, &bearer)?).await
@@ -253,8 +162,7 @@ pub fn round(command: &RoundCommand) -> Result<(), Failure> {
         let round = response
             .map_err(|status| refused("round", status))?
             .into_inner();
-        print_round(&round);
-        Ok(())
+        output.emit(&round, describe_round)
     })
 }
 
@@ -285,15 +193,10 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
         framework: cohort.framework.id.to_string(),
     };
     runtime()?.block_on(async {
-        let mut client = SubmissionServiceClient::new(args.connection.channel().await?);
+        let mut client =
+            SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
         for unit in units {
-            let principal = Principal {
-                subject: format!("dtictl-{}", unit.unit),
-                role: Role::UnitSubmitter,
-                scope: Scope::Unit {
-                    unit_id: unit.unit.to_string(),
-                },
-            };
+            let principal = unit_submitter(unit.unit.as_str());
             let bearer = args.connection.bearer(&principal)?;
             let version = submit_unit(&mut client, &round, unit, &bearer).await?;
             println!("{}: submitted version {version}", unit.unit);

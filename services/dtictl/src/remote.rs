@@ -1,0 +1,292 @@
+//! Calling the platform's services: where each one is, who the caller is, how a refusal maps
+//! to an exit code, and how an answer is printed (a table for people, `--json` for scripts).
+//!
+//! Every command that talks to a running service takes [`Remote`] (flattened into its
+//! arguments) and acts as one principal: the token in `--token` / `DTI_TOKEN` as is, or, on a
+//! development stack, one minted with the services' HS256 secret for the role the command
+//! implies (an operator opens rounds, a verifier decides, a unit submits for itself).
+//!
+//! Exit codes of a refused call ([`refused`]): 2 for the caller's input (`InvalidArgument`,
+//! `NotFound`, every field violation listed), 3 for a state change the platform refused
+//! (`FailedPrecondition`, `Aborted`, `AlreadyExists`), 4 for a caller who may not do it
+//! (`PermissionDenied`, `Unauthenticated`); anything else is unexpected (1).
+
+use std::future::Future;
+use std::time::Duration;
+
+use dti_auth::{Principal, Role, Scope};
+use serde::Serialize;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+use crate::commands::token::minter;
+use crate::Failure;
+
+/// A platform service dtictl calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Rounds, drafts and submissions.
+    Submission,
+    /// Evidence documents.
+    Evidence,
+    /// Scorecards and what-if scoring.
+    Scoring,
+    /// Rankings and positions.
+    Ranking,
+    /// Verification, approval, publication and objections.
+    Verification,
+    /// Owner data and the national sync.
+    NationalSync,
+}
+
+/// Where the services are: one gRPC endpoint each (the local stack's ports by default).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Endpoints {
+    /// gRPC endpoint of the submission service.
+    #[arg(
+        long,
+        env = "DTICTL_SUBMISSION_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub submission_endpoint: String,
+    /// gRPC endpoint of the evidence service.
+    #[arg(
+        long,
+        env = "DTICTL_EVIDENCE_ENDPOINT",
+        default_value = "http://127.0.0.1:50052"
+    )]
+    pub evidence_endpoint: String,
+    /// gRPC endpoint of the scoring service.
+    #[arg(
+        long,
+        env = "DTICTL_SCORING_ENDPOINT",
+        default_value = "http://127.0.0.1:50053"
+    )]
+    pub scoring_endpoint: String,
+    /// gRPC endpoint of the ranking service.
+    #[arg(
+        long,
+        env = "DTICTL_RANKING_ENDPOINT",
+        default_value = "http://127.0.0.1:50054"
+    )]
+    pub ranking_endpoint: String,
+    /// gRPC endpoint of the verification service (approval and publication too).
+    #[arg(
+        long,
+        env = "DTICTL_VERIFICATION_ENDPOINT",
+        default_value = "http://127.0.0.1:50055"
+    )]
+    pub verification_endpoint: String,
+    /// gRPC endpoint of the national-sync service (owner data too).
+    #[arg(
+        long,
+        env = "DTICTL_NATIONAL_SYNC_ENDPOINT",
+        default_value = "http://127.0.0.1:50056"
+    )]
+    pub national_sync_endpoint: String,
+}
+
+impl Endpoints {
+    /// The endpoint of `service`, and the flag that sets it.
+    pub fn of(&self, service: Service) -> (&str, &'static str) {
+        match service {
+            Service::Submission => (&self.submission_endpoint, "--submission-endpoint"),
+            Service::Evidence => (&self.evidence_endpoint, "--evidence-endpoint"),
+            Service::Scoring => (&self.scoring_endpoint, "--scoring-endpoint"),
+            Service::Ranking => (&self.ranking_endpoint, "--ranking-endpoint"),
+            Service::Verification => (&self.verification_endpoint, "--verification-endpoint"),
+            Service::NationalSync => (&self.national_sync_endpoint, "--national-sync-endpoint"),
+        }
+    }
+}
+
+/// Who calls: a given token, or a development secret to mint one per principal.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Credentials {
+    /// Bearer token to send as is (otherwise one is minted with --hs256-secret).
+    #[arg(long, env = "DTI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Development stacks: the services' HS256 secret, to mint a token for each principal.
+    #[arg(long, env = "DTI_AUTH_HS256_SECRET", hide_env_values = true)]
+    pub hs256_secret: Option<String>,
+}
+
+/// How to reach the services and as whom.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Remote {
+    /// The services' endpoints.
+    #[command(flatten)]
+    pub endpoints: Endpoints,
+    /// The caller's credentials.
+    #[command(flatten)]
+    pub credentials: Credentials,
+}
+
+impl Remote {
+    /// `Bearer <token>` for `principal`: the given token, or one minted for it.
+    pub fn bearer(&self, principal: &Principal) -> Result<String, Failure> {
+        if let Some(token) = &self.credentials.token {
+            return Ok(format!("Bearer {token}"));
+        }
+        let secret = self.credentials.hs256_secret.as_deref().ok_or_else(|| {
+            Failure::InvalidInput(vec![
+                "credentials: pass --token (DTI_TOKEN) or, on a development stack, --hs256-secret (DTI_AUTH_HS256_SECRET)".into(),
+            ])
+        })?;
+        let token = minter(secret, "dti-platform", "dti")?
+            .mint(principal, Duration::from_secs(600))
+            .map_err(|error| Failure::Unexpected(error.into()))?;
+        Ok(format!("Bearer {token}"))
+    }
+
+    /// A connected channel to `service`.
+    pub async fn channel(&self, service: Service) -> Result<Channel, Failure> {
+        let (endpoint, flag) = self.endpoints.of(service);
+        Channel::from_shared(endpoint.to_owned())
+            .map_err(|_| Failure::InvalidInput(vec![format!("{flag}: {endpoint:?} is not a URL")]))?
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .map_err(|error| {
+                Failure::Unexpected(anyhow::anyhow!("cannot reach {endpoint} ({flag}): {error}"))
+            })
+    }
+
+    /// `message` as a request of `principal`.
+    pub fn request<T>(
+        &self,
+        message: T,
+        principal: &Principal,
+    ) -> Result<tonic::Request<T>, Failure> {
+        with_bearer(message, &self.bearer(principal)?)
+    }
+}
+
+/// `message` with an `authorization` header.
+pub fn with_bearer<T>(message: T, bearer: &str) -> Result<tonic::Request<T>, Failure> {
+    let mut request = tonic::Request::new(message);
+    let value = bearer
+        .parse()
+        .map_err(|_| Failure::InvalidInput(vec!["--token: not a valid header value".into()]))?;
+    request.metadata_mut().insert("authorization", value);
+    Ok(request)
+}
+
+/// Awaits a call and maps a refusal onto dtictl's failures ([`refused`]).
+pub async fn call<T>(
+    what: &str,
+    response: impl Future<Output = Result<tonic::Response<T>, Status>>,
+) -> Result<T, Failure> {
+    response
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| refused(what, status))
+}
+
+/// A refused call as a failure: the service's message, then one line per field violation.
+pub fn refused(what: &str, status: Status) -> Failure {
+    let mut lines = vec![format!("{what}: {:?}: {}", status.code(), status.message())];
+    if let Some(bad_request) = status.get_details_bad_request() {
+        lines.extend(
+            bad_request
+                .field_violations
+                .iter()
+                .map(|violation| format!("  {}: {}", violation.field, violation.description)),
+        );
+    }
+    match status.code() {
+        Code::InvalidArgument | Code::NotFound | Code::OutOfRange => Failure::InvalidInput(lines),
+        Code::FailedPrecondition | Code::Aborted | Code::AlreadyExists => Failure::Refused(lines),
+        Code::PermissionDenied | Code::Unauthenticated => Failure::Denied(lines),
+        code => Failure::Unexpected(anyhow::anyhow!("{} ({code:?})", lines.join("\n"))),
+    }
+}
+
+/// The city-wide principal of a role (operators, verifiers, approvers, the national sync).
+pub fn city(role: Role, subject: &str) -> Principal {
+    Principal {
+        subject: subject.to_owned(),
+        role,
+        scope: Scope::City,
+    }
+}
+
+/// A unit's submitter.
+pub fn unit_submitter(unit_id: &str) -> Principal {
+    Principal {
+        subject: format!("dtictl-{unit_id}"),
+        role: Role::UnitSubmitter,
+        scope: Scope::Unit {
+            unit_id: unit_id.to_owned(),
+        },
+    }
+}
+
+/// A department's data owner.
+pub fn data_owner(department_id: &str) -> Principal {
+    Principal {
+        subject: format!("dtictl-owner-{department_id}"),
+        role: Role::DataOwner,
+        scope: Scope::Department {
+            department_id: department_id.to_owned(),
+        },
+    }
+}
+
+/// How answers are printed: the protobuf JSON mapping with `--json`, else for people.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// Print JSON for scripts.
+    pub json: bool,
+}
+
+impl Output {
+    /// Prints `message` as JSON, or what `human` renders.
+    pub fn emit<T: Serialize>(
+        &self,
+        message: &T,
+        human: impl FnOnce(&T) -> String,
+    ) -> Result<(), Failure> {
+        if self.json {
+            let value = serde_json::to_value(message).map_err(|e| Failure::Unexpected(e.into()))?;
+            crate::commands::print_json(&value)
+        } else {
+            let text = human(message);
+            if text.ends_with('\n') {
+                print!("{text}");
+            } else {
+                println!("{text}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// A table for people: a header row and aligned columns.
+pub fn table<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::UTF8_BORDERS_ONLY)
+        .set_header(header);
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+/// A protobuf enum value's name without its type prefix, in lower case (`ROUND_STATE_OPEN` →
+/// `open`).
+pub fn enum_name(name: &str, prefix: &str) -> String {
+    name.trim_start_matches(prefix).to_ascii_lowercase()
+}
+
+/// A protobuf timestamp for people (RFC 3339), or `-`.
+pub fn when(at: Option<&dti_proto::Timestamp>) -> String {
+    at.and_then(dti_proto::convert::instant)
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "-".to_owned())
+}
