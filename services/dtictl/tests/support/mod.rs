@@ -36,6 +36,9 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Seconds from a round's first publication until it may be finalized, on the test stack.
+pub const PROVISIONAL_PERIOD_SECS: u64 = 3;
+
 fn bare(bearer: String) -> String {
     bearer.trim_start_matches("Bearer ").to_owned()
 }
@@ -102,7 +105,14 @@ impl Stack {
         endpoints.push(("DTICTL_RANKING_ENDPOINT", service.endpoint()));
         services.push(service);
 
-        let config = backends.service_config(dti_verification::Settings::default());
+        // A provisional period of seconds, so a test can finalize; the finalizer task checks
+        // rarely, so finalizing is the test's own step.
+        let verification = dti_verification::Settings {
+            provisional_period_secs: PROVISIONAL_PERIOD_SECS,
+            finalize_check_interval_secs: 3600,
+            ..dti_verification::Settings::default()
+        };
+        let config = backends.service_config(verification);
         let service = dti_verification::build(&config).await?.spawn()?;
         endpoints.push(("DTICTL_VERIFICATION_ENDPOINT", service.endpoint()));
         services.push(service);
