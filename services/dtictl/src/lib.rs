@@ -82,11 +82,17 @@ pub enum Command {
     },
     /// Submit each unit's values from a cohort file to the submission service.
     Submit(commands::client::SubmitArgs),
-    /// National sync: the reconciliation report of a year.
+    /// National sync of a year: plan (dry run), start, status, push log, reconciliation report.
     Sync {
         /// What to do.
         #[command(subcommand)]
         command: commands::sync::SyncCommand,
+    },
+    /// Data owners' values of the national set: submit from a file, show, completeness.
+    Owner {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::owner::OwnerCommand,
     },
 }
 
@@ -156,6 +162,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::database::audit_verify(&args),
         Command::Round { command } => commands::client::round(&command, output),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
-        Command::Sync { command } => commands::sync::run(&command),
+        Command::Sync { command } => commands::sync::run(&command, output),
+        Command::Owner { command } => commands::owner::run(&command, output),
     }
 }

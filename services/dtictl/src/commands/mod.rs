@@ -5,6 +5,7 @@ pub mod client;
 pub mod database;
 pub mod frameworks;
 pub mod generate;
+pub mod owner;
 pub mod score;
 pub mod sync;
 pub mod token;

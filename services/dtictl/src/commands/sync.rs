@@ -1,12 +1,23 @@
-//! `dtictl sync report --year Y`: the national-sync reconciliation report, read from the
-//! platform database. Per item of the national set: its owners and their parts, the local
-//! value, the last value pushed to the national DTI system, and whether it was accepted or
-//! rejected and why. The report itself is `dti_national_sync::report`.
+//! `dtictl sync …`: the national sync of a year, as the Department of Information and
+//! Communications runs it through the national-sync service — `plan` (the dry run: what
+//! would be pushed and how it differs from what the national system last accepted), `start`
+//! (push that plan; `--wait` follows the run to its end), `status` of a run, and `log` (every
+//! push attempt) — and `report`, the reconciliation report read from the platform database:
+//! per item of the national set, its owners and their parts, the local value, the last value
+//! pushed, and whether it was accepted or rejected and why (`dti_national_sync::report`).
 
 use dti_national_sync::report::{report_from_database, ReportError};
 
+use std::time::Duration;
+
+use dti_auth::Role;
+use dti_proto::dti::nationalsync::v1 as pb;
+use dti_proto::dti::nationalsync::v1::national_sync_service_client::NationalSyncServiceClient;
+use tonic::transport::Channel;
+
 use crate::commands::database::{runtime, DatabaseArgs};
 use crate::commands::print_json;
+use crate::remote::{call, city, enum_name, table, when, Output, Remote, Service};
 use crate::Failure;
 
 /// `dtictl sync …`.
@@ -14,6 +25,60 @@ use crate::Failure;
 pub enum SyncCommand {
     /// Per item: owner, local value, last pushed value, accepted or rejected and why.
     Report(ReportArgs),
+    /// The dry run: what a sync would push now, changing nothing.
+    Plan {
+        /// Year of the national index.
+        #[arg(long)]
+        year: u32,
+        /// List every item, not only those to push.
+        #[arg(long)]
+        all: bool,
+        /// How to reach the services.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Push a year to the national system: the plan with this digest, or a fresh plan.
+    Start {
+        /// Year of the national index.
+        #[arg(long)]
+        year: u32,
+        /// Digest of the plan a dry run showed (default: plan now and push that).
+        #[arg(long)]
+        plan_digest: Option<String>,
+        /// Follow the run until every push is answered.
+        #[arg(long)]
+        wait: bool,
+        /// How long `--wait` follows the run, in seconds.
+        #[arg(long, default_value_t = 300)]
+        wait_secs: u64,
+        /// How to reach the services.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// A sync run's progress.
+    Status {
+        /// The run.
+        #[arg(long)]
+        run_id: String,
+        /// How to reach the services.
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// The push log of a year (or of one run).
+    Log {
+        /// Year of the national index.
+        #[arg(long)]
+        year: u32,
+        /// Only this run's pushes.
+        #[arg(long)]
+        run_id: Option<String>,
+        /// At most this many entries, newest first.
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        /// How to reach the services.
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 /// Output of `dtictl sync report`.
@@ -43,8 +108,215 @@ pub struct ReportArgs {
 }
 
 /// Runs `dtictl sync …`.
-pub fn run(command: &SyncCommand) -> Result<(), Failure> {
-    let SyncCommand::Report(args) = command;
+pub fn run(command: &SyncCommand, output: Output) -> Result<(), Failure> {
+    match command {
+        SyncCommand::Report(args) => report(args),
+        SyncCommand::Plan { year, all, remote } => runtime()?.block_on(async {
+            let plan = plan(remote, *year).await?;
+            output.emit(&plan, |plan| render_plan(plan, *all))
+        }),
+        SyncCommand::Start {
+            year,
+            plan_digest,
+            wait,
+            wait_secs,
+            remote,
+        } => runtime()?.block_on(async {
+            let digest = match plan_digest {
+                Some(digest) => digest.clone(),
+                None => plan(remote, *year).await?.plan_digest,
+            };
+            let mut client = client(remote).await?;
+            let request = pb::StartSyncRequest {
+                year: *year,
+                plan_digest: digest,
+            };
+            let mut run = call(
+                &format!("year {year}"),
+                client.start_sync(remote.request(request, &operator())?),
+            )
+            .await?;
+            if *wait {
+                run = follow(remote, &mut client, run, Duration::from_secs(*wait_secs)).await?;
+            }
+            output.emit(&run, describe_run)
+        }),
+        SyncCommand::Status { run_id, remote } => runtime()?.block_on(async {
+            let mut client = client(remote).await?;
+            let run = get_run(remote, &mut client, run_id).await?;
+            output.emit(&run, describe_run)
+        }),
+        SyncCommand::Log {
+            year,
+            run_id,
+            limit,
+            remote,
+        } => runtime()?.block_on(async {
+            let mut client = client(remote).await?;
+            let request = pb::ListPushLogRequest {
+                year: *year,
+                run_id: run_id.clone().unwrap_or_default(),
+                department_id: String::new(),
+                limit: *limit,
+            };
+            let log = call(
+                &format!("year {year}"),
+                client.list_push_log(remote.request(request, &operator())?),
+            )
+            .await?;
+            output.emit(&log, render_log)
+        }),
+    }
+}
+
+fn operator() -> dti_auth::Principal {
+    city(Role::Operator, "dtictl-operator")
+}
+
+async fn client(remote: &Remote) -> Result<NationalSyncServiceClient<Channel>, Failure> {
+    Ok(NationalSyncServiceClient::new(
+        remote.channel(Service::NationalSync).await?,
+    ))
+}
+
+async fn plan(remote: &Remote, year: u32) -> Result<pb::SyncPlan, Failure> {
+    let mut client = client(remote).await?;
+    call(
+        &format!("year {year}"),
+        client.plan_sync(remote.request(pb::PlanSyncRequest { year }, &operator())?),
+    )
+    .await
+}
+
+async fn get_run(
+    remote: &Remote,
+    client: &mut NationalSyncServiceClient<Channel>,
+    run_id: &str,
+) -> Result<pb::SyncRun, Failure> {
+    let request = pb::GetSyncRunRequest {
+        run_id: run_id.to_owned(),
+    };
+    call(
+        &format!("run {run_id}"),
+        client.get_sync_run(remote.request(request, &operator())?),
+    )
+    .await
+}
+
+/// Polls a run until nothing is pending or `limit` passes (then exit 1: the run goes on in
+/// the service, and `dtictl sync status` follows it).
+async fn follow(
+    remote: &Remote,
+    client: &mut NationalSyncServiceClient<Channel>,
+    mut run: pb::SyncRun,
+    limit: Duration,
+) -> Result<pb::SyncRun, Failure> {
+    let progress = indicatif::ProgressBar::new(u64::from(run.items));
+    let deadline = tokio::time::Instant::now() + limit;
+    while run.pending > 0 {
+        progress.set_position(u64::from(run.items - run.pending.min(run.items)));
+        if tokio::time::Instant::now() >= deadline {
+            progress.abandon();
+            return Err(Failure::Unexpected(anyhow::anyhow!(
+                "run {} still has {} pending push(es) after {}s; follow it with dtictl sync status --run-id {}",
+                run.run_id,
+                run.pending,
+                limit.as_secs(),
+                run.run_id
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        run = get_run(remote, client, &run.run_id).await?;
+    }
+    progress.finish_and_clear();
+    Ok(run)
+}
+
+fn describe_run(run: &pb::SyncRun) -> String {
+    format!(
+        "sync run {} of {} ({}): {} item(s): {} accepted, {} rejected, {} pending, {} superseded; started {}, finished {}",
+        run.run_id,
+        run.year,
+        run.framework,
+        run.items,
+        run.accepted,
+        run.rejected,
+        run.pending,
+        run.superseded,
+        when(run.created_at.as_ref()),
+        when(run.finished_at.as_ref())
+    )
+}
+
+fn render_plan(plan: &pb::SyncPlan, all: bool) -> String {
+    let rows = plan
+        .items
+        .iter()
+        .filter(|item| all || item.action == pb::PlanAction::Push as i32)
+        .map(|item| {
+            let action = pb::PlanAction::try_from(item.action)
+                .map(|a| enum_name(a.as_str_name(), "PLAN_ACTION_"))
+                .unwrap_or_default();
+            let diff = pb::ValueDiff::try_from(item.diff)
+                .map(|d| enum_name(d.as_str_name(), "VALUE_DIFF_"))
+                .unwrap_or_default();
+            [
+                item.item
+                    .as_ref()
+                    .map(|i| i.code.clone())
+                    .unwrap_or_default(),
+                action,
+                diff,
+                item.version.to_string(),
+                item.value_json.chars().take(60).collect(),
+            ]
+        });
+    format!(
+        "{}
+plan of {} ({}): {} of {} item(s) to push; digest {}
+start it with: dtictl sync start --year {} --plan-digest {}",
+        table(["item", "action", "diff", "version", "value"], rows),
+        plan.year,
+        plan.framework,
+        plan.to_push,
+        plan.items.len(),
+        plan.plan_digest,
+        plan.year,
+        plan.plan_digest
+    )
+}
+
+fn render_log(log: &pb::ListPushLogResponse) -> String {
+    let rows = log.entries.iter().map(|entry| {
+        let event = pb::PushEvent::try_from(entry.event)
+            .map(|e| enum_name(e.as_str_name(), "PUSH_EVENT_"))
+            .unwrap_or_default();
+        [
+            when(entry.at.as_ref()),
+            entry
+                .item
+                .as_ref()
+                .map(|i| i.code.clone())
+                .unwrap_or_default(),
+            entry.version.to_string(),
+            entry.department_id.clone(),
+            event,
+            entry.attempt.to_string(),
+            entry.detail.chars().take(60).collect(),
+        ]
+    });
+    format!(
+        "{}
+{} entr(ies)",
+        table(
+            ["at", "item", "version", "owner", "event", "attempt", "detail"],
+            rows
+        ),
+        log.entries.len()
+    )
+}
+
+fn report(args: &ReportArgs) -> Result<(), Failure> {
     let report = runtime()?
         .block_on(report_from_database(
             &args.database.database_url,
