@@ -158,7 +158,7 @@ pub struct ServiceKit {
     pub(crate) name: String,
     nats_prefix: String,
     pub(crate) pool: Option<PgPool>,
-    jetstream: Option<jetstream::Context>,
+    pub(crate) jetstream: Option<jetstream::Context>,
     redis: Option<RedisStore>,
     pub(crate) grpc_listener: TcpListener,
     metrics_addr: Option<SocketAddr>,

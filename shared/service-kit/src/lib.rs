@@ -40,6 +40,7 @@ pub mod frameworks;
 pub mod handler;
 mod kit;
 mod periodic;
+pub mod readiness;
 mod redis_store;
 mod serve;
 pub mod service_error;

@@ -8,6 +8,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use crate::readiness::{follow_dependencies, Dependencies, LIVENESS};
 use crate::{KitError, ServiceKit};
 
 /// Idle time before the kernel probes an accepted connection whose peer went silent.
@@ -22,8 +23,24 @@ impl ServiceKit {
     /// Every accepted connection gets `TCP_NODELAY` (a response's headers, body and trailers go
     /// out at once instead of waiting out the client's delayed ACK, about 40 ms a call) and TCP
     /// keepalive.
+    ///
+    /// While serving, readiness follows PostgreSQL and NATS (module [`crate::readiness`]);
+    /// the `liveness` status stays SERVING until shutdown.
     pub async fn serve(mut self) -> Result<(), KitError> {
         self.set_health(ServingStatus::Serving).await;
+        self.health
+            .set_service_status(LIVENESS, ServingStatus::Serving)
+            .await;
+        let dependencies = Dependencies {
+            postgres: self.pool.clone(),
+            nats: self.jetstream.as_ref().map(|jetstream| jetstream.client()),
+        };
+        self.tasks.spawn(follow_dependencies(
+            dependencies,
+            self.health.clone(),
+            self.serving.clone(),
+            self.shutdown.clone(),
+        ));
         let routes = std::mem::take(&mut self.routes).routes();
         let incoming = TcpIncoming::from(self.grpc_listener)
             .with_nodelay(Some(true))
@@ -34,12 +51,13 @@ impl ServiceKit {
         let signal = async move {
             shutdown_requested(&shutdown).await;
             tracing::info!("shutdown requested: draining");
-            for name in serving.iter().map(String::as_str).chain([""]) {
+            // Cancelled first, so the readiness watcher sets nothing after this.
+            shutdown.cancel();
+            for name in serving.iter().map(String::as_str).chain(["", LIVENESS]) {
                 health
                     .set_service_status(name, ServingStatus::NotServing)
                     .await;
             }
-            shutdown.cancel();
         };
         let server = Server::builder()
             .layer(GrpcServerTelemetryLayer)

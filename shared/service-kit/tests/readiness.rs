@@ -1,0 +1,182 @@
+//! Readiness follows PostgreSQL and NATS, liveness does not: a service started through the kit
+//! reaches both through loopback TCP relays this test can cut. Cutting one turns the overall
+//! and per-service health NOT_SERVING within a few checks while `liveness` stays SERVING;
+//! restoring it turns readiness SERVING again. The relays forward to the real servers.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dti_config::{
+    GrpcConfig, MetricsConfig, NatsConfig, NoServiceSettings, ServiceConfig, TelemetryConfig,
+};
+use dti_service_kit::readiness::LIVENESS;
+use dti_service_kit::ServiceKit;
+use secrecy::{ExposeSecret, SecretString};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+const SERVICE: &str = "readiness-test";
+
+/// A loopback TCP relay to `target` that can be cut (every connection dropped, nothing
+/// accepted) and restored on the same port.
+struct Relay {
+    addr: SocketAddr,
+    target: SocketAddr,
+    tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(target: SocketAddr) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let relay = Self {
+            addr: listener.local_addr()?,
+            target,
+            tasks: Arc::default(),
+        };
+        relay.serve(listener);
+        Ok(relay)
+    }
+
+    fn serve(&self, listener: TcpListener) {
+        let target = self.target;
+        let tasks = self.tasks.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let piping = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().expect("lock").push(piping);
+            }
+        });
+        self.tasks.lock().expect("lock").push(accepting);
+    }
+
+    fn cut(&self) {
+        for task in self.tasks.lock().expect("lock").drain(..) {
+            task.abort();
+        }
+    }
+
+    async fn restore(&self) -> anyhow::Result<()> {
+        let listener = TcpListener::bind(self.addr).await?;
+        self.serve(listener);
+        Ok(())
+    }
+}
+
+fn host_port(url: &str, default_port: u16) -> anyhow::Result<SocketAddr> {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse()?),
+        None => (host_port, default_port),
+    };
+    let host = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    Ok(SocketAddr::new(host.parse()?, port))
+}
+
+async fn status(channel: Channel, service: &str) -> anyhow::Result<i32> {
+    let request = HealthCheckRequest {
+        service: service.into(),
+    };
+    Ok(HealthClient::new(channel)
+        .check(request)
+        .await?
+        .into_inner()
+        .status)
+}
+
+/// Waits (at most 30 s) until the overall status is `wanted`; liveness is SERVING throughout.
+async fn wait_for(channel: &Channel, wanted: ServingStatus) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let liveness = status(channel.clone(), LIVENESS).await?;
+        assert_eq!(
+            liveness,
+            ServingStatus::Serving as i32,
+            "liveness never follows a dependency"
+        );
+        let overall = status(channel.clone(), "").await?;
+        let service = status(channel.clone(), SERVICE).await?;
+        if overall == wanted as i32 && service == wanted as i32 {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("readiness stayed {overall} (service {service}), wanted {wanted:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::Result<()> {
+    let db = dti_testkit::TestDatabase::create().await?;
+    let postgres = Relay::start(host_port(db.url(), 5432)?).await?;
+    let nats = Relay::start(host_port(&dti_testkit::nats_url(), 4222)?).await?;
+
+    let defaults = ServiceConfig::<NoServiceSettings>::default();
+    let local_port_0 = "127.0.0.1:0".parse().expect("address");
+    let mut database = db.database_config();
+    let relayed = database.url.expose_secret().replace(
+        &host_port(db.url(), 5432)?.port().to_string(),
+        &postgres.addr.port().to_string(),
+    );
+    database.url = SecretString::from(relayed);
+    database.acquire_timeout_secs = 1;
+    let config = ServiceConfig {
+        database,
+        nats: NatsConfig {
+            url: format!("nats://{}", nats.addr),
+            prefix: dti_testkit::random_nats_prefix(),
+            ..defaults.nats
+        },
+        grpc: GrpcConfig {
+            listen_addr: local_port_0,
+        },
+        metrics: MetricsConfig {
+            enabled: false,
+            listen_addr: local_port_0,
+        },
+        telemetry: TelemetryConfig {
+            log_filter: "warn".into(),
+            ..defaults.telemetry
+        },
+        ..defaults
+    };
+    let kit = ServiceKit::builder(SERVICE, &config)
+        .with_postgres()
+        .with_nats()
+        .build()
+        .await?;
+    let running = kit.spawn()?;
+    let channel = running.channel();
+    wait_for(&channel, ServingStatus::Serving).await?;
+
+    postgres.cut();
+    wait_for(&channel, ServingStatus::NotServing).await?;
+    postgres.restore().await?;
+    wait_for(&channel, ServingStatus::Serving).await?;
+
+    nats.cut();
+    wait_for(&channel, ServingStatus::NotServing).await?;
+    nats.restore().await?;
+    wait_for(&channel, ServingStatus::Serving).await?;
+
+    running.stop().await?;
+    postgres.cut();
+    nats.cut();
+    db.close().await?;
+    Ok(())
+}
