@@ -9,11 +9,12 @@
 //!   closes rounds whose deadline passed;
 //! - [`window`]: the one rule for when a unit may change its submission;
 //! - [`access`]: who may touch which submission;
+//! - [`round_metrics`]: every round's progress as gauges (units per stage, state, deadline);
 //! - [`api`]: the gRPC handlers and the conversion between protobuf and domain values;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
 //! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the
-//! outbox relay, the deadline closer, both gRPC services behind JWT authentication, health,
+//! outbox relay, the deadline closer, the round-progress gauges, both gRPC services behind JWT authentication, health,
 //! reflection and metrics.
 
 #![warn(missing_docs)]
@@ -22,6 +23,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 mod error;
+pub mod round_metrics;
 pub mod rounds;
 pub mod submissions;
 pub mod window;
@@ -60,7 +62,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         prefix.clone(),
         settings.max_values_per_request,
     );
-    let rounds = rounds::Rounds::new(pool, catalog, registry, prefix);
+    let rounds = rounds::Rounds::new(pool.clone(), catalog, registry, prefix);
     let interceptor = AuthInterceptor::new(verifier);
     kit.add_service(SubmissionServiceServer::with_interceptor(
         api::SubmissionApi::new(submissions),
@@ -79,6 +81,15 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         move || {
             let rounds = rounds.clone();
             async move { rounds.close_past_deadline().await.map(drop) }
+        },
+    );
+    kit.spawn_periodic(
+        "round-metrics",
+        round_metrics::EXPORT_INTERVAL,
+        FirstRun::Immediately,
+        move || {
+            let pool = pool.clone();
+            async move { round_metrics::export_round_progress(&pool).await }
         },
     );
     Ok(kit)
