@@ -119,7 +119,17 @@ async fn versions_grow_and_a_retried_submit_returns_the_same_version() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_restarted_mid_flight_publishes_each_version_once() -> anyhow::Result<()> {
     let mut stack = Stack::start().await?;
-    let units: Vec<String> = (1..=12).map(|n| format!("unit-{n:02}")).collect();
+    let registry = dti_domain::UnitRegistry::builtin()?;
+    let districts = registry
+        .cohort(&dti_domain::RoundRef {
+            year: 2023,
+            framework: "hcm-2023-district".parse()?,
+        })
+        .expect("the 2023 district cohort");
+    let units: Vec<String> = districts.units[..12]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let unit_refs: Vec<&str> = units.iter().map(String::as_str).collect();
     stack
         .open_round(&unit_refs, Duration::from_secs(3600))
