@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dti_auth::Role;
 use dti_domain::framework::{Framework, VariableType};
 use dti_domain::sample::{sample_indicator, SampleRng};
-use dti_domain::{FrameworkCatalog, RoundRef};
+use dti_domain::{FrameworkCatalog, RoundRef, UnitRegistry};
 use dti_engine::{score_cohort, Explain};
 use dti_proto::dti::common::v1::{self as common, variable_value::Value as ProtoValue};
 use dti_proto::dti::scoring::v1::Basis;
@@ -349,8 +349,14 @@ async fn a_random_cohort_submitted_out_of_order_ends_exactly_as_dtictl_scores_it
     let catalog = FrameworkCatalog::builtin()?;
     let framework = catalog.get_str(FRAMEWORK).expect("framework").clone();
     let round = round(2023, FRAMEWORK);
-    let count = usize::try_from(rng.between(16, 28))?;
-    let units: Vec<String> = (1..=count).map(|i| format!("E-{i:03}")).collect();
+    // Units of the registry's district cohort: a round assesses only registered districts.
+    let registry = UnitRegistry::builtin()?;
+    let districts = &registry
+        .cohort(&round)
+        .expect("the 2023 district cohort")
+        .units;
+    let count = usize::try_from(rng.between(16, u64::try_from(districts.len())?))?;
+    let units: Vec<String> = districts[..count].iter().map(ToString::to_string).collect();
     let open = OpenRoundRequest {
         round: Some(proto_round(&round)),
         deadline: Some(dti_proto::convert::timestamp(

@@ -18,18 +18,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use dti_domain::round::RoundAction;
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::values::decode_cohort;
 use dti_domain::FrameworkCatalog;
+use dti_domain::UnitId;
 use dti_proto::convert::indicator_to_proto;
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, UnitRef};
-use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
-    CreateDraftRequest, OpenRoundRequest, SetValuesRequest, SubmitAssessmentRequest, SubmitRequest,
+    CreateDraftRequest, SetValuesRequest, SubmitAssessmentRequest, SubmitRequest,
 };
 use dti_submission::Settings;
 use dti_testkit::{with_auth, TestBackends};
+use dti_workflow::rounds;
 use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
@@ -75,6 +77,40 @@ fn cohort(units: usize) -> anyhow::Result<Vec<(String, Vec<IndicatorValue>)>> {
             (unit.unit.to_string(), values)
         })
         .collect())
+}
+
+/// Creates the 2023 district round with the synthetic `cohort` and opens it for a day, as
+/// `OpenRound` would. The synthetic units are not in the unit registry, which `OpenRound` checks
+/// a listed cohort against, so the round is opened through the workflow directly (the same
+/// rows, audit entries and `round.state_changed.v1` event).
+async fn open_synthetic_round(
+    backends: &TestBackends,
+    nats_prefix: &str,
+    cohort: &[(String, Vec<IndicatorValue>)],
+) -> anyhow::Result<()> {
+    let round = dti_domain::RoundRef {
+        year: 2023,
+        framework: "hcm-2023-district".parse()?,
+    };
+    let units = cohort
+        .iter()
+        .map(|(unit, _)| UnitId::parse(unit.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let operator = dti_testkit::tokens::city(dti_auth::Role::Operator);
+    let deadline = chrono::Utc::now() + chrono::Duration::days(1);
+    let mut tx = backends.db.pool().begin().await?;
+    rounds::create_draft(&mut tx, &round, &units, &operator).await?;
+    rounds::transition(
+        &mut tx,
+        nats_prefix,
+        &round,
+        RoundAction::Open,
+        Some(deadline),
+        &operator,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// One unit's whole assessment in one call; returns its latency.
@@ -233,16 +269,7 @@ async fn main() -> anyhow::Result<()> {
     let channel = service.channel();
 
     let mut cohort = cohort(units + flow_units)?;
-    let open = OpenRoundRequest {
-        round: Some(round()),
-        deadline: Some(dti_proto::convert::timestamp(
-            chrono::Utc::now() + Duration::from_secs(86_400),
-        )),
-        unit_ids: cohort.iter().map(|(unit, _)| unit.clone()).collect(),
-    };
-    RoundOperatorServiceClient::new(channel.clone())
-        .open_round(with_auth(open, &backends.token(dti_auth::Role::Operator)))
-        .await?;
+    open_synthetic_round(&backends, &config.nats.prefix, &cohort).await?;
     let flow_cohort = cohort.split_off(units);
     let tokens: std::collections::HashMap<String, String> = cohort
         .iter()

@@ -1,5 +1,10 @@
 //! The operator's side of a round: opening it (with its cohort and deadline), closing it,
 //! reopening it for one unit, and closing open rounds whose deadline has passed.
+//!
+//! A round's cohort is checked against the unit registry before anything is stored: every
+//! listed unit must be known, of the kind the round's framework assesses (districts for a
+//! district round, departments for a department round) and active in the round's year. Each
+//! id that is not is named as `unit_ids[i]` with the reason, all of them in one refusal.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -8,6 +13,7 @@ use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
@@ -69,8 +75,8 @@ impl Rounds {
     }
 
     /// Opens `round` until `deadline`. The first open creates the round with its cohort:
-    /// `unit_ids`, or the registry's cohort when empty. Opening an open round with the same
-    /// deadline returns it unchanged (a safe retry).
+    /// `unit_ids` (each checked against the registry), or the registry's cohort when empty.
+    /// Opening an open round with the same deadline returns it unchanged (a safe retry).
     #[tracing::instrument(skip_all, fields(round = %round))]
     pub async fn open(
         &self,
@@ -80,14 +86,14 @@ impl Rounds {
         unit_ids: &[String],
     ) -> Result<RoundView, SubmissionError> {
         require_operator(actor)?;
-        self.check_framework(round)?;
+        let framework = self.check_framework(round)?;
         let deadline = deadline.ok_or_else(|| {
             SubmissionError::invalid_field(
                 "deadline",
                 "must be set: submissions are accepted until then",
             )
         })?;
-        let cohort = self.cohort(round, unit_ids)?;
+        let cohort = self.cohort(round, framework, unit_ids)?;
         let mut tx = self.begin().await?;
         rounds::create_draft(&mut tx, round, &cohort, actor).await?;
         let current = rounds::lock(&mut tx, round).await?;
@@ -309,9 +315,10 @@ impl Rounds {
         Ok(closed)
     }
 
-    fn check_framework(&self, round: &RoundRef) -> Result<(), SubmissionError> {
+    /// The round's framework, when it is one whose rounds units submit in.
+    fn check_framework(&self, round: &RoundRef) -> Result<&Framework, SubmissionError> {
         match self.catalog.get(&round.framework) {
-            Some(framework) if framework.scored => Ok(()),
+            Some(framework) if framework.scored => Ok(framework),
             Some(_) => Err(SubmissionError::invalid_field(
                 "round.framework",
                 format!(
@@ -330,10 +337,13 @@ impl Rounds {
         }
     }
 
-    /// The cohort to create the round with: the given ids, or the registry's.
+    /// The cohort to create the round with: the given ids, or the registry's. Each given id
+    /// must parse, be listed once and be a unit the registry lets `framework`'s round assess
+    /// in its year ([`UnitRegistry::member`]); every one that is not is named.
     fn cohort(
         &self,
         round: &RoundRef,
+        framework: &Framework,
         unit_ids: &[String],
     ) -> Result<Vec<UnitId>, SubmissionError> {
         if unit_ids.is_empty() {
@@ -359,7 +369,13 @@ impl Rounds {
                     format!("unit_ids[{i}]"),
                     format!("unit {id} is listed twice"),
                 )),
-                Ok(id) => cohort.push(id),
+                Ok(id) => match self.registry.member(&id, framework.unit_kind, round.year) {
+                    Ok(_) => cohort.push(id),
+                    Err(refusal) => violations.push(FieldViolation::new(
+                        format!("unit_ids[{i}]"),
+                        refusal.to_string(),
+                    )),
+                },
                 Err(error) => violations.push(FieldViolation::new(
                     format!("unit_ids[{i}]"),
                     error.to_string(),
@@ -370,7 +386,7 @@ impl Rounds {
             Ok(cohort)
         } else {
             Err(SubmissionError::Invalid(InvalidRequest {
-                summary: "invalid cohort".to_owned(),
+                summary: format!("invalid cohort for round {round}"),
                 violations,
             }))
         }

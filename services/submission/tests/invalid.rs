@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use dti_proto::dti::common::v1::{IndicatorValue, VariableValue};
 use dti_proto::dti::submission::v1::{
-    GetSubmissionRequest, OpenRoundRequest, SetNotApplicableRequest, SetValuesRequest,
-    SubmitRequest,
+    CreateDraftRequest, GetRoundRequest, GetSubmissionRequest, OpenRoundRequest,
+    SetNotApplicableRequest, SetValuesRequest, SubmitRequest,
 };
 use dti_service_kit::status::field_violations;
-use dti_testkit::refusals::assert_names_field;
+use dti_testkit::refusals::{assert_names_field, violated_fields};
 use dti_testkit::with_auth;
-use support::{choice, count, flag, indicator, round, some_values, Stack};
+use support::{choice, count, flag, indicator, round, round_ref, some_values, Stack};
 use tonic::Code;
 
 /// What `dtictl validate` says about the same values of quan-1.
@@ -232,21 +232,27 @@ async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::R
     ));
     for (request, field) in [
         (
-            open(2023, "hcm-2099-district", in_an_hour, &["q"]),
+            open(2023, "hcm-2099-district", in_an_hour, &["quan-1"]),
             "round.framework",
         ),
         (
-            open(1999, "hcm-2023-district", in_an_hour, &["q"]),
+            open(1999, "hcm-2023-district", in_an_hour, &["quan-1"]),
             "round.year",
         ),
         (
-            open(2023, "mic-2022-province", in_an_hour, &["q"]),
+            open(2023, "mic-2022-province", in_an_hour, &["quan-1"]),
             "round.framework",
         ),
-        (open(2023, "hcm-2023-district", None, &["q"]), "deadline"),
-        (open(2023, "hcm-2023-district", past, &["q"]), "deadline"),
         (
-            open(2023, "hcm-2023-district", in_an_hour, &["q", "q"]),
+            open(2023, "hcm-2023-district", None, &["quan-1"]),
+            "deadline",
+        ),
+        (
+            open(2023, "hcm-2023-district", past, &["quan-1"]),
+            "deadline",
+        ),
+        (
+            open(2023, "hcm-2023-district", in_an_hour, &["quan-1", "quan-1"]),
             "unit_ids[1]",
         ),
         (open(2031, "hcm-2023-district", in_an_hour, &[]), "unit_ids"),
@@ -279,5 +285,158 @@ async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::R
         .into_inner();
     assert_eq!(retried, first);
     let _ = round();
+    stack.close().await
+}
+
+/// A field violation as expected: the field and its description.
+type Violation<'a> = (&'a str, &'a str);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cohort_is_checked_against_the_unit_registry() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let token = stack.operator_token();
+    let in_an_hour = Some(dti_proto::convert::timestamp(
+        chrono::Utc::now() + Duration::from_secs(3600),
+    ));
+    let open = |framework: &str, units: &[&str]| OpenRoundRequest {
+        round: Some(round_ref(2023, framework)),
+        deadline: in_an_hour,
+        unit_ids: units.iter().map(|u| (*u).to_owned()).collect(),
+    };
+    let district = "hcm-2023-district";
+    let department = "hcm-2023-department";
+    // (round's framework, listed units, every violation expected: field and what it says).
+    let cases: Vec<(&str, Vec<&str>, Vec<Violation>)> = vec![
+        (
+            district,
+            vec!["quan-1", "quan-99"],
+            vec![(
+                "unit_ids[1]",
+                "unknown unit quan-99: it is not in the unit registry",
+            )],
+        ),
+        (
+            district,
+            vec!["so-y-te", "quan-3"],
+            vec![(
+                "unit_ids[0]",
+                "unit so-y-te is a department, the round is for districts",
+            )],
+        ),
+        (
+            department,
+            vec!["so-y-te", "so-tttt", "quan-1"],
+            vec![(
+                "unit_ids[2]",
+                "unit quan-1 is a district, the round is for departments",
+            )],
+        ),
+        (
+            district,
+            vec!["thu-duc", "quan-9"],
+            vec![(
+                "unit_ids[1]",
+                "unit quan-9 is not active in 2023 (active until 2020)",
+            )],
+        ),
+        // Every bad id is named, not just the first; good ids among them are not.
+        (
+            district,
+            vec!["quan-99", "quan-1", "so-y-te", "quan-2", "tp-hcm", "quan-1"],
+            vec![
+                (
+                    "unit_ids[0]",
+                    "unknown unit quan-99: it is not in the unit registry",
+                ),
+                (
+                    "unit_ids[2]",
+                    "unit so-y-te is a department, the round is for districts",
+                ),
+                (
+                    "unit_ids[3]",
+                    "unit quan-2 is not active in 2023 (active until 2020)",
+                ),
+                (
+                    "unit_ids[4]",
+                    "unit tp-hcm is a province, the round is for districts",
+                ),
+                ("unit_ids[5]", "unit quan-1 is listed twice"),
+            ],
+        ),
+    ];
+    for (framework, units, expected) in cases {
+        let context = format!("{framework} with {units:?}");
+        let status = stack
+            .operators()
+            .open_round(with_auth(open(framework, &units), &token))
+            .await
+            .unwrap_err();
+        for (field, _) in &expected {
+            assert_names_field(&status, field, &context);
+        }
+        assert_eq!(
+            violated_fields(&status),
+            expected.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+            "{context}: exactly the bad ids"
+        );
+        let described: Vec<(String, String)> = field_violations(&status)
+            .into_iter()
+            .map(|v| (v.field, v.description))
+            .collect();
+        let wanted: Vec<(String, String)> = expected
+            .iter()
+            .map(|(f, d)| ((*f).to_owned(), (*d).to_owned()))
+            .collect();
+        assert_eq!(described, wanted, "{context}");
+
+        // Nothing was stored: the round does not exist, so no unit can draft in it.
+        let missing = stack
+            .operators()
+            .get_round(with_auth(
+                GetRoundRequest {
+                    round: Some(round_ref(2023, framework)),
+                },
+                &token,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(missing.code(), Code::NotFound, "{context}");
+        for table in ["rounds", "round_units", "audit_log", "outbox_messages"] {
+            assert_eq!(stack.count(table).await?, 0, "{context}: {table}");
+        }
+    }
+    let unknown_drafts = stack
+        .submissions()
+        .create_draft(with_auth(
+            CreateDraftRequest {
+                round: Some(round_ref(2023, district)),
+                unit: Some(dti_testkit::values::unit_ref("quan-99")),
+            },
+            &stack.unit_token("quan-99"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unknown_drafts.code(),
+        Code::NotFound,
+        "no round to draft in"
+    );
+
+    // Valid explicit lists are accepted as given.
+    for (framework, units) in [
+        (district, vec!["thu-duc", "quan-1", "huyen-can-gio"]),
+        (department, vec!["so-y-te", "so-tttt"]),
+    ] {
+        let opened = stack
+            .operators()
+            .open_round(with_auth(open(framework, &units), &token))
+            .await?
+            .into_inner();
+        let mut listed: Vec<String> = units.iter().map(|u| (*u).to_owned()).collect();
+        listed.sort();
+        assert_eq!(opened.unit_ids, listed, "{framework}");
+    }
+    assert_eq!(stack.count("rounds WHERE state = 'open'").await?, 2);
+    assert_eq!(stack.count("round_units").await?, 5);
     stack.close().await
 }

@@ -119,7 +119,17 @@ async fn versions_grow_and_a_retried_submit_returns_the_same_version() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_restarted_mid_flight_publishes_each_version_once() -> anyhow::Result<()> {
     let mut stack = Stack::start().await?;
-    let units: Vec<String> = (1..=12).map(|n| format!("unit-{n:02}")).collect();
+    let registry = dti_domain::UnitRegistry::builtin()?;
+    let districts = registry
+        .cohort(&dti_domain::RoundRef {
+            year: 2023,
+            framework: "hcm-2023-district".parse()?,
+        })
+        .expect("the 2023 district cohort");
+    let units: Vec<String> = districts.units[..12]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let unit_refs: Vec<&str> = units.iter().map(String::as_str).collect();
     stack
         .open_round(&unit_refs, Duration::from_secs(3600))
@@ -242,6 +252,87 @@ async fn after_the_deadline_only_a_reopened_unit_may_submit() -> anyhow::Result<
         .into_inner();
     assert_eq!(q1_view.state, SubmissionState::Submitted as i32);
     assert_eq!(q1_view.latest_version, 1);
+    stack.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_left_after_a_submitted_version_is_not_submitted_after_close_unless_reopened(
+) -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1"], Duration::from_secs(3600))
+        .await?;
+    let q1 = stack.draft("quan-1").await?.submission_id;
+    stack.set("quan-1", &q1, some_values(3)).await?;
+    assert_eq!(stack.submit("quan-1", &q1, "first").await?, 1);
+    // The unit takes its submitted version back into a draft, and the round closes.
+    stack.set("quan-1", &q1, some_values(5)).await?;
+    stack.api().close_round(round()).await?;
+    let view = || async {
+        let view = stack
+            .submissions()
+            .get_submission(with_auth(
+                GetSubmissionRequest {
+                    submission_id: q1.clone(),
+                },
+                &stack.unit_token("quan-1"),
+            ))
+            .await?
+            .into_inner();
+        Ok::<_, anyhow::Error>((view.state, view.latest_version))
+    };
+    assert_eq!(view().await?, (SubmissionState::Draft as i32, 1));
+
+    let refused = stack
+        .submit("quan-1", &q1, "after-close")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("closed"),
+        "{}",
+        refused.message()
+    );
+    let edit = stack.set("quan-1", &q1, some_values(6)).await.unwrap_err();
+    let edit = edit.downcast_ref::<tonic::Status>().expect("a status");
+    assert_eq!(edit.code(), Code::FailedPrecondition);
+    assert_eq!(view().await?, (SubmissionState::Draft as i32, 1));
+    assert_eq!(stack.count("submission_versions").await?, 1);
+
+    // Reopened for the unit: it may submit until the reopening's deadline, not after it.
+    let reopen = |until: std::time::SystemTime| ReopenForUnitRequest {
+        round: Some(round()),
+        unit: Some(UnitRef {
+            unit_id: "quan-1".into(),
+        }),
+        deadline: Some(dti_proto::convert::timestamp(until.into())),
+        reason: "the district asked to correct 1.2".into(),
+    };
+    let until = std::time::SystemTime::now() + Duration::from_secs(3);
+    stack
+        .operators()
+        .reopen_for_unit(with_auth(reopen(until), &stack.operator_token()))
+        .await?;
+    stack.set("quan-1", &q1, some_values(6)).await?;
+    let left = until
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(500)).await;
+    let late = stack.submit("quan-1", &q1, "too-late").await.unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("has passed"), "{}", late.message());
+    assert_eq!(view().await?, (SubmissionState::Draft as i32, 1));
+    assert_eq!(stack.count("submission_versions").await?, 1);
+
+    stack
+        .operators()
+        .reopen_for_unit(with_auth(
+            reopen(std::time::SystemTime::now() + Duration::from_secs(3600)),
+            &stack.operator_token(),
+        ))
+        .await?;
+    assert_eq!(stack.submit("quan-1", &q1, "reopened").await?, 2);
+    assert_eq!(view().await?, (SubmissionState::Submitted as i32, 2));
     stack.close().await
 }
 

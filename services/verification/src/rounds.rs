@@ -1,6 +1,8 @@
 //! A round's life after it closes, one step each, every one through
 //! `dti_workflow::rounds::transition` (role, state machine, audit, `round.state_changed.v1`):
-//! verifiers start and complete verification; approvers read the verified ranking, approve it
+//! verifiers start verification (setting aside, in the same transaction, every draft a unit
+//! left after its last submitted version, so that version is the one verified) and complete
+//! it; approvers read the verified ranking, approve it
 //! or return it for more verification; operators finalize a provisional result once its
 //! provisional period has ended and every objection is answered, which a background task also
 //! does on a timer. Publishing is [`crate::publication`]'s.
@@ -10,7 +12,7 @@ use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role, Scope};
 use dti_db::PgTransaction;
 use dti_domain::round::{RoundAction, RoundState, SubmissionState};
-use dti_domain::{RoundRef, UnitId};
+use dti_domain::{RoundRef, SubmissionId, UnitId};
 use dti_engine::{Explain, Points};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
@@ -20,6 +22,7 @@ use crate::access::{require_approver, require_operator, require_reviewer, requir
 use crate::context::{provisional_until, Context};
 use crate::inputs::load_round;
 use crate::model::MAX_TEXT_BYTES;
+use crate::review::steps::set_draft_aside;
 use crate::{scoring, stage, VerificationError};
 
 /// A round's state after a step.
@@ -44,7 +47,8 @@ pub struct RankedUnit {
     pub self_total: Points,
     /// Rank on self-assessed totals.
     pub self_rank: u32,
-    /// Submission state, if it has a submission.
+    /// Submission state, once it submitted a version (none for a unit that never did, even
+    /// with a draft).
     pub state: Option<SubmissionState>,
     /// Version scored (0: none).
     pub version: i32,
@@ -117,7 +121,10 @@ impl RoundSteps {
         })
     }
 
-    /// Starts verifying a closed round.
+    /// Starts verifying a closed round. In the same transaction, every unit whose submission
+    /// is a draft opened after its last submitted version (it edited again, or edited while
+    /// the round was reopened for it, and did not resubmit in time) has that draft set aside:
+    /// its last submitted version is the one verified, and it can no longer change it.
     #[tracing::instrument(skip_all, fields(round = %round))]
     pub async fn start_verification(
         &self,
@@ -126,11 +133,32 @@ impl RoundSteps {
     ) -> Result<RoundStatus, VerificationError> {
         require_verifier(actor)?;
         let action = RoundAction::StartVerification;
-        let tx = self.begin(actor, round, action).await?;
+        let mut tx = self.begin(actor, round, action).await?;
+        let drafts: Vec<SubmissionId> = sqlx::query_scalar(
+            "SELECT id FROM submissions WHERE year = $1 AND framework = $2 \
+             AND state = 'draft' AND latest_version > 0 ORDER BY unit_id",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(VerificationError::database(
+            "finding drafts left after a submitted version",
+        ))?;
+        for id in drafts {
+            let head = dti_workflow::submissions::lock(&mut tx, id).await?;
+            if stage::sets_draft_aside(
+                RoundState::UnderVerification,
+                head.state,
+                head.latest_version,
+            ) {
+                set_draft_aside(&mut tx, &head, actor).await?;
+            }
+        }
         self.finish(tx, actor, round, action).await
     }
 
-    /// Completes the round's verification: every unit with a submitted version must be
+    /// Completes the round's verification: every unit's last submitted version must be
     /// verified. Units that never submitted are ranked with every indicator missing.
     #[tracing::instrument(skip_all, fields(round = %round))]
     pub async fn complete_verification(
@@ -279,7 +307,11 @@ impl RoundSteps {
                 rank: verified.rank,
                 self_total: own.total,
                 self_rank: own.rank,
-                state: input.submission.as_ref().map(|s| s.state),
+                state: input
+                    .submission
+                    .as_ref()
+                    .filter(|s| s.version >= 1)
+                    .map(|s| s.state),
                 version: input.submission.as_ref().map_or(0, |s| s.version),
             })
             .collect();

@@ -3,7 +3,9 @@
 //! because …" (a `FailedPrecondition` at the edge).
 //!
 //! The state machines themselves are `dti_domain::round`'s; these rules add what the machines
-//! do not say: a submission is verified only while its round is under verification, decisions
+//! do not say: once verification starts, a unit's last submitted version is what is verified
+//! (a draft it opened after that version and never resubmitted is set aside), a submission is
+//! verified only while its round is under verification, decisions
 //! change a published result only as a correction while it is provisional, objections come
 //! only during the provisional period, and a result becomes final only after that period and
 //! once every objection is answered. After `final`, every change is refused.
@@ -33,6 +35,23 @@ pub enum DecisionStage {
 fn final_refusal(round: RoundState) -> Option<String> {
     (round == RoundState::Final)
         .then(|| "the round's result is final; every change is refused".to_owned())
+}
+
+/// Whether the unit's draft is set aside so that its last submitted version is the one
+/// verified: the round is under verification (or is being put under verification), the
+/// submission is a draft, and the unit submitted a version before it. Such a draft was opened
+/// after that version — the unit edited again, or edited while the round was reopened for it —
+/// and was not resubmitted before the round closed or the reopening's deadline passed; it is
+/// kept for the record and ignored. A draft with no submitted version is left alone: the unit
+/// is ranked as not submitted.
+pub fn sets_draft_aside(
+    round: RoundState,
+    submission: SubmissionState,
+    latest_version: i32,
+) -> bool {
+    round == RoundState::UnderVerification
+        && submission == SubmissionState::Draft
+        && latest_version >= 1
 }
 
 /// Whether a verifier may open the submission now, and what that does.
@@ -97,17 +116,17 @@ pub fn may_verify_submission(round: RoundState) -> Result<(), String> {
     ))
 }
 
-/// Why the round's verification cannot be completed: one line per unit whose submission is
-/// not verified. Units that never submitted are no obstacle (they are ranked with every
-/// indicator missing).
+/// Why the round's verification cannot be completed: one line per unit whose last submitted
+/// version is not verified. Units that never submitted are no obstacle (they are ranked with
+/// every indicator missing).
 pub fn completion_blockers(submissions: &[(UnitId, SubmissionState, i32)]) -> Vec<String> {
     submissions
         .iter()
         .filter(|(_, state, version)| *version >= 1 && *state != SubmissionState::Verified)
         .map(|(unit, state, version)| match state {
             SubmissionState::Draft => format!(
-                "unit {unit}: its submitted version {version} was taken back into a draft and \
-                 not resubmitted"
+                "unit {unit}: version {version} is not verified yet (opening it sets aside the \
+                 draft the unit left after it)"
             ),
             state => format!(
                 "unit {unit}: version {version} is {}, not verified",
@@ -256,7 +275,32 @@ mod tests {
         ]);
         assert_eq!(blockers.len(), 2);
         assert!(blockers[0].contains("quan-4") && blockers[0].contains("clarification"));
-        assert!(blockers[1].contains("quan-5") && blockers[1].contains("draft"));
+        assert!(blockers[1].contains("quan-5") && blockers[1].contains("version 1"));
+    }
+
+    #[test]
+    fn a_draft_after_a_submitted_version_is_set_aside_once_verification_starts() {
+        use RoundState as R;
+        use SubmissionState as S;
+        assert!(sets_draft_aside(R::UnderVerification, S::Draft, 1));
+        assert!(sets_draft_aside(R::UnderVerification, S::Draft, 3));
+        // Never submitted: nothing to fall back to; the unit is ranked as not submitted.
+        assert!(!sets_draft_aside(R::UnderVerification, S::Draft, 0));
+        // Before verification the unit may still be reopened and resubmit.
+        for round in [R::Open, R::Closed] {
+            assert!(!sets_draft_aside(round, S::Draft, 1), "{round}");
+        }
+        for submission in [
+            S::Submitted,
+            S::ClarificationRequested,
+            S::UnderVerification,
+            S::Verified,
+        ] {
+            assert!(
+                !sets_draft_aside(R::UnderVerification, submission, 1),
+                "{submission:?}"
+            );
+        }
     }
 
     #[test]

@@ -241,6 +241,11 @@ pub enum SubmissionAction {
     RequestClarification,
     /// A verifier completes it.
     CompleteVerification,
+    /// The round's verification starts while the unit's draft was opened after its last
+    /// submitted version and never resubmitted: the draft is kept for the record but set
+    /// aside, and that version stands (draft → submitted, no new version). Only for a
+    /// submission with a submitted version; the verification service checks that.
+    SetDraftAside,
 }
 
 /// A submission action that is not allowed from the current state.
@@ -274,6 +279,7 @@ impl SubmissionState {
             (S::Draft, A::Edit) | (S::Submitted, A::Edit) => S::Draft,
             (S::ClarificationRequested, A::Edit) => S::ClarificationRequested,
             (S::Draft, A::Submit) | (S::ClarificationRequested, A::Submit) => S::Submitted,
+            (S::Draft, A::SetDraftAside) => S::Submitted,
             (S::Submitted, A::StartVerification) => S::UnderVerification,
             (S::Submitted, A::RequestClarification)
             | (S::UnderVerification, A::RequestClarification) => S::ClarificationRequested,
@@ -414,5 +420,36 @@ mod tests {
         assert!(S::Verified.apply(A::Submit).is_err());
         assert!(S::UnderVerification.apply(A::Submit).is_err());
         assert!(S::Draft.apply(A::CompleteVerification).is_err());
+    }
+
+    #[test]
+    fn only_a_draft_is_set_aside_for_its_last_submitted_version() {
+        use SubmissionAction as A;
+        use SubmissionState as S;
+        assert_eq!(S::Draft.apply(A::SetDraftAside), Ok(S::Submitted));
+        for from in [
+            S::Submitted,
+            S::ClarificationRequested,
+            S::UnderVerification,
+            S::Verified,
+        ] {
+            assert_eq!(
+                from.apply(A::SetDraftAside),
+                Err(IllegalSubmissionTransition {
+                    from,
+                    action: A::SetDraftAside
+                })
+            );
+        }
+        // Set aside, the last submitted version is verified like any other.
+        let mut state = S::Draft;
+        for action in [
+            A::SetDraftAside,
+            A::StartVerification,
+            A::CompleteVerification,
+        ] {
+            state = state.apply(action).unwrap();
+        }
+        assert_eq!(state, S::Verified);
     }
 }

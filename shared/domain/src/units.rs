@@ -4,11 +4,16 @@
 //!
 //! The registry is data (`shared/domain/units/hcm.toml`), compiled into the binaries that use
 //! it: a change to it is a change to this repository and a new build, not an operator action.
+//!
+//! It also answers whether a unit may be assessed in a round ([`UnitRegistry::member`]): the
+//! unit is known, is of the kind the round's framework assesses, and exists in the round's
+//! year. Operators' cohorts and the registry's own are checked with it.
 
-use crate::framework::FrameworkCatalog;
+use crate::framework::{FrameworkCatalog, UnitKind};
 use crate::ids::{FrameworkId, RoundRef, UnitId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 
 /// The built-in registry file.
 pub const BUILTIN_FILE: (&str, &str) = ("hcm.toml", include_str!("../units/hcm.toml"));
@@ -25,6 +30,37 @@ pub enum UnitType {
     Agency,
     /// The city as a province of the national index.
     Province,
+}
+
+impl UnitType {
+    /// The kind with its article, as messages name it ("a department").
+    pub fn described(self) -> &'static str {
+        match self {
+            UnitType::Department => "a department",
+            UnitType::District => "a district",
+            UnitType::Agency => "a central-agency branch",
+            UnitType::Province => "a province",
+        }
+    }
+
+    /// Whether units of this type are the ones a framework for `kind` assesses.
+    pub fn is(self, kind: UnitKind) -> bool {
+        matches!(
+            (self, kind),
+            (UnitType::Department, UnitKind::Department)
+                | (UnitType::District, UnitKind::District)
+                | (UnitType::Province, UnitKind::Province)
+        )
+    }
+}
+
+/// The units a framework assesses, as messages name them ("districts").
+fn assessed(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Department => "departments",
+        UnitKind::District => "districts",
+        UnitKind::Province => "provinces",
+    }
 }
 
 /// A unit.
@@ -50,6 +86,71 @@ impl Unit {
             && self.active_until.is_none_or(|until| year <= until)
     }
 }
+
+/// Why a unit cannot be assessed in a round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAMember {
+    /// The registry does not know the id.
+    Unknown(UnitId),
+    /// The unit is of another kind than the round's framework assesses.
+    OtherKind {
+        /// The unit.
+        unit: UnitId,
+        /// What it is.
+        kind: UnitType,
+        /// What the round assesses.
+        assessed: UnitKind,
+    },
+    /// The unit does not exist in the round's year.
+    NotActive {
+        /// The unit.
+        unit: UnitId,
+        /// The round's year.
+        year: u16,
+        /// First year it exists.
+        active_from: Option<u16>,
+        /// Last year it exists.
+        active_until: Option<u16>,
+    },
+}
+
+impl fmt::Display for NotAMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotAMember::Unknown(unit) => {
+                write!(f, "unknown unit {unit}: it is not in the unit registry")
+            }
+            NotAMember::OtherKind {
+                unit,
+                kind,
+                assessed: round,
+            } => write!(
+                f,
+                "unit {unit} is {}, the round is for {}",
+                kind.described(),
+                assessed(*round)
+            ),
+            NotAMember::NotActive {
+                unit,
+                year,
+                active_from,
+                active_until,
+            } => {
+                write!(f, "unit {unit} is not active in {year}")?;
+                match (active_from, active_until) {
+                    (Some(from), Some(until)) => {
+                        write!(f, " (active from {from} until {until})")
+                    }
+                    (Some(from), None) => write!(f, " (active from {from})"),
+                    (None, Some(until)) => write!(f, " (active until {until})"),
+                    (None, None) => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for NotAMember {}
 
 /// How a unit changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,8 +316,14 @@ impl UnitRegistry {
     pub fn check_against(&self, catalog: &FrameworkCatalog) -> Vec<String> {
         let mut problems = Vec::new();
         for cohort in &self.cohorts {
-            if catalog.get(&cohort.framework).is_none() {
+            let Some(framework) = catalog.get(&cohort.framework) else {
                 problems.push(format!("cohort {}: framework is not known", cohort.round()));
+                continue;
+            };
+            for id in &cohort.units {
+                if let Err(refusal) = self.member(id, framework.unit_kind, cohort.year) {
+                    problems.push(format!("cohort {}: {refusal}", cohort.round()));
+                }
             }
         }
         for framework in catalog.iter() {
@@ -244,6 +351,31 @@ impl UnitRegistry {
     /// The unit with this id.
     pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
         self.units.get(id)
+    }
+
+    /// The unit `id` as a member of a round in `year` whose framework assesses `kind` units,
+    /// or why it cannot be one: it is unknown, of another kind, or not active in `year`.
+    pub fn member(&self, id: &UnitId, kind: UnitKind, year: u16) -> Result<&Unit, NotAMember> {
+        let unit = self
+            .units
+            .get(id)
+            .ok_or_else(|| NotAMember::Unknown(id.clone()))?;
+        if !unit.kind.is(kind) {
+            return Err(NotAMember::OtherKind {
+                unit: id.clone(),
+                kind: unit.kind,
+                assessed: kind,
+            });
+        }
+        if !unit.is_active_in(year) {
+            return Err(NotAMember::NotActive {
+                unit: id.clone(),
+                year,
+                active_from: unit.active_from,
+                active_until: unit.active_until,
+            });
+        }
+        Ok(unit)
     }
 
     /// All units by id.

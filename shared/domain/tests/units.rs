@@ -1,7 +1,8 @@
 //! The unit registry: cohorts per round, lineage, and its checks.
 
-use dti_domain::units::{UnitRegistry, UnitType};
-use dti_domain::{FrameworkId, RoundRef, UnitId};
+use dti_domain::framework::UnitKind;
+use dti_domain::units::{NotAMember, UnitRegistry, UnitType};
+use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId};
 
 fn id(s: &str) -> UnitId {
     UnitId::parse(s).unwrap()
@@ -76,4 +77,92 @@ change = "merged"
     ] {
         assert!(error.contains(expected), "expected {expected:?} in {error}");
     }
+}
+
+#[test]
+fn membership_names_the_unit_and_why_it_cannot_be_assessed() {
+    let registry = UnitRegistry::builtin().unwrap();
+    let district = |unit: &str, year| registry.member(&id(unit), UnitKind::District, year);
+    assert_eq!(district("quan-1", 2023).unwrap().name, "Quận 1");
+    assert_eq!(district("thu-duc", 2023).unwrap().kind, UnitType::District);
+    let cases = [
+        (
+            district("quan-99", 2023),
+            NotAMember::Unknown(id("quan-99")),
+            "unknown unit quan-99: it is not in the unit registry",
+        ),
+        (
+            district("so-y-te", 2023),
+            NotAMember::OtherKind {
+                unit: id("so-y-te"),
+                kind: UnitType::Department,
+                assessed: UnitKind::District,
+            },
+            "unit so-y-te is a department, the round is for districts",
+        ),
+        (
+            registry.member(&id("quan-1"), UnitKind::Department, 2023),
+            NotAMember::OtherKind {
+                unit: id("quan-1"),
+                kind: UnitType::District,
+                assessed: UnitKind::Department,
+            },
+            "unit quan-1 is a district, the round is for departments",
+        ),
+        (
+            district("quan-2", 2023),
+            NotAMember::NotActive {
+                unit: id("quan-2"),
+                year: 2023,
+                active_from: None,
+                active_until: Some(2020),
+            },
+            "unit quan-2 is not active in 2023 (active until 2020)",
+        ),
+        (
+            district("thu-duc", 2020),
+            NotAMember::NotActive {
+                unit: id("thu-duc"),
+                year: 2020,
+                active_from: Some(2021),
+                active_until: None,
+            },
+            "unit thu-duc is not active in 2020 (active from 2021)",
+        ),
+    ];
+    for (found, expected, message) in cases {
+        let refusal = found.unwrap_err();
+        assert_eq!(refusal.to_string(), message);
+        assert_eq!(refusal, expected);
+    }
+}
+
+#[test]
+fn a_cohort_of_the_wrong_kind_of_units_is_reported_against_its_framework() {
+    let text = r#"
+schema = 1
+[[units]]
+id = "quan-1"
+name = "Quận 1"
+kind = "district"
+[[units]]
+id = "so-y-te"
+name = "Sở Y tế"
+kind = "department"
+[[cohorts]]
+year = 2023
+framework = "hcm-2023-district"
+units = ["quan-1", "so-y-te"]
+"#;
+    let registry = UnitRegistry::parse("r.toml", text).unwrap();
+    let catalog = FrameworkCatalog::builtin().unwrap();
+    let problems: Vec<String> = registry
+        .check_against(&catalog)
+        .into_iter()
+        .filter(|p| p.starts_with("cohort"))
+        .collect();
+    assert_eq!(
+        problems,
+        ["cohort 2023/hcm-2023-district: unit so-y-te is a department, the round is for districts"]
+    );
 }

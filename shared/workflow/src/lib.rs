@@ -7,7 +7,8 @@
 //!   `round.state_changed.v1` in the outbox — all in the caller's transaction.
 //! - [`submissions`]: [`submissions::transition`] does the same for one unit's submission
 //!   (`SubmissionState::apply`), used by the submission service (edit, submit) and the
-//!   verification service (start, request clarification, complete).
+//!   verification service (set a lingering draft aside, start, request clarification,
+//!   complete).
 //!
 //! Errors keep "the caller may not", "not allowed now", "not found" and "unexpected" apart, and
 //! [`WorkflowError`] maps to a gRPC status in one place.

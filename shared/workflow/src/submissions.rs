@@ -65,6 +65,7 @@ fn action_key(action: SubmissionAction) -> &'static str {
         SubmissionAction::StartVerification => "start_verification",
         SubmissionAction::RequestClarification => "request_clarification",
         SubmissionAction::CompleteVerification => "complete_verification",
+        SubmissionAction::SetDraftAside => "set_draft_aside",
     }
 }
 

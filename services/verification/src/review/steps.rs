@@ -1,8 +1,9 @@
-//! The verifiers' changes to a submission: opening it (starting its verification and carrying
-//! decisions forward), deciding on indicators, asking the unit for clarification, completing
-//! it. Every change runs in one transaction that share-locks the round, locks the submission,
-//! checks the rules of [`crate::stage`], changes states only through `dti_workflow`, appends to
-//! the unit's audit chain and writes its event to the outbox.
+//! The verifiers' changes to a submission: setting aside a draft the unit left after its last
+//! submitted version (so that version is verified), opening it (starting its verification and
+//! carrying decisions forward), deciding on indicators, asking the unit for clarification,
+//! completing it. Every change runs in one transaction that share-locks the round, locks the
+//! submission, checks the rules of [`crate::stage`], changes states only through
+//! `dti_workflow`, appends to the unit's audit chain and writes its event to the outbox.
 
 use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
@@ -10,7 +11,7 @@ use dti_auth::Principal;
 use dti_bus::outbox;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
-use dti_domain::round::SubmissionAction;
+use dti_domain::round::{SubmissionAction, SubmissionState};
 use dti_domain::values::InputIssue;
 use dti_domain::SubmissionId;
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
@@ -27,9 +28,29 @@ use crate::review::view::{SubmissionReview, SubmissionSummary};
 use crate::stage::{self, DecisionStage, OpenAction};
 use crate::{events, VerificationError};
 
-/// Opens the submission's latest version: starts its verification when it was submitted
-/// (carrying forward the previous version's decisions on unchanged indicators) and returns
-/// the review.
+/// Sets aside the draft of the locked submission `head`, which the unit opened after its last
+/// submitted version and never resubmitted ([`stage::sets_draft_aside`]): draft → submitted,
+/// no new version, audited on the unit's chain. The draft's values are kept as they are, for
+/// the record; the last submitted version is the one verified. Returns the new state.
+pub async fn set_draft_aside(
+    tx: &mut PgTransaction,
+    head: &SubmissionHead,
+    actor: &Principal,
+) -> Result<SubmissionState, VerificationError> {
+    let state = workflow::transition(tx, head, SubmissionAction::SetDraftAside, actor).await?;
+    tracing::info!(
+        submission = %head.id,
+        unit = %head.unit,
+        version = head.latest_version,
+        "set aside a draft left after the last submitted version"
+    );
+    Ok(state)
+}
+
+/// Opens the submission's latest submitted version: starts its verification when it was
+/// submitted (carrying forward the previous version's decisions on unchanged indicators) and
+/// returns the review. A draft the unit left after that version is set aside first, when its
+/// round's verification started before drafts were set aside at its start.
 #[tracing::instrument(skip_all, fields(submission = %id))]
 pub async fn open(
     context: &Context,
@@ -38,8 +59,11 @@ pub async fn open(
 ) -> Result<SubmissionReview, VerificationError> {
     require_verifier(actor)?;
     let mut tx = context.begin().await?;
-    let (round_state, head) = lock_submission(&mut tx, id).await?;
+    let (round_state, mut head) = lock_submission(&mut tx, id).await?;
     let framework = context.framework(&head.round)?;
+    if stage::sets_draft_aside(round_state, head.state, head.latest_version) {
+        head.state = set_draft_aside(&mut tx, &head, actor).await?;
+    }
     let action = stage::open_action(round_state, head.state, head.latest_version)
         .map_err(VerificationError::NotNow)?;
     if action == OpenAction::Start {
