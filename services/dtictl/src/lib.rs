@@ -7,6 +7,8 @@
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
 //! - `round open|close|show`, `submit`: calls to the submission service.
 //! - `sync report`: the national-sync reconciliation report.
+//! - `verify …`: the verifier's steps on a round (decisions from a file, clarifications,
+//!   completion).
 
 #![warn(missing_docs)]
 
@@ -88,6 +90,13 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::sync::SyncCommand,
     },
+    /// Verify a round's submissions (as a verifier of the Department of Information and
+    /// Communications).
+    Verify {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::review::VerifyCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -157,5 +166,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Round { command } => commands::client::round(&command, output),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
         Command::Sync { command } => commands::sync::run(&command),
+        Command::Verify { command } => commands::review::run(&catalog, &command, output),
     }
 }

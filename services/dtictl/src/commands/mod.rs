@@ -3,12 +3,15 @@
 
 pub mod client;
 pub mod database;
+pub mod decisions;
 pub mod frameworks;
 pub mod generate;
+pub mod review;
 pub mod score;
 pub mod sync;
 pub mod token;
 pub mod validate;
+pub mod verify_steps;
 
 use crate::Failure;
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
