@@ -224,7 +224,7 @@ async fn a_verifier_verifies_the_sample_round_from_the_decisions_file() -> anyho
             .await;
         assert_eq!(
             shown["sideBySide"]["verifiedTotal"].as_str(),
-            Some(expected[unit].as_str()),
+            Some(expected[unit].0.as_str()),
             "{unit}"
         );
     }

@@ -6,6 +6,8 @@ pub mod database;
 pub mod decisions;
 pub mod frameworks;
 pub mod generate;
+pub mod progress;
+pub mod publication;
 pub mod review;
 pub mod score;
 pub mod sync;

@@ -98,12 +98,12 @@ pub fn write_json(dir: &tempfile::TempDir, name: &str, document: &Value) -> Stri
     path.to_string_lossy().into_owned()
 }
 
-/// Each unit's total (two decimals) as `dtictl score` computes it for `cohort`.
+/// Each unit's total (two decimals) and rank as `dtictl score` computes them for `cohort`.
 pub async fn engine_totals(
     stack: &Stack,
     dir: &tempfile::TempDir,
     cohort: &Value,
-) -> BTreeMap<String, String> {
+) -> BTreeMap<String, (String, u64)> {
     let path = write_json(dir, "verified-cohort.json", cohort);
     let scored: Value =
         serde_json::from_str(&stack.ok(&["score", "--input", &path]).await).expect("JSON");
@@ -114,10 +114,30 @@ pub async fn engine_totals(
         .map(|u| {
             (
                 u["unit"].as_str().expect("unit").to_owned(),
-                u["total"].as_str().expect("total").to_owned(),
+                (
+                    u["total"].as_str().expect("total").to_owned(),
+                    u["rank"].as_u64().expect("rank"),
+                ),
             )
         })
         .collect()
+}
+
+/// Brings a closed round with submissions to `verified` through dtictl: started, the sample
+/// decisions and every other indicator accepted, each submission and the round completed.
+pub async fn verified_round(stack: &Stack) {
+    stack.ok(&with_round(&["verify", "start"])).await;
+    let decisions = repo_file("deploy/samples/hcm-2023-districts-decisions.json");
+    stack
+        .ok(&with_round(&["verify", "decide", "--file", &decisions]))
+        .await;
+    stack
+        .ok(&with_round(&["verify", "decide", "--all-accept"]))
+        .await;
+    stack
+        .ok(&with_round(&["verify", "complete", "--all"]))
+        .await;
+    stack.ok(&with_round(&["verify", "complete-round"])).await;
 }
 
 /// Runs `dtictl args` (with `token` as `DTI_TOKEN` when given), asserts it exits with `code`;
