@@ -239,6 +239,13 @@ async fn verify_commands_name_bad_input_and_refuse_the_wrong_role() -> anyhow::R
     let unit = stack.unit_token("quan-1");
     let approver = stack.token(Role::Approver);
 
+    // show before the round's verification has started: the side-by-side view alone.
+    let before = stack
+        .json(&with_round(&["verify", "show", "--unit", "quan-1"]))
+        .await;
+    assert_eq!(before["sideBySide"]["state"], "submitted", "{before}");
+    assert!(before["review"].is_null(), "not opened: {before}");
+
     // start
     let bad = fails(
         &stack,

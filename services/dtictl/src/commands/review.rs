@@ -152,29 +152,37 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     bar
 }
 
-/// Failures of several units as one: the first failure's kind, every line.
+/// Failures of several units as one: the first failure's kind (and exit code), every line.
 pub fn combine(failures: Vec<Failure>) -> Result<(), Failure> {
-    let mut lines = Vec::new();
-    let mut first = None;
+    let mut failures = failures.into_iter();
+    let Some(mut first) = failures.next() else {
+        return Ok(());
+    };
     for failure in failures {
-        let (kind, more) = match failure {
-            Failure::InvalidInput(l) => (0, l),
-            Failure::Refused(l) => (1, l),
-            Failure::Denied(l) => (2, l),
-            Failure::Broken(l) => (3, vec![l]),
-            Failure::Unexpected(e) => (4, vec![format!("{e:#}")]),
+        let more = match failure {
+            Failure::InvalidInput(lines) | Failure::Refused(lines) | Failure::Denied(lines) => {
+                lines
+            }
+            Failure::Broken(line) => vec![line],
+            Failure::Unexpected(error) => vec![format!("{error:#}")],
         };
-        first.get_or_insert(kind);
-        lines.extend(more);
+        match &mut first {
+            Failure::InvalidInput(lines) | Failure::Refused(lines) | Failure::Denied(lines) => {
+                lines.extend(more);
+            }
+            Failure::Broken(text) => {
+                for line in more {
+                    text.push('\n');
+                    text.push_str(&line);
+                }
+            }
+            Failure::Unexpected(error) => {
+                let context = more.join("\n");
+                first = Failure::Unexpected(anyhow::anyhow!("{error:#}\n{context}"));
+            }
+        }
     }
-    match first {
-        None => Ok(()),
-        Some(0) => Err(Failure::InvalidInput(lines)),
-        Some(1) => Err(Failure::Refused(lines)),
-        Some(2) => Err(Failure::Denied(lines)),
-        Some(3) => Err(Failure::Broken(lines.join("\n"))),
-        Some(_) => Err(Failure::Unexpected(anyhow::anyhow!(lines.join("\n")))),
-    }
+    Err(first)
 }
 
 /// A connected verification client and the verifier's bearer.
@@ -273,8 +281,10 @@ pub fn submissions_table<'a>(
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Shown {
-    /// The submission as `OpenSubmission` returned it.
-    pub review: SubmissionReview,
+    /// The submission as `OpenSubmission` returned it (absent when it could not be opened
+    /// yet: the round's verification has not started).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<SubmissionReview>,
     /// Reported and verified values and scores per indicator.
     pub side_by_side: SideBySide,
 }
@@ -355,7 +365,17 @@ pub fn run(
                 let (mut client, bearer) = verification_client(connection, &verifier()).await?;
                 let listed = list_submissions(&mut client, &round_ref(round), "", &bearer).await?;
                 let summary = submission_of(&listed, &unit)?;
-                let review = steps::open(&mut client, &summary.submission_id, &bearer).await?;
+                // Opening starts a submitted one's verification; before the round's
+                // verification has started it is refused, and the side-by-side view is shown
+                // alone.
+                let review = match steps::open(&mut client, &summary.submission_id, &bearer).await {
+                    Ok(review) => Some(review),
+                    Err(Failure::Refused(lines)) => {
+                        eprintln!("not opened: {}", lines.join("; "));
+                        None
+                    }
+                    Err(other) => return Err(other),
+                };
                 let request = GetSideBySideRequest {
                     round: Some(round_ref(round)),
                     unit: Some(UnitRef {
@@ -460,12 +480,15 @@ pub fn render_shown(shown: &Shown) -> String {
         }),
     ));
     text.push('\n');
-    if !shown.review.changes.is_empty() {
+    let Some(review) = &shown.review else {
+        return text;
+    };
+    if !review.changes.is_empty() {
         text.push_str(&format!(
             "changes since version {}:\n",
-            shown.review.previous_version
+            review.previous_version
         ));
-        for change in &shown.review.changes {
+        for change in &review.changes {
             let kind = ChangeKind::try_from(change.kind)
                 .map(|k| enum_name(k.as_str_name(), "CHANGE_KIND_"))
                 .unwrap_or_default();
