@@ -44,7 +44,7 @@ pub struct DecideArgs {
     #[arg(long, required_unless_present = "all_accept")]
     pub file: Option<PathBuf>,
     /// Also accept every other undecided indicator of each unit the file names.
-    #[arg(long)]
+    #[arg(long, requires = "file")]
     pub accept_rest: bool,
     /// Accept every undecided indicator of every submission of the round.
     #[arg(long)]
