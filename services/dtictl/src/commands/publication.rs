@@ -30,7 +30,9 @@ use tonic::transport::Channel;
 use super::client::RoundArgs;
 use super::database::runtime;
 use super::decisions::MAX_REASON_BYTES;
-use super::review::{describe_status, framework, round_ref, short, unit_id, unit_name, RoundOnly};
+use super::review::{
+    describe_status, framework, round_ref, short, unit_id, unit_name, verifier, RoundOnly,
+};
 use crate::remote::{call, city, enum_name, table, unit_submitter, when, with_bearer};
 use crate::remote::{Output, Remote, Service};
 use crate::Failure;
@@ -138,10 +140,6 @@ fn approver() -> Principal {
 
 fn operator() -> Principal {
     city(Role::Operator, "dtictl-operator")
-}
-
-fn verifier() -> Principal {
-    city(Role::Verifier, "dtictl-verifier")
 }
 
 /// Text given to `flag` that must say something (1 to 2000 bytes), trimmed.
