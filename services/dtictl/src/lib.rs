@@ -7,6 +7,11 @@
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
 //! - `round open|close|show`, `submit`: calls to the submission service.
 //! - `sync report`: the national-sync reconciliation report.
+//! - `verify …`: the verifier's steps on a round (decisions from a file, clarifications,
+//!   completion).
+//! - `approval …`, `publish`, `publication show|list`, `correction`, `objection …`, `finalize`:
+//!   approving, publishing and finalizing a verified round;
+//! - `round progress|reopen`: where a round stands, and a late unit let in.
 
 #![warn(missing_docs)]
 
@@ -94,6 +99,37 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::owner::OwnerCommand,
     },
+    /// Verify a round's submissions (as a verifier of the Department of Information and
+    /// Communications).
+    Verify {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::review::VerifyCommand,
+    },
+    /// The chairman's office: the verified ranking, approve it or return it (as an approver).
+    Approval {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::publication::ApprovalCommand,
+    },
+    /// Publish an approved round: revision 1, the start of the provisional period.
+    Publish(commands::review::RoundOnly),
+    /// Read published revisions.
+    Publication {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::publication::PublicationCommand,
+    },
+    /// Publish a correction of a provisional result, with a reason (as an approver).
+    Correction(commands::publication::WithReason),
+    /// Make a provisional result final (as an operator).
+    Finalize(commands::review::RoundOnly),
+    /// Units' objections to a provisional result: file, list, answer.
+    Objection {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::publication::ObjectionCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -164,5 +200,18 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Submit(args) => commands::client::submit(&catalog, &args),
         Command::Sync { command } => commands::sync::run(&command, output),
         Command::Owner { command } => commands::owner::run(&command, output),
+        Command::Verify { command } => commands::review::run(&catalog, &command, output),
+        Command::Approval { command } => {
+            commands::publication::approval(&catalog, &command, output)
+        }
+        Command::Publish(args) => commands::publication::publish(&catalog, &args, output),
+        Command::Publication { command } => {
+            commands::publication::publication(&catalog, &command, output)
+        }
+        Command::Correction(args) => commands::publication::correction(&catalog, &args, output),
+        Command::Finalize(args) => commands::publication::finalize(&catalog, &args, output),
+        Command::Objection { command } => {
+            commands::publication::objection(&catalog, &command, output)
+        }
     }
 }

@@ -63,6 +63,10 @@ pub enum RoundCommand {
         #[command(flatten)]
         connection: Remote,
     },
+    /// Show how far a round has come: submitted, verified, published units.
+    Progress(super::progress::ProgressArgs),
+    /// Reopen a round for one unit until a deadline, with a reason.
+    Reopen(super::progress::ReopenArgs),
 }
 
 /// Which round.
@@ -128,6 +132,8 @@ pub fn round(command: &RoundCommand, output: Output) -> Result<(), Failure> {
             }
             | RoundCommand::Close { connection, round }
             | RoundCommand::Show { connection, round } => (connection, round),
+            RoundCommand::Progress(args) => return super::progress::progress(args, output).await,
+            RoundCommand::Reopen(args) => return super::progress::reopen(args, output).await,
         };
         let bearer = connection.bearer(&city(Role::Operator, "dtictl-operator"))?;
         let mut client =
@@ -158,6 +164,7 @@ pub fn round(command: &RoundCommand, output: Output) -> Result<(), Failure> {
                 };
                 client.get_round(with_bearer(request, &bearer)?).await
             }
+            RoundCommand::Progress(_) | RoundCommand::Reopen(_) => unreachable!("answered above"),
         };
         let round = response
             .map_err(|status| refused("round", status))?

@@ -3,13 +3,18 @@
 
 pub mod client;
 pub mod database;
+pub mod decisions;
 pub mod frameworks;
 pub mod generate;
 pub mod owner;
+pub mod progress;
+pub mod publication;
+pub mod review;
 pub mod score;
 pub mod sync;
 pub mod token;
 pub mod validate;
+pub mod verify_steps;
 
 use crate::Failure;
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
