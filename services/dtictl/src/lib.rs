@@ -7,6 +7,7 @@
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
 //! - `round open|close|show`, `submit`: calls to the submission service.
 //! - `sync report`: the national-sync reconciliation report.
+//! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions.
 
 #![warn(missing_docs)]
 
@@ -88,6 +89,12 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::sync::SyncCommand,
     },
+    /// A unit's draft on the submission service (as the unit's submitter).
+    Draft {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::unit::DraftCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -157,5 +164,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Round { command } => commands::client::round(&command, output),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
         Command::Sync { command } => commands::sync::run(&command),
+        Command::Draft { command } => commands::unit::run(&catalog, &command, output),
     }
 }

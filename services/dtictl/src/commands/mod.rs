@@ -8,6 +8,8 @@ pub mod generate;
 pub mod score;
 pub mod sync;
 pub mod token;
+pub mod unit;
+pub mod unit_common;
 pub mod validate;
 
 use crate::Failure;
