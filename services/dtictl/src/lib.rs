@@ -8,6 +8,7 @@
 //! - `round open|close|show`, `submit`: calls to the submission service.
 //! - `sync report`: the national-sync reconciliation report.
 //! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions.
+//! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings.
 
 #![warn(missing_docs)]
 
@@ -95,6 +96,18 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::unit::DraftCommand,
     },
+    /// A unit's scorecard: total, groups and each indicator's exact score (and explanation).
+    Scorecard(commands::results::ScorecardArgs),
+    /// Score a hypothetical change to a unit's own values; nothing is saved.
+    WhatIf(commands::what_if::WhatIfArgs),
+    /// A unit's rank, score and movement against last year.
+    Position(commands::results::PositionArgs),
+    /// A round's ranking.
+    Ranking {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::results::RankingCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -165,5 +178,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Submit(args) => commands::client::submit(&catalog, &args),
         Command::Sync { command } => commands::sync::run(&command),
         Command::Draft { command } => commands::unit::run(&catalog, &command, output),
+        Command::Scorecard(args) => commands::results::scorecard(&catalog, &args, output),
+        Command::WhatIf(args) => commands::what_if::run(&catalog, &args, output),
+        Command::Position(args) => commands::results::position(&catalog, &args, output),
+        Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
     }
 }

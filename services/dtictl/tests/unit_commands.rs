@@ -113,7 +113,9 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
     let catalog = dti_domain::FrameworkCatalog::builtin()?;
     let framework = catalog.get_str("hcm-2023-district").expect("framework");
     let name = &framework.indicator_by_str("1.2").expect("1.2").name;
-    assert!(shown.contains(name.as_str()), "{shown}");
+    // Long names are cut to fit a table column; their beginning is shown.
+    let beginning: String = name.chars().take(40).collect();
+    assert!(shown.contains(&beginning), "{shown}");
 
     // A unit file with three problems: every one is listed, naming unit, indicator and
     // variable, and nothing is stored.

@@ -5,12 +5,14 @@ pub mod client;
 pub mod database;
 pub mod frameworks;
 pub mod generate;
+pub mod results;
 pub mod score;
 pub mod sync;
 pub mod token;
 pub mod unit;
 pub mod unit_common;
 pub mod validate;
+pub mod what_if;
 
 use crate::Failure;
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};

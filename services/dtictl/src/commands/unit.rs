@@ -445,7 +445,7 @@ fn describe_submission(target: &Target, submission: &Submission) -> String {
                 sort_key(framework, &value.indicator_code),
                 [
                     value.indicator_code.clone(),
-                    target.names.indicator(&value.indicator_code),
+                    target.names.indicator_in_table(&value.indicator_code),
                     describe_values(framework, value),
                 ],
             )
@@ -456,7 +456,7 @@ fn describe_submission(target: &Target, submission: &Submission) -> String {
             sort_key(framework, &mark.indicator_code),
             [
                 mark.indicator_code.clone(),
-                target.names.indicator(&mark.indicator_code),
+                target.names.indicator_in_table(&mark.indicator_code),
                 format!("not applicable: {}", mark.reason),
             ],
         )

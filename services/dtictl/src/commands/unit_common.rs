@@ -123,6 +123,9 @@ pub fn registry() -> Result<UnitRegistry, Failure> {
     UnitRegistry::builtin().map_err(|error| Failure::Unexpected(error.into()))
 }
 
+/// Characters of an indicator's name shown in a table column (the full names are long).
+pub const NAME_WIDTH: usize = 60;
+
 /// The Vietnamese names of a round's units, groups and indicators.
 #[derive(Debug, Clone)]
 pub struct Names {
@@ -163,6 +166,17 @@ impl Names {
             .indicator_by_str(code)
             .map(|indicator| indicator.name.clone())
             .unwrap_or_default()
+    }
+
+    /// An indicator's name cut to [`NAME_WIDTH`] characters, for a table column.
+    pub fn indicator_in_table(&self, code: &str) -> String {
+        let name = self.indicator(code);
+        if name.chars().count() <= NAME_WIDTH {
+            return name;
+        }
+        let mut cut: String = name.chars().take(NAME_WIDTH - 1).collect();
+        cut.push('…');
+        cut
     }
 
     /// A group's name (empty when the framework does not have it).
