@@ -9,6 +9,7 @@
 //! - `sync report`: the national-sync reconciliation report.
 //! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions.
 //! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings.
+//! - `evidence upload|list|download|remove`: a unit's evidence documents.
 
 #![warn(missing_docs)]
 
@@ -108,6 +109,12 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::results::RankingCommand,
     },
+    /// A unit's evidence documents on the evidence service.
+    Evidence {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::evidence::EvidenceCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -182,5 +189,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::WhatIf(args) => commands::what_if::run(&catalog, &args, output),
         Command::Position(args) => commands::results::position(&catalog, &args, output),
         Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
+        Command::Evidence { command } => commands::evidence::run(&catalog, &command, output),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod database;
+pub mod evidence;
 pub mod frameworks;
 pub mod generate;
 pub mod results;
