@@ -421,6 +421,47 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
             "{shown}"
         );
     }
+    // Declaring an indicator not applicable and clearing another equal the engine too.
+    let mut marked: Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
+    for unit in marked["units"].as_array_mut().into_iter().flatten() {
+        if unit["unit"] == UNIT {
+            let values = unit["values"].as_object_mut().expect("values");
+            values.remove("1.2");
+            values.remove("6.13");
+            let marks = unit["not_applicable"].as_array_mut().expect("marks");
+            marks.push("1.2".into());
+        }
+    }
+    let marked_file = dir.path().join("marked.json");
+    std::fs::write(&marked_file, marked.to_string())?;
+    let marked_scored = stack
+        .json(&["score", "--input", &marked_file.to_string_lossy()])
+        .await;
+    let marked_unit = engine_unit(&marked_scored, UNIT);
+    let what_if = stack
+        .json(&for_unit(&[
+            "what-if",
+            "--not-applicable",
+            "1.2",
+            "--clear",
+            "6.13",
+        ]))
+        .await;
+    assert_eq!(
+        what_if["hypothetical"]["total"], marked_unit["total"],
+        "{what_if}"
+    );
+    for indicator in what_if["hypothetical"]["indicators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let code = indicator["indicatorCode"].as_str().unwrap_or_default();
+        assert_eq!(
+            indicator["score"], marked_unit["indicators"][code],
+            "indicator {code}"
+        );
+    }
     // Nothing was saved: the scorecard is as before.
     let again = stack.json(&for_unit(&["scorecard"])).await;
     assert_eq!(again["total"], engine["total"]);

@@ -150,6 +150,10 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
         2,
     )
     .await;
+    // A cohort file of another framework is not this round's.
+    let departments = repo_file("deploy/samples/hcm-2023-departments.json");
+    let stderr = expect_exit(&stack, &draft("set", &["--file", &departments]), &[], 2).await;
+    assert!(stderr.contains("hcm-2023-department"), "{stderr}");
     let unchanged = stack.json(&draft("show", &[])).await;
     assert_eq!(unchanged["values"], set["values"]);
 

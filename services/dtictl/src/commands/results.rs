@@ -441,3 +441,17 @@ fn describe_ranking(names: &Names, ranking: &Ranking) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hundredths_are_shown_exactly() {
+        assert_eq!(cents(43210), "432.10");
+        assert_eq!(cents(5), "0.05");
+        assert_eq!(cents(-5), "-0.05");
+        assert_eq!(cents(-12345), "-123.45");
+        assert_eq!(cents(0), "0.00");
+    }
+}

@@ -275,3 +275,44 @@ fn describe_what_if(target: &Target, args: &WhatIfArgs, response: &WhatIfRespons
         change(response.total_change_cents)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn framework() -> std::sync::Arc<Framework> {
+        let catalog = FrameworkCatalog::builtin().expect("built-in frameworks");
+        catalog
+            .get_str("hcm-2023-district")
+            .expect("framework")
+            .clone()
+    }
+
+    #[test]
+    fn a_set_names_indicator_variable_and_value_by_type() {
+        let framework = framework();
+        let parsed = parse_set(&framework, "quan-1", "6.13.a=40").expect("valid");
+        assert_eq!(parsed, ("6.13".to_owned(), "a".to_owned(), json!(40)));
+        let parsed = parse_set(&framework, "quan-1", "2.2.yes=true").expect("valid");
+        assert_eq!(parsed.2, json!(true));
+        let parsed = parse_set(&framework, "quan-1", "1.5.frequency=monthly").expect("valid");
+        assert_eq!(parsed.2, json!("monthly"));
+    }
+
+    #[test]
+    fn a_bad_set_names_what_is_wrong() {
+        let framework = framework();
+        for (expression, expected) in [
+            ("6.13.a", "no '='"),
+            ("6=1", "no variable"),
+            ("99.1.a=1", "indicator 99.1"),
+            ("6.13.zz=1", "variable zz"),
+            ("6.13.a=-5", "indicator 6.13, variable a"),
+            ("2.2.yes=maybe", "indicator 2.2, variable yes"),
+        ] {
+            let problem = parse_set(&framework, "quan-1", expression).expect_err(expression);
+            assert!(problem.contains(expected), "{expression}: {problem}");
+        }
+    }
+}
