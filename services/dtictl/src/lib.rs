@@ -1,17 +1,23 @@
-//! The commands of `dtictl`, one module each, over the shared domain and engine crates:
+//! The commands of `dtictl`, one module each, over the shared domain and engine crates; the
+//! commands that call the running services share [`remote`] (endpoints, credentials, exit
+//! codes, `--json`):
 //! - `score`: score a cohort file exactly as the scoring contract says;
 //! - `validate`: check a cohort file without scoring it;
 //! - `frameworks` / `framework show`: list and inspect the known indicator frameworks;
 //! - `generate`: a deterministic sample cohort for demos and benchmarks;
 //! - `token`: a development token for a role;
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
-//! - `round open|close|show`, `submit`: calls to the submission service.
-//! - `sync report`: the national-sync reconciliation report.
+//! - `round open|close|show`, `submit`: calls to the submission service;
+//! - `owner submit|show|completeness`: the data owners' values of the national set;
+//! - `sync plan|start|status|log|report`: the national sync and its reconciliation report;
 //! - `verify …`: the verifier's steps on a round (decisions from a file, clarifications,
-//!   completion).
+//!   completion);
 //! - `approval …`, `publish`, `publication show|list`, `correction`, `objection …`, `finalize`:
 //!   approving, publishing and finalizing a verified round;
-//! - `round progress|reopen`: where a round stands, and a late unit let in.
+//! - `round progress|reopen`: where a round stands, and a late unit let in;
+//! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions;
+//! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings;
+//! - `evidence upload|list|download|remove`: a unit's evidence documents.
 
 #![warn(missing_docs)]
 
@@ -130,6 +136,30 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::publication::ObjectionCommand,
     },
+    /// A unit's draft on the submission service (as the unit's submitter).
+    Draft {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::unit::DraftCommand,
+    },
+    /// A unit's scorecard: total, groups and each indicator's exact score (and explanation).
+    Scorecard(commands::results::ScorecardArgs),
+    /// Score a hypothetical change to a unit's own values; nothing is saved.
+    WhatIf(commands::what_if::WhatIfArgs),
+    /// A unit's rank, score and movement against last year.
+    Position(commands::results::PositionArgs),
+    /// A round's ranking.
+    Ranking {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::results::RankingCommand,
+    },
+    /// A unit's evidence documents on the evidence service.
+    Evidence {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::evidence::EvidenceCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -213,5 +243,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Objection { command } => {
             commands::publication::objection(&catalog, &command, output)
         }
+        Command::Draft { command } => commands::unit::run(&catalog, &command, output),
+        Command::Scorecard(args) => commands::results::scorecard(&catalog, &args, output),
+        Command::WhatIf(args) => commands::what_if::run(&catalog, &args, output),
+        Command::Position(args) => commands::results::position(&catalog, &args, output),
+        Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
+        Command::Evidence { command } => commands::evidence::run(&catalog, &command, output),
     }
 }

@@ -4,17 +4,22 @@
 pub mod client;
 pub mod database;
 pub mod decisions;
+pub mod evidence;
 pub mod frameworks;
 pub mod generate;
 pub mod owner;
 pub mod progress;
 pub mod publication;
+pub mod results;
 pub mod review;
 pub mod score;
 pub mod sync;
 pub mod token;
+pub mod unit;
+pub mod unit_common;
 pub mod validate;
 pub mod verify_steps;
+pub mod what_if;
 
 use crate::Failure;
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
