@@ -34,9 +34,14 @@ for entry in "${SERVICES[@]}"; do
   read -r name package _ _ <<<"$entry"
   if [ -f "services/$name/Cargo.toml" ]; then present+=("$entry"); packages+=(-p "$package"); fi
 done
-log "building ${#present[@]} service(s) and dtictl (release)"
-cargo build --release --locked -p dtictl "${packages[@]}"
-bin="$CARGO_TARGET_DIR/release"
+if [ "$DTI_LOCAL_BINARIES" = release ]; then
+  log "building ${#present[@]} service(s), dtictl and the national receiver (release)"
+  cargo build --release --locked -p dtictl -p dti-national-receiver "${packages[@]}"
+  bin="$CARGO_TARGET_DIR/release"
+else
+  bin=$DTI_LOCAL_BINARIES
+  log "using the binaries in $bin"
+fi
 
 if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc \
   "SELECT 1 FROM pg_database WHERE datname = '$DTI_LOCAL_DATABASE'" | grep -q 1; then
@@ -59,8 +64,24 @@ service_env() {
   local name=$1 prefix=$2
   case "$name" in
     evidence) mkdir -p "$run_dir/evidence-objects"; echo "${prefix}SERVICE__STORAGE__ROOT=$run_dir/evidence-objects" ;;
+    verification) echo "${prefix}SERVICE__PROVISIONAL_PERIOD_SECS=$DTI_LOCAL_PROVISIONAL_PERIOD_SECS" ;;
+    national-sync)
+      echo "${prefix}SERVICE__NATIONAL__ENDPOINT=http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
+      echo "${prefix}SERVICE__NATIONAL__ALLOW_PLAIN_HTTP=true" ;;
   esac
 }
+
+# The reference national receiver: the national DTI system's stand-in, keeping what it
+# accepted in memory (GET /control/state).
+receiver_pid="$run_dir/national-receiver.pid"
+if [ -f "$receiver_pid" ] && kill -0 "$(cat "$receiver_pid")" 2>/dev/null; then
+  log "national receiver already running (pid $(cat "$receiver_pid"))"
+else
+  log "starting the national receiver on 127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
+  nohup "$bin/dti-national-receiver" --listen "127.0.0.1:$DTI_LOCAL_RECEIVER_PORT" \
+    >"$run_dir/national-receiver.log" 2>&1 &
+  echo $! >"$receiver_pid"
+fi
 
 for entry in "${present[@]}"; do
   read -r name package prefix port_var <<<"$entry"

@@ -1,3 +1,239 @@
-//! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`.
+//! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`. This library
+//! is their harness for the local stack's own scripts: [`IsolatedStack`] runs
+//! `deploy/local/start.sh`, `deploy/run.sh` and `deploy/local/stop.sh` as a new user would,
+//! but on the test's own database, NATS and Redis prefixes, free ports and run directory, with
+//! the workspace's already built debug binaries (so the six services run as separate
+//! processes, as in production), and runs `dtictl` against that stack.
 
 #![warn(missing_docs)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{bail, Context};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The directory of the workspace's binaries built with this test (`target/debug`).
+pub fn binaries_dir() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    // target/debug/deps/<test> → target/debug
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .context("the test binary is not inside a target directory")?;
+    Ok(dir.to_path_buf())
+}
+
+/// The binaries the stack runs; `cargo test --workspace` builds them all.
+pub const BINARIES: [&str; 8] = [
+    "dti-submission",
+    "dti-evidence",
+    "dti-scoring",
+    "dti-ranking",
+    "dti-verification",
+    "dti-national-sync",
+    "dti-national-receiver",
+    "dtictl",
+];
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A loopback port that is free, and whose metrics twin (port + 1000) is free too.
+fn free_port_pair(taken: &[u16]) -> anyhow::Result<u16> {
+    for _ in 0..200 {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        if !(20_000..=50_000).contains(&port) || taken.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", port + 1000)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free pair of loopback ports")
+}
+
+/// The local stack's scripts on a stack of the test's own.
+pub struct IsolatedStack {
+    /// `deploy/local/stack.env` settings this stack overrides.
+    pub env: Vec<(String, String)>,
+    /// Its database.
+    pub database: String,
+    /// Its run directory (logs, pid files, the development secret).
+    pub run_dir: tempfile::TempDir,
+    /// Where the binaries are.
+    pub bin: PathBuf,
+    ports: Vec<(&'static str, u16)>,
+}
+
+impl IsolatedStack {
+    /// Settings for a new stack; nothing is started yet.
+    pub fn new() -> anyhow::Result<Self> {
+        let bin = binaries_dir()?;
+        let missing: Vec<&str> = BINARIES
+            .iter()
+            .copied()
+            .filter(|name| !bin.join(name).is_file())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "binaries missing in {}: {} — build them first (cargo test --workspace does)",
+                bin.display(),
+                missing.join(", ")
+            );
+        }
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let database = format!("dti_system_{}", &id[..12]);
+        let run_dir = tempfile::tempdir()?;
+        let mut ports = Vec::new();
+        for name in [
+            "DTI_LOCAL_SUBMISSION_PORT",
+            "DTI_LOCAL_EVIDENCE_PORT",
+            "DTI_LOCAL_SCORING_PORT",
+            "DTI_LOCAL_RANKING_PORT",
+            "DTI_LOCAL_VERIFICATION_PORT",
+            "DTI_LOCAL_NATIONAL_SYNC_PORT",
+            "DTI_LOCAL_RECEIVER_PORT",
+        ] {
+            let taken: Vec<u16> = ports.iter().map(|(_, port)| *port).collect();
+            ports.push((name, free_port_pair(&taken)?));
+        }
+        let mut env: Vec<(String, String)> = vec![
+            ("DTI_LOCAL_DATABASE".into(), database.clone()),
+            ("DTI_LOCAL_NATS_PREFIX".into(), database.clone()),
+            ("DTI_LOCAL_REDIS_PREFIX".into(), format!("dti:{database}:")),
+            (
+                "DTI_LOCAL_RUN_DIR".into(),
+                run_dir.path().to_string_lossy().into_owned(),
+            ),
+            (
+                "DTI_LOCAL_BINARIES".into(),
+                bin.to_string_lossy().into_owned(),
+            ),
+            ("DTI_LOCAL_PROVISIONAL_PERIOD_SECS".into(), "3".into()),
+        ];
+        env.extend(
+            ports
+                .iter()
+                .map(|(name, port)| ((*name).to_owned(), port.to_string())),
+        );
+        Ok(Self {
+            env,
+            database,
+            run_dir,
+            bin,
+            ports,
+        })
+    }
+
+    /// The port of `variable` (e.g. `DTI_LOCAL_RECEIVER_PORT`).
+    pub fn port(&self, variable: &str) -> u16 {
+        self.ports
+            .iter()
+            .find(|(name, _)| *name == variable)
+            .map(|(_, port)| *port)
+            .unwrap_or_else(|| panic!("no port {variable}"))
+    }
+
+    /// The database's URL.
+    pub fn database_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.database)
+    }
+
+    /// Runs a repository script (`deploy/run.sh`, …) with this stack's settings.
+    pub fn script(&self, path: &str, args: &[&str]) -> anyhow::Result<Output> {
+        let mut command = Command::new("bash");
+        command
+            .arg(repo().join(path))
+            .args(args)
+            .current_dir(repo())
+            .stdin(Stdio::null());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("DTI_") || name.starts_with("DTICTL_") {
+                command.env_remove(name);
+            }
+        }
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command.output().with_context(|| format!("running {path}"))
+    }
+
+    /// Runs `dtictl` against this stack, with its development secret.
+    pub fn dtictl(&self, args: &[&str], extra_env: &[(&str, &str)]) -> anyhow::Result<Output> {
+        let secret = std::fs::read_to_string(self.run_dir.path().join("hs256-secret"))
+            .context("the stack's development secret (is it started?)")?;
+        let mut command = Command::new(self.bin.join("dtictl"));
+        command.args(args).stdin(Stdio::null());
+        for (name, _) in std::env::vars() {
+            if name.starts_with("DTI_") || name.starts_with("DTICTL_") {
+                command.env_remove(name);
+            }
+        }
+        command.env("DTI_AUTH_HS256_SECRET", secret.trim());
+        for (service, variable) in [
+            ("SUBMISSION", "DTI_LOCAL_SUBMISSION_PORT"),
+            ("EVIDENCE", "DTI_LOCAL_EVIDENCE_PORT"),
+            ("SCORING", "DTI_LOCAL_SCORING_PORT"),
+            ("RANKING", "DTI_LOCAL_RANKING_PORT"),
+            ("VERIFICATION", "DTI_LOCAL_VERIFICATION_PORT"),
+            ("NATIONAL_SYNC", "DTI_LOCAL_NATIONAL_SYNC_PORT"),
+        ] {
+            command.env(
+                format!("DTICTL_{service}_ENDPOINT"),
+                format!("http://127.0.0.1:{}", self.port(variable)),
+            );
+        }
+        for (name, value) in extra_env {
+            command.env(name, value);
+        }
+        command.output().context("running dtictl")
+    }
+
+    /// Runs `dtictl --json args`, asserting success; what it printed.
+    pub fn dtictl_json(&self, args: &[&str]) -> anyhow::Result<serde_json::Value> {
+        let mut with_json = vec!["--json"];
+        with_json.extend_from_slice(args);
+        let out = self.dtictl(&with_json, &[])?;
+        if !out.status.success() {
+            bail!(
+                "dtictl {args:?} exited {:?}: {}",
+                out.status.code(),
+                text(&out.stderr)
+            );
+        }
+        serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("dtictl {args:?} printed: {}", text(&out.stdout)))
+    }
+
+    /// Stops the stack (`deploy/local/stop.sh`) and drops its database.
+    pub fn stop(self) -> anyhow::Result<()> {
+        let stopped = self.script("deploy/local/stop.sh", &[])?;
+        let dropped = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-qc",
+                &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database),
+            ])
+            .output()?;
+        if !stopped.status.success() {
+            bail!("stop.sh: {}", text(&stopped.stderr));
+        }
+        if !dropped.status.success() {
+            bail!("dropping {}: {}", self.database, text(&dropped.stderr));
+        }
+        Ok(())
+    }
+}

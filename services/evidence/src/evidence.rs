@@ -25,6 +25,9 @@ use crate::storage::{ContentHash, ObjectStorage, Promotion};
 use crate::upload::{self, StagedContent, UploadLimits};
 use crate::{access, content_type, events, EvidenceError};
 
+/// Counter of documents removed.
+pub const REMOVED: &str = "dti_evidence_removed_total";
+
 /// Largest chunk of a download message.
 const DOWNLOAD_CHUNK: usize = 256 * 1024;
 
@@ -316,7 +319,7 @@ impl EvidenceStore {
         )
         .await?;
         tx.commit().await.map_err(DbError::Commit)?;
-        metrics::counter!("dti_evidence_removed_total").increment(1);
+        metrics::counter!(REMOVED).increment(1);
         record.removal = Some(removal);
         Ok(record)
     }

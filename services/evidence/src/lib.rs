@@ -75,6 +75,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
+    dti_service_kit::export_counters_at_zero(&[evidence::REMOVED]);
     let pool = kit.pool()?.clone();
     let lease = Arc::new(
         InstanceLease::acquire(&pool)

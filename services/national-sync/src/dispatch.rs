@@ -36,6 +36,11 @@ use crate::push_log::{self, Attempt, LoggedPush, PushEvent};
 use crate::sync_runs::{self, NATIONAL_CHAIN};
 use crate::NationalSyncError;
 
+/// Counter of push attempts that failed (each retry counts).
+pub const ATTEMPT_FAILURES: &str = "dti_national_push_attempt_failures_total";
+/// Counter of pushes put back for a later round after their retries ran out.
+pub const PUT_BACK: &str = "dti_national_pushes_put_back_total";
+
 /// Channel the push-queue trigger notifies on.
 const PUSH_CHANNEL: &str = "dti_national_push";
 /// Failed rounds beyond which the requeue delay stops growing.
@@ -309,7 +314,7 @@ impl Dispatcher {
                 .push(&claimed.logged.idempotency_key, &claimed.body)
                 .await;
             if let Err(failure) = &answer {
-                metrics::counter!("dti_national_push_attempt_failures_total").increment(1);
+                metrics::counter!(ATTEMPT_FAILURES).increment(1);
                 let detail = failure.to_string();
                 self.log(
                     claimed,
@@ -465,7 +470,7 @@ impl Dispatcher {
         .execute(&mut **tx)
         .await
         .map_err(NationalSyncError::database("putting a push back"))?;
-        metrics::counter!("dti_national_pushes_put_back_total").increment(1);
+        metrics::counter!(PUT_BACK).increment(1);
         tracing::warn!(%failure, ?delay, "push got no answer; put back");
         Ok(())
     }

@@ -79,6 +79,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
+    dti_service_kit::export_counters_at_zero(&[dispatch::ATTEMPT_FAILURES, dispatch::PUT_BACK]);
     let pool = kit.pool()?.clone();
     let subjects = events::EventSubjects::new(config.nats.prefix.clone());
     let http = settings.national.http();

@@ -13,6 +13,9 @@ use prost::Message;
 use crate::cohort_sync::RankingSync;
 use crate::RankingError;
 
+/// Counter of events dropped because they could not be read.
+pub const EVENTS_DROPPED: &str = "dti_ranking_events_dropped_total";
+
 /// Event name of a cohort's score change, under the NATS prefix.
 pub const SCORES_UPDATED: &str = "scores.updated.v1";
 
@@ -51,7 +54,7 @@ impl EventHandler for OnScoresUpdated {
             }
             Err(problem) => {
                 tracing::error!(subject = %event.subject, msg_id = %event.msg_id, problem, "dropping an unreadable event");
-                metrics::counter!("dti_ranking_events_dropped_total").increment(1);
+                metrics::counter!(EVENTS_DROPPED).increment(1);
             }
         }
         Ok(())

@@ -75,6 +75,7 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         .with_redis()
         .build()
         .await?;
+    dti_service_kit::export_counters_at_zero(&[consumer::EVENTS_DROPPED]);
     let pool = kit.pool()?.clone();
     let sync = Arc::new(cohort_sync::RankingSync::new(
         pool.clone(),

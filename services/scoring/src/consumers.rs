@@ -17,6 +17,9 @@ use prost::Message;
 use crate::rescore::Scorer;
 use crate::ScoringError;
 
+/// Counter of events dropped because they could not be read.
+pub const EVENTS_DROPPED: &str = "dti_scoring_events_dropped_total";
+
 /// The round and unit an event names, or why it names none (the event is then dropped: no
 /// redelivery can make it readable).
 fn named_unit(
@@ -32,7 +35,7 @@ fn named_unit(
 
 fn drop_unreadable(event: &InboundEvent, problem: &str) {
     tracing::error!(subject = %event.subject, msg_id = %event.msg_id, problem, "dropping an unreadable event");
-    metrics::counter!("dti_scoring_events_dropped_total").increment(1);
+    metrics::counter!(EVENTS_DROPPED).increment(1);
 }
 
 /// An event that names a unit whose input it changed, and the bases that input is on.

@@ -68,6 +68,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
+    dti_service_kit::export_counters_at_zero(&[consumers::EVENTS_DROPPED]);
+    for basis in [dti_scores::Basis::SelfAssessed, dti_scores::Basis::Verified] {
+        metrics::counter!(rescore::UNCHANGED_INPUTS, "basis" => basis.as_str()).increment(0);
+    }
     let pool = kit.pool()?.clone();
     let scorer = Arc::new(rescore::Scorer::new(&catalog, config.nats.prefix.clone()));
     let reader =

@@ -37,6 +37,9 @@ use crate::score_rows::{score_row, UnitScoreRow};
 use crate::store::{self, LockedCohort};
 use crate::ScoringError;
 
+/// Counter of re-scorings skipped because the unit's input did not change, per basis.
+pub const UNCHANGED_INPUTS: &str = "dti_scoring_unchanged_inputs_total";
+
 /// The principal score changes are recorded under in the audit log.
 fn scoring_principal() -> Principal {
     Principal {
@@ -118,8 +121,7 @@ impl Scorer {
             bases.iter().zip(&locked).zip(inputs.into_iter().flatten())
         {
             if stored.as_ref().map(|row| &row.identity) == Some(&input.identity) {
-                metrics::counter!("dti_scoring_unchanged_inputs_total", "basis" => basis.as_str())
-                    .increment(1);
+                metrics::counter!(UNCHANGED_INPUTS, "basis" => basis.as_str()).increment(1);
                 continue;
             }
             let place = format!("round {round} ({basis}), unit {unit}");

@@ -41,6 +41,15 @@ pub mod handler;
 mod kit;
 mod periodic;
 pub mod readiness;
+
+/// Exports each of `counters` at 0 (no labels) unless it already has a value: counters of rare
+/// events (a dropped event, a failed push) then exist from the start, so dashboards and alerts
+/// see the series and `rate()` works before the first event.
+pub fn export_counters_at_zero(counters: &[&'static str]) {
+    for name in counters {
+        metrics::counter!(*name).increment(0);
+    }
+}
 mod redis_store;
 mod serve;
 pub mod service_error;
