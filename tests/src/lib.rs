@@ -1,5 +1,7 @@
-//! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`. This library
-//! is their harness for the local stack's own scripts: [`IsolatedStack`] runs
+//! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`:
+//! `assessment_year` (the main job with the services as separate processes) and the
+//! submission → scoring → ranking pipeline tests (`ranking_*`, in-process, sharing
+//! `tests/support`). This library is the harness for the local stack's own scripts: [`IsolatedStack`] runs
 //! `deploy/local/start.sh`, `deploy/run.sh` and `deploy/local/stop.sh` as a new user would,
 //! but on the test's own database, NATS and Redis prefixes, free ports and run directory, with
 //! the workspace's already built debug binaries (so the six services run as separate

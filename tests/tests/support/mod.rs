@@ -1,10 +1,10 @@
-//! Shared set-up of the ranking service's tests: the scoring service's test support (rounds,
+//! Shared set-up of the submission → scoring → ranking pipeline tests: the scoring service's test support (rounds,
 //! submissions and decisions written as their owners write them, `dtictl score`'s results),
 //! plus a ranking service on the same backends and ways to read and compare its rankings.
 
 #![allow(dead_code, reason = "each test file uses part of the support module")]
 
-#[path = "../../../scoring/tests/support/mod.rs"]
+#[path = "../../../services/scoring/tests/support/mod.rs"]
 pub mod scoring;
 
 use std::collections::HashMap;
