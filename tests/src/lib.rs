@@ -151,6 +151,16 @@ impl IsolatedStack {
 
     /// Runs a repository script (`deploy/run.sh`, …) with this stack's settings.
     pub fn script(&self, path: &str, args: &[&str]) -> anyhow::Result<Output> {
+        self.script_with(path, args, &[])
+    }
+
+    /// Runs a repository script with this stack's settings, `overrides` replacing some.
+    pub fn script_with(
+        &self,
+        path: &str,
+        args: &[&str],
+        overrides: &[(&str, &str)],
+    ) -> anyhow::Result<Output> {
         let mut command = Command::new("bash");
         command
             .arg(repo().join(path))
@@ -163,6 +173,9 @@ impl IsolatedStack {
             }
         }
         for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        for (name, value) in overrides {
             command.env(name, value);
         }
         command.output().with_context(|| format!("running {path}"))
@@ -218,24 +231,31 @@ impl IsolatedStack {
     /// Stops the stack (`deploy/local/stop.sh`) and drops its database.
     pub fn stop(self) -> anyhow::Result<()> {
         let stopped = self.script("deploy/local/stop.sh", &[])?;
-        let dropped = Command::new("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.database),
-            ])
-            .output()?;
+        let database = self.database.clone();
+        drop_database(&database)?;
         if !stopped.status.success() {
             bail!("stop.sh: {}", text(&stopped.stderr));
         }
-        if !dropped.status.success() {
-            bail!("dropping {}: {}", self.database, text(&dropped.stderr));
-        }
         Ok(())
     }
+}
+
+/// Drops a database of the local PostgreSQL, if it exists.
+pub fn drop_database(database: &str) -> anyhow::Result<()> {
+    let dropped = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-qc",
+            &format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"),
+        ])
+        .output()?;
+    if !dropped.status.success() {
+        bail!("dropping {database}: {}", text(&dropped.stderr));
+    }
+    Ok(())
 }

@@ -10,7 +10,9 @@
 //! - the national receiver holds exactly what the data owners submitted, and a second sync
 //!   pushes nothing;
 //! - every metric a dashboard panel or alert uses (`deploy/monitoring/metrics-used.txt`) is
-//!   exported by a running service: the test scrapes each one's `/metrics`.
+//!   exported by a running service: the test scrapes each one's `/metrics`;
+//! - the main command run again (with the first run's stack still up) succeeds on a new
+//!   database.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -57,10 +59,49 @@ fn a_whole_year_runs_through_the_services_as_separate_processes() -> anyhow::Res
     let stack = IsolatedStack::new()?;
     let run = stack.script("deploy/run.sh", &["--keep"])?;
     let stdout = text(&run.stdout);
-    let result = check_the_year(&stack, &run, &stdout);
+    let result = check_the_year(&stack, &run, &stdout).and_then(|()| run_again(&stack));
     let stopped = stack.stop();
     result?;
     stopped
+}
+
+/// The main command run again while the first run's stack is still up (`--keep`): it stops
+/// that stack and runs a new year on a new database, and succeeds.
+fn run_again(stack: &IsolatedStack) -> anyhow::Result<()> {
+    let database = format!("{}_again", stack.database);
+    let prefix = format!("dti:{database}:");
+    let again = stack.script_with(
+        "deploy/run.sh",
+        &[],
+        &[
+            ("DTI_LOCAL_DATABASE", &database),
+            ("DTI_LOCAL_NATS_PREFIX", &database),
+            ("DTI_LOCAL_REDIS_PREFIX", &prefix),
+        ],
+    )?;
+    let dropped = dti_tests::drop_database(&database);
+    let stdout = text(&again.stdout);
+    assert!(
+        again.status.success(),
+        "a second deploy/run.sh exited {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+        again.status.code(),
+        text(&again.stderr)
+    );
+    assert_eq!(
+        stdout
+            .matches("equals the engine on the verified inputs")
+            .count(),
+        2,
+        "{stdout}"
+    );
+    let stderr = text(&again.stderr);
+    let stopped = stderr.find("stop: submission stopped");
+    let created = stderr.find(&format!("creating database {database}"));
+    assert!(
+        matches!((stopped, created), (Some(s), Some(c)) if s < c),
+        "the first run's stack is stopped before the new year starts:\n{stderr}"
+    );
+    dropped
 }
 
 fn check_the_year(
