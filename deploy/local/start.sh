@@ -58,6 +58,16 @@ fi
 secret=$(cat "$secret_file")
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# A port this stack is about to use must be free: a process of another stack (another run
+# directory) answering there would take this stack's requests with the wrong secret.
+require_free() {
+  local what=$1 port=$2 variable=$3
+  if port_open "$port"; then
+    log "$what: port $port is already in use by a process this stack did not start;"
+    log "stop it (a stack of another run directory: DTI_LOCAL_RUN_DIR=<dir> bash deploy/local/stop.sh) or set $variable"
+    exit 1
+  fi
+}
 
 # Settings of one service's own `[service]` section, as NAME=value words.
 service_env() {
@@ -77,6 +87,7 @@ receiver_pid="$run_dir/national-receiver.pid"
 if [ -f "$receiver_pid" ] && kill -0 "$(cat "$receiver_pid")" 2>/dev/null; then
   log "national receiver already running (pid $(cat "$receiver_pid"))"
 else
+  require_free "national receiver" "$DTI_LOCAL_RECEIVER_PORT" DTI_LOCAL_RECEIVER_PORT
   log "starting the national receiver on 127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
   nohup "$bin/dti-national-receiver" --listen "127.0.0.1:$DTI_LOCAL_RECEIVER_PORT" \
     >"$run_dir/national-receiver.log" 2>&1 &
@@ -90,6 +101,8 @@ for entry in "${present[@]}"; do
     log "$name already running (pid $(cat "$pid_file"))"; continue
   fi
   port=${!port_var}
+  require_free "$name" "$port" "$port_var"
+  require_free "$name metrics" "$((port + 1000))" "$port_var"
   log "starting $name on 127.0.0.1:$port (log $run_dir/$name.log)"
   # The service reads every ${prefix}* variable as one of its settings and refuses unknown
   # ones, so variables of that prefix inherited from the caller (say dtictl's

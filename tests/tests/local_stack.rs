@@ -52,3 +52,29 @@ fn no_stack_variable_is_read_as_a_service_setting() {
         "stack variables read as service settings: {colliding:?}"
     );
 }
+
+/// A port the stack needs that another process already answers on stops `start.sh` with a
+/// message naming the variable to change, instead of a stack half talking to someone else's
+/// services (which would refuse this stack's tokens).
+#[test]
+fn a_port_taken_by_another_process_stops_the_stack_with_the_variable_to_change(
+) -> anyhow::Result<()> {
+    let stack = dti_tests::IsolatedStack::new()?;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let port = taken.local_addr()?.port().to_string();
+    let out = stack.script_with(
+        "deploy/local/start.sh",
+        &[],
+        &[("DTI_LOCAL_VERIFICATION_PORT", &port)],
+    )?;
+    let stderr = dti_tests::text(&out.stderr);
+    let stopped = stack.stop();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("port {port} is already in use"))
+            && stderr.contains("DTI_LOCAL_VERIFICATION_PORT"),
+        "{stderr}"
+    );
+    drop(taken);
+    stopped
+}
