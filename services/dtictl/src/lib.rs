@@ -134,7 +134,7 @@ pub enum Command {
     Objection {
         /// What to do.
         #[command(subcommand)]
-        command: commands::publication::ObjectionCommand,
+        command: commands::objection::ObjectionCommand,
     },
     /// A unit's draft on the submission service (as the unit's submitter).
     Draft {
@@ -234,14 +234,23 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Approval { command } => {
             commands::publication::approval(&catalog, &command, output)
         }
-        Command::Publish(args) => commands::publication::publish(&catalog, &args, output),
+        Command::Publish(args) => {
+            let step = commands::publication::Step::Publish;
+            commands::publication::round_step(&catalog, &args.round, &args.connection, step, output)
+        }
         Command::Publication { command } => {
             commands::publication::publication(&catalog, &command, output)
         }
-        Command::Correction(args) => commands::publication::correction(&catalog, &args, output),
-        Command::Finalize(args) => commands::publication::finalize(&catalog, &args, output),
+        Command::Correction(args) => {
+            let step = commands::publication::Step::Correction(&args.reason);
+            commands::publication::round_step(&catalog, &args.round, &args.connection, step, output)
+        }
+        Command::Finalize(args) => {
+            let step = commands::publication::Step::Finalize;
+            commands::publication::round_step(&catalog, &args.round, &args.connection, step, output)
+        }
         Command::Objection { command } => {
-            commands::publication::objection(&catalog, &command, output)
+            commands::objection::objection(&catalog, &command, output)
         }
         Command::Draft { command } => commands::unit::run(&catalog, &command, output),
         Command::Scorecard(args) => commands::results::scorecard(&catalog, &args, output),

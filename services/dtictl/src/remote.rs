@@ -20,6 +20,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
+use crate::commands::database::runtime;
 use crate::commands::token::minter;
 use crate::Failure;
 
@@ -151,6 +152,27 @@ impl Remote {
             .map_err(|error| {
                 Failure::Unexpected(anyhow::anyhow!("cannot reach {endpoint} ({flag}): {error}"))
             })
+    }
+
+    /// One call of `service` as `principal` on a runtime of its own: the bearer first, then a
+    /// channel made into a client by `client`, then `send` with it and `request` (its bearer
+    /// added); the service's answer.
+    pub fn exchange<C, R, T, Fut>(
+        &self,
+        service: Service,
+        principal: &Principal,
+        client: impl FnOnce(Channel) -> C,
+        request: R,
+        send: impl FnOnce(C, tonic::Request<R>) -> Fut,
+    ) -> Result<T, Failure>
+    where
+        Fut: Future<Output = Result<T, Failure>>,
+    {
+        runtime()?.block_on(async {
+            let bearer = self.bearer(principal)?;
+            let channel = self.channel(service).await?;
+            send(client(channel), with_bearer(request, &bearer)?).await
+        })
     }
 
     /// `message` as a request of `principal`.

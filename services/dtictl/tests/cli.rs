@@ -286,26 +286,20 @@ fn a_broken_framework_file_exits_2_naming_file_and_code() {
 
 #[test]
 fn generate_is_deterministic_and_scores() {
-    let first = dtictl(
-        &[
-            "generate",
-            "--framework",
-            "hcm-2023-district",
-            "--registry-cohort",
-            "2023",
-        ],
-        None,
-    );
-    let second = dtictl(
-        &[
-            "generate",
-            "--framework",
-            "hcm-2023-district",
-            "--registry-cohort",
-            "2023",
-        ],
-        None,
-    );
+    let generate = || {
+        dtictl(
+            &[
+                "generate",
+                "--framework",
+                "hcm-2023-district",
+                "--registry-cohort",
+                "2023",
+            ],
+            None,
+        )
+    };
+    let first = generate();
+    let second = generate();
     assert!(first.status.success());
     assert_eq!(first.stdout, second.stdout);
     let cohort: Value = serde_json::from_slice(&first.stdout).unwrap();

@@ -7,9 +7,8 @@ mod support;
 
 use dti_auth::Role;
 use sha2::{Digest, Sha256};
-use support::{repo_file, text, Stack};
+use support::{repo_file, text, Stack, ROUND, SAMPLE};
 
-const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
 const UNIT: &str = "quan-1";
 
 /// `evidence <command> <args> --year 2023 --framework hcm-2023-district --unit quan-1`.
@@ -19,18 +18,6 @@ fn for_unit<'a>(command: &'a str, args: &[&'a str]) -> Vec<&'a str> {
     line.extend(ROUND);
     line.extend(["--unit", UNIT]);
     line
-}
-
-async fn expect_exit(stack: &Stack, args: &[&str], env: &[(&str, &str)], code: i32) -> String {
-    let out = stack.dtictl_with(args, env).await;
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "dtictl {args:?}\nstdout: {}\nstderr: {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stderr)
 }
 
 /// Files in `dir` (to see that a download leaves no temporary file behind).
@@ -46,9 +33,7 @@ fn files_in(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_uploads_lists_downloads_and_removes_evidence() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let mut open = vec!["round", "open"];
-    open.extend(ROUND);
-    stack.ok(&open).await;
+    stack.open_round().await;
     let dir = tempfile::tempdir()?;
 
     // A PDF of several upload chunks and download chunks.
@@ -134,13 +119,13 @@ async fn a_unit_uploads_lists_downloads_and_removes_evidence() -> anyhow::Result
     assert_eq!(files_in(out_dir.path())?, ["own.pdf", "verifier.pdf"]);
 
     // Bad input, every problem named, before any call.
-    let stderr = expect_exit(
-        &stack,
-        &for_unit("upload", &["--indicator", "99.1", "--file", "/no/such.pdf"]),
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &for_unit("upload", &["--indicator", "99.1", "--file", "/no/such.pdf"]),
+            None,
+            2,
+        )
+        .await;
     assert!(
         stderr.contains("indicator 99.1") && stderr.contains("--file"),
         "{stderr}"
@@ -148,54 +133,56 @@ async fn a_unit_uploads_lists_downloads_and_removes_evidence() -> anyhow::Result
     // Bytes the service does not accept are refused by it, naming the field.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "plain text is not evidence")?;
-    let stderr = expect_exit(
-        &stack,
-        &for_unit(
-            "upload",
-            &["--indicator", "1.2", "--file", &notes.to_string_lossy()],
-        ),
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &for_unit(
+                "upload",
+                &["--indicator", "1.2", "--file", &notes.to_string_lossy()],
+            ),
+            None,
+            2,
+        )
+        .await;
     assert!(stderr.contains("chunk"), "{stderr}");
-    let stderr = expect_exit(&stack, &for_unit("list", &["--indicator", "6"]), &[], 2).await;
+    let stderr = stack
+        .exits(&for_unit("list", &["--indicator", "6"]), None, 2)
+        .await;
     assert!(stderr.contains("--indicator"), "{stderr}");
     let nowhere = out_dir.path().join("missing/dir/x.pdf");
-    let stderr = expect_exit(
-        &stack,
-        &[
-            "evidence",
-            "download",
-            "--id",
-            "not-an-id",
-            "--output",
-            &nowhere.to_string_lossy(),
-        ],
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &[
+                "evidence",
+                "download",
+                "--id",
+                "not-an-id",
+                "--output",
+                &nowhere.to_string_lossy(),
+            ],
+            None,
+            2,
+        )
+        .await;
     assert!(
         stderr.contains("--id") && stderr.contains("--output"),
         "{stderr}"
     );
-    let stderr = expect_exit(
-        &stack,
-        &["evidence", "remove", "--id", &id, "--reason", " "],
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &["evidence", "remove", "--id", &id, "--reason", " "],
+            None,
+            2,
+        )
+        .await;
     assert!(stderr.contains("--reason"), "{stderr}");
     let unknown = "00000000-0000-4000-8000-000000000000";
-    expect_exit(
-        &stack,
-        &["evidence", "remove", "--id", unknown, "--reason", "x"],
-        &[],
-        2,
-    )
-    .await;
+    stack
+        .exits(
+            &["evidence", "remove", "--id", unknown, "--reason", "x"],
+            None,
+            2,
+        )
+        .await;
 
     // Another unit's submitter, and an operator, may not touch quan-1's evidence (4).
     let quan_3 = stack.unit_token("quan-3");
@@ -203,14 +190,13 @@ async fn a_unit_uploads_lists_downloads_and_removes_evidence() -> anyhow::Result
     let elsewhere = out_dir.path().join("elsewhere.pdf");
     let elsewhere = elsewhere.to_string_lossy().into_owned();
     for token in [&quan_3, &operator] {
-        let env = [("DTI_TOKEN", token.as_str())];
         for args in [
             for_unit("upload", &["--indicator", "1.2", "--file", &document]),
             for_unit("list", &[]),
             vec!["evidence", "download", "--id", &id, "--output", &elsewhere],
             vec!["evidence", "remove", "--id", &id, "--reason", "not ours"],
         ] {
-            expect_exit(&stack, &args, &env, 4).await;
+            stack.exits(&args, Some(token), 4).await;
         }
     }
     assert!(!std::path::Path::new(&elsewhere).exists());
@@ -240,21 +226,21 @@ async fn a_unit_uploads_lists_downloads_and_removes_evidence() -> anyhow::Result
         .as_str()
         .expect("id")
         .to_owned();
-    let sample = repo_file("deploy/samples/hcm-2023-districts.json");
+    let sample = repo_file(SAMPLE);
     stack
         .ok(&[
             "submit", "--year", "2023", "--input", &sample, "--unit", UNIT,
         ])
         .await;
-    let stderr = expect_exit(
-        &stack,
-        &[
-            "evidence", "remove", "--id", &kept, "--reason", "too late", "--unit", UNIT,
-        ],
-        &[],
-        3,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &[
+                "evidence", "remove", "--id", &kept, "--reason", "too late", "--unit", UNIT,
+            ],
+            None,
+            3,
+        )
+        .await;
     assert!(stderr.contains("FailedPrecondition"), "{stderr}");
 
     stack.stop().await

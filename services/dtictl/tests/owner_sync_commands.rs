@@ -2,7 +2,8 @@
 //! process: the data owners submit the sample Appendix III values, the operator looks at
 //! completeness and the dry run, pushes to the reference national receiver and follows the
 //! run; the receiver then holds exactly what the owners submitted, and a second sync pushes
-//! nothing. Bad files exit 2 naming department, item and field; wrong roles exit 4.
+//! nothing. Every owner and sync subcommand's bad input exits 2 naming the field (a bad file
+//! names department, item and field), and its wrong role exits 4.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 use dti_auth::Role;
 use serde_json::Value;
-use support::{repo_file, text, Stack};
+use support::{bad_input, repo_file, wrong_role, Stack};
 
 const SAMPLE: &str = "deploy/samples/hcm-2023-owner-values.json";
 
@@ -76,16 +77,6 @@ async fn owners_submit_and_the_year_is_synced_once() -> anyhow::Result<()> {
     assert_eq!(plan["toPush"], Value::from(items), "{plan}");
     let digest = plan["planDigest"].as_str().expect("digest").to_owned();
 
-    // Only an operator (or the sync job) may push; a data owner may not.
-    let owner = stack.department_token("so-tttt");
-    let denied = stack
-        .dtictl_with(
-            &["sync", "start", "--year", "2023"],
-            &[("DTI_TOKEN", &owner)],
-        )
-        .await;
-    assert_eq!(denied.status.code(), Some(4), "{}", text(&denied.stderr));
-
     let run = stack
         .json(&[
             "sync",
@@ -148,26 +139,14 @@ async fn owners_submit_and_the_year_is_synced_once() -> anyhow::Result<()> {
     let human = stack.ok(&["sync", "plan", "--year", "2023"]).await;
     assert!(human.contains("0 of"), "{human}");
 
-    // Bad input: a year outside the set, an unknown run.
-    let bad = stack.dtictl(&["sync", "plan", "--year", "1999"]).await;
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
-    let bad = stack
-        .dtictl(&["sync", "status", "--run-id", "not-a-run"])
-        .await;
-    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
-    assert!(
-        text(&bad.stderr).contains("run_id"),
-        "{}",
-        text(&bad.stderr)
-    );
-
     stack.stop().await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_owner_files_and_other_departments_are_refused() -> anyhow::Result<()> {
+async fn owner_and_sync_commands_name_bad_input_and_refuse_the_wrong_role() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(repo_file(SAMPLE))?)?;
+    let sample = repo_file(SAMPLE);
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
     file["owners"]["so-tttt"]["indicators"]["7.7"] = serde_json::json!({"numerator": 1});
     file["owners"]["cuc-thue"]["indicators"]["7.7"]["numerator"] = Value::from("many");
     file["owners"]["so-khong-co"] = serde_json::json!({});
@@ -177,56 +156,123 @@ async fn bad_owner_files_and_other_departments_are_refused() -> anyhow::Result<(
     std::fs::write(&path, file.to_string())?;
     let path = path.to_string_lossy().into_owned();
 
-    let out = stack.dtictl(&["owner", "submit", "--file", &path]).await;
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
-    for expected in [
-        "department so-tttt / indicator 7.7: owned by cuc-thue",
-        "cuc-thue, indicator 7.7, variable numerator",
-        "department so-khong-co: owns no item",
-        "department cuc-thong-ke / general information population / value",
-    ] {
-        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
-    }
+    // owner submit: the whole file is checked (department, item and field named), nothing sent;
+    // a department the file does not hold; a verifier may not submit owners' values.
+    let verifier = stack.token(Role::Verifier);
+    let cuc_thue = [
+        "owner",
+        "submit",
+        "--file",
+        &sample,
+        "--department",
+        "cuc-thue",
+    ];
+    stack
+        .refuses([
+            bad_input(
+                vec!["owner", "submit", "--file", &path],
+                &[
+                    "department so-tttt / indicator 7.7: owned by cuc-thue",
+                    "cuc-thue, indicator 7.7, variable numerator",
+                    "department so-khong-co: owns no item",
+                    "department cuc-thong-ke / general information population / value",
+                ],
+            ),
+            bad_input(
+                vec![
+                    "owner",
+                    "submit",
+                    "--file",
+                    &sample,
+                    "--department",
+                    "so-khong-co",
+                ],
+                &["--department so-khong-co"],
+            ),
+            wrong_role(cuc_thue.to_vec(), &verifier),
+        ])
+        .await;
     // Nothing was sent: no department has a stored part.
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM national_owner_parts")
         .fetch_one(stack.backends.db.pool())
         .await?;
     assert_eq!(stored, 0);
 
-    // A data owner reads only its own department.
+    // owner show and completeness: years outside 2000–2100 or before the national set's
+    // (2022), a department that owns nothing; a data owner reads only its own department, and
+    // a unit submitter none.
     let other = stack.department_token("cuc-thue");
-    let denied = stack
-        .dtictl_with(
-            &["owner", "show", "--year", "2023", "--department", "so-tttt"],
-            &[("DTI_TOKEN", &other)],
-        )
-        .await;
-    assert_eq!(denied.status.code(), Some(4), "{}", text(&denied.stderr));
-    // A unit submitter may not see completeness.
     let unit = stack.unit_token("quan-1");
-    let denied = stack
-        .dtictl_with(
-            &["owner", "completeness", "--year", "2023"],
-            &[("DTI_TOKEN", &unit)],
-        )
+    let show = |year| vec!["owner", "show", "--year", year, "--department", "cuc-thue"];
+    let completeness = |year| vec!["owner", "completeness", "--year", year];
+    let mut nowhere = completeness("2023");
+    nowhere.extend(["--department", "so-khong-co"]);
+    let so_tttt = vec!["owner", "show", "--year", "2023", "--department", "so-tttt"];
+    stack
+        .refuses([
+            bad_input(
+                show("1999"),
+                &["year: must be a year between 2000 and 2100"],
+            ),
+            bad_input(
+                show("2021"),
+                &["year: the national set mic-2022-province applies from 2022"],
+            ),
+            wrong_role(so_tttt, &other),
+            wrong_role(show("2023"), &unit),
+            bad_input(
+                completeness("2101"),
+                &["year: must be a year between 2000 and 2100"],
+            ),
+            bad_input(nowhere, &["department_id: so-khong-co owns no item"]),
+            wrong_role(completeness("2023"), &unit),
+        ])
         .await;
-    assert_eq!(denied.status.code(), Some(4), "{}", text(&denied.stderr));
-    // A verifier may not submit owners' values.
-    let verifier = stack.token(Role::Verifier);
-    let denied = stack
-        .dtictl_with(
-            &[
-                "owner",
-                "submit",
-                "--file",
-                &repo_file(SAMPLE),
-                "--department",
-                "cuc-thue",
-            ],
-            &[("DTI_TOKEN", &verifier)],
-        )
+
+    // sync plan and start: only an operator (or the sync job) may plan and push; a start
+    // needs the plan's digest.
+    let owner = stack.department_token("so-tttt");
+    let plan = |year| vec!["sync", "plan", "--year", year];
+    let start = |digest| vec!["sync", "start", "--year", "2023", "--plan-digest", digest];
+    stack
+        .refuses([
+            bad_input(
+                plan("1999"),
+                &["year: must be a year between 2000 and 2100"],
+            ),
+            wrong_role(plan("2023"), &verifier),
+            wrong_role(plan("2023"), &owner),
+            bad_input(start(" "), &["plan_digest: required"]),
+            bad_input(
+                vec!["sync", "start", "--year", "2021", "--plan-digest", "d"],
+                &["year: the national set mic-2022-province applies from 2022"],
+            ),
+            wrong_role(vec!["sync", "start", "--year", "2023"], &owner),
+            wrong_role(start("d"), &verifier),
+        ])
         .await;
-    assert_eq!(denied.status.code(), Some(4), "{}", text(&denied.stderr));
+
+    // sync status and log: a run id that is not a UUID, a run that does not exist, a limit
+    // above 5000; a data owner may not read a run, a unit submitter or an approver no log.
+    let unknown = "00000000-0000-4000-8000-000000000000";
+    let status = |run| vec!["sync", "status", "--run-id", run];
+    let log = |extra: &[&'static str]| [&["sync", "log", "--year", "2023"][..], extra].concat();
+    let approver = stack.token(Role::Approver);
+    stack
+        .refuses([
+            bad_input(status("not-a-run"), &["run_id"]),
+            bad_input(status(unknown), &[unknown]),
+            wrong_role(status(unknown), &owner),
+            wrong_role(status(unknown), &unit),
+            bad_input(log(&["--limit", "5001"]), &["limit: must be at most 5000"]),
+            bad_input(log(&["--run-id", "run-7"]), &["run_id"]),
+            bad_input(
+                vec!["sync", "log", "--year", "1999"],
+                &["year: must be a year between 2000 and 2100"],
+            ),
+            wrong_role(log(&[]), &unit),
+            wrong_role(log(&[]), &approver),
+        ])
+        .await;
     stack.stop().await
 }

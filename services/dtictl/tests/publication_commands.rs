@@ -14,11 +14,11 @@ use std::time::Duration;
 use dti_auth::Role;
 use dti_testkit::{wait_until, Poll};
 use review_support::{
-    apply_decisions, engine_totals, fails, sample_cohort, sample_decisions, set_values,
-    submitted_round, verified_round, with_round, write_json,
+    apply_decisions, engine_totals, sample_cohort, sample_decisions, set_values, submitted_round,
+    verified_round, write_json,
 };
 use serde_json::{json, Value};
-use support::{text, Stack, PROVISIONAL_PERIOD_SECS};
+use support::{bad_input, text, with_round, wrong_role, Stack, PROVISIONAL_PERIOD_SECS};
 
 /// (unit, total, rank) of a ranking's or publication's `field` list.
 fn ranked(document: &Value, field: &str, total: &str, rank: &str) -> Vec<(String, String, u64)> {
@@ -107,7 +107,7 @@ async fn a_verified_round_is_approved_published_corrected_and_finalized() -> any
     assert_eq!(first["revision"], 1, "{first}");
     assert_eq!(first["roundState"], "provisional", "{first}");
     // Too early: the provisional period has not ended.
-    let early = fails(&stack, &with_round(&["finalize"]), None, 3).await;
+    let early = stack.exits(&with_round(&["finalize"]), None, 3).await;
     assert!(early.contains("provisional period"), "{early}");
     let filed = stack
         .json(&with_round(&[
@@ -263,29 +263,7 @@ async fn publication_commands_name_bad_input_and_refuse_the_wrong_role() -> anyh
     };
 
     // round progress and reopen (an operator's).
-    stack.ok(&with_round(&["round", "open"])).await;
-    let bad = fails(&stack, &with(&["round", "progress"]), None, 2).await;
-    assert!(bad.contains("framework"), "{bad}");
-    fails(&stack, &with_round(&["round", "progress"]), Some(&unit), 4).await;
-    let bad = fails(
-        &stack,
-        &with_round(&[
-            "round",
-            "reopen",
-            "--unit",
-            "quan-99",
-            "--deadline-in-hours",
-            "0",
-            "--reason",
-            " ",
-        ]),
-        None,
-        2,
-    )
-    .await;
-    for flag in ["--unit", "--deadline-in-hours", "--reason"] {
-        assert!(bad.contains(flag), "{flag} in {bad}");
-    }
+    stack.open_round().await;
     let reopen = [
         "round",
         "reopen",
@@ -296,51 +274,64 @@ async fn publication_commands_name_bad_input_and_refuse_the_wrong_role() -> anyh
         "--reason",
         "late",
     ];
-    fails(&stack, &with_round(&reopen), Some(&unit), 4).await;
+    let bad_reopen = with_round(&[
+        "round",
+        "reopen",
+        "--unit",
+        "quan-99",
+        "--deadline-in-hours",
+        "0",
+        "--reason",
+        " ",
+    ]);
+    stack
+        .refuses([
+            bad_input(with(&["round", "progress"]), &["framework"]),
+            wrong_role(with_round(&["round", "progress"]), &unit),
+            bad_input(bad_reopen, &["--unit", "--deadline-in-hours", "--reason"]),
+            wrong_role(with_round(&reopen), &unit),
+        ])
+        .await;
     verified_round_from_open(&stack).await;
-    fails(&stack, &with_round(&reopen), None, 3).await;
+    stack.exits(&with_round(&reopen), None, 3).await;
 
     // approval
-    fails(&stack, &with(&["approval", "ranking"]), None, 2).await;
-    fails(
-        &stack,
-        &with_round(&["approval", "ranking"]),
-        Some(&unit),
-        4,
-    )
-    .await;
-    let bad = fails(
-        &stack,
-        &with_round(&["approval", "return", "--reason", " "]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--reason"), "{bad}");
     let back = [
         "approval",
         "return",
         "--reason",
         "Cần kiểm tra lại chỉ số 6.13",
     ];
-    fails(&stack, &with_round(&back), Some(&verifier), 4).await;
+    stack
+        .refuses([
+            bad_input(with(&["approval", "ranking"]), &[]),
+            wrong_role(with_round(&["approval", "ranking"]), &unit),
+            bad_input(
+                with_round(&["approval", "return", "--reason", " "]),
+                &["--reason"],
+            ),
+            wrong_role(with_round(&back), &verifier),
+        ])
+        .await;
     let returned = stack.ok(&with_round(&back)).await;
     assert!(returned.contains(": under_verification"), "{returned}");
     stack.ok(&with_round(&["verify", "complete-round"])).await;
-    fails(&stack, &with(&["approval", "approve"]), None, 2).await;
-    fails(
-        &stack,
-        &with_round(&["approval", "approve"]),
-        Some(&verifier),
-        4,
-    )
-    .await;
-    fails(&stack, &with_round(&["publish"]), None, 3).await;
+    stack
+        .refuses([
+            bad_input(with(&["approval", "approve"]), &[]),
+            wrong_role(with_round(&["approval", "approve"]), &verifier),
+        ])
+        .await;
+    stack.exits(&with_round(&["publish"]), None, 3).await;
     stack.ok(&with_round(&["approval", "approve"])).await;
 
     // publish, then objections at once (the provisional period is short).
-    fails(&stack, &with(&["publish"]), None, 2).await;
-    fails(&stack, &with_round(&["publish"]), Some(&verifier), 4).await;
+    stack
+        .refuses([
+            bad_input(with(&["publish"]), &[]),
+            wrong_role(with_round(&["publish"]), &verifier),
+        ])
+        .await;
     stack.ok(&with_round(&["publish"])).await;
     let file = [
         "objection",
@@ -353,83 +344,39 @@ async fn publication_commands_name_bad_input_and_refuse_the_wrong_role() -> anyh
         "sai số liệu",
     ];
     let quan_3 = stack.unit_token("quan-3");
-    fails(&stack, &with_round(&file), Some(&quan_3), 4).await;
+    stack
+        .refuses([wrong_role(with_round(&file), &quan_3)])
+        .await;
     let filed = stack.json(&with_round(&file)).await;
     let id = filed["objectionId"].as_str().expect("an id").to_owned();
-    let bad = fails(
-        &stack,
-        &with_round(&[
-            "objection",
-            "file",
-            "--unit",
-            "quan-1",
-            "--indicator",
-            "99.9",
-            "--reason",
-            "",
-        ]),
-        None,
-        2,
-    )
-    .await;
-    assert!(
-        bad.contains("--indicator") && bad.contains("--reason"),
-        "{bad}"
-    );
-    fails(&stack, &with_round(&["publish"]), None, 3).await;
+    let bad_file = with_round(&[
+        "objection",
+        "file",
+        "--unit",
+        "quan-1",
+        "--indicator",
+        "99.9",
+        "--reason",
+        "",
+    ]);
+    stack
+        .refuses([bad_input(bad_file, &["--indicator", "--reason"])])
+        .await;
+    stack.exits(&with_round(&["publish"]), None, 3).await;
 
     // publication show and list
-    let bad = fails(
-        &stack,
-        &with_round(&["publication", "show", "--revision", "9"]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("revision"), "{bad}");
-    fails(&stack, &with(&["publication", "show"]), None, 2).await;
-    fails(
-        &stack,
-        &with_round(&["publication", "show"]),
-        Some("not-a-token"),
-        4,
-    )
-    .await;
-    fails(&stack, &with(&["publication", "list"]), None, 2).await;
-    fails(
-        &stack,
-        &with_round(&["publication", "list"]),
-        Some("not-a-token"),
-        4,
-    )
-    .await;
+    let show_revision = with_round(&["publication", "show", "--revision", "9"]);
+    stack
+        .refuses([
+            bad_input(show_revision, &["revision"]),
+            bad_input(with(&["publication", "show"]), &[]),
+            wrong_role(with_round(&["publication", "show"]), "not-a-token"),
+            bad_input(with(&["publication", "list"]), &[]),
+            wrong_role(with_round(&["publication", "list"]), "not-a-token"),
+        ])
+        .await;
 
     // objection list and answer
-    let bad = fails(
-        &stack,
-        &with_round(&["objection", "list", "--unit", "quan-99"]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--unit"), "{bad}");
-    fails(&stack, &with_round(&["objection", "list"]), Some(&owner), 4).await;
-    let bad = fails(
-        &stack,
-        &[
-            "objection",
-            "answer",
-            "--id",
-            &id,
-            "--answer",
-            " ",
-            "--reject",
-        ],
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--answer"), "{bad}");
     let answer = [
         "objection",
         "answer",
@@ -439,40 +386,57 @@ async fn publication_commands_name_bad_input_and_refuse_the_wrong_role() -> anyh
         "Số liệu đúng",
         "--reject",
     ];
-    fails(&stack, &answer, Some(&unit), 4).await;
+    let blank_answer = vec![
+        "objection",
+        "answer",
+        "--id",
+        &id,
+        "--answer",
+        " ",
+        "--reject",
+    ];
+    stack
+        .refuses([
+            bad_input(
+                with_round(&["objection", "list", "--unit", "quan-99"]),
+                &["--unit"],
+            ),
+            wrong_role(with_round(&["objection", "list"]), &owner),
+            bad_input(blank_answer, &["--answer"]),
+            wrong_role(answer.to_vec(), &unit),
+        ])
+        .await;
     let answered = stack.json(&answer).await;
     assert_eq!(
         answered["outcome"], "OBJECTION_OUTCOME_REJECTED",
         "{answered}"
     );
-    fails(&stack, &answer, None, 3).await;
+    stack.exits(&answer, None, 3).await;
 
     // correction: nothing changed is refused.
-    let bad = fails(
-        &stack,
-        &with_round(&["correction", "--reason", ""]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--reason"), "{bad}");
     let correct = ["correction", "--reason", "đính chính"];
-    fails(&stack, &with_round(&correct), Some(&verifier), 4).await;
-    let unchanged = fails(&stack, &with_round(&correct), None, 3).await;
+    stack
+        .refuses([
+            bad_input(with_round(&["correction", "--reason", ""]), &["--reason"]),
+            wrong_role(with_round(&correct), &verifier),
+        ])
+        .await;
+    let unchanged = stack.exits(&with_round(&correct), None, 3).await;
     assert!(unchanged.contains("nothing changed"), "{unchanged}");
 
     // finalize
-    fails(&stack, &with(&["finalize"]), None, 2).await;
-    fails(&stack, &with_round(&["finalize"]), Some(&approver), 4).await;
+    stack
+        .refuses([
+            bad_input(with(&["finalize"]), &[]),
+            wrong_role(with_round(&["finalize"]), &approver),
+        ])
+        .await;
     stack.stop().await
 }
 
 /// From a round already open: every unit submits, the round closes and is verified.
 async fn verified_round_from_open(stack: &Stack) {
-    let sample = support::repo_file("deploy/samples/hcm-2023-districts.json");
-    stack
-        .ok(&["submit", "--year", "2023", "--input", &sample])
-        .await;
+    stack.submit_sample().await;
     stack.ok(&with_round(&["round", "close"])).await;
     verified_round(stack).await;
 }

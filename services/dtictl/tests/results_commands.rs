@@ -12,15 +12,9 @@ use std::time::Duration;
 use dti_auth::Role;
 use dti_testkit::{eventually, Poll};
 use serde_json::Value;
-use support::{repo_file, text, Stack};
+use support::{repo_file, with_round, Stack, SAMPLE};
 
-const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
 const UNIT: &str = "quan-1";
-
-/// `args… --year 2023 --framework hcm-2023-district`.
-fn with_round<'a>(args: &[&'a str]) -> Vec<&'a str> {
-    args.iter().copied().chain(ROUND).collect()
-}
 
 /// `args… --year 2023 --framework hcm-2023-district --unit quan-1`.
 fn for_unit<'a>(args: &[&'a str]) -> Vec<&'a str> {
@@ -48,6 +42,40 @@ fn engine_unit<'a>(scored: &'a Value, unit: &str) -> &'a Value {
         .as_array()
         .and_then(|units| units.iter().find(|u| u["unit"] == unit))
         .unwrap_or_else(|| panic!("the engine scored no unit {unit}"))
+}
+
+/// The engine's scores (`dtictl score`) of the sample cohort with `change` made to quan-1's
+/// entry, written to `name` in `dir`.
+async fn scored_with(
+    stack: &Stack,
+    dir: &tempfile::TempDir,
+    name: &str,
+    change: impl FnOnce(&mut Value),
+) -> anyhow::Result<Value> {
+    let mut cohort: Value = serde_json::from_str(&std::fs::read_to_string(repo_file(SAMPLE))?)?;
+    let unit = cohort["units"]
+        .as_array_mut()
+        .and_then(|units| units.iter_mut().find(|u| u["unit"] == UNIT))
+        .expect("quan-1 is in the sample");
+    change(unit);
+    let file = dir.path().join(name);
+    std::fs::write(&file, cohort.to_string())?;
+    Ok(stack
+        .json(&["score", "--input", &file.to_string_lossy()])
+        .await)
+}
+
+/// A what-if's hypothetical total and every indicator's score are the engine's `unit` entry.
+fn assert_hypothetical_is(what_if: &Value, unit: &Value) {
+    let hypothetical = &what_if["hypothetical"];
+    assert_eq!(hypothetical["total"], unit["total"], "{what_if}");
+    for indicator in hypothetical["indicators"].as_array().into_iter().flatten() {
+        let code = indicator["indicatorCode"].as_str().unwrap_or_default();
+        assert_eq!(
+            indicator["score"], unit["indicators"][code],
+            "indicator {code}"
+        );
+    }
 }
 
 /// Unit → (rank, score) of a ranking message (or the engine's by total or by a group).
@@ -103,26 +131,12 @@ fn engine_standings(scored: &Value, group: Option<&str>) -> Standings {
         .collect()
 }
 
-async fn expect_exit(stack: &Stack, args: &[&str], env: &[(&str, &str)], code: i32) -> String {
-    let out = stack.dtictl_with(args, env).await;
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "dtictl {args:?}\nstdout: {}\nstderr: {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stderr)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    stack.ok(&with_round(&["round", "open"])).await;
-    let sample = repo_file("deploy/samples/hcm-2023-districts.json");
-    stack
-        .ok(&["submit", "--year", "2023", "--input", &sample])
-        .await;
+    stack.open_round().await;
+    stack.submit_sample().await;
+    let sample = repo_file(SAMPLE);
     let scored = stack
         .json(&["score", "--input", &sample, "--explain"])
         .await;
@@ -204,29 +218,25 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
             "1",
         ]))
         .await;
-    let stderr = expect_exit(
-        &stack,
-        &with_round(&["ranking", "show", "--as-unit", "so-noi-vu"]),
-        &[],
-        4,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &with_round(&["ranking", "show", "--as-unit", "so-noi-vu"]),
+            None,
+            4,
+        )
+        .await;
     assert!(stderr.contains("so-noi-vu"), "{stderr}");
     let owner = stack.department_token("so-tttt");
-    expect_exit(
-        &stack,
-        &with_round(&["ranking", "show"]),
-        &[("DTI_TOKEN", &owner)],
-        4,
-    )
-    .await;
-    let stderr = expect_exit(
-        &stack,
-        &with_round(&["ranking", "show", "--group", "99", "--limit", "0"]),
-        &[],
-        2,
-    )
-    .await;
+    stack
+        .exits(&with_round(&["ranking", "show"]), Some(&owner), 4)
+        .await;
+    let stderr = stack
+        .exits(
+            &with_round(&["ranking", "show", "--group", "99", "--limit", "0"]),
+            None,
+            2,
+        )
+        .await;
     assert!(
         stderr.contains("--group") && stderr.contains("--limit"),
         "{stderr}"
@@ -297,31 +307,28 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
     assert_eq!(verified["basis"], "BASIS_VERIFIED", "{verified}");
     // Another unit's submitter, or a data owner, may not read quan-1's scorecard (4).
     let quan_3 = stack.unit_token("quan-3");
-    let as_quan_3 = [("DTI_TOKEN", quan_3.as_str())];
-    let stderr = expect_exit(&stack, &for_unit(&["scorecard"]), &as_quan_3, 4).await;
+    let stderr = stack
+        .exits(&for_unit(&["scorecard"]), Some(&quan_3), 4)
+        .await;
     assert!(stderr.contains("quan-1"), "{stderr}");
-    expect_exit(
-        &stack,
-        &for_unit(&["scorecard"]),
-        &[("DTI_TOKEN", &owner)],
-        4,
-    )
-    .await;
-    let stderr = expect_exit(
-        &stack,
-        &[
-            "scorecard",
-            "--year",
-            "2023",
-            "--framework",
-            "no-such",
-            "--unit",
-            " quan-1",
-        ],
-        &[],
-        2,
-    )
-    .await;
+    stack
+        .exits(&for_unit(&["scorecard"]), Some(&owner), 4)
+        .await;
+    let stderr = stack
+        .exits(
+            &[
+                "scorecard",
+                "--year",
+                "2023",
+                "--framework",
+                "no-such",
+                "--unit",
+                " quan-1",
+            ],
+            None,
+            2,
+        )
+        .await;
     assert!(
         stderr.contains("--unit") && stderr.contains("--framework"),
         "{stderr}"
@@ -350,63 +357,31 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
         shown.contains(&format!("rank {} of {units} by total", expected[UNIT].0)),
         "{shown}"
     );
-    let stderr = expect_exit(&stack, &for_unit(&["position", "--group", "99"]), &[], 2).await;
+    let stderr = stack
+        .exits(&for_unit(&["position", "--group", "99"]), None, 2)
+        .await;
     assert!(stderr.contains("--group"), "{stderr}");
-    expect_exit(&stack, &for_unit(&["position"]), &as_quan_3, 4).await;
+    stack
+        .exits(&for_unit(&["position"]), Some(&quan_3), 4)
+        .await;
 
     // A what-if equals the engine on the cohort with the change: a growth indicator and a
     // min-max one whose new value moves the cohort's maximum.
-    let mut changed: Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
-    for unit in changed["units"].as_array_mut().into_iter().flatten() {
-        if unit["unit"] == UNIT {
-            unit["values"]["6.13"]["a"] = 40.into();
-            unit["values"]["5.1"]["a"] = 100.into();
-        }
-    }
     let dir = tempfile::tempdir()?;
-    let changed_file = dir.path().join("changed.json");
-    std::fs::write(&changed_file, changed.to_string())?;
-    let changed_scored = stack
-        .json(&["score", "--input", &changed_file.to_string_lossy()])
-        .await;
+    let changed_scored = scored_with(&stack, &dir, "changed.json", |unit| {
+        unit["values"]["6.13"]["a"] = 40.into();
+        unit["values"]["5.1"]["a"] = 100.into();
+    })
+    .await?;
     let after = engine_unit(&changed_scored, UNIT);
-    let what_if = stack
-        .json(&for_unit(&[
-            "what-if",
-            "--set",
-            "6.13.a=40",
-            "--set",
-            "5.1.a=100",
-        ]))
-        .await;
+    let set_both = for_unit(&["what-if", "--set", "6.13.a=40", "--set", "5.1.a=100"]);
+    let what_if = stack.json(&set_both).await;
     assert_eq!(what_if["current"]["total"], engine["total"], "{what_if}");
-    assert_eq!(
-        what_if["hypothetical"]["total"], after["total"],
-        "{what_if}"
-    );
-    for indicator in what_if["hypothetical"]["indicators"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let code = indicator["indicatorCode"].as_str().unwrap_or_default();
-        assert_eq!(
-            indicator["score"], after["indicators"][code],
-            "indicator {code}"
-        );
-    }
+    assert_hypothetical_is(&what_if, after);
     let change = cents(after["total"].as_str().unwrap_or_default())
         - cents(engine["total"].as_str().unwrap_or_default());
     assert_eq!(what_if["totalChangeCents"], change.to_string(), "{what_if}");
-    let shown = stack
-        .ok(&for_unit(&[
-            "what-if",
-            "--set",
-            "6.13.a=40",
-            "--set",
-            "5.1.a=100",
-        ]))
-        .await;
+    let shown = stack.ok(&set_both).await;
     let total_line = format!(
         "total: {} → {}",
         engine["total"].as_str().unwrap_or_default(),
@@ -422,21 +397,14 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
         );
     }
     // Declaring an indicator not applicable and clearing another equal the engine too.
-    let mut marked: Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
-    for unit in marked["units"].as_array_mut().into_iter().flatten() {
-        if unit["unit"] == UNIT {
-            let values = unit["values"].as_object_mut().expect("values");
-            values.remove("1.2");
-            values.remove("6.13");
-            let marks = unit["not_applicable"].as_array_mut().expect("marks");
-            marks.push("1.2".into());
-        }
-    }
-    let marked_file = dir.path().join("marked.json");
-    std::fs::write(&marked_file, marked.to_string())?;
-    let marked_scored = stack
-        .json(&["score", "--input", &marked_file.to_string_lossy()])
-        .await;
+    let marked_scored = scored_with(&stack, &dir, "marked.json", |unit| {
+        let values = unit["values"].as_object_mut().expect("values");
+        values.remove("1.2");
+        values.remove("6.13");
+        let marks = unit["not_applicable"].as_array_mut().expect("marks");
+        marks.push("1.2".into());
+    })
+    .await?;
     let marked_unit = engine_unit(&marked_scored, UNIT);
     let what_if = stack
         .json(&for_unit(&[
@@ -447,42 +415,28 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
             "6.13",
         ]))
         .await;
-    assert_eq!(
-        what_if["hypothetical"]["total"], marked_unit["total"],
-        "{what_if}"
-    );
-    for indicator in what_if["hypothetical"]["indicators"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let code = indicator["indicatorCode"].as_str().unwrap_or_default();
-        assert_eq!(
-            indicator["score"], marked_unit["indicators"][code],
-            "indicator {code}"
-        );
-    }
+    assert_hypothetical_is(&what_if, marked_unit);
     // Nothing was saved: the scorecard is as before.
     let again = stack.json(&for_unit(&["scorecard"])).await;
     assert_eq!(again["total"], engine["total"]);
     // Every bad expression is named at once.
-    let stderr = expect_exit(
-        &stack,
-        &for_unit(&[
-            "what-if",
-            "--set",
-            "6.13.zz=1",
-            "--set",
-            "99.1.a=1",
-            "--set",
-            "garbage",
-            "--set",
-            "6.13.a=-5",
-        ]),
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &for_unit(&[
+                "what-if",
+                "--set",
+                "6.13.zz=1",
+                "--set",
+                "99.1.a=1",
+                "--set",
+                "garbage",
+                "--set",
+                "6.13.a=-5",
+            ]),
+            None,
+            2,
+        )
+        .await;
     for problem in [
         "variable zz",
         "indicator 99.1",
@@ -491,17 +445,17 @@ async fn scorecards_what_ifs_positions_and_rankings_equal_the_engine() -> anyhow
     ] {
         assert!(stderr.contains(problem), "{problem} missing in: {stderr}");
     }
-    expect_exit(&stack, &for_unit(&["what-if"]), &[], 2).await;
+    stack.exits(&for_unit(&["what-if"]), None, 2).await;
     // Only the unit's own submitter may ask (4), not another unit nor a verifier.
     let verifier = stack.token(Role::Verifier);
-    for env in [as_quan_3, [("DTI_TOKEN", verifier.as_str())]] {
-        expect_exit(
-            &stack,
-            &for_unit(&["what-if", "--set", "6.13.a=40"]),
-            &env,
-            4,
-        )
-        .await;
+    for token in [&quan_3, &verifier] {
+        stack
+            .exits(
+                &for_unit(&["what-if", "--set", "6.13.a=40"]),
+                Some(token),
+                4,
+            )
+            .await;
     }
 
     stack.stop().await

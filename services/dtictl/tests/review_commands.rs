@@ -9,11 +9,11 @@ mod support;
 
 use dti_auth::Role;
 use review_support::{
-    apply_decisions, engine_totals, fails, sample_cohort, sample_decisions, set_values,
-    submitted_round, with_round, write_json,
+    apply_decisions, engine_totals, sample_cohort, sample_decisions, set_values, submitted_round,
+    write_json,
 };
 use serde_json::{json, Value};
-use support::{repo_file, Stack};
+use support::{bad_input, repo_file, with_round, wrong_role, Stack};
 
 fn states(listed: &Value) -> Vec<(String, String)> {
     listed["submissions"]
@@ -51,14 +51,8 @@ async fn a_verifier_verifies_the_sample_round_from_the_decisions_file() -> anyho
     assert!(started.contains(": under_verification"), "{started}");
 
     let decisions_file = repo_file("deploy/samples/hcm-2023-districts-decisions.json");
-    let decided = stack
-        .json(&with_round(&[
-            "verify",
-            "decide",
-            "--file",
-            &decisions_file,
-        ]))
-        .await;
+    let decide_file = with_round(&["verify", "decide", "--file", &decisions_file]);
+    let decided = stack.json(&decide_file).await;
     let units = decided["units"].as_array().expect("units");
     let decided_units: Vec<&str> = units.iter().filter_map(|u| u["unitId"].as_str()).collect();
     assert_eq!(decided_units, ["quan-1", "binh-tan", "go-vap"], "{decided}");
@@ -70,14 +64,7 @@ async fn a_verifier_verifies_the_sample_round_from_the_decisions_file() -> anyho
         assert_eq!(changed.map(Vec::len), Some(51), "{unit}");
     }
     // Sending the file again records nothing new.
-    let again = stack
-        .json(&with_round(&[
-            "verify",
-            "decide",
-            "--file",
-            &decisions_file,
-        ]))
-        .await;
+    let again = stack.json(&decide_file).await;
     for unit in again["units"].as_array().expect("units") {
         let changed = unit["response"]["changedIndicatorCodes"].as_array();
         assert_eq!(changed.map_or(0, Vec::len), 0, "{unit}");
@@ -156,7 +143,7 @@ async fn a_verifier_verifies_the_sample_round_from_the_decisions_file() -> anyho
     assert!(accepted_units.contains(&"thu-duc"), "{accepted}");
     assert!(!accepted_units.contains(&"quan-3"), "{accepted}");
     assert!(!accepted_units.contains(&"quan-1"), "all decided already");
-    let blocked = fails(&stack, &with_round(&["verify", "complete-round"]), None, 3).await;
+    let blocked = (stack.exits(&with_round(&["verify", "complete-round"]), None, 3)).await;
     assert!(blocked.contains("quan-3"), "{blocked}");
 
     // quan-3 answers with a new version (one more approved system).
@@ -247,58 +234,35 @@ async fn verify_commands_name_bad_input_and_refuse_the_wrong_role() -> anyhow::R
     assert!(before["review"].is_null(), "not opened: {before}");
 
     // start
-    let bad = fails(
-        &stack,
-        &[
-            "verify",
-            "start",
-            "--year",
-            "2023",
-            "--framework",
-            "no-such",
-        ],
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--framework"), "{bad}");
-    fails(
-        &stack,
-        &with_round(&["verify", "start"]),
-        Some(&approver),
-        4,
-    )
-    .await;
-    stack.ok(&with_round(&["verify", "start"])).await;
-    fails(&stack, &with_round(&["verify", "start"]), None, 3).await;
+    let no_such = ["--year", "2023", "--framework", "no-such"];
+    let start = with_round(&["verify", "start"]);
+    stack
+        .refuses([
+            bad_input(
+                [&["verify", "start"][..], &no_such].concat(),
+                &["--framework"],
+            ),
+            wrong_role(start.clone(), &approver),
+        ])
+        .await;
+    stack.ok(&start).await;
+    stack.exits(&start, None, 3).await;
 
-    // list
-    let bad = fails(
-        &stack,
-        &with_round(&["verify", "list", "--state", "lost"]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--state"), "{bad}");
-    fails(&stack, &with_round(&["verify", "list"]), Some(&unit), 4).await;
-
-    // show
-    let bad = fails(
-        &stack,
-        &with_round(&["verify", "show", "--unit", "quan-99"]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--unit"), "{bad}");
-    fails(
-        &stack,
-        &with_round(&["verify", "show", "--unit", "quan-1"]),
-        Some(&unit),
-        4,
-    )
-    .await;
+    // list and show
+    stack
+        .refuses([
+            bad_input(
+                with_round(&["verify", "list", "--state", "lost"]),
+                &["--state"],
+            ),
+            wrong_role(with_round(&["verify", "list"]), &unit),
+            bad_input(
+                with_round(&["verify", "show", "--unit", "quan-99"]),
+                &["--unit"],
+            ),
+            wrong_role(with_round(&["verify", "show", "--unit", "quan-1"]), &unit),
+        ])
+        .await;
 
     // decide: every problem of the file at once, nothing sent.
     let broken = json!({
@@ -312,128 +276,76 @@ async fn verify_commands_name_bad_input_and_refuse_the_wrong_role() -> anyhow::R
             "quan-99": {"indicators": {"1.1": {"decision": "accept"}}}
         }
     });
-    let path = write_json(&dir, "broken.json", &broken);
-    let bad = fails(
-        &stack,
-        &with_round(&["verify", "decide", "--file", &path]),
-        None,
-        2,
-    )
-    .await;
-    for named in [
-        "unit quan-1, indicator 6.13, variable z",
-        "unit quan-1 / indicator 2.4 / reason",
-        "unit quan-1 / indicator 99.1",
-        "unit quan-99",
-    ] {
-        assert!(bad.contains(named), "{named} in {bad}");
-    }
+    let broken = write_json(&dir, "broken.json", &broken);
     // A unit of the registry outside the round's cohort (a department).
     let unknown_unit =
         json!({"units": {"so-tttt": {"indicators": {"1.1": {"decision": "accept"}}}}});
-    let path = write_json(&dir, "unknown.json", &unknown_unit);
-    let bad = fails(
-        &stack,
-        &with_round(&["verify", "decide", "--file", &path]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("unit so-tttt"), "{bad}");
+    let unknown = write_json(&dir, "unknown.json", &unknown_unit);
+    let decide = |file| with_round(&["verify", "decide", "--file", file]);
+    stack
+        .refuses([
+            bad_input(
+                decide(&broken),
+                &[
+                    "unit quan-1, indicator 6.13, variable z",
+                    "unit quan-1 / indicator 2.4 / reason",
+                    "unit quan-1 / indicator 99.1",
+                    "unit quan-99",
+                ],
+            ),
+            bad_input(decide(&unknown), &["unit so-tttt"]),
+        ])
+        .await;
     let listed = stack.json(&with_round(&["verify", "list"])).await;
     assert!(
         states(&listed).iter().all(|(_, s)| s == "submitted"),
         "nothing was opened or decided: {listed}"
     );
     let sample = repo_file("deploy/samples/hcm-2023-districts-decisions.json");
-    fails(
-        &stack,
-        &with_round(&["verify", "decide", "--file", &sample]),
-        Some(&unit),
-        4,
-    )
-    .await;
-    fails(
-        &stack,
-        &with_round(&["verify", "decide", "--all-accept"]),
-        Some(&approver),
-        4,
-    )
-    .await;
+    stack
+        .refuses([
+            wrong_role(decide(&sample), &unit),
+            wrong_role(with_round(&["verify", "decide", "--all-accept"]), &approver),
+        ])
+        .await;
 
     // clarify
-    let bad = fails(
-        &stack,
-        &with_round(&[
-            "verify",
-            "clarify",
-            "--unit",
-            "quan-1",
-            "--indicator",
-            "77.7",
-            "--question",
-            " ",
-        ]),
-        None,
-        2,
-    )
-    .await;
-    assert!(
-        bad.contains("--indicator") && bad.contains("--question"),
-        "{bad}"
-    );
-    let question = ["--indicator", "1.2", "--question", "Why?"];
-    let mut args = with_round(&["verify", "clarify", "--unit", "quan-1"]);
-    args.extend(question);
-    fails(&stack, &args, Some(&approver), 4).await;
+    let clarify = |indicator, question| {
+        let mut args = with_round(&["verify", "clarify", "--unit", "quan-1"]);
+        args.extend(["--indicator", indicator, "--question", question]);
+        args
+    };
+    stack
+        .refuses([
+            bad_input(clarify("77.7", " "), &["--indicator", "--question"]),
+            wrong_role(clarify("1.2", "Why?"), &approver),
+        ])
+        .await;
 
     // complete
-    let bad = fails(
-        &stack,
-        &with_round(&["verify", "complete", "--unit", "no-such"]),
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--unit"), "{bad}");
-    fails(
-        &stack,
-        &with_round(&["verify", "complete", "--all"]),
-        Some(&unit),
-        4,
-    )
-    .await;
-    let undecided = fails(
-        &stack,
-        &with_round(&["verify", "complete", "--unit", "quan-1"]),
-        None,
-        3,
-    )
-    .await;
+    stack
+        .refuses([
+            bad_input(
+                with_round(&["verify", "complete", "--unit", "no-such"]),
+                &["--unit"],
+            ),
+            wrong_role(with_round(&["verify", "complete", "--all"]), &unit),
+        ])
+        .await;
+    let undecided = with_round(&["verify", "complete", "--unit", "quan-1"]);
+    let undecided = stack.exits(&undecided, None, 3).await;
     assert!(undecided.contains("quan-1"), "{undecided}");
 
     // complete-round
-    let bad = fails(
-        &stack,
-        &[
-            "verify",
-            "complete-round",
-            "--year",
-            "2023",
-            "--framework",
-            "nope",
-        ],
-        None,
-        2,
-    )
-    .await;
-    assert!(bad.contains("--framework"), "{bad}");
-    fails(
-        &stack,
-        &with_round(&["verify", "complete-round"]),
-        Some(&unit),
-        4,
-    )
-    .await;
+    let nope = ["--year", "2023", "--framework", "nope"];
+    stack
+        .refuses([
+            bad_input(
+                [&["verify", "complete-round"][..], &nope].concat(),
+                &["--framework"],
+            ),
+            wrong_role(with_round(&["verify", "complete-round"]), &unit),
+        ])
+        .await;
     stack.stop().await
 }

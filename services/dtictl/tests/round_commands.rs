@@ -5,13 +5,7 @@
 mod support;
 
 use dti_auth::Role;
-use support::{repo_file, text, Stack};
-
-const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
-
-fn with_round<'a>(command: &[&'a str]) -> Vec<&'a str> {
-    command.iter().copied().chain(ROUND).collect()
-}
+use support::{text, with_round, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_opens_and_closes_a_round_and_units_submit() -> anyhow::Result<()> {
@@ -31,10 +25,7 @@ async fn an_operator_opens_and_closes_a_round_and_units_submit() -> anyhow::Resu
         "{shown}"
     );
 
-    let sample = repo_file("deploy/samples/hcm-2023-districts.json");
-    let submitted = stack
-        .ok(&["submit", "--year", "2023", "--input", &sample])
-        .await;
+    let submitted = stack.submit_sample().await;
     assert_eq!(submitted.matches("submitted version 1").count(), 22);
 
     // Opening it again is a refused state change (3); a unit may not close it (4).

@@ -7,9 +7,8 @@ mod support;
 
 use dti_auth::Role;
 use serde_json::{json, Value};
-use support::{repo_file, text, Stack};
+use support::{repo_file, Stack, ROUND, SAMPLE};
 
-const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
 const UNIT: &str = "quan-1";
 
 /// `draft <command> <args> --year 2023 --framework hcm-2023-district --unit quan-1`.
@@ -23,7 +22,7 @@ fn draft<'a>(command: &'a str, args: &[&'a str]) -> Vec<&'a str> {
 
 /// The sample cohort's entry of `unit`.
 fn sample_unit(unit: &str) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(repo_file("deploy/samples/hcm-2023-districts.json"))?;
+    let text = std::fs::read_to_string(repo_file(SAMPLE))?;
     let cohort: Value = serde_json::from_str(&text)?;
     cohort["units"]
         .as_array()
@@ -57,30 +56,16 @@ fn keys(object: &Value) -> Vec<String> {
     keys
 }
 
-async fn expect_exit(stack: &Stack, args: &[&str], env: &[(&str, &str)], code: i32) -> String {
-    let out = stack.dtictl_with(args, env).await;
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "dtictl {args:?}\nstdout: {}\nstderr: {}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    text(&out.stderr)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let mut open = vec!["round", "open"];
-    open.extend(ROUND);
-    stack.ok(&open).await;
+    stack.open_round().await;
     let dir = tempfile::tempdir()?;
-    let sample = repo_file("deploy/samples/hcm-2023-districts.json");
+    let sample = repo_file(SAMPLE);
     let expected = sample_unit(UNIT)?;
 
     // No draft yet: showing it is a request for something that does not exist (2).
-    expect_exit(&stack, &draft("show", &[]), &[], 2).await;
+    stack.exits(&draft("show", &[]), None, 2).await;
 
     // A cohort file with --unit choosing the unit.
     let set = stack.json(&draft("set", &["--file", &sample])).await;
@@ -129,7 +114,7 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
         .to_string(),
     )?;
     let bad = bad.to_string_lossy().into_owned();
-    let stderr = expect_exit(&stack, &draft("set", &["--file", &bad]), &[], 2).await;
+    let stderr = stack.exits(&draft("set", &["--file", &bad]), None, 2).await;
     for problem in [
         "unit quan-1, indicator 9.9",
         "unit quan-1, indicator 1.2, variable a",
@@ -141,18 +126,18 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
     let other = dir.path().join("other.json");
     std::fs::write(&other, sample_unit("quan-3")?.to_string())?;
     let other = other.to_string_lossy().into_owned();
-    let stderr = expect_exit(&stack, &draft("set", &["--file", &other]), &[], 2).await;
+    let stderr = stack
+        .exits(&draft("set", &["--file", &other]), None, 2)
+        .await;
     assert!(stderr.contains("unit quan-3"), "{stderr}");
-    expect_exit(
-        &stack,
-        &draft("set", &["--file", "/no/such/file.json"]),
-        &[],
-        2,
-    )
-    .await;
+    stack
+        .exits(&draft("set", &["--file", "/no/such/file.json"]), None, 2)
+        .await;
     // A cohort file of another framework is not this round's.
     let departments = repo_file("deploy/samples/hcm-2023-departments.json");
-    let stderr = expect_exit(&stack, &draft("set", &["--file", &departments]), &[], 2).await;
+    let stderr = stack
+        .exits(&draft("set", &["--file", &departments]), None, 2)
+        .await;
     assert!(stderr.contains("hcm-2023-department"), "{stderr}");
     let unchanged = stack.json(&draft("show", &[])).await;
     assert_eq!(unchanged["values"], set["values"]);
@@ -172,13 +157,13 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
         !codes(&marked, "values").contains(&"6.13".to_owned()),
         "{marked}"
     );
-    let stderr = expect_exit(
-        &stack,
-        &draft("not-applicable", &["--indicator", "99.1", "--reason", "  "]),
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &draft("not-applicable", &["--indicator", "99.1", "--reason", "  "]),
+            None,
+            2,
+        )
+        .await;
     assert!(stderr.contains("indicator 99.1"), "{stderr}");
     assert!(stderr.contains("--reason"), "{stderr}");
     let cleared = stack.json(&draft("clear", &["--indicator", "6.13"])).await;
@@ -186,7 +171,9 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
         !codes(&cleared, "notApplicable").contains(&"6.13".to_owned()),
         "{cleared}"
     );
-    let stderr = expect_exit(&stack, &draft("clear", &["--indicator", "6"]), &[], 2).await;
+    let stderr = stack
+        .exits(&draft("clear", &["--indicator", "6"]), None, 2)
+        .await;
     assert!(stderr.contains("indicator 6"), "{stderr}");
     // Put 6.13 back as the sample has it.
     stack.ok(&draft("set", &["--file", &sample])).await;
@@ -194,8 +181,6 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
     // Another unit's submitter, and a verifier, may not touch quan-1's draft (4).
     let quan_3 = stack.unit_token("quan-3");
     let verifier = stack.token(Role::Verifier);
-    let as_quan_3 = [("DTI_TOKEN", quan_3.as_str())];
-    let as_verifier = [("DTI_TOKEN", verifier.as_str())];
     for args in [
         draft("show", &[]),
         draft("set", &["--file", &sample]),
@@ -204,10 +189,12 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
         draft("submit", &[]),
         draft("versions", &[]),
     ] {
-        expect_exit(&stack, &args, &as_quan_3, 4).await;
+        stack.exits(&args, Some(&quan_3), 4).await;
     }
-    expect_exit(&stack, &draft("set", &["--file", &sample]), &as_verifier, 4).await;
-    expect_exit(&stack, &draft("submit", &[]), &as_verifier, 4).await;
+    stack
+        .exits(&draft("set", &["--file", &sample]), Some(&verifier), 4)
+        .await;
+    stack.exits(&draft("submit", &[]), Some(&verifier), 4).await;
 
     // Submit; a retry of the same draft returns the same version.
     let submitted = stack.ok(&draft("submit", &[])).await;
@@ -216,7 +203,9 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
     assert_eq!(again["version"], 1, "{again}");
     assert_eq!(again["submission"]["state"], "SUBMISSION_STATE_SUBMITTED");
     // An explicit empty request id is the service's to refuse, naming the field (2).
-    let stderr = expect_exit(&stack, &draft("submit", &["--request-id", ""]), &[], 2).await;
+    let stderr = stack
+        .exits(&draft("submit", &["--request-id", ""]), None, 2)
+        .await;
     assert!(stderr.contains("client_request_id"), "{stderr}");
 
     // An edit after submitting makes a draft again; submitting it creates version 2.
@@ -238,22 +227,22 @@ async fn a_unit_fills_in_marks_clears_submits_and_lists_its_draft() -> anyhow::R
     let table = stack.ok(&draft("versions", &[])).await;
     assert!(table.contains("2 version(s)"), "{table}");
     // A framework that does not exist is named (2) without calling.
-    let stderr = expect_exit(
-        &stack,
-        &[
-            "draft",
-            "versions",
-            "--year",
-            "2023",
-            "--framework",
-            "no-such",
-            "--unit",
-            UNIT,
-        ],
-        &[],
-        2,
-    )
-    .await;
+    let stderr = stack
+        .exits(
+            &[
+                "draft",
+                "versions",
+                "--year",
+                "2023",
+                "--framework",
+                "no-such",
+                "--unit",
+                UNIT,
+            ],
+            None,
+            2,
+        )
+        .await;
     assert!(stderr.contains("--framework"), "{stderr}");
     // Without --framework, the registry's round of the year that assesses the unit is used.
     let inferred = stack

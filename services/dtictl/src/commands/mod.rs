@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod evidence;
 pub mod frameworks;
 pub mod generate;
+pub mod objection;
 pub mod owner;
 pub mod progress;
 pub mod publication;

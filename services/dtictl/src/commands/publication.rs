@@ -1,40 +1,38 @@
-//! The approver's, publication and objection commands against the verification service's
+//! The approver's and publication commands against the verification service's
 //! `ApprovalService` and `PublicationService`:
 //! - `dtictl approval ranking|approve|return --reason …` (an approver: the verified ranking,
 //!   approving it, returning the round for more verification);
 //! - `dtictl publish` and `dtictl correction --reason …` (an approver: revision 1 and the
 //!   corrections of the provisional result), `dtictl publication show [--revision N]|list`
 //!   (any authenticated caller; minted as an approver);
-//! - `dtictl objection file` (the objecting unit's own submitter), `objection list` and
-//!   `objection answer --uphold|--reject` (a verifier; an approver's `--token` works too);
 //! - `dtictl finalize` (an operator: provisional → final once the provisional period has ended
 //!   and every objection is answered).
 //!
-//! Which role each call needs is the service's rule (`services/verification/src/access.rs`);
-//! the token minted on a development stack is that role's, and `--token` sends another.
+//! The units' objections (`dtictl objection …`) are [`super::objection`]'s, over the same
+//! service. Which role each call needs is the service's rule
+//! (`services/verification/src/access.rs`); the token minted on a development stack is that
+//! role's, and `--token` sends another.
+
+use std::future::Future;
 
 use dti_auth::{Principal, Role};
 use dti_domain::FrameworkCatalog;
-use dti_proto::dti::common::v1::{RoundRef, UnitRef};
+use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::verification::v1::approval_service_client::ApprovalServiceClient;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
 use dti_proto::dti::verification::v1::{
-    AnswerObjectionRequest, ApproveRoundRequest, FileObjectionRequest, FinalizeRoundRequest,
-    GetPublicationRequest, GetVerifiedRankingRequest, ListObjectionsRequest,
-    ListObjectionsResponse, ListPublicationsRequest, ListPublicationsResponse, Objection,
-    ObjectionOutcome, Publication, PublishCorrectionRequest, PublishRoundRequest,
-    ReturnForVerificationRequest, VerifiedRanking,
+    ApproveRoundRequest, FinalizeRoundRequest, GetPublicationRequest, GetVerifiedRankingRequest,
+    ListPublicationsRequest, ListPublicationsResponse, Publication, PublishCorrectionRequest,
+    PublishRoundRequest, ReturnForVerificationRequest, VerifiedRanking,
 };
 use tonic::transport::Channel;
 
 use super::client::RoundArgs;
-use super::database::runtime;
-use super::decisions::MAX_REASON_BYTES;
 use super::review::{
-    describe_status, framework, round_ref, short, unit_id, unit_name, verifier, RoundOnly,
+    describe_status, framework, invalid_unless_empty, required_text, round_ref, short, unit_name,
+    RoundOnly,
 };
-use crate::remote::{call, city, enum_name, table, unit_submitter, when, with_bearer};
-use crate::remote::{Output, Remote, Service};
+use crate::remote::{call, city, table, when, Output, Remote, Service};
 use crate::Failure;
 
 /// `dtictl approval …`.
@@ -81,59 +79,6 @@ pub enum PublicationCommand {
     List(RoundOnly),
 }
 
-/// `dtictl objection …`.
-#[derive(Debug, clap::Subcommand)]
-pub enum ObjectionCommand {
-    /// Object to the provisional result, as the unit.
-    File {
-        /// Which round.
-        #[command(flatten)]
-        round: RoundArgs,
-        /// The objecting unit (the caller's own).
-        #[arg(long)]
-        unit: String,
-        /// The indicator objected to (default: the result as a whole).
-        #[arg(long)]
-        indicator: Option<String>,
-        /// Why (required).
-        #[arg(long)]
-        reason: String,
-        /// How to reach the services.
-        #[command(flatten)]
-        connection: Remote,
-    },
-    /// List the round's objections.
-    List {
-        /// Which round.
-        #[command(flatten)]
-        round: RoundArgs,
-        /// Only this unit's objections.
-        #[arg(long)]
-        unit: Option<String>,
-        /// How to reach the services.
-        #[command(flatten)]
-        connection: Remote,
-    },
-    /// Answer an objection: uphold or reject it.
-    Answer {
-        /// Objection id (from `objection list`).
-        #[arg(long)]
-        id: String,
-        /// The answer (required).
-        #[arg(long)]
-        answer: String,
-        /// The objection is upheld (a correction follows).
-        #[arg(long, required_unless_present = "reject", conflicts_with = "reject")]
-        uphold: bool,
-        /// The objection is rejected.
-        #[arg(long)]
-        reject: bool,
-        /// How to reach the services.
-        #[command(flatten)]
-        connection: Remote,
-    },
-}
-
 fn approver() -> Principal {
     city(Role::Approver, "dtictl-approver")
 }
@@ -142,45 +87,37 @@ fn operator() -> Principal {
     city(Role::Operator, "dtictl-operator")
 }
 
-/// Text given to `flag` that must say something (1 to 2000 bytes), trimmed.
-fn required_text(flag: &str, text: &str, problems: &mut Vec<String>) -> String {
-    let text = text.trim();
-    if text.is_empty() || text.len() > MAX_REASON_BYTES {
-        problems.push(format!(
-            "{flag}: must be 1 to {MAX_REASON_BYTES} bytes of text"
-        ));
-    }
-    text.to_owned()
+/// A client of the verification service's `PublicationService`.
+pub(super) type Publications = PublicationServiceClient<Channel>;
+
+/// A client of the verification service's `ApprovalService`.
+type Approvals = ApprovalServiceClient<Channel>;
+
+/// One call of the `ApprovalService` as an approver ([`Remote::exchange`]).
+fn approvals<R, T, Fut>(
+    connection: &Remote,
+    request: R,
+    send: impl FnOnce(Approvals, tonic::Request<R>) -> Fut,
+) -> Result<T, Failure>
+where
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let new = ApprovalServiceClient::new;
+    connection.exchange(Service::Verification, &approver(), new, request, send)
 }
 
-/// A unit id given to `flag`, checked against the unit registry (a problem added when not).
-fn checked_unit(flag: &str, unit: &str, problems: &mut Vec<String>) -> String {
-    match unit_id(flag, unit) {
-        Ok(unit) => unit,
-        Err(failure) => {
-            if let Failure::InvalidInput(lines) = failure {
-                problems.extend(lines);
-            }
-            unit.to_owned()
-        }
-    }
-}
-
-fn invalid_unless_empty(problems: Vec<String>) -> Result<(), Failure> {
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::InvalidInput(problems))
-    }
-}
-
-async fn publications(
+/// One call of the `PublicationService` as `principal` ([`Remote::exchange`]).
+pub(super) fn publications<R, T, Fut>(
     connection: &Remote,
     principal: &Principal,
-) -> Result<(PublicationServiceClient<Channel>, String), Failure> {
-    let bearer = connection.bearer(principal)?;
-    let channel = connection.channel(Service::Verification).await?;
-    Ok((PublicationServiceClient::new(channel), bearer))
+    request: R,
+    send: impl FnOnce(Publications, tonic::Request<R>) -> Fut,
+) -> Result<T, Failure>
+where
+    Fut: Future<Output = Result<T, Failure>>,
+{
+    let new = PublicationServiceClient::new;
+    connection.exchange(Service::Verification, principal, new, request, send)
 }
 
 fn round_name(round: Option<&RoundRef>) -> String {
@@ -270,150 +207,21 @@ fn render_publications(list: &ListPublicationsResponse) -> String {
     )
 }
 
-fn outcome(objection: &Objection) -> String {
-    match ObjectionOutcome::try_from(objection.outcome) {
-        Ok(ObjectionOutcome::Unspecified) | Err(_) => "open".to_owned(),
-        Ok(outcome) => enum_name(outcome.as_str_name(), "OBJECTION_OUTCOME_"),
-    }
-}
-
-fn render_objections<'a>(objections: impl IntoIterator<Item = &'a Objection>) -> String {
-    table(
-        [
-            "id",
-            "unit",
-            "indicator",
-            "revision",
-            "reason",
-            "outcome",
-            "answer",
-        ],
-        objections.into_iter().map(|o| {
-            let unit = o.unit.as_ref().map_or("", |u| u.unit_id.as_str());
-            [
-                o.objection_id.clone(),
-                format!("{unit} ({})", unit_name(unit)),
-                if o.indicator_code.is_empty() {
-                    "(whole result)".to_owned()
-                } else {
-                    o.indicator_code.clone()
-                },
-                o.revision.to_string(),
-                short(&o.reason, 40),
-                outcome(o),
-                short(&o.answer, 40),
-            ]
-        }),
-    )
-}
-
 /// Runs a `dtictl approval` command (as an approver).
 pub fn approval(
     catalog: &FrameworkCatalog,
     command: &ApprovalCommand,
     output: Output,
 ) -> Result<(), Failure> {
-    let (round, connection) = match command {
-        ApprovalCommand::Ranking(args) | ApprovalCommand::Approve(args) => {
-            (&args.round, &args.connection)
+    let (args, step) = match command {
+        ApprovalCommand::Ranking(args) => (args, Step::Ranking),
+        ApprovalCommand::Approve(args) => (args, Step::Approve),
+        ApprovalCommand::Return(args) => {
+            let step = Step::Return(&args.reason);
+            return round_step(catalog, &args.round, &args.connection, step, output);
         }
-        ApprovalCommand::Return(args) => (&args.round, &args.connection),
     };
-    framework(catalog, round)?;
-    let mut problems = Vec::new();
-    let reason = match command {
-        ApprovalCommand::Return(args) => required_text("--reason", &args.reason, &mut problems),
-        _ => String::new(),
-    };
-    invalid_unless_empty(problems)?;
-    let round = Some(round_ref(round));
-    runtime()?.block_on(async {
-        let bearer = connection.bearer(&approver())?;
-        let mut client =
-            ApprovalServiceClient::new(connection.channel(Service::Verification).await?);
-        match command {
-            ApprovalCommand::Ranking(_) => {
-                let request = with_bearer(GetVerifiedRankingRequest { round }, &bearer)?;
-                let ranking =
-                    call("verified ranking", client.get_verified_ranking(request)).await?;
-                output.emit(&ranking, render_ranking)
-            }
-            ApprovalCommand::Approve(_) => {
-                let request = with_bearer(ApproveRoundRequest { round }, &bearer)?;
-                let status = call("approve", client.approve_round(request)).await?;
-                output.emit(&status, describe_status)
-            }
-            ApprovalCommand::Return(_) => {
-                let request = with_bearer(ReturnForVerificationRequest { round, reason }, &bearer)?;
-                let status = call("return", client.return_for_verification(request)).await?;
-                output.emit(&status, describe_status)
-            }
-        }
-    })
-}
-
-/// Runs `dtictl publish` (as an approver): revision 1, the start of the provisional period.
-pub fn publish(
-    catalog: &FrameworkCatalog,
-    args: &RoundOnly,
-    output: Output,
-) -> Result<(), Failure> {
-    framework(catalog, &args.round)?;
-    runtime()?.block_on(async {
-        let (mut client, bearer) = publications(&args.connection, &approver()).await?;
-        let request = PublishRoundRequest {
-            round: Some(round_ref(&args.round)),
-        };
-        let published = call(
-            "publish",
-            client.publish_round(with_bearer(request, &bearer)?),
-        )
-        .await?;
-        output.emit(&published, render_publication)
-    })
-}
-
-/// Runs `dtictl correction` (as an approver): the next revision of a provisional result.
-pub fn correction(
-    catalog: &FrameworkCatalog,
-    args: &WithReason,
-    output: Output,
-) -> Result<(), Failure> {
-    framework(catalog, &args.round)?;
-    let mut problems = Vec::new();
-    let reason = required_text("--reason", &args.reason, &mut problems);
-    invalid_unless_empty(problems)?;
-    runtime()?.block_on(async {
-        let (mut client, bearer) = publications(&args.connection, &approver()).await?;
-        let request = PublishCorrectionRequest {
-            round: Some(round_ref(&args.round)),
-            reason,
-        };
-        let request = with_bearer(request, &bearer)?;
-        let corrected = call("correction", client.publish_correction(request)).await?;
-        output.emit(&corrected, render_publication)
-    })
-}
-
-/// Runs `dtictl finalize` (as an operator).
-pub fn finalize(
-    catalog: &FrameworkCatalog,
-    args: &RoundOnly,
-    output: Output,
-) -> Result<(), Failure> {
-    framework(catalog, &args.round)?;
-    runtime()?.block_on(async {
-        let (mut client, bearer) = publications(&args.connection, &operator()).await?;
-        let request = FinalizeRoundRequest {
-            round: Some(round_ref(&args.round)),
-        };
-        let status = call(
-            "finalize",
-            client.finalize_round(with_bearer(request, &bearer)?),
-        )
-        .await?;
-        output.emit(&status, describe_status)
-    })
+    round_step(catalog, &args.round, &args.connection, step, output)
 }
 
 /// Runs a `dtictl publication` command (minted as an approver; any authenticated caller may).
@@ -422,144 +230,129 @@ pub fn publication(
     command: &PublicationCommand,
     output: Output,
 ) -> Result<(), Failure> {
-    let (round, connection) = match command {
+    let (round, connection, step) = match command {
         PublicationCommand::Show {
-            round, connection, ..
-        } => (round, connection),
-        PublicationCommand::List(args) => (&args.round, &args.connection),
+            round,
+            revision,
+            connection,
+        } => (round, connection, Step::Show(*revision)),
+        PublicationCommand::List(args) => (&args.round, &args.connection, Step::List),
     };
-    framework(catalog, round)?;
-    let round = Some(round_ref(round));
-    runtime()?.block_on(async {
-        let (mut client, bearer) = publications(connection, &approver()).await?;
-        match command {
-            PublicationCommand::Show { revision, .. } => {
-                let request = GetPublicationRequest {
-                    round,
-                    revision: *revision,
-                };
-                let request = with_bearer(request, &bearer)?;
-                let shown = call("publication", client.get_publication(request)).await?;
-                output.emit(&shown, render_publication)
-            }
-            PublicationCommand::List(_) => {
-                let request = with_bearer(ListPublicationsRequest { round }, &bearer)?;
-                let listed = call("publications", client.list_publications(request)).await?;
-                output.emit(&listed, render_publications)
-            }
-        }
-    })
+    round_step(catalog, round, connection, step, output)
 }
 
-/// Runs a `dtictl objection` command: filed as the unit, listed and answered as a verifier.
-pub fn objection(
+/// A step of the approval and publication of a round that names only the round (and a reason
+/// or a revision). `dtictl publish`, `correction` and `finalize` are one step each.
+pub enum Step<'a> {
+    /// The verified ranking (an approver).
+    Ranking,
+    /// Verified → approved (an approver).
+    Approve,
+    /// Back to verification, with the reason (an approver).
+    Return(&'a str),
+    /// Revision 1 (an approver).
+    Publish,
+    /// The next revision, with its reason (an approver).
+    Correction(&'a str),
+    /// Provisional → final (an operator).
+    Finalize,
+    /// A published revision, 0 for the latest (minted as an approver).
+    Show(u32),
+    /// Every published revision (minted as an approver).
+    List,
+}
+
+/// Runs `step` on the round of `round`: the framework checked first, then a reason; each call
+/// made as the step's principal and its answer printed.
+pub fn round_step(
     catalog: &FrameworkCatalog,
-    command: &ObjectionCommand,
+    round: &RoundArgs,
+    connection: &Remote,
+    step: Step<'_>,
     output: Output,
 ) -> Result<(), Failure> {
+    framework(catalog, round)?;
     let mut problems = Vec::new();
-    match command {
-        ObjectionCommand::File {
-            round,
-            unit,
-            indicator,
-            reason,
-            connection,
-        } => {
-            let framework = framework(catalog, round)?;
-            let unit = checked_unit("--unit", unit, &mut problems);
-            if let Some(code) = indicator {
-                let scored = framework
-                    .indicator_by_str(code)
-                    .is_some_and(|i| i.rule.is_some() && i.parent.is_none());
-                if !scored {
-                    problems.push(format!(
-                        "--indicator: {code:?} is not a scored indicator of framework {}",
-                        framework.id
-                    ));
-                }
-            }
-            let reason = required_text("--reason", reason, &mut problems);
-            invalid_unless_empty(problems)?;
-            let request = FileObjectionRequest {
-                round: Some(round_ref(round)),
-                unit: Some(UnitRef {
-                    unit_id: unit.clone(),
-                }),
-                indicator_code: indicator.clone().unwrap_or_default(),
-                reason,
-            };
-            runtime()?.block_on(async {
-                let (mut client, bearer) = publications(connection, &unit_submitter(&unit)).await?;
-                let filed = call(
-                    &format!("objection of unit {unit}"),
-                    client.file_objection(with_bearer(request, &bearer)?),
-                )
-                .await?;
-                output.emit(&filed, |o| render_objections([o]))
-            })
+    let reason = match step {
+        Step::Return(reason) | Step::Correction(reason) => {
+            required_text("--reason", reason, &mut problems)
         }
-        ObjectionCommand::List {
-            round,
-            unit,
-            connection,
-        } => {
-            framework(catalog, round)?;
-            let unit = unit
-                .as_deref()
-                .map(|unit| checked_unit("--unit", unit, &mut problems))
-                .unwrap_or_default();
-            invalid_unless_empty(problems)?;
-            let request = ListObjectionsRequest {
-                round: Some(round_ref(round)),
-                unit_id: unit,
+        _ => String::new(),
+    };
+    invalid_unless_empty(problems)?;
+    let round = Some(round_ref(round));
+    match step {
+        Step::Ranking => {
+            let send = |mut c: Approvals, r| async move {
+                call("verified ranking", c.get_verified_ranking(r)).await
             };
-            runtime()?.block_on(async {
-                let (mut client, bearer) = publications(connection, &verifier()).await?;
-                let listed = call(
-                    "objections",
-                    client.list_objections(with_bearer(request, &bearer)?),
-                )
-                .await?;
-                output.emit(&listed, |l: &ListObjectionsResponse| {
-                    if l.objections.is_empty() {
-                        "no objection".to_owned()
-                    } else {
-                        render_objections(&l.objections)
-                    }
-                })
-            })
+            let ranking = approvals(connection, GetVerifiedRankingRequest { round }, send)?;
+            output.emit(&ranking, render_ranking)
         }
-        ObjectionCommand::Answer {
-            id,
-            answer,
-            uphold,
-            connection,
-            ..
-        } => {
-            if id.trim().is_empty() {
-                problems.push("--id: names no objection".to_owned());
-            }
-            let answer = required_text("--answer", answer, &mut problems);
-            invalid_unless_empty(problems)?;
-            let request = AnswerObjectionRequest {
-                objection_id: id.trim().to_owned(),
-                outcome: if *uphold {
-                    ObjectionOutcome::Upheld as i32
-                } else {
-                    ObjectionOutcome::Rejected as i32
-                },
-                answer,
+        Step::Approve => {
+            let send =
+                |mut c: Approvals, r| async move { call("approve", c.approve_round(r)).await };
+            output.emit(
+                &approvals(connection, ApproveRoundRequest { round }, send)?,
+                describe_status,
+            )
+        }
+        Step::Return(_) => {
+            let send = |mut c: Approvals, r| async move {
+                call("return", c.return_for_verification(r)).await
             };
-            runtime()?.block_on(async {
-                let (mut client, bearer) = publications(connection, &verifier()).await?;
-                let answered = call(
-                    &format!("objection {id}"),
-                    client.answer_objection(with_bearer(request, &bearer)?),
-                )
-                .await?;
-                output.emit(&answered, |o| render_objections([o]))
-            })
+            let request = ReturnForVerificationRequest { round, reason };
+            output.emit(&approvals(connection, request, send)?, describe_status)
+        }
+        Step::Publish => {
+            let send =
+                |mut c: Publications, r| async move { call("publish", c.publish_round(r)).await };
+            let published =
+                publications(connection, &approver(), PublishRoundRequest { round }, send)?;
+            output.emit(&published, render_publication)
+        }
+        Step::Correction(_) => {
+            let send = |mut c: Publications, r| async move {
+                call("correction", c.publish_correction(r)).await
+            };
+            let request = PublishCorrectionRequest { round, reason };
+            output.emit(
+                &publications(connection, &approver(), request, send)?,
+                render_publication,
+            )
+        }
+        Step::Finalize => {
+            let send =
+                |mut c: Publications, r| async move { call("finalize", c.finalize_round(r)).await };
+            let status = publications(
+                connection,
+                &operator(),
+                FinalizeRoundRequest { round },
+                send,
+            )?;
+            output.emit(&status, describe_status)
+        }
+        Step::Show(revision) => {
+            let send = |mut c: Publications, r| async move {
+                call("publication", c.get_publication(r)).await
+            };
+            let request = GetPublicationRequest { round, revision };
+            output.emit(
+                &publications(connection, &approver(), request, send)?,
+                render_publication,
+            )
+        }
+        Step::List => {
+            let send = |mut c: Publications, r| async move {
+                call("publications", c.list_publications(r)).await
+            };
+            let listed = publications(
+                connection,
+                &approver(),
+                ListPublicationsRequest { round },
+                send,
+            )?;
+            output.emit(&listed, render_publications)
         }
     }
 }

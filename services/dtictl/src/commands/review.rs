@@ -10,6 +10,7 @@
 //! the round reference, unit names and value rendering.
 
 use dti_auth::{Principal, Role};
+use dti_domain::framework::Framework;
 use dti_domain::{FrameworkCatalog, UnitId, UnitRegistry};
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
 use dti_proto::dti::verification::v1::verification_service_client::VerificationServiceClient;
@@ -24,6 +25,7 @@ use tonic::transport::Channel;
 
 use super::client::RoundArgs;
 use super::database::runtime;
+use super::decisions::MAX_REASON_BYTES;
 use super::verify_steps as steps;
 use crate::remote::{call, city, enum_name, table, Output, Remote, Service};
 use crate::Failure;
@@ -115,6 +117,52 @@ pub fn unit_id(flag: &str, unit: &str) -> Result<String, Failure> {
             "{flag}: {unit:?} is not a unit of the unit registry"
         )])
     })
+}
+
+/// A unit id given to `flag`, checked against the unit registry (a problem added when not).
+pub fn checked_unit(flag: &str, unit: &str, problems: &mut Vec<String>) -> String {
+    match unit_id(flag, unit) {
+        Ok(unit) => unit,
+        Err(failure) => {
+            if let Failure::InvalidInput(lines) = failure {
+                problems.extend(lines);
+            }
+            unit.to_owned()
+        }
+    }
+}
+
+/// Text given to `flag` that must say something (1 to 2000 bytes), trimmed.
+pub fn required_text(flag: &str, text: &str, problems: &mut Vec<String>) -> String {
+    let text = text.trim();
+    if text.is_empty() || text.len() > MAX_REASON_BYTES {
+        problems.push(format!(
+            "{flag}: must be 1 to {MAX_REASON_BYTES} bytes of text"
+        ));
+    }
+    text.to_owned()
+}
+
+/// Adds a problem of `--indicator` unless `code` is a scored indicator of `framework`.
+pub fn check_scored(framework: &Framework, code: &str, problems: &mut Vec<String>) {
+    let scored = framework
+        .indicator_by_str(code)
+        .is_some_and(|i| i.rule.is_some() && i.parent.is_none());
+    if !scored {
+        problems.push(format!(
+            "--indicator: {code:?} is not a scored indicator of framework {}",
+            framework.id
+        ));
+    }
+}
+
+/// Every problem found as invalid input, or nothing.
+pub fn invalid_unless_empty(problems: Vec<String>) -> Result<(), Failure> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::InvalidInput(problems))
+    }
 }
 
 fn registry() -> Option<&'static UnitRegistry> {

@@ -28,8 +28,9 @@ use super::client::RoundArgs;
 use super::database::runtime;
 use super::decisions::{self, UnitDecisions};
 use super::review::{
-    combine, framework, list_submissions, progress, round_ref, submission_of, submissions_table,
-    summary_unit, unit_id, unit_name, verification_client, verifier,
+    check_scored, checked_unit, combine, framework, invalid_unless_empty, list_submissions,
+    progress, round_ref, submission_of, submissions_table, summary_unit, unit_id, unit_name,
+    verification_client, verifier,
 };
 use crate::remote::{call, table, with_bearer, Output, Remote};
 use crate::Failure;
@@ -201,6 +202,39 @@ async fn decide_unit(
     }))
 }
 
+/// What [`decide_all`] collects: the units recorded, and each unit's refusal.
+#[derive(Default)]
+struct Outcome {
+    decided: Vec<UnitDecided>,
+    failures: Vec<Failure>,
+}
+
+/// Decides each target in turn ([`decide_unit`]) with a progress bar labelled `what`: a unit's
+/// refusal is kept in `outcome` and the next unit is tried; a denied caller stops at once.
+async fn decide_all<U: std::borrow::Borrow<UnitDecisions>>(
+    client: &mut Client,
+    bearer: &str,
+    what: &str,
+    targets: Vec<(&SubmissionSummary, U)>,
+    accept_rest: bool,
+    outcome: &mut Outcome,
+) -> Result<(), Failure> {
+    let bar = progress(targets.len(), what);
+    for (summary, unit) in targets {
+        let unit = unit.borrow();
+        bar.set_prefix(unit.unit.clone());
+        match decide_unit(client, bearer, summary, unit, accept_rest).await {
+            Ok(Some(done)) => outcome.decided.push(done),
+            Ok(None) => {}
+            Err(denied @ Failure::Denied(_)) => return Err(denied),
+            Err(failure) => outcome.failures.push(failure),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
 /// Runs `dtictl verify decide`.
 pub fn decide(
     catalog: &FrameworkCatalog,
@@ -216,8 +250,7 @@ pub fn decide(
     runtime()?.block_on(async {
         let (mut client, bearer) = verification_client(&args.connection, &verifier()).await?;
         let listed = list_submissions(&mut client, &round, "", &bearer).await?;
-        let mut decided = Vec::new();
-        let mut failures = Vec::new();
+        let mut outcome = Outcome::default();
         if let Some(file) = &file {
             let mut problems = Vec::new();
             let mut targets = Vec::new();
@@ -235,19 +268,16 @@ pub fn decide(
             if !problems.is_empty() {
                 return Err(Failure::InvalidInput(problems));
             }
-            let bar = progress(targets.len(), "deciding");
             let accept_rest = args.accept_rest || file.accept_rest;
-            for (summary, unit) in targets {
-                bar.set_prefix(unit.unit.clone());
-                match decide_unit(&mut client, &bearer, summary, unit, accept_rest).await {
-                    Ok(Some(done)) => decided.push(done),
-                    Ok(None) => {}
-                    Err(denied @ Failure::Denied(_)) => return Err(denied),
-                    Err(failure) => failures.push(failure),
-                }
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
+            decide_all(
+                &mut client,
+                &bearer,
+                "deciding",
+                targets,
+                accept_rest,
+                &mut outcome,
+            )
+            .await?;
         }
         if args.all_accept {
             let listed = list_submissions(&mut client, &round, "", &bearer).await?;
@@ -267,26 +297,34 @@ pub fn decide(
                     summary_unit(waiting)
                 );
             }
-            let bar = progress(open.len(), "accepting");
-            for summary in open {
-                let unit = UnitDecisions {
-                    unit: summary_unit(summary).to_owned(),
-                    version: None,
-                    decisions: Vec::new(),
-                };
-                bar.set_prefix(unit.unit.clone());
-                match decide_unit(&mut client, &bearer, summary, &unit, true).await {
-                    Ok(Some(done)) => decided.push(done),
-                    Ok(None) => {}
-                    Err(denied @ Failure::Denied(_)) => return Err(denied),
-                    Err(failure) => failures.push(failure),
-                }
-                bar.inc(1);
-            }
-            bar.finish_and_clear();
+            let targets: Vec<(&SubmissionSummary, UnitDecisions)> = open
+                .into_iter()
+                .map(|summary| {
+                    let unit = UnitDecisions {
+                        unit: summary_unit(summary).to_owned(),
+                        version: None,
+                        decisions: Vec::new(),
+                    };
+                    (summary, unit)
+                })
+                .collect();
+            decide_all(
+                &mut client,
+                &bearer,
+                "accepting",
+                targets,
+                true,
+                &mut outcome,
+            )
+            .await?;
         }
-        output.emit(&Decided { units: decided }, render_decided)?;
-        combine(failures)
+        output.emit(
+            &Decided {
+                units: outcome.decided,
+            },
+            render_decided,
+        )?;
+        combine(outcome.failures)
     })
 }
 
@@ -343,15 +381,7 @@ pub fn clarify(
         ));
     }
     for code in &args.indicators {
-        let scored = framework
-            .indicator_by_str(code)
-            .is_some_and(|i| i.rule.is_some() && i.parent.is_none());
-        if !scored {
-            problems.push(format!(
-                "--indicator: {code:?} is not a scored indicator of framework {}",
-                framework.id
-            ));
-        }
+        check_scored(framework, code, &mut problems);
     }
     for question in &args.questions {
         if question.trim().is_empty() || question.len() > decisions::MAX_REASON_BYTES {
@@ -403,17 +433,13 @@ pub fn complete(
 ) -> Result<(), Failure> {
     framework(catalog, &args.round)?;
     let mut problems = Vec::new();
-    let mut units = Vec::new();
-    for unit in &args.units {
-        match unit_id("--unit", unit) {
-            Ok(unit) => units.push(unit),
-            Err(Failure::InvalidInput(lines)) => problems.extend(lines),
-            Err(other) => return Err(other),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(Failure::InvalidInput(problems));
-    }
+    let units: Vec<String> = args
+        .units
+        .iter()
+        .map(|unit| checked_unit("--unit", unit, &mut problems))
+        .collect();
+    invalid_unless_empty(problems)?;
+    let mut problems = Vec::new();
     let round = round_ref(&args.round);
     runtime()?.block_on(async {
         let (mut client, bearer) = verification_client(&args.connection, &verifier()).await?;

@@ -1,6 +1,6 @@
 //! What the verification and publication command tests share: the sample cohort with a
 //! decisions file applied (the verified inputs as `dtictl score` reads them), the engine's
-//! totals of such a cohort through `dtictl score`, and running a command expected to fail.
+//! totals of such a cohort through `dtictl score`, and a round brought to `verified`.
 
 #![allow(
     dead_code,
@@ -11,15 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::support::{repo_file, text, Stack};
-
-/// The round of every test, as flags.
-pub const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
-
-/// `command` followed by the round's flags.
-pub fn with_round<'a>(command: &[&'a str]) -> Vec<&'a str> {
-    command.iter().copied().chain(ROUND).collect()
-}
+use crate::support::{repo_file, with_round, Stack, SAMPLE};
 
 /// A JSON file of the repository.
 pub fn repo_json(relative: &str) -> Value {
@@ -29,7 +21,7 @@ pub fn repo_json(relative: &str) -> Value {
 
 /// The sample district cohort.
 pub fn sample_cohort() -> Value {
-    repo_json("deploy/samples/hcm-2023-districts.json")
+    repo_json(SAMPLE)
 }
 
 /// The sample decisions file.
@@ -140,29 +132,11 @@ pub async fn verified_round(stack: &Stack) {
     stack.ok(&with_round(&["verify", "complete-round"])).await;
 }
 
-/// Runs `dtictl args` (with `token` as `DTI_TOKEN` when given), asserts it exits with `code`;
-/// its standard error.
-pub async fn fails(stack: &Stack, args: &[&str], token: Option<&str>, code: i32) -> String {
-    let env: Vec<(&str, &str)> = token.map(|t| ("DTI_TOKEN", t)).into_iter().collect();
-    let out = stack.dtictl_with(args, &env).await;
-    let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "dtictl {args:?}\nstdout: {}\nstderr: {stderr}",
-        text(&out.stdout)
-    );
-    stderr
-}
-
 /// Opens the round, submits the sample cohort and closes the round (as the operator and the
 /// units would).
 pub async fn submitted_round(stack: &Stack) {
-    stack.ok(&with_round(&["round", "open"])).await;
-    let sample = repo_file("deploy/samples/hcm-2023-districts.json");
-    let submitted = stack
-        .ok(&["submit", "--year", "2023", "--input", &sample])
-        .await;
+    stack.open_round().await;
+    let submitted = stack.submit_sample().await;
     assert_eq!(submitted.matches("submitted version 1").count(), 22);
     stack.ok(&with_round(&["round", "close"])).await;
 }

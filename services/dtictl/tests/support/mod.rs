@@ -36,6 +36,50 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The district round of every command test, as flags.
+pub const ROUND: [&str; 4] = ["--year", "2023", "--framework", "hcm-2023-district"];
+
+/// The sample district cohort file (every unit of the round).
+pub const SAMPLE: &str = "deploy/samples/hcm-2023-districts.json";
+
+/// `command` followed by the round's flags.
+pub fn with_round<'a>(command: &[&'a str]) -> Vec<&'a str> {
+    command.iter().copied().chain(ROUND).collect()
+}
+
+/// A refusal a command must give: run as `token` (`DTI_TOKEN`; the minted caller when `None`),
+/// it exits with `code` and its standard error names each of `named`.
+pub struct Refusal<'a> {
+    /// The command line.
+    pub args: Vec<&'a str>,
+    /// Another caller's token.
+    pub token: Option<&'a str>,
+    /// The exit code.
+    pub code: i32,
+    /// What standard error must name (a field, a unit…).
+    pub named: Vec<&'a str>,
+}
+
+/// Bad input: exit 2, naming each of `named`.
+pub fn bad_input<'a>(args: Vec<&'a str>, named: &[&'a str]) -> Refusal<'a> {
+    Refusal {
+        args,
+        token: None,
+        code: 2,
+        named: named.to_vec(),
+    }
+}
+
+/// The wrong role: exit 4 as `token`.
+pub fn wrong_role<'a>(args: Vec<&'a str>, token: &'a str) -> Refusal<'a> {
+    Refusal {
+        args,
+        token: Some(token),
+        code: 4,
+        named: Vec::new(),
+    }
+}
+
 /// Seconds from a round's first publication until it may be finalized, on the test stack.
 pub const PROVISIONAL_PERIOD_SECS: u64 = 3;
 
@@ -187,6 +231,47 @@ impl Stack {
         let stdout = self.ok(&with_json).await;
         serde_json::from_str(&stdout)
             .unwrap_or_else(|error| panic!("dtictl {args:?} printed no JSON ({error}): {stdout}"))
+    }
+
+    /// Runs `dtictl args` (with `token` as `DTI_TOKEN` when given) and asserts it exits with
+    /// `code`; its standard error.
+    pub async fn exits(&self, args: &[&str], token: Option<&str>, code: i32) -> String {
+        let env: Vec<(&str, &str)> = token.map(|t| ("DTI_TOKEN", t)).into_iter().collect();
+        let out = self.dtictl_with(args, &env).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "dtictl {args:?}\nstdout: {}\nstderr: {stderr}",
+            text(&out.stdout)
+        );
+        stderr
+    }
+
+    /// Checks each refusal in turn ([`Refusal`]).
+    pub async fn refuses(&self, refusals: impl IntoIterator<Item = Refusal<'_>>) {
+        for refusal in refusals {
+            let stderr = self.exits(&refusal.args, refusal.token, refusal.code).await;
+            for named in &refusal.named {
+                assert!(
+                    stderr.contains(named),
+                    "dtictl {:?}: {named:?} in {stderr}",
+                    refusal.args
+                );
+            }
+        }
+    }
+
+    /// Opens the district round (as the operator).
+    pub async fn open_round(&self) -> String {
+        self.ok(&with_round(&["round", "open"])).await
+    }
+
+    /// Submits the sample cohort for every unit of it (as each unit); what dtictl printed.
+    pub async fn submit_sample(&self) -> String {
+        let sample = repo_file(SAMPLE);
+        self.ok(&["submit", "--year", "2023", "--input", &sample])
+            .await
     }
 
     /// A token (for `DTI_TOKEN`) of `role`, city-wide, for wrong-role checks.
