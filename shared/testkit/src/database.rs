@@ -8,6 +8,9 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 use dti_config::DatabaseConfig;
 
+/// Pool size of each service a test starts (see [`TestDatabase::database_config`]).
+pub const TEST_POOL_CONNECTIONS: u32 = 6;
+
 /// Why a test database could not be set up or removed.
 #[derive(Debug, thiserror::Error)]
 pub enum TestkitError {
@@ -98,10 +101,13 @@ impl TestDatabase {
         &self.url
     }
 
-    /// A [`DatabaseConfig`] pointing at the test database, for starting a service under test.
+    /// A [`DatabaseConfig`] pointing at the test database, for starting a service under test:
+    /// at most [`TEST_POOL_CONNECTIONS`] connections per service, so parallel tests that each
+    /// start the whole platform stay well inside PostgreSQL's default 100 connections.
     pub fn database_config(&self) -> DatabaseConfig {
         DatabaseConfig {
             url: SecretString::from(self.url.clone()),
+            max_connections: TEST_POOL_CONNECTIONS,
             ..DatabaseConfig::default()
         }
     }
