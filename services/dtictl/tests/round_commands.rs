@@ -46,6 +46,54 @@ async fn an_operator_opens_and_closes_a_round_and_units_submit() -> anyhow::Resu
         .await;
     assert_eq!(denied.status.code(), Some(4), "{}", text(&denied.stderr));
 
+    // A unit submits only for itself, and a verifier not at all (4); a unit outside the
+    // file, a year without a round and a unit unknown to the registry are bad input (2).
+    let sample = support::repo_file(support::SAMPLE);
+    let other_unit = stack.unit_token("quan-3");
+    stack
+        .refuses([
+            support::wrong_role(
+                vec![
+                    "submit", "--year", "2023", "--input", &sample, "--unit", "quan-1",
+                ],
+                &other_unit,
+            ),
+            support::wrong_role(
+                vec![
+                    "submit", "--year", "2023", "--input", &sample, "--unit", "quan-1",
+                ],
+                &verifier,
+            ),
+            support::bad_input(
+                vec![
+                    "submit", "--year", "2023", "--input", &sample, "--unit", "quan-99",
+                ],
+                &["--unit"],
+            ),
+            support::bad_input(
+                vec![
+                    "submit", "--year", "2031", "--input", &sample, "--unit", "quan-1",
+                ],
+                &["quan-1"],
+            ),
+            support::bad_input(
+                vec![
+                    "round",
+                    "open",
+                    "--year",
+                    "2024",
+                    "--framework",
+                    "hcm-2023-district",
+                    "--unit",
+                    "quan-99",
+                    "--unit",
+                    "so-tttt",
+                ],
+                &["unit_ids[0]", "quan-99", "unit_ids[1]", "so-tttt"],
+            ),
+        ])
+        .await;
+
     let closed = stack.ok(&with_round(&["round", "close"])).await;
     assert!(closed.contains(": closed"), "{closed}");
 
