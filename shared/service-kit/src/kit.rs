@@ -301,7 +301,8 @@ impl ServiceKit {
     }
 
     /// Creates the durable consumer of `settings` on this prefix's stream and runs `handler`
-    /// on its messages in the background.
+    /// on its messages in the background; its pending and ack-pending messages are exported
+    /// on a timer ([`dti_bus::consumer_state`]).
     pub async fn spawn_consumer<H: EventHandler>(
         &self,
         settings: ConsumerSettings,
@@ -316,7 +317,17 @@ impl ServiceKit {
             handler,
         )
         .await?;
+        let state = consumer.state();
         self.spawn_task("consumer", move |shutdown| consumer.run(shutdown));
+        self.spawn_periodic(
+            "consumer-state",
+            dti_bus::consumer_state::EXPORT_INTERVAL,
+            FirstRun::Immediately,
+            move || {
+                let state = state.clone();
+                async move { state.export().await }
+            },
+        );
         Ok(())
     }
 }
