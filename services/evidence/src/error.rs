@@ -52,7 +52,11 @@ impl EvidenceError {
         move |source| Self::Storage { action, source }
     }
 
-    /// A short label of the kind of failure, for metrics.
+    /// A short label of the kind of failure, for metrics: the caller's (`invalid`,
+    /// `not_found`, `permission_denied`, `not_now`, `interrupted`), the stored document's
+    /// (`corrupted`), or the platform's, by what failed: `storage_error` (the object store),
+    /// `database_error` (a statement, a transaction or the audit log), `bus_error` (the
+    /// outbox), `unexpected` (a stored state this build does not know).
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Invalid(_) => "invalid",
@@ -61,8 +65,23 @@ impl EvidenceError {
             Self::NotNow(_) => "not_now",
             Self::Interrupted(_) => "interrupted",
             Self::Corrupted(_) => "corrupted",
-            Self::Workflow(_) | Self::Storage { .. } | Self::Store(_) => "unexpected",
+            Self::Storage { .. } => "storage_error",
+            Self::Store(StoreFailure::Bus(_)) => "bus_error",
+            Self::Store(_) => "database_error",
+            Self::Workflow(error) => workflow_kind(error),
         }
+    }
+}
+
+/// The metrics label of a workflow error, by whose fault it is (as its status says).
+fn workflow_kind(error: &WorkflowError) -> &'static str {
+    match error {
+        WorkflowError::RoundNotFound(_) | WorkflowError::SubmissionNotFound(_) => "not_found",
+        WorkflowError::NotPermitted(_) => "permission_denied",
+        WorkflowError::IllegalRound(_) | WorkflowError::IllegalSubmission(_) => "not_now",
+        WorkflowError::Database { .. } | WorkflowError::Audit(_) => "database_error",
+        WorkflowError::Bus(_) => "bus_error",
+        WorkflowError::UnknownStoredState(_) => "unexpected",
     }
 }
 

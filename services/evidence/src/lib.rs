@@ -15,13 +15,15 @@
 //! - [`access`]: who may touch which unit's evidence;
 //! - [`lease`]: which service instances are alive, so leftovers of dead ones can be told apart;
 //! - [`sweep`]: clearing dead instances' staged uploads and unreferenced objects;
+//! - [`usage`]: the stored documents' count and bytes, as gauges;
 //! - [`events`]: the `evidence.attached.v1` and `evidence.removed.v1` events;
 //! - [`api`]: the gRPC handlers;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
 //! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the
 //! outbox relay, the object store, a sweep of leftovers before serving and then on a timer,
-//! and the gRPC service behind JWT authentication, with health, reflection and metrics.
+//! the export of the stored documents' size, and the gRPC service behind JWT authentication,
+//! with health, reflection and metrics.
 
 #![warn(missing_docs)]
 
@@ -39,6 +41,7 @@ pub mod records;
 pub mod storage;
 pub mod sweep;
 pub mod upload;
+pub mod usage;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -75,8 +78,18 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
-    dti_service_kit::export_counters_at_zero(&[evidence::REMOVED]);
+    dti_service_kit::export_counters_at_zero(&[evidence::REMOVED, sweep::DELETED_OBJECTS]);
     let pool = kit.pool()?.clone();
+    let usage_pool = pool.clone();
+    kit.spawn_periodic(
+        "evidence-usage",
+        usage::EXPORT_INTERVAL,
+        FirstRun::Immediately,
+        move || {
+            let pool = usage_pool.clone();
+            async move { usage::export_usage(&pool).await }
+        },
+    );
     let lease = Arc::new(
         InstanceLease::acquire(&pool)
             .await

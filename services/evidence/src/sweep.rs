@@ -7,6 +7,7 @@
 //!   and died before its transaction committed), once older than a grace period, checked and
 //!   deleted under the content's lock so a concurrent upload of the same bytes cannot lose
 //!   its object. Objects referenced by any attachment — removed ones included — are kept.
+//!   Each deletion counts in [`DELETED_OBJECTS`].
 
 use std::time::Duration;
 
@@ -17,6 +18,9 @@ use futures::TryStreamExt;
 use crate::records;
 use crate::storage::{ContentHash, ObjectStorage};
 use crate::{lease, EvidenceError};
+
+/// Counter of unreferenced content objects the sweep deleted.
+pub const DELETED_OBJECTS: &str = "dti_evidence_sweep_deleted_objects_total";
 
 /// What a sweep cleared.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +135,7 @@ impl Sweeper {
                 "deleting an unreferenced content object",
             ))?;
         tx.commit().await.map_err(DbError::Commit)?;
+        metrics::counter!(DELETED_OBJECTS).increment(1);
         tracing::info!(sha256 = %content.hex(), "deleted an unreferenced content object");
         Ok(true)
     }

@@ -33,6 +33,7 @@ use crate::events::{self, EventSubjects};
 use crate::national_api::{NationalApi, PushAnswer, PushBody, PushDecision, PushFailure};
 use crate::national_set::{ItemKey, ItemKind, NationalSet};
 use crate::push_log::{self, Attempt, LoggedPush, PushEvent};
+use crate::sync_metrics::FinishedRun;
 use crate::sync_runs::{self, NATIONAL_CHAIN};
 use crate::NationalSyncError;
 
@@ -247,13 +248,20 @@ impl Dispatcher {
         let started = Instant::now();
         let outcome = self.send_with_retries(&claimed, first_attempt).await;
         metrics::histogram!("dti_national_push_seconds").record(started.elapsed().as_secs_f64());
-        match outcome {
+        let finished = match outcome {
             Ok((answer, attempt)) => self.complete(&mut tx, &claimed, &answer, attempt).await?,
-            Err(failure) => self.put_back(&mut tx, &claimed, &failure).await?,
-        }
+            Err(failure) => {
+                self.put_back(&mut tx, &claimed, &failure).await?;
+                None
+            }
+        };
         tx.commit()
             .await
-            .map_err(NationalSyncError::database("committing a push's outcome"))
+            .map_err(NationalSyncError::database("committing a push's outcome"))?;
+        if let Some(run) = finished {
+            run.record();
+        }
+        Ok(())
     }
 
     async fn claim(
@@ -356,14 +364,15 @@ impl Dispatcher {
         }
     }
 
-    /// Records the national system's decision with the push log, audit entry and event.
+    /// Records the national system's decision with the push log, audit entry and event;
+    /// returns the push's run if this answer finished it.
     async fn complete(
         &self,
         tx: &mut PgTransaction,
         claimed: &ClaimedPush,
         answer: &PushAnswer,
         attempt: i32,
-    ) -> Result<(), NationalSyncError> {
+    ) -> Result<Option<FinishedRun>, NationalSyncError> {
         let push = &claimed.logged;
         let (state, event, receipt, reason) = match &answer.decision {
             PushDecision::Accepted { receipt } => (
@@ -439,10 +448,12 @@ impl Dispatcher {
             completed_at: Some(events::timestamp(Utc::now())),
         };
         events::push_completed(tx, &self.subjects, &completed).await?;
-        sync_runs::finish_if_done(tx, &self.set, &self.subjects, &self.actor, push.run_id).await?;
+        let finished =
+            sync_runs::finish_if_done(tx, &self.set, &self.subjects, &self.actor, push.run_id)
+                .await?;
         metrics::counter!("dti_national_pushes_total", "outcome" => state).increment(1);
         tracing::info!(outcome = state, attempt, "push answered");
-        Ok(())
+        Ok(finished)
     }
 
     /// Puts a push without an answer back, due after the requeue delay.

@@ -15,6 +15,8 @@
 //! - [`completeness`]: complete / missing / disputed per item and per owner;
 //! - [`plan`]: the dry run: payloads, diffs against the last accepted values, plan digest;
 //! - [`sync_runs`]: starting runs (pushes into the push outbox), progress, finishing;
+//! - [`sync_metrics`]: the push backlog and its oldest push (gauges read from PostgreSQL on a
+//!   timer), finished runs by outcome and their duration;
 //! - [`national_api`]: the adapter trait to the national system, its HTTP JSON client and payload;
 //! - [`dispatch`]: the push workers draining the push outbox, with retries and the push log;
 //! - [`push_log`]: the per-item, per-owner push log;
@@ -43,6 +45,7 @@ pub mod push_log;
 pub mod report;
 pub mod schedule;
 pub mod snapshot;
+pub mod sync_metrics;
 pub mod sync_runs;
 pub mod value_versions;
 pub mod wire;
@@ -67,7 +70,8 @@ pub use report::{report_from_database, Report, ReportError};
 pub const SERVICE_NAME: &str = "national-sync";
 
 /// Builds the kit, mounts both gRPC services behind the token check, and spawns the outbox
-/// relay, the push workers (with their reconciler) and, when configured, the scheduled sync.
+/// relay, the push workers (with their reconciler), the export of the push backlog and, when
+/// configured, the scheduled sync.
 /// Returns the kit unserved.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
@@ -80,7 +84,19 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .build()
         .await?;
     dti_service_kit::export_counters_at_zero(&[dispatch::ATTEMPT_FAILURES, dispatch::PUT_BACK]);
+    sync_metrics::export_runs_finished_at_zero();
     let pool = kit.pool()?.clone();
+    let backlog_pool = pool.clone();
+    let framework = set.framework_id().to_string();
+    kit.spawn_periodic(
+        "national-push-backlog",
+        sync_metrics::EXPORT_INTERVAL,
+        FirstRun::Immediately,
+        move || {
+            let (pool, framework) = (backlog_pool.clone(), framework.clone());
+            async move { sync_metrics::export_backlog(&pool, &framework).await }
+        },
+    );
     let subjects = events::EventSubjects::new(config.nats.prefix.clone());
     let http = settings.national.http();
     let province = settings.national.province_code.trim().to_owned();

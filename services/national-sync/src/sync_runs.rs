@@ -1,6 +1,6 @@
 //! Sync runs: starting one (the dry run's pushes written to the push outbox in one
 //! transaction, with the run, its audit entry and its event), reading its progress, and
-//! finishing it once none of its pushes is pending.
+//! finishing it once none of its pushes is pending (counted by [`crate::sync_metrics`]).
 
 use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
@@ -15,6 +15,7 @@ use crate::events::{self, EventSubjects};
 use crate::national_set::{NationalSet, NationalYear};
 use crate::plan::{self, SyncPlan};
 use crate::snapshot;
+use crate::sync_metrics::FinishedRun;
 use crate::NationalSyncError;
 
 /// Audit chain of sync runs and pushes.
@@ -115,13 +116,17 @@ pub async fn start(
         .await
         .map_err(NationalSyncError::database("counting a run's pushes"))?;
     record_start(&mut tx, context, actor, id, year, trigger, &plan, queued).await?;
-    if queued == 0 {
-        finish_if_done(&mut tx, context.set, context.subjects, actor, id).await?;
-    }
+    let finished = match queued {
+        0 => finish_if_done(&mut tx, context.set, context.subjects, actor, id).await?,
+        _ => None,
+    };
     tx.commit()
         .await
         .map_err(NationalSyncError::database("committing a sync run"))?;
     metrics::counter!("dti_national_sync_runs_total", "trigger" => trigger.as_str()).increment(1);
+    if let Some(run) = finished {
+        run.record();
+    }
     find(pool, id).await?.ok_or_else(|| {
         NationalSyncError::Corrupt(format!("run {id} vanished after it was written"))
     })
@@ -349,23 +354,25 @@ pub async fn find(pool: &PgPool, id: SyncRunId) -> Result<Option<RunRecord>, Nat
 }
 
 /// Finishes run `id` when none of its pushes is pending (locks the run row, so concurrent
-/// workers finishing its last pushes agree on who finishes it). Returns whether it finished now.
+/// workers finishing its last pushes agree on who finishes it). Returns the run if it finished
+/// now, for the caller to [`FinishedRun::record`] once `tx` committed.
 pub async fn finish_if_done(
     tx: &mut PgTransaction,
     set: &NationalSet,
     subjects: &EventSubjects,
     actor: &Principal,
     id: SyncRunId,
-) -> Result<bool, NationalSyncError> {
-    let open: Option<i16> = sqlx::query_scalar(
-        "SELECT year FROM national_sync_runs WHERE id = $1 AND finished_at IS NULL FOR UPDATE",
+) -> Result<Option<FinishedRun>, NationalSyncError> {
+    let open: Option<(i16, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT year, created_at FROM national_sync_runs \
+         WHERE id = $1 AND finished_at IS NULL FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut **tx)
     .await
     .map_err(NationalSyncError::database("locking a sync run"))?;
-    let Some(stored_year) = open else {
-        return Ok(false);
+    let Some((stored_year, started_at)) = open else {
+        return Ok(None);
     };
     let (accepted, rejected, pending): (i64, i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE state = 'accepted'), count(*) FILTER (WHERE state = 'rejected'), \
@@ -376,7 +383,7 @@ pub async fn finish_if_done(
     .await
     .map_err(NationalSyncError::database("counting a run's pushes"))?;
     if pending > 0 {
-        return Ok(false);
+        return Ok(None);
     }
     let finished_at: DateTime<Utc> = sqlx::query_scalar(
         "UPDATE national_sync_runs SET finished_at = now() WHERE id = $1 RETURNING finished_at",
@@ -413,7 +420,12 @@ pub async fn finish_if_done(
         finished_at: Some(events::timestamp(finished_at)),
     };
     events::run_finished(tx, subjects, &event).await?;
-    Ok(true)
+    Ok(Some(FinishedRun::new(
+        accepted,
+        rejected,
+        started_at,
+        finished_at,
+    )))
 }
 
 /// Finishes every open run with no pending push (catch-up after a crash between a run's last
@@ -442,7 +454,10 @@ pub async fn finish_idle_runs(
         tx.commit()
             .await
             .map_err(NationalSyncError::database("finishing a run"))?;
-        finished += usize::from(done);
+        if let Some(run) = done {
+            run.record();
+            finished += 1;
+        }
     }
     Ok(finished)
 }

@@ -5,6 +5,7 @@
 //! with the same transaction, COMMIT, and only then ack. A failing handler or commit rolls
 //! everything back and naks with a delay that grows with the delivery count, so JetStream
 //! redelivers it (up to `max_deliver` times). A message is never acked before its commit.
+//! Redeliveries and the consumer's pending messages are metrics of [`crate::consumer_state`].
 
 use std::future::Future;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::consumer_state::{self, ConsumerState};
 use crate::BusError;
 
 /// An event as handed to an [`EventHandler`].
@@ -136,6 +138,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
             .get_or_create_consumer(&settings.durable_name, config)
             .await
             .map_err(|error| fail(error.to_string()))?;
+        consumer_state::export_redelivered_at_zero(&settings.durable_name);
         Ok(Self {
             consumer,
             stream_name: stream_name.to_owned(),
@@ -143,6 +146,11 @@ impl<H: EventHandler> IdempotentConsumer<H> {
             pool,
             handler,
         })
+    }
+
+    /// A handle for exporting this consumer's pending and ack-pending messages.
+    pub fn state(&self) -> ConsumerState {
+        ConsumerState::new(self.settings.durable_name.clone(), self.consumer.clone())
     }
 
     /// Processes messages one at a time until `shutdown` is cancelled; a message being
@@ -177,6 +185,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
     /// publisher's trace context.
     async fn process(&self, message: jetstream::Message) {
         let event = self.inbound_event(&message);
+        consumer_state::record_delivery(&self.settings.durable_name, event.delivery);
         let span = tracing::info_span!(
             "bus.consume",
             otel.kind = "consumer",

@@ -10,6 +10,8 @@
 //! - [`consumer`]: [`consumer::IdempotentConsumer`], a durable pull consumer that runs a handler
 //!   inside a transaction together with an inbox row per message id, commits, and only then
 //!   acknowledges; failures are nak'ed with a growing delay for JetStream to redeliver.
+//! - [`consumer_state`]: each durable consumer's redeliveries, pending and ack-pending
+//!   messages as metrics.
 //!
 //! Delivery is at-least-once end to end and effects are exactly-once: a relay that dies between
 //! publishing and marking re-publishes with the same message id (JetStream drops it inside the
@@ -19,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod consumer;
+pub mod consumer_state;
 mod error;
 pub mod outbox;
 pub mod publish;

@@ -22,7 +22,7 @@ use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic_health::server::HealthReporter;
 
-use crate::{connect, KitError, RedisStore};
+use crate::{connect, kit_metrics, FirstRun, KitError, RedisStore};
 
 /// Default time allowed for in-flight requests and background tasks after a shutdown signal.
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -70,6 +70,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let metrics_addr = start_metrics(self.config, &tasks, &shutdown).await?;
+        kit_metrics::export_build_info(&self.name);
         let pool = match self.postgres {
             true => Some(connect::postgres(&self.config.database).await?),
             false => None,
@@ -88,7 +89,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
             .map_err(|source| KitError::Bind { addr, source })?;
         let (health, routes) = standard_routes()?;
         tracing::info!(service = %self.name, addr = ?grpc_listener.local_addr().ok(), "service kit ready");
-        Ok(ServiceKit {
+        let kit = ServiceKit {
             serving: vec![self.name.clone()],
             name: self.name,
             nats_prefix: self.config.nats.prefix.clone(),
@@ -103,7 +104,19 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
             tasks,
             shutdown_grace: self.shutdown_grace,
             telemetry,
-        })
+        };
+        if let Some(pool) = kit.pool.clone() {
+            kit.spawn_periodic(
+                "db-pool-metrics",
+                kit_metrics::POOL_EXPORT_INTERVAL,
+                FirstRun::Immediately,
+                move || {
+                    kit_metrics::export_pool(&pool);
+                    std::future::ready(Ok::<(), std::convert::Infallible>(()))
+                },
+            );
+        }
+        Ok(kit)
     }
 }
 
@@ -288,7 +301,8 @@ impl ServiceKit {
     }
 
     /// Creates the durable consumer of `settings` on this prefix's stream and runs `handler`
-    /// on its messages in the background.
+    /// on its messages in the background; its pending and ack-pending messages are exported
+    /// on a timer ([`dti_bus::consumer_state`]).
     pub async fn spawn_consumer<H: EventHandler>(
         &self,
         settings: ConsumerSettings,
@@ -303,7 +317,17 @@ impl ServiceKit {
             handler,
         )
         .await?;
+        let state = consumer.state();
         self.spawn_task("consumer", move |shutdown| consumer.run(shutdown));
+        self.spawn_periodic(
+            "consumer-state",
+            dti_bus::consumer_state::EXPORT_INTERVAL,
+            FirstRun::Immediately,
+            move || {
+                let state = state.clone();
+                async move { state.export().await }
+            },
+        );
         Ok(())
     }
 }

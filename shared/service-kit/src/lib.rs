@@ -22,6 +22,9 @@
 //! setting) and the unit registry services start from, and [`ServiceKit::spawn_periodic`] runs a
 //! service's step on a timer (deadline closer, finalizer, reconcilers, sweeper, schedule).
 //!
+//! [`kit_metrics`] are the metrics every service exports through the kit: its build
+//! (`dti_build_info`) and its PostgreSQL pool's connections.
+//!
 //! [`status`] turns a caller's mistakes into `InvalidArgument` with `BadRequest` details, the
 //! same way in every service: its [`status::RequestCheck`] collects the field errors of
 //! [`dti_proto::request`]'s parsers, and [`status::Fault`] is each service error's one mapping
@@ -39,6 +42,7 @@ mod error;
 pub mod frameworks;
 pub mod handler;
 mod kit;
+pub mod kit_metrics;
 mod periodic;
 pub mod readiness;
 
