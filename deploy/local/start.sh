@@ -71,6 +71,8 @@ service_env() {
       echo "${prefix}SERVICE__NATIONAL__ALLOW_PLAIN_HTTP=true" ;;
     gateway)
       echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_GATEWAY_PORT"
+      echo "${prefix}SERVICE__RATE_LIMIT_PER_SECOND=$DTI_LOCAL_GATEWAY_RATE_PER_SECOND"
+      echo "${prefix}SERVICE__RATE_LIMIT_BURST=$DTI_LOCAL_GATEWAY_RATE_BURST"
       local backend variable
       for backend in submission evidence scoring ranking verification national_sync; do
         variable=DTI_LOCAL_${backend^^}_PORT
