@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the whole platform as local processes against the local PostgreSQL, NATS and Redis:
+# Starts the whole platform as local processes (the six services and the HTTP/JSON gateway) against the local PostgreSQL, NATS and Redis:
 # ensures the backing services, builds the service binaries (release), creates and migrates the
 # platform database, writes a development HS256 secret, starts every service with its
 # configuration in the environment, and waits until each answers on its gRPC port.
@@ -21,6 +21,7 @@ SERVICES=(
   "ranking dti-ranking DTI_RANKING_ DTI_LOCAL_RANKING_PORT"
   "verification dti-verification DTI_VERIFICATION_ DTI_LOCAL_VERIFICATION_PORT"
   "national-sync dti-national-sync DTI_NATIONAL_SYNC_ DTI_LOCAL_NATIONAL_SYNC_PORT"
+  "gateway dti-gateway DTI_GATEWAY_ DTI_LOCAL_GATEWAY_GRPC_PORT"
 )
 
 bash deploy/local/ensure-services.sh
@@ -78,6 +79,15 @@ service_env() {
     national-sync)
       echo "${prefix}SERVICE__NATIONAL__ENDPOINT=http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
       echo "${prefix}SERVICE__NATIONAL__ALLOW_PLAIN_HTTP=true" ;;
+    gateway)
+      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_GATEWAY_PORT"
+      echo "${prefix}SERVICE__RATE_LIMIT_PER_SECOND=$DTI_LOCAL_GATEWAY_RATE_PER_SECOND"
+      echo "${prefix}SERVICE__RATE_LIMIT_BURST=$DTI_LOCAL_GATEWAY_RATE_BURST"
+      local backend variable
+      for backend in submission evidence scoring ranking verification national_sync; do
+        variable=DTI_LOCAL_${backend^^}_PORT
+        echo "${prefix}SERVICE__BACKENDS__${backend^^}=http://127.0.0.1:${!variable}"
+      done ;;
   esac
 }
 

@@ -32,13 +32,14 @@ pub fn binaries_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// The binaries the stack runs; `cargo test --workspace` builds them all.
-pub const BINARIES: [&str; 8] = [
+pub const BINARIES: [&str; 9] = [
     "dti-submission",
     "dti-evidence",
     "dti-scoring",
     "dti-ranking",
     "dti-verification",
     "dti-national-sync",
+    "dti-gateway",
     "dti-national-receiver",
     "dtictl",
 ];
@@ -103,6 +104,8 @@ impl IsolatedStack {
             "DTI_LOCAL_VERIFICATION_PORT",
             "DTI_LOCAL_NATIONAL_SYNC_PORT",
             "DTI_LOCAL_RECEIVER_PORT",
+            "DTI_LOCAL_GATEWAY_PORT",
+            "DTI_LOCAL_GATEWAY_GRPC_PORT",
         ] {
             let taken: Vec<u16> = ports.iter().map(|(_, port)| *port).collect();
             ports.push((name, free_port_pair(&taken)?));

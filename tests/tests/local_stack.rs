@@ -36,7 +36,11 @@ fn stack_variables(stack_env: &str) -> Vec<String> {
 #[test]
 fn no_stack_variable_is_read_as_a_service_setting() {
     let prefixes = service_prefixes(&repository_file("deploy/local/start.sh"));
-    assert_eq!(prefixes.len(), 6, "{prefixes:?}");
+    assert_eq!(
+        prefixes.len(),
+        7,
+        "the six services and the gateway: {prefixes:?}"
+    );
     assert!(prefixes
         .iter()
         .all(|p| p.starts_with("DTI_") && p.ends_with('_')));

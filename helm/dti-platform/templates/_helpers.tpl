@@ -210,6 +210,14 @@ app.kubernetes.io/component: {{ .name }}
   value: /etc/dti/national-ca/{{ $n.caKey }}
 {{- end }}
 {{- end }}
+{{- if eq .name "gateway" }}
+- name: {{ $p }}SERVICE__HTTP_LISTEN_ADDR
+  value: "0.0.0.0:{{ $v.ports.http }}"
+{{- range $backend := list "submission" "evidence" "scoring" "ranking" "verification" "national-sync" }}
+- name: {{ $p }}SERVICE__BACKENDS__{{ $backend | upper | replace "-" "_" }}
+  value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" $backend) }}:{{ $v.ports.grpc }}"
+{{- end }}
+{{- end }}
 {{- $svc := index $v.services .name }}
 {{- range $key, $value := $svc.settings }}
 - name: {{ $p }}SERVICE__{{ $key | upper | replace "." "__" }}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Checks the HTTP/JSON gateway against its own OpenAPI document with schemathesis: builds the
+# debug binaries, starts the local stack (deploy/local/start.sh) on a database, NATS and Redis
+# prefixes, ports and run directory of its own, mints an operator token with the stack's
+# development secret, and runs a bounded schemathesis (examples per operation and a time limit)
+# against the running gateway. Fails on any 5xx and on any answer that breaks the document
+# (undocumented status, wrong content type, body not matching its schema). Stops the stack and
+# drops its database at the end, whatever happened.
+#
+# Tools: schemathesis in ${XDG_CACHE_HOME:-/var/tmp}/dti-schemathesis-venv (installed when
+# missing). Settings: DTI_GATEWAY_CHECK_EXAMPLES (per operation, default 15),
+# DTI_GATEWAY_CHECK_SECONDS (schemathesis' time limit, default 100).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+say() { printf 'gateway-check: %s\n' "$*" >&2; }
+
+examples=${DTI_GATEWAY_CHECK_EXAMPLES:-15}
+seconds=${DTI_GATEWAY_CHECK_SECONDS:-100}
+venv="${XDG_CACHE_HOME:-/var/tmp}/dti-schemathesis-venv"
+schemathesis_version=4.32.5
+
+if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/st" --version | grep -q "$schemathesis_version"; then
+  say "installing schemathesis $schemathesis_version into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "schemathesis==$schemathesis_version"
+fi
+
+say "building the debug binaries"
+cargo build --locked -q -p dti-submission -p dti-evidence -p dti-scoring -p dti-ranking \
+  -p dti-verification -p dti-national-sync -p dti-gateway -p dti-national-receiver -p dtictl
+
+# A stack of its own: nothing here touches the developer's local stack or its database.
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/dti-gateway-check.XXXXXX")
+export DTI_LOCAL_RUN_DIR=$run_dir
+export DTI_LOCAL_DATABASE=dti_gateway_check_$$
+export DTI_LOCAL_NATS_PREFIX=dti_gateway_check_$$
+export DTI_LOCAL_REDIS_PREFIX="dti:gateway-check-$$:"
+export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
+base=${DTI_GATEWAY_CHECK_PORT_BASE:-42050}
+export DTI_LOCAL_SUBMISSION_PORT=$((base + 1)) DTI_LOCAL_EVIDENCE_PORT=$((base + 2))
+export DTI_LOCAL_SCORING_PORT=$((base + 3)) DTI_LOCAL_RANKING_PORT=$((base + 4))
+export DTI_LOCAL_VERIFICATION_PORT=$((base + 5)) DTI_LOCAL_NATIONAL_SYNC_PORT=$((base + 6))
+export DTI_LOCAL_RECEIVER_PORT=$((base + 7)) DTI_LOCAL_GATEWAY_PORT=$((base + 8))
+export DTI_LOCAL_GATEWAY_GRPC_PORT=$((base + 9))
+# schemathesis is one caller with one token: let it through the rate limit (429s are
+# documented, but they would only hide the operations behind them).
+export DTI_LOCAL_GATEWAY_RATE_PER_SECOND=10000 DTI_LOCAL_GATEWAY_RATE_BURST=10000
+
+cleanup() {
+  bash deploy/local/stop.sh || true
+  source deploy/local/stack.env
+  psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
+    "DROP DATABASE IF EXISTS \"$DTI_LOCAL_DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+bash deploy/local/start.sh
+url="http://127.0.0.1:$DTI_LOCAL_GATEWAY_PORT"
+for _ in $(seq 1 60); do
+  python3 -c 'import sys, urllib.request; open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
+    "$url/openapi.json" "$run_dir/openapi.json" 2>/dev/null && break
+  sleep 0.5
+done
+[ -s "$run_dir/openapi.json" ] || { say "the gateway does not serve /openapi.json"; exit 1; }
+token=$(DTI_AUTH_HS256_SECRET=$(cat "$run_dir/hs256-secret") \
+  "$DTI_LOCAL_BINARIES/dtictl" token --role operator)
+
+say "schemathesis: $examples examples per operation, at most $seconds s"
+started=$(date +%s)
+status=0
+timeout --signal=INT "$((seconds + 15))" "$venv/bin/st" run "$run_dir/openapi.json" \
+  --url "$url" \
+  --header "Authorization: Bearer $token" \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+  --max-examples "$examples" \
+  --phases examples,coverage,fuzzing \
+  --generation-deterministic \
+  --workers 2 \
+  --request-timeout 20 \
+  --no-color || status=$?
+say "schemathesis finished in $(( $(date +%s) - started )) s with status $status"
+if [ "$status" -ne 0 ]; then
+  say "gateway log (last lines):"; tail -n 30 "$run_dir/gateway.log" >&2 || true
+fi
+exit "$status"
