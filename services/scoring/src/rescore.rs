@@ -40,6 +40,22 @@ use crate::ScoringError;
 /// Counter of re-scorings skipped because the unit's input did not change, per basis.
 pub const UNCHANGED_INPUTS: &str = "dti_scoring_unchanged_inputs_total";
 
+/// Gauge of the latest version written of each cohort's scores (`year`, `framework`, `basis`),
+/// set with the write (like the counters beside it, before the caller's transaction commits;
+/// a write rolled back is corrected by the next one).
+pub const COHORT_VERSION: &str = "dti_scoring_cohort_version";
+
+/// Sets [`COHORT_VERSION`] of `round` on `basis`.
+fn record_cohort_version(round: &RoundRef, basis: Basis, version: u64) {
+    metrics::gauge!(
+        COHORT_VERSION,
+        "year" => round.year.to_string(),
+        "framework" => round.framework.to_string(),
+        "basis" => basis.as_str()
+    )
+    .set(version as f64);
+}
+
 /// The principal score changes are recorded under in the audit log.
 fn scoring_principal() -> Principal {
     Principal {
@@ -239,6 +255,7 @@ impl Scorer {
         };
         enqueue_scores_updated(tx, &self.nats_prefix, &change).await?;
         announced.push(Announced::of(&change));
+        record_cohort_version(round, basis, cohort.version);
         Ok(())
     }
 
@@ -277,6 +294,7 @@ impl Scorer {
             metrics::counter!("dti_scoring_ranges_moved_total", "basis" => basis.as_str())
                 .increment(change.moved.len() as u64);
         }
+        record_cohort_version(round, basis, version);
         Ok(version)
     }
 
