@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::net::SocketAddr;
+use dti_testkit::metrics::{sample, scrape};
 use std::time::Duration;
 
 use dti_national_sync::sync_metrics::{
@@ -15,31 +15,6 @@ use support::{
     clients, eventually, finished_run, national_set, plan_and_push, push_settings, start_service,
     submit_all, RunningReceiver, WAIT, YEAR,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn scrape(addr: SocketAddr) -> anyhow::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).await?;
-    Ok(body)
-}
-
-/// The value of the sample `name` (exactly, with or without labels) whose labels include
-/// every one of `labels`.
-fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    metrics
-        .lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .find(|line| labels.iter().all(|label| line.contains(label)))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_backlog_and_finished_runs_are_exported() -> anyhow::Result<()> {

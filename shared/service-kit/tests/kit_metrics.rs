@@ -2,6 +2,7 @@
 //! gauge names the service, the workspace version and the revision; the pool gauges follow
 //! connections the service checks out and gives back.
 
+use dti_testkit::metrics::{sample, scrape};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -12,32 +13,8 @@ use dti_service_kit::kit_metrics::{
 };
 use dti_service_kit::ServiceKit;
 use dti_testkit::{Poll, TestBackends};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SERVICE: &str = "kit-metrics-test";
-
-async fn scrape(addr: SocketAddr) -> anyhow::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).await?;
-    Ok(body)
-}
-
-/// The value of the sample `name` whose labels include every one of `labels`; a name without
-/// labels matches `name <value>`.
-fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    metrics
-        .lines()
-        .filter(|line| {
-            line.starts_with(&format!("{name}{{")) || line.starts_with(&format!("{name} "))
-        })
-        .find(|line| labels.iter().all(|label| line.contains(label)))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
 
 /// Scrapes `addr` until `gauge` satisfies `wanted` (at most 15 s), returning its value.
 async fn until_gauge(

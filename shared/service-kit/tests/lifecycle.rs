@@ -1,6 +1,7 @@
 //! A tiny service started through the kit on port 0 against real PostgreSQL, NATS and Redis:
 //! health, reflection, metrics, trace propagation, and a graceful shutdown.
 
+use dti_testkit::metrics::scrape;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,7 +21,6 @@ use dti_proto::dti::submission::v1::{
 };
 use dti_service_kit::ServiceKit;
 use futures::StreamExt;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -153,16 +153,6 @@ async fn reflected_services(channel: Channel) -> anyhow::Result<Vec<String>> {
         .into_iter()
         .map(|service| service.name)
         .collect())
-}
-
-async fn scrape(addr: std::net::SocketAddr) -> anyhow::Result<String> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).await?;
-    Ok(body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

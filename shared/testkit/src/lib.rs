@@ -27,6 +27,7 @@
 
 mod database;
 pub mod events;
+pub mod metrics;
 pub mod refusals;
 mod service;
 pub mod submission_api;

@@ -179,15 +179,7 @@ impl EvidenceHarness {
 
     /// The service's `/metrics` text.
     pub async fn scrape_metrics(&self) -> anyhow::Result<String> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let addr = self.running.metrics_addr.expect("metrics enabled");
-        let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream
-            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut body = String::new();
-        stream.read_to_string(&mut body).await?;
-        Ok(body)
+        dti_testkit::metrics::scrape(self.running.metrics_addr.expect("metrics enabled")).await
     }
 
     /// Every file under the storage directory, relative to it.
@@ -418,19 +410,7 @@ pub fn files_under(root: &Path) -> Vec<String> {
     found
 }
 
-/// The value of the sample `name` (exactly, with or without labels) whose labels include
-/// every one of `labels` (`key="value"`).
-pub fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    metrics
-        .lines()
-        .filter(|line| {
-            line.strip_prefix(name)
-                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
-        })
-        .find(|line| labels.iter().all(|label| line.contains(label)))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-}
+pub use dti_testkit::metrics::sample;
 
 /// A PDF of `len` bytes whose content depends on `seed`.
 pub fn pdf(len: usize, seed: u8) -> Vec<u8> {
