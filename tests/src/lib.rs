@@ -44,6 +44,17 @@ pub const BINARIES: [&str; 9] = [
     "dtictl",
 ];
 
+/// The six services of the stack: the name in their `DTICTL_<SERVICE>_ENDPOINT` variable and
+/// the stack variable of their gRPC port (metrics on that port + 1000).
+pub const SERVICE_PORTS: [(&str, &str); 6] = [
+    ("SUBMISSION", "DTI_LOCAL_SUBMISSION_PORT"),
+    ("EVIDENCE", "DTI_LOCAL_EVIDENCE_PORT"),
+    ("SCORING", "DTI_LOCAL_SCORING_PORT"),
+    ("RANKING", "DTI_LOCAL_RANKING_PORT"),
+    ("VERIFICATION", "DTI_LOCAL_VERIFICATION_PORT"),
+    ("NATIONAL_SYNC", "DTI_LOCAL_NATIONAL_SYNC_PORT"),
+];
+
 /// Output bytes as text.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -96,17 +107,16 @@ impl IsolatedStack {
         let database = format!("dti_system_{}", &id[..12]);
         let run_dir = tempfile::tempdir()?;
         let mut ports = Vec::new();
-        for name in [
-            "DTI_LOCAL_SUBMISSION_PORT",
-            "DTI_LOCAL_EVIDENCE_PORT",
-            "DTI_LOCAL_SCORING_PORT",
-            "DTI_LOCAL_RANKING_PORT",
-            "DTI_LOCAL_VERIFICATION_PORT",
-            "DTI_LOCAL_NATIONAL_SYNC_PORT",
+        let others = [
             "DTI_LOCAL_RECEIVER_PORT",
             "DTI_LOCAL_GATEWAY_PORT",
             "DTI_LOCAL_GATEWAY_GRPC_PORT",
-        ] {
+        ];
+        for name in SERVICE_PORTS
+            .map(|(_, variable)| variable)
+            .into_iter()
+            .chain(others)
+        {
             let taken: Vec<u16> = ports.iter().map(|(_, port)| *port).collect();
             ports.push((name, free_port_pair(&taken)?));
         }
@@ -196,14 +206,7 @@ impl IsolatedStack {
             }
         }
         command.env("DTI_AUTH_HS256_SECRET", secret.trim());
-        for (service, variable) in [
-            ("SUBMISSION", "DTI_LOCAL_SUBMISSION_PORT"),
-            ("EVIDENCE", "DTI_LOCAL_EVIDENCE_PORT"),
-            ("SCORING", "DTI_LOCAL_SCORING_PORT"),
-            ("RANKING", "DTI_LOCAL_RANKING_PORT"),
-            ("VERIFICATION", "DTI_LOCAL_VERIFICATION_PORT"),
-            ("NATIONAL_SYNC", "DTI_LOCAL_NATIONAL_SYNC_PORT"),
-        ] {
+        for (service, variable) in SERVICE_PORTS {
             command.env(
                 format!("DTICTL_{service}_ENDPOINT"),
                 format!("http://127.0.0.1:{}", self.port(variable)),

@@ -271,14 +271,7 @@ fn check_the_year(
 
     // Every metric the dashboards and alerts use is exported by a running service.
     let mut exported = std::collections::BTreeSet::new();
-    for variable in [
-        "DTI_LOCAL_SUBMISSION_PORT",
-        "DTI_LOCAL_EVIDENCE_PORT",
-        "DTI_LOCAL_SCORING_PORT",
-        "DTI_LOCAL_RANKING_PORT",
-        "DTI_LOCAL_VERIFICATION_PORT",
-        "DTI_LOCAL_NATIONAL_SYNC_PORT",
-    ] {
+    for (_, variable) in dti_tests::SERVICE_PORTS {
         let metrics = scrape(stack.port(variable) + 1000)?;
         exported.extend(
             metrics

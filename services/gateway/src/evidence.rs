@@ -51,15 +51,7 @@ pub async fn upload(
 ) -> Response {
     let started = Instant::now();
     let response = match stream_upload(&state, &headers, multipart).await {
-        Ok(json) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            json,
-        )
-            .into_response(),
+        Ok(json) => super::routes::json_response(json),
         Err(error) => error.into_response(),
     };
     record(

@@ -142,19 +142,24 @@ async fn call_rpc(
         Err(error) => Err(error),
     };
     let response = match result {
-        Ok(json) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            json,
-        )
-            .into_response(),
+        Ok(json) => json_response(json),
         Err(error) => error.into_response(),
     };
     record(rpc.name(), response.status(), started);
     response
+}
+
+/// A 200 answer with a JSON body.
+pub fn json_response(json: Vec<u8>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response()
 }
 
 /// Counts an answered call and its duration.
