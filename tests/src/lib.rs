@@ -60,18 +60,33 @@ pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// A loopback port that is free, and whose metrics twin (port + 1000) is free too.
+/// Ports the stack listens on come from below the kernel's ephemeral range (32768–60999 on
+/// Linux): a port handed out by `bind(0)` or taken by an outgoing connection of a service that
+/// started a moment earlier (a pool connection to PostgreSQL, say) can be taken again between the
+/// check and the service's own bind, and then the stack fails to start.
+const STACK_PORTS: std::ops::Range<u16> = 20_000..31_000;
+
+/// A loopback port below the ephemeral range that is free, and whose metrics twin (port + 1000) is
+/// free too; never one this process handed out before.
 fn free_port_pair(taken: &[u16]) -> anyhow::Result<u16> {
-    for _ in 0..200 {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        if !(20_000..=50_000).contains(&port) || taken.contains(&port) {
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let span = u32::from(STACK_PORTS.end - STACK_PORTS.start);
+    let start = uuid::Uuid::new_v4().as_u128() as u32 % span;
+    for step in 0..span {
+        let port = STACK_PORTS.start + ((start + step) % span) as u16;
+        let clashes = |other: &u16| *other == port || *other + 1000 == port || port + 1000 == *other;
+        if taken.iter().chain(handed_out.iter()).any(clashes) {
             continue;
         }
-        if TcpListener::bind(("127.0.0.1", port + 1000)).is_ok() {
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && TcpListener::bind(("127.0.0.1", port + 1000)).is_ok()
+        {
+            handed_out.push(port);
             return Ok(port);
         }
     }
-    bail!("no free pair of loopback ports")
+    bail!("no free pair of loopback ports in {STACK_PORTS:?}")
 }
 
 /// The local stack's scripts on a stack of the test's own.
