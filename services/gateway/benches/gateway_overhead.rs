@@ -121,7 +121,8 @@ impl Path {
                 let response = http
                     .post(format!("{base_url}/v1/{}", read.rpc()))
                     .header("authorization", bearer)
-                    .json(&read.json_body())
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&read.json_body()).expect("JSON serializes"))
                     .send()
                     .await
                     .expect("the gateway answers");

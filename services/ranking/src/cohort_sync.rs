@@ -5,8 +5,13 @@
 //!   members whose score changed are written, with the new marker;
 //! - anything else (no mirror yet, a flushed or restarted Redis without the marker, a marker
 //!   from another state): the whole cohort is read from PostgreSQL and the sets rebuilt.
+//!
+//! While Redis is unavailable the mirror alone follows the tables ([`RankingSync::read_mirror`])
+//! and readers are answered from it; [`RankingSync::watch_redis`] notices Redis back and the
+//! next synchronisation rebuilds the sets (their marker no longer matches the mirror).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -42,7 +47,13 @@ pub struct RankingSync {
     redis: RedisStore,
     layouts: HashMap<FrameworkId, Arc<FrameworkLayout>>,
     cohorts: Mutex<HashMap<(RoundRef, Basis), CohortSlot>>,
+    redis_available: AtomicBool,
+    /// Failed checks since Redis was last seen (0 while it is available).
+    redis_attempts: AtomicU64,
 }
+
+/// Gauge: 1 while the ranking service reaches Redis, 0 while it answers from PostgreSQL.
+pub const REDIS_UP: &str = "dti_ranking_redis_up";
 
 impl RankingSync {
     /// Synchronisation of the scored frameworks of `catalog` between `pool` and `redis`.
@@ -62,7 +73,65 @@ impl RankingSync {
             redis,
             layouts,
             cohorts: Mutex::new(HashMap::new()),
+            redis_available: AtomicBool::new(true),
+            redis_attempts: AtomicU64::new(0),
         }
+    }
+
+    /// Whether Redis answered the last command or check; readers skip it while not.
+    pub fn redis_available(&self) -> bool {
+        self.redis_available.load(Ordering::Acquire)
+    }
+
+    /// Records that a Redis command failed: readers answer from the mirror until
+    /// [`RankingSync::watch_redis`] sees Redis again.
+    pub fn redis_failed(&self, error: &RankingError) {
+        if self.redis_available.swap(false, Ordering::AcqRel) {
+            metrics::gauge!(REDIS_UP).set(0.0);
+            tracing::warn!(
+                %error,
+                "Redis is unavailable: rankings are answered from PostgreSQL until it returns"
+            );
+        }
+    }
+
+    /// One check of Redis (a `PING`), for the service's watch every fraction of a second.
+    /// Each failed attempt is logged; when Redis answers again after failing, `rebuild` runs
+    /// (the reconciler's pass, which rebuilds every cohort's sets) and only when it succeeded
+    /// are readers sent back to Redis.
+    pub async fn watch_redis<F, Fut>(&self, rebuild: F) -> Result<(), RankingError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<usize, RankingError>>,
+    {
+        let ping: Result<String, _> = redis::cmd("PING")
+            .query_async(&mut self.redis.connection())
+            .await;
+        if let Err(source) = ping {
+            let error = RankingError::Redis {
+                action: "checking Redis",
+                source,
+            };
+            self.redis_failed(&error);
+            let attempt = self.redis_attempts.fetch_add(1, Ordering::AcqRel) + 1;
+            tracing::warn!(%error, attempt, "Redis still unavailable; trying again");
+            return Ok(());
+        }
+        if self.redis_available() {
+            metrics::gauge!(REDIS_UP).set(1.0);
+            return Ok(());
+        }
+        let attempts = self.redis_attempts.load(Ordering::Acquire);
+        tracing::info!(
+            attempts,
+            "Redis answers again; rebuilding the rankings from PostgreSQL"
+        );
+        let rebuilt = rebuild().await?;
+        self.redis_attempts.store(0, Ordering::Release);
+        self.redis_available.store(true, Ordering::Release);
+        metrics::gauge!(REDIS_UP).set(1.0);
+        tracing::info!(cohorts = rebuilt, "rankings are served from Redis again");
+        Ok(())
     }
 
     /// The layout of a scored framework.
@@ -223,6 +292,48 @@ impl RankingSync {
             .await
             .map_err(RankingError::database("reading scores"))?;
         Ok(Some((head, rows)))
+    }
+
+    /// Brings the cohort's mirror up to the score tables from PostgreSQL alone (Redis is not
+    /// touched) and reads it with `read`; none when nothing of the cohort is scored. The sets in
+    /// Redis fall behind the mirror meanwhile, so the next [`RankingSync::sync`] rebuilds them.
+    pub async fn read_mirror<T>(
+        &self,
+        round: &RoundRef,
+        basis: Basis,
+        read: impl FnOnce(&CohortMirror) -> T,
+    ) -> Result<Option<T>, RankingError> {
+        let Some(layout) = self.layout(&round.framework).cloned() else {
+            return Ok(None);
+        };
+        let slot = self.slot(round, basis);
+        let mut mirror = slot.lock().await;
+        let since = mirror.as_ref().map_or(0, CohortMirror::version);
+        let Some((head, rows)) = self.read(&layout, round, basis, since).await? else {
+            *mirror = None;
+            return Ok(None);
+        };
+        let refreshed = match mirror.take() {
+            Some(current) if head.version == current.version() => current,
+            Some(mut current) if head.version > current.version() => {
+                tokio::task::spawn_blocking(move || current.apply(head, rows).map(|_| current))
+                    .await??
+            }
+            None => {
+                tokio::task::spawn_blocking(move || CohortMirror::load(layout, head, rows))
+                    .await??
+            }
+            Some(_) => {
+                let Some((head, rows)) = self.read(&layout, round, basis, 0).await? else {
+                    return Ok(None);
+                };
+                tokio::task::spawn_blocking(move || CohortMirror::load(layout, head, rows))
+                    .await??
+            }
+        };
+        let answer = read(&refreshed);
+        *mirror = Some(refreshed);
+        Ok(Some(answer))
     }
 
     /// The version the cohort's sets reflect, rebuilding them first when they are missing

@@ -15,6 +15,9 @@ pub struct Settings {
     /// Seconds between two passes of the reconciler, which brings every cohort's sorted sets up
     /// to the score tables (it also runs at start, and rebuilds flushed sets).
     pub reconcile_interval_secs: u64,
+    /// Milliseconds between two checks of Redis; while it is unavailable rankings are answered
+    /// from PostgreSQL, and the first check that reaches it again rebuilds the sorted sets.
+    pub redis_check_interval_ms: u64,
     /// Units per page when a request asks for none.
     pub default_page_size: u32,
     /// Most units per page.
@@ -29,6 +32,7 @@ impl Default for Settings {
             framework_dir: FrameworkDir::default(),
             unit_visibility: UnitVisibility::Live,
             reconcile_interval_secs: 15,
+            redis_check_interval_ms: 250,
             default_page_size: 50,
             max_page_size: 1000,
             max_deliver: 20,
@@ -42,6 +46,10 @@ impl Validate for Settings {
         at_least_one(
             "service.reconcile_interval_secs",
             self.reconcile_interval_secs,
+        )?;
+        at_least_one(
+            "service.redis_check_interval_ms",
+            self.redis_check_interval_ms,
         )?;
         at_least_one("service.max_page_size", self.max_page_size)?;
         if !(1..=self.max_page_size).contains(&self.default_page_size) {

@@ -75,7 +75,10 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         .with_redis()
         .build()
         .await?;
-    dti_service_kit::export_counters_at_zero(&[consumer::EVENTS_DROPPED]);
+    dti_service_kit::export_counters_at_zero(&[
+        consumer::EVENTS_DROPPED,
+        rankings::READS_FROM_POSTGRES,
+    ]);
     let pool = kit.pool()?.clone();
     let sync = Arc::new(cohort_sync::RankingSync::new(
         pool.clone(),
@@ -110,6 +113,21 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         Duration::from_secs(settings.reconcile_interval_secs),
     );
     let reconciler = Arc::new(reconciler);
+    let watched = Arc::clone(&sync);
+    let rebuilder = Arc::clone(&reconciler);
+    kit.spawn_periodic(
+        "ranking-redis-watch",
+        Duration::from_millis(settings.redis_check_interval_ms),
+        FirstRun::Immediately,
+        move || {
+            let sync = Arc::clone(&watched);
+            let reconciler = Arc::clone(&rebuilder);
+            async move {
+                sync.watch_redis(|| async move { reconciler.pass().await })
+                    .await
+            }
+        },
+    );
     kit.spawn_periodic(
         "ranking-reconciler",
         reconciler.interval(),

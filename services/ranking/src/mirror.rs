@@ -15,6 +15,7 @@ use dti_scores::tables::{CohortHead, UnitRankingRow};
 use dti_scores::{FrameworkLayout, UnitTotals};
 use rayon::prelude::*;
 
+use crate::sorted_sets::{Page, Position};
 use crate::RankingError;
 
 /// One unit in the mirror.
@@ -123,6 +124,64 @@ impl CohortMirror {
         self.units
             .iter()
             .map(move |unit| (&unit.row.unit, unit.totals.score(set)))
+    }
+
+    /// The ranking `set` in the order Redis serves it (`ZREVRANGE`): higher score first, equal
+    /// scores by unit id, descending.
+    fn ranked(&self, set: Option<usize>) -> Vec<(&UnitId, Points)> {
+        let mut ranked: Vec<(&UnitId, Points)> = self.scores(set).collect();
+        ranked.sort_unstable_by(|(unit_a, a), (unit_b, b)| {
+            b.cents()
+                .cmp(&a.cents())
+                .then_with(|| unit_b.as_str().cmp(unit_a.as_str()))
+        });
+        ranked
+    }
+
+    /// `limit` members of ranking `set` from position `offset` (0-based), exactly as
+    /// [`crate::sorted_sets::page`] reads them from Redis: the page Redis would serve at this version.
+    pub fn page(&self, set: Option<usize>, offset: u64, limit: u64) -> Page {
+        let ranked = self.ranked(set);
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(ranked.len());
+        let take = usize::try_from(limit.max(1)).unwrap_or(usize::MAX);
+        let entries: Vec<(String, Points)> = ranked[start..]
+            .iter()
+            .take(take)
+            .map(|(unit, score)| (unit.as_str().to_owned(), *score))
+            .collect();
+        let above_first = entries.first().map_or(0, |(_, first)| {
+            ranked
+                .iter()
+                .filter(|(_, score)| score.cents() > first.cents())
+                .count()
+        });
+        Page {
+            members: ranked.len() as u64,
+            entries,
+            above_first: above_first as u64,
+            version: Some(self.version),
+        }
+    }
+
+    /// `unit`'s place in ranking `set`, exactly as [`crate::sorted_sets::position`] reads it from Redis.
+    pub fn position(&self, set: Option<usize>, unit: &UnitId) -> Position {
+        let score = self
+            .index
+            .get(unit)
+            .map(|&i| self.units[i].totals.score(set));
+        let above = score.map_or(0, |score| {
+            self.scores(set)
+                .filter(|(_, other)| other.cents() > score.cents())
+                .count()
+        });
+        Position {
+            members: self.units.len() as u64,
+            score,
+            above: above as u64,
+            version: Some(self.version),
+        }
     }
 
     /// Moves to `head`'s version with the rows changed since the current one; returns every

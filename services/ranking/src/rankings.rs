@@ -1,7 +1,8 @@
 //! Reading rankings: a page of a cohort's ranking by total or group, and one unit's position
 //! with its movement against last year's published ranking, for callers allowed to see them.
 //! Answers come from the sorted sets; when they are missing (a flushed or restarted Redis) they
-//! are rebuilt from PostgreSQL first.
+//! are rebuilt from PostgreSQL first; while Redis is unavailable they come from the cohort's
+//! mirror, brought up to PostgreSQL (the same ranks, from the truth).
 
 use std::sync::Arc;
 
@@ -18,6 +19,9 @@ use crate::cohort_sync::RankingSync;
 use crate::movement::{movement, previous_ranking};
 use crate::sorted_sets::{self, Page, Position};
 use crate::RankingError;
+
+/// Counter: ranking reads answered from PostgreSQL (the mirror) because Redis was unavailable.
+pub const READS_FROM_POSTGRES: &str = "dti_ranking_reads_from_postgres_total";
 
 /// Page size limits.
 #[derive(Debug, Clone, Copy)]
@@ -204,8 +208,40 @@ impl Rankings {
         Ok((offset, u64::from(size)))
     }
 
-    /// A page from the sets, rebuilding them first if they were flushed.
+    /// A page from the sets, rebuilding them first if they were flushed; from the cohort's
+    /// mirror, brought up to PostgreSQL, while Redis is unavailable.
     async fn read_page(
+        &self,
+        layout: &FrameworkLayout,
+        round: &RoundRef,
+        basis: Basis,
+        set: Option<usize>,
+        offset: u64,
+        size: u64,
+    ) -> Result<Page, RankingError> {
+        if self.sync.redis_available() {
+            match self
+                .read_page_from_redis(layout, round, basis, set, offset, size)
+                .await
+            {
+                Err(error @ RankingError::Redis { .. }) => self.sync.redis_failed(&error),
+                answer => return answer,
+            }
+        }
+        metrics::counter!(READS_FROM_POSTGRES).increment(1);
+        let page = self
+            .sync
+            .read_mirror(round, basis, |mirror| mirror.page(set, offset, size))
+            .await?;
+        Ok(page.unwrap_or(Page {
+            members: 0,
+            entries: Vec::new(),
+            above_first: 0,
+            version: None,
+        }))
+    }
+
+    async fn read_page_from_redis(
         &self,
         layout: &FrameworkLayout,
         round: &RoundRef,
@@ -224,8 +260,39 @@ impl Rankings {
         sorted_sets::page(&mut conn, &keys, &key, offset, size).await
     }
 
-    /// A position from the sets, rebuilding them first if they were flushed.
+    /// A position from the sets, rebuilding them first if they were flushed; from the
+    /// cohort's mirror, brought up to PostgreSQL, while Redis is unavailable.
     async fn read_position(
+        &self,
+        layout: &FrameworkLayout,
+        round: &RoundRef,
+        basis: Basis,
+        set: Option<usize>,
+        unit: &UnitId,
+    ) -> Result<Position, RankingError> {
+        if self.sync.redis_available() {
+            match self
+                .read_position_from_redis(layout, round, basis, set, unit)
+                .await
+            {
+                Err(error @ RankingError::Redis { .. }) => self.sync.redis_failed(&error),
+                answer => return answer,
+            }
+        }
+        metrics::counter!(READS_FROM_POSTGRES).increment(1);
+        let position = self
+            .sync
+            .read_mirror(round, basis, |mirror| mirror.position(set, unit))
+            .await?;
+        Ok(position.unwrap_or(Position {
+            members: 0,
+            score: None,
+            above: 0,
+            version: None,
+        }))
+    }
+
+    async fn read_position_from_redis(
         &self,
         layout: &FrameworkLayout,
         round: &RoundRef,

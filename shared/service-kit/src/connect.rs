@@ -39,11 +39,24 @@ pub(crate) async fn jetstream(
     Ok(js)
 }
 
-/// Opens a Redis connection manager (it reconnects by itself afterwards).
+/// How the Redis connection manager reconnects after a loss: one attempt, bounded in time, each
+/// time a command finds the connection lost, instead of the client's default backoff (it grows
+/// by a factor of 100 and left a service without Redis for a minute after Redis restarted). A
+/// command meanwhile fails at once, so callers fall back or retry, and the next command makes
+/// the next attempt.
+pub(crate) fn redis_reconnection() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_number_of_retries(0)
+        .set_connection_timeout(Duration::from_secs(1))
+        .set_response_timeout(Duration::from_secs(2))
+}
+
+/// Opens a Redis connection manager (it reconnects by itself afterwards, as
+/// [`redis_reconnection`] says).
 pub(crate) async fn redis(config: &RedisConfig) -> Result<RedisStore, KitError> {
     let url = config.url.as_ref().ok_or(KitError::RedisNotConfigured)?;
     let client = redis::Client::open(url.expose_secret()).map_err(KitError::Redis)?;
-    let manager = (|| client.get_connection_manager())
+    let manager = (|| client.get_connection_manager_with_config(redis_reconnection()))
         .retry(startup_backoff())
         .notify(|error, delay| tracing::warn!(%error, ?delay, "Redis not reachable yet"))
         .await
