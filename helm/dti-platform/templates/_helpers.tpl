@@ -138,6 +138,8 @@ app.kubernetes.io/component: {{ .name }}
   value: {{ printf "%s%s:" $v.redis.keyPrefix .name | quote }}
 - name: {{ $p }}GRPC_LISTEN_ADDR
   value: "0.0.0.0:{{ $v.ports.grpc }}"
+- name: {{ $p }}GRPC_REFLECTION
+  value: {{ $v.grpcReflection | quote }}
 - name: {{ $p }}METRICS_LISTEN_ADDR
   value: "0.0.0.0:{{ $v.ports.metrics }}"
 - name: {{ $p }}TELEMETRY_LOG_FORMAT

@@ -201,12 +201,16 @@ impl Validate for RedisConfig {
 pub struct GrpcConfig {
     /// Address to listen on; port 0 picks a free port.
     pub listen_addr: SocketAddr,
+    /// Serve gRPC server reflection (every service and message of the platform, for tools such
+    /// as grpcurl). On for development; the chart turns it off in production.
+    pub reflection: bool,
 }
 
 impl Default for GrpcConfig {
     fn default() -> Self {
         Self {
             listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 50051)),
+            reflection: true,
         }
     }
 }

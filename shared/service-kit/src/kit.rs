@@ -87,7 +87,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let grpc_listener = TcpListener::bind(addr)
             .await
             .map_err(|source| KitError::Bind { addr, source })?;
-        let (health, routes) = standard_routes()?;
+        let (health, routes) = standard_routes(config.grpc.reflection)?;
         tracing::info!(service = %self.name, addr = ?grpc_listener.local_addr().ok(), "service kit ready");
         let kit = ServiceKit {
             serving: vec![self.name.clone()],
@@ -153,15 +153,19 @@ async fn start_metrics<S>(
     Ok(addr)
 }
 
-/// The health service (statuses set when serving starts) and reflection of every DTI package.
-fn standard_routes() -> Result<(HealthReporter, RoutesBuilder), KitError> {
+/// The health service (statuses set when serving starts) and, when `reflection` is on,
+/// reflection of every DTI package.
+fn standard_routes(reflection: bool) -> Result<(HealthReporter, RoutesBuilder), KitError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(dti_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
     let mut routes = RoutesBuilder::default();
-    routes.add_service(health_service).add_service(reflection);
+    routes.add_service(health_service);
+    if reflection {
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(dti_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()?;
+        routes.add_service(reflection);
+    }
     Ok((health, routes))
 }
 

@@ -33,7 +33,9 @@
 //! [`handler::serve`] is the one shape of a gRPC handler (authenticate, parse, call, render).
 //!
 //! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
-//! of the caller's W3C trace context and it is counted in the standard gRPC metrics.
+//! of the caller's W3C trace context and it is counted in the standard gRPC metrics. Then
+//! [`text_guard`] refuses, before any handler, a request with a control character in a text or
+//! a text or list beyond the platform's bounds, naming each field.
 
 #![warn(missing_docs)]
 
@@ -59,6 +61,7 @@ mod serve;
 pub mod service_error;
 mod start;
 pub mod status;
+pub mod text_guard;
 
 pub use error::KitError;
 pub use kit::{ServiceKit, ServiceKitBuilder};

@@ -9,6 +9,7 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
 use crate::readiness::{follow_dependencies, Dependencies, LIVENESS};
+use crate::text_guard::TextGuardLayer;
 use crate::{KitError, ServiceKit};
 
 /// Idle time before the kernel probes an accepted connection whose peer went silent.
@@ -61,6 +62,7 @@ impl ServiceKit {
         };
         let server = Server::builder()
             .layer(GrpcServerTelemetryLayer)
+            .layer(TextGuardLayer)
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, signal);
         let served = within_grace(

@@ -192,11 +192,52 @@ pub fn round_and_unit(
     check.finish(round.zip(unit))
 }
 
-/// `InvalidArgument` carrying every violation as a `BadRequest` detail; the message is
-/// `summary` followed by one line per violation (`field: description`).
+/// Most violations an `InvalidArgument` carries in its details; beyond them one more entry
+/// says how many were left out. With [`MAX_FIELD_BYTES`], [`MAX_DESCRIPTION_BYTES`] and
+/// [`MAX_MESSAGE_BYTES`] every error fits the 8 KiB of headers clients accept by default, even
+/// in Vietnamese (the message is percent-encoded, the details base64-encoded).
+pub const MAX_VIOLATIONS: usize = 10;
+/// Most bytes (UTF-8) of a violation's field path.
+pub const MAX_FIELD_BYTES: usize = 120;
+/// Most bytes (UTF-8) of a violation's description.
+pub const MAX_DESCRIPTION_BYTES: usize = 240;
+/// Most bytes (UTF-8) of a status message.
+pub const MAX_MESSAGE_BYTES: usize = 600;
+/// Violations repeated in the message (the details hold them all, up to the cap).
+const VIOLATIONS_IN_MESSAGE: usize = 5;
+
+/// `text` cut at a character boundary to at most `limit` bytes, ending in "…" where it was cut.
+pub fn shortened(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_owned();
+    }
+    let room = limit.saturating_sub('…'.len_utf8());
+    let end = text
+        .char_indices()
+        .map(|(at, c)| at + c.len_utf8())
+        .take_while(|end| *end <= room)
+        .last()
+        .unwrap_or(0);
+    format!("{}…", &text[..end])
+}
+
+/// `InvalidArgument` carrying the violations as a `BadRequest` detail (at most
+/// [`MAX_VIOLATIONS`], each shortened, and a last entry counting the rest); the message is
+/// `summary` followed by one line per violation (`field: description`) for the first few.
 pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status {
+    let shown: Vec<FieldViolation> = violations
+        .iter()
+        .take(MAX_VIOLATIONS)
+        .map(|violation| {
+            FieldViolation::new(
+                shortened(&violation.field, MAX_FIELD_BYTES),
+                shortened(&violation.description, MAX_DESCRIPTION_BYTES),
+            )
+        })
+        .collect();
+    let left_out = violations.len() - shown.len();
     let mut message = summary.to_owned();
-    for violation in violations {
+    for violation in shown.iter().take(VIOLATIONS_IN_MESSAGE) {
         message.push('\n');
         if violation.field.is_empty() {
             message.push_str(&violation.description);
@@ -204,11 +245,27 @@ pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status 
             message.push_str(&format!("{}: {}", violation.field, violation.description));
         }
     }
+    let more = violations.len().saturating_sub(VIOLATIONS_IN_MESSAGE);
+    if more > 0 {
+        message.push_str(&format!(
+            "\n… and {more} more (listed in the error details)"
+        ));
+    }
     let mut details = ErrorDetails::new();
-    for violation in violations {
+    for violation in &shown {
         details.add_bad_request_violation(violation.field.clone(), violation.description.clone());
     }
-    Status::with_error_details(Code::InvalidArgument, message, details)
+    if left_out > 0 {
+        details.add_bad_request_violation(
+            "",
+            format!("… and {left_out} more problems of the same request"),
+        );
+    }
+    Status::with_error_details(
+        Code::InvalidArgument,
+        shortened(&message, MAX_MESSAGE_BYTES),
+        details,
+    )
 }
 
 /// `InvalidArgument` for one request field.
@@ -249,9 +306,13 @@ impl<E: std::fmt::Display> Fault<E> {
     pub fn into_status(self, attempted: &str) -> Status {
         match self {
             Self::Invalid(invalid) => invalid.into(),
-            Self::NotFound(message) => Status::not_found(message),
-            Self::PermissionDenied(message) => Status::permission_denied(message),
-            Self::NotNow(message) => Status::failed_precondition(message),
+            Self::NotFound(message) => Status::not_found(shortened(&message, MAX_MESSAGE_BYTES)),
+            Self::PermissionDenied(message) => {
+                Status::permission_denied(shortened(&message, MAX_MESSAGE_BYTES))
+            }
+            Self::NotNow(message) => {
+                Status::failed_precondition(shortened(&message, MAX_MESSAGE_BYTES))
+            }
             Self::Mapped(status) => status,
             Self::Unexpected(error) => internal(attempted, &error),
         }
@@ -296,6 +357,37 @@ mod tests {
         let back = field_violations(&status);
         assert_eq!(back.len(), 2);
         assert_eq!(back[0].field, "unit quan-1 / indicator 1.2 / variable b");
+    }
+
+    #[test]
+    fn a_huge_refusal_fits_the_headers_clients_accept() {
+        // 5,000 violations of Vietnamese text 90 KB long, as a hostile request could make.
+        let long = "Ứng dụng ".repeat(10_000);
+        let violations: Vec<FieldViolation> = (0..5_000)
+            .map(|i| FieldViolation::new(format!("values[{i}].{long}"), long.clone()))
+            .collect();
+        let status = invalid_argument("invalid request", &violations);
+        let response = status.into_http::<tonic::body::Body>();
+        let header_bytes: usize = response
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum();
+        assert!(header_bytes < 8 * 1024, "{header_bytes} bytes of headers");
+        let status = Status::from_header_map(response.headers()).expect("a status");
+        let back = field_violations(&status);
+        assert_eq!(back.len(), MAX_VIOLATIONS + 1);
+        assert_eq!(
+            back[MAX_VIOLATIONS].description,
+            "… and 4990 more problems of the same request"
+        );
+        assert!(back[0].field.ends_with('…') && back[0].field.len() <= MAX_FIELD_BYTES);
+        assert!(back[0].field.len() > MAX_FIELD_BYTES - 6);
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+        let found = Fault::<String>::NotFound(long).into_status("x");
+        assert!(found.message().len() <= MAX_MESSAGE_BYTES && found.message().ends_with('…'));
+        assert_eq!(shortened("Ứng", 3), "…");
+        assert_eq!(shortened("Ứng dụng", 100), "Ứng dụng");
     }
 
     #[test]

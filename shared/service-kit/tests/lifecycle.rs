@@ -90,6 +90,7 @@ fn test_config(db: &dti_testkit::TestDatabase) -> ServiceConfig {
         },
         grpc: GrpcConfig {
             listen_addr: local_port_0,
+            ..GrpcConfig::default()
         },
         metrics: MetricsConfig {
             enabled: true,
@@ -271,6 +272,37 @@ async fn service_starts_reports_health_and_shuts_down_gracefully() -> anyhow::Re
     let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
     js.delete_stream(dti_bus::stream::stream_name(&config.nats.prefix))
         .await?;
+    db.close().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reflection_is_a_setting_and_health_stays_when_it_is_off() -> anyhow::Result<()> {
+    let db = dti_testkit::TestDatabase::create().await?;
+    let mut config = test_config(&db);
+    config.grpc.reflection = false;
+    let mut kit = ServiceKit::builder(SERVICE, &config)
+        .with_postgres()
+        .build()
+        .await?;
+    kit.add_service(RoundOperatorServiceServer::new(TestOperator::default()));
+    let grpc_addr = kit.grpc_addr()?;
+    let shutdown = kit.shutdown_token();
+    let server = tokio::spawn(kit.serve());
+    let channel = Channel::from_shared(format!("http://{grpc_addr}"))?
+        .connect()
+        .await?;
+    assert_eq!(
+        health_status(channel.clone(), SERVICE).await?,
+        ServingStatus::Serving as i32
+    );
+    let refused = reflected_services(channel)
+        .await
+        .expect_err("no reflection when it is off");
+    let status = refused.downcast_ref::<Status>().expect("a gRPC status");
+    assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
+    shutdown.cancel();
+    server.await??;
     db.close().await?;
     Ok(())
 }

@@ -144,6 +144,7 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
         },
         grpc: GrpcConfig {
             listen_addr: local_port_0,
+            ..GrpcConfig::default()
         },
         metrics: MetricsConfig {
             enabled: false,

@@ -73,6 +73,7 @@ async fn accepted_grpc_and_metrics_connections_have_nodelay_and_keepalive() -> a
     let config = ServiceConfig {
         grpc: GrpcConfig {
             listen_addr: local_port_0,
+            ..GrpcConfig::default()
         },
         metrics: MetricsConfig {
             enabled: true,

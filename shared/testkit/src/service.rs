@@ -52,6 +52,7 @@ impl TestBackends {
             },
             grpc: GrpcConfig {
                 listen_addr: local_port_0,
+                ..GrpcConfig::default()
             },
             metrics: MetricsConfig {
                 enabled: true,
