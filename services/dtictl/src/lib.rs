@@ -17,7 +17,8 @@
 //! - `round progress|reopen`: where a round stands, and a late unit let in;
 //! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions;
 //! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings;
-//! - `evidence upload|list|download|remove`: a unit's evidence documents.
+//! - `evidence upload|list|download|remove`: a unit's evidence documents;
+//! - `form template|import`: the self-assessment as an .xlsx form (`dti-forms`).
 
 #![warn(missing_docs)]
 
@@ -160,6 +161,12 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::evidence::EvidenceCommand,
     },
+    /// The self-assessment as an .xlsx form: an empty template, or a filled one imported.
+    Form {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::form::FormCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -258,5 +265,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Position(args) => commands::results::position(&catalog, &args, output),
         Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
         Command::Evidence { command } => commands::evidence::run(&catalog, &command, output),
+        Command::Form { command } => commands::form::run(&catalog, &command),
     }
 }
