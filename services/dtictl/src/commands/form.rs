@@ -4,19 +4,20 @@
 //! the contract's cohort JSON (what `dtictl submit` reads) or submitted through the submission
 //! service. This module only wires the commands; the forms themselves are `dti-forms`'.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use dti_domain::values::UnitValues;
 use dti_domain::{FrameworkCatalog, UnitId};
-use dti_forms::{import_form, write_form, FormSpec, ImportOptions};
+use dti_forms::{import_form, write_form, FilledValues, FormSpec, ImportOptions};
 use dti_i18n::Lang;
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 
 use super::client::submit_unit;
 use super::database::runtime;
-use super::decode_cohort_in_parallel;
 use super::unit_common::registry;
+use super::{decode_cohort_in_parallel, load_cohort};
 use crate::remote::{unit_submitter, Remote, Service};
 use crate::Failure;
 
@@ -67,6 +68,10 @@ pub struct TemplateArgs {
     /// Language of the form's labels.
     #[arg(long, value_enum, default_value_t = LangArg::Vi)]
     pub lang: LangArg,
+    /// Fill the form with the unit's values from this cohort file (e.g. last round's, or a
+    /// form made for a unit from what it submitted); needs --unit.
+    #[arg(long, requires = "unit")]
+    pub fill: Option<PathBuf>,
 }
 
 /// What `dtictl form import` reads.
@@ -126,7 +131,34 @@ fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failu
         unit,
         lang: args.lang.into(),
     };
-    let bytes = write_form(&spec, None).map_err(|e| Failure::Unexpected(e.into()))?;
+    let filled = match &args.fill {
+        None => None,
+        Some(path) => {
+            let cohort = load_cohort(catalog, path)?;
+            if cohort.framework.id != framework.id {
+                return Err(Failure::InvalidInput(vec![format!(
+                    "--fill: the file is for framework {}, the form for {}",
+                    cohort.framework.id, framework.id
+                )]));
+            }
+            let wanted = spec.unit.as_ref().map(|(id, _)| id);
+            let values = cohort
+                .units
+                .into_iter()
+                .find(|unit| Some(&unit.unit) == wanted)
+                .ok_or_else(|| {
+                    Failure::InvalidInput(vec![format!(
+                        "--fill: the file has no values of unit {}",
+                        args.unit.as_deref().unwrap_or_default()
+                    )])
+                })?;
+            Some(FilledValues {
+                values,
+                evidence: BTreeMap::new(),
+            })
+        }
+    };
+    let bytes = write_form(&spec, filled.as_ref()).map_err(|e| Failure::Unexpected(e.into()))?;
     std::fs::write(&args.output, bytes).map_err(|e| {
         Failure::InvalidInput(vec![format!(
             "--output: cannot write {}: {e}",
