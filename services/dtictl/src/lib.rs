@@ -18,7 +18,8 @@
 //! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions;
 //! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings;
 //! - `evidence upload|list|download|remove`: a unit's evidence documents;
-//! - `form template|import`: the self-assessment as an .xlsx form (`dti-forms`).
+//! - `form template|import`: the self-assessment as an .xlsx form (`dti-forms`);
+//! - `export ranking|scorecard`: results as .xlsx reports for the city's report.
 
 #![warn(missing_docs)]
 
@@ -167,6 +168,12 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::form::FormCommand,
     },
+    /// Results as .xlsx reports with Vietnamese (or English) headings.
+    Export {
+        /// What to export.
+        #[command(subcommand)]
+        command: commands::export::ExportCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -266,5 +273,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
         Command::Evidence { command } => commands::evidence::run(&catalog, &command, output),
         Command::Form { command } => commands::form::run(&catalog, &command),
+        Command::Export { command } => commands::export::run(&catalog, &command),
     }
 }

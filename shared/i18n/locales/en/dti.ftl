@@ -71,3 +71,22 @@ import-unit-invalid = unit id '{ $found }' is not valid: { $reason }
 import-unit-other = the form was made for unit { $expected }, found '{ $found }'
 import-domain = { $subject }: { $message }
 
+## Exports
+
+export-ranking-title = DIGITAL TRANSFORMATION INDEX RANKING { $year }
+export-ranking-sheet = Ranking
+export-scorecard-title = SCORES OF { $unit } IN { $year }
+export-scorecard-summary-sheet = Summary
+export-basis = Basis: { $basis }
+export-basis-self = self-assessed values
+export-basis-verified = verified values
+export-col-rank = Rank
+export-col-unit-id = Unit id
+export-col-unit = Unit
+export-col-total = Total
+export-col-code = Indicator code
+export-col-indicator = Indicator
+export-col-points = Maximum points
+export-col-score = Score
+export-col-explanation = Explanation
+export-group = Group { $code }

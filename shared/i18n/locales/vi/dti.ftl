@@ -72,3 +72,22 @@ import-unit-invalid = mã đơn vị '{ $found }' không hợp lệ: { $reason }
 import-unit-other = phiếu được tạo cho đơn vị { $expected }, thấy '{ $found }'
 import-domain = { $subject }: { $message }
 
+## Báo cáo xuất ra
+
+export-ranking-title = BẢNG XẾP HẠNG CHỈ SỐ CHUYỂN ĐỔI SỐ NĂM { $year }
+export-ranking-sheet = Xếp hạng
+export-scorecard-title = KẾT QUẢ CHẤM ĐIỂM CỦA { $unit } NĂM { $year }
+export-scorecard-summary-sheet = Tổng hợp
+export-basis = Cơ sở: { $basis }
+export-basis-self = số liệu tự đánh giá
+export-basis-verified = số liệu đã thẩm định
+export-col-rank = Hạng
+export-col-unit-id = Mã đơn vị
+export-col-unit = Đơn vị
+export-col-total = Tổng điểm
+export-col-code = Mã chỉ số
+export-col-indicator = Chỉ số
+export-col-points = Điểm tối đa
+export-col-score = Điểm
+export-col-explanation = Giải thích
+export-group = Nhóm { $code }
