@@ -1,7 +1,7 @@
-//! `dtictl export ranking|scorecard`: the services' answers as .xlsx reports for the city's
+//! `dtictl export ranking|scorecard|side-by-side`: the services' answers as .xlsx reports for the city's
 //! report, with headings in the chosen language (Vietnamese by default), one sheet per group
 //! where it applies and scores as numbers with two decimals. The answers are read with the same
-//! calls as `dtictl ranking show` and `dtictl scorecard`; `dti-forms` writes the workbook.
+//! calls as `dtictl ranking show`, `dtictl scorecard` and `dtictl verify show`; `dti-forms` writes the workbook.
 
 use std::path::PathBuf;
 
@@ -11,10 +11,19 @@ use dti_forms::export::{write_report, Report, ReportCell, ReportSheet};
 use dti_i18n::{Arg, Catalog, Lang};
 use dti_proto::dti::scoring::v1::Basis;
 
+use super::client::RoundArgs;
+use super::database::runtime;
 use super::form::LangArg;
 use super::results::{fetch_ranking, fetch_scorecard, RankingShowArgs, ScorecardArgs};
+use super::review::{
+    decision_name, framework as round_framework, render_value, round_ref, unit_id,
+    verification_client, verifier,
+};
 use super::unit_common::known_framework;
+use crate::remote::{call, Remote};
 use crate::Failure;
+use dti_proto::dti::common::v1::UnitRef;
+use dti_proto::dti::verification::v1::GetSideBySideRequest;
 
 /// `dtictl export …`.
 #[derive(Debug, clap::Subcommand)]
@@ -24,6 +33,22 @@ pub enum ExportCommand {
         /// The ranking to read.
         #[command(flatten)]
         ranking: RankingShowArgs,
+        /// Where and in which language.
+        #[command(flatten)]
+        file: ExportFile,
+    },
+    /// A unit's self-assessed and verified values and scores side by side, one sheet per
+    /// group, with the verifiers' decisions (as a verifier).
+    SideBySide {
+        /// Which round.
+        #[command(flatten)]
+        round: RoundArgs,
+        /// The unit, e.g. quan-1.
+        #[arg(long)]
+        unit: String,
+        /// How to reach the services.
+        #[command(flatten)]
+        connection: Remote,
         /// Where and in which language.
         #[command(flatten)]
         file: ExportFile,
@@ -57,6 +82,15 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
         ExportCommand::Ranking { ranking, file } => {
             (ranking_report(catalog, ranking, file.lang.into())?, file)
         }
+        ExportCommand::SideBySide {
+            round,
+            unit,
+            connection,
+            file,
+        } => (
+            side_by_side_report(catalog, round, unit, connection, file.lang.into())?,
+            file,
+        ),
         ExportCommand::Scorecard { scorecard, file } => (
             scorecard_report(catalog, scorecard, file.lang.into())?,
             file,
@@ -267,5 +301,114 @@ fn scorecard_report(
             rows,
         });
     }
+    Ok(Report { sheets })
+}
+
+fn side_by_side_report(
+    catalog: &FrameworkCatalog,
+    round: &RoundArgs,
+    unit: &str,
+    connection: &Remote,
+    lang: Lang,
+) -> Result<Report, Failure> {
+    let framework = round_framework(catalog, round)?;
+    let unit = unit_id("--unit", unit)?;
+    let view = runtime()?.block_on(async {
+        let (mut client, bearer) = verification_client(connection, &verifier()).await?;
+        let request = GetSideBySideRequest {
+            round: Some(round_ref(round)),
+            unit: Some(UnitRef {
+                unit_id: unit.clone(),
+            }),
+        };
+        let request = crate::remote::with_bearer(request, &bearer)?;
+        call(&format!("unit {unit}"), client.get_side_by_side(request)).await
+    })?;
+    let text = lang.catalog();
+    let unit_name = super::review::unit_name(&unit);
+    let mut header = vec![
+        text.format(
+            "export-side-by-side-title",
+            &[
+                (
+                    "unit",
+                    Arg::from(if unit_name.is_empty() {
+                        unit.clone()
+                    } else {
+                        unit_name
+                    }),
+                ),
+                ("year", Arg::from(round.year.to_string())),
+            ],
+        ),
+        text.format(
+            "form-framework",
+            &[
+                ("title", Arg::from(&framework.title)),
+                ("source", Arg::from(framework.id.as_str())),
+            ],
+        ),
+    ];
+    header.push(text.format(
+        "export-totals",
+        &[
+            ("self", Arg::from(&view.self_total)),
+            ("verified", Arg::from(&view.verified_total)),
+            ("difference", Arg::from(&view.total_difference)),
+        ],
+    ));
+    let score = |s: Option<&dti_proto::dti::verification::v1::Score>| {
+        s.map_or(ReportCell::Empty, |s| ReportCell::Decimal(s.points.clone()))
+    };
+    let sheets = framework
+        .groups
+        .iter()
+        .map(|group| {
+            let rows = view
+                .rows
+                .iter()
+                .filter(|row| {
+                    framework
+                        .indicator_by_str(&row.indicator_code)
+                        .is_some_and(|i| i.group == group.code)
+                })
+                .map(|row| {
+                    vec![
+                        ReportCell::Text(row.indicator_code.clone()),
+                        ReportCell::Text(row.name.clone()),
+                        ReportCell::Text(render_value(row.self_value.as_ref())),
+                        score(row.self_score.as_ref()),
+                        ReportCell::Text(render_value(row.verified_value.as_ref())),
+                        score(row.verified_score.as_ref()),
+                        ReportCell::Decimal(row.difference.clone()),
+                        ReportCell::Text(decision_name(row.decision)),
+                        ReportCell::Text(row.reason.clone()),
+                    ]
+                })
+                .collect();
+            let mut group_header = header.clone();
+            group_header.push(format!(
+                "{}: {}",
+                text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
+                group.name
+            ));
+            ReportSheet {
+                name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
+                header: group_header,
+                columns: vec![
+                    (text.text("export-col-code"), 10.0),
+                    (text.text("export-col-indicator"), 40.0),
+                    (text.text("export-col-self-value"), 24.0),
+                    (text.text("export-col-self-score"), 12.0),
+                    (text.text("export-col-verified-value"), 24.0),
+                    (text.text("export-col-verified-score"), 12.0),
+                    (text.text("export-col-difference"), 12.0),
+                    (text.text("export-col-decision"), 14.0),
+                    (text.text("export-col-reason"), 40.0),
+                ],
+                rows,
+            }
+        })
+        .collect();
     Ok(Report { sheets })
 }
