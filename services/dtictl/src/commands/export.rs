@@ -1,7 +1,7 @@
-//! `dtictl export ranking|scorecard|side-by-side`: the services' answers as .xlsx reports for the city's
+//! `dtictl export ranking|scorecard|side-by-side|publication`: the services' answers as .xlsx reports for the city's
 //! report, with headings in the chosen language (Vietnamese by default), one sheet per group
 //! where it applies and scores as numbers with two decimals. The answers are read with the same
-//! calls as `dtictl ranking show`, `dtictl scorecard` and `dtictl verify show`; `dti-forms` writes the workbook.
+//! calls as `dtictl ranking show`, `dtictl scorecard`, `dtictl verify show` and `dtictl publication show`; `dti-forms` writes the workbook.
 
 use std::path::PathBuf;
 
@@ -23,7 +23,8 @@ use super::unit_common::known_framework;
 use crate::remote::{call, Remote};
 use crate::Failure;
 use dti_proto::dti::common::v1::UnitRef;
-use dti_proto::dti::verification::v1::GetSideBySideRequest;
+use dti_proto::dti::verification::v1::{GetPublicationRequest, GetSideBySideRequest};
+use serde_json::Value;
 
 /// `dtictl export …`.
 #[derive(Debug, clap::Subcommand)]
@@ -46,6 +47,22 @@ pub enum ExportCommand {
         /// The unit, e.g. quan-1.
         #[arg(long)]
         unit: String,
+        /// How to reach the services.
+        #[command(flatten)]
+        connection: Remote,
+        /// Where and in which language.
+        #[command(flatten)]
+        file: ExportFile,
+    },
+    /// A published revision: its ranks, then one sheet per group with each unit's group and
+    /// indicator scores (from the revision's frozen snapshot).
+    Publication {
+        /// Which round.
+        #[command(flatten)]
+        round: RoundArgs,
+        /// The revision (default: the latest).
+        #[arg(long, default_value_t = 0)]
+        revision: u32,
         /// How to reach the services.
         #[command(flatten)]
         connection: Remote,
@@ -89,6 +106,15 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
             file,
         } => (
             side_by_side_report(catalog, round, unit, connection, file.lang.into())?,
+            file,
+        ),
+        ExportCommand::Publication {
+            round,
+            revision,
+            connection,
+            file,
+        } => (
+            publication_report(catalog, round, *revision, connection, file.lang.into())?,
             file,
         ),
         ExportCommand::Scorecard { scorecard, file } => (
@@ -410,5 +436,132 @@ fn side_by_side_report(
             }
         })
         .collect();
+    Ok(Report { sheets })
+}
+
+fn publication_report(
+    catalog: &FrameworkCatalog,
+    round: &RoundArgs,
+    revision: u32,
+    connection: &Remote,
+    lang: Lang,
+) -> Result<Report, Failure> {
+    let framework = round_framework(catalog, round)?;
+    let request = GetPublicationRequest {
+        round: Some(round_ref(round)),
+        revision,
+    };
+    let send = |mut client: super::publication::Publications, request| async move {
+        call("publication", client.get_publication(request)).await
+    };
+    let approver = crate::remote::city(dti_auth::Role::Approver, "dtictl-approver");
+    let publication = super::publication::publications(connection, &approver, request, send)?;
+    let snapshot: Value = serde_json::from_str(&publication.snapshot_json).map_err(|error| {
+        Failure::Unexpected(anyhow::anyhow!(
+            "the publication's snapshot is not JSON: {error}"
+        ))
+    })?;
+    let text = lang.catalog();
+    let header = vec![
+        text.format(
+            "export-publication-title",
+            &[
+                ("year", Arg::from(round.year.to_string())),
+                ("revision", Arg::from(publication.revision.to_string())),
+            ],
+        ),
+        text.format(
+            "form-framework",
+            &[
+                ("title", Arg::from(&framework.title)),
+                ("source", Arg::from(framework.id.as_str())),
+            ],
+        ),
+        text.format(
+            "export-publication-reason",
+            &[
+                ("reason", Arg::from(&publication.reason)),
+                ("state", Arg::from(&publication.round_state)),
+            ],
+        ),
+    ];
+    let units: Vec<&Value> = snapshot["units"]
+        .as_array()
+        .map(|u| u.iter().collect())
+        .unwrap_or_default();
+    let rank_cells = |unit: &Value| {
+        let id = unit["unit"].as_str().unwrap_or_default().to_owned();
+        vec![
+            ReportCell::Whole(unit["rank"].as_u64().unwrap_or_default()),
+            ReportCell::Text(id.clone()),
+            ReportCell::Text(super::review::unit_name(&id)),
+        ]
+    };
+    let score_of = |list: &Value, code: &str| {
+        list.as_array()
+            .and_then(|items| items.iter().find(|item| item["code"] == code))
+            .and_then(|item| item["score"].as_str())
+            .map_or(ReportCell::Empty, |score| {
+                ReportCell::Decimal(score.to_owned())
+            })
+    };
+    let rank_columns = || {
+        vec![
+            (text.text("export-col-rank"), 8.0),
+            (text.text("export-col-unit-id"), 16.0),
+            (text.text("export-col-unit"), 36.0),
+        ]
+    };
+    let mut ranking_columns = rank_columns();
+    ranking_columns.push((text.text("export-col-total"), 14.0));
+    let mut sheets = vec![ReportSheet {
+        name: text.text("export-publication-sheet"),
+        header: header.clone(),
+        columns: ranking_columns,
+        rows: units
+            .iter()
+            .map(|unit| {
+                let mut row = rank_cells(unit);
+                row.push(ReportCell::Decimal(
+                    unit["total"].as_str().unwrap_or_default().to_owned(),
+                ));
+                row
+            })
+            .collect(),
+    }];
+    for group in &framework.groups {
+        let codes: Vec<&str> = framework
+            .top_level_indicators()
+            .filter(|i| i.group == group.code)
+            .map(|i| i.code.as_str())
+            .collect();
+        let mut columns = rank_columns();
+        columns.push((
+            text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
+            12.0,
+        ));
+        columns.extend(codes.iter().map(|code| ((*code).to_owned(), 9.0)));
+        let rows = units
+            .iter()
+            .map(|unit| {
+                let mut row = rank_cells(unit);
+                row.push(score_of(&unit["groups"], group.code.as_str()));
+                row.extend(codes.iter().map(|code| score_of(&unit["indicators"], code)));
+                row
+            })
+            .collect();
+        let mut group_header = header.clone();
+        group_header.push(format!(
+            "{}: {}",
+            text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
+            group.name
+        ));
+        sheets.push(ReportSheet {
+            name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
+            header: group_header,
+            columns,
+            rows,
+        });
+    }
     Ok(Report { sheets })
 }

@@ -99,3 +99,6 @@ export-col-verified-score = Verified score
 export-col-difference = Difference
 export-col-decision = Decision
 export-col-reason = Reason
+export-publication-title = PUBLISHED DIGITAL TRANSFORMATION INDEX RESULTS { $year } (REVISION { $revision })
+export-publication-sheet = Publication
+export-publication-reason = Reason: { $reason }; round state: { $state }

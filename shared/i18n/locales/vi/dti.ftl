@@ -100,3 +100,6 @@ export-col-verified-score = Điểm thẩm định
 export-col-difference = Chênh lệch
 export-col-decision = Quyết định
 export-col-reason = Lý do
+export-publication-title = KẾT QUẢ CÔNG BỐ CHỈ SỐ CHUYỂN ĐỔI SỐ NĂM { $year } (LẦN { $revision })
+export-publication-sheet = Công bố
+export-publication-reason = Lý do: { $reason }; trạng thái kỳ đánh giá: { $state }
