@@ -99,19 +99,29 @@ pub fn import_form(
                 ))]
             })?;
     let (meta, framework) = read_meta(&meta_range, options, &at)?;
+    let unit = match meta.unit.as_deref().map(|id| (id, UnitId::parse(id))) {
+        None => None,
+        Some((_, Ok(id))) => {
+            let name = options
+                .registry
+                .unit(&id)
+                .map_or_else(|| id.to_string(), |unit| unit.name.clone());
+            Some((id, name))
+        }
+        Some((id, Err(error))) => {
+            return Err(vec![at.workbook(catalog.format(
+                "import-unit-invalid",
+                &[
+                    ("found", Arg::from(id)),
+                    ("reason", Arg::from(error.to_string())),
+                ],
+            ))]);
+        }
+    };
     let spec = FormSpec {
         framework,
         year: meta.year,
-        unit: meta.unit.as_ref().map(|id| {
-            let name = UnitId::parse(id.as_str())
-                .ok()
-                .and_then(|id| options.registry.unit(&id).map(|u| u.name.clone()))
-                .unwrap_or_else(|| id.clone());
-            (
-                UnitId::parse(id.as_str()).unwrap_or_else(|_| placeholder_unit()),
-                name,
-            )
-        }),
+        unit,
         lang: meta.lang,
     };
     let layout = FormLayout::of(&spec);
@@ -207,12 +217,6 @@ pub fn import_form(
         }),
         _ => Err(problems),
     }
-}
-
-/// A unit id for a layout whose metadata names a malformed one (its labels then differ, and
-/// the unit check says why).
-fn placeholder_unit() -> UnitId {
-    UnitId::parse("unknown").unwrap_or_else(|_| unreachable!("a valid id"))
 }
 
 /// The metadata, and the framework it names, checked against the catalog and the caller's
