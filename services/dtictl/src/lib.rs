@@ -17,7 +17,9 @@
 //! - `round progress|reopen`: where a round stands, and a late unit let in;
 //! - `draft show|set|not-applicable|clear|submit|versions`: a unit's own draft and versions;
 //! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings;
-//! - `evidence upload|list|download|remove`: a unit's evidence documents.
+//! - `evidence upload|list|download|remove`: a unit's evidence documents;
+//! - `form template|import`: the self-assessment as an .xlsx form (`dti-forms`);
+//! - `export ranking|scorecard|side-by-side|publication|national-form`: results as .xlsx reports for the city's report.
 
 #![warn(missing_docs)]
 
@@ -160,6 +162,18 @@ pub enum Command {
         #[command(subcommand)]
         command: commands::evidence::EvidenceCommand,
     },
+    /// The self-assessment as an .xlsx form: an empty template, or a filled one imported.
+    Form {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::form::FormCommand,
+    },
+    /// Results as .xlsx reports with Vietnamese (or English) headings.
+    Export {
+        /// What to export.
+        #[command(subcommand)]
+        command: commands::export::ExportCommand,
+    },
 }
 
 /// `dtictl audit …`.
@@ -258,5 +272,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Position(args) => commands::results::position(&catalog, &args, output),
         Command::Ranking { command } => commands::results::ranking(&catalog, &command, output),
         Command::Evidence { command } => commands::evidence::run(&catalog, &command, output),
+        Command::Form { command } => commands::form::run(&catalog, &command),
+        Command::Export { command } => commands::export::run(&catalog, &command),
     }
 }

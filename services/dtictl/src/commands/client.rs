@@ -212,7 +212,8 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
     })
 }
 
-async fn submit_unit(
+/// Sends one unit's whole self-assessment (`SubmitAssessment`); the version it became.
+pub(crate) async fn submit_unit(
     client: &mut SubmissionServiceClient<Channel>,
     round: &RoundRef,
     unit: &UnitValues,

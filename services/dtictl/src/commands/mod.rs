@@ -5,6 +5,8 @@ pub mod client;
 pub mod database;
 pub mod decisions;
 pub mod evidence;
+pub mod export;
+pub mod form;
 pub mod frameworks;
 pub mod generate;
 pub mod objection;

@@ -34,7 +34,8 @@ pub enum BasisArg {
 }
 
 impl BasisArg {
-    fn proto(self) -> Basis {
+    /// The basis in the services' terms.
+    pub fn proto(self) -> Basis {
         match self {
             BasisArg::SelfAssessed => Basis::SelfAssessed,
             BasisArg::Verified => Basis::Verified,
@@ -144,9 +145,20 @@ pub fn scorecard(
     args: &ScorecardArgs,
     output: Output,
 ) -> Result<(), Failure> {
+    let (target, card) = fetch_scorecard(catalog, args)?;
+    output.emit(&card, |card| {
+        describe_scorecard(&target, card, args.explain)
+    })
+}
+
+/// The unit's scorecard (`GetScorecard`, as the unit's submitter), and the unit and round.
+pub fn fetch_scorecard(
+    catalog: &FrameworkCatalog,
+    args: &ScorecardArgs,
+) -> Result<(Target, Scorecard), Failure> {
     let target = args.target.resolve(catalog)?;
     let connection = &args.connection;
-    runtime()?.block_on(async {
+    let card = runtime()?.block_on(async {
         let mut client = ScoringServiceClient::new(connection.channel(Service::Scoring).await?);
         let request = GetScorecardRequest {
             round: Some(target.round.clone()),
@@ -154,15 +166,13 @@ pub fn scorecard(
             basis: args.basis.proto() as i32,
         };
         let principal = unit_submitter(target.unit.as_str());
-        let card = call(
+        call(
             &format!("unit {}", target.unit),
             client.get_scorecard(connection.request(request, &principal)?),
         )
-        .await?;
-        output.emit(&card, |card| {
-            describe_scorecard(&target, card, args.explain)
-        })
-    })
+        .await
+    })?;
+    Ok((target, card))
 }
 
 /// A scorecard for people: the total, the groups, and each indicator (explained when asked).
@@ -326,6 +336,15 @@ pub fn ranking(
     output: Output,
 ) -> Result<(), Failure> {
     let RankingCommand::Show(args) = command;
+    let (names, ranking) = fetch_ranking(catalog, args)?;
+    output.emit(&ranking, |r| describe_ranking(&names, r))
+}
+
+/// A round's ranking (`GetRanking`, every page up to `--limit`) and the names of its units.
+pub fn fetch_ranking(
+    catalog: &FrameworkCatalog,
+    args: &RankingShowArgs,
+) -> Result<(Names, Ranking), Failure> {
     let mut problems = Vec::new();
     let framework = known_framework(catalog, &args.round.framework)
         .map_err(|p| problems.push(p))
@@ -394,8 +413,7 @@ pub fn ranking(
             }
         }
         bar.finish_and_clear();
-        let ranking = all.unwrap_or_default();
-        output.emit(&ranking, |r| describe_ranking(&names, r))
+        Ok((names, all.unwrap_or_default()))
     })
 }
 

@@ -476,7 +476,8 @@ pub fn render_value(value: Option<&ReportedValue>) -> String {
     parts.join(" ")
 }
 
-fn decision_name(kind: i32) -> String {
+/// A decision for people (`accept`, `adjust`…), or `-` when none was made.
+pub fn decision_name(kind: i32) -> String {
     match DecisionKind::try_from(kind) {
         Ok(DecisionKind::Unspecified) | Err(_) => "-".to_owned(),
         Ok(kind) => enum_name(kind.as_str_name(), "DECISION_KIND_"),

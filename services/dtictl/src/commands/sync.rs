@@ -179,7 +179,8 @@ async fn client(remote: &Remote) -> Result<NationalSyncServiceClient<Channel>, F
     ))
 }
 
-async fn plan(remote: &Remote, year: u32) -> Result<pb::SyncPlan, Failure> {
+/// The dry run of a year's sync (`PlanSync`, as an operator): every item and its national value.
+pub(crate) async fn plan(remote: &Remote, year: u32) -> Result<pb::SyncPlan, Failure> {
     let mut client = client(remote).await?;
     call(
         &format!("year {year}"),

@@ -1,0 +1,228 @@
+//! `dtictl form template|import`: the self-assessment as an .xlsx form. The template is
+//! generated from the framework by `dti-forms` (general information first, one sheet per
+//! indicator group); a filled form is read back with the domain's validation and printed as
+//! the contract's cohort JSON (what `dtictl submit` reads) or submitted through the submission
+//! service. This module only wires the commands; the forms themselves are `dti-forms`'.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use dti_domain::values::UnitValues;
+use dti_domain::{FrameworkCatalog, UnitId};
+use dti_forms::{import_form, write_form, FilledValues, FormSpec, ImportOptions};
+use dti_i18n::Lang;
+use dti_proto::dti::common::v1::RoundRef;
+use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
+
+use super::client::submit_unit;
+use super::database::runtime;
+use super::unit_common::registry;
+use super::{decode_cohort_in_parallel, load_cohort};
+use crate::remote::{unit_submitter, Remote, Service};
+use crate::Failure;
+
+/// The language of a form, a report or a command's messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LangArg {
+    /// Vietnamese (the default).
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Self {
+        match lang {
+            LangArg::Vi => Lang::Vi,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+/// `dtictl form …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum FormCommand {
+    /// Write an empty self-assessment form (.xlsx) for a framework, a year and a unit.
+    Template(TemplateArgs),
+    /// Read a filled form: print the cohort JSON, or submit it with --submit. Every problem
+    /// names the sheet, the cell, the indicator and the variable (exit 2, nothing submitted).
+    Import(ImportArgs),
+}
+
+/// What `dtictl form template` writes.
+#[derive(Debug, clap::Args)]
+pub struct TemplateArgs {
+    /// Framework id, e.g. hcm-2023-district.
+    #[arg(long)]
+    pub framework: String,
+    /// The unit the form is for (its id is then filled in); otherwise the unit writes it.
+    #[arg(long)]
+    pub unit: Option<String>,
+    /// Assessment year of the round (default: the framework's year).
+    #[arg(long)]
+    pub year: Option<u16>,
+    /// The .xlsx file to write.
+    #[arg(short = 'o', long = "output")]
+    pub output: PathBuf,
+    /// Language of the form's labels.
+    #[arg(long, value_enum, default_value_t = LangArg::Vi)]
+    pub lang: LangArg,
+    /// Fill the form with the unit's values from this cohort file (e.g. last round's, or a
+    /// form made for a unit from what it submitted); needs --unit.
+    #[arg(long, requires = "unit")]
+    pub fill: Option<PathBuf>,
+}
+
+/// What `dtictl form import` reads.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The filled .xlsx form.
+    pub file: PathBuf,
+    /// Refuse a form that is not for this framework.
+    #[arg(long)]
+    pub framework: Option<String>,
+    /// Refuse a form that is not for this year.
+    #[arg(long)]
+    pub year: Option<u16>,
+    /// Submit the values (as the form's unit) instead of printing them.
+    #[arg(long)]
+    pub submit: bool,
+    /// Language of the problems.
+    #[arg(long, value_enum, default_value_t = LangArg::Vi)]
+    pub lang: LangArg,
+    /// How to reach the services (with --submit).
+    #[command(flatten)]
+    pub connection: Remote,
+}
+
+/// Runs a `dtictl form` command.
+pub fn run(catalog: &FrameworkCatalog, command: &FormCommand) -> Result<(), Failure> {
+    match command {
+        FormCommand::Template(args) => template(catalog, args),
+        FormCommand::Import(args) => import(catalog, args),
+    }
+}
+
+fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failure> {
+    let framework = catalog.get_str(&args.framework).ok_or_else(|| {
+        Failure::InvalidInput(vec![format!(
+            "--framework: unknown framework {:?} (known: {})",
+            args.framework,
+            catalog.ids().join(", ")
+        )])
+    })?;
+    let year = args.year.unwrap_or(framework.year);
+    let unit = match &args.unit {
+        None => None,
+        Some(id) => {
+            let registry = registry()?;
+            let id = UnitId::parse(id.as_str())
+                .map_err(|e| Failure::InvalidInput(vec![format!("--unit: {e}")]))?;
+            let unit = registry
+                .member(&id, framework.unit_kind, year)
+                .map_err(|e| Failure::InvalidInput(vec![format!("--unit: {e}")]))?;
+            Some((id, unit.name.clone()))
+        }
+    };
+    let spec = FormSpec {
+        framework,
+        year,
+        unit,
+        lang: args.lang.into(),
+    };
+    let filled = match &args.fill {
+        None => None,
+        Some(path) => {
+            let cohort = load_cohort(catalog, path)?;
+            if cohort.framework.id != framework.id {
+                return Err(Failure::InvalidInput(vec![format!(
+                    "--fill: the file is for framework {}, the form for {}",
+                    cohort.framework.id, framework.id
+                )]));
+            }
+            let wanted = spec.unit.as_ref().map(|(id, _)| id);
+            let values = cohort
+                .units
+                .into_iter()
+                .find(|unit| Some(&unit.unit) == wanted)
+                .ok_or_else(|| {
+                    Failure::InvalidInput(vec![format!(
+                        "--fill: the file has no values of unit {}",
+                        args.unit.as_deref().unwrap_or_default()
+                    )])
+                })?;
+            Some(FilledValues {
+                values,
+                evidence: BTreeMap::new(),
+            })
+        }
+    };
+    let bytes = write_form(&spec, filled.as_ref()).map_err(|e| Failure::Unexpected(e.into()))?;
+    std::fs::write(&args.output, bytes).map_err(|e| {
+        Failure::InvalidInput(vec![format!(
+            "--output: cannot write {}: {e}",
+            args.output.display()
+        )])
+    })?;
+    println!(
+        "{}: form of {} for {year}{}",
+        args.output.display(),
+        framework.id,
+        spec.unit
+            .as_ref()
+            .map(|(id, _)| format!(", unit {id}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> {
+    let bytes = std::fs::read(&args.file).map_err(|e| {
+        Failure::InvalidInput(vec![format!(
+            "input: cannot read {}: {e}",
+            args.file.display()
+        )])
+    })?;
+    let registry = registry()?;
+    let options = ImportOptions {
+        catalog,
+        registry: &registry,
+        framework: args.framework.as_deref(),
+        year: args.year,
+        lang: args.lang.into(),
+    };
+    let form = import_form(&bytes, &options).map_err(|problems| {
+        Failure::InvalidInput(problems.iter().map(ToString::to_string).collect())
+    })?;
+    for warning in &form.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for (indicator, reference) in &form.evidence {
+        eprintln!("evidence {indicator}: {reference}");
+    }
+    if !args.submit {
+        return super::print_json(&form.cohort);
+    }
+    let decoded = decode_cohort_in_parallel(&form.cohort.to_string(), catalog);
+    let cohort = decoded.value.ok_or_else(|| {
+        Failure::InvalidInput(decoded.issues.iter().map(ToString::to_string).collect())
+    })?;
+    let round = RoundRef {
+        year: u32::from(form.meta.year),
+        framework: cohort.framework.id.to_string(),
+    };
+    let units: Vec<&UnitValues> = cohort.units.iter().collect();
+    runtime()?.block_on(async {
+        let mut client =
+            SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
+        for unit in units {
+            let bearer = args
+                .connection
+                .bearer(&unit_submitter(unit.unit.as_str()))?;
+            let version = submit_unit(&mut client, &round, unit, &bearer).await?;
+            println!("{}: submitted version {version}", unit.unit);
+        }
+        Ok(())
+    })
+}
