@@ -87,7 +87,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let grpc_listener = TcpListener::bind(addr)
             .await
             .map_err(|source| KitError::Bind { addr, source })?;
-        let (health, routes) = standard_routes(config.grpc.reflection)?;
+        let (health, routes) = standard_routes(self.config.grpc.reflection)?;
         tracing::info!(service = %self.name, addr = ?grpc_listener.local_addr().ok(), "service kit ready");
         let kit = ServiceKit {
             serving: vec![self.name.clone()],

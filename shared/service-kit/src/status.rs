@@ -194,15 +194,18 @@ pub fn round_and_unit(
 
 /// Most violations an `InvalidArgument` carries in its details; beyond them one more entry
 /// says how many were left out. With [`MAX_FIELD_BYTES`], [`MAX_DESCRIPTION_BYTES`] and
-/// [`MAX_MESSAGE_BYTES`] every error fits the 8 KiB of headers clients accept by default, even
+/// [`MAX_INVALID_MESSAGE_BYTES`] every error fits the 8 KiB of headers clients accept by default, even
 /// in Vietnamese (the message is percent-encoded, the details base64-encoded).
 pub const MAX_VIOLATIONS: usize = 10;
 /// Most bytes (UTF-8) of a violation's field path.
 pub const MAX_FIELD_BYTES: usize = 120;
 /// Most bytes (UTF-8) of a violation's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 240;
-/// Most bytes (UTF-8) of a status message.
-pub const MAX_MESSAGE_BYTES: usize = 600;
+/// Most bytes (UTF-8) of an `InvalidArgument` message (its details hold the violations).
+pub const MAX_INVALID_MESSAGE_BYTES: usize = 600;
+/// Most bytes (UTF-8) of any other refusal's message: room for a cohort's units listed by a
+/// refused state change, never for a caller's input quoted at length.
+pub const MAX_MESSAGE_BYTES: usize = 3_000;
 /// Violations repeated in the message (the details hold them all, up to the cap).
 const VIOLATIONS_IN_MESSAGE: usize = 5;
 
@@ -263,7 +266,7 @@ pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status 
     }
     Status::with_error_details(
         Code::InvalidArgument,
-        shortened(&message, MAX_MESSAGE_BYTES),
+        shortened(&message, MAX_INVALID_MESSAGE_BYTES),
         details,
     )
 }
@@ -383,7 +386,7 @@ mod tests {
         );
         assert!(back[0].field.ends_with('…') && back[0].field.len() <= MAX_FIELD_BYTES);
         assert!(back[0].field.len() > MAX_FIELD_BYTES - 6);
-        assert!(status.message().len() <= MAX_MESSAGE_BYTES);
+        assert!(status.message().len() <= MAX_INVALID_MESSAGE_BYTES);
         let found = Fault::<String>::NotFound(long).into_status("x");
         assert!(found.message().len() <= MAX_MESSAGE_BYTES && found.message().ends_with('…'));
         assert_eq!(shortened("Ứng", 3), "…");
