@@ -70,12 +70,15 @@ const STACK_PORTS: std::ops::Range<u16> = 20_000..31_000;
 /// free too; never one this process handed out before.
 fn free_port_pair(taken: &[u16]) -> anyhow::Result<u16> {
     static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let span = u32::from(STACK_PORTS.end - STACK_PORTS.start);
     let start = uuid::Uuid::new_v4().as_u128() as u32 % span;
     for step in 0..span {
         let port = STACK_PORTS.start + ((start + step) % span) as u16;
-        let clashes = |other: &u16| *other == port || *other + 1000 == port || port + 1000 == *other;
+        let clashes =
+            |other: &u16| *other == port || *other + 1000 == port || port + 1000 == *other;
         if taken.iter().chain(handed_out.iter()).any(clashes) {
             continue;
         }
