@@ -558,6 +558,10 @@ table.data tbody th { font-weight: 500; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.total { font-weight: 700; }
 td.explain code { font-size: 0.85rem; white-space: normal; }
+.scorecard table.data { table-layout: fixed; min-width: 640px; }
+.scorecard table.data th:nth-child(1) { width: 4rem; }
+.scorecard table.data th:nth-child(2) { width: 38%; }
+.scorecard table.data th:nth-child(3), .scorecard table.data th:nth-child(4) { width: 5.5rem; }
 .outcome { color: var(--muted); }
 abbr { text-decoration: none; }
 dl.headline { display: flex; gap: 24px; flex-wrap: wrap; font-size: 1.2rem; }
