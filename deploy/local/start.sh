@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the whole platform as local processes (the six services and the HTTP/JSON gateway) against the local PostgreSQL, NATS and Redis:
+# Starts the whole platform as local processes (the six services, the HTTP/JSON gateway and the
+# public results site) against the local PostgreSQL, NATS and Redis:
 # ensures the backing services, builds the service binaries (release), creates and migrates the
 # platform database, writes a development HS256 secret, starts every service with its
 # configuration in the environment, and waits until each answers on its gRPC port.
@@ -22,6 +23,7 @@ SERVICES=(
   "verification dti-verification DTI_VERIFICATION_ DTI_LOCAL_VERIFICATION_PORT"
   "national-sync dti-national-sync DTI_NATIONAL_SYNC_ DTI_LOCAL_NATIONAL_SYNC_PORT"
   "gateway dti-gateway DTI_GATEWAY_ DTI_LOCAL_GATEWAY_GRPC_PORT"
+  "results-site dti-results-site DTI_RESULTS_SITE_ DTI_LOCAL_RESULTS_GRPC_PORT"
 )
 
 bash deploy/local/ensure-services.sh
@@ -88,6 +90,9 @@ service_env() {
         variable=DTI_LOCAL_${backend^^}_PORT
         echo "${prefix}SERVICE__BACKENDS__${backend^^}=http://127.0.0.1:${!variable}"
       done ;;
+    results-site)
+      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_RESULTS_PORT"
+      echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT" ;;
   esac
 }
 
@@ -113,6 +118,9 @@ for entry in "${present[@]}"; do
   port=${!port_var}
   require_free "$name" "$port" "$port_var"
   require_free "$name metrics" "$((port + 1000))" "$port_var"
+  if [ "$name" = results-site ]; then
+    require_free "$name HTTP" "$DTI_LOCAL_RESULTS_PORT" DTI_LOCAL_RESULTS_PORT
+  fi
   log "starting $name on 127.0.0.1:$port (log $run_dir/$name.log)"
   # The service reads every ${prefix}* variable as one of its settings and refuses unknown
   # ones, so variables of that prefix inherited from the caller (say dtictl's

@@ -220,6 +220,12 @@ app.kubernetes.io/component: {{ .name }}
   value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" $backend) }}:{{ $v.ports.grpc }}"
 {{- end }}
 {{- end }}
+{{- if eq .name "results-site" }}
+- name: {{ $p }}SERVICE__HTTP_LISTEN_ADDR
+  value: "0.0.0.0:{{ $v.ports.http }}"
+- name: {{ $p }}SERVICE__VERIFICATION_ENDPOINT
+  value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" "verification") }}:{{ $v.ports.grpc }}"
+{{- end }}
 {{- $svc := index $v.services .name }}
 {{- range $key, $value := $svc.settings }}
 - name: {{ $p }}SERVICE__{{ $key | upper | replace "." "__" }}

@@ -11,7 +11,8 @@
 //!
 //! Roles and their scope: `unit_submitter` acts for one unit (claim `unit_id`), `data_owner`
 //! for one department (claim `department_id`); `verifier`, `approver`, `operator` and
-//! `national_sync` are city-wide and carry no scope claim.
+//! `national_sync` are city-wide and carry no scope claim; `public_reader` (city-wide too) is
+//! refused by every role check and reads only what every authenticated caller may read.
 
 #![warn(missing_docs)]
 

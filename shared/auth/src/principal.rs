@@ -21,6 +21,10 @@ pub enum Role {
     DataOwner,
     /// The national synchronisation job.
     NationalSync,
+    /// Reads published results and nothing else (the public results site's server-side
+    /// reader): every check that names roles refuses it; only reads open to every
+    /// authenticated caller (published revisions, a round's cohort) answer it.
+    PublicReader,
 }
 
 impl Role {
@@ -33,6 +37,7 @@ impl Role {
             Self::Operator => "operator",
             Self::DataOwner => "data_owner",
             Self::NationalSync => "national_sync",
+            Self::PublicReader => "public_reader",
         }
     }
 }

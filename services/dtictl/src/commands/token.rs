@@ -11,7 +11,7 @@ use crate::Failure;
 /// Who the token is for.
 #[derive(Debug, clap::Args)]
 pub struct TokenArgs {
-    /// Role: unit_submitter, verifier, approver, operator, data_owner, national_sync.
+    /// Role: unit_submitter, verifier, approver, operator, data_owner, national_sync, public_reader.
     #[arg(long)]
     pub role: String,
     /// Unit the submitter acts for (unit_submitter only).
@@ -41,7 +41,7 @@ pub struct TokenArgs {
 pub fn parse_role(name: &str) -> Result<Role, Failure> {
     serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
         Failure::InvalidInput(vec![format!(
-            "role {name:?} is not one of unit_submitter, verifier, approver, operator, data_owner, national_sync"
+            "role {name:?} is not one of unit_submitter, verifier, approver, operator, data_owner, national_sync, public_reader"
         )])
     })
 }

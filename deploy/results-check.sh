@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Checks the public results site in a real browser: installs what it needs (Debian's chromium,
+# the pinned playwright-core of services/results-site/browser-tests), builds the debug
+# binaries, starts the local stack (deploy/local/start.sh) on a database, NATS and Redis
+# prefixes, ports and run directory of its own, publishes the 2023 district round with dtictl
+# (the sample submissions and decisions, then a correction: revision 2, still provisional) and
+# opens the department round without publishing it, then runs the browser test
+# (services/results-site/browser-tests/results.test.mjs) against the site. Stops the stack and
+# drops its database at the end, whatever happened.
+#
+# Screenshots: services/results-site/browser-tests/artifacts/ (not committed). Settings:
+# DTI_RESULTS_CHECK_PORT_BASE (first of twelve free ports; probed when unset),
+# DTI_RESULTS_CHECK_SECONDS (the browser test's time limit, default 110).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+say() { printf 'results-check: %s\n' "$*" >&2; }
+
+seconds=${DTI_RESULTS_CHECK_SECONDS:-110}
+tests_dir=services/results-site/browser-tests
+sudo_or_root=$([ "$(id -u)" -eq 0 ] && echo "" || echo sudo)
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Debian's chromium"
+  $sudo_or_root apt-get update -qq
+  $sudo_or_root apt-get install -y -qq chromium >/dev/null
+fi
+if ! command -v npm >/dev/null; then
+  say "installing node and npm"
+  $sudo_or_root apt-get update -qq
+  $sudo_or_root apt-get install -y -qq nodejs npm >/dev/null
+fi
+if [ ! -f "$tests_dir/node_modules/playwright-core/package.json" ] \
+  || ! cmp -s "$tests_dir/package-lock.json" "$tests_dir/node_modules/.package-lock.json" 2>/dev/null; then
+  say "installing playwright-core (package-lock.json)"
+  (cd "$tests_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+fi
+
+say "building the debug binaries"
+cargo build --locked -q -p dti-submission -p dti-evidence -p dti-scoring -p dti-ranking \
+  -p dti-verification -p dti-national-sync -p dti-gateway -p dti-national-receiver -p dtictl \
+  -p dti-results-site
+
+# A stack of its own: nothing here touches the developer's local stack or its database.
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/dti-results-check.XXXXXX")
+export DTI_LOCAL_RUN_DIR=$run_dir
+export DTI_LOCAL_DATABASE=dti_results_check_$$
+export DTI_LOCAL_NATS_PREFIX=dti_results_check_$$
+export DTI_LOCAL_REDIS_PREFIX="dti:results-check-$$:"
+export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
+# The round stays provisional for the whole check.
+export DTI_LOCAL_PROVISIONAL_PERIOD_SECS=3600
+# Ports below the kernel's ephemeral range (32768 and up), probed as deploy/gateway-check.sh
+# does: the block's eleven ports and their metrics twins (+1000) must all be free.
+free_base() {
+  python3 - <<'PY'
+import random, socket
+def free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+for base in random.sample(range(20000, 30880, 20), 200):
+    if all(free(base + i) and free(base + i + 1000) for i in range(1, 12)):
+        print(base)
+        break
+else:
+    raise SystemExit("no free block of ports between 20000 and 31000")
+PY
+}
+base=${DTI_RESULTS_CHECK_PORT_BASE:-$(free_base)}
+export DTI_LOCAL_SUBMISSION_PORT=$((base + 1)) DTI_LOCAL_EVIDENCE_PORT=$((base + 2))
+export DTI_LOCAL_SCORING_PORT=$((base + 3)) DTI_LOCAL_RANKING_PORT=$((base + 4))
+export DTI_LOCAL_VERIFICATION_PORT=$((base + 5)) DTI_LOCAL_NATIONAL_SYNC_PORT=$((base + 6))
+export DTI_LOCAL_RECEIVER_PORT=$((base + 7)) DTI_LOCAL_GATEWAY_PORT=$((base + 8))
+export DTI_LOCAL_GATEWAY_GRPC_PORT=$((base + 9)) DTI_LOCAL_RESULTS_PORT=$((base + 10))
+export DTI_LOCAL_RESULTS_GRPC_PORT=$((base + 11))
+
+cleanup() {
+  bash deploy/local/stop.sh || true
+  source deploy/local/stack.env
+  psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
+    "DROP DATABASE IF EXISTS \"$DTI_LOCAL_DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$run_dir"
+}
+trap cleanup EXIT
+
+bash deploy/local/start.sh
+dtictl() {
+  "$DTI_LOCAL_BINARIES/dtictl" "$@" >"$run_dir/dtictl.out" 2>&1 \
+    || { say "dtictl $* failed:"; cat "$run_dir/dtictl.out" >&2; return 1; }
+}
+export DTI_AUTH_HS256_SECRET
+DTI_AUTH_HS256_SECRET=$(cat "$run_dir/hs256-secret")
+export DTICTL_SUBMISSION_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_SUBMISSION_PORT"
+export DTICTL_VERIFICATION_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT"
+
+say "publishing the 2023 district round (sample submissions and decisions, then a correction)"
+samples=deploy/samples
+round=(--year 2023 --framework hcm-2023-district)
+dtictl round open "${round[@]}"
+dtictl submit --year 2023 --input "$samples/hcm-2023-districts.json"
+dtictl round close "${round[@]}"
+dtictl verify start "${round[@]}"
+dtictl verify decide "${round[@]}" --file "$samples/hcm-2023-districts-decisions.json"
+dtictl verify decide "${round[@]}" --all-accept
+dtictl verify complete "${round[@]}" --all
+dtictl verify complete-round "${round[@]}"
+dtictl approval approve "${round[@]}"
+dtictl publish "${round[@]}"
+dtictl verify decide "${round[@]}" --file "$samples/hcm-2023-districts-correction.json"
+dtictl correction "${round[@]}" --reason "Chấp nhận kiến nghị của đơn vị; đính chính kết quả."
+say "opening the 2023 department round (never published: the site must not show it)"
+dtictl round open --year 2023 --framework hcm-2023-department
+
+say "browser test: at most $seconds s"
+started=$(date +%s)
+status=0
+RESULTS_URL="http://127.0.0.1:$DTI_LOCAL_RESULTS_PORT" \
+  timeout --signal=TERM "$seconds" node "$tests_dir/results.test.mjs" || status=$?
+say "browser test finished in $(( $(date +%s) - started )) s with status $status"
+if [ "$status" -ne 0 ]; then
+  say "results site log (last lines):"; tail -n 30 "$run_dir/results-site.log" >&2 || true
+fi
+exit "$status"

@@ -1,0 +1,90 @@
+//! The site's own settings (`[service]` / `DTI_RESULTS_SITE_SERVICE__*`): where it serves
+//! HTTP, the verification service it reads published revisions from, how it authenticates
+//! there, and its caches.
+
+use std::net::SocketAddr;
+
+use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Settings of the results site.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP listener binds (port 0 picks a free port).
+    pub http_listen_addr: SocketAddr,
+    /// gRPC endpoint of the verification service (its `PublicationService`).
+    pub verification_endpoint: String,
+    /// A `public_reader` token to send to the verification service (`Bearer` left out). When
+    /// unset, the site mints its own short-lived `public_reader` tokens with the HS256 secret
+    /// of the `[auth]` section; deployments on RS256 (whose services hold only the public key)
+    /// set this from a secret instead.
+    pub reader_token: Option<SecretString>,
+    /// Milliseconds a round's list of published revisions is trusted before it is asked for
+    /// again (`ListPublications`); 0 asks on every page.
+    pub latest_check_interval_ms: u64,
+    /// Most published revisions kept in memory (each is one snapshot, about 20 KiB per unit).
+    pub cached_revisions: usize,
+    /// Seconds a call to the verification service may take before the page answers 503.
+    pub request_timeout_secs: u64,
+    /// Extra framework files (as the verification service's), for their group and indicator
+    /// names.
+    pub framework_dir: FrameworkDir,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            http_listen_addr: SocketAddr::from(([0, 0, 0, 0], 8090)),
+            verification_endpoint: "http://127.0.0.1:50055".into(),
+            reader_token: None,
+            latest_check_interval_ms: 1000,
+            cached_revisions: 64,
+            request_timeout_secs: 10,
+            framework_dir: FrameworkDir::default(),
+        }
+    }
+}
+
+impl Validate for Settings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.framework_dir.validate()?;
+        let field = "service.verification_endpoint";
+        let uri: http::Uri = self
+            .verification_endpoint
+            .parse()
+            .map_err(|error| ConfigError::invalid(field, format!("not a URI: {error}")))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+            return Err(ConfigError::invalid(
+                field,
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        at_least_one("service.cached_revisions", self.cached_revisions)?;
+        at_least_one("service.request_timeout_secs", self.request_timeout_secs)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_a_bad_endpoint_or_zero_cache_names_its_field() {
+        assert!(Settings::default().validate().is_ok());
+        let settings = Settings {
+            verification_endpoint: "verification:50055".into(),
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("service.verification_endpoint"), "{error}");
+        let settings = Settings {
+            cached_revisions: 0,
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("service.cached_revisions"), "{error}");
+    }
+}

@@ -1,0 +1,93 @@
+//! The public results site: the DTI results the city has published, as web pages rendered on
+//! the server — per year and cohort the ranking, per unit its scorecard with the one-line
+//! explanation of every score, movement against the previous year, the revision history with
+//! each correction's reason — with SVG charts, CSV and .xlsx tables, and each revision's
+//! snapshot byte-exact with its content hash. No login; Vietnamese by default, English on
+//! request.
+//!
+//! It reads published revisions only, through the verification service's
+//! `PublicationService` (as a `public_reader`, the role that reads published results and
+//! nothing else), never another service's tables. Modules:
+//! - [`config`]: the site's settings;
+//! - [`source`]: the `PublicationService` client (protobuf types stop there);
+//! - [`snapshot`]: a published revision checked against its hash, and its typed content;
+//! - [`publications`]: the in-memory cache of revisions and of each round's revision list;
+//! - [`results`]: rankings, scorecards, medians, min-max ranges and movement;
+//! - [`i18n`]: the catalogue of texts in Vietnamese and English;
+//! - [`pages`], [`charts`], [`downloads`]: HTML, SVG, CSV and .xlsx;
+//! - [`routes`]: the router, query checks, ETags;
+//! - [`error`]: refusals and their HTTP status.
+
+#![warn(missing_docs)]
+
+pub mod charts;
+pub mod config;
+pub mod downloads;
+pub mod error;
+pub mod i18n;
+pub mod pages;
+pub mod publications;
+pub mod results;
+pub mod routes;
+pub mod snapshot;
+pub mod source;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dti_config::ServiceConfig;
+use dti_service_kit::ServiceKit;
+
+pub use config::Settings;
+pub use dti_service_kit::StartError;
+
+/// The site built: its kit and the address its HTTP listener is bound to.
+#[derive(Debug)]
+pub struct BuiltSite {
+    /// The kit, ready to serve (the HTTP listener already serves).
+    pub kit: ServiceKit,
+    /// Where the pages are served.
+    pub http_addr: SocketAddr,
+}
+
+/// Builds the site on the kit and returns it ready to serve.
+pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
+    Ok(build_site(config).await?.kit)
+}
+
+/// Builds the site and also returns its HTTP address.
+pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, StartError> {
+    let settings = &config.service;
+    let source = source::PublicationSource::new(
+        &settings.verification_endpoint,
+        Duration::from_secs(settings.request_timeout_secs),
+        settings.reader_token.clone(),
+        &config.auth,
+    )
+    .map_err(StartError::step("setting up the verification client"))?;
+    let site = Arc::new(routes::Site {
+        publications: publications::Publications::new(
+            source,
+            Duration::from_millis(settings.latest_check_interval_ms),
+            settings.cached_revisions,
+        ),
+        catalog: dti_service_kit::frameworks::framework_catalog(&settings.framework_dir)?,
+        registry: dti_service_kit::frameworks::unit_registry()?,
+    });
+    let kit = ServiceKit::builder("results-site", config).build().await?;
+    let listener = tokio::net::TcpListener::bind(settings.http_listen_addr)
+        .await
+        .map_err(StartError::step("binding the HTTP listener"))?;
+    let http_addr = listener
+        .local_addr()
+        .map_err(StartError::step("reading the HTTP listener's address"))?;
+    let app = routes::router(site);
+    kit.spawn_task("http", move |shutdown| async move {
+        tracing::info!(addr = %http_addr, "results site listening");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown.cancelled_owned())
+            .await
+    });
+    Ok(BuiltSite { kit, http_addr })
+}

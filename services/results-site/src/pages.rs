@@ -1,0 +1,590 @@
+//! The HTML pages (maud: compile-time templates, every inserted text escaped): the list of
+//! published results, a cohort's ranking and a unit's scorecard, and the error page. Semantic
+//! tables (`<caption>`, `<th scope>`), a `lang` attribute, a skip link, numbers both
+//! machine-readable (`<data value>`, the published decimal) and in the reader's notation.
+
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, DOCTYPE};
+
+use crate::charts;
+use crate::i18n::{Lang, Texts};
+use crate::results::{format_cents, CohortResult, Movement, Ranking, Scorecard};
+use crate::source::RevisionSummary;
+
+/// How the links of a page are written: the language chosen in the query (kept on links) and
+/// the revision asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkContext {
+    /// The page's language.
+    pub lang: Lang,
+    /// Whether the language came from `?lang=` (then links keep it).
+    pub explicit_lang: bool,
+    /// The revision asked for with `?revision=`.
+    pub revision: Option<u32>,
+}
+
+impl LinkContext {
+    /// `path` with this page's query parameters.
+    pub fn href(&self, path: &str) -> String {
+        self.with(path, self.explicit_lang.then_some(self.lang), self.revision)
+    }
+
+    /// `path` with the latest revision (no `revision` parameter).
+    pub fn latest(&self, path: &str) -> String {
+        self.with(path, self.explicit_lang.then_some(self.lang), None)
+    }
+
+    /// `path` with revision `revision`.
+    pub fn revision_href(&self, path: &str, revision: u32) -> String {
+        self.with(
+            path,
+            self.explicit_lang.then_some(self.lang),
+            Some(revision),
+        )
+    }
+
+    /// This page in the other language.
+    pub fn switched(&self, path: &str) -> String {
+        self.with(path, Some(self.lang.other()), self.revision)
+    }
+
+    fn with(&self, path: &str, lang: Option<Lang>, revision: Option<u32>) -> String {
+        let mut query = Vec::new();
+        if let Some(lang) = lang {
+            query.push(format!("lang={}", lang.tag()));
+        }
+        if let Some(revision) = revision {
+            query.push(format!("revision={revision}"));
+        }
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{}", query.join("&"))
+        }
+    }
+}
+
+/// A published round as the index lists it.
+#[derive(Debug, Clone)]
+pub struct ListedRound {
+    /// Year.
+    pub year: u16,
+    /// Framework id.
+    pub framework: String,
+    /// The cohort's name in the page's language.
+    pub cohort_name: &'static str,
+    /// Framework title.
+    pub title: String,
+    /// Latest revision.
+    pub revisions: u32,
+}
+
+/// The path of a round's ranking.
+pub fn round_path(year: u16, framework: &str) -> String {
+    format!("/{year}/{framework}")
+}
+
+/// The path of a unit's page.
+pub fn unit_path(year: u16, framework: &str, unit: &str) -> String {
+    format!("/{year}/{framework}/units/{unit}")
+}
+
+fn date(lang: Lang, at: Option<DateTime<Utc>>) -> String {
+    match at {
+        Some(at) => match lang {
+            Lang::Vi => at.format("%d/%m/%Y %H:%M UTC").to_string(),
+            Lang::En => at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        },
+        None => String::new(),
+    }
+}
+
+/// A published decimal: machine-readable value, shown in the reader's notation.
+fn number(lang: Lang, decimal: &str) -> Markup {
+    html! { data value=(decimal) { (lang.number(decimal)) } }
+}
+
+fn layout(links: &LinkContext, path: &str, title: &str, body: Markup) -> Markup {
+    let t = links.lang.texts();
+    let other = links.lang.other();
+    html! {
+        (DOCTYPE)
+        html lang=(links.lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (t.site_title) }
+                link rel="stylesheet" href="/assets/site.css";
+            }
+            body {
+                a class="skip" href="#main" { (t.skip_to_content) }
+                header class="site" {
+                    a class="brand" href=(links.latest("/")) { (t.site_title) }
+                    a class="lang" href=(links.switched(path)) lang=(other.tag()) hreflang=(other.tag()) {
+                        (other.texts().language_name)
+                    }
+                }
+                main id="main" { (body) }
+                footer class="site" {
+                    @if !t.names_note.is_empty() { p { (t.names_note) } }
+                }
+            }
+        }
+    }
+}
+
+/// The list of published results.
+pub fn index(links: &LinkContext, rounds: &[ListedRound]) -> Markup {
+    let t = links.lang.texts();
+    layout(
+        links,
+        "/",
+        t.published_results,
+        html! {
+            h1 { (t.published_results) }
+            @if rounds.is_empty() {
+                p { (t.nothing_published) }
+            } @else {
+                table class="data" {
+                    caption { (t.published_results) }
+                    thead { tr {
+                        th scope="col" { (t.year) }
+                        th scope="col" { (t.cohort) }
+                        th scope="col" { (t.revision) }
+                    } }
+                    tbody {
+                        @for round in rounds {
+                            tr {
+                                th scope="row" { (round.year) }
+                                td {
+                                    a href=(links.latest(&round_path(round.year, &round.framework))) { (round.cohort_name) }
+                                    br; small { (round.title) }
+                                }
+                                td class="num" { (round.revisions) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The status box of a revision: provisional or final, superseded or latest, and its hash.
+fn status(links: &LinkContext, result: &CohortResult, path: &str) -> Markup {
+    let t = links.lang.texts();
+    let revision = &result.revision;
+    let superseded = revision.revision < result.latest_revision;
+    html! {
+        section class={"status " (if revision.is_final() { "final" } else { "provisional" })} aria-label=(t.revision) {
+            p {
+                strong class="badge" data-state=(revision.round_state) {
+                    @if revision.is_final() { (t.final_result) } @else { (t.provisional) }
+                }
+                " " (t.revision) " " (revision.revision) " · " (date(links.lang, revision.published_at))
+                " · " (t.reason) ": " (revision.reason)
+            }
+            @if revision.is_final() {
+                p { (t.final_note) }
+            } @else {
+                p class="provisional-note" { (t.provisional_note) " " (date(links.lang, revision.provisional_until)) "." }
+            }
+            @if superseded {
+                p class="superseded" {
+                    (t.superseded) " " (result.latest_revision) ". "
+                    a href=(links.latest(path)) { (t.see_latest) }
+                }
+            }
+        }
+    }
+}
+
+fn downloads(links: &LinkContext, result: &CohortResult, table_base: &str) -> Markup {
+    let t = links.lang.texts();
+    let snapshot = format!(
+        "{}/snapshot.json",
+        round_path(result.round.year, result.round.framework.as_str())
+    );
+    html! {
+        section class="downloads" {
+            h2 { (t.downloads) }
+            ul {
+                li { a href=(links.href(&format!("{table_base}.csv"))) download { (t.download_csv) } }
+                li { a href=(links.href(&format!("{table_base}.xlsx"))) download { (t.download_xlsx) } }
+                li { a href=(links.revision_href(&snapshot, result.revision.revision)) download { (t.download_snapshot) } }
+            }
+            p { (t.content_hash) ": " code class="hash" { (result.revision.content_hash) } }
+            p class="help" { (t.hash_help) " " code { "sha256sum" } }
+        }
+    }
+}
+
+fn history(
+    links: &LinkContext,
+    revisions: &[RevisionSummary],
+    path: &str,
+    unit_lines: Option<&[Option<(u32, String)>]>,
+) -> Markup {
+    let t = links.lang.texts();
+    html! {
+        section class="history" {
+            h2 { (t.revision_history) }
+            table class="data" {
+                caption { (t.revision_history) }
+                thead { tr {
+                    th scope="col" { (t.revision) }
+                    th scope="col" { (t.published_at) }
+                    th scope="col" { (t.reason) }
+                    @if unit_lines.is_some() {
+                        th scope="col" { (t.rank) }
+                        th scope="col" { (t.total) }
+                    }
+                } }
+                tbody {
+                    @for (i, summary) in revisions.iter().enumerate() {
+                        tr {
+                            th scope="row" { a href=(links.revision_href(path, summary.revision)) { (summary.revision) } }
+                            td { (date(links.lang, summary.published_at)) }
+                            td { (summary.reason) }
+                            @if let Some(lines) = unit_lines {
+                                @match lines.get(i).cloned().flatten() {
+                                    Some((rank, total)) => {
+                                        td class="num" { (rank) }
+                                        td class="num" { (number(links.lang, &total)) }
+                                    }
+                                    None => { td {} td {} }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn movement_text(t: &Texts, movement: &Movement) -> String {
+    match movement.places_gained {
+        0 => t.unchanged.to_owned(),
+        gained if gained > 0 => format!("{} {gained}", t.up),
+        lost => format!("{} {}", t.down, lost.unsigned_abs()),
+    }
+}
+
+/// A cohort's ranking page.
+pub fn ranking(
+    links: &LinkContext,
+    result: &CohortResult,
+    ranking: &Ranking,
+    revisions: &[RevisionSummary],
+) -> Markup {
+    let lang = links.lang;
+    let t = lang.texts();
+    let year = result.round.year;
+    let framework = result.round.framework.as_str();
+    let path = round_path(year, framework);
+    let cohort = t.cohort_name(result.unit_kind());
+    let title = format!("{cohort} — {year}");
+    let with_movement = ranking.rows.iter().any(|row| row.movement.is_some());
+    let max_total = crate::results::parse_cents(&result.revision.snapshot.framework.total_points)
+        .unwrap_or_else(|| {
+            ranking
+                .rows
+                .iter()
+                .map(|row| row.total_cents)
+                .max()
+                .unwrap_or(0)
+        });
+    layout(
+        links,
+        &path,
+        &title,
+        html! {
+            nav class="crumbs" { a href=(links.latest("/")) { (t.home) } }
+            h1 { (title) }
+            p class="framework" { (result.revision.snapshot.framework.title) }
+            (status(links, result, &path))
+            div class="scroll" {
+                table class="data ranking" {
+                    caption { (t.site_title) " " (year) " — " (cohort) " (" (ranking.rows.len()) " " (t.units_count) ")" }
+                    thead { tr {
+                        th scope="col" { (t.rank) }
+                        th scope="col" { (t.unit) }
+                        th scope="col" { (t.total) }
+                        @for group in &ranking.groups {
+                            th scope="col" { abbr title=(group.name) { (t.group) " " (group.code) } }
+                        }
+                        @if with_movement {
+                            th scope="col" { (t.rank_change) }
+                        }
+                    } }
+                    tbody {
+                        @for row in &ranking.rows {
+                            tr data-unit=(row.unit_id) {
+                                td class="num" { (row.rank) }
+                                th scope="row" { a href=(links.href(&unit_path(year, framework, &row.unit_id))) { (row.unit_name) } }
+                                td class="num total" { (number(lang, &row.total)) }
+                                @for score in &row.groups { td class="num" { (number(lang, score)) } }
+                                @if with_movement {
+                                    td class="num" {
+                                        @if let Some(movement) = &row.movement { (charts::signed(movement.places_gained)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section class="groups-legend" {
+                h2 { (t.group) }
+                dl {
+                    @for group in &ranking.groups {
+                        dt { (t.group) " " (group.code) } dd { (group.name) " (" (t.max_points) " " (lang.number(&group.max_points)) ")" }
+                    }
+                }
+            }
+            figure {
+                (charts::totals(ranking, max_total, lang, "chart-totals"))
+                figcaption { (t.chart_totals) }
+            }
+            @if let Some(chart) = charts::movement(ranking, lang, "chart-movement") {
+                figure {
+                    (chart)
+                    figcaption { (t.chart_movement) " (" (result.previous.as_ref().map(|p| p.round.year).unwrap_or(year)) " → " (year) ")" }
+                }
+            }
+            @if !ranking.min_max.is_empty() {
+                section class="minmax" {
+                    h2 { (t.min_max_heading) }
+                    p { (t.min_max_help) }
+                    table class="data" {
+                        caption { (t.min_max_heading) }
+                        thead { tr {
+                            th scope="col" { (t.code) }
+                            th scope="col" { (t.indicator) }
+                            th scope="col" { (t.min) }
+                            th scope="col" { (t.max) }
+                        } }
+                        tbody {
+                            @for indicator in &ranking.min_max {
+                                tr data-indicator=(indicator.code) {
+                                    th scope="row" { (indicator.code) }
+                                    td { (indicator.name) }
+                                    td class="num" { (number(lang, &indicator.range.min)) }
+                                    td class="num" { (number(lang, &indicator.range.max)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (downloads(links, result, &format!("{path}/ranking")))
+            (history(links, revisions, &path, None))
+        },
+    )
+}
+
+/// A unit's page.
+pub fn unit(
+    links: &LinkContext,
+    result: &CohortResult,
+    scorecard: &Scorecard,
+    revisions: &[RevisionSummary],
+    unit_by_revision: &[Option<(u32, String)>],
+) -> Markup {
+    let lang = links.lang;
+    let t = lang.texts();
+    let year = result.round.year;
+    let framework = result.round.framework.as_str();
+    let row = &scorecard.row;
+    let path = unit_path(year, framework, &row.unit_id);
+    let cohort = t.cohort_name(result.unit_kind());
+    layout(
+        links,
+        &path,
+        &format!("{} — {year}", row.unit_name),
+        html! {
+            nav class="crumbs" {
+                a href=(links.latest("/")) { (t.home) } " › "
+                a href=(links.href(&round_path(year, framework))) { (t.back_to_ranking) ": " (cohort) " " (year) }
+            }
+            h1 { (row.unit_name) " — " (year) }
+            (status(links, result, &path))
+            dl class="headline" {
+                dt { (t.rank) } dd class="rank" { data value=(row.rank) { (row.rank) } " / " (scorecard.cohort_size) }
+                dt { (t.total) } dd class="total" { (number(lang, &row.total)) " / " (lang.number(&result.revision.snapshot.framework.total_points)) }
+            }
+            section class="movement" {
+                h2 { (t.movement) }
+                @match &row.movement {
+                    Some(movement) => {
+                        table class="data" {
+                            caption { (t.movement) " (" (movement.previous_year) " → " (year) ")" }
+                            thead { tr {
+                                th scope="col" { (t.previous_rank) }
+                                th scope="col" { (t.rank) }
+                                th scope="col" { (t.rank_change) }
+                                th scope="col" { (t.previous_total) }
+                                th scope="col" { (t.total) }
+                                th scope="col" { (t.total_change) }
+                            } }
+                            tbody { tr {
+                                td class="num" { (movement.previous_rank) }
+                                td class="num" { (row.rank) }
+                                td class="num" { (charts::signed(movement.places_gained)) " (" (movement_text(t, movement)) ")" }
+                                td class="num" { (number(lang, &movement.previous_total)) }
+                                td class="num" { (number(lang, &row.total)) }
+                                td class="num" { (number(lang, &format_cents(movement.total_change_cents))) }
+                            } }
+                        }
+                    }
+                    None => { p { (t.no_previous) } }
+                }
+            }
+            section class="groups" {
+                h2 { (t.group_scores) }
+                table class="data" {
+                    caption { (t.group_scores) ": " (row.unit_name) }
+                    thead { tr {
+                        th scope="col" { (t.group) }
+                        th scope="col" { (t.score) }
+                        th scope="col" { (t.cohort_median) }
+                        th scope="col" { (t.max_points) }
+                    } }
+                    tbody {
+                        @for group in &scorecard.groups {
+                            tr data-group=(group.head.code) {
+                                th scope="row" { (group.head.code) ". " (group.head.name) }
+                                td class="num" { (number(lang, &group.score)) }
+                                td class="num" { (number(lang, &group.median.decimal())) }
+                                td class="num" { (lang.number(&group.head.max_points)) }
+                            }
+                        }
+                    }
+                }
+                figure {
+                    (charts::groups_against_median(&scorecard.groups, lang, "chart-groups"))
+                    figcaption { (t.chart_groups) }
+                }
+            }
+            section class="scorecard" {
+                h2 { (t.scorecard) }
+                @for group in &scorecard.groups {
+                    div class="scroll" {
+                        table class="data" {
+                            caption { (t.group) " " (group.head.code) ". " (group.head.name) " — " (lang.number(&group.score)) " / " (lang.number(&group.head.max_points)) }
+                            thead { tr {
+                                th scope="col" { (t.code) }
+                                th scope="col" { (t.indicator) }
+                                th scope="col" { (t.score) }
+                                th scope="col" { (t.max_points) }
+                                th scope="col" { (t.explanation) }
+                            } }
+                            tbody {
+                                @for line in &group.lines {
+                                    tr data-indicator=(line.code) data-outcome=(line.outcome) {
+                                        th scope="row" { (line.code) }
+                                        td { (line.name) }
+                                        td class="num" { (number(lang, &line.score)) }
+                                        td class="num" { (lang.number(&line.max_points)) }
+                                        td class="explain" {
+                                            span class="outcome" { (t.outcome_label(&line.outcome)) } ": " code { (line.summary) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (downloads(links, result, &format!("{path}/scorecard")))
+            (history(links, revisions, &path, Some(unit_by_revision)))
+        },
+    )
+}
+
+/// The page of a refused request.
+pub fn error(lang: Lang, status: http::StatusCode, message: &str) -> Markup {
+    let t = lang.texts();
+    let title = match status.as_u16() {
+        400 => t.bad_request,
+        404 => t.not_found,
+        _ => t.unavailable,
+    };
+    let links = LinkContext {
+        lang,
+        explicit_lang: false,
+        revision: None,
+    };
+    layout(
+        &links,
+        "/",
+        title,
+        html! {
+            h1 { (title) }
+            p class="message" { (message) }
+            p { a href="/" { (t.home) } }
+        },
+    )
+}
+
+/// The site's stylesheet: readable on a phone, printable, contrast at least 4.5:1.
+pub const STYLESHEET: &str = r#"
+:root { color-scheme: light; --ink: #1a1a1a; --muted: #4a4a4a; --accent: #1d4f91; --line: #c8c8c8; --band: #f2f5f9; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: var(--ink); background: #fff; }
+a { color: var(--accent); }
+.skip { position: absolute; left: -999px; }
+.skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; }
+header.site { display: flex; justify-content: space-between; align-items: center; gap: 12px; padding: 12px 16px; background: var(--accent); }
+header.site a { color: #fff; font-weight: 600; text-decoration: none; }
+header.site a.lang { border: 1px solid #fff; border-radius: 4px; padding: 2px 10px; white-space: nowrap; }
+main { max-width: 1100px; margin: 0 auto; padding: 16px; }
+footer.site { max-width: 1100px; margin: 0 auto; padding: 0 16px 24px; color: var(--muted); font-size: 14px; }
+h1 { font-size: 1.6rem; margin: 8px 0; }
+h2 { font-size: 1.25rem; margin-top: 28px; }
+.framework, .help { color: var(--muted); }
+.status { border-left: 6px solid #9a5b00; background: #fff6e5; padding: 8px 12px; margin: 12px 0; }
+.status.final { border-color: #1b6e3a; background: #eef7f1; }
+.badge { display: inline-block; padding: 0 8px; border-radius: 4px; background: #9a5b00; color: #fff; }
+.final .badge { background: #1b6e3a; }
+.superseded { font-weight: 600; }
+.scroll { overflow-x: auto; }
+table.data { border-collapse: collapse; width: 100%; margin: 8px 0 16px; }
+table.data caption { text-align: left; font-weight: 600; padding: 4px 0; }
+table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
+table.data thead th { background: var(--band); border-bottom: 2px solid var(--ink); }
+table.data tbody th { font-weight: 500; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.total { font-weight: 700; }
+td.explain code { font-size: 0.85rem; white-space: normal; }
+.scorecard table.data { table-layout: fixed; min-width: 640px; }
+.scorecard table.data th:nth-child(1) { width: 4rem; }
+.scorecard table.data th:nth-child(2) { width: 38%; }
+.scorecard table.data th:nth-child(3), .scorecard table.data th:nth-child(4) { width: 5.5rem; }
+.outcome { color: var(--muted); }
+abbr { text-decoration: none; }
+dl.headline { display: flex; gap: 24px; flex-wrap: wrap; font-size: 1.2rem; }
+dl.headline dd { margin: 0; font-weight: 700; }
+.groups-legend dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+.groups-legend dd { margin: 0; }
+figure { margin: 16px 0; }
+figcaption { color: var(--muted); font-size: 14px; }
+svg.chart { width: 100%; height: auto; max-width: 900px; }
+svg.chart .label, svg.chart .value { font: 12px system-ui, sans-serif; fill: var(--ink); }
+code.hash { word-break: break-all; }
+.crumbs { font-size: 14px; }
+@media (max-width: 600px) {
+  body { font-size: 15px; }
+  main { padding: 10px; }
+  table.data th, table.data td { padding: 4px 5px; }
+  h1 { font-size: 1.3rem; }
+}
+@media print {
+  header.site, .skip, .downloads, header.site a.lang { display: none; }
+  body { font-size: 11pt; }
+  a { color: var(--ink); text-decoration: none; }
+  .scroll { overflow: visible; }
+  figure, table { break-inside: avoid; }
+}
+"#;

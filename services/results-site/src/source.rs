@@ -1,0 +1,250 @@
+//! The verification service's `PublicationService`, as the site reads it: the published
+//! revisions of a round (`ListPublications`) and one revision with its snapshot
+//! (`GetPublication`), authenticated as a `public_reader`. Protobuf types stop here: the rest
+//! of the site sees [`RevisionSummary`] and [`FetchedRevision`].
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_config::AuthConfig;
+use dti_domain::RoundRef;
+use dti_proto::dti::common::v1 as common;
+use dti_proto::dti::verification::v1 as pb;
+use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
+use secrecy::{ExposeSecret, SecretString};
+use tonic::transport::{Channel, Endpoint};
+use tonic::Code;
+
+/// Subject of the tokens the site mints for itself.
+pub const READER_SUBJECT: &str = "system:results-site";
+/// How long a minted token is valid; it is replaced after half of it.
+const MINTED_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Largest answer accepted (a snapshot is about 20 KiB per unit).
+const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// One published revision as listed (no snapshot).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionSummary {
+    /// Revision, from 1.
+    pub revision: u32,
+    /// "initial publication" or the correction's reason.
+    pub reason: String,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// SHA-256 of the snapshot's canonical JSON, lowercase hex.
+    pub content_hash: String,
+}
+
+/// One published revision with its snapshot, as the verification service returned it.
+#[derive(Debug, Clone)]
+pub struct FetchedRevision {
+    /// Revision, from 1.
+    pub revision: u32,
+    /// "initial publication" or the correction's reason.
+    pub reason: String,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// The published content hash, lowercase hex.
+    pub content_hash: String,
+    /// The snapshot as JSON (key order as stored; its canonical form is what was hashed).
+    pub snapshot_json: String,
+    /// The round's state when fetched, e.g. `provisional` or `final`.
+    pub round_state: String,
+    /// End of the provisional period.
+    pub provisional_until: Option<DateTime<Utc>>,
+}
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The round (or that revision of it) is not published.
+    #[error("not published: {0}")]
+    NotPublished(String),
+    /// The verification service could not answer.
+    #[error("the verification service did not answer: {0}")]
+    Unavailable(String),
+}
+
+/// How the site authenticates to the verification service.
+enum Credentials {
+    /// A configured `public_reader` token.
+    Configured(SecretString),
+    /// Tokens minted from the HS256 secret, the current one with its mint time.
+    Minted {
+        minter: TokenMinter,
+        current: Mutex<Option<(Instant, String)>>,
+    },
+}
+
+/// A client of the verification service's `PublicationService`.
+pub struct PublicationSource {
+    client: PublicationServiceClient<Channel>,
+    credentials: Credentials,
+}
+
+impl std::fmt::Debug for PublicationSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicationSource").finish_non_exhaustive()
+    }
+}
+
+/// Why the source could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The endpoint is not a valid URI.
+    #[error("service.verification_endpoint: {0}")]
+    Endpoint(String),
+    /// Neither a reader token nor an HS256 secret to mint one is configured.
+    #[error("service.reader_token: set a public_reader token, or auth.hs256_secret to mint one")]
+    NoCredentials,
+}
+
+impl PublicationSource {
+    /// A source reading from `endpoint` (connected on first use), sending `reader_token` or
+    /// tokens minted with `auth`'s HS256 secret.
+    pub fn new(
+        endpoint: &str,
+        timeout: Duration,
+        reader_token: Option<SecretString>,
+        auth: &AuthConfig,
+    ) -> Result<Self, SetupError> {
+        let channel = Endpoint::from_shared(endpoint.to_owned())
+            .map_err(|error| SetupError::Endpoint(error.to_string()))?
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .connect_lazy();
+        let credentials = match reader_token {
+            Some(token) => Credentials::Configured(token),
+            None => Credentials::Minted {
+                minter: TokenMinter::from_config(auth).map_err(|_| SetupError::NoCredentials)?,
+                current: Mutex::new(None),
+            },
+        };
+        Ok(Self {
+            client: PublicationServiceClient::new(channel)
+                .max_decoding_message_size(MAX_ANSWER_BYTES),
+            credentials,
+        })
+    }
+
+    /// Every published revision of `round`, oldest first (empty when none is).
+    pub async fn list(&self, round: &RoundRef) -> Result<Vec<RevisionSummary>, SourceError> {
+        let request = self.authorized(pb::ListPublicationsRequest {
+            round: Some(round_ref(round)),
+        })?;
+        let answer = self.client.clone().list_publications(request).await;
+        match answer {
+            Ok(answer) => Ok(answer
+                .into_inner()
+                .publications
+                .into_iter()
+                .map(|summary| RevisionSummary {
+                    revision: summary.revision,
+                    reason: summary.reason,
+                    published_at: summary
+                        .published_at
+                        .as_ref()
+                        .and_then(dti_proto::convert::instant),
+                    content_hash: summary.content_hash,
+                })
+                .collect()),
+            Err(status) if status.code() == Code::NotFound => Ok(Vec::new()),
+            Err(status) => Err(unavailable(&status)),
+        }
+    }
+
+    /// Revision `revision` of `round` with its snapshot.
+    pub async fn get(
+        &self,
+        round: &RoundRef,
+        revision: u32,
+    ) -> Result<FetchedRevision, SourceError> {
+        let request = self.authorized(pb::GetPublicationRequest {
+            round: Some(round_ref(round)),
+            revision,
+        })?;
+        let publication = match self.client.clone().get_publication(request).await {
+            Ok(answer) => answer.into_inner(),
+            Err(status) if status.code() == Code::NotFound => {
+                return Err(SourceError::NotPublished(status.message().to_owned()))
+            }
+            Err(status) => return Err(unavailable(&status)),
+        };
+        if !publication.hash_verified {
+            return Err(SourceError::Unavailable(format!(
+                "revision {} of {round} no longer matches its published hash",
+                publication.revision
+            )));
+        }
+        Ok(FetchedRevision {
+            revision: publication.revision,
+            reason: publication.reason,
+            published_at: publication
+                .published_at
+                .as_ref()
+                .and_then(dti_proto::convert::instant),
+            content_hash: publication.content_hash,
+            snapshot_json: publication.snapshot_json,
+            round_state: publication.round_state,
+            provisional_until: publication
+                .provisional_until
+                .as_ref()
+                .and_then(dti_proto::convert::instant),
+        })
+    }
+
+    /// `message` with the reader's `authorization` header.
+    fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, SourceError> {
+        let token = self.token()?;
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {token}").parse().map_err(|_| {
+            SourceError::Unavailable("the reader token is not a header value".into())
+        })?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+
+    /// The token to send now.
+    fn token(&self) -> Result<String, SourceError> {
+        match &self.credentials {
+            Credentials::Configured(token) => Ok(token.expose_secret().to_owned()),
+            Credentials::Minted { minter, current } => {
+                let mut current = current
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some((minted_at, token)) = current.as_ref() {
+                    if minted_at.elapsed() < MINTED_TOKEN_TTL / 2 {
+                        return Ok(token.clone());
+                    }
+                }
+                let token = minter
+                    .mint(&reader(), MINTED_TOKEN_TTL)
+                    .map_err(|error| SourceError::Unavailable(error.to_string()))?;
+                *current = Some((Instant::now(), token.clone()));
+                Ok(token)
+            }
+        }
+    }
+}
+
+/// The principal the site acts as: a `public_reader`, which reads published results only.
+pub fn reader() -> Principal {
+    Principal {
+        subject: READER_SUBJECT.into(),
+        role: Role::PublicReader,
+        scope: Scope::City,
+    }
+}
+
+fn round_ref(round: &RoundRef) -> common::RoundRef {
+    common::RoundRef {
+        year: u32::from(round.year),
+        framework: round.framework.as_str().to_owned(),
+    }
+}
+
+fn unavailable(status: &tonic::Status) -> SourceError {
+    SourceError::Unavailable(format!("{:?}: {}", status.code(), status.message()))
+}

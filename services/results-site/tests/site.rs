@@ -1,0 +1,508 @@
+//! The results site against the submission and verification services in-process: a round of
+//! three districts is published through the services' gRPC APIs, and every number the ranking
+//! and unit pages show is checked against the published snapshot (downloaded from the site,
+//! its SHA-256 the published hash); downloads, ETag/304, the language switch, refusals (400
+//! for malformed requests, 404 for anything unpublished), corrections and the revision
+//! history, and movement against the previous year's published round.
+
+mod support;
+
+use dti_auth::Role;
+use dti_proto::dti::verification::v1::GetPublicationRequest;
+use dti_testkit::with_auth;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::{data_texts, data_values, row, values, Platform, FRAMEWORK};
+
+const RANKING: &str = "/2023/hcm-2023-district";
+
+/// The snapshot as the site serves it, checked against its hash headers.
+async fn snapshot(platform: &Platform, query: &str) -> (Value, String) {
+    let answer = platform
+        .get(&format!("{RANKING}/snapshot.json{query}"))
+        .await;
+    answer.expect(200);
+    let hash = hex::encode(Sha256::digest(&answer.body));
+    assert_eq!(
+        answer.header("x-content-sha256"),
+        hash,
+        "the download hashes to its header"
+    );
+    assert_eq!(answer.header("etag"), format!("\"{hash}\""));
+    (
+        serde_json::from_slice(&answer.body).expect("the snapshot is JSON"),
+        hash,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_show_exactly_the_published_numbers() -> anyhow::Result<()> {
+    let platform = Platform::start().await?;
+    platform
+        .published_round(
+            2023,
+            &[
+                ("quan-1", values(7, 4)),
+                ("quan-3", values(9, 8)),
+                ("quan-4", values(3, 6)),
+            ],
+        )
+        .await?;
+
+    // The download is the published snapshot: its SHA-256 is the hash the service publishes.
+    let (published, hash) = snapshot(&platform, "").await;
+    let from_service = platform
+        .publications()
+        .get_publication(with_auth(
+            GetPublicationRequest {
+                round: Some(support::round(2023)),
+                revision: 0,
+            },
+            &platform.backends.token(Role::Approver),
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(hash, from_service.content_hash);
+    let units = published["units"].as_array().expect("units");
+    assert_eq!(units.len(), 3);
+
+    // Ranking: rank, total and each group of every unit, as published, shown with the
+    // Vietnamese decimal comma.
+    let page = platform.get(RANKING).await;
+    page.expect(200);
+    assert_eq!(page.header("content-language"), "vi");
+    let html = page.text();
+    assert!(html.contains("<html lang=\"vi\">"), "{html}");
+    assert!(html.contains("<th scope=\"col\">Hạng</th>"));
+    assert!(html.contains("<caption>"));
+    assert!(html.contains("Quận 3"), "Vietnamese unit names");
+    assert!(
+        html.contains("class=\"provisional-note\""),
+        "a provisional revision says so"
+    );
+    assert!(html.contains("data-state=\"provisional\""));
+    assert!(html.contains(&hash), "the page shows the content hash");
+    assert!(html.contains("<svg class=\"chart\""), "the totals chart");
+    let mut previous_position = 0;
+    for unit in units {
+        let id = unit["unit"].as_str().expect("unit id");
+        let marker = format!("<tr data-unit=\"{id}\">");
+        let position = html.find(&marker).expect("every unit has a row");
+        assert!(position > previous_position, "rows are in published order");
+        previous_position = position;
+        let cells = row(&html, &marker).expect("row");
+        assert!(
+            cells.contains(&format!("<td class=\"num\">{}</td>", unit["rank"])),
+            "{cells}"
+        );
+        let mut expected = vec![unit["total"].as_str().expect("total").to_owned()];
+        expected.extend(
+            unit["groups"]
+                .as_array()
+                .expect("groups")
+                .iter()
+                .map(|group| group["score"].as_str().expect("score").to_owned()),
+        );
+        assert_eq!(data_values(cells), expected, "{id}");
+        let shown: Vec<String> = expected.iter().map(|v| v.replace('.', ",")).collect();
+        assert_eq!(data_texts(cells), shown, "{id}");
+    }
+    // The cohort's min-max range of 5.1 (systems 4, 8, 6): as the engine's explanation says.
+    let minmax = row(&html, "<tr data-indicator=\"5.1\">").expect("min-max row of 5.1");
+    let detail = &units[0]["indicators"]
+        .as_array()
+        .expect("indicators")
+        .iter()
+        .find(|indicator| indicator["code"] == "5.1")
+        .expect("5.1")["explanation"]["detail"];
+    assert_eq!(
+        data_values(minmax),
+        vec![
+            detail["min"]["decimal"].as_str().expect("min").to_owned(),
+            detail["max"]["decimal"].as_str().expect("max").to_owned()
+        ]
+    );
+    assert_eq!(data_values(minmax), vec!["4", "8"]);
+
+    // A unit's page: every indicator's score and explanation, each group, rank and total.
+    let quan_4 = units
+        .iter()
+        .find(|unit| unit["unit"] == "quan-4")
+        .expect("quan-4");
+    let unit_page = platform.get(&format!("{RANKING}/units/quan-4")).await;
+    unit_page.expect(200);
+    let unit_html = unit_page.text();
+    assert!(unit_html.contains("<h1>Quận 4 — 2023</h1>"), "{unit_html}");
+    for indicator in quan_4["indicators"].as_array().expect("indicators") {
+        let code = indicator["code"].as_str().expect("code");
+        let line = row(&unit_html, &format!("<tr data-indicator=\"{code}\""))
+            .unwrap_or_else(|| panic!("indicator {code} has a line"));
+        assert_eq!(
+            data_values(line),
+            vec![indicator["score"].as_str().expect("score")]
+        );
+        let summary = indicator["explanation"]["summary"]
+            .as_str()
+            .expect("summary");
+        let escaped = summary
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(line.contains(&escaped), "{code}: {summary} in {line}");
+    }
+    for group in quan_4["groups"].as_array().expect("groups") {
+        let code = group["code"].as_str().expect("code");
+        let line = row(&unit_html, &format!("<tr data-group=\"{code}\">")).expect("group row");
+        assert_eq!(
+            data_values(line)[0],
+            group["score"].as_str().expect("score")
+        );
+    }
+    assert!(unit_html.contains(&format!(
+        "<dd class=\"rank\"><data value=\"{}\">",
+        quan_4["rank"]
+    )));
+    assert!(
+        unit_html.contains("Năm trước chưa có kết quả"),
+        "no 2022 round is published"
+    );
+    assert!(
+        unit_html.contains("initial publication"),
+        "the revision history"
+    );
+
+    // English: by the query, and by Accept-Language; the switch links to the other language.
+    let english = platform.get(&format!("{RANKING}?lang=en")).await;
+    english.expect(200);
+    let english_html = english.text();
+    assert!(english_html.contains("<html lang=\"en\">"));
+    assert!(english_html.contains("<th scope=\"col\">Rank</th>"));
+    assert!(english_html.contains("Provisional result"));
+    assert!(
+        english_html.contains(&format!("href=\"{RANKING}?lang=vi\"")),
+        "the switch back"
+    );
+    let total = units[0]["total"].as_str().expect("total");
+    assert!(english_html.contains(&format!("<data value=\"{total}\">{total}</data>")));
+    let accepted = platform
+        .get_with(RANKING, &[("accept-language", "en-GB,en;q=0.9,vi;q=0.5")])
+        .await;
+    assert!(accepted.text().contains("<html lang=\"en\">"));
+    assert!(
+        html.contains(&format!("href=\"{RANKING}?lang=en\"")),
+        "the switch to English"
+    );
+
+    // ETag per rendered revision; 304 when the client has it; another language is another
+    // page.
+    let etag = page.header("etag");
+    assert!(etag.starts_with('"') && etag.len() > 10, "{etag}");
+    assert_eq!(platform.get(RANKING).await.header("etag"), etag, "stable");
+    let not_modified = platform
+        .get_with(RANKING, &[("if-none-match", &etag)])
+        .await;
+    not_modified.expect(304);
+    assert!(not_modified.body.is_empty());
+    assert_ne!(english.header("etag"), etag);
+    platform
+        .get_with(
+            &format!("{RANKING}/snapshot.json"),
+            &[("if-none-match", &format!("\"{hash}\""))],
+        )
+        .await
+        .expect(304);
+
+    // CSV: Vietnamese headings, the published decimals as given.
+    let csv = platform.get(&format!("{RANKING}/ranking.csv")).await;
+    csv.expect(200);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.header("content-disposition").contains("attachment"));
+    let csv_text = csv.text();
+    let mut lines = csv_text.trim_start_matches('\u{feff}').lines();
+    assert!(lines
+        .next()
+        .expect("heading")
+        .starts_with("Hạng,Đơn vị (mã),Đơn vị,Tổng điểm,Nhóm 1"));
+    for unit in units {
+        let line = lines.next().expect("a line per unit");
+        let mut expected = format!(
+            "{},{},{}",
+            unit["rank"],
+            unit["unit"].as_str().expect("id"),
+            support_name(unit["unit"].as_str().expect("id"))
+        );
+        expected.push(',');
+        expected.push_str(unit["total"].as_str().expect("total"));
+        for group in unit["groups"].as_array().expect("groups") {
+            expected.push(',');
+            expected.push_str(group["score"].as_str().expect("score"));
+        }
+        assert_eq!(line, expected);
+    }
+    let scorecard_csv = platform
+        .get(&format!("{RANKING}/units/quan-4/scorecard.csv"))
+        .await;
+    scorecard_csv.expect(200);
+    assert!(scorecard_csv.text().contains("Cách tính"));
+
+    // .xlsx: a workbook whose cells hold the totals as numbers with the two-decimal format.
+    let xlsx = platform.get(&format!("{RANKING}/ranking.xlsx")).await;
+    xlsx.expect(200);
+    assert!(xlsx.body.starts_with(b"PK"), "an .xlsx is a zip file");
+    let sheet = zip_entry(&xlsx.body, "xl/worksheets/sheet1.xml");
+    for unit in units {
+        let total: f64 = unit["total"].as_str().expect("total").parse()?;
+        assert!(
+            sheet.contains(&format!("<v>{total}</v>")),
+            "{total} in {sheet}"
+        );
+    }
+    let styles = zip_entry(&xlsx.body, "xl/styles.xml");
+    assert!(styles.contains("formatCode=\"0.00\""), "{styles}");
+    let strings = zip_entry(&xlsx.body, "xl/sharedStrings.xml");
+    assert!(strings.contains("Tổng điểm"), "{strings}");
+    platform
+        .get(&format!("{RANKING}/units/quan-4/scorecard.xlsx"))
+        .await
+        .expect(200);
+
+    platform.stop().await
+}
+
+fn support_name(unit: &str) -> &'static str {
+    match unit {
+        "quan-1" => "Quận 1",
+        "quan-3" => "Quận 3",
+        "quan-4" => "Quận 4",
+        _ => "",
+    }
+}
+
+/// The text of `name` inside the zip archive `archive`.
+fn zip_entry(archive: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive)).expect("a zip archive");
+    let mut entry = zip.by_name(name).expect("the entry exists");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).expect("UTF-8 XML");
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpublished_rounds_unknown_units_and_malformed_requests_are_refused() -> anyhow::Result<()>
+{
+    let platform = Platform::start().await?;
+    // Verified but not published: nothing of it is reachable.
+    platform
+        .verified_round(2023, &[("quan-1", values(7, 4)), ("quan-3", values(9, 8))])
+        .await?;
+    for path in [
+        RANKING.to_owned(),
+        format!("{RANKING}/units/quan-1"),
+        format!("{RANKING}/snapshot.json"),
+        format!("{RANKING}/ranking.csv"),
+        format!("{RANKING}/ranking.xlsx"),
+    ] {
+        let answer = platform.get(&path).await;
+        answer.expect(404);
+        assert!(!answer.text().contains("quan-3"), "{path}");
+    }
+    let index = platform.get("/").await;
+    index.expect(200);
+    assert!(index.text().contains("Chưa có kết quả nào được công bố"));
+
+    platform
+        .published_round(2022, &[("quan-1", values(5, 4)), ("quan-3", values(6, 8))])
+        .await?;
+    let published = "/2022/hcm-2023-district";
+    platform.get(published).await.expect(200);
+    assert!(platform
+        .get("/")
+        .await
+        .text()
+        .contains(&format!("href=\"{published}\"")));
+    // The 2023 round is still unpublished.
+    platform.get(RANKING).await.expect(404);
+
+    // 404: unknown cohort, unknown unit, a unit not in the cohort, a revision never published,
+    // a year with nothing published, an unknown path.
+    for path in [
+        "/2022/hcm-2099-district".to_owned(),
+        format!("{published}/units/no-such-unit"),
+        format!("{published}/units/quan-4"),
+        format!("{published}?revision=2"),
+        format!("{published}/snapshot.json?revision=2"),
+        "/2019/hcm-2023-district".to_owned(),
+        "/no/such/page/here".to_owned(),
+    ] {
+        platform.get(&path).await.expect(404);
+    }
+
+    // 400 with a message naming the parameter.
+    for (path, named) in [
+        (format!("{published}?lang=fr"), "lang"),
+        (format!("{published}?revision=abc"), "revision"),
+        (format!("{published}?revision=0"), "revision"),
+        (format!("{published}?lang=en&lang=vi"), "lang"),
+        (format!("{published}?page=2"), "page"),
+        (format!("{published}/units/quan-1?revision=-1"), "revision"),
+        (format!("{published}/ranking.csv?lang=de"), "lang"),
+        ("/20x2/hcm-2023-district".to_owned(), "year"),
+        ("/99999/hcm-2023-district".to_owned(), "year"),
+    ] {
+        let answer = platform.get(&path).await;
+        answer.expect(400);
+        assert!(
+            answer.text().contains(&format!("{named}: ")),
+            "{path}: {}",
+            answer.text()
+        );
+    }
+    // The refusal is in the reader's language.
+    let english = platform
+        .get_with(
+            &format!("{published}?revision=x"),
+            &[("accept-language", "en")],
+        )
+        .await;
+    english.expect(400);
+    assert!(english.text().contains("Bad request"));
+
+    platform.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrections_keep_their_history_and_units_move_against_the_previous_year(
+) -> anyhow::Result<()> {
+    let platform = Platform::start().await?;
+    platform
+        .published_round(
+            2022,
+            &[
+                ("quan-1", values(9, 8)),
+                ("quan-3", values(5, 6)),
+                ("quan-4", values(3, 4)),
+            ],
+        )
+        .await?;
+    let ids = platform
+        .published_round(
+            2023,
+            &[
+                ("quan-1", values(3, 4)),
+                ("quan-3", values(9, 8)),
+                ("quan-4", values(7, 6)),
+            ],
+        )
+        .await?;
+    let (first, first_hash) = snapshot(&platform, "").await;
+    let first_etag = platform.get(RANKING).await.header("etag");
+
+    let quan_1 = &ids
+        .iter()
+        .find(|(unit, _)| unit == "quan-1")
+        .expect("quan-1")
+        .1;
+    platform
+        .correct(
+            2023,
+            quan_1,
+            10,
+            "Sở TT&TT accepted the unit's objection on 1.2",
+        )
+        .await?;
+
+    // The latest revision is 2; the page changed and its ETag with it.
+    let (latest, latest_hash) = snapshot(&platform, "").await;
+    assert_eq!(latest["revision"], 2);
+    assert_ne!(latest_hash, first_hash);
+    let page = platform.get(RANKING).await;
+    page.expect(200);
+    assert_ne!(page.header("etag"), first_etag);
+    let html = page.text();
+    assert!(
+        html.contains("Sở TT&amp;TT accepted the unit's objection on 1.2"),
+        "{html}"
+    );
+
+    // Revision 1 is still served exactly as published, marked as superseded.
+    let (again, again_hash) = snapshot(&platform, "?revision=1").await;
+    assert_eq!(again_hash, first_hash);
+    assert_eq!(again, first);
+    let old = platform.get(&format!("{RANKING}?revision=1")).await;
+    old.expect(200);
+    assert!(
+        old.text().contains("đã được thay thế bởi bản 2"),
+        "{}",
+        old.text()
+    );
+
+    // The unit page lists both revisions with the unit's total in each.
+    let unit_html = platform
+        .get(&format!("{RANKING}/units/quan-1"))
+        .await
+        .text();
+    let total_in = |snapshot: &Value| -> String {
+        snapshot["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|unit| unit["unit"] == "quan-1")
+            .expect("quan-1")["total"]
+            .as_str()
+            .expect("total")
+            .to_owned()
+    };
+    let history = &unit_html[unit_html.find("Lịch sử công bố").expect("history")..];
+    let totals = data_values(history);
+    assert_eq!(totals, vec![total_in(&first), total_in(&latest)]);
+
+    // Movement against 2022: places gained and the change of total, from the two published
+    // snapshots.
+    let (previous, _) = {
+        let answer = platform.get("/2022/hcm-2023-district/snapshot.json").await;
+        answer.expect(200);
+        (serde_json::from_slice::<Value>(&answer.body)?, ())
+    };
+    for unit in latest["units"].as_array().expect("units") {
+        let id = unit["unit"].as_str().expect("id");
+        let then = previous["units"]
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|entry| entry["unit"] == id)
+            .expect("published in 2022 too");
+        let gained = then["rank"].as_i64().expect("rank") - unit["rank"].as_i64().expect("rank");
+        let cells = row(&html, &format!("<tr data-unit=\"{id}\">")).expect("row");
+        let shown = match gained {
+            0 => "0".to_owned(),
+            g if g > 0 => format!("+{g}"),
+            g => format!("−{}", g.unsigned_abs()),
+        };
+        assert!(
+            cells.contains(&format!("<td class=\"num\">{shown}</td>")),
+            "{id}: {cells}"
+        );
+        let page = platform.get(&format!("{RANKING}/units/{id}")).await.text();
+        let movement = row(&page, "<td class=\"num\">").expect("movement row");
+        let change = unit["total_cents"].as_i64().expect("cents")
+            - then["total_cents"].as_i64().expect("cents");
+        let sign = if change < 0 { "-" } else { "" };
+        let change = format!(
+            "{sign}{}.{:02}",
+            change.unsigned_abs() / 100,
+            change.unsigned_abs() % 100
+        );
+        assert_eq!(
+            data_values(movement),
+            vec![
+                then["total"].as_str().expect("total").to_owned(),
+                unit["total"].as_str().expect("total").to_owned(),
+                change
+            ],
+            "{id}"
+        );
+    }
+    assert!(html.contains("chart-movement-title"), "the movement chart");
+    let _ = FRAMEWORK;
+    platform.stop().await
+}
