@@ -38,34 +38,8 @@ export DTI_LOCAL_DATABASE=dti_gateway_check_$$
 export DTI_LOCAL_NATS_PREFIX=dti_gateway_check_$$
 export DTI_LOCAL_REDIS_PREFIX="dti:gateway-check-$$:"
 export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
-# Ports below the kernel's ephemeral range (32768 and up): a fixed port inside it can be taken by
-# an outgoing connection of a service started a moment earlier. The base is probed: its ten ports
-# and their metrics twins (+1000) must all be free.
-free_base() {
-  python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for base in random.sample(range(20000, 30900, 10), 200):
-    if all(free(base + i) and free(base + i + 1000) for i in range(1, 10)):
-        print(base)
-        break
-else:
-    raise SystemExit("no free block of ports between 20000 and 31000")
-PY
-}
-base=${DTI_GATEWAY_CHECK_PORT_BASE:-$(free_base)}
-export DTI_LOCAL_SUBMISSION_PORT=$((base + 1)) DTI_LOCAL_EVIDENCE_PORT=$((base + 2))
-export DTI_LOCAL_SCORING_PORT=$((base + 3)) DTI_LOCAL_RANKING_PORT=$((base + 4))
-export DTI_LOCAL_VERIFICATION_PORT=$((base + 5)) DTI_LOCAL_NATIONAL_SYNC_PORT=$((base + 6))
-export DTI_LOCAL_RECEIVER_PORT=$((base + 7)) DTI_LOCAL_GATEWAY_PORT=$((base + 8))
-export DTI_LOCAL_GATEWAY_GRPC_PORT=$((base + 9))
+# Ports of its own, below the kernel's ephemeral range (deploy/local/isolated-ports.sh).
+source deploy/local/isolated-ports.sh "${DTI_GATEWAY_CHECK_PORT_BASE:-}"
 # schemathesis is one caller with one token: let it through the rate limit (429s are
 # documented, but they would only hide the operations behind them).
 export DTI_LOCAL_GATEWAY_RATE_PER_SECOND=10000 DTI_LOCAL_GATEWAY_RATE_BURST=10000

@@ -51,34 +51,8 @@ export DTI_LOCAL_REDIS_PREFIX="dti:results-check-$$:"
 export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
 # The round stays provisional for the whole check.
 export DTI_LOCAL_PROVISIONAL_PERIOD_SECS=3600
-# Ports below the kernel's ephemeral range (32768 and up), probed as deploy/gateway-check.sh
-# does: the block's eleven ports and their metrics twins (+1000) must all be free.
-free_base() {
-  python3 - <<'PY'
-import random, socket
-def free(port):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-for base in random.sample(range(20000, 30880, 20), 200):
-    if all(free(base + i) and free(base + i + 1000) for i in range(1, 12)):
-        print(base)
-        break
-else:
-    raise SystemExit("no free block of ports between 20000 and 31000")
-PY
-}
-base=${DTI_RESULTS_CHECK_PORT_BASE:-$(free_base)}
-export DTI_LOCAL_SUBMISSION_PORT=$((base + 1)) DTI_LOCAL_EVIDENCE_PORT=$((base + 2))
-export DTI_LOCAL_SCORING_PORT=$((base + 3)) DTI_LOCAL_RANKING_PORT=$((base + 4))
-export DTI_LOCAL_VERIFICATION_PORT=$((base + 5)) DTI_LOCAL_NATIONAL_SYNC_PORT=$((base + 6))
-export DTI_LOCAL_RECEIVER_PORT=$((base + 7)) DTI_LOCAL_GATEWAY_PORT=$((base + 8))
-export DTI_LOCAL_GATEWAY_GRPC_PORT=$((base + 9)) DTI_LOCAL_RESULTS_PORT=$((base + 10))
-export DTI_LOCAL_RESULTS_GRPC_PORT=$((base + 11))
+# Ports of its own, below the kernel's ephemeral range (deploy/local/isolated-ports.sh).
+source deploy/local/isolated-ports.sh "${DTI_RESULTS_CHECK_PORT_BASE:-}"
 
 cleanup() {
   bash deploy/local/stop.sh || true

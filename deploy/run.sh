@@ -155,6 +155,8 @@ run_round() {
   dtictl --json ranking show "${round[@]}" --basis verified --limit 1000 > "$out/$framework-ranking.json"
   python3 deploy/local/check-published.py "$out/$framework-engine.json" \
     "$out/$framework-publication.json" "$out/$framework-ranking.json"
+  python3 deploy/local/check-results-site.py "http://127.0.0.1:$DTI_LOCAL_RESULTS_PORT" \
+    "$year" "$framework" "$out/$framework-publication.json"
 }
 
 run_round hcm-2023-district "$samples/hcm-2023-districts.json" \
@@ -183,6 +185,8 @@ cat <<EOF
 - logs: $DTI_LOCAL_RUN_DIR/<service>.log; database: $database_url
 - metrics: http://127.0.0.1:$((DTI_LOCAL_SUBMISSION_PORT + 1000))/metrics (each service: its gRPC port + 1000)
 - the national receiver's state: http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT/control/state
+- the public results (with --keep): http://127.0.0.1:$DTI_LOCAL_RESULTS_PORT/$year/hcm-2023-district
+- HTTP/JSON for departments (with --keep): http://127.0.0.1:$DTI_LOCAL_GATEWAY_PORT/openapi.json
 - try: $bin/dtictl ranking show --year $year --framework hcm-2023-district --basis verified
 EOF
 if [ "$keep" -eq 1 ]; then

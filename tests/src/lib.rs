@@ -129,6 +129,8 @@ impl IsolatedStack {
             "DTI_LOCAL_RECEIVER_PORT",
             "DTI_LOCAL_GATEWAY_PORT",
             "DTI_LOCAL_GATEWAY_GRPC_PORT",
+            "DTI_LOCAL_RESULTS_PORT",
+            "DTI_LOCAL_RESULTS_GRPC_PORT",
         ];
         for name in SERVICE_PORTS
             .map(|(_, variable)| variable)
