@@ -27,31 +27,10 @@ if [ ! -x "$venv/bin/st" ] || ! "$venv/bin/st" --version | grep -q "$schemathesi
   "$venv/bin/pip" install -q "schemathesis==$schemathesis_version"
 fi
 
-say "building the debug binaries"
-cargo build --locked -q -p dti-submission -p dti-evidence -p dti-scoring -p dti-ranking \
-  -p dti-verification -p dti-national-sync -p dti-gateway -p dti-national-receiver -p dtictl
-
-# A stack of its own: nothing here touches the developer's local stack or its database.
-run_dir=$(mktemp -d "${TMPDIR:-/tmp}/dti-gateway-check.XXXXXX")
-export DTI_LOCAL_RUN_DIR=$run_dir
-export DTI_LOCAL_DATABASE=dti_gateway_check_$$
-export DTI_LOCAL_NATS_PREFIX=dti_gateway_check_$$
-export DTI_LOCAL_REDIS_PREFIX="dti:gateway-check-$$:"
-export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
-# Ports of its own, below the kernel's ephemeral range (deploy/local/isolated-ports.sh).
-source deploy/local/isolated-ports.sh "${DTI_GATEWAY_CHECK_PORT_BASE:-}"
+source deploy/local/isolated-stack.sh gateway-check "${DTI_GATEWAY_CHECK_PORT_BASE:-}"
 # schemathesis is one caller with one token: let it through the rate limit (429s are
 # documented, but they would only hide the operations behind them).
 export DTI_LOCAL_GATEWAY_RATE_PER_SECOND=10000 DTI_LOCAL_GATEWAY_RATE_BURST=10000
-
-cleanup() {
-  bash deploy/local/stop.sh || true
-  source deploy/local/stack.env
-  psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
-    "DROP DATABASE IF EXISTS \"$DTI_LOCAL_DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$run_dir"
-}
-trap cleanup EXIT
 
 bash deploy/local/start.sh
 url="http://127.0.0.1:$DTI_LOCAL_GATEWAY_PORT"

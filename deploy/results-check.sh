@@ -37,31 +37,9 @@ if [ ! -f "$tests_dir/node_modules/playwright-core/package.json" ] \
   (cd "$tests_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
 fi
 
-say "building the debug binaries"
-cargo build --locked -q -p dti-submission -p dti-evidence -p dti-scoring -p dti-ranking \
-  -p dti-verification -p dti-national-sync -p dti-gateway -p dti-national-receiver -p dtictl \
-  -p dti-results-site
-
-# A stack of its own: nothing here touches the developer's local stack or its database.
-run_dir=$(mktemp -d "${TMPDIR:-/tmp}/dti-results-check.XXXXXX")
-export DTI_LOCAL_RUN_DIR=$run_dir
-export DTI_LOCAL_DATABASE=dti_results_check_$$
-export DTI_LOCAL_NATS_PREFIX=dti_results_check_$$
-export DTI_LOCAL_REDIS_PREFIX="dti:results-check-$$:"
-export DTI_LOCAL_BINARIES=$CARGO_TARGET_DIR/debug
+source deploy/local/isolated-stack.sh results-check "${DTI_RESULTS_CHECK_PORT_BASE:-}"
 # The round stays provisional for the whole check.
 export DTI_LOCAL_PROVISIONAL_PERIOD_SECS=3600
-# Ports of its own, below the kernel's ephemeral range (deploy/local/isolated-ports.sh).
-source deploy/local/isolated-ports.sh "${DTI_RESULTS_CHECK_PORT_BASE:-}"
-
-cleanup() {
-  bash deploy/local/stop.sh || true
-  source deploy/local/stack.env
-  psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc \
-    "DROP DATABASE IF EXISTS \"$DTI_LOCAL_DATABASE\" WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$run_dir"
-}
-trap cleanup EXIT
 
 bash deploy/local/start.sh
 dtictl() {

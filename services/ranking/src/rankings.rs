@@ -219,26 +219,42 @@ impl Rankings {
         offset: u64,
         size: u64,
     ) -> Result<Page, RankingError> {
+        let empty = Page {
+            members: 0,
+            entries: Vec::new(),
+            above_first: 0,
+            version: None,
+        };
+        self.from_redis_or_mirror(
+            self.read_page_from_redis(layout, round, basis, set, offset, size),
+            round,
+            basis,
+            |mirror| mirror.page(set, offset, size),
+            empty,
+        )
+        .await
+    }
+
+    /// `from_redis` while Redis is available and answers; otherwise (marking it unavailable on
+    /// a Redis error) the same answer read from the cohort's mirror, brought up to PostgreSQL,
+    /// or `empty` when nothing of the cohort is scored.
+    async fn from_redis_or_mirror<T>(
+        &self,
+        from_redis: impl std::future::Future<Output = Result<T, RankingError>>,
+        round: &RoundRef,
+        basis: Basis,
+        from_mirror: impl FnOnce(&crate::mirror::CohortMirror) -> T,
+        empty: T,
+    ) -> Result<T, RankingError> {
         if self.sync.redis_available() {
-            match self
-                .read_page_from_redis(layout, round, basis, set, offset, size)
-                .await
-            {
+            match from_redis.await {
                 Err(error @ RankingError::Redis { .. }) => self.sync.redis_failed(&error),
                 answer => return answer,
             }
         }
         metrics::counter!(READS_FROM_POSTGRES).increment(1);
-        let page = self
-            .sync
-            .read_mirror(round, basis, |mirror| mirror.page(set, offset, size))
-            .await?;
-        Ok(page.unwrap_or(Page {
-            members: 0,
-            entries: Vec::new(),
-            above_first: 0,
-            version: None,
-        }))
+        let answer = self.sync.read_mirror(round, basis, from_mirror).await?;
+        Ok(answer.unwrap_or(empty))
     }
 
     async fn read_page_from_redis(
@@ -270,26 +286,20 @@ impl Rankings {
         set: Option<usize>,
         unit: &UnitId,
     ) -> Result<Position, RankingError> {
-        if self.sync.redis_available() {
-            match self
-                .read_position_from_redis(layout, round, basis, set, unit)
-                .await
-            {
-                Err(error @ RankingError::Redis { .. }) => self.sync.redis_failed(&error),
-                answer => return answer,
-            }
-        }
-        metrics::counter!(READS_FROM_POSTGRES).increment(1);
-        let position = self
-            .sync
-            .read_mirror(round, basis, |mirror| mirror.position(set, unit))
-            .await?;
-        Ok(position.unwrap_or(Position {
+        let empty = Position {
             members: 0,
             score: None,
             above: 0,
             version: None,
-        }))
+        };
+        self.from_redis_or_mirror(
+            self.read_position_from_redis(layout, round, basis, set, unit),
+            round,
+            basis,
+            |mirror| mirror.position(set, unit),
+            empty,
+        )
+        .await
     }
 
     async fn read_position_from_redis(

@@ -79,6 +79,24 @@ struct PageQuery {
 
 type Answer = Result<Response, (Lang, SiteError)>;
 
+/// `unit`'s scorecard in the published `result`, or a 404 in `lang`.
+fn published_scorecard(
+    result: &CohortResult,
+    registry: &UnitRegistry,
+    unit: &str,
+    lang: Lang,
+) -> Result<crate::results::Scorecard, (Lang, SiteError)> {
+    result.scorecard(registry, unit).ok_or_else(|| {
+        (
+            lang,
+            SiteError::NotFound(format!(
+                "unit {unit:?} is not in the published result of {}",
+                result.round
+            )),
+        )
+    })
+}
+
 /// Reads `lang` and `revision`; anything else is refused, naming the parameter.
 fn page_query(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -445,15 +463,7 @@ async fn unit_page(
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
             .map_err(|error| (lang, error))?;
-        let scorecard = result.scorecard(&site.registry, &unit).ok_or_else(|| {
-            (
-                lang,
-                SiteError::NotFound(format!(
-                    "unit {unit:?} is not in the published result of {}",
-                    result.round
-                )),
-            )
-        })?;
+        let scorecard = published_scorecard(&result, &site.registry, &unit, lang)?;
         let mut by_revision = Vec::with_capacity(listing.len());
         let mut hashes = Vec::with_capacity(listing.len());
         for summary in listing.iter() {
@@ -587,15 +597,7 @@ async fn scorecard_file(
     let (result, _) = cohort_result(&site, &year, &framework, links.revision)
         .await
         .map_err(|error| (lang, error))?;
-    let scorecard = result.scorecard(&site.registry, &unit).ok_or_else(|| {
-        (
-            lang,
-            SiteError::NotFound(format!(
-                "unit {unit:?} is not in the published result of {}",
-                result.round
-            )),
-        )
-    })?;
+    let scorecard = published_scorecard(&result, &site.registry, &unit, lang)?;
     let name = format!(
         "dti-{}-{}-r{}-{unit}.{}",
         result.round.year,
