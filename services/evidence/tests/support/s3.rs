@@ -105,9 +105,17 @@ impl MotoBucket {
     /// the bucket.
     pub async fn start() -> anyhow::Result<Self> {
         let executable = tokio::task::spawn_blocking(moto_server_executable).await??;
+        // Everything that can fail before the server is owned by its guard happens first, so
+        // a failure never leaves a server running.
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        // reqwest is built without a TLS provider of its own; the service uses ring (and
+        // installs it the same way), so this only matters when the bucket is listed first.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
         let child = Command::new(&executable)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -115,12 +123,6 @@ impl MotoBucket {
             .stderr(Stdio::null())
             .spawn()
             .map_err(|error| anyhow::anyhow!("starting {}: {error}", executable.display()))?;
-        // reqwest is built without a TLS provider of its own; the service uses ring (and
-        // installs it the same way), so this only matters when the bucket is listed first.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?;
         let mut server = Self {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
