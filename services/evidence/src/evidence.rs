@@ -140,7 +140,7 @@ impl EvidenceStore {
         let staging = ObjectStorage::staging_location(self.lease.name(), Uuid::new_v4());
         let staged = upload::receive(&self.storage, staging, &self.limits, chunks).await?;
         let recorded = self.record(actor, &header, &indicator, &staged).await;
-        self.storage.discard(&staged.staging).await;
+        staged.staged.discard().await;
         recorded
     }
 
@@ -198,13 +198,14 @@ impl EvidenceStore {
                 already_attached: true,
             });
         }
-        let promotion = self
-            .storage
-            .promote(&staged.staging, &staged.sha256)
-            .await
-            .map_err(EvidenceError::storage(
-                "moving an upload to its content address",
-            ))?;
+        let promotion =
+            staged
+                .staged
+                .promote(&staged.sha256)
+                .await
+                .map_err(EvidenceError::storage(
+                    "moving an upload to its content address",
+                ))?;
         if promotion == Promotion::AlreadyStored {
             metrics::counter!("dti_evidence_deduplicated_total").increment(1);
         }

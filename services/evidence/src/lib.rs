@@ -101,7 +101,8 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         storage.clone(),
         lease.name().to_owned(),
         Duration::from_secs(settings.orphan_min_age_secs),
-    );
+    )
+    .with_own_staging_max_age(Duration::from_secs(settings.upload_idle_timeout_secs));
     sweeper
         .sweep()
         .await

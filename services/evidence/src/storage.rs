@@ -14,8 +14,10 @@
 //! name (not listed by `object_store`); the sweep of a dead instance removes its whole staging
 //! directory from disk, hidden files included.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
@@ -23,9 +25,10 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutResult, WriteMultipart};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
+use tokio::task::JoinHandle;
 
 use crate::config::{Backend, S3Settings, StorageSettings};
 
@@ -117,6 +120,9 @@ pub struct ObjectStorage {
     /// Root directory of the local backend (for sweeping hidden partial files).
     local_root: Option<PathBuf>,
     part_size: usize,
+    /// Staging locations of this process's uploads in progress: the sweep of stale staging
+    /// never touches them.
+    in_flight: Arc<Mutex<HashSet<Path>>>,
 }
 
 impl ObjectStorage {
@@ -147,6 +153,7 @@ impl ObjectStorage {
             store: Arc::new(store),
             local_root: Some(root),
             part_size: LOCAL_PART_SIZE,
+            in_flight: Arc::default(),
         })
     }
 
@@ -172,6 +179,7 @@ impl ObjectStorage {
             store: Arc::new(builder.build()?),
             local_root: None,
             part_size: S3_PART_SIZE,
+            in_flight: Arc::default(),
         })
     }
 
@@ -185,13 +193,76 @@ impl ObjectStorage {
         Path::from_iter([STAGING_PREFIX, instance, &upload.simple().to_string()])
     }
 
-    /// Starts writing a staged upload at `location`, in parts of the backend's size.
-    pub async fn begin_staging(
+    /// Starts writing a staged upload at `location`, in parts of the backend's size. The
+    /// returned guard aborts the upload (or deletes the staged object) unless it is discarded
+    /// explicitly, so a cancelled request leaves nothing behind.
+    pub async fn begin_staging(&self, location: Path) -> Result<StagedObject, object_store::Error> {
+        self.in_flight_set().insert(location.clone());
+        match self.store.put_multipart(&location).await {
+            Ok(upload) => Ok(StagedObject {
+                storage: self.clone(),
+                writer: Some(Mutex::new(WriteMultipart::new_with_chunk_size(
+                    upload,
+                    self.part_size,
+                ))),
+                location,
+                finishing: None,
+                settled: false,
+            }),
+            Err(error) => {
+                self.in_flight_set().remove(&location);
+                Err(error)
+            }
+        }
+    }
+
+    fn in_flight_set(&self) -> std::sync::MutexGuard<'_, HashSet<Path>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Deletes what `instance` (this process) staged that no upload in progress owns and that
+    /// was last written more than `max_age` ago: leftovers of uploads whose clean-up failed.
+    /// Returns how many files or objects went.
+    pub async fn delete_stale_staging_of(
         &self,
-        location: &Path,
-    ) -> Result<WriteMultipart, object_store::Error> {
-        let upload = self.store.put_multipart(location).await?;
-        Ok(WriteMultipart::new_with_chunk_size(upload, self.part_size))
+        instance: &str,
+        max_age: Duration,
+    ) -> Result<usize, object_store::Error> {
+        let cutoff = SystemTime::now()
+            .checked_sub(max_age)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let in_flight = self.in_flight_set().clone();
+        if let Some(root) = &self.local_root {
+            let dir = root.join(STAGING_PREFIX).join(instance);
+            let instance = instance.to_owned();
+            return tokio::task::spawn_blocking(move || {
+                delete_stale_local_files(&dir, &instance, cutoff, &in_flight)
+            })
+            .await
+            .map_err(|error| object_store::Error::Generic {
+                store: "LocalFileSystem",
+                source: Box::new(error),
+            });
+        }
+        let cutoff = chrono::DateTime::<chrono::Utc>::from(cutoff);
+        let prefix = Path::from_iter([STAGING_PREFIX, instance]);
+        let stale: Vec<Path> = self
+            .store
+            .list(Some(&prefix))
+            .try_filter_map(|meta| {
+                let stale = meta.last_modified < cutoff && !in_flight.contains(&meta.location);
+                async move { Ok(stale.then_some(meta.location)) }
+            })
+            .try_collect()
+            .await?;
+        let count = stale.len();
+        self.store
+            .delete_stream(futures::stream::iter(stale.into_iter().map(Ok)).boxed())
+            .try_collect::<Vec<_>>()
+            .await?;
+        Ok(count)
     }
 
     /// Moves the complete staged object at `staging` to the address of `content`, or drops it
@@ -310,6 +381,186 @@ impl ObjectStorage {
     }
 }
 
+/// Removes the files directly in `dir` (the local staging directory of `instance`) modified
+/// before `cutoff`, partial `…#<n>` files included, except those of uploads in `in_flight`.
+fn delete_stale_local_files(
+    dir: &std::path::Path,
+    instance: &str,
+    cutoff: SystemTime,
+    in_flight: &HashSet<Path>,
+) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut deleted = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let upload = name.split('#').next().unwrap_or_default();
+        if in_flight.contains(&Path::from_iter([STAGING_PREFIX, instance, upload])) {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| modified < cutoff);
+        if stale && entry.file_type().is_ok_and(|kind| kind.is_file()) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => deleted += 1,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => tracing::warn!(%error, file = %name, "deleting a stale staged file"),
+            }
+        }
+    }
+    deleted
+}
+
+/// An upload being written to the staging area, then complete there until its content is
+/// promoted. It ends with [`StagedObject::discard`] (or [`StagedObject::abort`]); if it is
+/// dropped instead — the request was cancelled, the client went away — the partial upload is
+/// aborted (the complete staged object deleted) in the background, so nothing stays behind.
+pub struct StagedObject {
+    storage: ObjectStorage,
+    location: Path,
+    /// The writer until the upload is finished (in a mutex only so that the guard is `Sync`;
+    /// it is reached through `&mut self`, never locked).
+    writer: Option<Mutex<WriteMultipart>>,
+    /// The completion running in a task of its own, so that a request dropped while the
+    /// upload completes cannot lose track of it.
+    finishing: Option<JoinHandle<Result<PutResult, object_store::Error>>>,
+    /// Set once the upload was aborted or discarded explicitly.
+    settled: bool,
+}
+
+impl std::fmt::Debug for StagedObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagedObject")
+            .field("location", &self.location)
+            .field("writing", &self.writer.is_some())
+            .field("settled", &self.settled)
+            .finish()
+    }
+}
+
+impl StagedObject {
+    /// Where the upload is staged.
+    pub fn location(&self) -> &Path {
+        &self.location
+    }
+
+    /// Adds `chunk` to the upload, once at most `parts_in_flight` parts are being sent.
+    pub async fn write(
+        &mut self,
+        chunk: Bytes,
+        parts_in_flight: usize,
+    ) -> Result<(), object_store::Error> {
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(already_finished)?
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        writer.wait_for_capacity(parts_in_flight).await?;
+        writer.put(chunk);
+        Ok(())
+    }
+
+    /// Completes the upload: the staged object exists in full. A failed completion was
+    /// aborted already.
+    pub async fn finish(&mut self) -> Result<(), object_store::Error> {
+        let writer = self.writer.take().ok_or_else(already_finished)?;
+        let writer = writer.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let finishing = self
+            .finishing
+            .insert(tokio::spawn(async move { writer.finish().await }));
+        let finished = finishing.await;
+        self.finishing = None;
+        match finished {
+            Ok(result) => result.map(drop),
+            Err(error) => Err(object_store::Error::Generic {
+                store: "staging",
+                source: Box::new(error),
+            }),
+        }
+    }
+
+    /// Aborts the upload (deletes the staged object when complete); failures are logged, the
+    /// sweep removes what is left.
+    pub async fn abort(mut self) {
+        self.settled = true;
+        clean_up(
+            self.storage.clone(),
+            self.location.clone(),
+            self.writer.take(),
+            self.finishing.take(),
+        )
+        .await;
+    }
+
+    /// Moves the complete staged object to the address of `content` (see
+    /// [`ObjectStorage::promote`]).
+    pub async fn promote(&self, content: &ContentHash) -> Result<Promotion, object_store::Error> {
+        self.storage.promote(&self.location, content).await
+    }
+
+    /// Deletes whatever is still staged (nothing once promoted); failures are logged.
+    pub async fn discard(self) {
+        self.abort().await;
+    }
+}
+
+impl Drop for StagedObject {
+    fn drop(&mut self) {
+        if self.settled {
+            self.storage.in_flight_set().remove(&self.location);
+            return;
+        }
+        let (storage, location) = (self.storage.clone(), self.location.clone());
+        let (writer, finishing) = (self.writer.take(), self.finishing.take());
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                drop(runtime.spawn(clean_up(storage, location, writer, finishing)));
+            }
+            Err(_) => {
+                tracing::warn!(%location, "an interrupted upload is left to the sweep");
+                storage.in_flight_set().remove(&location);
+            }
+        }
+    }
+}
+
+/// Aborts `writer`'s upload, or deletes the complete object at `location` (once `finishing`
+/// completed it, if it was completing), then forgets it as in flight.
+async fn clean_up(
+    storage: ObjectStorage,
+    location: Path,
+    writer: Option<Mutex<WriteMultipart>>,
+    finishing: Option<JoinHandle<Result<PutResult, object_store::Error>>>,
+) {
+    if let Some(finishing) = finishing {
+        // A failed completion aborts itself; a complete object is deleted below.
+        let _ = finishing.await;
+    }
+    match writer {
+        Some(writer) => {
+            let writer = writer.into_inner().unwrap_or_else(PoisonError::into_inner);
+            if let Err(error) = writer.abort().await {
+                tracing::warn!(%error, %location, "aborting an interrupted upload");
+            }
+        }
+        None => storage.discard(&location).await,
+    }
+    storage.in_flight_set().remove(&location);
+}
+
+fn already_finished() -> object_store::Error {
+    object_store::Error::Generic {
+        store: "staging",
+        source: "the staged upload is already finished".into(),
+    }
+}
+
 /// Names of the subdirectories of `dir` (none when it does not exist).
 fn local_subdirectories(dir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -372,14 +623,11 @@ mod tests {
         let content = hash_of(b"same bytes");
         for (round, expected) in [(0, Promotion::Stored), (1, Promotion::AlreadyStored)] {
             let staging = ObjectStorage::staging_location("00000001", uuid::Uuid::new_v4());
-            let mut writer = storage.begin_staging(&staging).await?;
-            writer.write(b"same bytes");
-            writer.finish().await?;
-            assert_eq!(
-                storage.promote(&staging, &content).await?,
-                expected,
-                "{round}"
-            );
+            let mut staged = storage.begin_staging(staging).await?;
+            staged.write(Bytes::from_static(b"same bytes"), 2).await?;
+            staged.finish().await?;
+            assert_eq!(staged.promote(&content).await?, expected, "{round}");
+            staged.discard().await;
         }
         assert!(storage.exists(&content.storage_key()).await?);
         let objects: Vec<_> = storage.content_objects().try_collect().await?;
@@ -388,6 +636,75 @@ mod tests {
             .map(|entries| entries.count())
             .unwrap_or(0);
         assert_eq!(staged_left, 0, "nothing stays in the staging area");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn stale_own_staging_goes_but_uploads_in_progress_stay() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let storage = ObjectStorage::local(dir.path(), false)?;
+        let instance = "0000aaaa";
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        let left = ObjectStorage::staging_location(instance, uuid::Uuid::new_v4());
+        storage
+            .put_raw(left.as_ref(), Bytes::from_static(b"%PDF-1.7 left"))
+            .await?;
+        let fresh = ObjectStorage::staging_location(instance, uuid::Uuid::new_v4());
+        storage
+            .put_raw(fresh.as_ref(), Bytes::from_static(b"%PDF-1.7 fresh"))
+            .await?;
+        let mut uploading = storage
+            .begin_staging(ObjectStorage::staging_location(
+                instance,
+                uuid::Uuid::new_v4(),
+            ))
+            .await?;
+        uploading
+            .write(Bytes::from(vec![7_u8; LOCAL_PART_SIZE]), 0)
+            .await?;
+        uploading.write(Bytes::from_static(b"x"), 0).await?;
+        let staging_dir = dir.path().join(STAGING_PREFIX).join(instance);
+        let age_file = |name: &str| -> std::io::Result<()> {
+            std::fs::File::options()
+                .write(true)
+                .open(staging_dir.join(name))?
+                .set_modified(hour_ago)
+        };
+        age_file(left.filename().unwrap_or_default())?;
+        let partial = std::fs::read_dir(&staging_dir)?
+            .filter_map(Result::ok)
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .find(|name| name.contains('#'))
+            .ok_or_else(|| anyhow::anyhow!("no partial file of the upload in progress"))?;
+        age_file(&partial)?;
+
+        let deleted = storage
+            .delete_stale_staging_of(instance, Duration::from_secs(60))
+            .await?;
+        assert_eq!(deleted, 1, "only the old leftover goes");
+        assert!(!staging_dir
+            .join(left.filename().unwrap_or_default())
+            .exists());
+        assert!(staging_dir
+            .join(fresh.filename().unwrap_or_default())
+            .exists());
+        assert!(
+            staging_dir.join(&partial).exists(),
+            "the upload in progress stays"
+        );
+
+        uploading.abort().await;
+        assert!(
+            !staging_dir.join(&partial).exists(),
+            "an aborted upload leaves nothing"
+        );
+        assert_eq!(
+            storage
+                .delete_stale_staging_of(instance, Duration::ZERO)
+                .await?,
+            1,
+            "with no upload in progress, everything older than the limit goes"
+        );
         Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! Clearing what interrupted work leaves in the object store, at start and on a timer:
 //!
+//! - this instance's own staged uploads that no upload in progress owns and nothing wrote to
+//!   for longer than the upload idle timeout (an upload whose clean-up failed);
 //! - staged uploads of dead instances (a process killed mid-upload): their whole staging
 //!   directory, partial files included, once the instance's lease shows it is gone
 //!   ([`crate::lease::if_dead`]);
@@ -27,6 +29,8 @@ pub const DELETED_OBJECTS: &str = "dti_evidence_sweep_deleted_objects_total";
 pub struct SweepReport {
     /// Dead instances whose staging area was removed.
     pub dead_instances: usize,
+    /// Stale files or objects removed from this instance's own staging area.
+    pub own_stale_staged: usize,
     /// Unreferenced content objects deleted.
     pub orphans_deleted: usize,
 }
@@ -38,6 +42,7 @@ pub struct Sweeper {
     storage: ObjectStorage,
     own_instance: String,
     orphan_min_age: Duration,
+    own_staging_max_age: Option<Duration>,
 }
 
 impl Sweeper {
@@ -54,21 +59,47 @@ impl Sweeper {
             storage,
             own_instance,
             orphan_min_age,
+            own_staging_max_age: None,
         }
+    }
+
+    /// Also removes what `own_instance` staged that no upload in progress owns and that was
+    /// last written more than `max_age` ago (the upload idle timeout).
+    pub fn with_own_staging_max_age(mut self, max_age: Duration) -> Self {
+        self.own_staging_max_age = Some(max_age);
+        self
     }
 
     /// One full sweep.
     #[tracing::instrument(skip_all)]
     pub async fn sweep(&self) -> Result<SweepReport, EvidenceError> {
+        let own_stale_staged = self.sweep_own_stale_staging().await?;
         let dead_instances = self.sweep_dead_staging().await?;
         let orphans_deleted = self.sweep_orphans().await?;
-        if dead_instances + orphans_deleted > 0 {
-            tracing::info!(dead_instances, orphans_deleted, "swept evidence storage");
+        if own_stale_staged + dead_instances + orphans_deleted > 0 {
+            tracing::info!(
+                own_stale_staged,
+                dead_instances,
+                orphans_deleted,
+                "swept evidence storage"
+            );
         }
         Ok(SweepReport {
             dead_instances,
+            own_stale_staged,
             orphans_deleted,
         })
+    }
+
+    /// Removes this instance's stale staged uploads; returns how many files or objects.
+    async fn sweep_own_stale_staging(&self) -> Result<usize, EvidenceError> {
+        let Some(max_age) = self.own_staging_max_age else {
+            return Ok(0);
+        };
+        self.storage
+            .delete_stale_staging_of(&self.own_instance, max_age)
+            .await
+            .map_err(EvidenceError::storage("deleting stale staged uploads"))
     }
 
     /// Removes the staging areas of dead instances; returns how many.

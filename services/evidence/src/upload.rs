@@ -1,7 +1,8 @@
 //! Receiving an upload's bytes into the staging area: the size limit is enforced as chunks
 //! arrive, the SHA-256 is computed on the way, and the content type is judged from the first
-//! and last bytes before the staged object is completed. Anything refused or interrupted is
-//! aborted, so no partial object stays behind.
+//! and last bytes before the staged object is completed. Anything refused is aborted; an
+//! upload dropped midway (the client cancelled, the connection went) is aborted by its
+//! [`StagedObject`] guard, so no partial object stays behind either way.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -9,11 +10,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use object_store::path::Path;
-use object_store::WriteMultipart;
 use sha2::{Digest, Sha256};
 
 use crate::content_type::{self, HEAD_LEN, TAIL_LEN};
-use crate::storage::{ContentHash, ObjectStorage};
+use crate::storage::{ContentHash, ObjectStorage, StagedObject};
 use crate::EvidenceError;
 
 /// Upload parts a single upload may have in flight to the store.
@@ -33,11 +33,12 @@ pub struct UploadLimits {
     pub idle_timeout: Duration,
 }
 
-/// A complete, checked upload in the staging area, not yet at its content address.
+/// A complete, checked upload in the staging area, not yet at its content address. Dropping
+/// it without [`StagedObject::discard`] deletes the staged object in the background.
 #[derive(Debug)]
 pub struct StagedContent {
-    /// Where it is staged.
-    pub staging: Path,
+    /// The staged object.
+    pub staged: StagedObject,
     /// Its hash.
     pub sha256: ContentHash,
     /// Its size in bytes.
@@ -106,27 +107,25 @@ pub async fn receive<S>(
 where
     S: Stream<Item = Result<Bytes, EvidenceError>> + Unpin,
 {
-    let mut writer = storage
-        .begin_staging(&staging)
+    let mut staged = storage
+        .begin_staging(staging)
         .await
         .map_err(EvidenceError::storage("starting a staged upload"))?;
-    match write_checked(&mut writer, limits, chunks).await {
+    match write_checked(&mut staged, limits, chunks).await {
         Ok((inspection, content_type)) => {
-            writer
+            staged
                 .finish()
                 .await
                 .map_err(EvidenceError::storage("completing a staged upload"))?;
             Ok(StagedContent {
-                staging,
+                staged,
                 sha256: ContentHash::finish(inspection.hasher),
                 size_bytes: inspection.size,
                 content_type,
             })
         }
         Err(error) => {
-            if let Err(abort) = writer.abort().await {
-                tracing::warn!(error = %abort, %staging, "aborting a refused upload");
-            }
+            staged.abort().await;
             Err(error)
         }
     }
@@ -134,7 +133,7 @@ where
 
 /// Writes every chunk, then judges the whole: size, emptiness and content type.
 async fn write_checked<S>(
-    writer: &mut WriteMultipart,
+    staged: &mut StagedObject,
     limits: &UploadLimits,
     mut chunks: S,
 ) -> Result<(Inspection, &'static str), EvidenceError>
@@ -147,11 +146,10 @@ where
             return Err(too_large(limits.max_bytes));
         }
         inspection.feed(&chunk);
-        writer
-            .wait_for_capacity(PARTS_IN_FLIGHT)
+        staged
+            .write(chunk, PARTS_IN_FLIGHT)
             .await
             .map_err(EvidenceError::storage("writing a staged upload"))?;
-        writer.put(chunk);
     }
     if inspection.size == 0 {
         return Err(EvidenceError::invalid_field(

@@ -53,7 +53,8 @@ async fn dead_instances_uploads_and_old_unreferenced_objects_are_swept() -> anyh
         patient.sweep().await?,
         SweepReport {
             dead_instances: 1,
-            orphans_deleted: 0
+            orphans_deleted: 0,
+            ..SweepReport::default()
         },
         "the orphan is younger than an hour"
     );
@@ -67,7 +68,8 @@ async fn dead_instances_uploads_and_old_unreferenced_objects_are_swept() -> anyh
         eager.sweep().await?,
         SweepReport {
             dead_instances: 0,
-            orphans_deleted: 1
+            orphans_deleted: 1,
+            ..SweepReport::default()
         }
     );
     assert_eq!(

@@ -7,6 +7,8 @@
     reason = "each test file uses part of the support module"
 )]
 
+pub mod s3;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,10 +38,22 @@ pub const INDICATOR: &str = "1.1";
 /// Another one.
 pub const OTHER_INDICATOR: &str = "1.2";
 
+/// Where a test's service stores documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestStore {
+    /// The local directory `EvidenceHarness::storage`.
+    Local,
+    /// A bucket on a moto S3 server of the test's own.
+    S3,
+}
+
 /// The service running on one test's backends and storage directory.
 pub struct EvidenceHarness {
     pub backends: TestBackends,
+    /// The local backend's root (unused on S3).
     pub storage: tempfile::TempDir,
+    /// The bucket, when the service stores documents on S3.
+    pub s3: Option<s3::MotoBucket>,
     pub running: RunningService,
     pub client: EvidenceServiceClient<Channel>,
 }
@@ -67,18 +81,83 @@ impl EvidenceHarness {
 
     /// Starts the service with settings changed by `tweak` and seeds the open round.
     pub async fn start_with(tweak: impl FnOnce(&mut Settings)) -> anyhow::Result<Self> {
+        Self::start_on(TestStore::Local, tweak).await
+    }
+
+    /// Starts the service storing documents on `store`, with settings changed by `tweak`, and
+    /// seeds the open round.
+    pub async fn start_on(
+        store: TestStore,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<Self> {
+        let s3 = match store {
+            TestStore::Local => None,
+            TestStore::S3 => Some(s3::MotoBucket::start().await?),
+        };
         let backends = TestBackends::create().await?;
         let storage = tempfile::tempdir()?;
         seed_round(backends.db.pool(), "open").await?;
-        let config = backends.service_config(settings(storage.path(), tweak));
+        let mut service = settings(storage.path(), tweak);
+        if let Some(bucket) = &s3 {
+            service.storage.backend = Backend::S3;
+            service.storage.s3 = bucket.settings();
+        }
+        let config = backends.service_config(service);
         let running = dti_evidence::build(&config).await?.spawn()?;
         let client = EvidenceServiceClient::new(running.channel());
         Ok(Self {
             backends,
             storage,
+            s3,
             running,
             client,
         })
+    }
+
+    /// The object store the service uses, opened anew (same directory or bucket).
+    pub fn object_storage(&self) -> anyhow::Result<dti_evidence::storage::ObjectStorage> {
+        Ok(match &self.s3 {
+            Some(bucket) => dti_evidence::storage::ObjectStorage::s3(&bucket.settings())?,
+            None => dti_evidence::storage::ObjectStorage::local(self.storage.path(), false)?,
+        })
+    }
+
+    /// Everything in the store, sorted: files under the local directory (hidden partial
+    /// `…#<n>` files included), or the bucket's object keys followed by `multipart:<key>` for
+    /// each multipart upload in progress.
+    pub async fn stored_objects(&self) -> anyhow::Result<Vec<String>> {
+        let Some(bucket) = &self.s3 else {
+            return Ok(self.stored_files());
+        };
+        let mut objects = bucket.object_keys().await?;
+        objects.extend(
+            bucket
+                .multipart_upload_keys()
+                .await?
+                .into_iter()
+                .map(|key| format!("multipart:{key}")),
+        );
+        Ok(objects)
+    }
+
+    /// Waits (at most `limit`) until the store holds exactly `expected` (sorted).
+    pub async fn wait_for_objects(
+        &self,
+        expected: &[String],
+        limit: Duration,
+    ) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        loop {
+            let found = self.stored_objects().await?;
+            if found == expected {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                started.elapsed() < limit,
+                "after {limit:?} the store holds {found:?}, not {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Stops the service and drops the backends.
