@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Checks the public results site against a publication as `dtictl --json publication show`
-printed it: the site's snapshot download hashes to the published content hash, and its ranking
+printed it: the site's snapshot download hashes to the published content hash, its signature
+checks with the site's public key (`openssl pkeyutl`, when the site signs), and its ranking
 table (CSV) lists every published unit with the published rank and total.
 
 Usage: check-results-site.py <site url> <year> <framework> <publication.json>"""
@@ -8,7 +9,11 @@ import csv
 import hashlib
 import io
 import json
+import os
+import subprocess
 import sys
+import tempfile
+import urllib.error
 import urllib.request
 
 
@@ -26,6 +31,26 @@ def main():
     digest = hashlib.sha256(snapshot).hexdigest()
     if digest != publication["contentHash"]:
         failures.append(f"snapshot.json hashes to {digest}, published {publication['contentHash']}")
+    signed = "unsigned"
+    try:
+        public_key = fetch(f"{site}/signing-key.pem")
+    except urllib.error.HTTPError as error:
+        if error.code != 404:
+            raise
+        public_key = None
+    if public_key is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            paths = {name: os.path.join(scratch, name) for name in ("key.pem", "snapshot.json", "snapshot.json.sig")}
+            open(paths["key.pem"], "wb").write(public_key)
+            open(paths["snapshot.json"], "wb").write(snapshot)
+            open(paths["snapshot.json.sig"], "wb").write(fetch(f"{base}/snapshot.json.sig"))
+            checked = subprocess.run(
+                ["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", paths["key.pem"], "-rawin",
+                 "-in", paths["snapshot.json"], "-sigfile", paths["snapshot.json.sig"]],
+                capture_output=True, text=True)
+            if checked.returncode != 0:
+                failures.append(f"the snapshot's signature does not verify: {checked.stdout}{checked.stderr}")
+            signed = "signature verified by openssl"
     rows = list(csv.reader(io.StringIO(fetch(f"{base}/ranking.csv").decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
     published = {rank["unitId"]: rank for rank in publication["ranks"]}
@@ -45,7 +70,7 @@ def main():
         print("results site differs from the publication:", *failures, sep="\n  ", file=sys.stderr)
         sys.exit(1)
     print(f"results site: {base} shows revision {publication['revision']} of {len(published)} "
-          f"units exactly as published (snapshot sha256 {digest[:12]}…)")
+          f"units exactly as published (snapshot sha256 {digest[:12]}…, {signed})")
 
 
 main()

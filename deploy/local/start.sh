@@ -59,6 +59,15 @@ if [ ! -s "$secret_file" ]; then
   (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret_file")
 fi
 secret=$(cat "$secret_file")
+# The results site signs every snapshot download with an Ed25519 key of the stack's own.
+signing_key_file="$run_dir/results-signing-key.pem"
+if [ ! -s "$signing_key_file" ]; then
+  if command -v openssl >/dev/null; then
+    (umask 077; openssl genpkey -algorithm ed25519 -out "$signing_key_file")
+  else
+    log "openssl is missing: the results site will serve its snapshots unsigned"
+  fi
+fi
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # A port this stack is about to use must be free: a process of another stack (another run
@@ -92,7 +101,10 @@ service_env() {
       done ;;
     results-site)
       echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_RESULTS_PORT"
-      echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT" ;;
+      echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT"
+      if [ -s "$signing_key_file" ]; then
+        echo "${prefix}SERVICE__SIGNING_KEY_PATH=$signing_key_file"
+      fi ;;
   esac
 }
 

@@ -225,6 +225,10 @@ app.kubernetes.io/component: {{ .name }}
   value: "0.0.0.0:{{ $v.ports.http }}"
 - name: {{ $p }}SERVICE__VERIFICATION_ENDPOINT
   value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" "verification") }}:{{ $v.ports.grpc }}"
+{{- if $v.resultsSite.signingKeySecret }}
+- name: {{ $p }}SERVICE__SIGNING_KEY_PATH
+  value: /etc/dti/results-signing-key/{{ $v.resultsSite.signingKeyKey }}
+{{- end }}
 {{- end }}
 {{- $svc := index $v.services .name }}
 {{- range $key, $value := $svc.settings }}

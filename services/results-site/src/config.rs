@@ -31,6 +31,9 @@ pub struct Settings {
     /// Extra framework files (as the verification service's), for their group and indicator
     /// names.
     pub framework_dir: FrameworkDir,
+    /// An Ed25519 private key in PKCS#8 PEM (`openssl genpkey -algorithm ed25519`) that signs
+    /// every snapshot download; unset, the site serves no signatures.
+    pub signing_key_path: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -43,6 +46,7 @@ impl Default for Settings {
             cached_revisions: 64,
             request_timeout_secs: 10,
             framework_dir: FrameworkDir::default(),
+            signing_key_path: None,
         }
     }
 }

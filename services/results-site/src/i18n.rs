@@ -166,6 +166,12 @@ pub struct Texts {
     pub download_xlsx: &'static str,
     /// Snapshot download.
     pub download_snapshot: &'static str,
+    /// Link to the snapshot's Ed25519 signature.
+    pub download_signature: &'static str,
+    /// Link to the site's public signing key.
+    pub download_signing_key: &'static str,
+    /// How to check the signature.
+    pub signature_help: &'static str,
     /// The hash's label.
     pub content_hash: &'static str,
     /// How to check the snapshot.
@@ -285,6 +291,9 @@ pub static VI: Texts = Texts {
     download_csv: "Bảng (CSV)",
     download_xlsx: "Bảng (Excel .xlsx)",
     download_snapshot: "Bản dữ liệu công bố (JSON)",
+    download_signature: "Chữ ký số của bản dữ liệu (Ed25519)",
+    download_signing_key: "Khóa công khai để kiểm tra chữ ký",
+    signature_help: "Kiểm tra chữ ký của bản dữ liệu đã tải về:",
     content_hash: "Mã băm SHA-256",
     hash_help: "Mã băm SHA-256 của tệp JSON tải về phải trùng với mã băm đã công bố.",
     scorecard: "Điểm theo từng chỉ số",
@@ -351,6 +360,9 @@ pub static EN: Texts = Texts {
     download_csv: "Table (CSV)",
     download_xlsx: "Table (Excel .xlsx)",
     download_snapshot: "Published snapshot (JSON)",
+    download_signature: "Signature of the snapshot (Ed25519)",
+    download_signing_key: "Public key to check the signature",
+    signature_help: "Check the signature of a downloaded snapshot:",
     content_hash: "SHA-256 hash",
     hash_help: "The SHA-256 of the downloaded JSON file equals the published hash.",
     scorecard: "Scorecard by indicator",

@@ -29,6 +29,7 @@ pub mod pages;
 pub mod publications;
 pub mod results;
 pub mod routes;
+pub mod signing;
 pub mod snapshot;
 pub mod source;
 
@@ -74,6 +75,12 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
         ),
         catalog: dti_service_kit::frameworks::framework_catalog(&settings.framework_dir)?,
         registry: dti_service_kit::frameworks::unit_registry()?,
+        signer: settings
+            .signing_key_path
+            .as_deref()
+            .map(signing::SnapshotSigner::from_pem_file)
+            .transpose()
+            .map_err(StartError::step("loading the snapshot signing key"))?,
     });
     let kit = ServiceKit::builder("results-site", config).build().await?;
     let listener = tokio::net::TcpListener::bind(settings.http_listen_addr)

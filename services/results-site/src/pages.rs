@@ -21,6 +21,9 @@ pub struct LinkContext {
     pub explicit_lang: bool,
     /// The revision asked for with `?revision=`.
     pub revision: Option<u32>,
+    /// Whether the site signs its snapshot downloads (then the pages link the signature and
+    /// the public key).
+    pub signed: bool,
 }
 
 impl LinkContext {
@@ -212,9 +215,16 @@ fn downloads(links: &LinkContext, result: &CohortResult, table_base: &str) -> Ma
                 li { a href=(links.href(&format!("{table_base}.csv"))) download { (t.download_csv) } }
                 li { a href=(links.href(&format!("{table_base}.xlsx"))) download { (t.download_xlsx) } }
                 li { a href=(links.revision_href(&snapshot, result.revision.revision)) download { (t.download_snapshot) } }
+                @if links.signed {
+                    li { a href=(links.revision_href(&format!("{snapshot}.sig"), result.revision.revision)) download { (t.download_signature) } }
+                    li { a href="/signing-key.pem" download { (t.download_signing_key) } }
+                }
             }
             p { (t.content_hash) ": " code class="hash" { (result.revision.content_hash) } }
             p class="help" { (t.hash_help) " " code { "sha256sum" } }
+            @if links.signed {
+                p class="help" { (t.signature_help) " " code { "openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in snapshot.json -sigfile snapshot.json.sig" } }
+            }
         }
     }
 }
@@ -515,6 +525,7 @@ pub fn error(lang: Lang, status: http::StatusCode, message: &str) -> Markup {
         lang,
         explicit_lang: false,
         revision: None,
+        signed: false,
     };
     layout(
         &links,

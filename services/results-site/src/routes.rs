@@ -23,6 +23,7 @@ use crate::i18n::Lang;
 use crate::pages::{self, LinkContext, ListedRound};
 use crate::publications::Publications;
 use crate::results::{CohortResult, PreviousYear};
+use crate::signing::SnapshotSigner;
 use crate::source::RevisionSummary;
 
 /// Pages and downloads answered, by `page` and HTTP `status`.
@@ -44,6 +45,8 @@ pub struct Site {
     pub catalog: FrameworkCatalog,
     /// Units (Vietnamese names, lineage).
     pub registry: UnitRegistry,
+    /// The key that signs snapshot downloads, when one is configured.
+    pub signer: Option<SnapshotSigner>,
 }
 
 type AppState = Arc<Site>;
@@ -58,6 +61,11 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/{year}/{framework}/ranking.csv", get(ranking_csv))
         .route("/{year}/{framework}/ranking.xlsx", get(ranking_xlsx))
         .route("/{year}/{framework}/snapshot.json", get(snapshot_json))
+        .route(
+            "/{year}/{framework}/snapshot.json.sig",
+            get(snapshot_signature),
+        )
+        .route("/signing-key.pem", get(signing_key))
         .route("/{year}/{framework}/units/{unit}", get(unit_page))
         .route(
             "/{year}/{framework}/units/{unit}/scorecard.csv",
@@ -101,6 +109,7 @@ fn published_scorecard(
 fn page_query(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: &HeaderMap,
+    signed: bool,
 ) -> Result<PageQuery, (Lang, SiteError)> {
     let accepted = Lang::from_accept_language(
         headers
@@ -146,6 +155,7 @@ fn page_query(
             lang: lang.unwrap_or(accepted),
             explicit_lang: lang.is_some(),
             revision,
+            signed,
         },
     })
 }
@@ -380,7 +390,7 @@ async fn index(
 ) -> Response {
     let started = Instant::now();
     let answer = async {
-        let PageQuery { links } = page_query(query, &headers)?;
+        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let mut rounds = Vec::new();
         let mut hashes = vec![lang.tag().to_owned()];
@@ -427,7 +437,7 @@ async fn ranking_page(
 ) -> Response {
     let started = Instant::now();
     let answer = async {
-        let PageQuery { links } = page_query(query, &headers)?;
+        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
@@ -458,7 +468,7 @@ async fn unit_page(
 ) -> Response {
     let started = Instant::now();
     let answer = async {
-        let PageQuery { links } = page_query(query, &headers)?;
+        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
@@ -540,7 +550,7 @@ async fn ranking_file(
     headers: HeaderMap,
     kind: FileKind,
 ) -> Answer {
-    let PageQuery { links } = page_query(query, &headers)?;
+    let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
     let lang = links.lang;
     let (result, _) = cohort_result(&site, &year, &framework, links.revision)
         .await
@@ -592,7 +602,7 @@ async fn scorecard_file(
     headers: HeaderMap,
     kind: FileKind,
 ) -> Answer {
-    let PageQuery { links } = page_query(query, &headers)?;
+    let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
     let lang = links.lang;
     let (result, _) = cohort_result(&site, &year, &framework, links.revision)
         .await
@@ -641,14 +651,54 @@ async fn scorecard_xlsx(
 /// The published snapshot, byte for byte the canonical JSON its content hash covers; the
 /// hash is its ETag and `X-Content-SHA256`.
 async fn snapshot_json(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    snapshot_file(state, path, query, headers, SnapshotFile::Json).await
+}
+
+/// The site's Ed25519 signature of the snapshot's bytes (64 raw bytes, as `openssl pkeyutl`
+/// reads it); 404 when the site has no signing key.
+async fn snapshot_signature(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    snapshot_file(state, path, query, headers, SnapshotFile::Signature).await
+}
+
+/// The public key that checks the signatures (SubjectPublicKeyInfo PEM).
+async fn signing_key(State(site): State<AppState>, headers: HeaderMap) -> Response {
+    match &site.signer {
+        Some(signer) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            signer.public_pem().to_owned(),
+        )
+            .into_response(),
+        None => not_found(headers).await,
+    }
+}
+
+/// A snapshot download: the JSON itself or its signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SnapshotFile {
+    Json,
+    Signature,
+}
+
+async fn snapshot_file(
     State(site): State<AppState>,
     Path((year, framework)): Path<(String, String)>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
+    kind: SnapshotFile,
 ) -> Response {
     let started = Instant::now();
     let answer = async {
-        let PageQuery { links } = page_query(query, &headers)?;
+        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let round = round_of(&site, &year, &framework).map_err(|error| (lang, error))?;
         let revision = site
@@ -657,13 +707,25 @@ async fn snapshot_json(
             .await
             .map_err(|error| (lang, error))?;
         let hash = revision.content_hash.clone();
-        let mut response = cached(
-            &headers,
-            format!("\"{hash}\""),
-            "application/json",
-            None,
-            || Ok(revision.canonical_json.clone()),
-        )
+        let mut response = match (kind, &site.signer) {
+            (SnapshotFile::Json, _) => cached(
+                &headers,
+                format!("\"{hash}\""),
+                "application/json",
+                None,
+                || Ok(revision.canonical_json.clone()),
+            ),
+            (SnapshotFile::Signature, Some(signer)) => cached(
+                &headers,
+                format!("\"sig-{hash}\""),
+                "application/octet-stream",
+                None,
+                || Ok(signer.sign(&revision.canonical_json).to_vec()),
+            ),
+            (SnapshotFile::Signature, None) => Err(SiteError::NotFound(
+                "this site does not sign its snapshots".into(),
+            )),
+        }
         .map_err(|error| (lang, error))?;
         let out = response.headers_mut();
         if let Ok(value) = HeaderValue::from_str(&hash) {
@@ -678,8 +740,15 @@ async fn snapshot_json(
         Ok(attachment(
             response,
             &format!(
-                "dti-{}-{}-r{}.json",
-                round.year, round.framework, revision.revision
+                "dti-{}-{}-r{}.json{}",
+                round.year,
+                round.framework,
+                revision.revision,
+                if kind == SnapshotFile::Signature {
+                    ".sig"
+                } else {
+                    ""
+                }
             ),
         ))
     }
