@@ -225,7 +225,7 @@ impl Rankings {
             above_first: 0,
             version: None,
         };
-        self.from_redis_or_mirror(
+        self.read_redis_or_mirror(
             self.read_page_from_redis(layout, round, basis, set, offset, size),
             round,
             basis,
@@ -238,7 +238,7 @@ impl Rankings {
     /// `from_redis` while Redis is available and answers; otherwise (marking it unavailable on
     /// a Redis error) the same answer read from the cohort's mirror, brought up to PostgreSQL,
     /// or `empty` when nothing of the cohort is scored.
-    async fn from_redis_or_mirror<T>(
+    async fn read_redis_or_mirror<T>(
         &self,
         from_redis: impl std::future::Future<Output = Result<T, RankingError>>,
         round: &RoundRef,
@@ -292,7 +292,7 @@ impl Rankings {
             above: 0,
             version: None,
         };
-        self.from_redis_or_mirror(
+        self.read_redis_or_mirror(
             self.read_position_from_redis(layout, round, basis, set, unit),
             round,
             basis,
