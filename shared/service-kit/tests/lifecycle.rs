@@ -272,14 +272,18 @@ async fn service_starts_reports_health_and_shuts_down_gracefully() -> anyhow::Re
     let js = dti_bus::connect(&dti_testkit::nats_url()).await?;
     js.delete_stream(dti_bus::stream::stream_name(&config.nats.prefix))
         .await?;
+    // Run after the first kit, never beside it: a kit's shutdown ends the process's global
+    // telemetry, which the other kit's trace check reads.
+    reflection_is_a_setting_and_health_stays_when_it_is_off(&db).await?;
     db.close().await?;
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reflection_is_a_setting_and_health_stays_when_it_is_off() -> anyhow::Result<()> {
-    let db = dti_testkit::TestDatabase::create().await?;
-    let mut config = test_config(&db);
+/// A kit with reflection off serves health but no reflection.
+async fn reflection_is_a_setting_and_health_stays_when_it_is_off(
+    db: &dti_testkit::TestDatabase,
+) -> anyhow::Result<()> {
+    let mut config = test_config(db);
     config.grpc.reflection = false;
     let mut kit = ServiceKit::builder(SERVICE, &config)
         .with_postgres()
@@ -303,6 +307,5 @@ async fn reflection_is_a_setting_and_health_stays_when_it_is_off() -> anyhow::Re
     assert_eq!(status.code(), tonic::Code::Unimplemented, "{status:?}");
     shutdown.cancel();
     server.await??;
-    db.close().await?;
     Ok(())
 }
