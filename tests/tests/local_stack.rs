@@ -38,8 +38,8 @@ fn no_stack_variable_is_read_as_a_service_setting() {
     let prefixes = service_prefixes(&repository_file("deploy/local/start.sh"));
     assert_eq!(
         prefixes.len(),
-        7,
-        "the six services and the gateway: {prefixes:?}"
+        8,
+        "the six services, the gateway and the results site: {prefixes:?}"
     );
     assert!(prefixes
         .iter()
