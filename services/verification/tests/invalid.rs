@@ -501,3 +501,50 @@ fn insufficient_without_reason(code: &str) -> IndicatorDecision {
         ..IndicatorDecision::default()
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_request_is_refused_as_such_whatever_the_round_state() -> anyhow::Result<()> {
+    // Submitted, but verification has not started: a well-formed request would be refused
+    // with FailedPrecondition; a malformed one is still named as malformed.
+    let stack = Stack::start().await?;
+    let ids = stack
+        .submitted_round(&[("quan-1", Some(values(7, 4)))])
+        .await?;
+    let q1 = ids["quan-1"].clone();
+    let before = stack.footprint().await?;
+    let ask = |questions: Vec<ClarificationQuestion>, version: u32| {
+        Call::RequestClarification(RequestClarificationRequest {
+            submission_id: q1.clone(),
+            version,
+            questions,
+        })
+    };
+    let why = || ClarificationQuestion {
+        indicator_code: "1.2".into(),
+        question: "Why?".into(),
+    };
+    let cases = [
+        (ask(vec![], 1), vec!["questions"]),
+        (ask(vec![why()], 0), vec!["version"]),
+        (
+            Call::DecideIndicators(DecideIndicatorsRequest {
+                submission_id: q1.clone(),
+                version: 0,
+                decisions: vec![],
+            }),
+            vec!["version"],
+        ),
+    ];
+    for (call, fields) in cases {
+        let what = format!("{call:?}");
+        assert_invalid(call.send(&stack, &stack.verifier()).await, &fields, &what);
+    }
+    // The same request, well formed, meets the state.
+    let not_now = ask(vec![why()], 1)
+        .send(&stack, &stack.verifier())
+        .await
+        .unwrap_err();
+    assert_eq!(not_now.code(), Code::FailedPrecondition, "{not_now:?}");
+    assert_eq!(stack.footprint().await?, before, "nothing was stored");
+    stack.close().await
+}

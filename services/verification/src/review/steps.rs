@@ -23,7 +23,9 @@ use crate::decisions::{self, BatchContext, BatchKind, Recorded};
 use crate::inputs;
 use crate::model::{decided_indicators, Decision, NewDecision, RequestedDecision};
 use crate::review::reading::{review, summary};
-use crate::review::validation::{check_version, validate_questions};
+use crate::review::validation::{
+    check_question_count, check_version, check_version_given, validate_questions,
+};
 use crate::review::view::{SubmissionReview, SubmissionSummary};
 use crate::stage::{self, DecisionStage, OpenAction};
 use crate::{events, VerificationError};
@@ -126,6 +128,7 @@ pub async fn decide(
     requested: &[RequestedDecision],
 ) -> Result<(Recorded, Vec<InputIssue>), VerificationError> {
     require_verifier(actor)?;
+    check_version_given(version)?;
     let mut tx = context.begin().await?;
     let (round_state, head) = lock_submission(&mut tx, id).await?;
     let version = check_version(&head, version)?;
@@ -165,6 +168,9 @@ pub async fn request_clarification(
     version: u32,
     questions: &[(String, String)],
 ) -> Result<SubmissionSummary, VerificationError> {
+    // The request's own shape first: a malformed request is refused as such in any state.
+    require_verifier(actor)?;
+    check_question_count(questions, context.settings.max_decisions_per_request)?;
     let (mut tx, head, version) = begin_step(
         context,
         actor,
@@ -311,6 +317,7 @@ async fn begin_step(
     action: SubmissionAction,
 ) -> Result<(PgTransaction, SubmissionHead, i32), VerificationError> {
     require_verifier(actor)?;
+    check_version_given(version)?;
     let mut tx = context.begin().await?;
     let (round_state, head) = lock_submission(&mut tx, id).await?;
     let version = check_version(&head, version)?;

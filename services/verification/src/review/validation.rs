@@ -11,14 +11,21 @@ use dti_workflow::submissions::SubmissionHead;
 use crate::model::{decided_indicators, MAX_TEXT_BYTES};
 use crate::VerificationError;
 
-/// Checks a request's version: set, and the submission's latest.
-pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, VerificationError> {
+/// Checks that a request names a version at all, before anything is read or locked: a
+/// malformed request is refused as such whatever state the submission is in.
+pub fn check_version_given(version: u32) -> Result<(), VerificationError> {
     if version == 0 {
         return Err(VerificationError::invalid_field(
             "version",
             "must be the submitted version reviewed (from 1)",
         ));
     }
+    Ok(())
+}
+
+/// Checks a request's version: set, and the submission's latest.
+pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, VerificationError> {
+    check_version_given(version)?;
     if i64::from(version) != i64::from(head.latest_version) {
         return Err(VerificationError::NotNow(format!(
             "version {version} is not the latest: unit {} has submitted version {}; review it",
@@ -28,6 +35,22 @@ pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, Verific
     Ok(head.latest_version)
 }
 
+/// Checks the number of clarification questions before anything is read or locked (1 to
+/// `max_per_request`): a request without questions is refused as such in any state. What each
+/// question says is checked against the framework by [`validate_questions`].
+pub fn check_question_count(
+    questions: &[(String, String)],
+    max_per_request: usize,
+) -> Result<(), VerificationError> {
+    if questions.is_empty() || questions.len() > max_per_request {
+        return Err(VerificationError::invalid_field(
+            "questions",
+            format!("must hold 1 to {max_per_request} questions"),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates clarification questions: every problem at once.
 pub fn validate_questions(
     framework: &Framework,
@@ -35,12 +58,7 @@ pub fn validate_questions(
     questions: &[(String, String)],
     max_per_request: usize,
 ) -> Result<Vec<(String, String)>, VerificationError> {
-    if questions.is_empty() || questions.len() > max_per_request {
-        return Err(VerificationError::invalid_field(
-            "questions",
-            format!("must hold 1 to {max_per_request} questions"),
-        ));
-    }
+    check_question_count(questions, max_per_request)?;
     let mut violations = Vec::new();
     let mut asked: BTreeMap<String, String> = BTreeMap::new();
     for (position, (code, question)) in questions.iter().enumerate() {
