@@ -32,6 +32,32 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), Submission
     })
 }
 
+/// Refuses unless `actor` may read a round whose cohort is `cohort`: operators, verifiers and
+/// approvers read every round; a unit submitter reads the rounds its unit is assessed in (it
+/// needs their state and deadline); nobody else (data owners, the national sync, public
+/// readers) reads rounds here.
+pub fn require_round_reader(actor: &Principal, cohort: &[String]) -> Result<(), SubmissionError> {
+    if matches!(actor.role, Role::Verifier | Role::Approver | Role::Operator) {
+        return Ok(());
+    }
+    match &actor.scope {
+        Scope::Unit { unit_id }
+            if actor.role == Role::UnitSubmitter && cohort.iter().any(|unit| unit == unit_id) =>
+        {
+            Ok(())
+        }
+        Scope::Unit { unit_id } if actor.role == Role::UnitSubmitter => {
+            Err(SubmissionError::PermissionDenied(format!(
+                "unit {unit_id} is not assessed in this round; a unit reads only its own rounds"
+            )))
+        }
+        _ => Err(SubmissionError::PermissionDenied(format!(
+            "a {} may not read rounds; operators, verifiers, approvers and the round's units may",
+            actor.role
+        ))),
+    }
+}
+
 /// Refuses unless `actor` is an operator.
 pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
     if actor.role == Role::Operator {
@@ -47,6 +73,22 @@ pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
 mod tests {
     use super::*;
     use dti_testkit::tokens::{city, unit_submitter as submitter};
+
+    #[test]
+    fn rounds_are_read_by_the_city_and_the_units_they_assess() {
+        let cohort = vec!["quan-1".to_owned(), "quan-3".to_owned()];
+        assert!(require_round_reader(&submitter("quan-1"), &cohort).is_ok());
+        assert!(require_round_reader(&submitter("quan-4"), &cohort).is_err());
+        for role in [Role::Verifier, Role::Approver, Role::Operator] {
+            assert!(require_round_reader(&city(role), &cohort).is_ok(), "{role}");
+        }
+        for role in [Role::DataOwner, Role::NationalSync, Role::PublicReader] {
+            assert!(
+                require_round_reader(&city(role), &cohort).is_err(),
+                "{role}"
+            );
+        }
+    }
 
     #[test]
     fn a_unit_touches_only_its_own_submission() {

@@ -247,7 +247,7 @@ impl Rounds {
     /// The round and its cohort; every authenticated role may read it.
     pub async fn get(
         &self,
-        _actor: &Principal,
+        actor: &Principal,
         round: &RoundRef,
     ) -> Result<RoundView, SubmissionError> {
         self.check_framework(round)?;
@@ -262,6 +262,7 @@ impl Rounds {
         .fetch_all(&self.pool)
         .await
         .map_err(SubmissionError::database("reading a round's cohort"))?;
+        crate::access::require_round_reader(actor, &units)?;
         Ok(RoundView { record, units })
     }
 

@@ -1,6 +1,7 @@
 //! Who may call what: missing, expired, forged and malformed tokens are Unauthenticated; a
 //! unit touching another unit's submission, or anyone but an operator managing rounds, is
-//! PermissionDenied — and nothing changes.
+//! PermissionDenied — and nothing changes; rounds are read by the city and by the units they
+//! assess.
 
 mod support;
 
@@ -9,8 +10,8 @@ use std::time::Duration;
 use dti_auth::Role;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::submission::v1::{
-    CloseRoundRequest, CreateDraftRequest, FindSubmissionRequest, GetSubmissionRequest,
-    SetValuesRequest, SubmitRequest,
+    CloseRoundRequest, CreateDraftRequest, FindSubmissionRequest, GetRoundRequest,
+    GetSubmissionRequest, SetValuesRequest, SubmitRequest,
 };
 use dti_testkit::{tokens, with_auth};
 use support::{round, some_values, Stack};
@@ -171,5 +172,48 @@ async fn a_unit_cannot_touch_another_units_submission() -> anyhow::Result<()> {
         .fetch_one(stack.backends.db.pool())
         .await?;
     assert_eq!(state, "open");
+    stack.close().await
+}
+
+#[tokio::test]
+async fn a_round_is_read_by_the_city_and_by_the_units_it_assesses() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1", "quan-3"], Duration::from_secs(3600))
+        .await?;
+    let read = |bearer: String| {
+        let mut operators = stack.operators();
+        async move {
+            operators
+                .get_round(with_auth(
+                    GetRoundRequest {
+                        round: Some(round()),
+                    },
+                    &bearer,
+                ))
+                .await
+        }
+    };
+    for bearer in [
+        stack.backends.token(Role::Operator),
+        stack.backends.token(Role::Verifier),
+        stack.backends.token(Role::Approver),
+        stack.unit_token("quan-1"),
+    ] {
+        let round = read(bearer).await?.into_inner();
+        assert_eq!(round.unit_ids, ["quan-1", "quan-3"]);
+    }
+    for (bearer, who) in [
+        (stack.unit_token("quan-4"), "unit quan-4"),
+        (stack.backends.department_token("so-tttt"), "a data owner"),
+        (
+            stack.backends.token(Role::NationalSync),
+            "the national sync",
+        ),
+        (stack.backends.token(Role::PublicReader), "a public reader"),
+    ] {
+        let refused = read(bearer).await.expect_err(who);
+        assert_eq!(refused.code(), Code::PermissionDenied, "{who}: {refused:?}");
+    }
     stack.close().await
 }
