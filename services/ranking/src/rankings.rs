@@ -219,32 +219,24 @@ impl Rankings {
         offset: u64,
         size: u64,
     ) -> Result<Page, RankingError> {
-        let empty = Page {
-            members: 0,
-            entries: Vec::new(),
-            above_first: 0,
-            version: None,
-        };
         self.read_redis_or_mirror(
             self.read_page_from_redis(layout, round, basis, set, offset, size),
             round,
             basis,
             |mirror| mirror.page(set, offset, size),
-            empty,
         )
         .await
     }
 
     /// `from_redis` while Redis is available and answers; otherwise (marking it unavailable on
     /// a Redis error) the same answer read from the cohort's mirror, brought up to PostgreSQL,
-    /// or `empty` when nothing of the cohort is scored.
-    async fn read_redis_or_mirror<T>(
+    /// or the empty answer (`T::default()`) when nothing of the cohort is scored.
+    async fn read_redis_or_mirror<T: Default>(
         &self,
         from_redis: impl std::future::Future<Output = Result<T, RankingError>>,
         round: &RoundRef,
         basis: Basis,
         from_mirror: impl FnOnce(&crate::mirror::CohortMirror) -> T,
-        empty: T,
     ) -> Result<T, RankingError> {
         if self.sync.redis_available() {
             match from_redis.await {
@@ -254,7 +246,7 @@ impl Rankings {
         }
         metrics::counter!(READS_FROM_POSTGRES).increment(1);
         let answer = self.sync.read_mirror(round, basis, from_mirror).await?;
-        Ok(answer.unwrap_or(empty))
+        Ok(answer.unwrap_or_default())
     }
 
     async fn read_page_from_redis(
@@ -286,18 +278,11 @@ impl Rankings {
         set: Option<usize>,
         unit: &UnitId,
     ) -> Result<Position, RankingError> {
-        let empty = Position {
-            members: 0,
-            score: None,
-            above: 0,
-            version: None,
-        };
         self.read_redis_or_mirror(
             self.read_position_from_redis(layout, round, basis, set, unit),
             round,
             basis,
             |mirror| mirror.position(set, unit),
-            empty,
         )
         .await
     }

@@ -182,8 +182,8 @@ pub async fn apply(
     Ok(())
 }
 
-/// One page of a ranking, best first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One page of a ranking, best first (the default: an empty page of no version).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Page {
     /// Members of the set.
     pub members: u64,
@@ -228,8 +228,8 @@ pub async fn page(
     })
 }
 
-/// One member's place in a set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One member's place in a set (the default: absent from an empty set of no version).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Position {
     /// Members of the set.
     pub members: u64,

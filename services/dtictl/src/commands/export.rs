@@ -160,6 +160,25 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
 }
 
 /// The lines above every report's table: title, framework, basis.
+/// One group's sheet: the report's header lines plus the group's own, and its table.
+fn group_sheet(
+    text: &Catalog,
+    header: &[String],
+    group: &dti_domain::framework::Group,
+    columns: Vec<(String, f64)>,
+    rows: Vec<Vec<ReportCell>>,
+) -> ReportSheet {
+    let name = text.format("export-group", &[("code", Arg::from(group.code.as_str()))]);
+    let mut header = header.to_vec();
+    header.push(format!("{name}: {}", group.name));
+    ReportSheet {
+        name,
+        header,
+        columns,
+        rows,
+    }
+}
+
 fn header(catalog: &Catalog, title: String, framework: &Framework, basis: i32) -> Vec<String> {
     let basis = if basis == Basis::Verified as i32 {
         catalog.text("export-basis-verified")
@@ -330,16 +349,11 @@ fn scorecard_report(
                 ]
             })
             .collect();
-        let mut group_header = header.clone();
-        group_header.push(format!(
-            "{}: {}",
-            text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            group.name
-        ));
-        sheets.push(ReportSheet {
-            name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            header: group_header,
-            columns: vec![
+        sheets.push(group_sheet(
+            text,
+            &header,
+            group,
+            vec![
                 (text.text("export-col-code"), 12.0),
                 (text.text("export-col-indicator"), 50.0),
                 (text.text("export-col-points"), 12.0),
@@ -347,7 +361,7 @@ fn scorecard_report(
                 (text.text("export-col-explanation"), 70.0),
             ],
             rows,
-        });
+        ));
     }
     Ok(Report { sheets })
 }
@@ -434,16 +448,11 @@ fn side_by_side_report(
                     ]
                 })
                 .collect();
-            let mut group_header = header.clone();
-            group_header.push(format!(
-                "{}: {}",
-                text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-                group.name
-            ));
-            ReportSheet {
-                name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-                header: group_header,
-                columns: vec![
+            group_sheet(
+                text,
+                &header,
+                group,
+                vec![
                     (text.text("export-col-code"), 10.0),
                     (text.text("export-col-indicator"), 40.0),
                     (text.text("export-col-self-value"), 24.0),
@@ -455,7 +464,7 @@ fn side_by_side_report(
                     (text.text("export-col-reason"), 40.0),
                 ],
                 rows,
-            }
+            )
         })
         .collect();
     Ok(Report { sheets })
@@ -572,18 +581,7 @@ fn publication_report(
                 row
             })
             .collect();
-        let mut group_header = header.clone();
-        group_header.push(format!(
-            "{}: {}",
-            text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            group.name
-        ));
-        sheets.push(ReportSheet {
-            name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            header: group_header,
-            columns,
-            rows,
-        });
+        sheets.push(group_sheet(text, &header, group, columns, rows));
     }
     Ok(Report { sheets })
 }
@@ -719,18 +717,7 @@ fn national_form_report(
             })
             .map(row)
             .collect();
-        let mut group_header = header.clone();
-        group_header.push(format!(
-            "{}: {}",
-            text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            group.name
-        ));
-        sheets.push(ReportSheet {
-            name: text.format("export-group", &[("code", Arg::from(group.code.as_str()))]),
-            header: group_header,
-            columns: columns(),
-            rows,
-        });
+        sheets.push(group_sheet(text, &header, group, columns(), rows));
     }
     Ok(Report { sheets })
 }
