@@ -1,12 +1,17 @@
-//! The bounds every service enforces at its edge (`dti_service_kit::text_guard`), through the
-//! real submission service: a control character in any text, a text or a list beyond the
-//! platform's bounds are refused with `InvalidArgument` naming the field, the refusal fits the
-//! headers clients accept, and nothing is stored.
+//! The bounds every service enforces at its edge (`dti_service_kit::text_guard`) and the
+//! bounds of the values themselves (`dti_domain::values`), through the real submission
+//! service: a control character in any text, a text or a list beyond the platform's bounds,
+//! and a count or an activities list beyond the values' bounds are refused with
+//! `InvalidArgument` naming the field, the refusal fits the headers clients accept, and
+//! nothing is stored.
 
 use std::time::Duration;
 
 use dti_auth::Role;
-use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, UnitRef};
+use dti_domain::values::MAX_ACTIVITIES;
+use dti_proto::dti::common::v1::{
+    variable_value, Activity, ActivityList, IndicatorValue, RoundRef, UnitRef, VariableValue,
+};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{NotApplicable, OpenRoundRequest, SubmitAssessmentRequest};
@@ -19,6 +24,12 @@ fn round() -> RoundRef {
     RoundRef {
         year: 2023,
         framework: "hcm-2023-district".into(),
+    }
+}
+
+fn count(value: u64) -> VariableValue {
+    VariableValue {
+        value: Some(variable_value::Value::Count(value)),
     }
 }
 
@@ -79,6 +90,40 @@ async fn control_characters_and_unbounded_texts_and_lists_are_refused_naming_the
         })
         .collect();
     refusals.push((request, vec!["values", "client_request_id"]));
+    // A count of 2^64-1 and an activities list longer than any unit's: the values' own bounds
+    // (`dti_domain::values::MAX_WHOLE`, `MAX_ACTIVITIES`), named by unit, indicator and variable.
+    let mut request = assessment("retry-4");
+    request.values.push(IndicatorValue {
+        indicator_code: "1.2".into(),
+        variables: [("a", count(u64::MAX)), ("b", count(5))]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    });
+    let activity = Activity {
+        reports: 1,
+        resolved: 1,
+    };
+    request.values.push(IndicatorValue {
+        indicator_code: "8.5".into(),
+        variables: [(
+            "activities".to_owned(),
+            VariableValue {
+                value: Some(variable_value::Value::Activities(ActivityList {
+                    activities: vec![activity; MAX_ACTIVITIES + 1],
+                })),
+            },
+        )]
+        .into_iter()
+        .collect(),
+    });
+    refusals.push((
+        request,
+        vec![
+            "unit quan-1 / indicator 1.2 / variable a",
+            "unit quan-1 / indicator 8.5 / variable activities",
+        ],
+    ));
 
     for (request, fields) in refusals {
         let refused = client

@@ -7,6 +7,9 @@
 //!   policies any of the three owners may have issued).
 //!
 //! An item is combined only when every owner has supplied its part (see `completeness`).
+//! A part's count or amount is at most `dti_domain::values::MAX_WHOLE` (10^15), checked when
+//! it is written, so a sum of up to 18,000 owners' parts fits in 64 bits: one owner's
+//! value can never keep another's valid part from combining.
 
 use dti_domain::framework::Combine;
 use serde_json::{Map, Value};
@@ -156,6 +159,20 @@ mod tests {
             combine(Combine::Sum, &[("x", &a), ("y", &text)]),
             Err(CombineError::UnfitField { .. })
         ));
+    }
+
+    #[test]
+    fn parts_within_the_value_bound_never_overflow_a_sum() {
+        // Each owner's amount is at most `MAX_WHOLE` (checked when it is written), so one
+        // department's largest part can never make another's valid part fail to combine.
+        let largest = json!({"amount": dti_domain::values::MAX_WHOLE});
+        let owners: Vec<String> = (0..1_000).map(|i| format!("so-{i}")).collect();
+        let parts: Vec<(&str, &Value)> = owners.iter().map(|o| (o.as_str(), &largest)).collect();
+        let total = combine(Combine::Sum, &parts).expect("no overflow");
+        assert_eq!(
+            total,
+            json!({"amount": 1_000 * dti_domain::values::MAX_WHOLE})
+        );
     }
 
     #[test]

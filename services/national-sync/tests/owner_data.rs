@@ -212,6 +212,22 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
             },
             "unit so-tttt / indicator 3.6 / variable level",
         ),
+        (
+            "money of 2^64-1 (beyond the 10^15 bound)",
+            one_indicator("6.22", "amount", money(u64::MAX)),
+            "unit so-tttt / indicator 6.22 / variable amount",
+        ),
+        (
+            "a decimal of 5,000 digits",
+            one_indicator(
+                "3.6",
+                "level",
+                common_pb::VariableValue {
+                    value: Some(common_pb::variable_value::Value::Decimal("9".repeat(5_000))),
+                },
+            ),
+            "unit so-tttt / indicator 3.6 / variable level",
+        ),
     ];
     for (name, request, field) in cases {
         let status = c

@@ -131,13 +131,23 @@ pub(super) fn optional_field<T>(
     }
 }
 
+/// At most the first 40 characters of `text`, quoted, with an ellipsis when cut: a message
+/// names what it found without echoing a long input back.
+pub(super) fn quote_prefix(text: &str) -> String {
+    const SHOWN: usize = 40;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}…", &text[..cut]),
+        None => format!("{text:?}"),
+    }
+}
+
 /// A JSON value as messages name it: the value itself when short, its kind otherwise.
 pub(super) fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => quote_prefix(s),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "an object".into(),
     }

@@ -33,4 +33,7 @@ pub use indicator::{check_indicator_values, decode_indicator_values};
 pub use issues::{Decoded, InputIssue, Severity};
 pub use model::{Activity, Cohort, IndicatorValues, UnitValues, VariableValue};
 pub use unit::{DecodedUnit, UnitDocument};
-pub use variable::decode_variable;
+pub use variable::{
+    decode_variable, MAX_ACTIVITIES, MAX_DECIMAL_FRACTION_DIGITS, MAX_DECIMAL_WHOLE_DIGITS,
+    MAX_WHOLE,
+};
