@@ -132,8 +132,8 @@ async fn the_report_shows_local_and_pushed_values_and_the_national_answer() -> a
         "127.0.0.1:0".parse()?,
         None,
         ReceiverSettings {
-            token: None,
             faults,
+            ..ReceiverSettings::default()
         },
     )
     .await?;
@@ -168,6 +168,7 @@ async fn the_report_shows_local_and_pushed_values_and_the_national_answer() -> a
         max_retries: 2,
         requeue_delay: Duration::from_millis(100),
         max_requeue_delay: Duration::from_millis(200),
+        lease: Duration::from_secs(30),
     };
     let dispatcher = Dispatcher::new(
         pool.clone(),

@@ -135,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
         max_retries: 3,
         requeue_delay: Duration::from_secs(1),
         max_requeue_delay: Duration::from_secs(10),
+        lease: Duration::from_secs(30),
     };
     let mut pushes = Vec::new();
     for year in FIRST_YEAR..FIRST_YEAR + YEARS {

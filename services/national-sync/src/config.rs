@@ -102,6 +102,10 @@ pub struct PushSettings {
     pub requeue_delay_ms: u64,
     /// Longest such delay, milliseconds.
     pub max_requeue_delay_ms: u64,
+    /// How long a claimed push stays its worker's, milliseconds, renewed at every attempt: a
+    /// push whose worker died is sent again by another after this long. Must exceed
+    /// `service.national.request_timeout_ms` + `retry_max_delay_ms`.
+    pub lease_ms: u64,
 }
 
 impl Default for PushSettings {
@@ -114,6 +118,7 @@ impl Default for PushSettings {
             retry_max_times: 5,
             requeue_delay_ms: 60_000,
             max_requeue_delay_ms: 3_600_000,
+            lease_ms: 60_000,
         }
     }
 }
@@ -127,6 +132,7 @@ impl PushSettings {
             max_retries: self.retry_max_times,
             requeue_delay: Duration::from_millis(self.requeue_delay_ms),
             max_requeue_delay: Duration::from_millis(self.max_requeue_delay_ms),
+            lease: Duration::from_millis(self.lease_ms),
         }
     }
 }
@@ -203,6 +209,19 @@ impl Validate for Settings {
                 "must be at least service.push.requeue_delay_ms",
             ));
         }
+        let one_attempt = national
+            .request_timeout_ms
+            .saturating_add(push.retry_max_delay_ms);
+        if push.lease_ms <= one_attempt {
+            return Err(ConfigError::invalid(
+                "service.push.lease_ms",
+                format!(
+                    "must exceed service.national.request_timeout_ms + \
+                     service.push.retry_max_delay_ms ({one_attempt}): a lease outlasts one \
+                     attempt and the delay before the next"
+                ),
+            ));
+        }
         if push.retry_max_times > 20 {
             return Err(ConfigError::invalid(
                 "service.push.retry_max_times",
@@ -256,6 +275,13 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("retry_max_delay_ms"));
+        let mut settings = Settings::default();
+        settings.push.lease_ms = 40_000;
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("service.push.lease_ms") && error.contains("(40000)"),
+            "{error}"
+        );
         let mut settings = Settings::default();
         settings.national.ca_file = Some("/nonexistent/ca.pem".into());
         assert!(settings

@@ -1,15 +1,22 @@
 //! The push workers: they drain the outbox of pushes (`national_push_jobs`) to the national
-//! system. A worker claims one due push with `FOR UPDATE SKIP LOCKED` and keeps the row locked
-//! while it sends, retrying transient failures in place with exponential backoff and jitter
-//! (`backon`); the answer, its push-log rows, audit entry and event are committed together.
+//! system. No database transaction is open while a push travels:
 //!
-//! Crash safety: if the process dies mid-push, PostgreSQL aborts the claiming transaction and
-//! the push is pending again; the next worker resends it with the same idempotency key, and the
-//! national system answers with its first decision. A push is completed once (the row is
-//! locked while completing and a unique index allows one final answer per value version and
-//! owner). Pushes that got no answer after the in-place retries are put back with a growing
-//! delay. Workers are woken by `NOTIFY dti_national_push` and also poll, so pushes queued while
-//! no worker ran (or by another replica) are found from PostgreSQL alone.
+//! 1. **claim**: one statement takes a due push (`FOR UPDATE SKIP LOCKED`), stamps it with a
+//!    fresh claim token and leases it (`next_attempt_at` moves `lease` ahead), and commits;
+//! 2. **push**: the body is sent, transient failures retried in place with exponential backoff
+//!    and jitter (`backon`); each attempt is logged at once and renews the lease;
+//! 3. **record**: one transaction writes the answer with its push-log rows, audit entry and
+//!    event, or puts the push back with a growing delay, only while the claim token is still
+//!    the push's (a worker whose lease ran out records nothing; the one that took over does).
+//!
+//! Crash safety: if the process dies mid-push, the lease runs out and another worker (or this
+//! one restarted) resends with the same idempotency key; the national system answers with its
+//! first decision, and a unique index allows one final answer per value version and owner.
+//! An older version of an item is never sent after a newer one: a push waits while an older
+//! version of its item is pending, superseding leaves a push in flight alone, and a push put
+//! back while a newer version waits is superseded instead. Workers are woken by
+//! `NOTIFY dti_national_push` and also poll, so pushes queued while no worker ran (or by
+//! another replica) are found from PostgreSQL alone.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
@@ -28,6 +35,7 @@ use sqlx::types::Json;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use crate::events::{self, EventSubjects};
 use crate::national_api::{NationalApi, PushAnswer, PushBody, PushDecision, PushFailure};
@@ -41,6 +49,8 @@ use crate::NationalSyncError;
 pub const ATTEMPT_FAILURES: &str = "dti_national_push_attempt_failures_total";
 /// Counter of pushes put back for a later round after their retries ran out.
 pub const PUT_BACK: &str = "dti_national_pushes_put_back_total";
+/// Counter of pushes whose lease ran out while they were sent (another worker took them over).
+pub const LOST_CLAIMS: &str = "dti_national_push_lost_claims_total";
 
 /// Channel the push-queue trigger notifies on.
 const PUSH_CHANNEL: &str = "dti_national_push";
@@ -69,6 +79,9 @@ pub struct RetryPolicy {
     pub requeue_delay: Duration,
     /// Longest requeue delay.
     pub max_requeue_delay: Duration,
+    /// How long a claimed push is its worker's before another may take it over; renewed at
+    /// every attempt, so it must outlast one attempt and the delay before the next.
+    pub lease: Duration,
 }
 
 impl RetryPolicy {
@@ -111,6 +124,8 @@ struct ClaimedPush {
     logged: LoggedPush,
     body: Value,
     failed_rounds: i32,
+    /// The claim's token: the outcome is recorded only while the push still carries it.
+    token: Uuid,
 }
 
 type JobRow = (
@@ -216,15 +231,7 @@ impl Dispatcher {
 
     /// Claims one due push, sends it and records the outcome. Returns whether there was one.
     pub async fn push_next(&self) -> Result<bool, NationalSyncError> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(NationalSyncError::database("beginning a push"))?;
-        let Some(claimed) = self.claim(&mut tx).await? else {
-            tx.rollback()
-                .await
-                .map_err(NationalSyncError::database("ending an empty push round"))?;
+        let Some(claimed) = self.claim().await? else {
             return Ok(false);
         };
         let span = tracing::info_span!(
@@ -233,21 +240,33 @@ impl Dispatcher {
             item = %claimed.logged.item,
             version = claimed.logged.version,
         );
-        self.process(tx, claimed).instrument(span).await?;
+        self.process(claimed).instrument(span).await?;
         Ok(true)
     }
 
-    /// Sends a claimed push and commits its outcome.
-    async fn process(
-        &self,
-        mut tx: PgTransaction,
-        claimed: ClaimedPush,
-    ) -> Result<(), NationalSyncError> {
+    /// Sends a claimed push, no transaction open meanwhile, then commits its outcome.
+    async fn process(&self, claimed: ClaimedPush) -> Result<(), NationalSyncError> {
         let first_attempt =
-            push_log::last_attempt(&mut tx, &claimed.logged.idempotency_key).await? + 1;
+            push_log::last_attempt(&self.pool, &claimed.logged.idempotency_key).await? + 1;
         let started = Instant::now();
         let outcome = self.send_with_retries(&claimed, first_attempt).await;
         metrics::histogram!("dti_national_push_seconds").record(started.elapsed().as_secs_f64());
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(NationalSyncError::database("beginning a push's outcome"))?;
+        if !self.still_claimed(&mut tx, &claimed).await? {
+            tx.rollback()
+                .await
+                .map_err(NationalSyncError::database("ending a lost claim"))?;
+            metrics::counter!(LOST_CLAIMS).increment(1);
+            tracing::warn!(
+                "the push's lease ran out while it was sent; the worker that took it over \
+                 records the answer"
+            );
+            return Ok(());
+        }
         let finished = match outcome {
             Ok((answer, attempt)) => self.complete(&mut tx, &claimed, &answer, attempt).await?,
             Err(failure) => {
@@ -264,18 +283,48 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn claim(
+    /// Locks the claimed push for recording its outcome; false when its lease ran out and
+    /// another worker claimed it (or it was answered) meanwhile.
+    async fn still_claimed(
         &self,
         tx: &mut PgTransaction,
-    ) -> Result<Option<ClaimedPush>, NationalSyncError> {
+        claimed: &ClaimedPush,
+    ) -> Result<bool, NationalSyncError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT idempotency_key FROM national_push_jobs \
+             WHERE idempotency_key = $1 AND claim_token = $2 AND state = 'pending' FOR UPDATE",
+        )
+        .bind(&claimed.logged.idempotency_key)
+        .bind(claimed.token)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(NationalSyncError::database("locking a claimed push"))?;
+        Ok(row.is_some())
+    }
+
+    /// Takes one due push in a statement of its own (committed at once): a fresh claim token,
+    /// and `next_attempt_at` moved a lease ahead. A push waits while an older version of its
+    /// item is still pending, so versions reach the national system in order.
+    async fn claim(&self) -> Result<Option<ClaimedPush>, NationalSyncError> {
+        let token = Uuid::new_v4();
         let row: Option<JobRow> = sqlx::query_as(
-            "SELECT year, framework, item_kind, item_code, version, run_id, idempotency_key, body, \
-             failed_rounds FROM national_push_jobs \
-             WHERE state = 'pending' AND framework = $1 AND next_attempt_at <= now() \
-             ORDER BY next_attempt_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+            "UPDATE national_push_jobs SET claim_token = $2, \
+             next_attempt_at = now() + make_interval(secs => $3) \
+             WHERE idempotency_key = ( \
+               SELECT c.idempotency_key FROM national_push_jobs c \
+               WHERE c.state = 'pending' AND c.framework = $1 AND c.next_attempt_at <= now() \
+               AND NOT EXISTS (SELECT 1 FROM national_push_jobs o \
+                 WHERE o.year = c.year AND o.framework = c.framework \
+                 AND o.item_kind = c.item_kind AND o.item_code = c.item_code \
+                 AND o.version < c.version AND o.state = 'pending') \
+               ORDER BY c.next_attempt_at, c.created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+             RETURNING year, framework, item_kind, item_code, version, run_id, idempotency_key, \
+             body, failed_rounds",
         )
         .bind(self.set.framework_id().as_str())
-        .fetch_optional(&mut **tx)
+        .bind(token)
+        .bind(self.policy.lease.as_secs_f64())
+        .fetch_optional(&self.pool)
         .await
         .map_err(NationalSyncError::database("claiming a push"))?;
         let Some((year, framework, kind, code, version, run_id, key, body, failed_rounds)) = row
@@ -303,7 +352,24 @@ impl Dispatcher {
             },
             body: body.0,
             failed_rounds,
+            token,
         }))
+    }
+
+    /// Moves the claimed push's lease a whole lease ahead (before each attempt).
+    async fn renew_lease(&self, claimed: &ClaimedPush) {
+        let renewed = sqlx::query(
+            "UPDATE national_push_jobs SET next_attempt_at = now() + make_interval(secs => $3) \
+             WHERE idempotency_key = $1 AND claim_token = $2 AND state = 'pending'",
+        )
+        .bind(&claimed.logged.idempotency_key)
+        .bind(claimed.token)
+        .bind(self.policy.lease.as_secs_f64())
+        .execute(&self.pool)
+        .await;
+        if let Err(error) = renewed {
+            tracing::warn!(%error, "could not renew a push's lease");
+        }
     }
 
     /// Sends, retrying transient failures with backoff; each attempt is logged at once.
@@ -315,6 +381,7 @@ impl Dispatcher {
         let next_attempt = AtomicI32::new(first_attempt);
         let attempt_once = || async {
             let attempt = next_attempt.fetch_add(1, Ordering::Relaxed);
+            self.renew_lease(claimed).await;
             self.log(claimed, PushEvent::Sent, attempt, None, None)
                 .await;
             let answer = self
@@ -344,7 +411,7 @@ impl Dispatcher {
             .await
     }
 
-    /// Logs `sent`/`failed` at once, outside the claiming transaction, so it survives a crash.
+    /// Logs `sent`/`failed` at once, outside the recording transaction, so it survives a crash.
     async fn log(
         &self,
         claimed: &ClaimedPush,
@@ -387,7 +454,8 @@ impl Dispatcher {
         };
         sqlx::query(
             "UPDATE national_push_jobs SET state = $2, receipt = $3, reason = $4, \
-             completed_at = now(), last_error = NULL WHERE idempotency_key = $1 AND state = 'pending'",
+             completed_at = now(), last_error = NULL, claim_token = NULL \
+             WHERE idempotency_key = $1 AND state = 'pending'",
         )
         .bind(&push.idempotency_key)
         .bind(state)
@@ -456,7 +524,8 @@ impl Dispatcher {
         Ok(finished)
     }
 
-    /// Puts a push without an answer back, due after the requeue delay.
+    /// Puts a push without an answer back, due after the requeue delay; superseded instead
+    /// when a newer version of its item is queued meanwhile (it must not be sent after it).
     async fn put_back(
         &self,
         tx: &mut PgTransaction,
@@ -469,11 +538,36 @@ impl Dispatcher {
                 claimed.logged.idempotency_key, claimed.failed_rounds
             ))
         })?;
+        let newer: Option<(i32,)> = sqlx::query_as(
+            "SELECT min(n.version) FROM national_push_jobs j JOIN national_push_jobs n \
+             ON n.year = j.year AND n.framework = j.framework AND n.item_kind = j.item_kind \
+             AND n.item_code = j.item_code AND n.version > j.version AND n.state = 'pending' \
+             WHERE j.idempotency_key = $1 HAVING count(*) > 0",
+        )
+        .bind(&claimed.logged.idempotency_key)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(NationalSyncError::database("looking for a newer push"))?;
+        if let Some((version,)) = newer {
+            sqlx::query(
+                "UPDATE national_push_jobs SET state = 'superseded', completed_at = now(), \
+                 claim_token = NULL, last_error = $2, \
+                 reason = 'superseded by version ' || $3::text WHERE idempotency_key = $1",
+            )
+            .bind(&claimed.logged.idempotency_key)
+            .bind(failure.to_string())
+            .bind(version)
+            .execute(&mut **tx)
+            .await
+            .map_err(NationalSyncError::database("superseding a push put back"))?;
+            tracing::warn!(%failure, version, "push got no answer; a newer version supersedes it");
+            return Ok(());
+        }
         let delay = self.policy.requeue_after(rounds);
         sqlx::query(
             "UPDATE national_push_jobs SET failed_rounds = failed_rounds + 1, \
-             next_attempt_at = now() + make_interval(secs => $2), last_error = $3 \
-             WHERE idempotency_key = $1",
+             next_attempt_at = now() + make_interval(secs => $2), last_error = $3, \
+             claim_token = NULL WHERE idempotency_key = $1",
         )
         .bind(&claimed.logged.idempotency_key)
         .bind(delay.as_secs_f64())
@@ -499,6 +593,7 @@ mod tests {
             max_retries: 3,
             requeue_delay: Duration::from_secs(1),
             max_requeue_delay: Duration::from_secs(60),
+            lease: Duration::from_secs(60),
         };
         let first = policy.requeue_after(0);
         assert!(

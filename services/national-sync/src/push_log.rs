@@ -5,7 +5,7 @@
 //! (year, item, value version, owner).
 
 use chrono::{DateTime, Utc};
-use dti_db::{PgPool, PgTransaction};
+use dti_db::PgPool;
 use dti_domain::SyncRunId;
 
 use crate::national_set::{ItemKey, ItemKind, NationalSet};
@@ -116,15 +116,12 @@ where
 }
 
 /// The last attempt number logged for a push (0 before the first).
-pub async fn last_attempt(
-    tx: &mut PgTransaction,
-    idempotency_key: &str,
-) -> Result<i32, NationalSyncError> {
+pub async fn last_attempt(pool: &PgPool, idempotency_key: &str) -> Result<i32, NationalSyncError> {
     sqlx::query_scalar(
         "SELECT COALESCE(max(attempt), 0) FROM national_push_log WHERE idempotency_key = $1",
     )
     .bind(idempotency_key)
-    .fetch_one(&mut **tx)
+    .fetch_one(pool)
     .await
     .map_err(NationalSyncError::database("reading the last push attempt"))
 }

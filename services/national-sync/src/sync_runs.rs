@@ -257,8 +257,9 @@ async fn record_start(
 }
 
 /// Marks older pending pushes of `item` superseded by `version`: a newer value is queued, and
-/// an older one must never reach the national system after it. A push in flight is waited for
-/// (its row is locked); if it was answered meanwhile it is left as answered.
+/// an older one must never reach the national system after it. A push in flight (claimed, its
+/// lease running) is left alone: the newer push waits until it is answered, and if it is put
+/// back instead it is superseded then (`dispatch`).
 async fn supersede_older(
     tx: &mut PgTransaction,
     set: &NationalSet,
@@ -270,7 +271,8 @@ async fn supersede_older(
         "UPDATE national_push_jobs SET state = 'superseded', completed_at = now(), \
          reason = 'superseded by version ' || $5::text \
          WHERE year = $1 AND framework = $2 AND item_kind = $3 AND item_code = $4 \
-         AND version < $5 AND state = 'pending'",
+         AND version < $5 AND state = 'pending' \
+         AND NOT (claim_token IS NOT NULL AND next_attempt_at > now())",
     )
     .bind(plan.year.stored())
     .bind(set.framework_id().as_str())

@@ -39,6 +39,8 @@ fn start_binary(backends: &TestBackends, receiver_url: &str) -> anyhow::Result<C
         ("SERVICE__PUSH__RETRY_MAX_DELAY_MS", "100".to_owned()),
         ("SERVICE__PUSH__REQUEUE_DELAY_MS", "200".to_owned()),
         ("SERVICE__PUSH__MAX_REQUEUE_DELAY_MS", "1000".to_owned()),
+        // A push in flight when the process is killed is sent again after its lease.
+        ("SERVICE__PUSH__LEASE_MS", "4000".to_owned()),
     ];
     let mut command = Command::new(env!("CARGO_BIN_EXE_dti-national-sync"));
     for (name, value) in vars {

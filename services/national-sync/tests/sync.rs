@@ -385,6 +385,57 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
 }
 
 #[tokio::test]
+async fn no_database_transaction_stays_open_while_a_push_travels() -> anyhow::Result<()> {
+    // The first five pushes are answered only after 1.5 s (within the client's timeout). A
+    // worker claims, commits, then sends: while those answers are awaited, no session of the
+    // service's database sits inside a transaction.
+    let receiver = RunningReceiver::start(&["--delay-first", "5", "--delay-ms", "1500"]).await?;
+    let backends = TestBackends::create().await?;
+    let mut settings = push_settings(&receiver.url);
+    settings.national.request_timeout_ms = 5_000;
+    let running = start_service(&backends, settings).await?;
+    let mut c = clients(&running);
+    submit_all(&backends, &mut c, YEAR, 1).await?;
+    let (_, run) = plan_and_push(&backends, &mut c, YEAR).await?;
+    let pool = backends.db.pool();
+    let mut samples = 0;
+    let mut held_open = Vec::new();
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    while std::time::Instant::now() < until {
+        let state = receiver.state().await?;
+        let in_flight = state.requests > 0 && state.delayed < 5;
+        let idle_in_transaction: Vec<String> = sqlx::query_scalar(
+            "SELECT coalesce(query, '') FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND state LIKE 'idle in transaction%' \
+             AND now() - state_change > interval '300 milliseconds'",
+        )
+        .fetch_all(pool)
+        .await?;
+        held_open.extend(idle_in_transaction);
+        if in_flight || state.delayed > 0 {
+            samples += 1;
+        }
+        if state.delayed >= 5 && state.accepted.len() > 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(samples >= 5, "the delayed pushes were watched: {samples}");
+    assert!(
+        held_open.is_empty(),
+        "a transaction was held open across a push: {held_open:?}"
+    );
+    let run = finished_run(&backends, &mut c, &run.run_id, WAIT).await?;
+    assert_eq!((run.rejected, run.pending), (0, 0));
+    assert_every_item_accepted_once(pool, &receiver).await?;
+    running.stop().await?;
+    backends.close().await?;
+    receiver.stop().await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn receiver_failing_and_timing_out_then_recovering_ends_with_every_item_accepted_once(
 ) -> anyhow::Result<()> {
     // 15 pushes fail with 503 (not processed); the next 10 are processed but answered after
