@@ -184,7 +184,7 @@ cat <<EOF
 - the year's files: $out (verified inputs, engine scores, publications, rankings)
 - logs: $DTI_LOCAL_RUN_DIR/<service>.log; database: $database_url
 - metrics: http://127.0.0.1:$((DTI_LOCAL_SUBMISSION_PORT + 1000))/metrics (each service: its gRPC port + 1000)
-- the national receiver's state: http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT/control/state
+- the national receiver's state: curl -H "Authorization: Bearer \$(cat $DTI_LOCAL_RUN_DIR/receiver-control-token)" http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT/control/state
 - the public results (with --keep): http://127.0.0.1:$DTI_LOCAL_RESULTS_PORT/$year/hcm-2023-district
 - HTTP/JSON for departments (with --keep): http://127.0.0.1:$DTI_LOCAL_GATEWAY_PORT/openapi.json
 - try: $bin/dtictl ranking show --year $year --framework hcm-2023-district --basis verified

@@ -59,6 +59,11 @@ if [ ! -s "$secret_file" ]; then
   (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$secret_file")
 fi
 secret=$(cat "$secret_file")
+# The national receiver's control endpoints (what it accepted, faults) answer this token only.
+control_token_file="$run_dir/receiver-control-token"
+if [ ! -s "$control_token_file" ]; then
+  (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$control_token_file")
+fi
 # The results site signs every snapshot download with an Ed25519 key of the stack's own.
 signing_key_file="$run_dir/results-signing-key.pem"
 if [ ! -s "$signing_key_file" ]; then
@@ -109,14 +114,15 @@ service_env() {
 }
 
 # The reference national receiver: the national DTI system's stand-in, keeping what it
-# accepted in memory (GET /control/state).
+# accepted in memory (GET /control/state with the bearer token in $run_dir/receiver-control-token).
 receiver_pid="$run_dir/national-receiver.pid"
 if [ -f "$receiver_pid" ] && kill -0 "$(cat "$receiver_pid")" 2>/dev/null; then
   log "national receiver already running (pid $(cat "$receiver_pid"))"
 else
   require_free "national receiver" "$DTI_LOCAL_RECEIVER_PORT" DTI_LOCAL_RECEIVER_PORT
   log "starting the national receiver on 127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
-  nohup "$bin/dti-national-receiver" --listen "127.0.0.1:$DTI_LOCAL_RECEIVER_PORT" \
+  DTI_NATIONAL_RECEIVER_CONTROL_TOKEN=$(cat "$control_token_file") \
+    nohup "$bin/dti-national-receiver" --listen "127.0.0.1:$DTI_LOCAL_RECEIVER_PORT" \
     >"$run_dir/national-receiver.log" 2>&1 &
   echo $! >"$receiver_pid"
 fi

@@ -215,11 +215,15 @@ fn check_the_year(
             "http://127.0.0.1:{}/control/state",
             stack.port("DTI_LOCAL_RECEIVER_PORT")
         );
+        let token = std::fs::read_to_string(stack.run_dir.path().join("receiver-control-token"))?;
         let out = Command::new("python3")
             .args([
                 "-c",
-                "import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1]).read())",
+                "import sys, urllib.request; request = urllib.request.Request(sys.argv[1], \
+                 headers={'Authorization': 'Bearer ' + sys.argv[2]}); \
+                 sys.stdout.buffer.write(urllib.request.urlopen(request).read())",
                 &url,
+                token.trim(),
             ])
             .output()?;
         assert!(out.status.success(), "{url}: {}", text(&out.stderr));

@@ -19,6 +19,7 @@ const SAMPLE: &str = "deploy/samples/hcm-2023-owner-values.json";
 async fn received(stack: &Stack) -> anyhow::Result<BTreeMap<(String, String), Value>> {
     let state: dti_national_receiver::ReceiverState = reqwest::Client::new()
         .get(format!("{}/control/state", stack.receiver_url))
+        .bearer_auth(support::RECEIVER_CONTROL_TOKEN)
         .send()
         .await?
         .error_for_status()?

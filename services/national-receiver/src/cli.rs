@@ -26,6 +26,10 @@ pub struct Args {
     /// Bearer token pushes must carry.
     #[arg(long, env = "DTI_NATIONAL_RECEIVER_TOKEN")]
     pub token: Option<String>,
+    /// Bearer token of the control endpoints (`/control/state`, `/control/faults`); without
+    /// one they are off. Prefer the environment variable: arguments show in process lists.
+    #[arg(long, env = "DTI_NATIONAL_RECEIVER_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
     /// Fail this many first pushes (not processed).
     #[arg(long, default_value_t = 0)]
     pub fail_first: u32,
@@ -51,8 +55,18 @@ impl Args {
             (Some(cert), Some(key)) => Some(tls_acceptor(cert, key)?),
             _ => None,
         };
+        if self
+            .control_token
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return Err(ReceiverError::Settings(
+                "--control-token must not be blank".into(),
+            ));
+        }
         let settings = ReceiverSettings {
             token: self.token,
+            control_token: self.control_token,
             faults: Faults {
                 fail_next: self.fail_first,
                 fail_status: Some(self.fail_status),

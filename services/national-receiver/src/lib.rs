@@ -7,7 +7,8 @@
 //! after a delay (processed first, so a client that times out has in fact been recorded), and
 //! reject chosen items with a reason.
 //!
-//! Control endpoints (loopback tests and demos): `GET /control/state`, `PUT /control/faults`.
+//! Control endpoints (loopback tests and demos): `GET /control/state`, `PUT /control/faults`,
+//! for a caller bearing the control token only (`--control-token`; off without one).
 //! HTTPS when given a certificate chain and key (rustls on ring).
 //!
 //! Modules:

@@ -11,7 +11,7 @@ use dti_national_receiver::{Args, ReceiverError};
 async fn main() -> ExitCode {
     let receiver = match Args::parse().bind().await {
         Ok(receiver) => receiver,
-        Err(error @ ReceiverError::Tls(_)) => {
+        Err(error @ (ReceiverError::Tls(_) | ReceiverError::Settings(_))) => {
             eprintln!("dti-national-receiver: {error}");
             return ExitCode::from(2);
         }

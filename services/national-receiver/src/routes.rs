@@ -1,5 +1,9 @@
 //! The receiver's HTTP routes: the push endpoint of the national contract (with the injected
 //! failures and delays), `GET /control/state`, `PUT /control/faults` and `/healthz`.
+//!
+//! The control endpoints read everything pushed and can make the receiver fail: they answer
+//! only a caller bearing the control token (`--control-token`), which is not the push token,
+//! and are off (403) when the receiver was started without one.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -21,6 +25,8 @@ use crate::Faults;
 pub struct ReceiverSettings {
     /// Bearer token pushes must carry, if any.
     pub token: Option<String>,
+    /// Bearer token of the control endpoints; without one they are off.
+    pub control_token: Option<String>,
     /// Faults to start with.
     pub faults: Faults,
 }
@@ -29,6 +35,7 @@ pub struct ReceiverSettings {
 struct Shared {
     records: Mutex<Records>,
     token: Option<String>,
+    control_token: Option<String>,
 }
 
 impl Shared {
@@ -45,6 +52,7 @@ pub fn router(settings: ReceiverSettings) -> Router {
     let shared = Arc::new(Shared {
         records: Mutex::new(Records::with_faults(settings.faults)),
         token: settings.token,
+        control_token: settings.control_token,
     });
     Router::new()
         .route(PUSH_PATH, post(receive_push))
@@ -87,15 +95,41 @@ async fn receive_push(
     }
 }
 
+/// Whether `headers` carry `Authorization: Bearer <token>`, compared in constant time.
+fn bears(headers: &HeaderMap, token: &str) -> bool {
+    let expected = format!("Bearer {token}");
+    let given = headers
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    given.len() == expected.len()
+        && given
+            .iter()
+            .zip(expected.as_bytes())
+            .fold(0_u8, |differs, (a, b)| differs | (a ^ b))
+            == 0
+}
+
+/// Refuses a control request without the control token (or every one when there is none).
+fn control_refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    match &shared.control_token {
+        None => Some(error(
+            StatusCode::FORBIDDEN,
+            "control endpoints are off: start the receiver with --control-token",
+        )),
+        Some(token) if !bears(headers, token) => Some(error(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong control token",
+        )),
+        Some(_) => None,
+    }
+}
+
 fn handle_push(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
     let mut records = shared.records();
     records.state.requests += 1;
     if let Some(token) = &shared.token {
-        let expected = format!("Bearer {token}");
-        let given = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if given != Some(expected.as_str()) {
+        if !bears(headers, token) {
             return Reply::Now(error(
                 StatusCode::UNAUTHORIZED,
                 "missing or wrong bearer token",
@@ -128,7 +162,11 @@ fn handle_push(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Reply {
     }
     Reply::Now(response)
 }
-async fn control_state(State(shared): State<Arc<Shared>>) -> Response {
+
+async fn control_state(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = control_refusal(&shared, &headers) {
+        return refused;
+    }
     let state = shared.records().state.clone();
     answer(
         StatusCode::OK,
@@ -136,7 +174,14 @@ async fn control_state(State(shared): State<Arc<Shared>>) -> Response {
     )
 }
 
-async fn control_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn control_faults(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = control_refusal(&shared, &headers) {
+        return refused;
+    }
     match serde_json::from_slice::<Faults>(&body) {
         Ok(faults) => {
             shared.records().state.faults = faults;

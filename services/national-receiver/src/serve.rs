@@ -31,6 +31,9 @@ pub enum ReceiverError {
     /// Serving failed.
     #[error("serving: {0}")]
     Serve(#[source] std::io::Error),
+    /// A setting is unusable.
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 /// A TLS acceptor from PEM files of the certificate chain and private key.

@@ -87,13 +87,16 @@ fn bare(bearer: String) -> String {
     bearer.trim_start_matches("Bearer ").to_owned()
 }
 
+/// The control token of the stack's national receiver.
+pub const RECEIVER_CONTROL_TOKEN: &str = "control-token-of-the-dtictl-tests";
+
 /// The six services and the reference receiver, running until [`Stack::stop`].
 pub struct Stack {
     /// The test's database and prefixes.
     pub backends: TestBackends,
     /// gRPC endpoint per `DTICTL_<SERVICE>_ENDPOINT` variable.
     pub endpoints: Vec<(&'static str, String)>,
-    /// Base URL of the reference national receiver.
+    /// Base URL of the reference national receiver (control token [`RECEIVER_CONTROL_TOKEN`]).
     pub receiver_url: String,
     services: Vec<RunningService>,
     evidence_root: tempfile::TempDir,
@@ -111,6 +114,8 @@ impl Stack {
             "dti-national-receiver",
             "--listen",
             "127.0.0.1:0",
+            "--control-token",
+            RECEIVER_CONTROL_TOKEN,
         ])
         .context("receiver flags")?
         .bind()

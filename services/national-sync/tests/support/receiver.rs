@@ -9,6 +9,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::install_crypto;
 
+/// The control token the tests' receivers are started with.
+pub const CONTROL_TOKEN: &str = "control-token-of-the-national-sync-tests";
+
 /// A receiver serving on loopback until [`RunningReceiver::stop`].
 pub struct RunningReceiver {
     /// Its base URL.
@@ -31,9 +34,15 @@ impl RunningReceiver {
         client: reqwest::Client,
     ) -> anyhow::Result<Self> {
         install_crypto();
-        let args = ["dti-national-receiver", "--listen", "127.0.0.1:0"]
-            .into_iter()
-            .chain(flags.iter().copied());
+        let args = [
+            "dti-national-receiver",
+            "--listen",
+            "127.0.0.1:0",
+            "--control-token",
+            CONTROL_TOKEN,
+        ]
+        .into_iter()
+        .chain(flags.iter().copied());
         let receiver = Args::try_parse_from(args)
             .context("receiver flags")?
             .bind()
@@ -55,6 +64,7 @@ impl RunningReceiver {
         let response = self
             .client
             .get(format!("{}/control/state", self.url))
+            .bearer_auth(CONTROL_TOKEN)
             .send()
             .await?
             .error_for_status()?;
@@ -65,6 +75,7 @@ impl RunningReceiver {
     pub async fn set_faults(&self, faults: &Faults) -> anyhow::Result<()> {
         self.client
             .put(format!("{}/control/faults", self.url))
+            .bearer_auth(CONTROL_TOKEN)
             .body(serde_json::to_vec(faults)?)
             .send()
             .await?
