@@ -247,6 +247,15 @@ async fn bad_ranking_requests_name_the_field_and_pages_cover_the_cohort() -> any
         .await
         .unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
+    let unscored = client
+        .get_ranking(with_auth(
+            ranking_request(&support::round(2023, "hcm-2030-district")),
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(unscored.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&unscored)[0].field, "round.framework");
     let stranger = client
         .get_unit_position(with_auth(position_request(&round, "quan-5"), &token))
         .await
@@ -260,6 +269,65 @@ async fn bad_ranking_requests_name_the_field_and_pages_cover_the_cohort() -> any
     assert_eq!(whole, paged, "pages of 4 cover the cohort in order");
     let expected = dtictl_scores("hcm-2023-district", &units);
     assert_ranking_matches(&paged, &expected, "");
+
+    // A page token is opaque and continues only the query that returned it.
+    let first = client
+        .get_ranking(with_auth(
+            GetRankingRequest {
+                page_size: 4,
+                ..ranking_request(&round)
+            },
+            &token,
+        ))
+        .await?
+        .into_inner();
+    let next = first.next_page_token;
+    assert!(next.len() > 8 && next.parse::<u64>().is_err(), "{next}");
+    let edited = format!("{:016x}{}", 0, next.get(16..).unwrap_or_default());
+    for (request, what) in [
+        (
+            GetRankingRequest {
+                basis: Basis::Verified as i32,
+                page_token: next.clone(),
+                ..ranking_request(&round)
+            },
+            "reused on another basis",
+        ),
+        (
+            GetRankingRequest {
+                group_code: "1".into(),
+                page_token: next.clone(),
+                ..ranking_request(&round)
+            },
+            "reused for a group",
+        ),
+        (
+            GetRankingRequest {
+                page_token: edited,
+                ..ranking_request(&round)
+            },
+            "its offset edited",
+        ),
+    ] {
+        let status = client
+            .get_ranking(with_auth(request, &token))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{what}");
+        assert_eq!(field_violations(&status)[0].field, "page_token", "{what}");
+    }
+    let second = client
+        .get_ranking(with_auth(
+            GetRankingRequest {
+                page_size: 4,
+                page_token: next,
+                ..ranking_request(&round)
+            },
+            &token,
+        ))
+        .await?
+        .into_inner();
+    assert_eq!(second.units, paged.get(4..8).unwrap_or_default().to_vec());
     pipeline.close().await
 }
 

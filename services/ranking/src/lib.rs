@@ -12,6 +12,7 @@
 //! - [`reconciler`]: catching up from PostgreSQL alone, at start and on a timer;
 //! - [`movement`]: movement against the previous year's published ranking;
 //! - [`rankings`]: reading pages and positions for authorised callers;
+//! - [`page_token`]: page tokens, opaque and bound to the query they continue;
 //! - [`api`]: the gRPC handlers;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
@@ -28,6 +29,7 @@ pub mod consumer;
 mod error;
 pub mod mirror;
 pub mod movement;
+pub mod page_token;
 pub mod rankings;
 pub mod reconciler;
 pub mod sorted_sets;

@@ -17,6 +17,7 @@ use dti_scores::{Basis, FrameworkLayout, UnitVisibility};
 
 use crate::cohort_sync::RankingSync;
 use crate::movement::{movement, previous_ranking};
+use crate::page_token::PageQuery;
 use crate::sorted_sets::{self, Page, Position};
 use crate::RankingError;
 
@@ -86,7 +87,12 @@ impl Rankings {
         let reader = Reader::of(principal)?;
         let layout = self.layout(round)?;
         let set = group_position(&layout, request.group.as_deref())?;
-        let (offset, size) = self.page_window(request)?;
+        let query = PageQuery {
+            round,
+            basis,
+            group: request.group.as_deref(),
+        };
+        let (offset, size) = self.page_window(&query, request)?;
         let state = self.round_state(round).await?;
         let member = match reader.own_unit() {
             Some(unit) => self.assessed(round, unit).await?,
@@ -116,7 +122,7 @@ impl Rankings {
             unit_count: unit_count(page.members)?,
             units: ranked,
             next_page_token: if end < page.members {
-                end.to_string()
+                query.token(end)
             } else {
                 String::new()
             },
@@ -165,9 +171,10 @@ impl Rankings {
 
     fn layout(&self, round: &RoundRef) -> Result<Arc<FrameworkLayout>, RankingError> {
         self.sync.layout(&round.framework).cloned().ok_or_else(|| {
-            RankingError::NotFound(format!(
-                "round {round} uses a framework that is not ranked here"
-            ))
+            RankingError::invalid_field(
+                "round.framework",
+                format!("{} is not a framework ranked in rounds", round.framework),
+            )
         })
     }
 
@@ -188,7 +195,11 @@ impl Rankings {
         Ok(dti_workflow::rounds::has_unit(&self.pool, round, &unit).await?)
     }
 
-    fn page_window(&self, request: &PageRequest) -> Result<(u64, u64), RankingError> {
+    fn page_window(
+        &self,
+        query: &PageQuery<'_>,
+        request: &PageRequest,
+    ) -> Result<(u64, u64), RankingError> {
         let size = match request.size {
             0 => self.limits.default_size,
             size if size <= self.limits.max_size => size,
@@ -201,8 +212,11 @@ impl Rankings {
         };
         let offset = match request.token.as_str() {
             "" => 0,
-            token => token.parse::<u64>().map_err(|_| {
-                RankingError::invalid_field("page_token", "is not a token this service returned")
+            token => query.offset(token).ok_or_else(|| {
+                RankingError::invalid_field(
+                    "page_token",
+                    "is not a token this service returned for this round, basis and group",
+                )
             })?,
         };
         Ok((offset, u64::from(size)))

@@ -150,19 +150,20 @@ impl ScoreReader {
         unit: &UnitId,
     ) -> Result<Arc<FrameworkLayout>, ScoringError> {
         let reader = Reader::of(principal)?;
-        let record = dti_workflow::rounds::find(&self.pool, round)
-            .await?
-            .ok_or_else(|| ScoringError::NotFound(format!("round {round} does not exist")))?;
-        reader.may_read_unit(unit, round, record.state, self.visibility)?;
         let layout = self
             .scorer
             .layout(&round.framework)
             .cloned()
             .ok_or_else(|| {
-                ScoringError::NotFound(format!(
-                    "round {round} uses a framework that is not scored here"
-                ))
+                ScoringError::invalid_field(
+                    "round.framework",
+                    format!("{} is not a framework scored in rounds", round.framework),
+                )
             })?;
+        let record = dti_workflow::rounds::find(&self.pool, round)
+            .await?
+            .ok_or_else(|| ScoringError::NotFound(format!("round {round} does not exist")))?;
+        reader.may_read_unit(unit, round, record.state, self.visibility)?;
         if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
             return Err(ScoringError::NotFound(format!(
                 "unit {unit} is not assessed in round {round}"

@@ -203,6 +203,21 @@ async fn bad_scorecard_requests_name_every_field() -> anyhow::Result<()> {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
+    // A well-formed framework id that no round is scored on is the caller's mistake, named as
+    // such (not "round does not exist"); so is a framework collected by the national sync.
+    for framework in ["hcm-2030-district", "mic-2022-province"] {
+        let request = scorecard_request(
+            &support::round(2023, framework),
+            &units[0].unit,
+            Basis::SelfAssessed,
+        );
+        let status = client
+            .get_scorecard(with_auth(request, &token))
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{framework}");
+        assert_eq!(field_violations(&status)[0].field, "round.framework");
+    }
     env.close().await
 }
 
