@@ -124,6 +124,14 @@ app.kubernetes.io/component: {{ .name }}
 {{- end }}
 - name: {{ $p }}NATS_PREFIX
   value: {{ $v.nats.prefix | quote }}
+- name: {{ $p }}NATS_INBOX_RETENTION_SECS
+  value: {{ include "dti.scalar" $v.nats.inboxRetentionSecs }}
+- name: {{ $p }}NATS_STREAM_MAX_AGE_SECS
+  value: {{ include "dti.scalar" $v.nats.streamMaxAgeSecs }}
+- name: {{ $p }}NATS_STREAM_MAX_BYTES
+  value: {{ include "dti.scalar" $v.nats.streamMaxBytes }}
+- name: {{ $p }}NATS_STREAM_REPLICAS
+  value: {{ include "dti.scalar" $v.nats.streamReplicas }}
 {{- if and $v.redis.existingSecret $v.redis.urlKey }}
 - name: {{ $p }}REDIS_URL
   valueFrom: { secretKeyRef: { name: {{ $v.redis.existingSecret | quote }}, key: {{ $v.redis.urlKey | quote }} } }

@@ -24,6 +24,10 @@ pub struct Settings {
     /// delay before a committed `scores.updated` (or any other pending event of the database)
     /// is published.
     pub outbox_poll_interval_ms: u64,
+    /// Most events a consumer takes at once (those already delivered, never waiting): their
+    /// cohorts are re-scored once for all the units they name, in one transaction. 1 handles
+    /// every event on its own.
+    pub consumer_batch: usize,
 }
 
 impl Default for Settings {
@@ -35,6 +39,7 @@ impl Default for Settings {
             bulk_rescore_threshold: 32,
             max_deliver: 20,
             outbox_poll_interval_ms: 2,
+            consumer_batch: 256,
         }
     }
 }
@@ -51,6 +56,12 @@ impl Validate for Settings {
             self.bulk_rescore_threshold,
         )?;
         at_least_one("service.max_deliver", self.max_deliver)?;
+        if !(1..=10_000).contains(&self.consumer_batch) {
+            return Err(ConfigError::invalid(
+                "service.consumer_batch",
+                "must be between 1 and 10000",
+            ));
+        }
         if !(1..=10_000).contains(&self.outbox_poll_interval_ms) {
             return Err(ConfigError::invalid(
                 "service.outbox_poll_interval_ms",

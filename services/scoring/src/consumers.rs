@@ -2,7 +2,14 @@
 //! version changes its self-assessed and its verified input), `verification.values_changed.v1`
 //! on the verified basis. Events only name the unit; its input is read from PostgreSQL, in the
 //! consumer's transaction (committed with the inbox row, then acknowledged).
+//!
+//! A burst is coalesced: the events already delivered are taken as one batch
+//! (`service.consumer_batch`), and each cohort they touch is re-scored once for all the units
+//! they name — many versions of one unit, or many units of one cohort, cost one pass — in one
+//! transaction, after whose commit every event of the batch is acknowledged. Only a unit's
+//! latest input counts, so the result equals handling the events one by one.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -19,6 +26,8 @@ use crate::ScoringError;
 
 /// Counter of events dropped because they could not be read.
 pub const EVENTS_DROPPED: &str = "dti_scoring_events_dropped_total";
+/// Counter of events whose unit was re-scored in a pass shared with other events.
+pub const EVENTS_COALESCED: &str = "dti_scoring_events_coalesced_total";
 
 /// The round and unit an event names, or why it names none (the event is then dropped: no
 /// redelivery can make it readable).
@@ -104,6 +113,50 @@ impl<E: UnitEvent> EventHandler for RescoreOn<E> {
             }
             Err(problem) => drop_unreadable(event, &problem),
         }
+        Ok(())
+    }
+
+    /// One pass per cohort (round and basis) for all the units the events name, cohorts in
+    /// one order (round, then basis as `Basis::ALL`) so concurrent passes never deadlock.
+    async fn handle_batch(
+        &self,
+        tx: &mut PgTransaction,
+        events: &[InboundEvent],
+    ) -> Result<(), ScoringError> {
+        let mut cohorts: BTreeMap<(RoundRef, usize), (Basis, BTreeSet<UnitId>)> = BTreeMap::new();
+        let mut named_units = 0_u64;
+        for event in events {
+            let named = E::decode(event.payload.as_ref())
+                .map_err(|error| error.to_string())
+                .and_then(|decoded| {
+                    let (round, unit) = decoded.names();
+                    named_unit(round, unit)
+                });
+            let (round, unit) = match named {
+                Ok(named) => named,
+                Err(problem) => {
+                    drop_unreadable(event, &problem);
+                    continue;
+                }
+            };
+            named_units += 1;
+            for &basis in E::BASES {
+                let order = Basis::ALL.iter().position(|b| *b == basis).unwrap_or(0);
+                cohorts
+                    .entry((round.clone(), order))
+                    .or_insert_with(|| (basis, BTreeSet::new()))
+                    .1
+                    .insert(unit.clone());
+            }
+        }
+        let mut distinct = BTreeSet::new();
+        for ((round, _), (basis, units)) in &cohorts {
+            let units: Vec<UnitId> = units.iter().cloned().collect();
+            distinct.extend(units.iter().map(|unit| (round, unit.clone())));
+            self.scorer.rescore_units(tx, round, *basis, &units).await?;
+        }
+        let shared = named_units.saturating_sub(u64::try_from(distinct.len()).unwrap_or(0));
+        metrics::counter!(EVENTS_COALESCED).increment(shared);
         Ok(())
     }
 }

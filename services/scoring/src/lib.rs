@@ -68,7 +68,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
-    dti_service_kit::export_counters_at_zero(&[consumers::EVENTS_DROPPED]);
+    dti_service_kit::export_counters_at_zero(&[
+        consumers::EVENTS_DROPPED,
+        consumers::EVENTS_COALESCED,
+    ]);
     for basis in [dti_scores::Basis::SelfAssessed, dti_scores::Basis::Verified] {
         metrics::counter!(rescore::UNCHANGED_INPUTS, "basis" => basis.as_str()).increment(0);
     }
@@ -86,6 +89,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     })?;
     let consumer = |name: &str, event: &str| ConsumerSettings {
         max_deliver: settings.max_deliver,
+        max_batch: settings.consumer_batch,
         ..ConsumerSettings::new(name, kit.subject(event))
     };
     kit.spawn_consumer(

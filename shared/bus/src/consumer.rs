@@ -6,6 +6,13 @@
 //! everything back and naks with a delay that grows with the delivery count, so JetStream
 //! redelivers it (up to `max_deliver` times). A message is never acked before its commit.
 //! Redeliveries and the consumer's pending messages are metrics of [`crate::consumer_state`].
+//!
+//! **Batches** (`ConsumerSettings::max_batch` above 1): the messages already delivered when one
+//! is taken (up to the limit, never waiting for more) are applied in one transaction — every
+//! message id claimed in the inbox by one statement, the new ones handed together to
+//! [`EventHandler::handle_batch`] (which may coalesce them: many events naming the same unit
+//! re-score it once) — committed once, and only then acked, every one. If the batch fails, its
+//! messages are applied again one by one, so one bad message is nak'ed alone.
 
 use std::future::Future;
 use std::time::Duration;
@@ -17,12 +24,17 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::Bytes;
 use dti_db::{PgPool, PgTransaction};
 use dti_telemetry::metrics::{record_event_consumed, ConsumeOutcome};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::consumer_state::{self, ConsumerState};
-use crate::BusError;
+use crate::{dead_letters, BusError};
+
+/// Counter of messages applied as part of a batch (by consumer).
+pub const BATCHED_EVENTS: &str = "dti_bus_batched_events_total";
+/// Counter of processed message ids pruned from the inbox (by consumer).
+pub const INBOX_PRUNED: &str = "dti_bus_inbox_pruned_total";
 
 /// An event as handed to an [`EventHandler`].
 #[derive(Debug, Clone)]
@@ -53,6 +65,22 @@ pub trait EventHandler: Send + Sync + 'static {
         tx: &mut PgTransaction,
         event: &InboundEvent,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Applies `events` (none of them applied before, in delivery order) using `tx`; by
+    /// default one after the other. A handler may coalesce them instead, as long as the
+    /// effect equals applying each.
+    fn handle_batch(
+        &self,
+        tx: &mut PgTransaction,
+        events: &[InboundEvent],
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send {
+        async move {
+            for event in events {
+                self.handle(tx, event).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Durable consumer settings.
@@ -70,6 +98,13 @@ pub struct ConsumerSettings {
     pub min_nak_delay: Duration,
     /// Longest nak delay.
     pub max_nak_delay: Duration,
+    /// Most messages applied in one transaction (1: one at a time).
+    pub max_batch: usize,
+    /// How long a processed message id is remembered in the inbox before it is pruned; must
+    /// exceed the stream's duplicate window.
+    pub inbox_retention: Duration,
+    /// How often the inbox is pruned and requested replays are applied.
+    pub housekeeping_interval: Duration,
 }
 
 impl ConsumerSettings {
@@ -82,6 +117,9 @@ impl ConsumerSettings {
             ack_wait: Duration::from_secs(30),
             min_nak_delay: Duration::from_secs(1),
             max_nak_delay: Duration::from_secs(60),
+            max_batch: 1,
+            inbox_retention: Duration::from_secs(7 * 24 * 3600),
+            housekeeping_interval: Duration::from_secs(10),
         }
     }
 
@@ -139,6 +177,8 @@ impl<H: EventHandler> IdempotentConsumer<H> {
             .await
             .map_err(|error| fail(error.to_string()))?;
         consumer_state::export_redelivered_at_zero(&settings.durable_name);
+        metrics::counter!(dead_letters::DEAD_LETTERS, "consumer" => settings.durable_name.clone())
+            .increment(0);
         Ok(Self {
             consumer,
             stream_name: stream_name.to_owned(),
@@ -153,8 +193,9 @@ impl<H: EventHandler> IdempotentConsumer<H> {
         ConsumerState::new(self.settings.durable_name.clone(), self.consumer.clone())
     }
 
-    /// Processes messages one at a time until `shutdown` is cancelled; a message being
-    /// processed when it is cancelled is finished (committed and acked, or nak'ed) first.
+    /// Processes messages (one at a time, or in batches of those already delivered) and does
+    /// the housekeeping until `shutdown` is cancelled; a message being processed when it is
+    /// cancelled is finished (committed and acked, or nak'ed) first.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), BusError> {
         let name = self.settings.durable_name.clone();
         let mut messages = self
@@ -166,13 +207,38 @@ impl<H: EventHandler> IdempotentConsumer<H> {
                 message: error.to_string(),
             })?;
         tracing::info!(consumer = %name, "consumer started");
+        let max_batch = self.settings.max_batch.max(1);
+        let mut housekeeping = tokio::time::interval(self.settings.housekeeping_interval);
+        housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let next = tokio::select! {
                 () = shutdown.cancelled() => break,
+                _ = housekeeping.tick() => {
+                    self.housekeeping().await;
+                    continue;
+                }
                 next = messages.next() => next,
             };
             match next {
-                Some(Ok(message)) => self.process(message).await,
+                Some(Ok(message)) => {
+                    let mut batch = vec![message];
+                    // Take what is already delivered, never waiting for more.
+                    while batch.len() < max_batch {
+                        match messages.next().now_or_never() {
+                            Some(Some(Ok(message))) => batch.push(message),
+                            Some(Some(Err(error))) => {
+                                tracing::warn!(consumer = %name, %error, "receiving a message");
+                                break;
+                            }
+                            Some(None) | None => break,
+                        }
+                    }
+                    if batch.len() == 1 {
+                        self.process(&batch[0]).await;
+                    } else {
+                        self.process_batch(&batch).await;
+                    }
+                }
                 Some(Err(error)) => tracing::warn!(consumer = %name, %error, "receiving a message"),
                 None => return Err(BusError::ConsumerStreamEnded { consumer: name }),
             }
@@ -181,10 +247,178 @@ impl<H: EventHandler> IdempotentConsumer<H> {
         Ok(())
     }
 
+    /// Prunes the inbox past its retention and applies the replays an operator asked for;
+    /// failures are logged and retried at the next tick.
+    async fn housekeeping(&self) {
+        match self.prune_inbox().await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::debug!(pruned, "pruned processed message ids"),
+            Err(error) => tracing::warn!(%error, "pruning the inbox failed"),
+        }
+        if let Err(error) = self.apply_replays().await {
+            tracing::warn!(%error, "applying requested replays failed");
+        }
+    }
+
+    /// Deletes this consumer's inbox rows older than its retention, a bounded batch per
+    /// statement so no statement holds many row locks for long. Returns how many went.
+    pub async fn prune_inbox(&self) -> Result<u64, BusError> {
+        const BATCH: i64 = 5_000;
+        let mut pruned = 0;
+        loop {
+            let deleted = sqlx::query(
+                "DELETE FROM inbox_messages WHERE (consumer, msg_id) IN ( \
+                   SELECT consumer, msg_id FROM inbox_messages \
+                   WHERE consumer = $1 AND processed_at < now() - make_interval(secs => $2) \
+                   LIMIT $3)",
+            )
+            .bind(&self.settings.durable_name)
+            .bind(self.settings.inbox_retention.as_secs_f64())
+            .bind(BATCH)
+            .execute(&self.pool)
+            .await
+            .map_err(BusError::database("pruning the inbox"))?
+            .rows_affected();
+            pruned += deleted;
+            metrics::counter!(INBOX_PRUNED, "consumer" => self.settings.durable_name.clone())
+                .increment(deleted);
+            if deleted < BATCH.unsigned_abs() {
+                return Ok(pruned);
+            }
+        }
+    }
+
+    /// Applies the dead letters of this consumer an operator asked to replay, each in its own
+    /// transaction with its inbox claim and its mark as replayed. Returns how many were applied.
+    pub async fn apply_replays(&self) -> Result<usize, BusError> {
+        let consumer = &self.settings.durable_name;
+        let pending = dead_letters::pending_replays(&self.pool, consumer, 100).await?;
+        let mut applied = 0;
+        for replay in pending {
+            let event = replay.event;
+            let outcome = async {
+                let mut tx = self.pool.begin().await.map_err(ApplyError::Database)?;
+                let claimed = claim(&mut tx, consumer, &event).await?;
+                if claimed {
+                    self.handler
+                        .handle(&mut tx, &event)
+                        .await
+                        .map_err(|error| ApplyError::Handler(Box::new(error)))?;
+                }
+                dead_letters::mark_replayed(&mut tx, consumer, &event.msg_id)
+                    .await
+                    .map_err(|error| ApplyError::Handler(Box::new(error)))?;
+                tx.commit().await.map_err(ApplyError::Database)
+            }
+            .await;
+            match outcome {
+                Ok(()) => {
+                    applied += 1;
+                    metrics::counter!(dead_letters::REPLAYS, "consumer" => consumer.clone(), "outcome" => "applied")
+                        .increment(1);
+                    tracing::info!(msg_id = %event.msg_id, "replayed a dead letter");
+                }
+                Err(error) => {
+                    metrics::counter!(dead_letters::REPLAYS, "consumer" => consumer.clone(), "outcome" => "failed")
+                        .increment(1);
+                    tracing::warn!(msg_id = %event.msg_id, %error, "a replay failed");
+                    dead_letters::replay_failed(
+                        &self.pool,
+                        consumer,
+                        &event.msg_id,
+                        &error.to_string(),
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(applied)
+    }
+
+    /// Applies several messages in one transaction and acks them all after its commit; if
+    /// that fails, applies them again one by one (each settled on its own).
+    async fn process_batch(&self, messages: &[jetstream::Message]) {
+        let events: Vec<InboundEvent> = messages.iter().map(|m| self.inbound_event(m)).collect();
+        let span = tracing::info_span!(
+            "bus.consume_batch",
+            otel.kind = "consumer",
+            consumer = %self.settings.durable_name,
+            messages = events.len(),
+        );
+        if let Some(first) = events.first() {
+            dti_telemetry::nats::set_parent_from_headers(&span, &first.headers);
+        }
+        let applied = self.apply_batch(&events).instrument(span).await;
+        match applied {
+            Ok(outcomes) => {
+                for event in &events {
+                    consumer_state::record_delivery(&self.settings.durable_name, event.delivery);
+                }
+                for (message, outcome) in messages.iter().zip(outcomes) {
+                    if let Err(error) = message.ack().await {
+                        tracing::warn!(%error, "settling the message with JetStream failed");
+                    }
+                    record_event_consumed(&self.settings.durable_name, outcome);
+                }
+                metrics::counter!(BATCHED_EVENTS, "consumer" => self.settings.durable_name.clone())
+                    .increment(u64::try_from(messages.len()).unwrap_or(u64::MAX));
+            }
+            Err(error) => {
+                tracing::warn!(%error, messages = messages.len(), "a batch failed; applying its messages one by one");
+                for message in messages {
+                    self.process(message).await;
+                }
+            }
+        }
+    }
+
+    /// Claims every message id of `events` in the inbox in one statement, hands the new ones
+    /// to the handler together, and commits. Returns each event's outcome.
+    async fn apply_batch(
+        &self,
+        events: &[InboundEvent],
+    ) -> Result<Vec<ConsumeOutcome>, ApplyError> {
+        let mut tx = self.pool.begin().await.map_err(ApplyError::Database)?;
+        let ids: Vec<&str> = events.iter().map(|e| e.msg_id.as_str()).collect();
+        let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+        let claimed: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO inbox_messages (consumer, msg_id, subject) \
+             SELECT $1, id, subject FROM unnest($2::text[], $3::text[]) AS m(id, subject) \
+             ON CONFLICT (consumer, msg_id) DO NOTHING RETURNING msg_id",
+        )
+        .bind(&self.settings.durable_name)
+        .bind(&ids)
+        .bind(&subjects)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(ApplyError::Database)?;
+        let claimed: std::collections::HashSet<String> = claimed.into_iter().collect();
+        // A message id delivered twice in one batch is applied once: the first claims it.
+        let mut first_seen = std::collections::HashSet::new();
+        let mut fresh = Vec::new();
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            if claimed.contains(&event.msg_id) && first_seen.insert(event.msg_id.as_str()) {
+                fresh.push(event.clone());
+                outcomes.push(ConsumeOutcome::Processed);
+            } else {
+                outcomes.push(ConsumeOutcome::Duplicate);
+            }
+        }
+        if !fresh.is_empty() {
+            self.handler
+                .handle_batch(&mut tx, &fresh)
+                .await
+                .map_err(|error| ApplyError::Handler(Box::new(error)))?;
+        }
+        tx.commit().await.map_err(ApplyError::Database)?;
+        Ok(outcomes)
+    }
+
     /// Applies one message and settles it with JetStream, in a span that is a child of the
     /// publisher's trace context.
-    async fn process(&self, message: jetstream::Message) {
-        let event = self.inbound_event(&message);
+    async fn process(&self, message: &jetstream::Message) {
+        let event = self.inbound_event(message);
         consumer_state::record_delivery(&self.settings.durable_name, event.delivery);
         let span = tracing::info_span!(
             "bus.consume",
@@ -197,7 +431,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
         dti_telemetry::nats::set_parent_from_headers(&span, &event.headers);
         async {
             let outcome = self.apply(&event).await;
-            self.settle(&message, &event, outcome).await;
+            self.settle(message, &event, outcome).await;
         }
         .instrument(span)
         .await;
@@ -227,17 +461,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
     /// Claims the message id in the inbox, runs the handler and commits, all in one transaction.
     async fn apply(&self, event: &InboundEvent) -> Result<ConsumeOutcome, ApplyError> {
         let mut tx = self.pool.begin().await.map_err(ApplyError::Database)?;
-        let claimed = sqlx::query(
-            "INSERT INTO inbox_messages (consumer, msg_id, subject) VALUES ($1, $2, $3) \
-             ON CONFLICT (consumer, msg_id) DO NOTHING",
-        )
-        .bind(&self.settings.durable_name)
-        .bind(&event.msg_id)
-        .bind(&event.subject)
-        .execute(&mut *tx)
-        .await
-        .map_err(ApplyError::Database)?;
-        if claimed.rows_affected() == 0 {
+        if !claim(&mut tx, &self.settings.durable_name, event).await? {
             return Ok(ConsumeOutcome::Duplicate);
         }
         self.handler
@@ -262,14 +486,29 @@ impl<H: EventHandler> IdempotentConsumer<H> {
                 let delay = self.settings.nak_delay(event.delivery);
                 let last = i128::from(event.delivery) >= i128::from(self.settings.max_deliver);
                 if last {
-                    tracing::error!(%error, "event failed on its last delivery; giving up");
+                    tracing::error!(%error, "event failed on its last delivery; keeping it as a dead letter");
+                    match dead_letters::record(&self.pool, consumer, event, &error.to_string())
+                        .await
+                    {
+                        Ok(()) => (
+                            message.ack_with(AckKind::Term).await,
+                            ConsumeOutcome::Failed,
+                        ),
+                        Err(record_error) => {
+                            tracing::error!(%record_error, "the dead letter could not be kept");
+                            (
+                                message.ack_with(AckKind::Nak(Some(delay))).await,
+                                ConsumeOutcome::Failed,
+                            )
+                        }
+                    }
                 } else {
                     tracing::warn!(%error, ?delay, "event failed; redelivering later");
+                    (
+                        message.ack_with(AckKind::Nak(Some(delay))).await,
+                        ConsumeOutcome::Failed,
+                    )
                 }
-                (
-                    message.ack_with(AckKind::Nak(Some(delay))).await,
-                    ConsumeOutcome::Failed,
-                )
             }
         };
         if let Err(error) = settled {
@@ -277,6 +516,25 @@ impl<H: EventHandler> IdempotentConsumer<H> {
         }
         record_event_consumed(consumer, outcome);
     }
+}
+
+/// Claims `event`'s message id for `consumer` in the inbox; false when it was applied before.
+async fn claim(
+    tx: &mut PgTransaction,
+    consumer: &str,
+    event: &InboundEvent,
+) -> Result<bool, ApplyError> {
+    let claimed = sqlx::query(
+        "INSERT INTO inbox_messages (consumer, msg_id, subject) VALUES ($1, $2, $3) \
+         ON CONFLICT (consumer, msg_id) DO NOTHING",
+    )
+    .bind(consumer)
+    .bind(&event.msg_id)
+    .bind(&event.subject)
+    .execute(&mut **tx)
+    .await
+    .map_err(ApplyError::Database)?;
+    Ok(claimed.rows_affected() == 1)
 }
 
 /// Why applying one message failed.

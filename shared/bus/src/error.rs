@@ -19,6 +19,14 @@ pub enum BusError {
         /// The JetStream error.
         source: async_nats::jetstream::context::CreateStreamError,
     },
+    /// The stream's settings could not be read or applied.
+    #[error("configuring JetStream stream {stream}: {message}")]
+    StreamSettings {
+        /// The stream name.
+        stream: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The durable consumer could not be created or started.
     #[error("starting consumer {consumer}: {message}")]
     Consumer {

@@ -12,6 +12,12 @@
 //!   acknowledges; failures are nak'ed with a growing delay for JetStream to redeliver.
 //! - [`consumer_state`]: each durable consumer's redeliveries, pending and ack-pending
 //!   messages as metrics.
+//! - [`dead_letters`]: messages a consumer gave up on, kept in PostgreSQL, and their replay
+//!   by the consumer that failed, on an operator's request.
+//!
+//! Housekeeping runs inside each consumer's task: its inbox rows older than its retention
+//! (`ConsumerSettings::inbox_retention`, past the duplicate window) are pruned, and replays an
+//! operator asked for are applied.
 //!
 //! Delivery is at-least-once end to end and effects are exactly-once: a relay that dies between
 //! publishing and marking re-publishes with the same message id (JetStream drops it inside the
@@ -22,6 +28,7 @@
 
 pub mod consumer;
 pub mod consumer_state;
+pub mod dead_letters;
 mod error;
 pub mod outbox;
 pub mod publish;

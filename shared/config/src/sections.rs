@@ -110,6 +110,16 @@ pub struct NatsConfig {
     pub prefix: String,
     /// Window in seconds within which JetStream drops a re-published `Nats-Msg-Id`.
     pub duplicate_window_secs: u64,
+    /// How long a consumer remembers a processed message id (its inbox row), in seconds;
+    /// older rows are pruned. Must exceed `duplicate_window_secs` (beyond the window a
+    /// re-published id is stored again and only the inbox stops it being applied twice).
+    pub inbox_retention_secs: u64,
+    /// Oldest message the stream keeps, in seconds; 0 keeps every message.
+    pub stream_max_age_secs: u64,
+    /// Most bytes the stream keeps (oldest messages go first); 0 sets no limit.
+    pub stream_max_bytes: u64,
+    /// Copies of the stream in a JetStream cluster (1 on a single server, 3 in production).
+    pub stream_replicas: u8,
 }
 
 impl Default for NatsConfig {
@@ -118,6 +128,10 @@ impl Default for NatsConfig {
             url: "nats://127.0.0.1:4222".to_owned(),
             prefix: "dti".to_owned(),
             duplicate_window_secs: 120,
+            inbox_retention_secs: 7 * 24 * 3600,
+            stream_max_age_secs: 0,
+            stream_max_bytes: 0,
+            stream_replicas: 1,
         }
     }
 }
@@ -134,6 +148,33 @@ impl Validate for NatsConfig {
             return Err(ConfigError::invalid(
                 "nats.duplicate_window_secs",
                 "must be at least 1",
+            ));
+        }
+        if self.inbox_retention_secs <= self.duplicate_window_secs {
+            return Err(ConfigError::invalid(
+                "nats.inbox_retention_secs",
+                format!(
+                    "must exceed nats.duplicate_window_secs ({})",
+                    self.duplicate_window_secs
+                ),
+            ));
+        }
+        if self.stream_max_age_secs != 0 && self.stream_max_age_secs < self.duplicate_window_secs {
+            return Err(ConfigError::invalid(
+                "nats.stream_max_age_secs",
+                "must be 0 (no limit) or at least nats.duplicate_window_secs",
+            ));
+        }
+        if i64::try_from(self.stream_max_bytes).is_err() {
+            return Err(ConfigError::invalid(
+                "nats.stream_max_bytes",
+                format!("must be at most {}", i64::MAX),
+            ));
+        }
+        if !(1..=5).contains(&self.stream_replicas) {
+            return Err(ConfigError::invalid(
+                "nats.stream_replicas",
+                "must be between 1 and 5 (JetStream's limit)",
             ));
         }
         Ok(())
@@ -360,6 +401,34 @@ mod tests {
     fn defaults_are_valid() {
         let config = ServiceConfig::<NoServiceSettings>::default();
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn stream_and_inbox_limits_are_checked_naming_the_field() {
+        let refused = |nats: NatsConfig| nats.validate().unwrap_err().to_string();
+        let defaults = NatsConfig::default();
+        let short_inbox = NatsConfig {
+            inbox_retention_secs: 120,
+            ..defaults.clone()
+        };
+        assert!(refused(short_inbox).contains("nats.inbox_retention_secs"));
+        let short_age = NatsConfig {
+            stream_max_age_secs: 60,
+            ..defaults.clone()
+        };
+        assert!(refused(short_age).contains("nats.stream_max_age_secs"));
+        let replicas = NatsConfig {
+            stream_replicas: 7,
+            ..defaults.clone()
+        };
+        assert!(refused(replicas).contains("nats.stream_replicas"));
+        let production = NatsConfig {
+            stream_max_age_secs: 30 * 24 * 3600,
+            stream_max_bytes: 50 << 30,
+            stream_replicas: 3,
+            ..defaults
+        };
+        assert!(production.validate().is_ok());
     }
 
     #[test]

@@ -34,9 +34,21 @@ pub(crate) async fn jetstream(
         .retry(startup_backoff())
         .notify(|error, delay| tracing::warn!(%error, ?delay, "NATS not reachable yet"))
         .await?;
-    let window = Duration::from_secs(config.duplicate_window_secs);
-    dti_bus::stream::ensure_stream(&js, &config.prefix, window).await?;
+    dti_bus::stream::ensure_stream_with(&js, &config.prefix, &stream_settings(config)).await?;
     Ok(js)
+}
+
+/// The stream's retention and replicas from the `nats` settings.
+fn stream_settings(config: &NatsConfig) -> dti_bus::stream::StreamSettings {
+    dti_bus::stream::StreamSettings {
+        duplicate_window: Duration::from_secs(config.duplicate_window_secs),
+        max_age: Duration::from_secs(config.stream_max_age_secs),
+        // Validated to fit (`NatsConfig::validate`); 0 sets no limit.
+        max_bytes: i64::try_from(config.stream_max_bytes)
+            .ok()
+            .filter(|bytes| *bytes > 0),
+        replicas: usize::from(config.stream_replicas),
+    }
 }
 
 /// How the Redis connection manager reconnects after a loss: one attempt, bounded in time, each

@@ -93,6 +93,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
             serving: vec![self.name.clone()],
             name: self.name,
             nats_prefix: self.config.nats.prefix.clone(),
+            inbox_retention: Duration::from_secs(self.config.nats.inbox_retention_secs),
             pool,
             jetstream,
             redis,
@@ -174,6 +175,7 @@ fn standard_routes(reflection: bool) -> Result<(HealthReporter, RoutesBuilder), 
 pub struct ServiceKit {
     pub(crate) name: String,
     nats_prefix: String,
+    inbox_retention: Duration,
     pub(crate) pool: Option<PgPool>,
     pub(crate) jetstream: Option<jetstream::Context>,
     redis: Option<RedisStore>,
@@ -306,12 +308,17 @@ impl ServiceKit {
 
     /// Creates the durable consumer of `settings` on this prefix's stream and runs `handler`
     /// on its messages in the background; its pending and ack-pending messages are exported
-    /// on a timer ([`dti_bus::consumer_state`]).
+    /// on a timer ([`dti_bus::consumer_state`]). Its inbox is kept `nats.inbox_retention_secs`,
+    /// and it applies the dead-letter replays an operator asks for.
     pub async fn spawn_consumer<H: EventHandler>(
         &self,
         settings: ConsumerSettings,
         handler: H,
     ) -> Result<(), KitError> {
+        let settings = ConsumerSettings {
+            inbox_retention: self.inbox_retention,
+            ..settings
+        };
         let stream = dti_bus::stream::stream_name(&self.nats_prefix);
         let consumer = IdempotentConsumer::create(
             self.jetstream()?,

@@ -121,7 +121,7 @@ impl EventHandler for RecordingHandler {
 }
 
 /// Consumer settings with short redelivery delays.
-fn fast_settings(env: &BusTestEnv) -> dti_bus::consumer::ConsumerSettings {
+pub fn fast_settings(env: &BusTestEnv) -> dti_bus::consumer::ConsumerSettings {
     dti_bus::consumer::ConsumerSettings {
         min_nak_delay: Duration::from_millis(100),
         max_nak_delay: Duration::from_millis(400),
@@ -136,10 +136,20 @@ pub async fn start_consumer(
     handler: RecordingHandler,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> anyhow::Result<tokio::task::JoinHandle<Result<(), dti_bus::BusError>>> {
+    start_consumer_with(env, fast_settings(env), handler, shutdown).await
+}
+
+/// Starts the idempotent consumer with `settings` and any handler.
+pub async fn start_consumer_with<H: EventHandler>(
+    env: &BusTestEnv,
+    settings: dti_bus::consumer::ConsumerSettings,
+    handler: H,
+    shutdown: &tokio_util::sync::CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<Result<(), dti_bus::BusError>>> {
     let consumer = dti_bus::consumer::IdempotentConsumer::create(
         &env.js,
         &env.stream,
-        fast_settings(env),
+        settings,
         env.db.pool().clone(),
         handler,
     )
