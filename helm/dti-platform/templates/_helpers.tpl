@@ -158,16 +158,55 @@ app.kubernetes.io/component: {{ .name }}
 - name: {{ $p }}TELEMETRY_OTLP_ENDPOINT
   value: {{ $v.telemetry.otlpEndpoint | quote }}
 {{- end }}
+{{- if not (and (eq $v.auth.algorithm "oidc") $v.auth.oidc.issuerUrl) }}
 - name: {{ $p }}AUTH_ISSUER
   value: {{ $v.auth.issuer | quote }}
+{{- end }}
 - name: {{ $p }}AUTH_AUDIENCE
   value: {{ $v.auth.audience | quote }}
 {{- if eq $v.auth.algorithm "hs256" }}
 - name: {{ $p }}AUTH_HS256_SECRET
   valueFrom: { secretKeyRef: { name: {{ $v.auth.existingSecret | quote }}, key: {{ $v.auth.hs256SecretKey | quote }} } }
+{{- else if eq $v.auth.algorithm "oidc" }}
+{{- include "dti.oidcEnv" (dict "oidc" $v.auth.oidc "prefix" $p) }}
 {{- else }}
 - name: {{ $p }}AUTH_RS256_PUBLIC_KEY_PEM_PATH
   value: /etc/dti/auth/{{ $v.auth.rs256PublicKeyKey }}
+{{- end }}
+{{- end -}}
+
+{{/* The environment of the city's identity provider (auth.algorithm oidc); call with
+(dict "oidc" .Values.auth.oidc "prefix" $p). The role map is one figment dict value,
+`{"provider-role"="dti_role", …}`. */}}
+{{- define "dti.oidcEnv" -}}
+{{- $o := .oidc -}}
+{{- $p := .prefix -}}
+{{- if $o.issuerUrl }}
+- name: {{ $p }}AUTH_OIDC_ISSUER_URL
+  value: {{ $o.issuerUrl | quote }}
+{{- else }}
+- name: {{ $p }}AUTH_JWKS_URL
+  value: {{ $o.jwksUrl | quote }}
+{{- end }}
+- name: {{ $p }}AUTH_JWKS_REFRESH_SECS
+  value: {{ $o.refreshSecs | int64 | quote }}
+- name: {{ $p }}AUTH_JWKS_MIN_REFETCH_SECS
+  value: {{ $o.minRefetchSecs | int64 | quote }}
+- name: {{ $p }}AUTH_ALLOWED_ALGORITHMS
+  value: {{ printf "[%s]" (join ", " $o.allowedAlgorithms) | quote }}
+- name: {{ $p }}AUTH_ROLE_CLAIM
+  value: {{ $o.roleClaim | quote }}
+- name: {{ $p }}AUTH_UNIT_CLAIM
+  value: {{ $o.unitClaim | quote }}
+- name: {{ $p }}AUTH_DEPARTMENT_CLAIM
+  value: {{ $o.departmentClaim | quote }}
+{{- if $o.roleMap }}
+{{- $pairs := list }}
+{{- range $name, $role := $o.roleMap }}
+{{- $pairs = append $pairs (printf "%s=%s" (toJson $name) (toJson $role)) }}
+{{- end }}
+- name: {{ $p }}AUTH_ROLE_MAP
+  value: {{ printf "{%s}" (join ", " $pairs) | quote }}
 {{- end }}
 {{- end -}}
 

@@ -33,6 +33,14 @@ pub enum AuthError {
     /// The token is not a well-formed JWT, or uses another algorithm.
     #[error("token is malformed: {0}")]
     Malformed(String),
+    /// The token names a key (`kid`) the identity provider's key set lacks; a refetch of the
+    /// set has been asked for, so a retry may succeed once the provider's new key is loaded.
+    #[error("token key `{0}` is not among the identity provider's keys")]
+    UnknownKey(String),
+    /// The identity provider's keys have not been loaded yet (its first fetch has not
+    /// succeeded); a retry may succeed.
+    #[error("the identity provider's keys are not loaded yet")]
+    KeysUnavailable,
     /// The configured key cannot be used.
     #[error("auth key ({field}): {problem}")]
     Key {

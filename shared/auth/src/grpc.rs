@@ -11,7 +11,8 @@ use crate::{AuthError, JwtVerifier, Principal};
 const AUTHORIZATION: &str = "authorization";
 
 /// The principal of the bearer token in `metadata`, or `Status::unauthenticated` when the token
-/// is missing, malformed, expired, forged or meant for someone else.
+/// is missing, malformed, expired, forged or meant for someone else (`Status::unavailable`
+/// while the identity provider's keys are not loaded yet).
 pub fn authenticate(verifier: &JwtVerifier, metadata: &MetadataMap) -> Result<Principal, Status> {
     let token = bearer_token(metadata).map_err(unauthenticated)?;
     verifier.verify(token).map_err(unauthenticated)
@@ -28,10 +29,14 @@ fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
     Ok(token.trim())
 }
 
-/// Maps a rejected token to `Status::unauthenticated`, logging why.
+/// Maps a rejected token to `Status::unauthenticated` (or `Status::unavailable` when the
+/// identity provider's keys are not loaded yet, which a retry may overcome), logging why.
 fn unauthenticated(error: AuthError) -> Status {
     tracing::debug!(%error, "rejected request credentials");
-    Status::unauthenticated(error.to_string())
+    match error {
+        AuthError::KeysUnavailable => Status::unavailable(error.to_string()),
+        _ => Status::unauthenticated(error.to_string()),
+    }
 }
 
 /// The principal placed in the request extensions by [`AuthInterceptor`].

@@ -1,8 +1,12 @@
 //! `dti-auth` owns who may call DTI services and what they may do.
 //!
-//! - [`JwtVerifier`] checks a JWT (HS256 secret or RS256 public key from
-//!   [`dti_config::AuthConfig`]; signature, issuer, audience, expiry) and turns its claims into
-//!   a [`Principal`] `{ subject, role, scope }`.
+//! - [`JwtVerifier`] checks a JWT (HS256 secret, RS256 public key, or the keys of the city's
+//!   OpenID Connect provider, from [`dti_config::AuthConfig`]; signature, issuer, audience,
+//!   expiry) and turns its claims — read where the configuration says the provider puts role,
+//!   unit and department — into a [`Principal`] `{ subject, role, scope }`.
+//! - `jwks` (private) caches the provider's key set: discovery or a configured JWKS URL, keys
+//!   chosen by `kid`, periodic refresh and a rate-limited refetch on an unknown `kid`, all in
+//!   a background task so that verification never waits on the network.
 //! - [`grpc`] reads `authorization: Bearer <jwt>` from tonic requests: an
 //!   [`grpc::AuthInterceptor`] for whole services and [`grpc::authenticate`] for single
 //!   handlers; failures become `Status::unauthenticated`.
@@ -19,6 +23,7 @@
 mod claims;
 mod error;
 pub mod grpc;
+mod jwks;
 mod mint;
 mod principal;
 mod verify;

@@ -28,6 +28,22 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 7] = [
+        Self::UnitSubmitter,
+        Self::Verifier,
+        Self::Approver,
+        Self::Operator,
+        Self::DataOwner,
+        Self::NationalSync,
+        Self::PublicReader,
+    ];
+
+    /// The role named `name` as written in tokens, e.g. `unit_submitter`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|role| role.as_str() == name)
+    }
+
     /// The role's name as written in tokens, e.g. `unit_submitter`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -129,6 +145,16 @@ mod tests {
                 unit_id: unit.into(),
             },
         }
+    }
+
+    #[test]
+    fn role_names_agree_with_the_configurations_list() {
+        let names: Vec<_> = Role::ALL.iter().map(|role| role.as_str()).collect();
+        assert_eq!(names, dti_config::DTI_ROLE_NAMES);
+        for role in Role::ALL {
+            assert_eq!(Role::from_name(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::from_name("admin"), None);
     }
 
     #[test]

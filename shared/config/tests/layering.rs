@@ -186,3 +186,47 @@ fn both_auth_keys_are_rejected() {
         Ok(())
     });
 }
+
+/// The identity provider's settings as the chart renders them (`auth.algorithm: oidc`).
+#[test]
+fn identity_provider_settings_come_from_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.set_env(
+            "DTI_TEST_AUTH_OIDC_ISSUER_URL",
+            "https://sso.example.gov.vn/realms/hcmc",
+        );
+        jail.set_env("DTI_TEST_AUTH_JWKS_REFRESH_SECS", "600");
+        jail.set_env("DTI_TEST_AUTH_ALLOWED_ALGORITHMS", "[RS256, ES256]");
+        jail.set_env("DTI_TEST_AUTH_ROLE_CLAIM", "realm_access.roles");
+        jail.set_env("DTI_TEST_AUTH_UNIT_CLAIM", "dti_unit");
+        jail.set_env(
+            "DTI_TEST_AUTH_ROLE_MAP",
+            r#"{"dti-operator"="operator", "Unit Submitter"="unit_submitter"}"#,
+        );
+        let config: Config = load("DTI_TEST_").map_err(jail_error)?;
+        let auth = &config.auth;
+        assert!(matches!(
+            auth.key_source(),
+            dti_config::KeySource::OidcIssuer("https://sso.example.gov.vn/realms/hcmc")
+        ));
+        assert_eq!(
+            auth.allowed_algorithms,
+            [
+                dti_config::JwsAlgorithm::RS256,
+                dti_config::JwsAlgorithm::ES256
+            ]
+        );
+        assert_eq!(auth.role_claim, "realm_access.roles");
+        assert_eq!(auth.unit_claim, "dti_unit");
+        assert_eq!(auth.department_claim, "department_id", "default");
+        assert_eq!(auth.role_map["dti-operator"], "operator");
+        assert_eq!(auth.role_map["Unit Submitter"], "unit_submitter");
+        assert_eq!(auth.jwks_refresh_secs, 600);
+        assert_eq!(auth.jwks_min_refetch_secs, 10, "default");
+
+        jail.set_env("DTI_TEST_AUTH_ROLE_MAP", r#"{"dti-operator"="root"}"#);
+        let error = load::<Config>("DTI_TEST_").unwrap_err().to_string();
+        assert!(error.contains("auth.role_map.dti-operator"), "{error}");
+        Ok(())
+    });
+}
