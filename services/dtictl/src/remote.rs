@@ -334,3 +334,33 @@ pub fn when(at: Option<&dti_proto::Timestamp>) -> String {
         .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| "-".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_carries_the_bearer_and_the_language_of_the_run() {
+        // The unit tests of this crate choose English only, so they may run side by side.
+        crate::text::set_lang(dti_i18n::Lang::En);
+        let request = with_bearer((), "Bearer abc").expect("a valid header");
+        let metadata = request.metadata();
+        assert_eq!(
+            metadata.get("authorization").and_then(|v| v.to_str().ok()),
+            Some("Bearer abc")
+        );
+        assert_eq!(
+            metadata
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok()),
+            Some("en")
+        );
+        let Err(Failure::InvalidInput(lines)) = with_bearer((), "Bearer \n") else {
+            panic!("a bearer with a line break is refused");
+        };
+        assert_eq!(
+            lines,
+            [dti_i18n::Lang::En.catalog().text("dtictl-token-not-header")]
+        );
+    }
+}

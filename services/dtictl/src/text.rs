@@ -127,6 +127,17 @@ pub fn state(name: &str) -> String {
         "not_applicable" => t("dtictl-state-not-applicable"),
         "complete" => t("dtictl-state-complete"),
         "disputed" => t("dtictl-state-disputed"),
+        "push" => t("dtictl-state-push"),
+        "already_accepted" => t("dtictl-state-already-accepted"),
+        "in_progress" => t("dtictl-state-in-progress"),
+        "incomplete" => t("dtictl-state-incomplete"),
+        "added" => t("dtictl-state-added"),
+        "changed" => t("dtictl-state-changed"),
+        "unchanged" => t("dtictl-state-unchanged"),
+        "removed" => t("dtictl-state-removed"),
+        "none" => t("dtictl-state-none"),
+        "sent" => t("dtictl-state-sent"),
+        "failed" => t("dtictl-state-failed"),
         other => other.to_owned(),
     }
 }

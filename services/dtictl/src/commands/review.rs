@@ -567,7 +567,7 @@ pub fn render_shown(shown: &Shown) -> String {
         text.push('\n');
         for change in &review.changes {
             let kind = ChangeKind::try_from(change.kind)
-                .map(|k| enum_name(k.as_str_name(), "CHANGE_KIND_"))
+                .map(|k| crate::text::state(&enum_name(k.as_str_name(), "CHANGE_KIND_")))
                 .unwrap_or_default();
             text.push_str(&format!(
                 "  {} {kind}: {} → {}",

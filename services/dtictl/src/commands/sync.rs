@@ -255,10 +255,10 @@ fn render_plan(plan: &pb::SyncPlan, all: bool) -> String {
         .filter(|item| all || item.action == pb::PlanAction::Push as i32)
         .map(|item| {
             let action = pb::PlanAction::try_from(item.action)
-                .map(|a| enum_name(a.as_str_name(), "PLAN_ACTION_"))
+                .map(|a| crate::text::state(&enum_name(a.as_str_name(), "PLAN_ACTION_")))
                 .unwrap_or_default();
             let diff = pb::ValueDiff::try_from(item.diff)
-                .map(|d| enum_name(d.as_str_name(), "VALUE_DIFF_"))
+                .map(|d| crate::text::state(&enum_name(d.as_str_name(), "VALUE_DIFF_")))
                 .unwrap_or_default();
             [
                 item.item
@@ -300,7 +300,7 @@ fn render_plan(plan: &pb::SyncPlan, all: bool) -> String {
 fn render_log(log: &pb::ListPushLogResponse) -> String {
     let rows = log.entries.iter().map(|entry| {
         let event = pb::PushEvent::try_from(entry.event)
-            .map(|e| enum_name(e.as_str_name(), "PUSH_EVENT_"))
+            .map(|e| crate::text::state(&enum_name(e.as_str_name(), "PUSH_EVENT_")))
             .unwrap_or_default();
         [
             when(entry.at.as_ref()),
