@@ -25,6 +25,7 @@
 
 pub mod commands;
 pub mod remote;
+pub mod text;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -40,6 +41,11 @@ pub struct Cli {
     /// Print answers of the services as JSON (the protobuf JSON mapping) instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Language of what dtictl prints and of the forms and reports it writes (Vietnamese by
+    /// default); the services answer refusals in it too.
+    #[arg(long, global = true, value_enum, env = "DTI_LANG", default_value_t = text::LangArg::Vi)]
+    pub lang: text::LangArg,
 
     /// What to do.
     #[command(subcommand)]
@@ -221,6 +227,7 @@ impl From<anyhow::Error> for Failure {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    text::set_lang(cli.lang.into());
     let catalog = commands::load_catalog(cli.framework_dir.as_deref())?;
     let output = remote::Output { json: cli.json };
     match cli.command {

@@ -18,7 +18,10 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(Failure::Unexpected(error)) => {
-            eprintln!("error: {error:#}");
+            eprintln!(
+                "{}",
+                dtictl::tr!("dtictl-error", error = format!("{error:#}"))
+            );
             ExitCode::from(1)
         }
         Err(Failure::Broken(report)) => {

@@ -22,7 +22,7 @@ use tonic_types::StatusExt;
 
 use crate::commands::database::runtime;
 use crate::commands::token::minter;
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// A platform service dtictl calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,11 +130,11 @@ impl Remote {
         if let Some(token) = &self.credentials.token {
             return Ok(format!("Bearer {token}"));
         }
-        let secret = self.credentials.hs256_secret.as_deref().ok_or_else(|| {
-            Failure::InvalidInput(vec![
-                "credentials: pass --token (DTI_TOKEN) or, on a development stack, --hs256-secret (DTI_AUTH_HS256_SECRET)".into(),
-            ])
-        })?;
+        let secret = self
+            .credentials
+            .hs256_secret
+            .as_deref()
+            .ok_or_else(|| Failure::InvalidInput(vec![tr!("dtictl-credentials-missing")]))?;
         let token = minter(secret, "dti-platform", "dti")?
             .mint(principal, Duration::from_secs(600))
             .map_err(|error| Failure::Unexpected(error.into()))?;
@@ -145,12 +145,23 @@ impl Remote {
     pub async fn channel(&self, service: Service) -> Result<Channel, Failure> {
         let (endpoint, flag) = self.endpoints.of(service);
         Channel::from_shared(endpoint.to_owned())
-            .map_err(|_| Failure::InvalidInput(vec![format!("{flag}: {endpoint:?} is not a URL")]))?
+            .map_err(|_| {
+                Failure::InvalidInput(vec![tr!(
+                    "dtictl-endpoint-not-url",
+                    flag = flag,
+                    endpoint = endpoint
+                )])
+            })?
             .connect_timeout(Duration::from_secs(5))
             .connect()
             .await
             .map_err(|error| {
-                Failure::Unexpected(anyhow::anyhow!("cannot reach {endpoint} ({flag}): {error}"))
+                Failure::Unexpected(anyhow::anyhow!(tr!(
+                    "dtictl-endpoint-unreachable",
+                    flag = flag,
+                    endpoint = endpoint,
+                    error = error.to_string()
+                )))
             })
     }
 
@@ -185,13 +196,19 @@ impl Remote {
     }
 }
 
-/// `message` with an `authorization` header.
+/// `message` with an `authorization` header and the run's language as `accept-language`, so
+/// the services answer a refusal in the language dtictl prints in. Every call dtictl makes
+/// goes through here.
 pub fn with_bearer<T>(message: T, bearer: &str) -> Result<tonic::Request<T>, Failure> {
     let mut request = tonic::Request::new(message);
     let value = bearer
         .parse()
-        .map_err(|_| Failure::InvalidInput(vec!["--token: not a valid header value".into()]))?;
+        .map_err(|_| Failure::InvalidInput(vec![tr!("dtictl-token-not-header")]))?;
     request.metadata_mut().insert("authorization", value);
+    request.metadata_mut().insert(
+        "accept-language",
+        tonic::metadata::MetadataValue::from_static(crate::text::lang().tag()),
+    );
     Ok(request)
 }
 
@@ -208,7 +225,12 @@ pub async fn call<T>(
 
 /// A refused call as a failure: the service's message, then one line per field violation.
 pub fn refused(what: &str, status: Status) -> Failure {
-    let mut lines = vec![format!("{what}: {:?}: {}", status.code(), status.message())];
+    let mut lines = vec![tr!(
+        "dtictl-refused",
+        what = what,
+        code = format!("{:?}", status.code()),
+        message = status.message()
+    )];
     if let Some(bad_request) = status.get_details_bad_request() {
         lines.extend(
             bad_request
@@ -285,9 +307,9 @@ impl Output {
     }
 }
 
-/// A table for people: a header row and aligned columns.
+/// A table for people: a header row (from the catalogue) and aligned columns.
 pub fn table<const N: usize>(
-    header: [&str; N],
+    header: [String; N],
     rows: impl IntoIterator<Item = [String; N]>,
 ) -> String {
     let mut table = comfy_table::Table::new();
@@ -311,4 +333,34 @@ pub fn when(at: Option<&dti_proto::Timestamp>) -> String {
     at.and_then(dti_proto::convert::instant)
         .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_else(|| "-".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_carries_the_bearer_and_the_language_of_the_run() {
+        // The unit tests of this crate choose English only, so they may run side by side.
+        crate::text::set_lang(dti_i18n::Lang::En);
+        let request = with_bearer((), "Bearer abc").expect("a valid header");
+        let metadata = request.metadata();
+        assert_eq!(
+            metadata.get("authorization").and_then(|v| v.to_str().ok()),
+            Some("Bearer abc")
+        );
+        assert_eq!(
+            metadata
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok()),
+            Some("en")
+        );
+        let Err(Failure::InvalidInput(lines)) = with_bearer((), "Bearer \n") else {
+            panic!("a bearer with a line break is refused");
+        };
+        assert_eq!(
+            lines,
+            [dti_i18n::Lang::En.catalog().text("dtictl-token-not-header")]
+        );
+    }
 }

@@ -13,6 +13,7 @@ fn dtictl(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dtictl"))
         .args(args)
         .env_remove("DTI_FRAMEWORK_DIR")
+        .env("DTI_LANG", "en")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -86,9 +86,11 @@ async fn rankings_and_scorecards_are_written_with_the_services_numbers() -> anyh
     let file = dir.path().join("ranking.xlsx");
     let out = file.to_string_lossy().into_owned();
     let printed = stack
-        .ok(&with_round(&["export", "ranking", "-o", &out]))
+        .ok(&with_round(&[
+            "export", "ranking", "-o", &out, "--lang", "vi",
+        ]))
         .await;
-    assert!(printed.contains("1 sheet(s)"), "{printed}");
+    assert!(printed.contains("1 trang tính"), "{printed}");
     let mut book = workbook(&file);
     assert_eq!(book.sheet_names(), ["Xếp hạng"]);
     let sheet = book.worksheet_range("Xếp hạng")?;

@@ -83,6 +83,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     let printed = stack
         .ok(&[
             "form",
+            "--lang",
+            "vi",
             "template",
             "--framework",
             "hcm-2023-district",
@@ -93,7 +95,7 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
         ])
         .await;
     assert!(
-        printed.contains("form of hcm-2023-district for 2023, unit quan-1"),
+        printed.contains("biểu mẫu của bộ chỉ số hcm-2023-district năm 2023, đơn vị quan-1"),
         "{printed}"
     );
     let template = read_all(&dir.path().join("template.xlsx"));
@@ -135,6 +137,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
         .exits(
             &[
                 "form",
+                "--lang",
+                "vi",
                 "template",
                 "--framework",
                 "hcm-2023-district",
@@ -157,6 +161,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     stack
         .ok(&[
             "form",
+            "--lang",
+            "vi",
             "template",
             "--framework",
             "hcm-2023-district",
@@ -185,7 +191,18 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     set(&mut bad, "Nhóm 3", (8, 4), Data::Float(-3.0));
     write_all(&bad, &dir.path().join("bad.xlsx"));
     let stderr = stack
-        .exits(&["form", "import", &path("bad.xlsx"), "--submit"], None, 2)
+        .exits(
+            &[
+                "form",
+                "--lang",
+                "vi",
+                "import",
+                &path("bad.xlsx"),
+                "--submit",
+            ],
+            None,
+            2,
+        )
         .await;
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
@@ -210,6 +227,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     stack
         .ok(&[
             "form",
+            "--lang",
+            "vi",
             "template",
             "--framework",
             "hcm-2023-department",
@@ -223,6 +242,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
         .exits(
             &[
                 "form",
+                "--lang",
+                "vi",
                 "import",
                 &path("department.xlsx"),
                 "--framework",
@@ -243,6 +264,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     stack
         .ok(&[
             "form",
+            "--lang",
+            "vi",
             "template",
             "--framework",
             "hcm-2023-district",
@@ -258,6 +281,8 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
         .exits(
             &[
                 "form",
+                "--lang",
+                "vi",
                 "import",
                 &path("2024.xlsx"),
                 "--year",

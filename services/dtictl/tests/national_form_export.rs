@@ -47,6 +47,8 @@ async fn the_national_form_holds_every_items_value_owners_and_status() -> anyhow
     stack
         .ok(&[
             "export",
+            "--lang",
+            "vi",
             "national-form",
             "--year",
             "2023",

@@ -27,6 +27,7 @@ fn dtictl(args: &[&str], env: &[(&str, &str)]) -> Output {
     ] {
         command.env_remove(var);
     }
+    command.env("DTI_LANG", "en");
     for (name, value) in env {
         command.env(name, value);
     }

@@ -44,9 +44,9 @@ async fn a_published_revision_is_written_with_its_ranks_and_group_scores() -> an
     let file = dir.path().join("publication.xlsx");
     let out = file.to_string_lossy().into_owned();
     let mut line = with_round(&["export", "publication"]);
-    line.extend(["-o", &out]);
+    line.extend(["-o", &out, "--lang", "vi"]);
     let printed = stack.ok(&line).await;
-    assert!(printed.contains("10 sheet(s)"), "{printed}");
+    assert!(printed.contains("10 trang tính"), "{printed}");
     let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(std::fs::read(&file)?))?;
     assert_eq!(book.sheet_names()[0], "Công bố");
     let ranks = book.worksheet_range("Công bố")?;

@@ -20,6 +20,7 @@ fn dtictl(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dtictl"))
         .args(args)
         .env_remove("DTI_DATABASE_URL")
+        .env("DTI_LANG", "en")
         .output()
         .expect("dtictl runs")
 }

@@ -25,7 +25,7 @@ use super::load_cohort;
 use crate::remote::{
     city, enum_name, refused, unit_submitter, when, with_bearer, Output, Remote, Service,
 };
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl round …`.
 #[derive(Debug, clap::Subcommand)]
@@ -109,17 +109,19 @@ pub struct SubmitArgs {
 /// One line for people: `round 2023/hcm-2023-district: open, deadline …, 22 unit(s)`.
 fn describe_round(round: &Round) -> String {
     let state = dti_proto::dti::submission::v1::RoundState::try_from(round.state)
-        .map(|state| enum_name(state.as_str_name(), "ROUND_STATE_"))
+        .map(|state| crate::text::state(&enum_name(state.as_str_name(), "ROUND_STATE_")))
         .unwrap_or_else(|_| round.state.to_string());
     let name = round
         .round
         .as_ref()
         .map(|r| format!("{}/{}", r.year, r.framework))
         .unwrap_or_default();
-    format!(
-        "round {name}: {state}, deadline {}, {} unit(s)",
-        when(round.deadline.as_ref()),
-        round.unit_ids.len()
+    tr!(
+        "dtictl-round-line",
+        name = name,
+        state = state,
+        deadline = when(round.deadline.as_ref()),
+        units = round.unit_ids.len()
     )
 }
 
@@ -167,7 +169,7 @@ pub fn round(command: &RoundCommand, output: Output) -> Result<(), Failure> {
             RoundCommand::Progress(_) | RoundCommand::Reopen(_) => unreachable!("answered above"),
         };
         let round = response
-            .map_err(|status| refused("round", status))?
+            .map_err(|status| refused(&tr!("dtictl-what-round"), status))?
             .into_inner();
         output.emit(&round, describe_round)
     })
@@ -191,9 +193,7 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
         .filter(|u| args.units.is_empty() || args.units.iter().any(|id| id == u.unit.as_str()))
         .collect();
     if units.is_empty() {
-        return Err(Failure::InvalidInput(vec![
-            "--unit: none of the units is in the input".into(),
-        ]));
+        return Err(Failure::InvalidInput(vec![tr!("dtictl-submit-no-unit")]));
     }
     let round = RoundRef {
         year: args.year,
@@ -206,7 +206,14 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
             let principal = unit_submitter(unit.unit.as_str());
             let bearer = args.connection.bearer(&principal)?;
             let version = submit_unit(&mut client, &round, unit, &bearer).await?;
-            println!("{}: submitted version {version}", unit.unit);
+            println!(
+                "{}",
+                tr!(
+                    "dtictl-submitted-version",
+                    unit = unit.unit.as_str(),
+                    version = version
+                )
+            );
         }
         Ok(())
     })
@@ -242,7 +249,7 @@ pub(crate) async fn submit_unit(
     Ok(client
         .submit_assessment(with_bearer(request, bearer)?)
         .await
-        .map_err(|status| refused(&format!("unit {}", unit.unit), status))?
+        .map_err(|status| refused(&tr!("dtictl-what-unit", unit = unit.unit.as_str()), status))?
         .into_inner()
         .version)
 }

@@ -3,7 +3,7 @@
 
 use dti_domain::{FrameworkId, RoundRef};
 
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Where the database is.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,10 +40,7 @@ pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {
     if !(args.database_url.starts_with("postgres://")
         || args.database_url.starts_with("postgresql://"))
     {
-        return Err(Failure::InvalidInput(vec![
-            "--database-url (DTI_DATABASE_URL): must start with postgres:// or postgresql://"
-                .into(),
-        ]));
+        return Err(Failure::InvalidInput(vec![tr!("dtictl-database-url")]));
     }
     let config = dti_config::DatabaseConfig::default();
     dti_db::connect_url(&args.database_url, &config)
@@ -59,8 +56,11 @@ pub fn migrate(args: &DatabaseArgs) -> Result<(), Failure> {
             .await
             .map_err(|error| Failure::Unexpected(error.into()))?;
         println!(
-            "database schema is up to date ({} migrations)",
-            dti_db::MIGRATOR.iter().count()
+            "{}",
+            tr!(
+                "dtictl-migrated",
+                migrations = dti_db::MIGRATOR.iter().count()
+            )
         );
         Ok(())
     })
@@ -82,13 +82,20 @@ pub fn audit_verify(args: &AuditVerifyArgs) -> Result<(), Failure> {
         match report.first_broken {
             None => {
                 println!(
-                    "audit log of round {round}: {} chain(s), {} entries, every link holds",
-                    report.chains, report.entries
+                    "{}",
+                    tr!(
+                        "dtictl-audit-holds",
+                        round = round.to_string(),
+                        chains = report.chains,
+                        entries = report.entries
+                    )
                 );
                 Ok(())
             }
-            Some(broken) => Err(Failure::Broken(format!(
-                "audit log of round {round} is broken: {broken}"
+            Some(broken) => Err(Failure::Broken(tr!(
+                "dtictl-audit-broken",
+                round = round.to_string(),
+                broken = broken.to_string()
             ))),
         }
     })

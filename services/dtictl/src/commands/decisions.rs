@@ -44,7 +44,7 @@ use dti_proto::dti::verification::v1::{DecisionKind, IndicatorDecision};
 use serde_json::{Map, Value};
 
 use super::read_input;
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Longest reason the verification service stores, in bytes.
 pub const MAX_REASON_BYTES: usize = 2000;
@@ -74,7 +74,11 @@ pub struct UnitDecisions {
 pub fn load(path: &Path, year: u32, framework: &Framework) -> Result<DecisionsFile, Failure> {
     let text = read_input(path)?;
     let document: Value = serde_json::from_str(&text).map_err(|error| {
-        Failure::InvalidInput(vec![format!("{}: not JSON: {error}", path.display())])
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-not-json",
+            path = path.display().to_string(),
+            error = error.to_string()
+        )])
     })?;
     let mut problems = Vec::new();
     let file = parse(&document, year, framework, &mut problems);
@@ -93,8 +97,8 @@ fn unknown_keys(
 ) {
     for key in object.keys().filter(|key| !known.contains(&key.as_str())) {
         problems.push(format!(
-            "{place}{key}: unknown field (known: {})",
-            known.join(", ")
+            "{place}{key}: {}",
+            tr!("dtictl-unknown-field", known = known.join(", "))
         ));
     }
 }
@@ -108,7 +112,7 @@ pub fn parse(
 ) -> DecisionsFile {
     let mut file = DecisionsFile::default();
     let Some(top) = document.as_object() else {
-        problems.push("decisions file: must be a JSON object with \"units\"".into());
+        problems.push(tr!("dtictl-decisions-not-object"));
         return file;
     };
     unknown_keys(top, &["round", "accept_rest", "units"], "", problems);
@@ -118,14 +122,14 @@ pub fn parse(
     match top.get("accept_rest") {
         None => {}
         Some(Value::Bool(accept)) => file.accept_rest = *accept,
-        Some(_) => problems.push("accept_rest: must be true or false".into()),
+        Some(_) => problems.push(format!("accept_rest: {}", tr!("dtictl-must-be-bool"))),
     }
     let Some(units) = top.get("units").and_then(Value::as_object) else {
-        problems.push("units: must be an object of unit id → decisions".into());
+        problems.push(format!("units: {}", tr!("dtictl-decisions-units-object")));
         return file;
     };
     if units.is_empty() {
-        problems.push("units: names no unit".into());
+        problems.push(format!("units: {}", tr!("dtictl-decisions-no-unit")));
     }
     for (unit, entry) in units {
         if let Some(decided) = parse_unit(unit, entry, framework, file.accept_rest, problems) {
@@ -141,15 +145,14 @@ fn check_round(round: &Value, year: u32, framework: &Framework, problems: &mut V
     match (file_year, file_framework) {
         (Some(file_year), Some(file_framework)) => {
             if file_year != u64::from(year) || file_framework != framework.id.as_str() {
-                problems.push(format!(
-                    "round: the file is for {file_year}/{file_framework}, the command for \
-                     {year}/{} (--year, --framework)",
-                    framework.id
+                problems.push(tr!(
+                    "dtictl-decisions-other-round",
+                    file = format!("{file_year}/{file_framework}"),
+                    command = format!("{year}/{}", framework.id)
                 ));
             }
         }
-        _ => problems
-            .push("round: must be {\"year\": <year>, \"framework\": \"<framework id>\"}".into()),
+        _ => problems.push(tr!("dtictl-decisions-round-shape")),
     }
 }
 
@@ -162,12 +165,10 @@ fn parse_unit(
 ) -> Option<UnitDecisions> {
     let place = format!("unit {unit}");
     if super::review::unit_id("", unit).is_err() {
-        problems.push(format!("{place}: not a unit of the unit registry"));
+        problems.push(format!("{place}: {}", tr!("dtictl-not-registry-unit")));
     }
     let Some(entry) = entry.as_object() else {
-        problems.push(format!(
-            "{place}: must be an object with \"indicators\" (and optionally \"version\")"
-        ));
+        problems.push(format!("{place}: {}", tr!("dtictl-decisions-unit-shape")));
         return None;
     };
     unknown_keys(
@@ -182,7 +183,8 @@ fn parse_unit(
             Some(version) if version >= 1 => Some(version),
             _ => {
                 problems.push(format!(
-                    "{place} / version: must be a submitted version number (1 or more)"
+                    "{place} / version: {}",
+                    tr!("dtictl-decisions-version")
                 ));
                 None
             }
@@ -194,14 +196,16 @@ fn parse_unit(
         None if accept_rest => &empty,
         _ => {
             problems.push(format!(
-                "{place} / indicators: must be an object of indicator code → decision"
+                "{place} / indicators: {}",
+                tr!("dtictl-decisions-indicators-object")
             ));
             return None;
         }
     };
     if indicators.is_empty() && !accept_rest {
         problems.push(format!(
-            "{place} / indicators: names no indicator (set accept_rest to accept them all)"
+            "{place} / indicators: {}",
+            tr!("dtictl-decisions-no-indicator")
         ));
     }
     let mut decisions: Vec<(usize, IndicatorDecision)> = Vec::new();
@@ -215,8 +219,11 @@ fn parse_unit(
             .filter(|(_, i)| i.rule.is_some() && i.parent.is_none())
         else {
             problems.push(format!(
-                "{place}: not a scored indicator of framework {}",
-                framework.id
+                "{place}: {}",
+                tr!(
+                    "dtictl-decisions-not-scored",
+                    framework = framework.id.to_string()
+                )
             ));
             continue;
         };
@@ -241,7 +248,8 @@ fn parse_decision(
 ) -> Option<IndicatorDecision> {
     let Some(decision) = decision.as_object() else {
         problems.push(format!(
-            "{place}: must be an object with \"decision\" and \"reason\""
+            "{place}: {}",
+            tr!("dtictl-decisions-decision-shape")
         ));
         return None;
     };
@@ -256,20 +264,24 @@ fn parse_decision(
         None => String::new(),
         Some(Value::String(reason)) => reason.trim().to_owned(),
         Some(_) => {
-            problems.push(format!("{place} / reason: must be text"));
+            problems.push(format!("{place} / reason: {}", tr!("dtictl-must-be-text")));
             String::new()
         }
     };
     if reason.len() > MAX_REASON_BYTES {
         problems.push(format!(
-            "{place} / reason: is longer than {MAX_REASON_BYTES} bytes"
+            "{place} / reason: {}",
+            tr!("dtictl-reason-too-long", max = MAX_REASON_BYTES)
         ));
     }
     let not_applicable = match decision.get("not_applicable") {
         None => false,
         Some(Value::Bool(flag)) => *flag,
         Some(_) => {
-            problems.push(format!("{place} / not_applicable: must be true or false"));
+            problems.push(format!(
+                "{place} / not_applicable: {}",
+                tr!("dtictl-must-be-bool")
+            ));
             false
         }
     };
@@ -280,25 +292,28 @@ fn parse_decision(
         Some("evidence_insufficient") => DecisionKind::EvidenceInsufficient,
         _ => {
             problems.push(format!(
-                "{place} / decision: must be \"accept\", \"adjust\" or \"evidence_insufficient\""
+                "{place} / decision: {}",
+                tr!("dtictl-decisions-kind")
             ));
             return None;
         }
     };
     if kind != DecisionKind::Accepted && reason.is_empty() {
         problems.push(format!(
-            "{place} / reason: is mandatory for an adjusted value or insufficient evidence"
+            "{place} / reason: {}",
+            tr!("dtictl-decisions-reason-needed")
         ));
     }
     let mut variables = HashMap::new();
     match kind {
         DecisionKind::Overridden => match (values, not_applicable) {
             (Some(_), true) => problems.push(format!(
-                "{place} / values: an adjustment has either values or not_applicable, not both"
+                "{place} / values: {}",
+                tr!("dtictl-decisions-values-and-na")
             )),
             (None, false) => problems.push(format!(
-                "{place} / values: an adjustment needs every variable's verified value, or \
-                 \"not_applicable\": true"
+                "{place} / values: {}",
+                tr!("dtictl-decisions-values-needed")
             )),
             (None, true) => {}
             (Some(Value::Object(values)), false) => {
@@ -332,13 +347,15 @@ fn parse_decision(
                 }
             }
             (Some(_), false) => problems.push(format!(
-                "{place} / values: must be an object of variable → value"
+                "{place} / values: {}",
+                tr!("dtictl-decisions-values-object")
             )),
         },
         _ => {
             if values.is_some() || not_applicable {
                 problems.push(format!(
-                    "{place} / values: only an adjustment carries a verified value"
+                    "{place} / values: {}",
+                    tr!("dtictl-decisions-values-only-adjust")
                 ));
             }
         }

@@ -24,7 +24,7 @@ use tonic::transport::Channel;
 use super::database::runtime;
 use super::unit_common::{progress, scored_indicator, Names, Target, UnitRound};
 use crate::remote::{call, city, table, unit_submitter, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Bytes per upload message.
 const CHUNK: usize = 64 * 1024;
@@ -116,13 +116,14 @@ pub fn run(
             let size = match std::fs::metadata(file) {
                 Ok(meta) if meta.is_file() && meta.len() > 0 => meta.len(),
                 Ok(_) => {
-                    problems.push(format!("--file {}: not a non-empty file", file.display()));
+                    problems.push(tr!("dtictl-file-empty", path = file.display().to_string()));
                     0
                 }
                 Err(error) => {
-                    problems.push(format!(
-                        "--file {}: cannot read it: {error}",
-                        file.display()
+                    problems.push(tr!(
+                        "dtictl-file-unreadable",
+                        path = file.display().to_string(),
+                        error = error.to_string()
                     ));
                     0
                 }
@@ -143,20 +144,30 @@ pub fn run(
                 let response = upload(&mut client, connection, &target, header, file, size).await?;
                 output.emit(&response, |r| {
                     let evidence = r.evidence.clone().unwrap_or_default();
-                    let verb = if r.already_attached {
-                        "already attached as"
+                    let uploaded = if r.already_attached {
+                        tr!(
+                            "dtictl-evidence-already-attached",
+                            file = &evidence.file_name,
+                            id = &evidence.evidence_id,
+                            indicator = &evidence.indicator_code
+                        )
                     } else {
-                        "uploaded as"
+                        tr!(
+                            "dtictl-evidence-uploaded",
+                            file = &evidence.file_name,
+                            id = &evidence.evidence_id,
+                            indicator = &evidence.indicator_code
+                        )
                     };
                     format!(
-                        "{}: {} {verb} evidence {} of indicator {} ({}, {} bytes, sha256 {})",
+                        "{}: {uploaded} ({})",
                         target.describe(),
-                        evidence.file_name,
-                        evidence.evidence_id,
-                        evidence.indicator_code,
-                        evidence.content_type,
-                        evidence.size_bytes,
-                        evidence.sha256
+                        tr!(
+                            "dtictl-evidence-facts",
+                            kind = &evidence.content_type,
+                            bytes = evidence.size_bytes,
+                            sha256 = &evidence.sha256
+                        )
                     )
                 })
             })
@@ -183,7 +194,7 @@ pub fn run(
                 let mut client = client(connection).await?;
                 let principal = unit_submitter(target.unit.as_str());
                 let listed = call(
-                    &format!("unit {}", target.unit),
+                    &tr!("dtictl-what-unit", unit = target.unit.as_str()),
                     client.list_evidence(connection.request(request, &principal)?),
                 )
                 .await?;
@@ -214,13 +225,20 @@ pub fn run(
                 )?;
                 let evidence = download(&mut client, request, path).await?;
                 output.emit(&evidence, |e| {
-                    format!(
-                        "evidence {} ({}, {} bytes, sha256 {}) written to {}",
-                        e.evidence_id,
-                        e.file_name,
-                        e.size_bytes,
-                        e.sha256,
-                        path.display()
+                    tr!(
+                        "dtictl-evidence-written",
+                        id = &e.evidence_id,
+                        facts = format!(
+                            "{}, {}",
+                            e.file_name,
+                            tr!(
+                                "dtictl-evidence-facts",
+                                kind = &e.content_type,
+                                bytes = e.size_bytes,
+                                sha256 = &e.sha256
+                            )
+                        ),
+                        path = path.display().to_string()
                     )
                 })
             })
@@ -234,7 +252,7 @@ pub fn run(
             let mut problems = check_id(id);
             problems.extend(check_unit(unit.as_deref()));
             if reason.trim().is_empty() {
-                problems.push("--reason: say why the document is removed".into());
+                problems.push(tr!("dtictl-evidence-remove-reason"));
             }
             fail_on(problems)?;
             runtime()?.block_on(async {
@@ -248,14 +266,17 @@ pub fn run(
                     reason: reason.clone(),
                 };
                 let removed = call(
-                    &format!("evidence {id}"),
+                    &tr!("dtictl-what-evidence", id = id),
                     client.remove_evidence(connection.request(request, &unit_submitter(&owner))?),
                 )
                 .await?;
                 output.emit(&removed, |e| {
-                    format!(
-                        "evidence {} ({}) of unit {owner} removed: {}",
-                        e.evidence_id, e.file_name, reason
+                    tr!(
+                        "dtictl-evidence-removed",
+                        id = &e.evidence_id,
+                        file = &e.file_name,
+                        unit = &owner,
+                        reason = reason
                     )
                 })
             })
@@ -281,11 +302,15 @@ async fn client(connection: &Remote) -> Result<EvidenceServiceClient<Channel>, F
 /// `code`, when given, is a scored indicator of the round's framework.
 fn check_indicator(target: &Target, flag: &str, code: Option<&str>) -> Vec<String> {
     match code {
-        Some(code) if scored_indicator(target.framework(), code).is_none() => vec![format!(
-            "{flag}: unit {}, indicator {code}: not a scored indicator of framework {}",
-            target.unit,
-            target.framework().id
-        )],
+        Some(code) if scored_indicator(target.framework(), code).is_none() => {
+            let problem = tr!(
+                "dtictl-draft-not-scored",
+                unit = target.unit.as_str(),
+                indicator = code,
+                framework = target.framework().id.to_string()
+            );
+            vec![problem.replacen("--indicator", flag, 1)]
+        }
         _ => Vec::new(),
     }
 }
@@ -300,7 +325,7 @@ fn check_id(id: &str) -> Vec<String> {
     if shaped {
         Vec::new()
     } else {
-        vec![format!("--id: {id:?} is not an evidence id (a UUID)")]
+        vec![tr!("dtictl-evidence-id", id = id)]
     }
 }
 
@@ -317,12 +342,15 @@ fn check_output(path: &Path) -> Vec<String> {
         _ => Path::new("."),
     };
     if path.is_dir() {
-        vec![format!("--output {}: is a directory", path.display())]
+        vec![tr!(
+            "dtictl-output-is-directory",
+            path = path.display().to_string()
+        )]
     } else if !parent.is_dir() {
-        vec![format!(
-            "--output {}: directory {} does not exist",
-            path.display(),
-            parent.display()
+        vec![tr!(
+            "dtictl-output-no-directory",
+            path = path.display().to_string(),
+            directory = parent.display().to_string()
         )]
     } else {
         Vec::new()
@@ -339,7 +367,7 @@ async fn owner_of(
         evidence_id: id.to_owned(),
     };
     let evidence = call(
-        &format!("evidence {id}"),
+        &tr!("dtictl-what-evidence", id = id),
         client.get_evidence(connection.request(request, &city(Role::Verifier, "dtictl-verifier"))?),
     )
     .await?;
@@ -356,7 +384,7 @@ async fn upload(
     size: u64,
 ) -> Result<UploadEvidenceResponse, Failure> {
     let (sender, receiver) = tokio::sync::mpsc::channel::<UploadEvidenceRequest>(4);
-    let bar = progress(size, "uploading", true);
+    let bar = progress(size, &tr!("dtictl-progress-uploading"), true);
     let path = file.to_path_buf();
     let reader_bar = bar.clone();
     let reader =
@@ -364,7 +392,7 @@ async fn upload(
     let principal = unit_submitter(target.unit.as_str());
     let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
     let request = connection.request(stream, &principal)?;
-    let what = format!("unit {}", target.unit);
+    let what = tr!("dtictl-what-unit", unit = target.unit.as_str());
     let mut uploading = Box::pin(call(&what, client.upload_evidence(request)));
     let mut reader = Box::pin(reader);
     let (response, read) = tokio::select! {
@@ -375,9 +403,10 @@ async fn upload(
                 // upload rather than keep a truncated document; stop waiting for its answer.
                 drop(uploading);
                 bar.abandon();
-                return Err(Failure::InvalidInput(vec![format!(
-                    "--file {}: reading it failed: {error}",
-                    file.display()
+                return Err(Failure::InvalidInput(vec![tr!(
+                    "dtictl-file-unreadable",
+                    path = file.display().to_string(),
+                    error = error.to_string()
                 )]));
             }
             read => (uploading.await, read),
@@ -388,10 +417,11 @@ async fn upload(
     let digest = match read {
         Ok(Ok(digest)) => digest,
         Ok(Err(error)) => {
-            return Err(Failure::Unexpected(anyhow::anyhow!(
-                "reading {} failed: {error}",
-                file.display()
-            )))
+            return Err(Failure::Unexpected(anyhow::anyhow!(tr!(
+                "dtictl-file-unreadable",
+                path = file.display().to_string(),
+                error = error.to_string()
+            ))))
         }
         Err(error) => return Err(Failure::Unexpected(error.into())),
     };
@@ -401,10 +431,12 @@ async fn upload(
         .map(|e| e.sha256.clone())
         .unwrap_or_default();
     if !reported.is_empty() && !digest.is_empty() && reported != digest {
-        return Err(Failure::Unexpected(anyhow::anyhow!(
-            "the service reports SHA-256 {reported} for {}, whose bytes hash to {digest}",
-            file.display()
-        )));
+        return Err(Failure::Unexpected(anyhow::anyhow!(tr!(
+            "dtictl-upload-digest",
+            reported = &reported,
+            path = file.display().to_string(),
+            digest = &digest
+        ))));
     }
     Ok(response)
 }
@@ -460,7 +492,7 @@ async fn download(
     path: &Path,
 ) -> Result<Evidence, Failure> {
     let id = request.get_ref().evidence_id.clone();
-    let what = format!("evidence {id}");
+    let what = tr!("dtictl-what-evidence", id = &id);
     let mut stream = call(&what, client.download_evidence(request)).await?;
     let first = stream
         .message()
@@ -468,9 +500,10 @@ async fn download(
         .map_err(|status| crate::remote::refused(&what, status))?;
     let Some(download_evidence_response::Part::Evidence(evidence)) = first.and_then(|m| m.part)
     else {
-        return Err(Failure::Unexpected(anyhow::anyhow!(
-            "{what}: the download did not start with the document's metadata"
-        )));
+        return Err(Failure::Unexpected(anyhow::anyhow!(tr!(
+            "dtictl-download-no-metadata",
+            what = &what
+        ))));
     };
     let name = path
         .file_name()
@@ -480,10 +513,11 @@ async fn download(
     let written = receive(&mut stream, &what, &evidence, &temporary).await;
     let renamed = written.and_then(|()| {
         std::fs::rename(&temporary, path).map_err(|error| {
-            Failure::Unexpected(anyhow::anyhow!(
-                "moving the download to {}: {error}",
-                path.display()
-            ))
+            Failure::Unexpected(anyhow::anyhow!(tr!(
+                "dtictl-download-move",
+                path = path.display().to_string(),
+                error = error.to_string()
+            )))
         })
     });
     if renamed.is_err() {
@@ -500,12 +534,20 @@ async fn receive(
     temporary: &Path,
 ) -> Result<(), Failure> {
     let io = |error: std::io::Error| {
-        Failure::Unexpected(anyhow::anyhow!("writing {}: {error}", temporary.display()))
+        Failure::Unexpected(anyhow::anyhow!(tr!(
+            "dtictl-download-write",
+            path = temporary.display().to_string(),
+            error = error.to_string()
+        )))
     };
     let mut out = std::fs::File::create(temporary).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut size = 0_u64;
-    let bar = progress(evidence.size_bytes, "downloading", true);
+    let bar = progress(
+        evidence.size_bytes,
+        &tr!("dtictl-progress-downloading"),
+        true,
+    );
     while let Some(message) = stream
         .message()
         .await
@@ -522,11 +564,14 @@ async fn receive(
     out.sync_all().map_err(io)?;
     let digest = hex::encode(hasher.finalize());
     if size != evidence.size_bytes || (!evidence.sha256.is_empty() && digest != evidence.sha256) {
-        return Err(Failure::Unexpected(anyhow::anyhow!(
-            "{what}: received {size} bytes hashing to {digest}; the service reports {} bytes hashing to {}",
-            evidence.size_bytes,
-            evidence.sha256
-        )));
+        return Err(Failure::Unexpected(anyhow::anyhow!(tr!(
+            "dtictl-download-digest",
+            what = what,
+            size = size,
+            digest = &digest,
+            reported_size = evidence.size_bytes,
+            reported = &evidence.sha256
+        ))));
     }
     Ok(())
 }
@@ -544,24 +589,31 @@ fn describe_list(target: &Target, listed: &ListEvidenceResponse) -> String {
             e.size_bytes.to_string(),
             when(e.uploaded_at.as_ref()),
             e.removal.as_ref().map_or_else(String::new, |r| {
-                format!("removed {}: {}", when(r.removed_at.as_ref()), r.reason)
+                tr!(
+                    "dtictl-evidence-removed-at",
+                    at = when(r.removed_at.as_ref()),
+                    reason = &r.reason
+                )
             }),
         ]
     });
     format!(
-        "{}: {} document(s)\n{}",
-        target.describe(),
-        listed.evidence.len(),
+        "{}\n{}",
+        tr!(
+            "dtictl-evidence-list-head",
+            unit = target.describe(),
+            documents = listed.evidence.len()
+        ),
         table(
             [
-                "id",
-                "indicator",
-                "name",
-                "file",
-                "type",
-                "bytes",
-                "uploaded at",
-                "removed",
+                tr!("dtictl-col-id"),
+                tr!("dtictl-col-indicator"),
+                tr!("dtictl-col-name"),
+                tr!("dtictl-col-file"),
+                tr!("dtictl-col-type"),
+                tr!("dtictl-col-bytes"),
+                tr!("dtictl-col-uploaded-at"),
+                tr!("dtictl-col-removed"),
             ],
             rows
         )

@@ -14,7 +14,6 @@ use dti_proto::dti::scoring::v1::Basis;
 
 use super::client::RoundArgs;
 use super::database::runtime;
-use super::form::LangArg;
 use super::results::{fetch_ranking, fetch_scorecard, RankingShowArgs, ScorecardArgs};
 use super::review::{
     decision_name, framework as round_framework, render_value, round_ref, unit_id,
@@ -22,7 +21,7 @@ use super::review::{
 };
 use super::unit_common::known_framework;
 use crate::remote::{call, Remote};
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::verification::v1::{GetPublicationRequest, GetSideBySideRequest};
 use serde_json::Value;
@@ -35,7 +34,7 @@ pub enum ExportCommand {
         /// The ranking to read.
         #[command(flatten)]
         ranking: RankingShowArgs,
-        /// Where and in which language.
+        /// Where to write it.
         #[command(flatten)]
         file: ExportFile,
     },
@@ -51,7 +50,7 @@ pub enum ExportCommand {
         /// How to reach the services.
         #[command(flatten)]
         connection: Remote,
-        /// Where and in which language.
+        /// Where to write it.
         #[command(flatten)]
         file: ExportFile,
     },
@@ -67,7 +66,7 @@ pub enum ExportCommand {
         /// How to reach the services.
         #[command(flatten)]
         connection: Remote,
-        /// Where and in which language.
+        /// Where to write it.
         #[command(flatten)]
         file: ExportFile,
     },
@@ -80,7 +79,7 @@ pub enum ExportCommand {
         /// How to reach the services.
         #[command(flatten)]
         connection: Remote,
-        /// Where and in which language.
+        /// Where to write it.
         #[command(flatten)]
         file: ExportFile,
     },
@@ -90,28 +89,25 @@ pub enum ExportCommand {
         /// The scorecard to read.
         #[command(flatten)]
         scorecard: ScorecardArgs,
-        /// Where and in which language.
+        /// Where to write it.
         #[command(flatten)]
         file: ExportFile,
     },
 }
 
-/// The report's file and language.
+/// The report's file (its language is the global `--lang`).
 #[derive(Debug, clap::Args)]
 pub struct ExportFile {
     /// The .xlsx file to write.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Language of the headings.
-    #[arg(long, value_enum, default_value_t = LangArg::Vi)]
-    pub lang: LangArg,
 }
 
 /// Runs a `dtictl export` command.
 pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Failure> {
     let (report, file) = match command {
         ExportCommand::Ranking { ranking, file } => {
-            (ranking_report(catalog, ranking, file.lang.into())?, file)
+            (ranking_report(catalog, ranking, crate::text::lang())?, file)
         }
         ExportCommand::SideBySide {
             round,
@@ -119,7 +115,7 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
             connection,
             file,
         } => (
-            side_by_side_report(catalog, round, unit, connection, file.lang.into())?,
+            side_by_side_report(catalog, round, unit, connection, crate::text::lang())?,
             file,
         ),
         ExportCommand::Publication {
@@ -128,7 +124,7 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
             connection,
             file,
         } => (
-            publication_report(catalog, round, *revision, connection, file.lang.into())?,
+            publication_report(catalog, round, *revision, connection, crate::text::lang())?,
             file,
         ),
         ExportCommand::NationalForm {
@@ -136,25 +132,29 @@ pub fn run(catalog: &FrameworkCatalog, command: &ExportCommand) -> Result<(), Fa
             connection,
             file,
         } => (
-            national_form_report(catalog, *year, connection, file.lang.into())?,
+            national_form_report(catalog, *year, connection, crate::text::lang())?,
             file,
         ),
         ExportCommand::Scorecard { scorecard, file } => (
-            scorecard_report(catalog, scorecard, file.lang.into())?,
+            scorecard_report(catalog, scorecard, crate::text::lang())?,
             file,
         ),
     };
     let bytes = write_report(&report).map_err(|e| Failure::Unexpected(e.into()))?;
     std::fs::write(&file.output, bytes).map_err(|e| {
-        Failure::InvalidInput(vec![format!(
-            "--output: cannot write {}: {e}",
-            file.output.display()
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-cannot-write",
+            path = file.output.display().to_string(),
+            error = e.to_string()
         )])
     })?;
     println!(
-        "{}: {} sheet(s)",
-        file.output.display(),
-        report.sheets.len()
+        "{}",
+        tr!(
+            "dtictl-export-written",
+            path = file.output.display().to_string(),
+            sheets = report.sheets.len()
+        )
     );
     Ok(())
 }
@@ -384,7 +384,11 @@ fn side_by_side_report(
             }),
         };
         let request = crate::remote::with_bearer(request, &bearer)?;
-        call(&format!("unit {unit}"), client.get_side_by_side(request)).await
+        call(
+            &tr!("dtictl-what-unit", unit = &unit),
+            client.get_side_by_side(request),
+        )
+        .await
     })?;
     let text = lang.catalog();
     let unit_name = super::review::unit_name(&unit);
@@ -483,7 +487,11 @@ fn publication_report(
         revision,
     };
     let send = |mut client: super::publication::Publications, request| async move {
-        call("publication", client.get_publication(request)).await
+        call(
+            &tr!("dtictl-what-publication"),
+            client.get_publication(request),
+        )
+        .await
     };
     let approver = crate::remote::city(dti_auth::Role::Approver, "dtictl-approver");
     let publication = super::publication::publications(connection, &approver, request, send)?;

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use dti_domain::values::UnitValues;
 use dti_domain::{FrameworkCatalog, UnitId};
 use dti_forms::{import_form, write_form, FilledValues, FormSpec, ImportOptions};
-use dti_i18n::Lang;
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 
@@ -19,26 +18,7 @@ use super::database::runtime;
 use super::unit_common::registry;
 use super::{decode_cohort_in_parallel, load_cohort};
 use crate::remote::{unit_submitter, Remote, Service};
-use crate::Failure;
-
-/// The language of a form, a report or a command's messages.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum LangArg {
-    /// Vietnamese (the default).
-    #[default]
-    Vi,
-    /// English.
-    En,
-}
-
-impl From<LangArg> for Lang {
-    fn from(lang: LangArg) -> Self {
-        match lang {
-            LangArg::Vi => Lang::Vi,
-            LangArg::En => Lang::En,
-        }
-    }
-}
+use crate::{tr, Failure};
 
 /// `dtictl form …`.
 #[derive(Debug, clap::Subcommand)]
@@ -65,9 +45,6 @@ pub struct TemplateArgs {
     /// The .xlsx file to write.
     #[arg(short = 'o', long = "output")]
     pub output: PathBuf,
-    /// Language of the form's labels.
-    #[arg(long, value_enum, default_value_t = LangArg::Vi)]
-    pub lang: LangArg,
     /// Fill the form with the unit's values from this cohort file (e.g. last round's, or a
     /// form made for a unit from what it submitted); needs --unit.
     #[arg(long, requires = "unit")]
@@ -88,9 +65,6 @@ pub struct ImportArgs {
     /// Submit the values (as the form's unit) instead of printing them.
     #[arg(long)]
     pub submit: bool,
-    /// Language of the problems.
-    #[arg(long, value_enum, default_value_t = LangArg::Vi)]
-    pub lang: LangArg,
     /// How to reach the services (with --submit).
     #[command(flatten)]
     pub connection: Remote,
@@ -106,10 +80,10 @@ pub fn run(catalog: &FrameworkCatalog, command: &FormCommand) -> Result<(), Fail
 
 fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failure> {
     let framework = catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![format!(
-            "--framework: unknown framework {:?} (known: {})",
-            args.framework,
-            catalog.ids().join(", ")
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-unknown-framework",
+            framework = &args.framework,
+            known = catalog.ids().join(", ")
         )])
     })?;
     let year = args.year.unwrap_or(framework.year);
@@ -129,16 +103,17 @@ fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failu
         framework,
         year,
         unit,
-        lang: args.lang.into(),
+        lang: crate::text::lang(),
     };
     let filled = match &args.fill {
         None => None,
         Some(path) => {
             let cohort = load_cohort(catalog, path)?;
             if cohort.framework.id != framework.id {
-                return Err(Failure::InvalidInput(vec![format!(
-                    "--fill: the file is for framework {}, the form for {}",
-                    cohort.framework.id, framework.id
+                return Err(Failure::InvalidInput(vec![tr!(
+                    "dtictl-form-fill-other-framework",
+                    file = cohort.framework.id.to_string(),
+                    form = framework.id.to_string()
                 )]));
             }
             let wanted = spec.unit.as_ref().map(|(id, _)| id);
@@ -147,9 +122,9 @@ fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failu
                 .into_iter()
                 .find(|unit| Some(&unit.unit) == wanted)
                 .ok_or_else(|| {
-                    Failure::InvalidInput(vec![format!(
-                        "--fill: the file has no values of unit {}",
-                        args.unit.as_deref().unwrap_or_default()
+                    Failure::InvalidInput(vec![tr!(
+                        "dtictl-form-fill-no-unit",
+                        unit = args.unit.as_deref().unwrap_or_default()
                     )])
                 })?;
             Some(FilledValues {
@@ -160,28 +135,37 @@ fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failu
     };
     let bytes = write_form(&spec, filled.as_ref()).map_err(|e| Failure::Unexpected(e.into()))?;
     std::fs::write(&args.output, bytes).map_err(|e| {
-        Failure::InvalidInput(vec![format!(
-            "--output: cannot write {}: {e}",
-            args.output.display()
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-cannot-write",
+            path = args.output.display().to_string(),
+            error = e.to_string()
         )])
     })?;
-    println!(
-        "{}: form of {} for {year}{}",
-        args.output.display(),
-        framework.id,
-        spec.unit
-            .as_ref()
-            .map(|(id, _)| format!(", unit {id}"))
-            .unwrap_or_default()
-    );
+    let written = match &spec.unit {
+        Some((id, _)) => tr!(
+            "dtictl-form-written-unit",
+            path = args.output.display().to_string(),
+            framework = framework.id.to_string(),
+            year = year,
+            unit = id.to_string()
+        ),
+        None => tr!(
+            "dtictl-form-written",
+            path = args.output.display().to_string(),
+            framework = framework.id.to_string(),
+            year = year
+        ),
+    };
+    println!("{written}");
     Ok(())
 }
 
 fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(&args.file).map_err(|e| {
-        Failure::InvalidInput(vec![format!(
-            "input: cannot read {}: {e}",
-            args.file.display()
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-cannot-read",
+            path = args.file.display().to_string(),
+            error = e.to_string()
         )])
     })?;
     let registry = registry()?;
@@ -190,16 +174,23 @@ fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> 
         registry: &registry,
         framework: args.framework.as_deref(),
         year: args.year,
-        lang: args.lang.into(),
+        lang: crate::text::lang(),
     };
     let form = import_form(&bytes, &options).map_err(|problems| {
         Failure::InvalidInput(problems.iter().map(ToString::to_string).collect())
     })?;
     for warning in &form.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("{}", tr!("dtictl-warning", warning = warning.to_string()));
     }
     for (indicator, reference) in &form.evidence {
-        eprintln!("evidence {indicator}: {reference}");
+        eprintln!(
+            "{}",
+            tr!(
+                "dtictl-form-evidence",
+                indicator = indicator.to_string(),
+                reference = reference.to_string()
+            )
+        );
     }
     if !args.submit {
         return super::print_json(&form.cohort);
@@ -221,7 +212,14 @@ fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> 
                 .connection
                 .bearer(&unit_submitter(unit.unit.as_str()))?;
             let version = submit_unit(&mut client, &round, unit, &bearer).await?;
-            println!("{}: submitted version {version}", unit.unit);
+            println!(
+                "{}",
+                tr!(
+                    "dtictl-submitted-version",
+                    unit = unit.unit.as_str(),
+                    version = version
+                )
+            );
         }
         Ok(())
     })

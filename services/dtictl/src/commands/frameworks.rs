@@ -1,15 +1,21 @@
 //! `dtictl frameworks` and `dtictl framework show`: what the catalog holds.
 
 use super::print_json;
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;
 
 /// Lists the known frameworks, one per line.
 pub fn list(catalog: &FrameworkCatalog) -> Result<(), Failure> {
     println!(
-        "{:<22} {:>4}  {:<10} {:>6} {:>10} {:>6}  scored",
-        "id", "year", "units", "groups", "indicators", "points"
+        "{:<22} {:>4}  {:<10} {:>6} {:>10} {:>6}  {}",
+        tr!("dtictl-col-id"),
+        tr!("dtictl-col-year"),
+        tr!("dtictl-col-units"),
+        tr!("dtictl-col-groups"),
+        tr!("dtictl-col-indicators"),
+        tr!("dtictl-col-points"),
+        tr!("dtictl-col-scored")
     );
     for f in catalog.iter() {
         println!(
@@ -21,9 +27,9 @@ pub fn list(catalog: &FrameworkCatalog) -> Result<(), Failure> {
             f.indicators.len(),
             f.total_points.to_string(),
             if f.scored {
-                "yes"
+                tr!("dtictl-framework-scored")
             } else {
-                "no (collected for the national system)"
+                tr!("dtictl-framework-collected")
             }
         );
     }
@@ -33,9 +39,10 @@ pub fn list(catalog: &FrameworkCatalog) -> Result<(), Failure> {
 /// Shows one framework as text or JSON.
 pub fn show(catalog: &FrameworkCatalog, id: &str, json: bool) -> Result<(), Failure> {
     let framework = catalog.get_str(id).ok_or_else(|| {
-        Failure::InvalidInput(vec![format!(
-            "framework {id:?} is not known (known: {})",
-            catalog.ids().join(", ")
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-unknown-framework-id",
+            framework = id,
+            known = catalog.ids().join(", ")
         )])
     })?;
     if json {
@@ -49,19 +56,29 @@ pub fn show(catalog: &FrameworkCatalog, id: &str, json: bool) -> Result<(), Fail
 
 fn print_text(f: &Framework) {
     println!("{} — {}", f.id, f.title);
-    println!("source: {}", f.source);
+    println!("{}", tr!("dtictl-framework-source", source = &f.source));
     match &f.declared_total_points {
         Some(declared) => println!(
-            "total: {} points (the source's header says {declared})",
-            f.total_points
+            "{}",
+            tr!(
+                "dtictl-framework-total-declared",
+                points = f.total_points.to_string(),
+                declared = declared.to_string()
+            )
         ),
-        None => println!("total: {} points", f.total_points),
+        None => println!(
+            "{}",
+            tr!(
+                "dtictl-framework-total",
+                points = f.total_points.to_string()
+            )
+        ),
     }
     for note in &f.notes {
-        println!("note: {note}");
+        println!("{}", tr!("dtictl-framework-note", note = note));
     }
     if !f.general_info.is_empty() {
-        println!("\ngeneral information (unscored):");
+        println!("\n{}", tr!("dtictl-framework-general-info"));
         for field in &f.general_info {
             println!(
                 "  {:<6} {:<26} {:?}  {}",
@@ -70,12 +87,17 @@ fn print_text(f: &Framework) {
         }
     }
     for group in &f.groups {
-        println!("\n{} {} — {} points", group.code, group.name, group.points);
+        println!(
+            "\n{} {} — {}",
+            group.code,
+            group.name,
+            tr!("dtictl-framework-points", points = group.points.to_string())
+        );
         for indicator in f.indicators.iter().filter(|i| i.group == group.code) {
-            let kind = indicator
-                .rule
-                .as_ref()
-                .map_or("collected", |r| r.kind_name());
+            let kind = indicator.rule.as_ref().map_or_else(
+                || tr!("dtictl-framework-rule-collected"),
+                |r| r.kind_name().to_owned(),
+            );
             println!(
                 "  {:<8} {:>4}  {:<14} {}",
                 indicator.code.as_str(),
@@ -97,15 +119,21 @@ fn print_text(f: &Framework) {
             if !indicator.owners.is_empty() {
                 let owners: Vec<&str> = indicator.owners.iter().map(|o| o.as_str()).collect();
                 println!(
-                    "  {:<8} {:>4}  {:<14}   owners: {}",
+                    "  {:<8} {:>4}  {:<14}   {}",
                     "",
                     "",
                     "",
-                    owners.join(", ")
+                    tr!("dtictl-framework-owners", owners = owners.join(", "))
                 );
             }
             if let Some(note) = &indicator.note {
-                println!("  {:<8} {:>4}  {:<14}   note: {note}", "", "", "");
+                println!(
+                    "  {:<8} {:>4}  {:<14}   {}",
+                    "",
+                    "",
+                    "",
+                    tr!("dtictl-framework-note", note = note)
+                );
             }
         }
     }

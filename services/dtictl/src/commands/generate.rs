@@ -2,7 +2,7 @@
 //! framework's own data (and, with `--registry-cohort`, the real units of a round).
 
 use super::print_json;
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::units::UnitRegistry;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
@@ -33,16 +33,16 @@ pub struct GenerateArgs {
 /// Prints a generated cohort document.
 pub fn run(catalog: &FrameworkCatalog, args: &GenerateArgs) -> Result<(), Failure> {
     let framework = catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![format!(
-            "framework {:?} is not known (known: {})",
-            args.framework,
-            catalog.ids().join(", ")
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-unknown-framework",
+            framework = &args.framework,
+            known = catalog.ids().join(", ")
         )])
     })?;
     if !framework.scored {
-        return Err(Failure::InvalidInput(vec![format!(
-            "framework {} has no scoring rules to generate values for",
-            framework.id
+        return Err(Failure::InvalidInput(vec![tr!(
+            "dtictl-generate-unscored",
+            framework = framework.id.to_string()
         )]));
     }
     let mut options = SampleOptions {
@@ -59,8 +59,9 @@ pub fn run(catalog: &FrameworkCatalog, args: &GenerateArgs) -> Result<(), Failur
             framework: FrameworkId::clone(&framework.id),
         };
         let cohort = registry.cohort(&round).ok_or_else(|| {
-            Failure::InvalidInput(vec![format!(
-                "the unit registry has no cohort for round {round}"
+            Failure::InvalidInput(vec![tr!(
+                "dtictl-generate-no-cohort",
+                round = round.to_string()
             )])
         })?;
         options.unit_ids = cohort.units.iter().map(ToString::to_string).collect();

@@ -24,7 +24,7 @@ pub mod validate;
 pub mod verify_steps;
 pub mod what_if;
 
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
 use dti_domain::FrameworkCatalog;
 use rayon::prelude::*;
@@ -49,7 +49,11 @@ pub fn read_input(path: &Path) -> Result<String, Failure> {
         std::fs::read_to_string(path).map(|t| text = t)
     };
     result.map_err(|e| {
-        Failure::InvalidInput(vec![format!("input: cannot read {}: {e}", path.display())])
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-cannot-read",
+            path = path.display().to_string(),
+            error = e.to_string()
+        )])
     })?;
     Ok(text)
 }

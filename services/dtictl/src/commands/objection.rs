@@ -18,7 +18,7 @@ use super::review::{
     unit_name, verifier,
 };
 use crate::remote::{call, enum_name, table, unit_submitter, Output, Remote};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl objection …`.
 #[derive(Debug, clap::Subcommand)]
@@ -103,7 +103,7 @@ pub fn objection(
                 indicator_code: indicator.clone().unwrap_or_default(),
                 reason,
             };
-            let what = format!("objection of unit {unit}");
+            let what = tr!("dtictl-what-objection-of", unit = &unit);
             let send = |mut client: Publications, request| async move {
                 call(&what, client.file_objection(request)).await
             };
@@ -129,11 +129,15 @@ pub fn objection(
                 unit_id: unit,
             };
             let send = |mut client: Publications, request| async move {
-                call("objections", client.list_objections(request)).await
+                call(
+                    &tr!("dtictl-what-objections"),
+                    client.list_objections(request),
+                )
+                .await
             };
             let render = |l: &ListObjectionsResponse| {
                 if l.objections.is_empty() {
-                    "no objection".to_owned()
+                    tr!("dtictl-no-objection")
                 } else {
                     render_objections(&l.objections)
                 }
@@ -151,7 +155,7 @@ pub fn objection(
             ..
         } => {
             if id.trim().is_empty() {
-                problems.push("--id: names no objection".to_owned());
+                problems.push(tr!("dtictl-objection-id"));
             }
             let answer = required_text("--answer", answer, &mut problems);
             invalid_unless_empty(problems)?;
@@ -164,7 +168,7 @@ pub fn objection(
                 },
                 answer,
             };
-            let what = format!("objection {id}");
+            let what = tr!("dtictl-what-objection", id = id);
             let send = |mut client: Publications, request| async move {
                 call(&what, client.answer_objection(request)).await
             };
@@ -180,13 +184,13 @@ pub fn objection(
 fn render_objections<'a>(objections: impl IntoIterator<Item = &'a Objection>) -> String {
     table(
         [
-            "id",
-            "unit",
-            "indicator",
-            "revision",
-            "reason",
-            "outcome",
-            "answer",
+            tr!("dtictl-col-id"),
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-indicator"),
+            tr!("dtictl-col-revision"),
+            tr!("dtictl-col-reason"),
+            tr!("dtictl-col-outcome"),
+            tr!("dtictl-col-answer"),
         ],
         objections.into_iter().map(|o| {
             let unit = o.unit.as_ref().map_or("", |u| u.unit_id.as_str());
@@ -194,7 +198,7 @@ fn render_objections<'a>(objections: impl IntoIterator<Item = &'a Objection>) ->
                 o.objection_id.clone(),
                 format!("{unit} ({})", unit_name(unit)),
                 if o.indicator_code.is_empty() {
-                    "(whole result)".to_owned()
+                    tr!("dtictl-whole-result")
                 } else {
                     o.indicator_code.clone()
                 },
@@ -209,7 +213,7 @@ fn render_objections<'a>(objections: impl IntoIterator<Item = &'a Objection>) ->
 
 fn outcome(objection: &Objection) -> String {
     match ObjectionOutcome::try_from(objection.outcome) {
-        Ok(ObjectionOutcome::Unspecified) | Err(_) => "open".to_owned(),
-        Ok(outcome) => enum_name(outcome.as_str_name(), "OBJECTION_OUTCOME_"),
+        Ok(ObjectionOutcome::Unspecified) | Err(_) => crate::text::state("open"),
+        Ok(outcome) => crate::text::state(&enum_name(outcome.as_str_name(), "OBJECTION_OUTCOME_")),
     }
 }

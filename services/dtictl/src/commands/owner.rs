@@ -33,7 +33,7 @@ use serde_json::Value;
 use super::database::runtime;
 use super::read_input;
 use crate::remote::{call, city, data_owner, enum_name, table, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl owner …`.
 #[derive(Debug, clap::Subcommand)]
@@ -126,7 +126,11 @@ fn owner_requests(
     let mut problems = Vec::new();
     for wanted in only {
         if !file.owners.contains_key(wanted) {
-            problems.push(format!("--department {wanted}: not in {}", path.display()));
+            problems.push(tr!(
+                "dtictl-department-not-in-file",
+                department = wanted,
+                path = path.display().to_string()
+            ));
         }
     }
     let mut requests = Vec::new();
@@ -156,10 +160,12 @@ fn owner_request(
     let id = UnitId::parse(department.to_owned())
         .map_err(|error| vec![format!("department {department:?}: {error}")])?;
     if !set.is_owner(&id) {
-        return Err(vec![format!(
-            "department {department}: owns no item of {} (owners: {})",
-            set.framework_id(),
-            set.owners()
+        return Err(vec![tr!(
+            "dtictl-department-owns-nothing",
+            department = department,
+            framework = set.framework_id().to_string(),
+            owners = set
+                .owners()
                 .iter()
                 .map(|o| o.as_str())
                 .collect::<Vec<_>>()
@@ -188,8 +194,11 @@ fn owner_request(
         let where_ = format!("department {department} / indicator {code}");
         let Some(item) = set.item(&ItemKey::indicator(code.as_str())) else {
             problems.push(format!(
-                "{where_}: not an indicator of {}",
-                set.framework_id()
+                "{where_}: {}",
+                tr!(
+                    "dtictl-owner-not-indicator",
+                    framework = set.framework_id().to_string()
+                )
             ));
             continue;
         };
@@ -223,8 +232,11 @@ fn owner_request(
         let where_ = format!("department {department} / general information {key}");
         let Some(item) = set.item(&ItemKey::general_info(key.as_str())) else {
             problems.push(format!(
-                "{where_}: not a general-information field of {}",
-                set.framework_id()
+                "{where_}: {}",
+                tr!(
+                    "dtictl-owner-not-general-info",
+                    framework = set.framework_id().to_string()
+                )
             ));
             continue;
         };
@@ -247,7 +259,8 @@ fn owner_request(
     for code in part.evidence.keys() {
         if !part.indicators.contains_key(code) && !part.general_info.contains_key(code) {
             problems.push(format!(
-                "department {department} / evidence {code}: no value of that item in the file"
+                "department {department} / evidence {code}: {}",
+                tr!("dtictl-owner-evidence-without-value")
             ));
         }
     }
@@ -316,7 +329,7 @@ pub fn run(command: &OwnerCommand, output: Output) -> Result<(), Failure> {
                 department_id: department.clone(),
             };
             let response = call(
-                &format!("department {department}"),
+                &tr!("dtictl-what-department", department = department),
                 client.get_owner_values(remote.request(request, &data_owner(department))?),
             )
             .await?;
@@ -335,15 +348,25 @@ pub fn run(command: &OwnerCommand, output: Output) -> Result<(), Failure> {
                     .iter()
                     .map(|item| item.code.clone())
                     .collect();
+                let header = [
+                    tr!("dtictl-col-item"),
+                    tr!("dtictl-col-revision"),
+                    tr!("dtictl-col-value"),
+                    tr!("dtictl-col-updated"),
+                    tr!("dtictl-col-disputed"),
+                ];
                 format!(
-                    "{}\n{} part(s) stored; missing: {}",
-                    table(["item", "revision", "value", "updated", "disputed"], rows),
-                    response.parts.len(),
-                    if missing.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        missing.join(", ")
-                    }
+                    "{}\n{}",
+                    table(header, rows),
+                    tr!(
+                        "dtictl-owner-parts",
+                        parts = response.parts.len(),
+                        missing = if missing.is_empty() {
+                            tr!("dtictl-none")
+                        } else {
+                            missing.join(", ")
+                        }
+                    )
                 )
             })
         }),
@@ -360,7 +383,7 @@ pub fn run(command: &OwnerCommand, output: Output) -> Result<(), Failure> {
             };
             let operator = city(dti_auth::Role::Operator, "dtictl-operator");
             let completeness = call(
-                &format!("year {year}"),
+                &tr!("dtictl-what-year", year = *year),
                 client.get_completeness(remote.request(request, &operator)?),
             )
             .await?;
@@ -380,14 +403,17 @@ async fn submit(
     for (department, request) in requests {
         progress.set_message(department.clone());
         let response = call(
-            &format!("department {department}"),
+            &tr!("dtictl-what-department", department = &department),
             client.submit_owner_values(remote.request(request, &data_owner(&department))?),
         )
         .await?;
         for warning in &response.warnings {
             eprintln!(
-                "{department}: warning: {}: {}",
-                warning.field, warning.description
+                "{department}: {}",
+                tr!(
+                    "dtictl-warning",
+                    warning = format!("{}: {}", warning.field, warning.description)
+                )
             );
         }
         progress.inc(1);
@@ -403,9 +429,13 @@ async fn submit(
     }
     for (department, response) in &responses {
         println!(
-            "{department}: {} part(s) stored, {} changed",
-            response.parts.len(),
-            response.changed
+            "{}",
+            tr!(
+                "dtictl-owner-stored",
+                department = department,
+                parts = response.parts.len(),
+                changed = response.changed
+            )
         );
     }
     Ok(())
@@ -414,7 +444,7 @@ async fn submit(
 fn render_completeness(completeness: &pb::Completeness) -> String {
     let items = completeness.items.iter().map(|item| {
         let status = pb::ItemStatus::try_from(item.status)
-            .map(|s| enum_name(s.as_str_name(), "ITEM_STATUS_"))
+            .map(|s| crate::text::state(&enum_name(s.as_str_name(), "ITEM_STATUS_")))
             .unwrap_or_default();
         [
             item_code(item.item.as_ref()),
@@ -433,16 +463,33 @@ fn render_completeness(completeness: &pb::Completeness) -> String {
         ]
     });
     format!(
-        "{}\n{}\nyear {} ({}): {} complete, {} missing, {} disputed",
-        table(["item", "name", "status", "missing from"], items),
+        "{}\n{}\n{}",
         table(
-            ["department", "name", "complete", "missing", "disputed"],
+            [
+                tr!("dtictl-col-item"),
+                tr!("dtictl-col-name"),
+                tr!("dtictl-col-status"),
+                tr!("dtictl-col-missing-from"),
+            ],
+            items
+        ),
+        table(
+            [
+                tr!("dtictl-col-department"),
+                tr!("dtictl-col-name"),
+                tr!("dtictl-col-complete"),
+                tr!("dtictl-col-missing"),
+                tr!("dtictl-col-disputed"),
+            ],
             owners
         ),
-        completeness.year,
-        completeness.framework,
-        completeness.complete,
-        completeness.missing,
-        completeness.disputed
+        tr!(
+            "dtictl-completeness",
+            year = completeness.year,
+            framework = &completeness.framework,
+            complete = completeness.complete,
+            missing = completeness.missing,
+            disputed = completeness.disputed
+        )
     )
 }

@@ -27,7 +27,7 @@ use super::review::{
     list_submissions, round_ref, summary_unit, unit_id, unit_name, verification_client,
 };
 use crate::remote::{call, city, enum_name, table, when, with_bearer, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// What `dtictl round progress` reads.
 #[derive(Debug, clap::Args)]
@@ -90,7 +90,7 @@ pub struct RoundProgress {
 
 fn round_state(round: &Round) -> String {
     RoundState::try_from(round.state)
-        .map(|state| enum_name(state.as_str_name(), "ROUND_STATE_"))
+        .map(|state| crate::text::state(&enum_name(state.as_str_name(), "ROUND_STATE_")))
         .unwrap_or_else(|_| round.state.to_string())
 }
 
@@ -104,7 +104,11 @@ pub async fn progress(args: &ProgressArgs, output: Output) -> Result<(), Failure
     let request = GetRoundRequest {
         round: Some(round_ref.clone()),
     };
-    let round = call("round", rounds.get_round(with_bearer(request, &bearer)?)).await?;
+    let round = call(
+        &tr!("dtictl-what-round"),
+        rounds.get_round(with_bearer(request, &bearer)?),
+    )
+    .await?;
     let (mut verification, bearer) = verification_client(&args.connection, &operator).await?;
     let submissions = list_submissions(&mut verification, &round_ref, "", &bearer).await?;
     let published_states = [RoundState::Provisional as i32, RoundState::Final as i32];
@@ -116,7 +120,7 @@ pub async fn progress(args: &ProgressArgs, output: Output) -> Result<(), Failure
             revision: 0,
         };
         let mut latest = call(
-            "publication",
+            &tr!("dtictl-what-publication"),
             client.get_publication(with_bearer(request, &bearer)?),
         )
         .await?;
@@ -158,21 +162,23 @@ fn render(progress: &RoundProgress) -> String {
         .as_ref()
         .map(|r| format!("{}/{}", r.year, r.framework))
         .unwrap_or_default();
-    let mut text = format!(
-        "round {name}: {}, deadline {}\n",
-        round_state(&progress.round),
-        when(progress.round.deadline.as_ref())
+    let mut text = tr!(
+        "dtictl-progress-round",
+        name = name,
+        state = round_state(&progress.round),
+        deadline = when(progress.round.deadline.as_ref())
     );
+    text.push('\n');
     text.push_str(&table(
         [
-            "cohort",
-            "submitted",
-            "not submitted",
-            "awaiting verification",
-            "clarification requested",
-            "under verification",
-            "verified",
-            "published",
+            tr!("dtictl-col-cohort"),
+            tr!("dtictl-col-submitted"),
+            tr!("dtictl-col-not-submitted"),
+            tr!("dtictl-col-awaiting-verification"),
+            tr!("dtictl-col-clarification-requested"),
+            tr!("dtictl-col-under-verification"),
+            tr!("dtictl-col-verified"),
+            tr!("dtictl-col-published"),
         ],
         [[
             progress.cohort.to_string(),
@@ -187,13 +193,14 @@ fn render(progress: &RoundProgress) -> String {
     ));
     text.push('\n');
     if let Some(publication) = &progress.publication {
-        text.push_str(&format!(
-            "published: revision {} ({}), {} until {}\n",
-            publication.revision,
-            publication.reason,
-            publication.round_state,
-            when(publication.provisional_until.as_ref())
+        text.push_str(&tr!(
+            "dtictl-progress-published",
+            revision = publication.revision,
+            reason = &publication.reason,
+            state = crate::text::state(&publication.round_state),
+            until = when(publication.provisional_until.as_ref())
         ));
+        text.push('\n');
     }
     let ranks: BTreeMap<&str, u32> = progress
         .publication
@@ -202,12 +209,12 @@ fn render(progress: &RoundProgress) -> String {
         .collect();
     text.push_str(&table(
         [
-            "unit",
-            "name",
-            "state",
-            "version",
-            "decided",
-            "published rank",
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-state"),
+            tr!("dtictl-col-version"),
+            tr!("dtictl-col-decided"),
+            tr!("dtictl-col-published-rank"),
         ],
         progress.round.unit_ids.iter().map(|unit| {
             let summary = progress
@@ -219,7 +226,9 @@ fn render(progress: &RoundProgress) -> String {
             [
                 unit.clone(),
                 unit_name(unit),
-                summary.map_or("not submitted".to_owned(), |s| s.state.clone()),
+                summary.map_or(tr!("dtictl-not-submitted"), |s| {
+                    crate::text::state(&s.state)
+                }),
                 summary.map_or("-".to_owned(), |s| s.latest_version.to_string()),
                 summary.map_or("-".to_owned(), |s| {
                     format!("{}/{}", s.decided, s.indicators)
@@ -245,13 +254,11 @@ pub async fn reopen(args: &ReopenArgs, output: Output) -> Result<(), Failure> {
         Err(other) => return Err(other),
     };
     if args.deadline_in_hours == 0 || args.deadline_in_hours > 24 * 366 {
-        problems.push("--deadline-in-hours: must be 1 to 8784 hours".to_owned());
+        problems.push(tr!("dtictl-deadline-hours"));
     }
     let reason = args.reason.trim();
     if reason.is_empty() || reason.len() > MAX_REASON_BYTES {
-        problems.push(format!(
-            "--reason: must say why the round is reopened (1 to {MAX_REASON_BYTES} bytes)"
-        ));
+        problems.push(tr!("dtictl-reopen-reason", max = MAX_REASON_BYTES));
     }
     if !problems.is_empty() {
         return Err(Failure::InvalidInput(problems));
@@ -270,19 +277,19 @@ pub async fn reopen(args: &ReopenArgs, output: Output) -> Result<(), Failure> {
     let mut client =
         RoundOperatorServiceClient::new(args.connection.channel(Service::Submission).await?);
     let reopened = call(
-        &format!("reopen for unit {unit}"),
+        &tr!("dtictl-what-reopen", unit = &unit),
         client.reopen_for_unit(with_bearer(request, &bearer)?),
     )
     .await?;
     output.emit(&reopened, |r: &UnitReopening| {
         let unit = r.unit.as_ref().map_or("", |u| u.unit_id.as_str());
-        format!(
-            "round {}/{}: reopened for unit {unit} ({}) until {}: {}",
-            args.round.year,
-            args.round.framework,
-            unit_name(unit),
-            when(r.deadline.as_ref()),
-            r.reason
+        tr!(
+            "dtictl-reopened",
+            round = format!("{}/{}", args.round.year, args.round.framework),
+            unit = unit,
+            name = unit_name(unit),
+            until = when(r.deadline.as_ref()),
+            reason = &r.reason
         )
     })
 }

@@ -33,7 +33,7 @@ use super::review::{
     RoundOnly,
 };
 use crate::remote::{call, city, table, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl approval …`.
 #[derive(Debug, clap::Subcommand)]
@@ -127,20 +127,21 @@ fn round_name(round: Option<&RoundRef>) -> String {
 }
 
 fn render_ranking(ranking: &VerifiedRanking) -> String {
-    let mut text = format!(
-        "round {}: {}\n",
-        round_name(ranking.round.as_ref()),
-        ranking.state
+    let mut text = tr!(
+        "dtictl-round-state",
+        round = round_name(ranking.round.as_ref()),
+        state = crate::text::state(&ranking.state)
     );
+    text.push('\n');
     text.push_str(&table(
         [
-            "rank",
-            "unit",
-            "name",
-            "verified total",
-            "self-assessed total",
-            "self rank",
-            "state",
+            tr!("dtictl-col-rank"),
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-verified-total"),
+            tr!("dtictl-col-self-total"),
+            tr!("dtictl-col-self-rank"),
+            tr!("dtictl-col-state"),
         ],
         ranking.units.iter().map(|u| {
             [
@@ -151,9 +152,9 @@ fn render_ranking(ranking: &VerifiedRanking) -> String {
                 u.self_total.clone(),
                 u.self_rank.to_string(),
                 if u.submission_state.is_empty() {
-                    "not submitted".to_owned()
+                    tr!("dtictl-not-submitted")
                 } else {
-                    u.submission_state.clone()
+                    crate::text::state(&u.submission_state)
                 },
             ]
         }),
@@ -162,24 +163,30 @@ fn render_ranking(ranking: &VerifiedRanking) -> String {
 }
 
 fn render_publication(publication: &Publication) -> String {
-    let mut text = format!(
-        "round {}: revision {} ({}), published by {} at {}; {} until {}\ncontent hash {} ({})\n",
-        round_name(publication.round.as_ref()),
-        publication.revision,
-        publication.reason,
-        publication.published_by,
-        when(publication.published_at.as_ref()),
-        publication.round_state,
-        when(publication.provisional_until.as_ref()),
-        publication.content_hash,
-        if publication.hash_verified {
-            "the snapshot still hashes to it"
-        } else {
-            "THE SNAPSHOT NO LONGER HASHES TO IT"
-        }
+    let mut text = tr!(
+        "dtictl-publication-head",
+        round = round_name(publication.round.as_ref()),
+        revision = publication.revision,
+        reason = &publication.reason,
+        by = &publication.published_by,
+        at = when(publication.published_at.as_ref()),
+        state = crate::text::state(&publication.round_state),
+        until = when(publication.provisional_until.as_ref())
     );
+    text.push('\n');
+    text.push_str(&if publication.hash_verified {
+        tr!("dtictl-hash-verified", hash = &publication.content_hash)
+    } else {
+        tr!("dtictl-hash-broken", hash = &publication.content_hash)
+    });
+    text.push('\n');
     text.push_str(&table(
-        ["rank", "unit", "name", "total"],
+        [
+            tr!("dtictl-col-rank"),
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-total"),
+        ],
         publication.ranks.iter().map(|r| {
             [
                 r.rank.to_string(),
@@ -194,7 +201,13 @@ fn render_publication(publication: &Publication) -> String {
 
 fn render_publications(list: &ListPublicationsResponse) -> String {
     table(
-        ["revision", "reason", "published by", "at", "content hash"],
+        [
+            tr!("dtictl-col-revision"),
+            tr!("dtictl-col-reason"),
+            tr!("dtictl-col-published-by"),
+            tr!("dtictl-col-at"),
+            tr!("dtictl-col-content-hash"),
+        ],
         list.publications.iter().map(|p| {
             [
                 p.revision.to_string(),
@@ -284,14 +297,19 @@ pub fn round_step(
     match step {
         Step::Ranking => {
             let send = |mut c: Approvals, r| async move {
-                call("verified ranking", c.get_verified_ranking(r)).await
+                call(
+                    &tr!("dtictl-what-verified-ranking"),
+                    c.get_verified_ranking(r),
+                )
+                .await
             };
             let ranking = approvals(connection, GetVerifiedRankingRequest { round }, send)?;
             output.emit(&ranking, render_ranking)
         }
         Step::Approve => {
-            let send =
-                |mut c: Approvals, r| async move { call("approve", c.approve_round(r)).await };
+            let send = |mut c: Approvals, r| async move {
+                call(&tr!("dtictl-what-approve"), c.approve_round(r)).await
+            };
             output.emit(
                 &approvals(connection, ApproveRoundRequest { round }, send)?,
                 describe_status,
@@ -299,21 +317,22 @@ pub fn round_step(
         }
         Step::Return(_) => {
             let send = |mut c: Approvals, r| async move {
-                call("return", c.return_for_verification(r)).await
+                call(&tr!("dtictl-what-return"), c.return_for_verification(r)).await
             };
             let request = ReturnForVerificationRequest { round, reason };
             output.emit(&approvals(connection, request, send)?, describe_status)
         }
         Step::Publish => {
-            let send =
-                |mut c: Publications, r| async move { call("publish", c.publish_round(r)).await };
+            let send = |mut c: Publications, r| async move {
+                call(&tr!("dtictl-what-publish"), c.publish_round(r)).await
+            };
             let published =
                 publications(connection, &approver(), PublishRoundRequest { round }, send)?;
             output.emit(&published, render_publication)
         }
         Step::Correction(_) => {
             let send = |mut c: Publications, r| async move {
-                call("correction", c.publish_correction(r)).await
+                call(&tr!("dtictl-what-correction"), c.publish_correction(r)).await
             };
             let request = PublishCorrectionRequest { round, reason };
             output.emit(
@@ -322,8 +341,9 @@ pub fn round_step(
             )
         }
         Step::Finalize => {
-            let send =
-                |mut c: Publications, r| async move { call("finalize", c.finalize_round(r)).await };
+            let send = |mut c: Publications, r| async move {
+                call(&tr!("dtictl-what-finalize"), c.finalize_round(r)).await
+            };
             let status = publications(
                 connection,
                 &operator(),
@@ -334,7 +354,7 @@ pub fn round_step(
         }
         Step::Show(revision) => {
             let send = |mut c: Publications, r| async move {
-                call("publication", c.get_publication(r)).await
+                call(&tr!("dtictl-what-publication"), c.get_publication(r)).await
             };
             let request = GetPublicationRequest { round, revision };
             output.emit(
@@ -344,7 +364,7 @@ pub fn round_step(
         }
         Step::List => {
             let send = |mut c: Publications, r| async move {
-                call("publications", c.list_publications(r)).await
+                call(&tr!("dtictl-what-publications"), c.list_publications(r)).await
             };
             let listed = publications(
                 connection,

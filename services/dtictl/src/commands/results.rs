@@ -21,7 +21,7 @@ use super::client::RoundArgs;
 use super::database::runtime;
 use super::unit_common::{known_framework, progress, Names, Target, UnitRound};
 use crate::remote::{call, city, enum_name, table, unit_submitter, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Which scores: the self-assessed values, or the values with the verifiers' decisions applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,9 +45,12 @@ impl BasisArg {
 
 /// A basis for people (`self-assessed`).
 fn basis_name(basis: i32) -> String {
-    Basis::try_from(basis)
-        .map(|b| enum_name(b.as_str_name(), "BASIS_").replace('_', "-"))
-        .unwrap_or_else(|_| basis.to_string())
+    match Basis::try_from(basis) {
+        Ok(Basis::SelfAssessed) => tr!("dtictl-basis-self-assessed"),
+        Ok(Basis::Verified) => tr!("dtictl-basis-verified"),
+        Ok(other) => enum_name(other.as_str_name(), "BASIS_").replace('_', "-"),
+        Err(_) => basis.to_string(),
+    }
 }
 
 /// `dtictl scorecard`.
@@ -129,10 +132,11 @@ fn check_group(framework: &Framework, group: Option<&str>) -> Result<(), String>
     match group {
         Some(code) if !framework.groups.iter().any(|g| g.code.as_str() == code) => {
             let codes: Vec<&str> = framework.groups.iter().map(|g| g.code.as_str()).collect();
-            Err(format!(
-                "--group: {code:?} is not a group of framework {}; its groups: {}",
-                framework.id,
-                codes.join(", ")
+            Err(tr!(
+                "dtictl-not-a-group",
+                group = code,
+                framework = framework.id.to_string(),
+                groups = codes.join(", ")
             ))
         }
         _ => Ok(()),
@@ -167,7 +171,7 @@ pub fn fetch_scorecard(
         };
         let principal = unit_submitter(target.unit.as_str());
         call(
-            &format!("unit {}", target.unit),
+            &tr!("dtictl-what-unit", unit = target.unit.as_str()),
             client.get_scorecard(connection.request(request, &principal)?),
         )
         .await
@@ -178,17 +182,23 @@ pub fn fetch_scorecard(
 /// A scorecard for people: the total, the groups, and each indicator (explained when asked).
 fn describe_scorecard(target: &Target, card: &Scorecard, explain: bool) -> String {
     let names = &target.names;
-    let mut text = format!(
-        "{}: {}, from version {}, cohort version {}, scored {}\ntotal: {}\n",
-        target.describe(),
-        basis_name(card.basis),
-        card.input_version,
-        card.cohort_version,
-        when(card.scored_at.as_ref()),
-        card.total
+    let mut text = tr!(
+        "dtictl-scorecard-head",
+        unit = target.describe(),
+        basis = basis_name(card.basis),
+        version = card.input_version,
+        cohort = card.cohort_version,
+        scored = when(card.scored_at.as_ref())
     );
+    text.push('\n');
+    text.push_str(&tr!("dtictl-scorecard-total", total = &card.total));
+    text.push('\n');
     text.push_str(&table(
-        ["group", "name", "score"],
+        [
+            tr!("dtictl-col-group"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-score"),
+        ],
         card.groups.iter().map(|g| {
             [
                 g.group_code.clone(),
@@ -200,7 +210,12 @@ fn describe_scorecard(target: &Target, card: &Scorecard, explain: bool) -> Strin
     text.push('\n');
     if !explain {
         text.push_str(&table(
-            ["indicator", "name", "outcome", "score"],
+            [
+                tr!("dtictl-col-indicator"),
+                tr!("dtictl-col-name"),
+                tr!("dtictl-col-outcome"),
+                tr!("dtictl-col-score"),
+            ],
             card.indicators.iter().map(|i| {
                 [
                     i.indicator_code.clone(),
@@ -219,12 +234,13 @@ fn describe_scorecard(target: &Target, card: &Scorecard, explain: bool) -> Strin
         .collect();
     for indicator in &card.indicators {
         let code = indicator.indicator_code.as_str();
-        text.push_str(&format!(
-            "\n{code}  {}\n      score {} ({})\n",
-            names.indicator(code),
-            indicator.score,
-            outcome_name(indicator.outcome)
+        text.push_str(&format!("\n{code}  {}\n      ", names.indicator(code)));
+        text.push_str(&tr!(
+            "dtictl-explain-score",
+            score = &indicator.score,
+            outcome = outcome_name(indicator.outcome)
         ));
+        text.push('\n');
         if let Some(explanation) = &indicator.explanation {
             let inputs = serde_json::from_str::<Value>(&explanation.json)
                 .ok()
@@ -238,17 +254,23 @@ fn describe_scorecard(target: &Target, card: &Scorecard, explain: bool) -> Strin
                         .join(", ")
                 })
                 .unwrap_or_default();
-            text.push_str(&format!("      rule {}", explanation.kind));
+            text.push_str("      ");
+            text.push_str(&tr!("dtictl-explain-rule", rule = &explanation.kind));
             if !inputs.is_empty() {
-                text.push_str(&format!("; inputs {inputs}"));
+                text.push_str("; ");
+                text.push_str(&tr!("dtictl-explain-inputs", inputs = inputs));
             }
             text.push_str(&format!("\n      {}\n", explanation.summary));
         }
         if let Some(range) = ranges.get(code) {
-            text.push_str(&format!(
-                "      cohort: min {}, max {} over {} unit(s)\n",
-                range.min, range.max, range.units_counted
+            text.push_str("      ");
+            text.push_str(&tr!(
+                "dtictl-explain-cohort",
+                min = &range.min,
+                max = &range.max,
+                units = range.units_counted
             ));
+            text.push('\n');
         }
     }
     text
@@ -257,7 +279,7 @@ fn describe_scorecard(target: &Target, card: &Scorecard, explain: bool) -> Strin
 /// An outcome for people (`scored`, `missing`, `not applicable`).
 fn outcome_name(outcome: i32) -> String {
     Outcome::try_from(outcome)
-        .map(|o| enum_name(o.as_str_name(), "OUTCOME_").replace('_', " "))
+        .map(|o| crate::text::state(&enum_name(o.as_str_name(), "OUTCOME_")))
         .unwrap_or_else(|_| outcome.to_string())
 }
 
@@ -281,7 +303,7 @@ pub fn position(
         };
         let principal = unit_submitter(target.unit.as_str());
         let position = call(
-            &format!("unit {}", target.unit),
+            &tr!("dtictl-what-unit", unit = target.unit.as_str()),
             client.get_unit_position(connection.request(request, &principal)?),
         )
         .await?;
@@ -292,23 +314,23 @@ pub fn position(
 /// `by total` or `by group 6 (name)`.
 fn ranked_by(names: &Names, group: &str) -> String {
     if group.is_empty() {
-        "by total".to_owned()
+        tr!("dtictl-by-total")
     } else {
-        format!("by group {group} ({})", names.group(group))
+        tr!("dtictl-by-group", group = group, name = names.group(group))
     }
 }
 
 fn describe_position(target: &Target, position: &UnitPosition) -> String {
     let ranked = position.position.clone().unwrap_or_default();
-    let mut text = format!(
-        "{}: rank {} of {} {} ({}), score {}, cohort version {}",
-        target.describe(),
-        ranked.rank,
-        position.unit_count,
-        ranked_by(&target.names, &position.group_code),
-        basis_name(position.basis),
-        ranked.score,
-        position.cohort_version
+    let mut text = tr!(
+        "dtictl-position",
+        unit = target.describe(),
+        rank = ranked.rank,
+        count = position.unit_count,
+        by = ranked_by(&target.names, &position.group_code),
+        basis = basis_name(position.basis),
+        score = &ranked.score,
+        cohort = position.cohort_version
     );
     if let Some(movement) = &position.movement {
         let previous = movement
@@ -317,13 +339,17 @@ fn describe_position(target: &Target, position: &UnitPosition) -> String {
             .map(|r| format!("{}/{}", r.year, r.framework))
             .unwrap_or_default();
         let moved = match movement.places_moved {
-            0 => "unchanged".to_owned(),
-            n if n > 0 => format!("up {n}"),
-            n => format!("down {}", n.unsigned_abs()),
+            0 => tr!("dtictl-moved-unchanged"),
+            n if n > 0 => tr!("dtictl-moved-up", places = n.to_string()),
+            n => tr!("dtictl-moved-down", places = n.unsigned_abs().to_string()),
         };
-        text.push_str(&format!(
-            "\nlast year ({previous}, published revision {}): rank {}; {moved}",
-            movement.previous_revision, movement.previous_rank
+        text.push('\n');
+        text.push_str(&tr!(
+            "dtictl-last-year",
+            previous = previous,
+            revision = movement.previous_revision,
+            rank = movement.previous_rank,
+            moved = moved
         ));
     }
     text
@@ -353,10 +379,10 @@ pub fn fetch_ranking(
         problems.extend(check_group(framework, args.group.as_deref()).err());
     }
     if args.limit == Some(0) {
-        problems.push("--limit: must be at least 1".into());
+        problems.push(tr!("dtictl-limit-min"));
     }
     if !(1..=1000).contains(&args.page_size) {
-        problems.push("--page-size: must be between 1 and 1000".into());
+        problems.push(tr!("dtictl-page-size"));
     }
     let principal = match &args.as_unit {
         Some(unit) => match dti_domain::UnitId::parse(unit.as_str()) {
@@ -378,7 +404,7 @@ pub fn fetch_ranking(
         let limit = args.limit.map_or(usize::MAX, |l| l as usize);
         let mut all: Option<Ranking> = None;
         let mut token = String::new();
-        let bar = progress(0, "ranking", false);
+        let bar = progress(0, &tr!("dtictl-progress-ranking"), false);
         loop {
             let fetched = all.as_ref().map_or(0, |r| r.units.len());
             let want = limit.saturating_sub(fetched).min(args.page_size as usize);
@@ -393,7 +419,7 @@ pub fn fetch_ranking(
                 page_token: token.clone(),
             };
             let page = call(
-                "ranking",
+                &tr!("dtictl-what-ranking"),
                 client.get_ranking(connection.request(request, &principal)?),
             )
             .await?;
@@ -423,20 +449,27 @@ fn describe_ranking(names: &Names, ranking: &Ranking) -> String {
         .as_ref()
         .map(|r| format!("{}/{}", r.year, r.framework))
         .unwrap_or_default();
-    let mut text = format!(
-        "ranking of round {round} {} ({}), cohort version {}: {} unit(s)\n",
-        ranked_by(names, &ranking.group_code),
-        basis_name(ranking.basis),
-        ranking.cohort_version,
-        ranking.unit_count
+    let mut text = tr!(
+        "dtictl-ranking-head",
+        round = round,
+        by = ranked_by(names, &ranking.group_code),
+        basis = basis_name(ranking.basis),
+        cohort = ranking.cohort_version,
+        units = ranking.unit_count
     );
+    text.push('\n');
     let score = if ranking.group_code.is_empty() {
-        "total"
+        tr!("dtictl-col-total")
     } else {
-        "score"
+        tr!("dtictl-col-score")
     };
     text.push_str(&table(
-        ["rank", "unit", "name", score],
+        [
+            tr!("dtictl-col-rank"),
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            score,
+        ],
         ranking.units.iter().map(|u| {
             let id = u
                 .unit
@@ -452,9 +485,10 @@ fn describe_ranking(names: &Names, ranking: &Ranking) -> String {
         }),
     ));
     if !ranking.next_page_token.is_empty() {
-        text.push_str(&format!(
-            "\n… {} more; raise --limit to see them",
-            (ranking.unit_count as usize).saturating_sub(ranking.units.len())
+        text.push('\n');
+        text.push_str(&tr!(
+            "dtictl-ranking-more",
+            more = (ranking.unit_count as usize).saturating_sub(ranking.units.len())
         ));
     }
     text

@@ -28,7 +28,7 @@ use super::database::runtime;
 use super::decisions::MAX_REASON_BYTES;
 use super::verify_steps as steps;
 use crate::remote::{call, city, enum_name, table, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl verify …`.
 #[derive(Debug, clap::Subcommand)]
@@ -99,10 +99,10 @@ pub fn framework<'a>(
     args: &RoundArgs,
 ) -> Result<&'a std::sync::Arc<dti_domain::framework::Framework>, Failure> {
     catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![format!(
-            "--framework: {:?} is not a known framework (known: {})",
-            args.framework,
-            catalog.ids().join(", ")
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-unknown-framework",
+            framework = &args.framework,
+            known = catalog.ids().join(", ")
         )])
     })
 }
@@ -113,9 +113,7 @@ pub fn unit_id(flag: &str, unit: &str) -> Result<String, Failure> {
         .ok()
         .filter(|id| registry().is_some_and(|registry| registry.unit(id).is_some()));
     known.map(|id| id.to_string()).ok_or_else(|| {
-        Failure::InvalidInput(vec![format!(
-            "{flag}: {unit:?} is not a unit of the unit registry"
-        )])
+        Failure::InvalidInput(vec![tr!("dtictl-unknown-unit", flag = flag, unit = unit)])
     })
 }
 
@@ -136,8 +134,10 @@ pub fn checked_unit(flag: &str, unit: &str, problems: &mut Vec<String>) -> Strin
 pub fn required_text(flag: &str, text: &str, problems: &mut Vec<String>) -> String {
     let text = text.trim();
     if text.is_empty() || text.len() > MAX_REASON_BYTES {
-        problems.push(format!(
-            "{flag}: must be 1 to {MAX_REASON_BYTES} bytes of text"
+        problems.push(tr!(
+            "dtictl-required-text",
+            flag = flag,
+            max = MAX_REASON_BYTES
         ));
     }
     text.to_owned()
@@ -149,9 +149,10 @@ pub fn check_scored(framework: &Framework, code: &str, problems: &mut Vec<String
         .indicator_by_str(code)
         .is_some_and(|i| i.rule.is_some() && i.parent.is_none());
     if !scored {
-        problems.push(format!(
-            "--indicator: {code:?} is not a scored indicator of framework {}",
-            framework.id
+        problems.push(tr!(
+            "dtictl-not-scored-indicator",
+            indicator = code,
+            framework = framework.id.to_string()
         ));
     }
 }
@@ -257,7 +258,11 @@ pub async fn list_submissions(
         },
         bearer,
     )?;
-    call("list submissions", client.list_submissions(request)).await
+    call(
+        &tr!("dtictl-what-list-submissions"),
+        client.list_submissions(request),
+    )
+    .await
 }
 
 /// The submission of `unit` in `listed`, or why there is none (invalid input naming `--unit`).
@@ -277,11 +282,11 @@ pub fn submission_of<'a>(
                 .iter()
                 .any(|s| s.unit.as_ref().is_some_and(|u| u.unit_id == unit))
         {
-            "has submitted nothing in this round"
+            tr!("dtictl-unit-submitted-nothing", unit = unit)
         } else {
-            "is not a unit of this round's cohort"
+            tr!("dtictl-unit-not-in-cohort", unit = unit)
         };
-        Failure::InvalidInput(vec![format!("--unit: unit {unit} {why}")])
+        Failure::InvalidInput(vec![why])
     })
 }
 
@@ -298,12 +303,17 @@ pub fn describe_status(status: &RoundStatus) -> String {
         .map(|r| format!("{}/{}", r.year, r.framework))
         .unwrap_or_default();
     match &status.provisional_until {
-        Some(until) => format!(
-            "round {name}: {}, provisional until {}",
-            status.state,
-            crate::remote::when(Some(until))
+        Some(until) => tr!(
+            "dtictl-round-provisional-until",
+            round = name,
+            state = crate::text::state(&status.state),
+            until = crate::remote::when(Some(until))
         ),
-        None => format!("round {name}: {}", status.state),
+        None => tr!(
+            "dtictl-round-state",
+            round = name,
+            state = crate::text::state(&status.state)
+        ),
     }
 }
 
@@ -312,12 +322,18 @@ pub fn submissions_table<'a>(
     submissions: impl IntoIterator<Item = &'a SubmissionSummary>,
 ) -> String {
     table(
-        ["unit", "name", "state", "version", "decided"],
+        [
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-state"),
+            tr!("dtictl-col-version"),
+            tr!("dtictl-col-decided"),
+        ],
         submissions.into_iter().map(|s| {
             [
                 summary_unit(s).to_owned(),
                 unit_name(summary_unit(s)),
-                s.state.clone(),
+                crate::text::state(&s.state),
                 s.latest_version.to_string(),
                 format!("{}/{}", s.decided, s.indicators),
             ]
@@ -361,7 +377,7 @@ pub fn run(
                     };
                     let request = crate::remote::with_bearer(request, &bearer)?;
                     call(
-                        "start verification",
+                        &tr!("dtictl-what-start-verification"),
                         client.start_round_verification(request),
                     )
                     .await?
@@ -371,7 +387,7 @@ pub fn run(
                     };
                     let request = crate::remote::with_bearer(request, &bearer)?;
                     call(
-                        "complete the round's verification",
+                        &tr!("dtictl-what-complete-round"),
                         client.complete_round_verification(request),
                     )
                     .await?
@@ -395,10 +411,12 @@ pub fn run(
                 output.emit(&listed, |listed| {
                     let mut text = submissions_table(&listed.submissions);
                     if !listed.units_without_submission.is_empty() {
-                        text.push_str(&format!(
-                            "\nnot submitted: {}\n",
-                            listed.units_without_submission.join(", ")
+                        text.push('\n');
+                        text.push_str(&tr!(
+                            "dtictl-units-not-submitted",
+                            units = listed.units_without_submission.join(", ")
                         ));
+                        text.push('\n');
                     }
                     text
                 })
@@ -419,7 +437,7 @@ pub fn run(
                 let review = match steps::open(&mut client, &summary.submission_id, &bearer).await {
                     Ok(review) => Some(review),
                     Err(Failure::Refused(lines)) => {
-                        eprintln!("not opened: {}", lines.join("; "));
+                        eprintln!("{}", tr!("dtictl-not-opened", why = lines.join("; ")));
                         None
                     }
                     Err(other) => return Err(other),
@@ -431,8 +449,11 @@ pub fn run(
                     }),
                 };
                 let request = crate::remote::with_bearer(request, &bearer)?;
-                let side_by_side =
-                    call(&format!("unit {unit}"), client.get_side_by_side(request)).await?;
+                let side_by_side = call(
+                    &tr!("dtictl-what-unit", unit = &unit),
+                    client.get_side_by_side(request),
+                )
+                .await?;
                 output.emit(
                     &Shown {
                         review,
@@ -480,7 +501,7 @@ pub fn render_value(value: Option<&ReportedValue>) -> String {
 pub fn decision_name(kind: i32) -> String {
     match DecisionKind::try_from(kind) {
         Ok(DecisionKind::Unspecified) | Err(_) => "-".to_owned(),
-        Ok(kind) => enum_name(kind.as_str_name(), "DECISION_KIND_"),
+        Ok(kind) => crate::text::state(&enum_name(kind.as_str_name(), "DECISION_KIND_")),
     }
 }
 
@@ -489,30 +510,36 @@ pub fn decision_name(kind: i32) -> String {
 pub fn render_shown(shown: &Shown) -> String {
     let view = &shown.side_by_side;
     let unit = view.unit.as_ref().map_or("", |u| u.unit_id.as_str());
-    let mut text = format!(
-        "unit {unit} — {}: submission {}, version {} ({})\nself-assessed total {}, verified total {} ({})\n",
-        unit_name(unit),
-        view.submission_id,
-        view.version,
-        view.state,
-        view.self_total,
-        view.verified_total,
-        view.total_difference
+    let mut text = tr!(
+        "dtictl-shown-head",
+        unit = unit,
+        name = unit_name(unit),
+        submission = &view.submission_id,
+        version = view.version,
+        state = crate::text::state(&view.state)
     );
+    text.push('\n');
+    text.push_str(&tr!(
+        "dtictl-shown-totals",
+        self = &view.self_total,
+        verified = &view.verified_total,
+        difference = &view.total_difference
+    ));
+    text.push('\n');
     let points = |score: Option<&dti_proto::dti::verification::v1::Score>| {
         score.map_or("-".to_owned(), |s| s.points.clone())
     };
     text.push_str(&table(
         [
-            "code",
-            "indicator",
-            "reported",
-            "self",
-            "verified",
-            "score",
-            "diff",
-            "decision",
-            "reason",
+            tr!("dtictl-col-code"),
+            tr!("dtictl-col-indicator"),
+            tr!("dtictl-col-reported"),
+            tr!("dtictl-col-self"),
+            tr!("dtictl-col-verified-value"),
+            tr!("dtictl-col-score"),
+            tr!("dtictl-col-diff"),
+            tr!("dtictl-col-decision"),
+            tr!("dtictl-col-reason"),
         ],
         view.rows.iter().map(|row| {
             [
@@ -533,13 +560,14 @@ pub fn render_shown(shown: &Shown) -> String {
         return text;
     };
     if !review.changes.is_empty() {
-        text.push_str(&format!(
-            "changes since version {}:\n",
-            review.previous_version
+        text.push_str(&tr!(
+            "dtictl-changes-since",
+            version = review.previous_version
         ));
+        text.push('\n');
         for change in &review.changes {
             let kind = ChangeKind::try_from(change.kind)
-                .map(|k| enum_name(k.as_str_name(), "CHANGE_KIND_"))
+                .map(|k| crate::text::state(&enum_name(k.as_str_name(), "CHANGE_KIND_")))
                 .unwrap_or_default();
             text.push_str(&format!(
                 "  {} {kind}: {} → {}",
@@ -550,7 +578,9 @@ pub fn render_shown(shown: &Shown) -> String {
             if change.question.is_empty() {
                 text.push('\n');
             } else {
-                text.push_str(&format!(" (asked: {})\n", change.question));
+                text.push_str(" (");
+                text.push_str(&tr!("dtictl-asked", question = &change.question));
+                text.push_str(")\n");
             }
         }
     }

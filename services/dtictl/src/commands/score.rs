@@ -2,7 +2,7 @@
 //! to stdout (indicators and groups in framework order, scores as strings with 2 decimals).
 
 use super::load_cohort;
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_domain::FrameworkCatalog;
 use dti_engine::{score_cohort, CohortScores, Explain, UnitScore};
 use serde::ser::{SerializeMap, Serializer};
@@ -62,9 +62,9 @@ fn write_table(out: &mut impl Write, scores: &CohortScores) -> std::io::Result<(
     writeln!(
         out,
         "{:>4}  {:<28} {:>8}  {}",
-        "rank",
-        "unit",
-        "total",
+        tr!("dtictl-col-rank"),
+        tr!("dtictl-col-unit"),
+        tr!("dtictl-col-total"),
         groups.join(" ")
     )?;
     for unit in ranked {

@@ -18,7 +18,7 @@ use tonic::transport::Channel;
 use crate::commands::database::{runtime, DatabaseArgs};
 use crate::commands::print_json;
 use crate::remote::{call, city, enum_name, table, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl sync …`.
 #[derive(Debug, clap::Subcommand)]
@@ -132,7 +132,7 @@ pub fn run(command: &SyncCommand, output: Output) -> Result<(), Failure> {
                 plan_digest: digest,
             };
             let mut run = call(
-                &format!("year {year}"),
+                &tr!("dtictl-what-year", year = *year),
                 client.start_sync(remote.request(request, &operator())?),
             )
             .await?;
@@ -160,7 +160,7 @@ pub fn run(command: &SyncCommand, output: Output) -> Result<(), Failure> {
                 limit: *limit,
             };
             let log = call(
-                &format!("year {year}"),
+                &tr!("dtictl-what-year", year = *year),
                 client.list_push_log(remote.request(request, &operator())?),
             )
             .await?;
@@ -183,7 +183,7 @@ async fn client(remote: &Remote) -> Result<NationalSyncServiceClient<Channel>, F
 pub(crate) async fn plan(remote: &Remote, year: u32) -> Result<pb::SyncPlan, Failure> {
     let mut client = client(remote).await?;
     call(
-        &format!("year {year}"),
+        &tr!("dtictl-what-year", year = year),
         client.plan_sync(remote.request(pb::PlanSyncRequest { year }, &operator())?),
     )
     .await
@@ -198,7 +198,7 @@ async fn get_run(
         run_id: run_id.to_owned(),
     };
     call(
-        &format!("run {run_id}"),
+        &tr!("dtictl-what-run", run = run_id),
         client.get_sync_run(remote.request(request, &operator())?),
     )
     .await
@@ -218,13 +218,12 @@ async fn follow(
         progress.set_position(u64::from(run.items - run.pending.min(run.items)));
         if tokio::time::Instant::now() >= deadline {
             progress.abandon();
-            return Err(Failure::Unexpected(anyhow::anyhow!(
-                "run {} still has {} pending push(es) after {}s; follow it with dtictl sync status --run-id {}",
-                run.run_id,
-                run.pending,
-                limit.as_secs(),
-                run.run_id
-            )));
+            return Err(Failure::Unexpected(anyhow::anyhow!(tr!(
+                "dtictl-sync-still-pending",
+                run = &run.run_id,
+                pending = run.pending,
+                seconds = limit.as_secs()
+            ))));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
         run = get_run(remote, client, &run.run_id).await?;
@@ -234,18 +233,18 @@ async fn follow(
 }
 
 fn describe_run(run: &pb::SyncRun) -> String {
-    format!(
-        "sync run {} of {} ({}): {} item(s): {} accepted, {} rejected, {} pending, {} superseded; started {}, finished {}",
-        run.run_id,
-        run.year,
-        run.framework,
-        run.items,
-        run.accepted,
-        run.rejected,
-        run.pending,
-        run.superseded,
-        when(run.created_at.as_ref()),
-        when(run.finished_at.as_ref())
+    tr!(
+        "dtictl-sync-run",
+        run = &run.run_id,
+        year = run.year,
+        framework = &run.framework,
+        items = run.items,
+        accepted = run.accepted,
+        rejected = run.rejected,
+        pending = run.pending,
+        superseded = run.superseded,
+        started = when(run.created_at.as_ref()),
+        finished = when(run.finished_at.as_ref())
     )
 }
 
@@ -256,10 +255,10 @@ fn render_plan(plan: &pb::SyncPlan, all: bool) -> String {
         .filter(|item| all || item.action == pb::PlanAction::Push as i32)
         .map(|item| {
             let action = pb::PlanAction::try_from(item.action)
-                .map(|a| enum_name(a.as_str_name(), "PLAN_ACTION_"))
+                .map(|a| crate::text::state(&enum_name(a.as_str_name(), "PLAN_ACTION_")))
                 .unwrap_or_default();
             let diff = pb::ValueDiff::try_from(item.diff)
-                .map(|d| enum_name(d.as_str_name(), "VALUE_DIFF_"))
+                .map(|d| crate::text::state(&enum_name(d.as_str_name(), "VALUE_DIFF_")))
                 .unwrap_or_default();
             [
                 item.item
@@ -272,25 +271,36 @@ fn render_plan(plan: &pb::SyncPlan, all: bool) -> String {
                 item.value_json.chars().take(60).collect(),
             ]
         });
+    let header = [
+        tr!("dtictl-col-item"),
+        tr!("dtictl-col-action"),
+        tr!("dtictl-col-diff"),
+        tr!("dtictl-col-version"),
+        tr!("dtictl-col-value"),
+    ];
     format!(
-        "{}
-plan of {} ({}): {} of {} item(s) to push; digest {}
-start it with: dtictl sync start --year {} --plan-digest {}",
-        table(["item", "action", "diff", "version", "value"], rows),
-        plan.year,
-        plan.framework,
-        plan.to_push,
-        plan.items.len(),
-        plan.plan_digest,
-        plan.year,
-        plan.plan_digest
+        "{}\n{}\n{}",
+        table(header, rows),
+        tr!(
+            "dtictl-sync-plan",
+            year = plan.year,
+            framework = &plan.framework,
+            push = plan.to_push,
+            items = plan.items.len(),
+            digest = &plan.plan_digest
+        ),
+        tr!(
+            "dtictl-sync-plan-start",
+            year = plan.year,
+            digest = &plan.plan_digest
+        )
     )
 }
 
 fn render_log(log: &pb::ListPushLogResponse) -> String {
     let rows = log.entries.iter().map(|entry| {
         let event = pb::PushEvent::try_from(entry.event)
-            .map(|e| enum_name(e.as_str_name(), "PUSH_EVENT_"))
+            .map(|e| crate::text::state(&enum_name(e.as_str_name(), "PUSH_EVENT_")))
             .unwrap_or_default();
         [
             when(entry.at.as_ref()),
@@ -307,13 +317,20 @@ fn render_log(log: &pb::ListPushLogResponse) -> String {
         ]
     });
     format!(
-        "{}
-{} entr(ies)",
+        "{}\n{}",
         table(
-            ["at", "item", "version", "owner", "event", "attempt", "detail"],
+            [
+                tr!("dtictl-col-at"),
+                tr!("dtictl-col-item"),
+                tr!("dtictl-col-version"),
+                tr!("dtictl-col-owner"),
+                tr!("dtictl-col-event"),
+                tr!("dtictl-col-attempt"),
+                tr!("dtictl-col-detail"),
+            ],
             rows
         ),
-        log.entries.len()
+        tr!("dtictl-sync-log-entries", entries = log.entries.len())
     )
 }
 

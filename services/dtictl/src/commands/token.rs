@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dti_auth::{Principal, Role, Scope, TokenMinter};
 
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Who the token is for.
 #[derive(Debug, clap::Args)]
@@ -39,11 +39,8 @@ pub struct TokenArgs {
 
 /// Parses a role name as written in tokens.
 pub fn parse_role(name: &str) -> Result<Role, Failure> {
-    serde_json::from_value(serde_json::Value::from(name)).map_err(|_| {
-        Failure::InvalidInput(vec![format!(
-            "role {name:?} is not one of unit_submitter, verifier, approver, operator, data_owner, national_sync, public_reader"
-        )])
-    })
+    serde_json::from_value(serde_json::Value::from(name))
+        .map_err(|_| Failure::InvalidInput(vec![tr!("dtictl-token-role", role = name)]))
 }
 
 /// The principal the arguments describe, checking the scope fits the role.
@@ -57,19 +54,16 @@ pub fn principal(args: &TokenArgs) -> Result<Principal, Failure> {
             department_id: department.clone(),
         },
         (Role::UnitSubmitter, _, _) => {
-            return Err(Failure::InvalidInput(vec![
-                "--unit: a unit_submitter token needs --unit and no --department".into(),
-            ]))
+            return Err(Failure::InvalidInput(vec![tr!("dtictl-token-unit")]))
         }
         (Role::DataOwner, _, _) => {
-            return Err(Failure::InvalidInput(vec![
-                "--department: a data_owner token needs --department and no --unit".into(),
-            ]))
+            return Err(Failure::InvalidInput(vec![tr!("dtictl-token-department")]))
         }
         (_, None, None) => Scope::City,
         (role, _, _) => {
-            return Err(Failure::InvalidInput(vec![format!(
-                "--unit/--department: a {role} token is city-wide and takes neither"
+            return Err(Failure::InvalidInput(vec![tr!(
+                "dtictl-token-city",
+                role = role.to_string()
             )]))
         }
     };
@@ -86,9 +80,7 @@ pub fn principal(args: &TokenArgs) -> Result<Principal, Failure> {
 /// A minter for the configured secret, refusing a short one.
 pub fn minter(secret: &str, issuer: &str, audience: &str) -> Result<TokenMinter, Failure> {
     if secret.len() < 32 {
-        return Err(Failure::InvalidInput(vec![
-            "--hs256-secret (DTI_AUTH_HS256_SECRET): must be at least 32 bytes".into(),
-        ]));
+        return Err(Failure::InvalidInput(vec![tr!("dtictl-token-secret")]));
     }
     Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience))
 }

@@ -22,7 +22,7 @@ use super::database::runtime;
 use super::read_input;
 use super::unit_common::{describe_values, scored_indicator, sort_key, Target, UnitRound};
 use crate::remote::{call, enum_name, table, unit_submitter, when, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl draft …`: a unit's draft on the submission service, as the unit's submitter.
 #[derive(Debug, clap::Subcommand)]
@@ -115,7 +115,7 @@ pub fn run(
                 .into_iter()
                 .collect::<Vec<_>>();
             if reason.trim().is_empty() {
-                problems.push("--reason: say why the indicator does not apply".into());
+                problems.push(tr!("dtictl-na-reason"));
             }
             if !problems.is_empty() {
                 return Err(Failure::InvalidInput(problems));
@@ -133,7 +133,7 @@ pub fn run(
     runtime()?.block_on(async {
         let mut client =
             SubmissionServiceClient::new(connection.channel(Service::Submission).await?);
-        let what = format!("unit {}", target.unit);
+        let what = tr!("dtictl-what-unit", unit = target.unit.as_str());
         match command {
             DraftCommand::Show(_) => {
                 let submission = find(&mut client, connection, &target).await?;
@@ -163,7 +163,13 @@ pub fn run(
                     )
                     .await?;
                     for warning in &response.warnings {
-                        eprintln!("warning: {}: {}", warning.field, warning.description);
+                        eprintln!(
+                            "{}",
+                            tr!(
+                                "dtictl-warning",
+                                warning = format!("{}: {}", warning.field, warning.description)
+                            )
+                        );
                     }
                     submission = response.submission.unwrap_or(submission);
                 }
@@ -183,8 +189,13 @@ pub fn run(
                 let marked = values.not_applicable.len();
                 output.emit(&submission, |s| {
                     format!(
-                        "{}: {set} indicator(s) set, {marked} marked not applicable\n{}",
-                        target.describe(),
+                        "{}\n{}",
+                        tr!(
+                            "dtictl-draft-set",
+                            unit = target.describe(),
+                            set = set,
+                            marked = marked
+                        ),
                         describe_submission(&target, s)
                     )
                 })
@@ -207,8 +218,12 @@ pub fn run(
                 .await?;
                 output.emit(&submission, |s| {
                     format!(
-                        "{}: indicator {indicator} marked not applicable\n{}",
-                        target.describe(),
+                        "{}\n{}",
+                        tr!(
+                            "dtictl-draft-marked-na",
+                            unit = target.describe(),
+                            indicator = indicator
+                        ),
                         describe_submission(&target, s)
                     )
                 })
@@ -226,8 +241,12 @@ pub fn run(
                 .await?;
                 output.emit(&submission, |s| {
                     format!(
-                        "{}: indicator {indicator} cleared\n{}",
-                        target.describe(),
+                        "{}\n{}",
+                        tr!(
+                            "dtictl-draft-cleared",
+                            unit = target.describe(),
+                            indicator = indicator
+                        ),
                         describe_submission(&target, s)
                     )
                 })
@@ -246,7 +265,11 @@ pub fn run(
                 )
                 .await?;
                 output.emit(&response, |r| {
-                    format!("{}: submitted version {}", target.describe(), r.version)
+                    tr!(
+                        "dtictl-submitted-version",
+                        unit = target.describe(),
+                        version = r.version
+                    )
                 })
             }
             DraftCommand::Versions(_) => {
@@ -275,7 +298,7 @@ pub async fn find(
     };
     let principal = unit_submitter(target.unit.as_str());
     call(
-        &format!("unit {}", target.unit),
+        &tr!("dtictl-what-unit", unit = target.unit.as_str()),
         client.find_submission(connection.request(request, &principal)?),
     )
     .await
@@ -293,7 +316,7 @@ async fn create_draft(
     };
     let principal = unit_submitter(target.unit.as_str());
     call(
-        &format!("unit {}", target.unit),
+        &tr!("dtictl-what-unit", unit = target.unit.as_str()),
         client.create_draft(connection.request(request, &principal)?),
     )
     .await
@@ -303,10 +326,11 @@ async fn create_draft(
 fn check_indicator(target: &Target, code: &str) -> Result<(), String> {
     match scored_indicator(target.framework(), code) {
         Some(_) => Ok(()),
-        None => Err(format!(
-            "--indicator: unit {}, indicator {code}: not a scored indicator of framework {}",
-            target.unit,
-            target.framework().id
+        None => Err(tr!(
+            "dtictl-draft-not-scored",
+            unit = target.unit.as_str(),
+            indicator = code,
+            framework = target.framework().id.to_string()
         )),
     }
 }
@@ -320,9 +344,10 @@ fn load_unit_values(
 ) -> Result<UnitValues, Failure> {
     let text = read_input(file)?;
     let document: Value = serde_json::from_str(&text).map_err(|error| {
-        Failure::InvalidInput(vec![format!(
-            "--file {}: not JSON: {error}",
-            file.display()
+        Failure::InvalidInput(vec![tr!(
+            "dtictl-file-not-json",
+            path = file.display().to_string(),
+            error = error.to_string()
         )])
     })?;
     let framework = target.framework().id.to_string();
@@ -331,9 +356,11 @@ fn load_unit_values(
         Value::Object(object) if object.contains_key("units") => {
             if let Some(declared) = object.get("framework") {
                 if declared.as_str() != Some(framework.as_str()) {
-                    return Err(Failure::InvalidInput(vec![format!(
-                        "--file {}: framework {declared} is not the round's framework {framework:?}",
-                        file.display()
+                    return Err(Failure::InvalidInput(vec![tr!(
+                        "dtictl-file-other-framework",
+                        path = file.display().to_string(),
+                        declared = declared.to_string(),
+                        framework = &framework
                     )]));
                 }
             }
@@ -342,9 +369,10 @@ fn load_unit_values(
                 .into_iter()
                 .find(|u| u.get("unit").and_then(Value::as_str) == Some(unit))
                 .ok_or_else(|| {
-                    Failure::InvalidInput(vec![format!(
-                        "--unit: unit {unit} is not in the cohort file {}",
-                        file.display()
+                    Failure::InvalidInput(vec![tr!(
+                        "dtictl-file-unit-missing",
+                        unit = unit,
+                        path = file.display().to_string()
                     )])
                 })?
         }
@@ -354,18 +382,20 @@ fn load_unit_values(
                     let claimed = claimed
                         .as_str()
                         .map_or_else(|| claimed.to_string(), str::to_owned);
-                    return Err(Failure::InvalidInput(vec![format!(
-                        "--file {}: the file holds unit {claimed}, not unit {unit}",
-                        file.display()
+                    return Err(Failure::InvalidInput(vec![tr!(
+                        "dtictl-file-other-unit",
+                        path = file.display().to_string(),
+                        claimed = claimed,
+                        unit = unit
                     )]));
                 }
             }
             document.clone()
         }
         _ => {
-            return Err(Failure::InvalidInput(vec![format!(
-                "--file {}: expected a unit object or a cohort file",
-                file.display()
+            return Err(Failure::InvalidInput(vec![tr!(
+                "dtictl-file-shape",
+                path = file.display().to_string()
             )]))
         }
     };
@@ -380,9 +410,10 @@ fn load_unit_values(
         Some(mut cohort) if errors.is_empty() && !cohort.units.is_empty() => {
             let values = cohort.units.remove(0);
             if values.values.is_empty() && values.not_applicable.is_empty() {
-                return Err(Failure::InvalidInput(vec![format!(
-                    "--file {}: unit {unit} has no values and no not-applicable indicators",
-                    file.display()
+                return Err(Failure::InvalidInput(vec![tr!(
+                    "dtictl-file-empty-unit",
+                    path = file.display().to_string(),
+                    unit = unit
                 )]));
             }
             Ok(values)
@@ -430,7 +461,7 @@ fn submit_request_id(submission: &Submission) -> String {
 /// A submission state for people (`submitted`).
 pub fn state_name(state: i32) -> String {
     SubmissionState::try_from(state)
-        .map(|state| enum_name(state.as_str_name(), "SUBMISSION_STATE_"))
+        .map(|state| crate::text::state(&enum_name(state.as_str_name(), "SUBMISSION_STATE_")))
         .unwrap_or_else(|_| state.to_string())
 }
 
@@ -457,26 +488,34 @@ fn describe_submission(target: &Target, submission: &Submission) -> String {
             [
                 mark.indicator_code.clone(),
                 target.names.indicator_in_table(&mark.indicator_code),
-                format!("not applicable: {}", mark.reason),
+                tr!("dtictl-not-applicable-because", reason = &mark.reason),
             ],
         )
     }));
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut text = format!(
-        "{}: {}, latest version {}, last changed {}\n",
-        target.describe(),
-        state_name(submission.state),
-        submission.latest_version,
-        when(submission.updated_at.as_ref()),
+    let mut text = tr!(
+        "dtictl-draft-head",
+        unit = target.describe(),
+        state = state_name(submission.state),
+        version = submission.latest_version,
+        changed = when(submission.updated_at.as_ref())
     );
+    text.push('\n');
     text.push_str(&table(
-        ["indicator", "name", "values"],
+        [
+            tr!("dtictl-col-indicator"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-values"),
+        ],
         rows.into_iter().map(|(_, row)| row),
     ));
     for question in &submission.clarifications {
-        text.push_str(&format!(
-            "\nclarification on {} (version {}): {}",
-            question.indicator_code, question.version, question.question
+        text.push('\n');
+        text.push_str(&tr!(
+            "dtictl-clarification-on",
+            indicator = &question.indicator_code,
+            version = question.version,
+            question = &question.question
         ));
     }
     text
@@ -494,16 +533,19 @@ fn describe_versions(target: &Target, response: &ListVersionsResponse) -> String
         ]
     });
     format!(
-        "{}: {} version(s)\n{}",
-        target.describe(),
-        response.versions.len(),
+        "{}\n{}",
+        tr!(
+            "dtictl-versions-head",
+            unit = target.describe(),
+            versions = response.versions.len()
+        ),
         table(
             [
-                "version",
-                "submitted at",
-                "by",
-                "indicators",
-                "not applicable"
+                tr!("dtictl-col-version"),
+                tr!("dtictl-col-submitted-at"),
+                tr!("dtictl-col-by"),
+                tr!("dtictl-col-indicators"),
+                tr!("dtictl-col-not-applicable"),
             ],
             rows
         )

@@ -10,7 +10,7 @@ use dti_domain::{FrameworkCatalog, UnitId, UnitRegistry};
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, UnitRef};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// Which unit, in which round.
 #[derive(Debug, Clone, clap::Args)]
@@ -53,11 +53,10 @@ impl Target {
 
     /// `quan-1 (Quận 1), round 2023/hcm-2023-district`.
     pub fn describe(&self) -> String {
-        format!(
-            "{}, round {}/{}",
-            self.names.unit_label(self.unit.as_str()),
-            self.round.year,
-            self.round.framework
+        tr!(
+            "dtictl-unit-round",
+            unit = self.names.unit_label(self.unit.as_str()),
+            round = format!("{}/{}", self.round.year, self.round.framework)
         )
     }
 }
@@ -77,9 +76,10 @@ impl UnitRound {
                     u32::from(cohort.year) == self.year && cohort.units.contains(unit)
                 });
                 if found.is_none() {
-                    problems.push(format!(
-                        "--framework: no round of {} in the unit registry assesses unit {unit}; name the framework",
-                        self.year
+                    problems.push(tr!(
+                        "dtictl-no-round-for-unit",
+                        year = self.year,
+                        unit = unit.to_string()
                     ));
                 }
                 found.map(|cohort| cohort.framework.to_string())
@@ -111,9 +111,10 @@ impl UnitRound {
 /// The catalog's framework `id`, or a line naming `--framework` and the known ids.
 pub fn known_framework(catalog: &FrameworkCatalog, id: &str) -> Result<Arc<Framework>, String> {
     catalog.get_str(id).cloned().ok_or_else(|| {
-        format!(
-            "--framework: {id:?} is not known (known: {})",
-            catalog.ids().join(", ")
+        tr!(
+            "dtictl-unknown-framework",
+            framework = id,
+            known = catalog.ids().join(", ")
         )
     })
 }

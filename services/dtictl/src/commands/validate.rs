@@ -1,7 +1,7 @@
 //! `dtictl validate`: the same checks as `score`, without scoring.
 
 use super::load_cohort;
-use crate::Failure;
+use crate::{tr, Failure};
 use dti_domain::FrameworkCatalog;
 use std::path::Path;
 
@@ -9,9 +9,12 @@ use std::path::Path;
 pub fn run(catalog: &FrameworkCatalog, input: &Path) -> Result<(), Failure> {
     let cohort = load_cohort(catalog, input)?;
     println!(
-        "valid: {} unit(s) for framework {}",
-        cohort.units.len(),
-        cohort.framework.id
+        "{}",
+        tr!(
+            "dtictl-valid",
+            units = cohort.units.len(),
+            framework = cohort.framework.id.to_string()
+        )
     );
     Ok(())
 }

@@ -33,7 +33,7 @@ use super::review::{
     verification_client, verifier,
 };
 use crate::remote::{call, table, with_bearer, Output, Remote};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// What `dtictl verify decide` reads.
 #[derive(Debug, clap::Args)]
@@ -139,7 +139,11 @@ pub async fn open(
         },
         bearer,
     )?;
-    call("open the submission", client.open_submission(request)).await
+    call(
+        &tr!("dtictl-what-open-submission"),
+        client.open_submission(request),
+    )
+    .await
 }
 
 fn accept(code: &str) -> IndicatorDecision {
@@ -189,7 +193,7 @@ async fn decide_unit(
         bearer,
     )?;
     let response = call(
-        &format!("unit {}", unit.unit),
+        &tr!("dtictl-what-unit", unit = &unit.unit),
         client.decide_indicators(request),
     )
     .await?;
@@ -257,11 +261,15 @@ pub fn decide(
             for unit in &file.units {
                 match submission_of(&listed, &unit.unit) {
                     Ok(summary) => targets.push((summary, unit)),
-                    Err(Failure::InvalidInput(lines)) => problems.extend(
-                        lines
-                            .into_iter()
-                            .map(|l| l.replacen("--unit: ", "decisions file: ", 1)),
-                    ),
+                    Err(Failure::InvalidInput(lines)) => {
+                        problems.extend(lines.into_iter().map(|l| {
+                            l.replacen(
+                                "--unit: ",
+                                &format!("{}: ", tr!("dtictl-decisions-file")),
+                                1,
+                            )
+                        }))
+                    }
                     Err(other) => return Err(other),
                 }
             }
@@ -272,7 +280,7 @@ pub fn decide(
             decide_all(
                 &mut client,
                 &bearer,
-                "deciding",
+                &tr!("dtictl-progress-deciding"),
                 targets,
                 accept_rest,
                 &mut outcome,
@@ -293,8 +301,8 @@ pub fn decide(
                 .filter(|s| s.state == "clarification_requested")
             {
                 eprintln!(
-                    "unit {}: waiting for the unit's answer to a clarification; left alone",
-                    summary_unit(waiting)
+                    "{}",
+                    tr!("dtictl-waiting-clarification", unit = summary_unit(waiting))
                 );
             }
             let targets: Vec<(&SubmissionSummary, UnitDecisions)> = open
@@ -311,7 +319,7 @@ pub fn decide(
             decide_all(
                 &mut client,
                 &bearer,
-                "accepting",
+                &tr!("dtictl-progress-accepting"),
                 targets,
                 true,
                 &mut outcome,
@@ -330,10 +338,17 @@ pub fn decide(
 
 fn render_decided(decided: &Decided) -> String {
     if decided.units.is_empty() {
-        return "nothing to decide".to_owned();
+        return tr!("dtictl-nothing-to-decide");
     }
     let mut text = table(
-        ["unit", "name", "version", "sent", "changed", "revision"],
+        [
+            tr!("dtictl-col-unit"),
+            tr!("dtictl-col-name"),
+            tr!("dtictl-col-version"),
+            tr!("dtictl-col-sent"),
+            tr!("dtictl-col-changed"),
+            tr!("dtictl-col-decision-revision"),
+        ],
         decided.units.iter().map(|u| {
             [
                 u.unit_id.clone(),
@@ -348,10 +363,11 @@ fn render_decided(decided: &Decided) -> String {
     text.push('\n');
     for unit in &decided.units {
         for warning in &unit.response.warnings {
-            text.push_str(&format!(
-                "warning: {}: {}\n",
-                warning.field, warning.description
+            text.push_str(&tr!(
+                "dtictl-warning",
+                warning = format!("{}: {}", warning.field, warning.description)
             ));
+            text.push('\n');
         }
     }
     text
@@ -374,10 +390,10 @@ pub fn clarify(
         Err(other) => return Err(other),
     };
     if args.indicators.len() != args.questions.len() {
-        problems.push(format!(
-            "--question: {} question(s) for {} indicator(s); give one --question per --indicator",
-            args.questions.len(),
-            args.indicators.len()
+        problems.push(tr!(
+            "dtictl-questions-per-indicator",
+            questions = args.questions.len(),
+            indicators = args.indicators.len()
         ));
     }
     for code in &args.indicators {
@@ -385,9 +401,10 @@ pub fn clarify(
     }
     for question in &args.questions {
         if question.trim().is_empty() || question.len() > decisions::MAX_REASON_BYTES {
-            problems.push(format!(
-                "--question: must be 1 to {} bytes of text",
-                decisions::MAX_REASON_BYTES
+            problems.push(tr!(
+                "dtictl-required-text",
+                flag = "--question",
+                max = decisions::MAX_REASON_BYTES
             ));
         }
     }
@@ -417,7 +434,7 @@ pub fn clarify(
             &bearer,
         )?;
         let asked = call(
-            &format!("unit {unit}"),
+            &tr!("dtictl-what-unit", unit = &unit),
             client.request_clarification(request),
         )
         .await?;
@@ -464,7 +481,7 @@ pub fn complete(
             }
             targets
         };
-        let bar = progress(targets.len(), "completing");
+        let bar = progress(targets.len(), &tr!("dtictl-progress-completing"));
         let mut completed = Vec::new();
         let mut failures = Vec::new();
         for summary in targets {
@@ -485,7 +502,7 @@ pub fn complete(
             },
             |c| {
                 if c.submissions.is_empty() {
-                    "nothing completed".to_owned()
+                    tr!("dtictl-nothing-completed")
                 } else {
                     submissions_table(&c.submissions)
                 }
@@ -515,5 +532,9 @@ async fn complete_one(
         },
         bearer,
     )?;
-    call(&format!("unit {unit}"), client.complete_submission(request)).await
+    call(
+        &tr!("dtictl-what-unit", unit = unit),
+        client.complete_submission(request),
+    )
+    .await
 }

@@ -22,7 +22,7 @@ use super::results::cents;
 use super::unit::find;
 use super::unit_common::{scored_indicator, Target, UnitRound};
 use crate::remote::{call, table, unit_submitter, Output, Remote, Service};
-use crate::Failure;
+use crate::{tr, Failure};
 
 /// `dtictl what-if`.
 #[derive(Debug, clap::Args)]
@@ -59,22 +59,36 @@ fn parse_set(
     unit: &str,
     expression: &str,
 ) -> Result<(String, String, Value), String> {
-    let bad = |why: &str| {
-        format!("--set {expression:?}: {why}; write INDICATOR.VARIABLE=VALUE, e.g. 6.13.a=40")
-    };
-    let (place, raw) = expression.split_once('=').ok_or_else(|| bad("no '='"))?;
+    let bad = |why: String| tr!("dtictl-set-shape", expression = expression, why = why);
+    let (place, raw) = expression
+        .split_once('=')
+        .ok_or_else(|| bad(tr!("dtictl-set-no-equals")))?;
     let (code, name) = place
         .trim()
         .rsplit_once('.')
-        .ok_or_else(|| bad("no variable after the indicator"))?;
+        .ok_or_else(|| bad(tr!("dtictl-set-no-variable")))?;
     let indicator = scored_indicator(framework, code).ok_or_else(|| {
-        format!("--set {expression:?}: unit {unit}, indicator {code}: not a scored indicator of framework {}", framework.id)
+        tr!(
+            "dtictl-set-not-scored",
+            expression = expression,
+            unit = unit,
+            indicator = code,
+            framework = framework.id.to_string()
+        )
     })?;
     let variable = indicator.variable(name).ok_or_else(|| {
-        let known: Vec<&str> = indicator.variables.iter().map(|v| v.name.as_str()).collect();
-        format!(
-            "--set {expression:?}: unit {unit}, indicator {code}, variable {name}: not a variable of the indicator (its variables: {})",
-            known.join(", ")
+        let known: Vec<&str> = indicator
+            .variables
+            .iter()
+            .map(|v| v.name.as_str())
+            .collect();
+        tr!(
+            "dtictl-set-not-variable",
+            expression = expression,
+            unit = unit,
+            indicator = code,
+            variable = name,
+            known = known.join(", ")
         )
     })?;
     use dti_domain::framework::VariableType as T;
@@ -86,7 +100,14 @@ fn parse_set(
         T::Choice { .. } | T::Decimal | T::Text => Value::String(raw.trim_matches('"').to_owned()),
     };
     dti_domain::values::decode_variable(&variable.ty, &value).map_err(|problem| {
-        format!("--set {expression:?}: unit {unit}, indicator {code}, variable {name}: {problem}")
+        tr!(
+            "dtictl-set-bad-value",
+            expression = expression,
+            unit = unit,
+            indicator = code,
+            variable = name,
+            problem = problem.to_string()
+        )
     })?;
     Ok((indicator.code.to_string(), variable.name.to_string(), value))
 }
@@ -110,15 +131,18 @@ pub fn run(catalog: &FrameworkCatalog, args: &WhatIfArgs, output: Output) -> Res
     ] {
         for code in codes {
             if scored_indicator(framework, code).is_none() {
-                problems.push(format!(
-                    "{flag}: unit {unit}, indicator {code}: not a scored indicator of framework {}",
-                    framework.id
-                ));
+                let problem = tr!(
+                    "dtictl-draft-not-scored",
+                    unit = unit,
+                    indicator = code,
+                    framework = framework.id.to_string()
+                );
+                problems.push(problem.replacen("--indicator", flag, 1));
             }
         }
     }
     if args.set.is_empty() && args.not_applicable.is_empty() && args.clear.is_empty() {
-        problems.push("--set: give at least one change (or --not-applicable / --clear)".into());
+        problems.push(tr!("dtictl-set-nothing"));
     }
     if !problems.is_empty() {
         return Err(Failure::InvalidInput(problems));
@@ -137,7 +161,7 @@ pub fn run(catalog: &FrameworkCatalog, args: &WhatIfArgs, output: Output) -> Res
             cleared: args.clear.clone(),
         };
         let response = call(
-            &format!("unit {unit}"),
+            &tr!("dtictl-what-unit", unit = unit),
             client.what_if(connection.request(request, &principal)?),
         )
         .await?;
@@ -160,7 +184,7 @@ async fn latest_values(
     };
     let principal = unit_submitter(target.unit.as_str());
     let versions = call(
-        &format!("unit {}", target.unit),
+        &tr!("dtictl-what-unit", unit = target.unit.as_str()),
         client.list_versions(connection.request(request, &principal)?),
     )
     .await?;
@@ -255,24 +279,43 @@ fn describe_what_if(target: &Target, args: &WhatIfArgs, response: &WhatIfRespons
             ]
         })
     });
+    let changes = args
+        .set
+        .iter()
+        .cloned()
+        .chain(
+            args.not_applicable
+                .iter()
+                .map(|c| tr!("dtictl-what-if-not-applicable", indicator = c)),
+        )
+        .chain(
+            args.clear
+                .iter()
+                .map(|c| tr!("dtictl-what-if-cleared", indicator = c)),
+        )
+        .collect::<Vec<_>>()
+        .join(", ");
+    let header = [
+        tr!("dtictl-col-indicator"),
+        tr!("dtictl-col-name"),
+        tr!("dtictl-col-now"),
+        tr!("dtictl-col-what-if"),
+        tr!("dtictl-col-change"),
+    ];
     format!(
-        "{}: what if {}\n{}\ntotal: {} → {} ({})",
-        target.describe(),
-        args.set
-            .iter()
-            .cloned()
-            .chain(
-                args.not_applicable
-                    .iter()
-                    .map(|c| format!("{c} not applicable"))
-            )
-            .chain(args.clear.iter().map(|c| format!("{c} cleared")))
-            .collect::<Vec<_>>()
-            .join(", "),
-        table(["indicator", "name", "now", "what if", "change"], rows),
-        current.total,
-        hypothetical.total,
-        change(response.total_change_cents)
+        "{}\n{}\n{}",
+        tr!(
+            "dtictl-what-if-head",
+            unit = target.describe(),
+            changes = changes
+        ),
+        table(header, rows),
+        tr!(
+            "dtictl-what-if-total",
+            now = &current.total,
+            after = &hypothetical.total,
+            change = change(response.total_change_cents)
+        )
     )
 }
 
@@ -302,6 +345,8 @@ mod tests {
 
     #[test]
     fn a_bad_set_names_what_is_wrong() {
+        // The problems are the English catalogue's (the only language this binary's tests set).
+        crate::text::set_lang(dti_i18n::Lang::En);
         let framework = framework();
         for (expression, expected) in [
             ("6.13.a", "no '='"),

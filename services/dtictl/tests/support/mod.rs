@@ -192,6 +192,16 @@ impl Stack {
     /// Runs `dtictl args` against the stack with the development secret (tokens minted per
     /// command's principal) and `extra_env` (e.g. `DTI_TOKEN` of another role).
     pub async fn dtictl_with(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        self.run(args, Some("en"), extra_env).await
+    }
+
+    /// Runs `dtictl args` against the stack as a person does: no `DTI_LANG` unless `extra_env`
+    /// sets it, so dtictl speaks its default language.
+    pub async fn dtictl_as_is(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        self.run(args, None, extra_env).await
+    }
+
+    async fn run(&self, args: &[&str], lang: Option<&str>, extra_env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_dtictl"));
         command.args(args).stdin(Stdio::null());
         for (name, _) in std::env::vars() {
@@ -200,6 +210,10 @@ impl Stack {
             }
         }
         command.env("DTI_AUTH_HS256_SECRET", TEST_HS256_SECRET);
+        // The command tests read dtictl's English texts; the language tests choose their own.
+        if let Some(lang) = lang {
+            command.env("DTI_LANG", lang);
+        }
         for (name, endpoint) in &self.endpoints {
             command.env(name, endpoint);
         }
