@@ -87,6 +87,12 @@ pub enum Command {
     Token(commands::token::TokenArgs),
     /// Apply the platform's database migrations.
     Migrate(commands::database::DatabaseArgs),
+    /// The event bus's dead letters: list them, have their consumer apply them again.
+    Bus {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::bus::BusCommand,
+    },
     /// Check the audit log.
     Audit {
         /// What to do.
@@ -244,6 +250,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::frameworks::show(&catalog, &id, json),
         Command::Token(args) => commands::token::run(&args),
         Command::Migrate(args) => commands::database::migrate(&args),
+        Command::Bus { command } => commands::bus::run(&command, output),
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => commands::database::audit_verify(&args),

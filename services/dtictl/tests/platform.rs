@@ -215,3 +215,114 @@ async fn units_submit_a_cohort_file_and_the_audit_chain_catches_tampering() -> a
     backends.close().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bus_lists_dead_letters_and_asks_their_consumer_to_replay_them() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    // Two messages the scoring service's consumer gave up on, as `dti_bus` keeps them.
+    for id in ["submission/a/v1", "submission/b/v1"] {
+        sqlx::query(
+            "INSERT INTO dead_letters (consumer, msg_id, subject, payload, headers, deliveries, \
+             error) VALUES ('scoring-on-submission', $1, 'dti.submission.submitted.v1', \
+             '\\x00'::bytea, '{}', 20, 'handler: the round is gone')",
+        )
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    }
+    let url = db.url().to_owned();
+    let run = |args: &[&str]| {
+        let mut args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        args.extend(["--database-url".to_owned(), url.clone()]);
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            dtictl(&args, &[])
+        })
+    };
+
+    let listed = run(&["bus", "dead-letters", "--json"]).await?;
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout)?;
+    let letters = listed["dead_letters"].as_array().expect("a list");
+    assert_eq!(letters.len(), 2);
+    assert_eq!(letters[0]["error"], "handler: the round is gone");
+    let table = run(&["bus", "dead-letters", "--consumer", "scoring-on-submission"]).await?;
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let table = text(&table.stdout);
+    assert!(
+        table.contains("last error") && table.contains("submission/b/v1"),
+        "{table}"
+    );
+
+    let one = run(&[
+        "bus",
+        "replay",
+        "--consumer",
+        "scoring-on-submission",
+        "--msg-id",
+        "submission/a/v1",
+    ])
+    .await?;
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one.stderr));
+    assert!(
+        text(&one.stdout).contains("1 dead letter(s)"),
+        "{}",
+        text(&one.stdout)
+    );
+    let requested = |id: &'static str| {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT replay_requested_at IS NOT NULL FROM dead_letters WHERE msg_id = $1",
+        )
+        .bind(id)
+        .fetch_one(db.pool())
+    };
+    assert!(requested("submission/a/v1").await?);
+    assert!(!requested("submission/b/v1").await?);
+    let all = run(&[
+        "bus",
+        "replay",
+        "--consumer",
+        "scoring-on-submission",
+        "--all",
+    ])
+    .await?;
+    assert_eq!(all.status.code(), Some(0), "{}", text(&all.stderr));
+    assert!(requested("submission/b/v1").await?);
+
+    // Bad input: exit 2 naming the flag, nothing changed.
+    for (args, words) in [
+        (
+            vec![
+                "bus",
+                "replay",
+                "--consumer",
+                "scoring-on-submission",
+                "--msg-id",
+                "nope",
+            ],
+            "--msg-id",
+        ),
+        (
+            vec!["bus", "dead-letters", "--consumer", "a b"],
+            "--consumer",
+        ),
+        (
+            vec!["bus", "replay", "--consumer", "scoring-on-submission"],
+            "--msg-id",
+        ),
+    ] {
+        let out = run(&args).await?;
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(words),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let unchanged: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(unchanged, 2);
+    db.close().await?;
+    Ok(())
+}

@@ -42,6 +42,13 @@ fn named_unit(
     Ok((round, unit))
 }
 
+/// The round and unit an event of type `E` names.
+fn named_by<E: UnitEvent>(event: &InboundEvent) -> Result<(RoundRef, UnitId), String> {
+    let decoded = E::decode(event.payload.as_ref()).map_err(|error| error.to_string())?;
+    let (round, unit) = decoded.names();
+    named_unit(round, unit)
+}
+
 fn drop_unreadable(event: &InboundEvent, problem: &str) {
     tracing::error!(subject = %event.subject, msg_id = %event.msg_id, problem, "dropping an unreadable event");
     metrics::counter!(EVENTS_DROPPED).increment(1);
@@ -99,12 +106,7 @@ impl<E: UnitEvent> EventHandler for RescoreOn<E> {
         tx: &mut PgTransaction,
         event: &InboundEvent,
     ) -> Result<(), ScoringError> {
-        let named = E::decode(event.payload.as_ref())
-            .map_err(|error| error.to_string())
-            .and_then(|decoded| {
-                let (round, unit) = decoded.names();
-                named_unit(round, unit)
-            });
+        let named = named_by::<E>(event);
         match named {
             Ok((round, unit)) => {
                 self.scorer
@@ -123,15 +125,11 @@ impl<E: UnitEvent> EventHandler for RescoreOn<E> {
         tx: &mut PgTransaction,
         events: &[InboundEvent],
     ) -> Result<(), ScoringError> {
-        let mut cohorts: BTreeMap<(RoundRef, usize), (Basis, BTreeSet<UnitId>)> = BTreeMap::new();
+        // Basis orders as `Basis::ALL`, the order cohort rows are locked in.
+        let mut cohorts: BTreeMap<(RoundRef, Basis), BTreeSet<UnitId>> = BTreeMap::new();
         let mut named_units = 0_u64;
         for event in events {
-            let named = E::decode(event.payload.as_ref())
-                .map_err(|error| error.to_string())
-                .and_then(|decoded| {
-                    let (round, unit) = decoded.names();
-                    named_unit(round, unit)
-                });
+            let named = named_by::<E>(event);
             let (round, unit) = match named {
                 Ok(named) => named,
                 Err(problem) => {
@@ -141,21 +139,19 @@ impl<E: UnitEvent> EventHandler for RescoreOn<E> {
             };
             named_units += 1;
             for &basis in E::BASES {
-                let order = Basis::ALL.iter().position(|b| *b == basis).unwrap_or(0);
                 cohorts
-                    .entry((round.clone(), order))
-                    .or_insert_with(|| (basis, BTreeSet::new()))
-                    .1
+                    .entry((round.clone(), basis))
+                    .or_default()
                     .insert(unit.clone());
             }
         }
         let mut distinct = BTreeSet::new();
-        for ((round, _), (basis, units)) in &cohorts {
+        for ((round, basis), units) in &cohorts {
             let units: Vec<UnitId> = units.iter().cloned().collect();
             distinct.extend(units.iter().map(|unit| (round, unit.clone())));
             self.scorer.rescore_units(tx, round, *basis, &units).await?;
         }
-        let shared = named_units.saturating_sub(u64::try_from(distinct.len()).unwrap_or(0));
+        let shared = named_units.saturating_sub(distinct.len() as u64);
         metrics::counter!(EVENTS_COALESCED).increment(shared);
         Ok(())
     }

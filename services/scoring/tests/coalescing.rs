@@ -12,9 +12,7 @@ use dti_domain::FrameworkCatalog;
 use dti_proto::dti::scoring::v1::Basis;
 use dti_scoring::consumers::OnSubmissionSubmitted;
 use dti_scoring::rescore::Scorer;
-use dti_scoring::Settings;
 use prost::Message;
-use serde_json::json;
 use support::*;
 
 fn event(subject: &str, msg_id: String, payload: Vec<u8>) -> InboundEvent {
@@ -29,16 +27,8 @@ fn event(subject: &str, msg_id: String, payload: Vec<u8>) -> InboundEvent {
 
 #[tokio::test]
 async fn a_batch_scores_each_cohort_once_on_the_latest_inputs() -> anyhow::Result<()> {
-    let mut env = ScoringEnv::backends_only(Settings {
-        reconcile_interval_secs: 3600,
-        ..Settings::default()
-    })
-    .await?;
-    let framework = "hcm-2023-district";
-    let round = round(2023, framework);
-    let mut units = sample_units(framework, 6, 47, "B-");
+    let (mut env, round, mut units) = burst_round(6, 47, "B-").await?;
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
-    create_round(env.pool(), &round, &ids, "open").await?;
 
     // Four versions of every unit, each changing a min-max count; events in submission order,
     // interleaved across units, plus one event nobody can read.
@@ -47,7 +37,7 @@ async fn a_batch_scores_each_cohort_once_on_the_latest_inputs() -> anyhow::Resul
     for pass in 0..4_u64 {
         for (i, unit) in units.iter_mut().enumerate() {
             let a = 10 + pass * 7 + u64::try_from(i)? * 3;
-            unit.values.insert("5.1".into(), json!({ "a": a }));
+            set_min_max_count(unit, a);
             let (id, version) = submit(env.pool(), env.prefix(), &round, unit, false).await?;
             let payload = submitted_event(&round, &unit.unit, id, version).encode_to_vec();
             events.push(event(&subject, format!("{id}/v{version}"), payload));

@@ -361,7 +361,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
                     record_event_consumed(&self.settings.durable_name, outcome);
                 }
                 metrics::counter!(BATCHED_EVENTS, "consumer" => self.settings.durable_name.clone())
-                    .increment(u64::try_from(messages.len()).unwrap_or(u64::MAX));
+                    .increment(messages.len() as u64);
             }
             Err(error) => {
                 tracing::warn!(%error, messages = messages.len(), "a batch failed; applying its messages one by one");

@@ -66,7 +66,10 @@ pub(crate) async fn record(
     .bind(serde_json::to_value(&event.headers).map_err(|error| {
         BusError::InvalidMessage(format!("headers of {}: {error}", event.msg_id))
     })?)
-    .bind(i64::try_from(event.delivery).unwrap_or(i64::MAX))
+    .bind(i64::try_from(event.delivery).map_err(|_| BusError::NotACount {
+        what: "deliveries of a dead letter",
+        value: i64::MAX,
+    })?)
     .bind(error)
     .execute(pool)
     .await
@@ -230,19 +233,24 @@ pub(crate) async fn pending_replays(
     .fetch_all(pool)
     .await
     .map_err(BusError::database("reading replays to apply"))?;
-    Ok(rows
-        .into_iter()
-        .map(|(msg_id, subject, payload, headers, deliveries)| PendingReplay {
-            event: InboundEvent {
-                subject,
-                msg_id,
-                payload: Bytes::from(payload),
-                headers: serde_json::from_value(headers).unwrap_or_else(|error| {
-                    tracing::warn!(%error, "a dead letter's headers are unreadable; replaying without them");
-                    HeaderMap::new()
-                }),
-                delivery: u64::try_from(deliveries).unwrap_or(0).saturating_add(1),
-            },
+    rows.into_iter()
+        .map(|(msg_id, subject, payload, headers, deliveries)| {
+            let delivered = u64::try_from(deliveries).map_err(|_| BusError::NotACount {
+                what: "deliveries of a dead letter",
+                value: deliveries,
+            })?;
+            Ok(PendingReplay {
+                event: InboundEvent {
+                    subject,
+                    msg_id,
+                    payload: Bytes::from(payload),
+                    headers: serde_json::from_value(headers).unwrap_or_else(|error| {
+                        tracing::warn!(%error, "a dead letter's headers are unreadable; replaying without them");
+                        HeaderMap::new()
+                    }),
+                    delivery: delivered.saturating_add(1),
+                },
+            })
         })
-        .collect())
+        .collect()
 }

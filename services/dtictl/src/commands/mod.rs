@@ -1,6 +1,7 @@
 //! Shared plumbing of the commands: loading the framework catalog, reading input files and
 //! decoding cohort files (their units in parallel).
 
+pub mod bus;
 pub mod client;
 pub mod database;
 pub mod decisions;

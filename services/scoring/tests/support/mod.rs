@@ -211,6 +211,32 @@ pub fn sample_units(framework: &str, count: usize, seed: u64, prefix: &str) -> V
 /// Writes a new submitted version of `unit`'s values the way the submission service does
 /// (version, values and, when `announce`, `submission.submitted.v1` in one transaction).
 /// Returns the submission id and the version.
+/// A service-less environment (its reconciler would be idle for an hour) with an open 2023
+/// district round of `count` sample units (`seed`, ids starting with `prefix`).
+pub async fn burst_round(
+    count: usize,
+    seed: u64,
+    prefix: &str,
+) -> anyhow::Result<(ScoringEnv, RoundRef, Vec<UnitSubmission>)> {
+    let env = ScoringEnv::backends_only(Settings {
+        reconcile_interval_secs: 3600,
+        ..Settings::default()
+    })
+    .await?;
+    let framework = "hcm-2023-district";
+    let round = round(2023, framework);
+    let units = sample_units(framework, count, seed, prefix);
+    let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
+    create_round(env.pool(), &round, &ids, "open").await?;
+    Ok((env, round, units))
+}
+
+/// Gives `unit` a new value of the min-max count 5.1 (so every version changes its score).
+pub fn set_min_max_count(unit: &mut UnitSubmission, a: u64) {
+    unit.values.insert("5.1".into(), json!({ "a": a }));
+    unit.not_applicable.retain(|code| code != "5.1");
+}
+
 pub async fn submit(
     pool: &PgPool,
     prefix: &str,
