@@ -99,7 +99,13 @@ pub async fn require_editable(
             .await
             .map_err(EvidenceError::database("reading a round's state"))?;
     let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
-        .ok_or_else(|| EvidenceError::NotFound(format!("round {round} does not exist")))?;
+        .ok_or_else(|| {
+            EvidenceError::NotFound(
+                dti_i18n::Message::new("workflow-round-not-found")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
+        })?;
     if !EDITABLE_ROUND_STATES.contains(&round_state) {
         return Err(EvidenceError::NotNow(format!(
             "round {round} is {}: evidence can change only while the round is open, closed \

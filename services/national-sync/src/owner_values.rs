@@ -11,6 +11,7 @@ use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::values::{decode_indicator_values, decode_variable, InputIssue};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 use dti_proto::dti::events::v1::NationalOwnerValueChanged;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use serde_json::{json, Value};
@@ -313,14 +314,14 @@ fn decode_value(
             issues.push(general_info_issue(
                 unit,
                 &item.key.code,
-                "the value does not fit the item's kind".into(),
+                Message::new("issue-value-kind-mismatch"),
             ));
             None
         }
     }
 }
 
-fn general_info_issue(unit: &str, key: &str, message: String) -> InputIssue {
+fn general_info_issue(unit: &str, key: &str, message: Message) -> InputIssue {
     InputIssue {
         severity: dti_domain::values::Severity::Error,
         unit: Some(unit.to_owned()),

@@ -140,9 +140,13 @@ impl Rankings {
         reader.may_read_unit(unit, round, state, self.visibility)?;
         let position = self.read_position(&layout, round, basis, set, unit).await?;
         let Some(score) = position.score else {
-            return Err(RankingError::NotFound(format!(
-                "unit {unit} is not ranked in round {round} ({basis})"
-            )));
+            return Err(RankingError::NotFound(
+                dti_i18n::Message::new("ranking-unit-not-ranked")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string())
+                    .arg("basis", basis.to_string())
+                    .into(),
+            ));
         };
         let rank = competition_rank(position.above)?;
         let movement = match set {
@@ -165,9 +169,11 @@ impl Rankings {
 
     fn layout(&self, round: &RoundRef) -> Result<Arc<FrameworkLayout>, RankingError> {
         self.sync.layout(&round.framework).cloned().ok_or_else(|| {
-            RankingError::NotFound(format!(
-                "round {round} uses a framework that is not ranked here"
-            ))
+            RankingError::NotFound(
+                dti_i18n::Message::new("ranking-framework-not-ranked")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
         })
     }
 
@@ -177,7 +183,13 @@ impl Rankings {
     ) -> Result<dti_domain::round::RoundState, RankingError> {
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| RankingError::NotFound(format!("round {round} does not exist")))?;
+            .ok_or_else(|| {
+                RankingError::NotFound(
+                    dti_i18n::Message::new("workflow-round-not-found")
+                        .arg("round", round.to_string())
+                        .into(),
+                )
+            })?;
         Ok(record.state)
     }
 
@@ -195,14 +207,19 @@ impl Rankings {
             size => {
                 return Err(RankingError::invalid_field(
                     "page_size",
-                    format!("must be at most {}, got {size}", self.limits.max_size),
+                    dti_i18n::Message::new("ranking-page-size")
+                        .arg("max", self.limits.max_size)
+                        .arg("got", size),
                 ))
             }
         };
         let offset = match request.token.as_str() {
             "" => 0,
             token => token.parse::<u64>().map_err(|_| {
-                RankingError::invalid_field("page_token", "is not a token this service returned")
+                RankingError::invalid_field(
+                    "page_token",
+                    dti_i18n::Message::new("ranking-page-token"),
+                )
             })?,
         };
         Ok((offset, u64::from(size)))
@@ -317,11 +334,10 @@ fn group_position(
             let codes: Vec<String> = layout.group_codes().map(ToString::to_string).collect();
             RankingError::invalid_field(
                 "group_code",
-                format!(
-                    "{code:?} is not a group of framework {}; its groups: {}",
-                    layout.framework().id,
-                    codes.join(", ")
-                ),
+                dti_i18n::Message::new("ranking-unknown-group")
+                    .arg("group", format!("{code:?}"))
+                    .arg("framework", layout.framework().id.to_string())
+                    .arg("groups", codes.join(", ")),
             )
         }),
     }

@@ -83,9 +83,13 @@ impl ScoreReader {
         .map_err(ScoringError::database("reading a scorecard"))?;
         let Some((input_version, groups, indicators, inputs, scored_at, version, ranges)) = row
         else {
-            return Err(ScoringError::NotFound(format!(
-                "unit {unit} has no {basis} scores in round {round} yet"
-            )));
+            return Err(ScoringError::NotFound(
+                dti_i18n::Message::new("scoring-no-scores")
+                    .arg("unit", unit.to_string())
+                    .arg("basis", basis.to_string())
+                    .arg("round", round.to_string())
+                    .into(),
+            ));
         };
         let place = format!("round {round} ({basis}), unit {unit}");
         let stats = ranges_from_json(&place, &ranges.0)?;
@@ -152,21 +156,32 @@ impl ScoreReader {
         let reader = Reader::of(principal)?;
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| ScoringError::NotFound(format!("round {round} does not exist")))?;
+            .ok_or_else(|| {
+                ScoringError::NotFound(
+                    dti_i18n::Message::new("workflow-round-not-found")
+                        .arg("round", round.to_string())
+                        .into(),
+                )
+            })?;
         reader.may_read_unit(unit, round, record.state, self.visibility)?;
         let layout = self
             .scorer
             .layout(&round.framework)
             .cloned()
             .ok_or_else(|| {
-                ScoringError::NotFound(format!(
-                    "round {round} uses a framework that is not scored here"
-                ))
+                ScoringError::NotFound(
+                    dti_i18n::Message::new("scoring-framework-not-scored")
+                        .arg("round", round.to_string())
+                        .into(),
+                )
             })?;
         if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
-            return Err(ScoringError::NotFound(format!(
-                "unit {unit} is not assessed in round {round}"
-            )));
+            return Err(ScoringError::NotFound(
+                dti_i18n::Message::new("submission-unit-not-in-round")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string())
+                    .into(),
+            ));
         }
         Ok(layout)
     }

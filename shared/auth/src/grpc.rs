@@ -1,9 +1,12 @@
-//! Authentication of tonic requests from `authorization: Bearer <jwt>`.
+//! Authentication of tonic requests from `authorization: Bearer <jwt>`. A refusal is written
+//! in the request's language ([`dti_i18n::current_lang`]); the log keeps the English reason.
 
 use std::sync::Arc;
 
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
+
+use dti_i18n::Message;
 
 use crate::{AuthError, JwtVerifier, Principal};
 
@@ -31,7 +34,31 @@ fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
 /// Maps a rejected token to `Status::unauthenticated`, logging why.
 fn unauthenticated(error: AuthError) -> Status {
     tracing::debug!(%error, "rejected request credentials");
-    Status::unauthenticated(error.to_string())
+    Status::unauthenticated(refusal(&error).localized())
+}
+
+/// What a caller is told about a rejected token.
+fn refusal(error: &AuthError) -> Message {
+    match error {
+        AuthError::MissingToken => Message::new("auth-missing-token"),
+        AuthError::MalformedHeader => Message::new("auth-malformed-header"),
+        AuthError::Expired => Message::new("auth-expired"),
+        AuthError::NotYetValid => Message::new("auth-not-yet-valid"),
+        AuthError::InvalidSignature => Message::new("auth-bad-signature"),
+        AuthError::WrongIssuer => Message::new("auth-wrong-issuer"),
+        AuthError::WrongAudience => Message::new("auth-wrong-audience"),
+        AuthError::MissingClaim(claim) => {
+            Message::new("auth-missing-claim").arg("claim", claim.as_str())
+        }
+        AuthError::InvalidClaims(problem) => {
+            Message::new("auth-invalid-claims").arg("problem", problem.as_str())
+        }
+        AuthError::Malformed(problem) => {
+            Message::new("auth-malformed").arg("problem", problem.as_str())
+        }
+        // Never a request's token: a key or signing problem of the service itself.
+        AuthError::Key { .. } | AuthError::Signing(_) => Message::new("auth-unusable"),
+    }
 }
 
 /// The principal placed in the request extensions by [`AuthInterceptor`].
@@ -39,7 +66,7 @@ pub fn principal<T>(request: &Request<T>) -> Result<&Principal, Status> {
     request
         .extensions()
         .get::<Principal>()
-        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+        .ok_or_else(|| Status::unauthenticated(Message::new("auth-not-authenticated").localized()))
 }
 
 /// Server interceptor that authenticates every request and stores its [`Principal`] in the

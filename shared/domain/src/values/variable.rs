@@ -5,25 +5,26 @@ use super::issues::describe;
 use super::model::{Activity, VariableValue};
 use crate::exact::Exact;
 use crate::framework::VariableType;
+use dti_i18n::Message;
 use serde_json::Value;
 
 /// Decodes one JSON value as a variable of the given type.
-pub fn decode_variable(ty: &VariableType, raw: &Value) -> Result<VariableValue, String> {
+pub fn decode_variable(ty: &VariableType, raw: &Value) -> Result<VariableValue, Message> {
     match ty {
         VariableType::Count => decode_count(raw).map(VariableValue::Count),
         VariableType::Money => decode_count(raw).map(VariableValue::Money),
         VariableType::Bool => match raw {
             Value::Bool(b) => Ok(VariableValue::Flag(*b)),
-            other => Err(format!("must be true or false, got {}", describe(other))),
+            other => Err(Message::new("issue-must-be-bool").arg("got", describe(other))),
         },
         VariableType::Choice { choices } => match raw {
             Value::String(s) if choices.contains(s) => Ok(VariableValue::Choice(s.clone())),
-            Value::String(s) => Err(format!("{s:?} is not one of {}", choices.join(", "))),
-            other => Err(format!(
-                "must be one of {}, got {}",
-                choices.join(", "),
-                describe(other)
-            )),
+            Value::String(s) => Err(Message::new("issue-not-a-choice")
+                .arg("value", format!("{s:?}"))
+                .arg("choices", choices.join(", "))),
+            other => Err(Message::new("issue-must-be-choice")
+                .arg("choices", choices.join(", "))
+                .arg("got", describe(other))),
         },
         VariableType::Activities => decode_activities(raw).map(VariableValue::Activities),
         VariableType::Decimal => match raw {
@@ -31,68 +32,68 @@ pub fn decode_variable(ty: &VariableType, raw: &Value) -> Result<VariableValue, 
                 Ok(d) if d >= Exact::zero() && !s.contains('/') => {
                     Ok(VariableValue::Decimal(Box::new(d)))
                 }
-                _ => Err(format!(
-                    "must be a non-negative decimal written as a string like \"15.38\", got {s:?}"
-                )),
+                _ => Err(Message::new("issue-bad-decimal").arg("got", format!("{s:?}"))),
             },
-            other => Err(format!(
-                "must be a decimal written as a string like \"15.38\", got {}",
-                describe(other)
-            )),
+            other => Err(Message::new("issue-must-be-decimal").arg("got", describe(other))),
         },
         VariableType::Text => match raw {
             Value::String(s) => Ok(VariableValue::Text(s.clone())),
-            other => Err(format!("must be text, got {}", describe(other))),
+            other => Err(Message::new("issue-must-be-text").arg("got", describe(other))),
         },
     }
 }
 
 /// A whole number ≥ 0 that fits in 64 bits (a count or an amount of money).
-pub(super) fn decode_count(raw: &Value) -> Result<u64, String> {
+pub(super) fn decode_count(raw: &Value) -> Result<u64, Message> {
     match raw {
         Value::Number(n) => {
             if let Some(v) = n.as_u64() {
                 Ok(v)
             } else if n.as_i64().is_some_and(|v| v < 0) || n.as_f64().is_some_and(|v| v < 0.0) {
-                Err(format!("must not be negative, got {n}"))
+                Err(Message::new("issue-negative").arg("got", n.to_string()))
             } else if n.as_f64().is_some_and(|v| v.fract() != 0.0) {
-                Err(format!("must be a whole number, got {n}"))
+                Err(Message::new("issue-not-whole").arg("got", n.to_string()))
             } else {
-                Err(format!("must be a whole number written without a decimal point and at most {}, got {n}", u64::MAX))
+                Err(Message::new("issue-too-big")
+                    .arg("max", u64::MAX.to_string())
+                    .arg("got", n.to_string()))
             }
         }
-        other => Err(format!(
-            "must be a whole number ≥ 0, got {}",
-            describe(other)
-        )),
+        other => Err(Message::new("issue-must-be-count").arg("got", describe(other))),
     }
 }
 
 /// A list of `{"reports", "resolved"}` objects.
-fn decode_activities(raw: &Value) -> Result<Vec<Activity>, String> {
+fn decode_activities(raw: &Value) -> Result<Vec<Activity>, Message> {
     let Value::Array(items) = raw else {
-        return Err(format!(
-            "must be a list of {{\"reports\", \"resolved\"}} objects, got {}",
-            describe(raw)
-        ));
+        return Err(Message::new("issue-must-be-activities").arg("got", describe(raw)));
     };
     let mut list = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let at = |message: String| format!("activity #{}: {message}", i + 1);
+        let at = |message: Message| {
+            Message::new("issue-activity")
+                .arg("number", i + 1)
+                .arg("problem", message)
+        };
         let Value::Object(fields) = item else {
-            return Err(at(format!(
-                "must be an object with \"reports\" and \"resolved\", got {}",
-                describe(item)
-            )));
+            return Err(at(
+                Message::new("issue-must-be-activity").arg("got", describe(item))
+            ));
         };
         if let Some(extra) = fields.keys().find(|k| *k != "reports" && *k != "resolved") {
-            return Err(at(format!(
-                "unknown field {extra:?} (expected \"reports\" and \"resolved\")"
-            )));
+            return Err(at(
+                Message::new("issue-activity-unknown-field").arg("field", format!("{extra:?}"))
+            ));
         }
         let field = |name: &str| match fields.get(name) {
-            Some(v) => decode_count(v).map_err(|m| at(format!("{name} {m}"))),
-            None => Err(at(format!("missing {name:?}"))),
+            Some(v) => decode_count(v).map_err(|m| {
+                at(Message::new("issue-activity-field")
+                    .arg("field", name)
+                    .arg("problem", m))
+            }),
+            None => Err(at(
+                Message::new("issue-activity-missing").arg("field", format!("{name:?}"))
+            )),
         };
         list.push(Activity {
             reports: field("reports")?,
