@@ -236,10 +236,12 @@ fn check_ownership(
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(NationalSyncError::PermissionDenied(format!(
-        "department {department} does not own {}; nothing was stored",
-        foreign.join("; ")
-    )))
+    Err(NationalSyncError::PermissionDenied(
+        dti_i18n::Message::new("sync-not-owner")
+            .arg("department", department.to_string())
+            .arg("items", foreign.join("; "))
+            .into(),
+    ))
 }
 
 /// Decodes every value with the framework's types; all problems at once.
@@ -649,9 +651,13 @@ pub async fn dispute(
     let existing = read_part(&mut *tx, set, year, &item, &department)
         .await?
         .ok_or_else(|| {
-            NationalSyncError::NotFound(format!(
-                "department {department} has not supplied {item} for {year}; nothing to dispute"
-            ))
+            NationalSyncError::NotFound(
+                dti_i18n::Message::new("sync-nothing-to-dispute")
+                    .arg("department", department.to_string())
+                    .arg("item", item.to_string())
+                    .arg("year", year.to_string())
+                    .into(),
+            )
         })?;
     set_dispute(&mut tx, set, year, &item, &department, Some(reason), actor).await?;
     dti_audit::append(
