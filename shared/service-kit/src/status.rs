@@ -486,6 +486,40 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_is_written_in_the_requests_language_with_the_same_fields() {
+        let refuse = || {
+            let mut check = RequestCheck::new();
+            let round = check.field(parse_round(None));
+            let id = check.field(dti_proto::request::parse_uuid("submission_id", " "));
+            Status::from(check.finish(round.zip(id)).unwrap_err())
+        };
+        let vietnamese = dti_i18n::sync_scope(dti_i18n::Lang::Vi, refuse);
+        let english = dti_i18n::sync_scope(dti_i18n::Lang::En, refuse);
+        assert_eq!(
+            vietnamese.message(),
+            "yêu cầu không hợp lệ\nround: phải được nhập\nsubmission_id: phải được nhập"
+        );
+        assert_eq!(
+            english.message(),
+            "invalid request\nround: must be set\nsubmission_id: must be set"
+        );
+        let fields = |status: &Status| -> Vec<String> {
+            field_violations(status)
+                .into_iter()
+                .map(|v| v.field)
+                .collect()
+        };
+        assert_eq!(fields(&vietnamese), fields(&english));
+        let hidden = dti_i18n::sync_scope(dti_i18n::Lang::Vi, || {
+            Fault::Unexpected("secret detail").into_status("the test request")
+        });
+        assert_eq!(
+            hidden.message(),
+            "Không thực hiện được yêu cầu do lỗi hệ thống; lỗi đã được ghi lại"
+        );
+    }
+
+    #[test]
     fn a_clean_check_yields_the_parsed_request() {
         let mut check = RequestCheck::new();
         let id = check.field(Ok::<_, FieldError>(7));
