@@ -262,3 +262,6 @@ sync-department-needed = must name a department
 sync-not-owner = department { $department } does not own { $items }; nothing was stored
 sync-nothing-to-dispute = department { $department } has not supplied { $item } for { $year }; nothing to dispute
 sync-run-not-found = sync run { $run } does not exist
+window-reopening-passed = the round { $round } was reopened for this unit until { $until }, which has passed
+window-deadline-passed = the deadline of round { $round } passed at { $deadline }; ask an operator to reopen it for the unit
+window-round-not-accepting = round { $round } is { $state } and does not accept submissions

@@ -263,3 +263,6 @@ sync-department-needed = phải nêu một sở/ngành
 sync-not-owner = sở/ngành { $department } không sở hữu { $items }; chưa lưu gì
 sync-nothing-to-dispute = sở/ngành { $department } chưa cung cấp { $item } cho năm { $year }; không có gì để phản đối
 sync-run-not-found = không có lượt đồng bộ { $run }
+window-reopening-passed = kỳ đánh giá { $round } đã được mở lại cho đơn vị đến { $until }, thời hạn này đã qua
+window-deadline-passed = hạn nộp của kỳ đánh giá { $round } đã qua lúc { $deadline }; đề nghị người vận hành mở lại kỳ cho đơn vị
+window-round-not-accepting = kỳ đánh giá { $round } đang ở trạng thái { $state } và không nhận báo cáo
