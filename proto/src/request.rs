@@ -7,10 +7,14 @@
 //! The `TryFrom` impls name fields relative to the message they read (`year`, `unit_id`); the
 //! `parse_*` functions name them as a request holds them (`round.year`), and
 //! [`FieldError::within`] puts a message's path in front (`header.round.year`).
+//!
+//! A problem is written from the catalogues of `dti-i18n` in the language of the request being
+//! handled ([`dti_i18n::current_lang`]).
 
 use std::fmt;
 
 use dti_domain::{FrameworkId, RoundRef, UnitId};
+use dti_i18n::Message;
 use uuid::Uuid;
 
 use crate::dti::common::v1 as common;
@@ -38,7 +42,7 @@ impl FieldError {
 
     /// `field` is absent or empty.
     pub fn missing(field: impl Into<String>) -> Self {
-        Self::new(field, "must be set")
+        Self::new(field, Message::new("request-must-be-set"))
     }
 
     /// The same error, for the field as seen from the message `parent` that holds it
@@ -70,7 +74,7 @@ impl TryFrom<&common::RoundRef> for RoundRef {
             .ok_or_else(|| {
                 FieldError::new(
                     "year",
-                    format!("must be a year between 2000 and 2100, got {}", round.year),
+                    Message::new("request-bad-year").arg("year", round.year.to_string()),
                 )
             })?;
         let framework = FrameworkId::parse(round.framework.clone())
@@ -110,8 +114,12 @@ pub fn parse_uuid(field: &str, text: &str) -> Result<Uuid, FieldError> {
     if text.trim().is_empty() {
         return Err(FieldError::missing(field));
     }
-    Uuid::parse_str(text.trim())
-        .map_err(|error| FieldError::new(field, format!("{text:?} is not a UUID: {error}")))
+    Uuid::parse_str(text.trim()).map_err(|error| {
+        let problem = Message::new("request-not-uuid")
+            .arg("text", format!("{text:?}"))
+            .arg("error", error.to_string());
+        FieldError::new(field, problem)
+    })
 }
 
 /// A typed UUID id (such as `dti_domain::SubmissionId`) in request field `field`, with the

@@ -14,9 +14,11 @@ pub fn require_owner(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceErr
         {
             Ok(())
         }
-        _ => Err(EvidenceError::PermissionDenied(format!(
-            "only the unit submitter of unit {unit} may change its evidence"
-        ))),
+        _ => Err(EvidenceError::PermissionDenied(
+            dti_i18n::Message::new("evidence-owner-only")
+                .arg("unit", unit.to_string())
+                .into(),
+        )),
     }
 }
 
@@ -26,9 +28,11 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceEr
         return Ok(());
     }
     require_owner(actor, unit).map_err(|_| {
-        EvidenceError::PermissionDenied(format!(
-            "only unit {unit}'s submitter, verifiers and approvers may read its evidence"
-        ))
+        EvidenceError::PermissionDenied(
+            dti_i18n::Message::new("evidence-readers-only")
+                .arg("unit", unit.to_string())
+                .into(),
+        )
     })
 }
 

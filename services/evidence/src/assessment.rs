@@ -99,13 +99,20 @@ pub async fn require_editable(
             .await
             .map_err(EvidenceError::database("reading a round's state"))?;
     let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
-        .ok_or_else(|| EvidenceError::NotFound(format!("round {round} does not exist")))?;
+        .ok_or_else(|| {
+            EvidenceError::NotFound(
+                dti_i18n::Message::new("workflow-round-not-found")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
+        })?;
     if !EDITABLE_ROUND_STATES.contains(&round_state) {
-        return Err(EvidenceError::NotNow(format!(
-            "round {round} is {}: evidence can change only while the round is open, closed \
-             or under verification",
-            round_state.as_str()
-        )));
+        return Err(EvidenceError::NotNow(
+            dti_i18n::Message::new("evidence-round-frozen")
+                .arg("round", round.to_string())
+                .arg("state", round_state.as_str())
+                .into(),
+        ));
     }
     let submission_state: Option<String> = sqlx::query_scalar(
         "SELECT state FROM submissions WHERE year = $1 AND framework = $2 AND unit_id = $3 \
@@ -119,13 +126,13 @@ pub async fn require_editable(
     .map_err(EvidenceError::database("reading a submission's state"))?;
     let submission = format!("the submission of unit {unit} in round {round}");
     match parse_state::<SubmissionState>(submission_state, &submission)? {
-        Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => {
-            Err(EvidenceError::NotNow(format!(
-                "{submission} is {}: evidence can change only while it is a draft or a \
-                 verifier asked for clarification",
-                state.as_str()
-            )))
-        }
+        Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => Err(EvidenceError::NotNow(
+            dti_i18n::Message::new("evidence-submission-frozen")
+                .arg("unit", unit.to_string())
+                .arg("round", round.to_string())
+                .arg("state", state.as_str())
+                .into(),
+        )),
         _ => Ok(()),
     }
 }

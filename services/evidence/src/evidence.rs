@@ -441,7 +441,11 @@ fn verified_chunks(
 }
 
 fn not_found(id: EvidenceId) -> EvidenceError {
-    EvidenceError::NotFound(format!("evidence {id} does not exist"))
+    EvidenceError::NotFound(
+        dti_i18n::Message::new("evidence-not-found")
+            .arg("evidence", id.to_string())
+            .into(),
+    )
 }
 
 /// Counts an upload's outcome and, when stored, its bytes and duration.

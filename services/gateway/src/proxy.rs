@@ -1,7 +1,8 @@
 //! Forwarding one call to the service that serves it, over `tonic::client::Grpc` with the
-//! [`DynamicCodec`]: the caller's bearer token and W3C trace context (`traceparent`,
-//! `tracestate`) go into the gRPC metadata unchanged (the services authenticate and continue
-//! the trace); the gateway's timeout goes along as `grpc-timeout`.
+//! [`DynamicCodec`]: the caller's bearer token, W3C trace context (`traceparent`,
+//! `tracestate`) and languages (`Accept-Language`) go into the gRPC metadata unchanged (the
+//! services authenticate, continue the trace and answer in Vietnamese or English); the
+//! gateway's timeout goes along as `grpc-timeout`.
 
 use std::time::Duration;
 
@@ -15,7 +16,12 @@ use crate::catalog::Rpc;
 use crate::codec::{DynamicCodec, Outbound};
 
 /// Request headers passed to the services as gRPC metadata, unchanged.
-pub const FORWARDED_HEADERS: [&str; 3] = ["authorization", "traceparent", "tracestate"];
+pub const FORWARDED_HEADERS: [&str; 4] = [
+    "authorization",
+    "traceparent",
+    "tracestate",
+    "accept-language",
+];
 
 /// The gRPC metadata of a call made for an HTTP request with `headers`.
 pub fn forwarded_metadata(headers: &HeaderMap) -> MetadataMap {
@@ -137,9 +143,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_token_and_trace_context_pass_and_nothing_else() {
+    fn the_token_trace_context_and_languages_pass_and_nothing_else() {
         let mut headers = HeaderMap::new();
         headers.insert("authorization", "Bearer abc".parse().unwrap());
+        headers.insert("accept-language", "en-US,en;q=0.9".parse().unwrap());
         headers.insert(
             "traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -153,6 +160,7 @@ mod tests {
             metadata.get("traceparent").unwrap(),
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         );
+        assert_eq!(metadata.get("accept-language").unwrap(), "en-US,en;q=0.9");
         assert!(metadata.get("cookie").is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! What the gateway refuses and how: a body that is not JSON, of the wrong shape or too large
 //! is a 400 naming the field and changes nothing stored; a service's own InvalidArgument comes
-//! through with its message and field violations; unknown RPCs are 404; a caller over its rate
-//! limit gets 429 with `Retry-After`; CORS is off unless configured.
+//! through with its message and field violations, in the language the caller's
+//! `Accept-Language` asks for (Vietnamese without one); unknown RPCs are 404; a caller over its
+//! rate limit gets 429 with `Retry-After`; CORS is off unless configured.
 
 mod support;
 
@@ -79,10 +80,27 @@ async fn a_services_invalid_argument_comes_through_as_the_grpc_api_gives_it() ->
     let platform = Platform::start(|_| {}).await?;
     let operator = platform.token(Role::Operator);
     let bad = json!({"round": {"year": 1999, "framework": "no-such-framework"}, "pageSize": 5000});
-    let answer = platform
-        .call("dti.ranking.v1.RankingService/GetRanking", &operator, &bad)
-        .await;
-    answer.expect(400);
+    let body = serde_json::to_vec(&bad)?;
+    let through_gateway = |languages: Option<&'static str>| {
+        let headers: Vec<(&str, &str)> = languages
+            .map(|languages| ("accept-language", languages))
+            .into_iter()
+            .collect();
+        let body = body.clone();
+        let operator = operator.clone();
+        let platform = &platform;
+        async move {
+            platform
+                .send(
+                    Method::POST,
+                    "/v1/dti.ranking.v1.RankingService/GetRanking",
+                    Some(&operator),
+                    Some(("application/json", body)),
+                    &headers,
+                )
+                .await
+        }
+    };
 
     let mut direct =
         RankingServiceClient::connect(platform.backend_endpoints.ranking.clone()).await?;
@@ -94,15 +112,40 @@ async fn a_services_invalid_argument_comes_through_as_the_grpc_api_gives_it() ->
         page_size: 5000,
         ..GetRankingRequest::default()
     };
-    let status = direct
-        .get_ranking(dti_testkit::with_auth(request, &operator))
-        .await
-        .unwrap_err();
-    let json = answer.json();
-    assert_eq!(json["message"], status.message());
-    let expected = dti_testkit::refusals::violated_fields(&status);
-    assert!(!expected.is_empty());
-    assert_eq!(answer.violated_fields(), expected, "{json}");
+    // The gateway passes `Accept-Language` on: English asked, English answered, as the service
+    // answers a gRPC caller with `accept-language: en`; none asked, Vietnamese.
+    for (languages, direct_languages) in [(Some("en-US,en;q=0.9"), Some("en")), (None, None)] {
+        let answer = through_gateway(languages).await;
+        answer.expect(400);
+        let status = direct
+            .get_ranking(dti_testkit::in_language(
+                dti_testkit::with_auth(request.clone(), &operator),
+                direct_languages,
+            ))
+            .await
+            .unwrap_err();
+        let json = answer.json();
+        assert_eq!(json["message"], status.message(), "{languages:?}");
+        let expected = dti_testkit::refusals::violated_fields(&status);
+        assert!(!expected.is_empty());
+        assert_eq!(answer.violated_fields(), expected, "{json}");
+    }
+    let english = through_gateway(Some("en")).await.json();
+    let vietnamese = through_gateway(None).await.json();
+    assert!(
+        english["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid request"),
+        "{english}"
+    );
+    assert!(
+        vietnamese["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("yêu cầu không hợp lệ"),
+        "{vietnamese}"
+    );
     platform.stop().await
 }
 

@@ -36,8 +36,8 @@ pub fn require_role(caller: &Principal, roles: &[Role]) -> Result<(), NationalSy
 pub fn own_department(caller: &Principal) -> Result<UnitId, NationalSyncError> {
     match &caller.scope {
         Scope::Department { department_id } => UnitId::parse(department_id.as_str())
-            .map_err(|_| denied("the token's department is not a unit id")),
-        _ => Err(denied("only a data owner may do this")),
+            .map_err(|_| denied(dti_i18n::Message::new("sync-token-department"))),
+        _ => Err(denied(dti_i18n::Message::new("sync-data-owner-only"))),
     }
 }
 
@@ -50,10 +50,11 @@ pub fn require_owner_of(
     require_role(caller, &[Role::DataOwner])?;
     let department = own_department(caller)?;
     if !set.is_owner(&department) {
-        return Err(denied(format!(
-            "department {department} owns no item of {}",
-            set.framework_id()
-        )));
+        return Err(denied(
+            dti_i18n::Message::new("sync-owns-nothing")
+                .arg("department", department.to_string())
+                .arg("framework", set.framework_id().to_string()),
+        ));
     }
     Ok(department)
 }
@@ -69,9 +70,11 @@ pub fn department_to_read(
     let requested = requested.trim();
     if let Scope::Department { department_id } = &caller.scope {
         if !requested.is_empty() && requested != department_id {
-            return Err(denied(format!(
-                "the data owner of {department_id} may read only its own department, not {requested}"
-            )));
+            return Err(denied(
+                dti_i18n::Message::new("sync-own-department-only")
+                    .arg("department", department_id.as_str())
+                    .arg("requested", requested),
+            ));
         }
         return own_department(caller).map(Some);
     }
@@ -80,7 +83,7 @@ pub fn department_to_read(
             true => Ok(None),
             false => Err(NationalSyncError::invalid_field(
                 "department_id",
-                "must name a department",
+                dti_i18n::Message::new("sync-department-needed"),
             )),
         };
     }
@@ -89,6 +92,7 @@ pub fn department_to_read(
     if !set.is_owner(&department) {
         return Err(NationalSyncError::invalid_field(
             "department_id",
+            // English until dtictl sends accept-language (its tests read this text).
             format!("{department} owns no item of {}", set.framework_id()),
         ));
     }

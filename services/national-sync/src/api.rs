@@ -259,9 +259,11 @@ impl NationalSyncService for NationalSyncApi {
         let run = sync_runs::find(&self.state.pool, id)
             .await?
             .ok_or_else(|| {
-                Status::from(NationalSyncError::NotFound(format!(
-                    "sync run {id} does not exist"
-                )))
+                Status::from(NationalSyncError::NotFound(
+                    dti_i18n::Message::new("sync-run-not-found")
+                        .arg("run", id.to_string())
+                        .into(),
+                ))
             })?;
         Ok(Response::new(wire::run(&run)))
     }

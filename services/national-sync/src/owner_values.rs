@@ -11,6 +11,7 @@ use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::values::{decode_indicator_values, decode_variable, InputIssue};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 use dti_proto::dti::events::v1::NationalOwnerValueChanged;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use serde_json::{json, Value};
@@ -235,10 +236,12 @@ fn check_ownership(
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(NationalSyncError::PermissionDenied(format!(
-        "department {department} does not own {}; nothing was stored",
-        foreign.join("; ")
-    )))
+    Err(NationalSyncError::PermissionDenied(
+        dti_i18n::Message::new("sync-not-owner")
+            .arg("department", department.to_string())
+            .arg("items", foreign.join("; "))
+            .into(),
+    ))
 }
 
 /// Decodes every value with the framework's types; all problems at once.
@@ -313,14 +316,14 @@ fn decode_value(
             issues.push(general_info_issue(
                 unit,
                 &item.key.code,
-                "the value does not fit the item's kind".into(),
+                Message::new("issue-value-kind-mismatch"),
             ));
             None
         }
     }
 }
 
-fn general_info_issue(unit: &str, key: &str, message: String) -> InputIssue {
+fn general_info_issue(unit: &str, key: &str, message: Message) -> InputIssue {
     InputIssue {
         severity: dti_domain::values::Severity::Error,
         unit: Some(unit.to_owned()),
@@ -648,9 +651,13 @@ pub async fn dispute(
     let existing = read_part(&mut *tx, set, year, &item, &department)
         .await?
         .ok_or_else(|| {
-            NationalSyncError::NotFound(format!(
-                "department {department} has not supplied {item} for {year}; nothing to dispute"
-            ))
+            NationalSyncError::NotFound(
+                dti_i18n::Message::new("sync-nothing-to-dispute")
+                    .arg("department", department.to_string())
+                    .arg("item", item.to_string())
+                    .arg("year", year.to_string())
+                    .into(),
+            )
         })?;
     set_dispute(&mut tx, set, year, &item, &department, Some(reason), actor).await?;
     dti_audit::append(

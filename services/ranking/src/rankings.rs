@@ -146,9 +146,13 @@ impl Rankings {
         reader.may_read_unit(unit, round, state, self.visibility)?;
         let position = self.read_position(&layout, round, basis, set, unit).await?;
         let Some(score) = position.score else {
-            return Err(RankingError::NotFound(format!(
-                "unit {unit} is not ranked in round {round} ({basis})"
-            )));
+            return Err(RankingError::NotFound(
+                dti_i18n::Message::new("ranking-unit-not-ranked")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string())
+                    .arg("basis", basis.to_string())
+                    .into(),
+            ));
         };
         let rank = competition_rank(position.above)?;
         let movement = match set {
@@ -173,7 +177,8 @@ impl Rankings {
         self.sync.layout(&round.framework).cloned().ok_or_else(|| {
             RankingError::invalid_field(
                 "round.framework",
-                format!("{} is not a framework ranked in rounds", round.framework),
+                dti_i18n::Message::new("ranking-framework-not-ranked")
+                    .arg("framework", round.framework.to_string()),
             )
         })
     }
@@ -184,7 +189,13 @@ impl Rankings {
     ) -> Result<dti_domain::round::RoundState, RankingError> {
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| RankingError::NotFound(format!("round {round} does not exist")))?;
+            .ok_or_else(|| {
+                RankingError::NotFound(
+                    dti_i18n::Message::new("workflow-round-not-found")
+                        .arg("round", round.to_string())
+                        .into(),
+                )
+            })?;
         Ok(record.state)
     }
 
@@ -206,7 +217,9 @@ impl Rankings {
             size => {
                 return Err(RankingError::invalid_field(
                     "page_size",
-                    format!("must be at most {}, got {size}", self.limits.max_size),
+                    dti_i18n::Message::new("ranking-page-size")
+                        .arg("max", self.limits.max_size)
+                        .arg("got", size),
                 ))
             }
         };
@@ -215,7 +228,7 @@ impl Rankings {
             token => query.offset(token).ok_or_else(|| {
                 RankingError::invalid_field(
                     "page_token",
-                    "is not a token this service returned for this round, basis and group",
+                    dti_i18n::Message::new("ranking-page-token"),
                 )
             })?,
         };
@@ -331,11 +344,10 @@ fn group_position(
             let codes: Vec<String> = layout.group_codes().map(ToString::to_string).collect();
             RankingError::invalid_field(
                 "group_code",
-                format!(
-                    "{code:?} is not a group of framework {}; its groups: {}",
-                    layout.framework().id,
-                    codes.join(", ")
-                ),
+                dti_i18n::Message::new("ranking-unknown-group")
+                    .arg("group", format!("{code:?}"))
+                    .arg("framework", layout.framework().id.to_string())
+                    .arg("groups", codes.join(", ")),
             )
         }),
     }

@@ -83,9 +83,13 @@ impl ScoreReader {
         .map_err(ScoringError::database("reading a scorecard"))?;
         let Some((input_version, groups, indicators, inputs, scored_at, version, ranges)) = row
         else {
-            return Err(ScoringError::NotFound(format!(
-                "unit {unit} has no {basis} scores in round {round} yet"
-            )));
+            return Err(ScoringError::NotFound(
+                dti_i18n::Message::new("scoring-no-scores")
+                    .arg("unit", unit.to_string())
+                    .arg("basis", basis.to_string())
+                    .arg("round", round.to_string())
+                    .into(),
+            ));
         };
         let place = format!("round {round} ({basis}), unit {unit}");
         let stats = ranges_from_json(&place, &ranges.0)?;
@@ -157,17 +161,27 @@ impl ScoreReader {
             .ok_or_else(|| {
                 ScoringError::invalid_field(
                     "round.framework",
-                    format!("{} is not a framework scored in rounds", round.framework),
+                    dti_i18n::Message::new("scoring-framework-not-scored")
+                        .arg("framework", round.framework.to_string()),
                 )
             })?;
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| ScoringError::NotFound(format!("round {round} does not exist")))?;
+            .ok_or_else(|| {
+                ScoringError::NotFound(
+                    dti_i18n::Message::new("workflow-round-not-found")
+                        .arg("round", round.to_string())
+                        .into(),
+                )
+            })?;
         reader.may_read_unit(unit, round, record.state, self.visibility)?;
         if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
-            return Err(ScoringError::NotFound(format!(
-                "unit {unit} is not assessed in round {round}"
-            )));
+            return Err(ScoringError::NotFound(
+                dti_i18n::Message::new("submission-unit-not-in-round")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string())
+                    .into(),
+            ));
         }
         Ok(layout)
     }

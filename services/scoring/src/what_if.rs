@@ -47,9 +47,11 @@ impl ScoreReader {
         change: &WhatIfChange,
     ) -> Result<pb::WhatIfResponse, ScoringError> {
         if Reader::of(principal)?.own_unit() != Some(unit.as_str()) {
-            return Err(ScoringError::PermissionDenied(format!(
-                "only the unit submitter of unit {unit} may score what-ifs of its values"
-            )));
+            return Err(ScoringError::PermissionDenied(
+                dti_i18n::Message::new("scoring-what-if-unit-only")
+                    .arg("unit", unit.to_string())
+                    .into(),
+            ));
         }
         let layout = self.authorized_layout(principal, round, unit).await?;
         let framework = layout.framework();

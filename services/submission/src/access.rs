@@ -1,8 +1,10 @@
 //! Who may touch a unit's submission: the unit's own submitter writes and reads; verifiers,
-//! approvers and operators read every unit's; nobody else touches it.
+//! approvers and operators read every unit's; nobody else touches it. Refusals are written in
+//! the request's language.
 
 use dti_auth::{Principal, Role, Scope};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 
 use crate::SubmissionError;
 
@@ -14,9 +16,11 @@ pub fn require_writer(actor: &Principal, unit: &UnitId) -> Result<(), Submission
         {
             Ok(())
         }
-        _ => Err(SubmissionError::PermissionDenied(format!(
-            "only the unit submitter of unit {unit} may change its submission"
-        ))),
+        _ => Err(SubmissionError::PermissionDenied(
+            Message::new("submission-writer-only")
+                .arg("unit", unit.to_string())
+                .into(),
+        )),
     }
 }
 
@@ -26,9 +30,11 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), Submission
         return Ok(());
     }
     require_writer(actor, unit).map_err(|_| {
-        SubmissionError::PermissionDenied(format!(
-            "only unit {unit}'s submitter, verifiers, approvers and operators may read its submission"
-        ))
+        SubmissionError::PermissionDenied(
+            Message::new("submission-readers-only")
+                .arg("unit", unit.to_string())
+                .into(),
+        )
     })
 }
 
@@ -47,14 +53,17 @@ pub fn require_round_reader(actor: &Principal, cohort: &[String]) -> Result<(), 
             Ok(())
         }
         Scope::Unit { unit_id } if actor.role == Role::UnitSubmitter => {
-            Err(SubmissionError::PermissionDenied(format!(
-                "unit {unit_id} is not assessed in this round; a unit reads only its own rounds"
-            )))
+            Err(SubmissionError::PermissionDenied(
+                Message::new("submission-round-not-units")
+                    .arg("unit", unit_id.as_str())
+                    .into(),
+            ))
         }
-        _ => Err(SubmissionError::PermissionDenied(format!(
-            "a {} may not read rounds; operators, verifiers, approvers and the round's units may",
-            actor.role
-        ))),
+        _ => Err(SubmissionError::PermissionDenied(
+            Message::new("submission-round-readers")
+                .arg("role", actor.role.to_string())
+                .into(),
+        )),
     }
 }
 
@@ -63,10 +72,11 @@ pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
     if actor.role == Role::Operator {
         return Ok(());
     }
-    Err(SubmissionError::PermissionDenied(format!(
-        "only an operator may manage rounds; the caller is a {}",
-        actor.role
-    )))
+    Err(SubmissionError::PermissionDenied(
+        Message::new("submission-operator-only")
+            .arg("role", actor.role.to_string())
+            .into(),
+    ))
 }
 
 #[cfg(test)]

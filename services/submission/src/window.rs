@@ -3,10 +3,12 @@
 //! A unit may edit and submit while its round is open and before the round's deadline; after
 //! that only if an operator reopened the round for the unit and the reopening's own deadline
 //! has not passed, or if a verifier sent the submission back for clarification (then the round
-//! is usually past its deadline, and the unit answers by resubmitting).
+//! is usually past its deadline, and the unit answers by resubmitting). Why not is written in
+//! the request's language.
 
 use chrono::{DateTime, Utc};
 use dti_domain::round::{RoundState, SubmissionState};
+use dti_i18n::Message;
 use dti_workflow::rounds::RoundRecord;
 
 /// Why a unit may act now.
@@ -44,22 +46,21 @@ pub fn may_change(
             return Ok(Allowed::Reopened);
         }
         if reopenable {
-            return Err(format!(
-                "the round {} was reopened for this unit until {until}, which has passed",
-                round.round
-            ));
+            return Err(Message::new("window-reopening-passed")
+                .arg("round", round.round.to_string())
+                .arg("until", until.to_string())
+                .into());
         }
     }
-    Err(match (round.state, round.deadline) {
-        (RoundState::Open, Some(deadline)) => format!(
-            "the deadline of round {} passed at {deadline}; ask an operator to reopen it for the unit",
-            round.round
-        ),
-        (state, _) => format!(
-            "round {} is {state} and does not accept submissions",
-            round.round
-        ),
-    })
+    let refusal = match (round.state, round.deadline) {
+        (RoundState::Open, Some(deadline)) => Message::new("window-deadline-passed")
+            .arg("round", round.round.to_string())
+            .arg("deadline", deadline.to_string()),
+        (state, _) => Message::new("window-round-not-accepting")
+            .arg("round", round.round.to_string())
+            .arg("state", state.to_string()),
+    };
+    Err(refusal.into())
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ fn dtictl_messages(values_json: &str) -> Vec<String> {
         .issues
         .iter()
         .filter(|issue| issue.is_error())
-        .map(|issue| issue.message.clone())
+        .map(|issue| issue.message.to_string())
         .collect()
 }
 

@@ -5,34 +5,47 @@
 
 use dti_auth::{Principal, Role, Scope};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 
 use crate::VerificationError;
 
-fn refuse(what: &str, actor: &Principal) -> VerificationError {
-    VerificationError::PermissionDenied(format!("only {what}; the caller is a {}", actor.role))
+/// `who` may do this, the caller may not: in the request's language.
+fn refuse(who: Message, actor: &Principal) -> VerificationError {
+    VerificationError::PermissionDenied(
+        Message::new("verification-only")
+            .arg("who", who)
+            .arg("role", actor.role.to_string())
+            .into(),
+    )
 }
 
 /// Refuses unless `actor` is a verifier.
 pub fn require_verifier(actor: &Principal) -> Result<(), VerificationError> {
     match actor.role {
         Role::Verifier => Ok(()),
-        _ => Err(refuse("a verifier may verify submissions", actor)),
+        _ => Err(refuse(Message::new("verification-who-verifier"), actor)),
     }
 }
 
-/// Refuses unless `actor` is an approver.
-pub fn require_approver(actor: &Principal, action: &str) -> Result<(), VerificationError> {
+/// Refuses unless `actor` is an approver (`action`: what only an approver may do).
+pub fn require_approver(actor: &Principal, action: Message) -> Result<(), VerificationError> {
     match actor.role {
         Role::Approver => Ok(()),
-        _ => Err(refuse(&format!("an approver may {action}"), actor)),
+        _ => Err(refuse(
+            Message::new("verification-who-approver").arg("action", action),
+            actor,
+        )),
     }
 }
 
-/// Refuses unless `actor` is an operator.
-pub fn require_operator(actor: &Principal, action: &str) -> Result<(), VerificationError> {
+/// Refuses unless `actor` is an operator (`action`: what only an operator may do).
+pub fn require_operator(actor: &Principal, action: Message) -> Result<(), VerificationError> {
     match actor.role {
         Role::Operator => Ok(()),
-        _ => Err(refuse(&format!("an operator may {action}"), actor)),
+        _ => Err(refuse(
+            Message::new("verification-who-operator").arg("action", action),
+            actor,
+        )),
     }
 }
 
@@ -40,10 +53,7 @@ pub fn require_operator(actor: &Principal, action: &str) -> Result<(), Verificat
 pub fn require_reviewer(actor: &Principal) -> Result<(), VerificationError> {
     match actor.role {
         Role::Verifier | Role::Approver | Role::Operator => Ok(()),
-        _ => Err(refuse(
-            "verifiers, approvers and operators may read every unit's submissions and ranking",
-            actor,
-        )),
+        _ => Err(refuse(Message::new("verification-who-reviewers"), actor)),
     }
 }
 
@@ -59,9 +69,11 @@ pub fn require_unit_reader(actor: &Principal, unit: &UnitId) -> Result<(), Verif
     if require_reviewer(actor).is_ok() || is_submitter_of(actor, unit) {
         return Ok(());
     }
-    Err(VerificationError::PermissionDenied(format!(
-        "only unit {unit}'s submitter, verifiers, approvers and operators may read its results"
-    )))
+    Err(VerificationError::PermissionDenied(
+        Message::new("verification-results-readers")
+            .arg("unit", unit.to_string())
+            .into(),
+    ))
 }
 
 /// Refuses unless `actor` is the unit submitter of `unit` (objections are the unit's).
@@ -69,19 +81,18 @@ pub fn require_objector(actor: &Principal, unit: &UnitId) -> Result<(), Verifica
     if is_submitter_of(actor, unit) {
         return Ok(());
     }
-    Err(VerificationError::PermissionDenied(format!(
-        "only the unit submitter of unit {unit} may object to its result"
-    )))
+    Err(VerificationError::PermissionDenied(
+        Message::new("verification-objector-only")
+            .arg("unit", unit.to_string())
+            .into(),
+    ))
 }
 
 /// Refuses unless `actor` may answer objections: a verifier or an approver.
 pub fn require_answerer(actor: &Principal) -> Result<(), VerificationError> {
     match actor.role {
         Role::Verifier | Role::Approver => Ok(()),
-        _ => Err(refuse(
-            "verifiers and approvers may answer objections",
-            actor,
-        )),
+        _ => Err(refuse(Message::new("verification-who-answerers"), actor)),
     }
 }
 
@@ -97,7 +108,7 @@ mod tests {
         assert!(require_unit_reader(&unit, &q1).is_ok());
         assert!(require_objector(&unit, &q1).is_ok());
         assert!(require_verifier(&unit).is_err());
-        assert!(require_approver(&unit, "approve").is_err());
+        assert!(require_approver(&unit, Message::new("verification-action-approve")).is_err());
         assert!(require_reviewer(&unit).is_err());
         let q3 = UnitId::parse("quan-3").expect("id");
         assert!(require_unit_reader(&unit, &q3).is_err());
@@ -109,13 +120,13 @@ mod tests {
         let q1 = UnitId::parse("quan-1").expect("id");
         let verifier = city(Role::Verifier);
         assert!(require_verifier(&verifier).is_ok());
-        assert!(require_approver(&verifier, "approve").is_err());
+        assert!(require_approver(&verifier, Message::new("verification-action-approve")).is_err());
         assert!(require_unit_reader(&verifier, &q1).is_ok());
         assert!(require_objector(&verifier, &q1).is_err());
         let approver = city(Role::Approver);
         assert!(require_verifier(&approver).is_err());
         assert!(require_answerer(&approver).is_ok());
-        assert!(require_operator(&approver, "finalize").is_err());
+        assert!(require_operator(&approver, Message::new("verification-action-finalize")).is_err());
         let owner = city(Role::DataOwner);
         assert!(require_reviewer(&owner).is_err());
         assert!(require_unit_reader(&owner, &q1).is_err());

@@ -83,8 +83,13 @@ pub async fn share_round(
             .fetch_optional(&mut **tx)
             .await
             .map_err(VerificationError::database("reading a round"))?;
-    let state = state
-        .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
+    let state = state.ok_or_else(|| {
+        VerificationError::NotFound(
+            dti_i18n::Message::new("workflow-round-not-found")
+                .arg("round", round.to_string())
+                .into(),
+        )
+    })?;
     state
         .parse()
         .map_err(|_| VerificationError::Corrupted(format!("round {round} is in state {state:?}")))
@@ -102,8 +107,13 @@ pub async fn lock_submission(
             .fetch_optional(&mut **tx)
             .await
             .map_err(VerificationError::database("finding a submission"))?;
-    let (year, framework) =
-        row.ok_or_else(|| VerificationError::NotFound(format!("submission {id} does not exist")))?;
+    let (year, framework) = row.ok_or_else(|| {
+        VerificationError::NotFound(
+            dti_i18n::Message::new("workflow-submission-not-found")
+                .arg("submission", id.to_string())
+                .into(),
+        )
+    })?;
     let round = RoundRef {
         year: u16::try_from(year)
             .map_err(|_| VerificationError::Corrupted(format!("submission {id}: year {year}")))?,

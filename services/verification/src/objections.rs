@@ -187,9 +187,12 @@ impl Objections {
         let until = provisional_until(&mut tx, round).await?;
         stage::may_object(state, until, Utc::now()).map_err(VerificationError::NotNow)?;
         if !rounds::has_unit(&mut *tx, round, unit).await? {
-            return Err(VerificationError::NotFound(format!(
-                "unit {unit} is not assessed in round {round}"
-            )));
+            return Err(VerificationError::NotFound(
+                dti_i18n::Message::new("submission-unit-not-in-round")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string())
+                    .into(),
+            ));
         }
         let revision: i32 = sqlx::query_scalar(
             "SELECT max(revision) FROM publications WHERE year = $1 AND framework = $2",
@@ -352,10 +355,12 @@ impl Objections {
         .map_err(VerificationError::database("locking an objection"))?;
         let current = objection(row)?;
         if current.status != ObjectionStatus::Open {
-            return Err(VerificationError::NotNow(format!(
-                "objection {id} was already answered ({})",
-                current.status.as_str()
-            )));
+            return Err(VerificationError::NotNow(
+                dti_i18n::Message::new("verification-objection-answered")
+                    .arg("objection", id.to_string())
+                    .arg("status", current.status.as_str())
+                    .into(),
+            ));
         }
         sqlx::query(
             "UPDATE verification_objections SET status = $2, answer = $3, answered_by = $4, \

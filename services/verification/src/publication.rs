@@ -15,6 +15,7 @@ use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::RoundRef;
 use dti_engine::Explain;
+use dti_i18n::Message;
 use dti_workflow::rounds::{self, stored_year};
 use dti_workflow::WorkflowError;
 use serde_json::{json, Value};
@@ -118,7 +119,7 @@ impl Publications {
         actor: &Principal,
         round: &RoundRef,
     ) -> Result<PublicationView, VerificationError> {
-        require_approver(actor, "publish a round")?;
+        require_approver(actor, Message::new("verification-action-publish"))?;
         let framework = self.context.framework(round)?;
         let mut tx = self.context.begin().await?;
         rounds::require_actor(actor, RoundAction::Publish)?;
@@ -175,7 +176,7 @@ impl Publications {
         round: &RoundRef,
         reason: &str,
     ) -> Result<PublicationView, VerificationError> {
-        require_approver(actor, "publish a correction")?;
+        require_approver(actor, Message::new("verification-action-correct"))?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
@@ -196,7 +197,13 @@ impl Publications {
         .fetch_optional(&mut *tx)
         .await
         .map_err(VerificationError::database("reading the latest revision"))?
-        .ok_or_else(|| VerificationError::NotFound(format!("round {round} is not published")))?;
+        .ok_or_else(|| {
+            VerificationError::NotFound(
+                dti_i18n::Message::new("verification-not-published")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
+        })?;
         let until = provisional_until(&mut tx, round).await?.ok_or_else(|| {
             VerificationError::Corrupted(format!("round {round} has no provisional period"))
         })?;
@@ -336,9 +343,13 @@ impl Publications {
     ) -> Result<PublicationView, VerificationError> {
         self.context.framework(round)?;
         let mut tx = self.context.read().await?;
-        let record = rounds::find(&mut *tx, round)
-            .await?
-            .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
+        let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
+            VerificationError::NotFound(
+                dti_i18n::Message::new("workflow-round-not-found")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
+        })?;
         type Row = (i32, String, String, DateTime<Utc>, Value, Vec<u8>);
         let row: Option<Row> = sqlx::query_as(
             "SELECT revision, reason, published_by, published_at, snapshot, content_hash \

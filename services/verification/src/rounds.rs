@@ -14,6 +14,7 @@ use dti_db::PgTransaction;
 use dti_domain::round::{RoundAction, RoundState, SubmissionState};
 use dti_domain::{RoundRef, SubmissionId, UnitId};
 use dti_engine::{Explain, Points};
+use dti_i18n::Message;
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
@@ -208,7 +209,7 @@ impl RoundSteps {
         actor: &Principal,
         round: &RoundRef,
     ) -> Result<RoundStatus, VerificationError> {
-        require_approver(actor, "approve a round")?;
+        require_approver(actor, Message::new("verification-action-approve"))?;
         let action = RoundAction::Approve;
         let tx = self.begin(actor, round, action).await?;
         self.finish(tx, actor, round, action).await
@@ -222,7 +223,7 @@ impl RoundSteps {
         round: &RoundRef,
         reason: &str,
     ) -> Result<RoundStatus, VerificationError> {
-        require_approver(actor, "return a round for verification")?;
+        require_approver(actor, Message::new("verification-action-return"))?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
@@ -256,7 +257,7 @@ impl RoundSteps {
         actor: &Principal,
         round: &RoundRef,
     ) -> Result<RoundStatus, VerificationError> {
-        require_operator(actor, "finalize a round")?;
+        require_operator(actor, Message::new("verification-action-finalize"))?;
         let action = RoundAction::Finalize;
         let mut tx = self.begin(actor, round, action).await?;
         let until = provisional_until(&mut tx, round).await?;
@@ -290,9 +291,13 @@ impl RoundSteps {
         require_reviewer(actor)?;
         let framework = self.context.framework(round)?;
         let mut tx = self.context.read().await?;
-        let record = rounds::find(&mut *tx, round)
-            .await?
-            .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
+        let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
+            VerificationError::NotFound(
+                dti_i18n::Message::new("workflow-round-not-found")
+                    .arg("round", round.to_string())
+                    .into(),
+            )
+        })?;
         let inputs = load_round(&mut tx, &framework, round).await?;
         drop(tx);
         let own = scoring::cohort(inputs.self_cohort(), Explain::ScoresOnly).await?;

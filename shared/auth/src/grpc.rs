@@ -1,9 +1,12 @@
-//! Authentication of tonic requests from `authorization: Bearer <jwt>`.
+//! Authentication of tonic requests from `authorization: Bearer <jwt>`. A refusal is written
+//! in the request's language ([`dti_i18n::current_lang`]); the log keeps the English reason.
 
 use std::sync::Arc;
 
 use tonic::metadata::MetadataMap;
 use tonic::{Request, Status};
+
+use dti_i18n::Message;
 
 use crate::{AuthError, JwtVerifier, Principal};
 
@@ -33,9 +36,36 @@ fn bearer_token(metadata: &MetadataMap) -> Result<&str, AuthError> {
 /// identity provider's keys are not loaded yet, which a retry may overcome), logging why.
 fn unauthenticated(error: AuthError) -> Status {
     tracing::debug!(%error, "rejected request credentials");
+    let message = refusal(&error).localized();
     match error {
-        AuthError::KeysUnavailable => Status::unavailable(error.to_string()),
-        _ => Status::unauthenticated(error.to_string()),
+        AuthError::KeysUnavailable => Status::unavailable(message),
+        _ => Status::unauthenticated(message),
+    }
+}
+
+/// What a caller is told about a rejected token.
+fn refusal(error: &AuthError) -> Message {
+    match error {
+        AuthError::MissingToken => Message::new("auth-missing-token"),
+        AuthError::MalformedHeader => Message::new("auth-malformed-header"),
+        AuthError::Expired => Message::new("auth-expired"),
+        AuthError::NotYetValid => Message::new("auth-not-yet-valid"),
+        AuthError::InvalidSignature => Message::new("auth-bad-signature"),
+        AuthError::WrongIssuer => Message::new("auth-wrong-issuer"),
+        AuthError::WrongAudience => Message::new("auth-wrong-audience"),
+        AuthError::MissingClaim(claim) => {
+            Message::new("auth-missing-claim").arg("claim", claim.as_str())
+        }
+        AuthError::InvalidClaims(problem) => {
+            Message::new("auth-invalid-claims").arg("problem", problem.as_str())
+        }
+        AuthError::Malformed(problem) => {
+            Message::new("auth-malformed").arg("problem", problem.as_str())
+        }
+        AuthError::UnknownKey(kid) => Message::new("auth-unknown-key").arg("kid", kid.as_str()),
+        AuthError::KeysUnavailable => Message::new("auth-keys-unavailable"),
+        // Never a request's token: a key or signing problem of the service itself.
+        AuthError::Key { .. } | AuthError::Signing(_) => Message::new("auth-unusable"),
     }
 }
 
@@ -44,7 +74,7 @@ pub fn principal<T>(request: &Request<T>) -> Result<&Principal, Status> {
     request
         .extensions()
         .get::<Principal>()
-        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+        .ok_or_else(|| Status::unauthenticated(Message::new("auth-not-authenticated").localized()))
 }
 
 /// Server interceptor that authenticates every request and stores its [`Principal`] in the

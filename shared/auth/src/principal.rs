@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use dti_i18n::Message;
 use serde::{Deserialize, Serialize};
 use tonic::Status;
 
@@ -99,11 +100,10 @@ impl Principal {
             return Ok(());
         }
         let allowed: Vec<_> = roles.iter().map(|role| role.as_str()).collect();
-        Err(Status::permission_denied(format!(
-            "role {} may not do this; needs one of: {}",
-            self.role,
-            allowed.join(", ")
-        )))
+        let refusal = Message::new("auth-role-refused")
+            .arg("role", self.role.to_string())
+            .arg("allowed", allowed.join(", "));
+        Err(Status::permission_denied(refusal.localized()))
     }
 
     /// Succeeds when the caller is the unit submitter of `unit_id`.
@@ -112,9 +112,11 @@ impl Principal {
             Scope::Unit { unit_id: own } if self.role == Role::UnitSubmitter && own == unit_id => {
                 Ok(())
             }
-            _ => Err(Status::permission_denied(format!(
-                "only the unit submitter of unit {unit_id} may do this"
-            ))),
+            _ => Err(Status::permission_denied(
+                Message::new("auth-not-unit-submitter")
+                    .arg("unit", unit_id)
+                    .localized(),
+            )),
         }
     }
 
@@ -126,9 +128,11 @@ impl Principal {
             {
                 Ok(())
             }
-            _ => Err(Status::permission_denied(format!(
-                "only the data owner of department {department_id} may do this"
-            ))),
+            _ => Err(Status::permission_denied(
+                Message::new("auth-not-data-owner")
+                    .arg("department", department_id)
+                    .localized(),
+            )),
         }
     }
 }

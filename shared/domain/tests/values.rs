@@ -1,8 +1,9 @@
 //! Decoding and validating submitted values: every kind of invalid input is named by unit,
 //! indicator and variable, and warnings never block.
 
-use dti_domain::values::{decode_cohort, InputIssue};
+use dti_domain::values::{decode_cohort, unit_warnings, InputIssue};
 use dti_domain::FrameworkCatalog;
+use dti_i18n::Lang;
 use serde_json::{json, Value};
 
 fn issues(document: Value) -> (bool, Vec<String>) {
@@ -191,4 +192,36 @@ fn general_information_is_checked_against_the_framework() {
         lines.iter().any(|l| l.contains("contact field \"fax\"")),
         "{lines:?}"
     );
+}
+
+#[test]
+fn a_units_warnings_are_kept_as_messages_shown_in_either_language() {
+    let catalog = FrameworkCatalog::builtin().unwrap();
+    let document = json!({"framework": "hcm-2023-district", "units": [{"unit": "A",
+        "values": {"1.2": {"a": 12, "b": 10}, "4.3": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 50, "f": 20}},
+        "general_info": {"civil_servants": 40}}]});
+    let cohort = decode_cohort(&document.to_string(), &catalog)
+        .value
+        .expect("warnings do not block");
+    let warnings = unit_warnings(&cohort.framework, &cohort.units[0]);
+    let places: Vec<(Option<&str>, Option<&str>)> = warnings
+        .iter()
+        .map(|w| (w.indicator.as_deref(), w.variable.as_deref()))
+        .collect();
+    assert_eq!(places, [(Some("1.2"), Some("a")), (Some("4.3"), Some("e"))]);
+    assert!(warnings.iter().all(|w| !w.is_error()));
+    let differs = &warnings[1].message;
+    assert_eq!(differs.key(), "issue-general-info-differs");
+    let english = differs.render(Lang::En);
+    let vietnamese = differs.render(Lang::Vi);
+    assert!(
+        english.starts_with("50 differs from general information") && english.ends_with("= 40"),
+        "{english}"
+    );
+    assert!(
+        vietnamese.starts_with("50 khác với thông tin chung") && vietnamese.ends_with("= 40"),
+        "{vietnamese}"
+    );
+    // Logs and `Display` are English.
+    assert_eq!(differs.to_string(), english);
 }

@@ -425,7 +425,7 @@ impl Place<'_> {
             "import-domain",
             &[
                 ("subject", Arg::from(subject)),
-                ("message", Arg::from(&issue.message)),
+                ("message", Arg::from(issue.message.clone())),
             ],
         );
         match found {

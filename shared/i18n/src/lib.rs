@@ -10,10 +10,22 @@
 //!
 //! Keys are plain strings written where they are used (`"import-not-whole"`), so a test can
 //! find a key that is used nowhere or missing in one language.
+//!
+//! # A request's language
+//!
+//! A service answers each gRPC request in the language its `accept-language` metadata asks for
+//! (Vietnamese when it asks for none the platform speaks). The service kit's language layer
+//! runs the handling of each request inside [`scope`], and [`current_lang`] tells any code the
+//! request runs — a handler, a validation, an error mapping — which language that is. A text
+//! made outside any request (a log line, a background job) is English. A [`Message`] (a key
+//! with its arguments) is kept as is until it is shown: [`Message::render`] in a given language,
+//! [`Message::localized`] (or `String::from`) in the current one, and `Display` in English, for
+//! logs.
 
 #![warn(missing_docs)]
 
 use std::fmt;
+use std::future::Future;
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -102,13 +114,111 @@ impl fmt::Display for Lang {
     }
 }
 
-/// An argument of a message: text or a whole number.
+tokio::task_local! {
+    static REQUEST_LANG: Lang;
+}
+
+/// The language of the request being handled (set by [`scope`]); English outside any request,
+/// for logs and background work.
+pub fn current_lang() -> Lang {
+    REQUEST_LANG.try_with(|lang| *lang).unwrap_or(Lang::En)
+}
+
+/// Runs `work` with `lang` as its [`current_lang`] (the service kit wraps each request in it).
+pub fn scope<F: Future>(lang: Lang, work: F) -> tokio::task::futures::TaskLocalFuture<Lang, F> {
+    REQUEST_LANG.scope(lang, work)
+}
+
+/// Runs the synchronous `work` with `lang` as its [`current_lang`].
+pub fn sync_scope<R>(lang: Lang, work: impl FnOnce() -> R) -> R {
+    REQUEST_LANG.sync_scope(lang, work)
+}
+
+/// An argument of a message: text, a whole number or another message (shown in the same
+/// language).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
     /// Text, inserted as is.
     Text(String),
     /// A whole number (Fluent may choose a plural form with it).
     Number(i64),
+    /// A message, formatted in the language of the one that holds it.
+    Message(Box<Message>),
+}
+
+impl From<Message> for Arg {
+    fn from(message: Message) -> Self {
+        Arg::Message(Box::new(message))
+    }
+}
+
+impl From<u64> for Arg {
+    fn from(number: u64) -> Self {
+        match i64::try_from(number) {
+            Ok(number) => Arg::Number(number),
+            Err(_) => Arg::Text(number.to_string()),
+        }
+    }
+}
+
+/// A text a person reads, kept as its catalogue key and arguments until it is shown: in a
+/// given language ([`Message::render`]), in the request's ([`Message::localized`], also
+/// `String::from`) or in English (`Display`, for logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    key: &'static str,
+    args: Vec<(&'static str, Arg)>,
+}
+
+impl Message {
+    /// The message `key` of the catalogues, without arguments yet.
+    pub fn new(key: &'static str) -> Self {
+        Self {
+            key,
+            args: Vec::new(),
+        }
+    }
+
+    /// The same message with the argument `name` set to `value`.
+    pub fn arg(mut self, name: &'static str, value: impl Into<Arg>) -> Self {
+        self.args.push((name, value.into()));
+        self
+    }
+
+    /// Its catalogue key.
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The text in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        lang.catalog().format(self.key, &self.args)
+    }
+
+    /// The text in the language of the request being handled ([`current_lang`]).
+    pub fn localized(&self) -> String {
+        self.render(current_lang())
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(Lang::En))
+    }
+}
+
+impl From<Message> for String {
+    /// The text in the language of the request being handled.
+    fn from(message: Message) -> Self {
+        message.localized()
+    }
+}
+
+impl serde::Serialize for Message {
+    /// Serialized as its English text (machine output and logs).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl From<&str> for Arg {
@@ -210,6 +320,9 @@ impl Catalog {
             match value {
                 Arg::Text(text) => fluent_args.set(*name, FluentValue::from(text.as_str())),
                 Arg::Number(number) => fluent_args.set(*name, FluentValue::from(*number)),
+                Arg::Message(message) => {
+                    fluent_args.set(*name, FluentValue::from(message.render(self.lang)))
+                }
             }
         }
         let mut errors = Vec::new();
@@ -251,5 +364,19 @@ mod tests {
         assert_eq!(vi.format("form-group-sheet", &args), "Nhóm 3");
         assert_eq!(en.format("form-group-sheet", &args), "Group 3");
         assert_eq!(vi.text("no-such-key"), "no-such-key");
+    }
+
+    #[tokio::test]
+    async fn a_message_is_shown_in_the_requests_language_and_logged_in_english() {
+        let message = Message::new("form-group-sheet").arg("code", "3");
+        assert_eq!(message.to_string(), "Group 3");
+        assert_eq!(current_lang(), Lang::En, "outside a request");
+        let inside = scope(Lang::Vi, async {
+            (current_lang(), String::from(message.clone()))
+        });
+        assert_eq!(inside.await, (Lang::Vi, "Nhóm 3".to_owned()));
+        let nested = Message::new("form-group-sheet").arg("code", message);
+        assert_eq!(nested.render(Lang::Vi), "Nhóm Nhóm 3");
+        assert_eq!(sync_scope(Lang::En, || nested.localized()), "Group Group 3");
     }
 }

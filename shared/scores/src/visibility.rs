@@ -8,6 +8,7 @@
 use dti_auth::{Principal, Role, Scope};
 use dti_domain::round::RoundState;
 use dti_domain::{RoundRef, UnitId};
+use dti_i18n::Message;
 use serde::Deserialize;
 
 /// When units see their scores and rankings (service setting `unit_visibility`).
@@ -31,7 +32,8 @@ impl UnitVisibility {
     }
 }
 
-/// The caller may not read what it asked for; the message says why.
+/// The caller may not read what it asked for; the message says why, in the request's language
+/// ([`dti_i18n::current_lang`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct AccessDenied(pub String);
@@ -51,9 +53,11 @@ impl Reader {
         match (principal.role, &principal.scope) {
             (Role::Verifier | Role::Approver | Role::Operator, _) => Ok(Reader::CityWide),
             (Role::UnitSubmitter, Scope::Unit { unit_id }) => Ok(Reader::Unit(unit_id.clone())),
-            (role, _) => Err(AccessDenied(format!(
-                "role {role} may not read scores or rankings; needs one of: unit_submitter, verifier, approver, operator"
-            ))),
+            (role, _) => Err(AccessDenied(
+                Message::new("scores-role-refused")
+                    .arg("role", role.to_string())
+                    .into(),
+            )),
         }
     }
 
@@ -75,9 +79,11 @@ impl Reader {
     ) -> Result<(), AccessDenied> {
         match self {
             Reader::CityWide => Ok(()),
-            Reader::Unit(own) if own != unit.as_str() => Err(AccessDenied(format!(
-                "only the unit submitter of unit {unit} may read its scores"
-            ))),
+            Reader::Unit(own) if own != unit.as_str() => Err(AccessDenied(
+                Message::new("scores-unit-only")
+                    .arg("unit", unit.to_string())
+                    .into(),
+            )),
             Reader::Unit(_) => visible(round, state, visibility),
         }
     }
@@ -93,9 +99,12 @@ impl Reader {
     ) -> Result<(), AccessDenied> {
         match self {
             Reader::CityWide => Ok(()),
-            Reader::Unit(own) if !member => Err(AccessDenied(format!(
-                "unit {own} is not assessed in round {round}"
-            ))),
+            Reader::Unit(own) if !member => Err(AccessDenied(
+                Message::new("submission-unit-not-in-round")
+                    .arg("unit", own.as_str())
+                    .arg("round", round.to_string())
+                    .into(),
+            )),
             Reader::Unit(_) => visible(round, state, visibility),
         }
     }
@@ -109,10 +118,12 @@ fn visible(
     if visibility.allows(state) {
         Ok(())
     } else {
-        Err(AccessDenied(format!(
-            "scores of round {round} are shown to units once it is published; it is {}",
-            state.as_str()
-        )))
+        Err(AccessDenied(
+            Message::new("scores-not-published")
+                .arg("round", round.to_string())
+                .arg("state", state.as_str())
+                .into(),
+        ))
     }
 }
 

@@ -35,7 +35,9 @@
 //! Every request passes [`dti_telemetry::grpc::GrpcServerTelemetryLayer`]: its span is a child
 //! of the caller's W3C trace context and it is counted in the standard gRPC metrics. Then
 //! [`text_guard`] refuses, before any handler, a request with a control character in a text or
-//! a text or list beyond the platform's bounds, naming each field.
+//! a text or list beyond the platform's bounds, naming each field. Between them [`language`]
+//! chooses the request's language from its `accept-language` metadata (Vietnamese by default):
+//! every message of the answer — refusals, field violations, errors, warnings — is in it.
 
 #![warn(missing_docs)]
 
@@ -45,6 +47,7 @@ pub mod frameworks;
 pub mod handler;
 mod kit;
 pub mod kit_metrics;
+pub mod language;
 mod periodic;
 pub mod readiness;
 

@@ -8,6 +8,7 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
+use crate::language::LanguageLayer;
 use crate::readiness::{follow_dependencies, Dependencies, LIVENESS};
 use crate::text_guard::TextGuardLayer;
 use crate::{KitError, ServiceKit};
@@ -62,6 +63,7 @@ impl ServiceKit {
         };
         let server = Server::builder()
             .layer(GrpcServerTelemetryLayer)
+            .layer(LanguageLayer)
             .layer(TextGuardLayer)
             .add_routes(routes)
             .serve_with_incoming_shutdown(incoming, signal);

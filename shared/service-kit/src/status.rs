@@ -39,8 +39,17 @@
 //! Each service's `From<ServiceError> for Status` sorts its cases once into a [`Fault`]: the
 //! caller's mistakes keep their code and message, anything unexpected is logged and hidden
 //! ([`internal`]).
+//!
+//! # In the caller's language
+//!
+//! Every text made here — the summary `invalid request`, the count of violations left out, a
+//! domain issue's description, the hidden internal error — is taken from the catalogues of
+//! [`dti_i18n`] in the request's language ([`crate::language`]); a service passes its own
+//! texts as [`dti_i18n::Message`]s (a `Message` converts into the `String` the constructors
+//! take, in the request's language). Field paths stay as the request names them.
 
 use dti_domain::{InputIssue, RoundRef, UnitId};
+use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::request::{parse_round, parse_unit, FieldError};
 use tonic::{Code, Status};
@@ -77,7 +86,7 @@ impl From<&InputIssue> for FieldViolation {
         if let Some(variable) = &issue.variable {
             place.push(format!("variable {variable}"));
         }
-        Self::new(place.join(" / "), issue.message.clone())
+        Self::new(place.join(" / "), issue.message.localized())
     }
 }
 
@@ -98,8 +107,14 @@ pub struct InvalidRequest {
     pub violations: Vec<FieldViolation>,
 }
 
-/// Summary of a request refused for its fields.
+/// Summary of a request refused for its fields, in English (logs, and callers outside a
+/// request); a caller reads [`invalid_request_summary`].
 pub const INVALID_REQUEST: &str = "invalid request";
+
+/// Summary of a request refused for its fields, in the request's language.
+pub fn invalid_request_summary() -> String {
+    Message::new("status-invalid-request").localized()
+}
 
 impl InvalidRequest {
     /// `summary` with `violations`.
@@ -113,7 +128,7 @@ impl InvalidRequest {
     /// An `invalid request` of one field.
     pub fn field(field: &str, description: impl Into<String>) -> Self {
         Self::new(
-            INVALID_REQUEST,
+            invalid_request_summary(),
             vec![FieldViolation::new(field, description)],
         )
     }
@@ -121,7 +136,7 @@ impl InvalidRequest {
 
 impl From<FieldError> for InvalidRequest {
     fn from(error: FieldError) -> Self {
-        Self::new(INVALID_REQUEST, vec![error.into()])
+        Self::new(invalid_request_summary(), vec![error.into()])
     }
 }
 
@@ -169,7 +184,7 @@ impl RequestCheck {
 
     /// `parsed` when every field was valid, or an `invalid request` with every violation.
     pub fn finish<T>(self, parsed: Option<T>) -> Result<T, InvalidRequest> {
-        self.finish_as(INVALID_REQUEST, parsed)
+        self.finish_as(&invalid_request_summary(), parsed)
     }
 
     /// Like [`RequestCheck::finish`], with `summary` saying what was refused.
@@ -250,9 +265,12 @@ pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status 
     }
     let more = violations.len().saturating_sub(VIOLATIONS_IN_MESSAGE);
     if more > 0 {
-        message.push_str(&format!(
-            "\n… and {more} more (listed in the error details)"
-        ));
+        message.push('\n');
+        message.push_str(
+            &Message::new("status-more-in-details")
+                .arg("more", more)
+                .localized(),
+        );
     }
     let mut details = ErrorDetails::new();
     for violation in &shown {
@@ -261,7 +279,9 @@ pub fn invalid_argument(summary: &str, violations: &[FieldViolation]) -> Status 
     if left_out > 0 {
         details.add_bad_request_violation(
             "",
-            format!("… and {left_out} more problems of the same request"),
+            Message::new("status-more-problems")
+                .arg("more", left_out)
+                .localized(),
         );
     }
     Status::with_error_details(
@@ -339,7 +359,11 @@ pub fn field_violations(status: &Status) -> Vec<FieldViolation> {
 /// being attempted.
 pub fn internal(attempted: &str, error: &dyn std::fmt::Display) -> Status {
     tracing::error!(%error, "{attempted} failed");
-    Status::internal(format!("{attempted} failed; the error was logged"))
+    Status::internal(
+        Message::new("status-internal")
+            .arg("attempted", attempted)
+            .localized(),
+    )
 }
 
 #[cfg(test)]
@@ -459,6 +483,40 @@ mod tests {
             .map(|v| v.field.as_str())
             .collect();
         assert_eq!(fields, ["round.year", "unit"]);
+    }
+
+    #[test]
+    fn a_refusal_is_written_in_the_requests_language_with_the_same_fields() {
+        let refuse = || {
+            let mut check = RequestCheck::new();
+            let round = check.field(parse_round(None));
+            let id = check.field(dti_proto::request::parse_uuid("submission_id", " "));
+            Status::from(check.finish(round.zip(id)).unwrap_err())
+        };
+        let vietnamese = dti_i18n::sync_scope(dti_i18n::Lang::Vi, refuse);
+        let english = dti_i18n::sync_scope(dti_i18n::Lang::En, refuse);
+        assert_eq!(
+            vietnamese.message(),
+            "yêu cầu không hợp lệ\nround: phải được nhập\nsubmission_id: phải được nhập"
+        );
+        assert_eq!(
+            english.message(),
+            "invalid request\nround: must be set\nsubmission_id: must be set"
+        );
+        let fields = |status: &Status| -> Vec<String> {
+            field_violations(status)
+                .into_iter()
+                .map(|v| v.field)
+                .collect()
+        };
+        assert_eq!(fields(&vietnamese), fields(&english));
+        let hidden = dti_i18n::sync_scope(dti_i18n::Lang::Vi, || {
+            Fault::Unexpected("secret detail").into_status("the test request")
+        });
+        assert_eq!(
+            hidden.message(),
+            "Không thực hiện được yêu cầu do lỗi hệ thống; lỗi đã được ghi lại"
+        );
     }
 
     #[test]

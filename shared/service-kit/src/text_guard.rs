@@ -26,7 +26,9 @@ use tonic::body::Body;
 use tonic::Status;
 use tower::{Layer, Service};
 
-use crate::status::{invalid_argument, FieldViolation, INVALID_REQUEST};
+use dti_i18n::Message;
+
+use crate::status::{invalid_argument, invalid_request_summary, FieldViolation};
 
 /// Most characters of a text field.
 pub const MAX_TEXT_CHARS: usize = 10_000;
@@ -87,7 +89,9 @@ fn check_entries(len: usize, path: &str, violations: &mut Vec<FieldViolation>) {
     if len > MAX_ENTRIES {
         violations.push(FieldViolation::new(
             path,
-            format!("has {len} entries; at most {MAX_ENTRIES} are accepted"),
+            Message::new("guard-too-many-entries")
+                .arg("len", len)
+                .arg("max", MAX_ENTRIES),
         ));
     }
 }
@@ -100,19 +104,16 @@ fn check_text(text: &str, path: &str, limit: usize, violations: &mut Vec<FieldVi
     if let Some((at, c)) = forbidden {
         violations.push(FieldViolation::new(
             path,
-            format!(
-                "holds the control character U+{:04X} at character {}; text may hold tabs and \
-                 line breaks but no other control characters",
-                u32::from(c),
-                at + 1
-            ),
+            Message::new("guard-control-character")
+                .arg("character", format!("U+{:04X}", u32::from(c)))
+                .arg("at", at + 1),
         ));
     }
     // Counting stops at the limit: a huge text costs no more than a long one.
     if text.chars().nth(limit).is_some() {
         violations.push(FieldViolation::new(
             path,
-            format!("is longer than {limit} characters"),
+            Message::new("guard-too-long").arg("limit", limit),
         ));
     }
 }
@@ -190,15 +191,17 @@ where
             let bytes = match Limited::new(body, MAX_MESSAGE_BYTES + 5).collect().await {
                 Ok(collected) => collected.to_bytes(),
                 Err(_) => {
-                    let status = Status::resource_exhausted(format!(
-                        "the request is larger than {MAX_MESSAGE_BYTES} bytes or broke off"
-                    ));
+                    let status = Status::resource_exhausted(
+                        Message::new("guard-too-large")
+                            .arg("max", MAX_MESSAGE_BYTES)
+                            .localized(),
+                    );
                     return Ok(status.into_http());
                 }
             };
             if let Some(violations) = frame_violations(&descriptor, &bytes) {
                 if !violations.is_empty() {
-                    let status = invalid_argument(INVALID_REQUEST, &violations);
+                    let status = invalid_argument(&invalid_request_summary(), &violations);
                     return Ok(status.into_http());
                 }
             }

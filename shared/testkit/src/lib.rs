@@ -5,7 +5,8 @@
 //! - [`random_nats_prefix`] and [`random_redis_prefix`]: names no other test uses, so tests can
 //!   share one NATS server and one Redis server without seeing each other's data.
 //! - [`TestBackends`]: all three together, a service configuration on them (ports 0, the test
-//!   HS256 key) and bearer tokens for each role; [`with_auth`] puts a token on a request.
+//!   HS256 key) and bearer tokens for each role; [`with_auth`] puts a token (and English,
+//!   `accept-language: en`) on a request, [`in_language`] another language or none.
 //! - [`tokens`]: principals of each role, and the tokens a service must refuse.
 //! - [`wait`]: polling until something asynchronous is true ([`eventually`], [`wait_until`]).
 //! - [`events`]: the outbox drained, and the messages on a test's JetStream stream.
@@ -36,7 +37,7 @@ pub mod values;
 pub mod wait;
 
 pub use database::{TestDatabase, TestkitError};
-pub use service::{with_auth, TestBackends};
+pub use service::{in_language, with_auth, TestBackends};
 pub use submission_api::SubmissionApi;
 pub use tokens::TEST_HS256_SECRET;
 pub use wait::{eventually, wait_until, Poll};

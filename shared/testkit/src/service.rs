@@ -130,12 +130,31 @@ impl TestBackends {
     }
 }
 
-/// Adds `authorization: <bearer>` to a request.
+/// Adds `authorization: <bearer>` to a request, and `accept-language: en`: tests read the
+/// services' messages in English (without the metadata a service answers in Vietnamese; a
+/// test of that removes it, or sets another with [`in_language`]).
 pub fn with_auth<T>(message: T, bearer: &str) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     request.metadata_mut().insert(
         "authorization",
         bearer.parse().expect("a bearer token is ASCII"),
     );
+    in_language(request, Some("en"))
+}
+
+/// The request with `accept-language: <languages>`, or without that metadata for `None`.
+pub fn in_language<T>(
+    mut request: tonic::Request<T>,
+    languages: Option<&str>,
+) -> tonic::Request<T> {
+    match languages {
+        Some(languages) => {
+            let value = languages.parse().expect("accept-language is ASCII");
+            request.metadata_mut().insert("accept-language", value);
+        }
+        None => {
+            request.metadata_mut().remove("accept-language");
+        }
+    }
     request
 }

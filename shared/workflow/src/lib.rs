@@ -19,6 +19,7 @@ pub mod rounds;
 pub mod submissions;
 
 use dti_domain::round::{IllegalSubmissionTransition, IllegalTransition};
+use dti_i18n::Message;
 use tonic::Status;
 
 /// Why a workflow step was refused or failed.
@@ -65,21 +66,38 @@ impl WorkflowError {
 }
 
 impl From<WorkflowError> for Status {
+    /// The caller's refusals in the request's language ([`dti_i18n::current_lang`]).
     fn from(error: WorkflowError) -> Self {
         match &error {
-            WorkflowError::RoundNotFound(_) | WorkflowError::SubmissionNotFound(_) => {
-                Status::not_found(error.to_string())
-            }
+            WorkflowError::RoundNotFound(round) => Status::not_found(
+                Message::new("workflow-round-not-found")
+                    .arg("round", round.as_str())
+                    .localized(),
+            ),
+            WorkflowError::SubmissionNotFound(submission) => Status::not_found(
+                Message::new("workflow-submission-not-found")
+                    .arg("submission", submission.as_str())
+                    .localized(),
+            ),
             WorkflowError::NotPermitted(_) => Status::permission_denied(error.to_string()),
-            WorkflowError::IllegalRound(_) | WorkflowError::IllegalSubmission(_) => {
-                Status::failed_precondition(error.to_string())
-            }
+            WorkflowError::IllegalRound(illegal) => Status::failed_precondition(
+                Message::new("workflow-illegal-round")
+                    .arg("action", illegal.action.to_string())
+                    .arg("state", illegal.from.to_string())
+                    .localized(),
+            ),
+            WorkflowError::IllegalSubmission(illegal) => Status::failed_precondition(
+                Message::new("workflow-illegal-submission")
+                    .arg("action", format!("{:?}", illegal.action))
+                    .arg("state", format!("{:?}", illegal.from))
+                    .localized(),
+            ),
             WorkflowError::UnknownStoredState(_)
             | WorkflowError::Database { .. }
             | WorkflowError::Audit(_)
             | WorkflowError::Bus(_) => {
                 tracing::error!(%error, "workflow step failed");
-                Status::internal("a workflow step failed unexpectedly; the error was logged")
+                Status::internal(Message::new("workflow-internal").localized())
             }
         }
     }

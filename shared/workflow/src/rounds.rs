@@ -172,10 +172,12 @@ pub fn require_actor(principal: &Principal, action: RoundAction) -> Result<(), W
     if principal.role == role {
         return Ok(());
     }
-    Err(WorkflowError::NotPermitted(format!(
-        "only a {role} may {action} a round; the caller is a {}",
-        principal.role
-    )))
+    // Written in the request's language: the caller reads it as is.
+    let refusal = dti_i18n::Message::new("workflow-not-permitted")
+        .arg("role", role.to_string())
+        .arg("action", action.to_string())
+        .arg("caller", principal.role.to_string());
+    Err(WorkflowError::NotPermitted(refusal.into()))
 }
 
 /// Applies `action` to `round` inside `tx`: checks the caller's role and the state machine,

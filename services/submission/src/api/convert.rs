@@ -148,6 +148,7 @@ pub fn submit_response(submitted: &Submitted) -> Result<pb::SubmitResponse, Subm
     Ok(pb::SubmitResponse {
         submission: Some(submission_to_proto(&submitted.view)?),
         version: version_number(submitted.version)?,
+        warnings: warnings_to_proto(&submitted.warnings),
     })
 }
 
@@ -158,17 +159,23 @@ pub fn set_values_response(
 ) -> Result<pb::SetValuesResponse, SubmissionError> {
     Ok(pb::SetValuesResponse {
         submission: Some(submission_to_proto(view)?),
-        warnings: warnings
-            .iter()
-            .map(|issue| {
-                let violation = FieldViolation::from(issue);
-                pb::ValidationWarning {
-                    field: violation.field,
-                    description: violation.description,
-                }
-            })
-            .collect(),
+        warnings: warnings_to_proto(warnings),
     })
+}
+
+/// Value warnings as protobuf, each naming unit, indicator and variable, in the request's
+/// language.
+fn warnings_to_proto(warnings: &[InputIssue]) -> Vec<pb::ValidationWarning> {
+    warnings
+        .iter()
+        .map(|issue| {
+            let violation = FieldViolation::from(issue);
+            pb::ValidationWarning {
+                field: violation.field,
+                description: violation.description,
+            }
+        })
+        .collect()
 }
 
 /// A round with its cohort as protobuf.

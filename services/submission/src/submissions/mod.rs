@@ -170,9 +170,12 @@ async fn round_of_unit(
 ) -> Result<RoundRecord, SubmissionError> {
     let record = find_round(tx, round).await?;
     if !rounds::has_unit(&mut **tx, round, unit).await? {
-        return Err(SubmissionError::PermissionDenied(format!(
-            "unit {unit} is not assessed in round {round}"
-        )));
+        return Err(SubmissionError::PermissionDenied(
+            dti_i18n::Message::new("submission-unit-not-in-round")
+                .arg("unit", unit.to_string())
+                .arg("round", round.to_string())
+                .into(),
+        ));
     }
     Ok(record)
 }
@@ -182,9 +185,13 @@ async fn find_round(
     tx: &mut PgTransaction,
     round: &RoundRef,
 ) -> Result<RoundRecord, SubmissionError> {
-    rounds::find(&mut **tx, round)
-        .await?
-        .ok_or_else(|| SubmissionError::NotFound(format!("round {round} does not exist")))
+    rounds::find(&mut **tx, round).await?.ok_or_else(|| {
+        SubmissionError::NotFound(
+            dti_i18n::Message::new("workflow-round-not-found")
+                .arg("round", round.to_string())
+                .into(),
+        )
+    })
 }
 
 /// Refuses when the round's dates and states do not let the unit change its submission.

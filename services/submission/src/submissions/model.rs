@@ -3,7 +3,7 @@
 //! its versions, the outcome of a submit, and version numbers as the API and events carry them.
 
 use chrono::{DateTime, Utc};
-use dti_domain::values::IndicatorValues;
+use dti_domain::values::{IndicatorValues, InputIssue};
 use dti_service_kit::service_error::DatabaseFailure;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{json, Value};
@@ -98,6 +98,8 @@ pub struct Submitted {
     pub version: i32,
     /// Whether this call created it (false for a retry).
     pub created: bool,
+    /// Warnings about the submitted values (they are submitted anyway).
+    pub warnings: Vec<InputIssue>,
 }
 
 /// A version number that does not fit where it goes: a stored one below zero (a corrupt row),

@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 use super::events::announce_submitted;
 use super::model::{next_version, Entry, IndicatorInput, SubmissionView, Submitted};
 use super::validation::{
-    check_assessment_size, checked_request_id, validate_not_applicable, validate_values,
-    ValidValues,
+    check_assessment_size, checked_request_id, entry_warnings, validate_not_applicable,
+    validate_values, ValidValues,
 };
 use super::{check_window, round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
@@ -54,11 +54,7 @@ impl Submissions {
             .await
             .map_err(SubmissionError::database("committing a submitted version"))?;
         metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
-        Ok(Submitted {
-            view: self.view(id).await?,
-            version,
-            created: true,
-        })
+        Ok(self.submitted(self.view(id).await?, version, true))
     }
 
     /// Creates the unit's draft if needed, replaces it with exactly `values` and
@@ -127,8 +123,8 @@ impl Submissions {
             "committing a submitted assessment",
         ))?;
         metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
-        Ok(Submitted {
-            view: SubmissionView {
+        Ok(self.submitted(
+            SubmissionView {
                 head: SubmissionHead {
                     state,
                     latest_version: version,
@@ -140,18 +136,28 @@ impl Submissions {
                 updated_at: submitted_at,
             },
             version,
-            created: true,
-        })
+            true,
+        ))
+    }
+
+    /// The outcome of a submit, with the warnings about the submitted values.
+    fn submitted(&self, view: SubmissionView, version: i32, created: bool) -> Submitted {
+        let warnings = self
+            .framework(&view.head.round)
+            .map(|framework| entry_warnings(framework, &view.head.unit, &view.entries))
+            .unwrap_or_default();
+        Submitted {
+            view,
+            version,
+            created,
+            warnings,
+        }
     }
 
     /// The answer to a retried submit: the version the first attempt created.
     async fn retried(&self, id: SubmissionId, version: i32) -> Result<Submitted, SubmissionError> {
         metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
-        Ok(Submitted {
-            view: self.view(id).await?,
-            version,
-            created: false,
-        })
+        Ok(self.submitted(self.view(id).await?, version, false))
     }
 }
 

@@ -1,16 +1,20 @@
 //! Checking a request before anything is written: each indicator's values validated with the
 //! domain (the same checks and messages as `dtictl`), not-applicable marks and their reasons,
 //! client request ids and request sizes. Every problem of a request is reported at once,
-//! naming unit, indicator and variable; one problem refuses the whole request.
+//! naming unit, indicator and variable; one problem refuses the whole request. Problems are
+//! written in the request's language (`dti-i18n` messages).
 
 use std::collections::BTreeMap;
 
 use dti_domain::framework::{Framework, Indicator};
-use dti_domain::values::{decode_indicator_values, IndicatorValues, InputIssue};
+use dti_domain::values::{
+    decode_indicator_values, unit_warnings, IndicatorValues, InputIssue, UnitValues,
+};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
-use super::model::IndicatorInput;
+use super::model::{Entry, IndicatorInput};
 use crate::SubmissionError;
 
 /// Longest not-applicable reason accepted, in bytes.
@@ -34,13 +38,15 @@ pub(super) fn check_values_count(count: usize, max: usize) -> Result<(), Submiss
     if count == 0 {
         return Err(SubmissionError::invalid_field(
             "values",
-            "must hold at least one indicator",
+            Message::new("submission-no-values"),
         ));
     }
     if count > max {
         return Err(SubmissionError::invalid_field(
             "values",
-            format!("holds {count} indicators; at most {max} per request"),
+            Message::new("submission-too-many-values")
+                .arg("count", count)
+                .arg("max", max),
         ));
     }
     Ok(())
@@ -51,7 +57,7 @@ pub(super) fn check_assessment_size(count: usize, max: usize) -> Result<(), Subm
     if count > max {
         return Err(SubmissionError::invalid_field(
             "values",
-            format!("at most {max} indicators per request"),
+            Message::new("submission-assessment-too-large").arg("max", max),
         ));
     }
     Ok(())
@@ -72,17 +78,16 @@ pub(super) fn validate_values(
         let Some(indicator) = scored_indicator(framework, &value.code) else {
             violations.push(FieldViolation::new(
                 place,
-                format!(
-                    "values[{position}]: not a scored indicator of framework {}",
-                    framework.id
-                ),
+                Message::new("submission-not-scored")
+                    .arg("at", format!("values[{position}]"))
+                    .arg("framework", framework.id.to_string()),
             ));
             continue;
         };
         if decoded.contains_key(indicator.code.as_str()) {
             violations.push(FieldViolation::new(
                 place,
-                format!("values[{position}]: the indicator appears twice in the request"),
+                Message::new("submission-indicator-twice").arg("at", format!("values[{position}]")),
             ));
             continue;
         }
@@ -112,10 +117,30 @@ pub(super) fn validate_values(
         Ok((decoded, warnings))
     } else {
         Err(SubmissionError::Invalid(InvalidRequest {
-            summary: format!("values of unit {unit} rejected; nothing was stored"),
+            summary: Message::new("submission-values-rejected")
+                .arg("unit", unit.to_string())
+                .into(),
             violations,
         }))
     }
+}
+
+/// The warnings about a submission's values ([`unit_warnings`]: each indicator's, e.g. a
+/// numerator above its denominator, and the general-information cross-checks): what a unit is
+/// shown on submit.
+pub(super) fn entry_warnings(
+    framework: &Framework,
+    unit: &UnitId,
+    entries: &[(String, Entry)],
+) -> Vec<InputIssue> {
+    let mut values = UnitValues::new(unit.clone());
+    for (code, entry) in entries {
+        if let (Entry::Values(entry), Some(indicator)) = (entry, scored_indicator(framework, code))
+        {
+            values.values.insert(indicator.code.clone(), entry.clone());
+        }
+    }
+    unit_warnings(framework, &values)
 }
 
 /// Checks not-applicable marks (code, reason): a scored indicator, once, not also given
@@ -133,10 +158,9 @@ pub(super) fn validate_not_applicable(
         let Some(indicator) = scored_indicator(framework, code) else {
             violations.push(FieldViolation::new(
                 place,
-                format!(
-                    "not_applicable[{position}]: not a scored indicator of framework {}",
-                    framework.id
-                ),
+                Message::new("submission-not-scored")
+                    .arg("at", format!("not_applicable[{position}]"))
+                    .arg("framework", framework.id.to_string()),
             ));
             continue;
         };
@@ -145,14 +169,15 @@ pub(super) fn validate_not_applicable(
         if values.contains_key(&code) || checked.iter().any(|(c, _)| *c == code) {
             violations.push(FieldViolation::new(
                 place,
-                format!("not_applicable[{position}]: the indicator is listed twice"),
+                Message::new("submission-listed-twice")
+                    .arg("at", format!("not_applicable[{position}]")),
             ));
         } else if !is_reason(reason) {
             violations.push(FieldViolation::new(
                 place,
-                format!(
-                    "not_applicable[{position}].reason: must say why (1 to {MAX_TEXT_BYTES} bytes)"
-                ),
+                Message::new("submission-mark-needs-reason")
+                    .arg("at", format!("not_applicable[{position}].reason"))
+                    .arg("max", MAX_TEXT_BYTES),
             ));
         } else {
             checked.push((code, reason.to_owned()));
@@ -162,7 +187,9 @@ pub(super) fn validate_not_applicable(
         Ok(checked)
     } else {
         Err(SubmissionError::Invalid(InvalidRequest {
-            summary: format!("assessment of unit {unit} rejected; nothing was stored"),
+            summary: Message::new("submission-assessment-rejected")
+                .arg("unit", unit.to_string())
+                .into(),
             violations,
         }))
     }
@@ -174,7 +201,7 @@ pub(super) fn checked_reason(raw: &str) -> Result<&str, SubmissionError> {
     if !is_reason(reason) {
         return Err(SubmissionError::invalid_field(
             "reason",
-            format!("must say why the indicator does not apply (1 to {MAX_TEXT_BYTES} bytes)"),
+            Message::new("submission-reason-needed").arg("max", MAX_TEXT_BYTES),
         ));
     }
     Ok(reason)
@@ -191,7 +218,7 @@ pub(super) fn checked_request_id(raw: &str) -> Result<&str, SubmissionError> {
     if request_id.is_empty() || request_id.len() > MAX_REQUEST_ID_BYTES {
         return Err(SubmissionError::invalid_field(
             "client_request_id",
-            format!("must be set (1 to {MAX_REQUEST_ID_BYTES} bytes), e.g. a UUID chosen by the client and reused on retries"),
+            Message::new("submission-request-id").arg("max", MAX_REQUEST_ID_BYTES),
         ));
     }
     Ok(request_id)
@@ -206,10 +233,11 @@ pub(super) fn requested_indicator<'f>(
 ) -> Result<&'f Indicator, SubmissionError> {
     scored_indicator(framework, code).ok_or_else(|| {
         SubmissionError::Invalid(InvalidRequest {
-            summary: "unknown indicator".to_owned(),
+            summary: Message::new("submission-unknown-indicator").into(),
             violations: vec![FieldViolation::new(
                 format!("unit {unit} / indicator {code}"),
-                format!("is not a scored indicator of framework {}", framework.id),
+                Message::new("submission-indicator-not-scored")
+                    .arg("framework", framework.id.to_string()),
             )],
         })
     })

@@ -56,7 +56,12 @@ impl Submissions {
         let id = store::find_id(&self.pool, round, unit)
             .await?
             .ok_or_else(|| {
-                SubmissionError::NotFound(format!("unit {unit} has no submission in round {round}"))
+                SubmissionError::NotFound(
+                    dti_i18n::Message::new("submission-none-in-round")
+                        .arg("unit", unit.to_string())
+                        .arg("round", round.to_string())
+                        .into(),
+                )
             })?;
         self.view(id).await
     }
@@ -104,7 +109,13 @@ impl Submissions {
         .await
         .map_err(SubmissionError::database("reading a submission"))?;
         let (year, framework, unit, state, latest_version, created_at, updated_at) = row
-            .ok_or_else(|| SubmissionError::NotFound(format!("submission {id} does not exist")))?;
+            .ok_or_else(|| {
+                SubmissionError::NotFound(
+                    dti_i18n::Message::new("workflow-submission-not-found")
+                        .arg("submission", id.to_string())
+                        .into(),
+                )
+            })?;
         let corrupt = |what: &str| {
             SubmissionError::NotFound(format!("submission {id} has an unreadable {what}"))
         };

@@ -148,6 +148,8 @@ pub(super) fn side_by_side_to_proto(view: &SideBySide) -> pb::SideBySide {
         verified_total: points(view.verified_total),
         total_difference: points(difference),
         total_difference_cents: difference.cents(),
+        self_warnings: warnings_to_proto(&view.self_warnings),
+        verified_warnings: warnings_to_proto(&view.verified_warnings),
     }
 }
 

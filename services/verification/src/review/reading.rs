@@ -9,9 +9,12 @@ use dti_auth::Principal;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionState;
+use dti_domain::values::unit_warnings;
 use dti_domain::SubmissionId;
 use dti_domain::{IndicatorCode, RoundRef, UnitId};
 use dti_engine::{IndicatorScore, Points, UnitScore};
+use dti_i18n::Message;
+use dti_scores::Basis;
 use dti_workflow::rounds::{self, stored_year};
 
 use crate::access::{require_reviewer, require_unit_reader};
@@ -36,9 +39,13 @@ pub async fn list(
     require_reviewer(actor)?;
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
-    rounds::find(&mut *tx, round)
-        .await?
-        .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
+    rounds::find(&mut *tx, round).await?.ok_or_else(|| {
+        VerificationError::NotFound(
+            dti_i18n::Message::new("workflow-round-not-found")
+                .arg("round", round.to_string())
+                .into(),
+        )
+    })?;
     type Row = (SubmissionId, String, String, i32, i64);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT s.id, s.unit_id, s.state, s.latest_version, \
@@ -100,12 +107,21 @@ pub async fn side_by_side(
     require_unit_reader(actor, unit)?;
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
-    rounds::find(&mut *tx, round)
-        .await?
-        .ok_or_else(|| VerificationError::NotFound(format!("round {round} does not exist")))?;
+    rounds::find(&mut *tx, round).await?.ok_or_else(|| {
+        VerificationError::NotFound(
+            Message::new("workflow-round-not-found")
+                .arg("round", round.to_string())
+                .into(),
+        )
+    })?;
     let inputs = load_round(&mut tx, &framework, round).await?;
     let input = inputs.unit(unit).cloned().ok_or_else(|| {
-        VerificationError::NotFound(format!("unit {unit} is not assessed in round {round}"))
+        VerificationError::NotFound(
+            Message::new("submission-unit-not-in-round")
+                .arg("unit", unit.to_string())
+                .arg("round", round.to_string())
+                .into(),
+        )
     })?;
     let evidence = match &input.submission {
         Some(submission) if submission.version >= 1 => {
@@ -115,6 +131,8 @@ pub async fn side_by_side(
         _ => BTreeMap::new(),
     };
     drop(tx);
+    let self_warnings = unit_warnings(&framework, &input.values(Basis::SelfAssessed));
+    let verified_warnings = unit_warnings(&framework, &input.values(Basis::Verified));
     let own = scoring::one_unit(inputs.self_cohort(), unit.clone()).await?;
     let verified = scoring::one_unit(inputs.verified_cohort(), unit.clone()).await?;
     let rows = side_by_side_rows(
@@ -131,6 +149,8 @@ pub async fn side_by_side(
         rows,
         self_total: own.map_or(Points::ZERO, |s| s.total),
         verified_total: verified.map_or(Points::ZERO, |s| s.total),
+        self_warnings,
+        verified_warnings,
     })
 }
 
@@ -154,8 +174,13 @@ pub async fn review(
             .fetch_optional(&mut *tx)
             .await
             .map_err(VerificationError::database("reading a submission"))?;
-    let (year, framework, unit) =
-        row.ok_or_else(|| VerificationError::NotFound(format!("submission {id} does not exist")))?;
+    let (year, framework, unit) = row.ok_or_else(|| {
+        VerificationError::NotFound(
+            dti_i18n::Message::new("workflow-submission-not-found")
+                .arg("submission", id.to_string())
+                .into(),
+        )
+    })?;
     let corrupt = |what: String| VerificationError::Corrupted(format!("submission {id}: {what}"));
     let round = RoundRef {
         year: u16::try_from(year).map_err(|e| corrupt(e.to_string()))?,

@@ -271,13 +271,13 @@ pub async fn complete(
         .collect();
     if !undecided.is_empty() && !accept_undecided {
         let codes: Vec<&str> = undecided.iter().map(|d| d.code.as_str()).collect();
-        return Err(VerificationError::NotNow(format!(
-            "{} indicator(s) of unit {} are not decided yet ({}); decide them, or complete \
-             with accept_undecided",
-            codes.len(),
-            head.unit,
-            codes.join(", ")
-        )));
+        return Err(VerificationError::NotNow(
+            dti_i18n::Message::new("verification-undecided")
+                .arg("count", codes.len())
+                .arg("unit", head.unit.to_string())
+                .arg("codes", codes.join(", "))
+                .into(),
+        ));
     }
     if !undecided.is_empty() {
         let batch = BatchContext {

@@ -27,10 +27,13 @@ pub fn check_version_given(version: u32) -> Result<(), VerificationError> {
 pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, VerificationError> {
     check_version_given(version)?;
     if i64::from(version) != i64::from(head.latest_version) {
-        return Err(VerificationError::NotNow(format!(
-            "version {version} is not the latest: unit {} has submitted version {}; review it",
-            head.unit, head.latest_version
-        )));
+        return Err(VerificationError::NotNow(
+            dti_i18n::Message::new("verification-not-latest")
+                .arg("version", version)
+                .arg("unit", head.unit.to_string())
+                .arg("latest", head.latest_version.to_string())
+                .into(),
+        ));
     }
     Ok(head.latest_version)
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use dti_domain::framework::Indicator;
 use dti_domain::round::SubmissionState;
+use dti_domain::values::InputIssue;
 use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_engine::{IndicatorScore, Points};
@@ -126,4 +127,8 @@ pub struct SideBySide {
     pub self_total: Points,
     /// Verified total.
     pub verified_total: Points,
+    /// Warnings about the self-assessed values ([`dti_domain::values::unit_warnings`]).
+    pub self_warnings: Vec<InputIssue>,
+    /// Warnings about the verified values.
+    pub verified_warnings: Vec<InputIssue>,
 }

@@ -9,6 +9,7 @@ use super::issues::{describe, finish, Decoded, InputIssue};
 use super::model::Cohort;
 use super::unit::{raw_to_value, DecodedUnit, Key, RawObject, UnitDocument};
 use crate::framework::{Framework, FrameworkCatalog};
+use dti_i18n::Message;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -66,10 +67,7 @@ impl<'a> CohortDocument<'a> {
                     None,
                     None,
                     None,
-                    format!(
-                        "unknown field {:?} (expected \"framework\" and \"units\")",
-                        key.0
-                    ),
+                    Message::new("issue-cohort-unknown-field").arg("field", format!("{:?}", key.0)),
                 ));
             }
         }
@@ -102,7 +100,7 @@ impl<'a> CohortDocument<'a> {
                         Some(id),
                         None,
                         None,
-                        "unit appears more than once in the cohort",
+                        Message::new("issue-unit-twice"),
                     ));
                 }
             }
@@ -118,14 +116,12 @@ impl<'a> CohortDocument<'a> {
 }
 
 /// The document's top-level object, or why the text is not one.
-fn read_top(text: &str) -> Result<RawObject<'_>, String> {
+fn read_top(text: &str) -> Result<RawObject<'_>, Message> {
     serde_json::from_str(text).map_err(|e| {
         match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Err(e) => format!("input is not valid JSON: {e}"),
-            Ok(_) if e.is_data() => {
-                "input must be a JSON object with \"framework\" and \"units\"".into()
-            }
-            Ok(_) => format!("input is not valid JSON: {e}"),
+            Err(e) => Message::new("issue-not-json").arg("error", e.to_string()),
+            Ok(_) if e.is_data() => Message::new("issue-not-cohort"),
+            Ok(_) => Message::new("issue-not-json").arg("error", e.to_string()),
         }
     })
 }
@@ -139,16 +135,13 @@ fn read_framework(
     let problem = match raw.map(raw_to_value) {
         Some(Value::String(id)) => match catalog.get_str(&id) {
             Some(f) if f.scored => return Some(f.clone()),
-            Some(_) => format!(
-                "framework {id:?} is collected for the national system and has no scoring rules"
-            ),
-            None => format!(
-                "framework {id:?} is not known (known: {})",
-                catalog.ids().join(", ")
-            ),
+            Some(_) => Message::new("issue-framework-unscored").arg("id", format!("{id:?}")),
+            None => Message::new("issue-framework-unknown")
+                .arg("id", format!("{id:?}"))
+                .arg("known", catalog.ids().join(", ")),
         },
-        Some(other) => format!("\"framework\" must be a string, got {}", describe(&other)),
-        None => "missing \"framework\"".to_owned(),
+        Some(other) => Message::new("issue-framework-not-string").arg("got", describe(&other)),
+        None => Message::new("issue-missing-framework"),
     };
     issues.push(InputIssue::error(None, None, None, problem));
     None
@@ -160,7 +153,12 @@ fn read_units<'a>(
     issues: &mut Vec<InputIssue>,
 ) -> Vec<UnitDocument<'a>> {
     let Some(raw) = raw else {
-        issues.push(InputIssue::error(None, None, None, "missing \"units\""));
+        issues.push(InputIssue::error(
+            None,
+            None,
+            None,
+            Message::new("issue-missing-units"),
+        ));
         return Vec::new();
     };
     match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
@@ -174,10 +172,7 @@ fn read_units<'a>(
                 None,
                 None,
                 None,
-                format!(
-                    "\"units\" must be a list, got {}",
-                    describe(&raw_to_value(raw))
-                ),
+                Message::new("issue-units-not-list").arg("got", describe(&raw_to_value(raw))),
             ));
             Vec::new()
         }

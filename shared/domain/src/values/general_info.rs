@@ -1,10 +1,12 @@
 //! General information (unscored fields such as headcounts and contacts): decoded against the
 //! framework's declaration and cross-checked with the indicator variables that restate it.
 
+use super::indicator::check_indicator_values;
 use super::issues::{describe, optional_field, InputIssue};
 use super::model::{UnitValues, VariableValue};
 use super::variable::decode_count;
 use crate::framework::{Framework, GeneralInfoType};
+use dti_i18n::Message;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -18,7 +20,7 @@ pub(super) fn decode_general_info(
     let mut fields = BTreeMap::new();
     let object = optional_field(
         unit,
-        ("general_info", "an object keyed by field"),
+        ("general_info", "issue-expected-general-info"),
         raw,
         |value| match value {
             Value::Object(object) => Ok(object),
@@ -36,7 +38,7 @@ pub(super) fn decode_general_info(
                 Some(unit),
                 Some(&place),
                 None,
-                "field is not defined by the framework",
+                Message::new("issue-general-info-unknown"),
             ));
             continue;
         };
@@ -45,10 +47,17 @@ pub(super) fn decode_general_info(
             (GeneralInfoType::Text, Value::String(_)) => None,
             (GeneralInfoType::Contact, Value::Object(contact)) => contact
                 .iter()
-                .find(|(k, v)| !["name", "unit", "position", "phone", "email"].contains(&k.as_str()) || !v.is_string())
-                .map(|(k, _)| format!("contact field {k:?} is not one of name, unit, position, phone, email, or is not text")),
-            (GeneralInfoType::Text, other) => Some(format!("must be text, got {}", describe(other))),
-            (GeneralInfoType::Contact, other) => Some(format!("must be an object with name, unit, position, phone, email, got {}", describe(other))),
+                .find(|(k, v)| {
+                    !["name", "unit", "position", "phone", "email"].contains(&k.as_str())
+                        || !v.is_string()
+                })
+                .map(|(k, _)| Message::new("issue-contact-field").arg("field", format!("{k:?}"))),
+            (GeneralInfoType::Text, other) => {
+                Some(Message::new("issue-must-be-text").arg("got", describe(other)))
+            }
+            (GeneralInfoType::Contact, other) => {
+                Some(Message::new("issue-must-be-contact").arg("got", describe(other)))
+            }
         };
         match problem {
             Some(message) => {
@@ -60,6 +69,24 @@ pub(super) fn decode_general_info(
         }
     }
     fields
+}
+
+/// Every warning about a unit's values, as the unit sees it on submit and the verifier side by
+/// side: each indicator's (a numerator above its denominator, activities resolving more than
+/// reported) in framework order, then the general-information cross-checks
+/// ([`cross_check_general_info`]).
+pub fn unit_warnings(framework: &Framework, unit: &UnitValues) -> Vec<InputIssue> {
+    let mut warnings: Vec<InputIssue> = framework
+        .indicators
+        .iter()
+        .filter_map(|indicator| Some((indicator, unit.values.get(&indicator.code)?)))
+        .flat_map(|(indicator, values)| {
+            check_indicator_values(unit.unit.as_str(), indicator, values)
+        })
+        .filter(|issue| !issue.is_error())
+        .collect();
+    warnings.extend(cross_check_general_info(framework, unit));
+    warnings
 }
 
 /// Warnings where a general-information count differs from an indicator variable that
@@ -81,10 +108,11 @@ pub fn cross_check_general_info(framework: &Framework, unit: &UnitValues) -> Vec
                     Some(unit.unit.as_str()),
                     Some(code.as_str()),
                     Some(variable.as_str()),
-                    format!(
-                        "{restated} differs from general information {} ({}) = {reported}",
-                        field.code, field.key
-                    ),
+                    Message::new("issue-general-info-differs")
+                        .arg("restated", restated)
+                        .arg("code", field.code.to_string())
+                        .arg("key", field.key.as_str())
+                        .arg("reported", reported),
                 ));
             }
         }

@@ -7,6 +7,7 @@ use super::model::{IndicatorValues, VariableValue};
 use super::variable::decode_variable;
 use crate::framework::{Indicator, Rule, VariableType};
 use crate::ids::VariableName;
+use dti_i18n::Message;
 use serde_json::Value;
 
 /// Decodes and validates the JSON variables of one indicator.
@@ -29,10 +30,7 @@ pub fn decode_indicator_values(
                 Some(unit),
                 Some(code),
                 Some(&name),
-                format!(
-                    "variable is not defined for this indicator (its variables: {})",
-                    known.join(", ")
-                ),
+                Message::new("issue-unknown-variable-of").arg("known", known.join(", ")),
             ));
             continue;
         };
@@ -67,13 +65,15 @@ pub fn check_indicator_values(
                 Some(unit),
                 Some(code),
                 Some(name.as_str()),
-                "variable is not defined for this indicator",
+                Message::new("issue-unknown-variable"),
             )),
             Some(v) if !value.fits(&v.ty) => issues.push(InputIssue::error(
                 Some(unit),
                 Some(code),
                 Some(name.as_str()),
-                format!("must be a {}, got a {}", v.ty.name(), value.type_name()),
+                Message::new("issue-wrong-type")
+                    .arg("expected", v.ty.name())
+                    .arg("got", value.type_name()),
             )),
             Some(v) => {
                 if let (VariableType::Choice { choices }, VariableValue::Choice(choice)) =
@@ -84,7 +84,9 @@ pub fn check_indicator_values(
                             Some(unit),
                             Some(code),
                             Some(name.as_str()),
-                            format!("{choice:?} is not one of {}", choices.join(", ")),
+                            Message::new("issue-not-a-choice")
+                                .arg("value", format!("{choice:?}"))
+                                .arg("choices", choices.join(", ")),
                         ));
                     }
                 }
@@ -97,7 +99,9 @@ pub fn check_indicator_values(
                 Some(unit),
                 Some(code),
                 Some(variable.name.as_str()),
-                format!("missing (a {}: {})", variable.ty.name(), variable.meaning),
+                Message::new("issue-missing-variable")
+                    .arg("type", variable.ty.name())
+                    .arg("meaning", variable.meaning.as_str()),
             ));
         }
     }
@@ -137,17 +141,18 @@ fn check_fractions(
                 Some(unit),
                 Some(code),
                 Some(&variable),
-                "denominator is zero; the ratio cannot be computed",
+                Message::new("issue-zero-denominator"),
             ));
         } else if num > den && !is_growth {
             issues.push(InputIssue::warning(
                 Some(unit),
                 Some(code),
                 Some(&names(numerator)),
-                format!(
-                    "{} = {num} exceeds {variable} = {den}; the ratio is capped at 100%",
-                    names(numerator)
-                ),
+                Message::new("issue-ratio-capped")
+                    .arg("numerator", names(numerator))
+                    .arg("num", num.to_string())
+                    .arg("denominator", variable.as_str())
+                    .arg("den", den.to_string()),
             ));
         }
     }
@@ -178,12 +183,10 @@ fn check_activities(
                 Some(unit),
                 Some(code),
                 Some(params.variable.as_str()),
-                format!(
-                    "activity #{}: resolved {} exceeds reports {}",
-                    i + 1,
-                    a.resolved,
-                    a.reports
-                ),
+                Message::new("issue-activity-resolved-more")
+                    .arg("number", i + 1)
+                    .arg("resolved", a.resolved)
+                    .arg("reports", a.reports),
             )
         })
         .collect()

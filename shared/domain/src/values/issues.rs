@@ -1,6 +1,10 @@
 //! Problems found in submitted values ([`InputIssue`], naming unit, indicator and variable),
 //! their severity, and the outcome of a decode ([`Decoded`]).
+//!
+//! An issue's text is a [`Message`] of the `dti-i18n` catalogues: shown to the unit or the
+//! verifier in their language ([`Message::localized`]), and in English in logs and `Display`.
 
+use dti_i18n::{Arg, Message};
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt;
@@ -26,8 +30,8 @@ pub struct InputIssue {
     pub indicator: Option<String>,
     /// The variable.
     pub variable: Option<String>,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong (a catalogue message; `Display` and serialisation are English).
+    pub message: Message,
 }
 
 impl InputIssue {
@@ -36,14 +40,14 @@ impl InputIssue {
         unit: Option<&str>,
         indicator: Option<&str>,
         variable: Option<&str>,
-        message: impl Into<String>,
+        message: Message,
     ) -> Self {
         Self {
             severity: Severity::Error,
             unit: unit.map(str::to_string),
             indicator: indicator.map(str::to_string),
             variable: variable.map(str::to_string),
-            message: message.into(),
+            message,
         }
     }
 
@@ -52,7 +56,7 @@ impl InputIssue {
         unit: Option<&str>,
         indicator: Option<&str>,
         variable: Option<&str>,
-        message: impl Into<String>,
+        message: Message,
     ) -> Self {
         Self {
             severity: Severity::Warning,
@@ -107,12 +111,12 @@ pub(super) fn finish<T>(value: T, issues: Vec<InputIssue>) -> Decoded<T> {
     }
 }
 
-/// A unit's optional field (`name`, and what it must be) when it holds what `take` accepts;
+/// A unit's optional field (`name`, and the key of what it must be) when it holds what `take` accepts;
 /// `None` when it is absent or null, or when it is of another kind: then an error saying what
 /// it must be is added to `issues`.
 pub(super) fn optional_field<T>(
     unit: &str,
-    (name, expected): (&str, &str),
+    (name, expected): (&str, &'static str),
     raw: Option<Value>,
     take: impl FnOnce(Value) -> Result<T, Value>,
     issues: &mut Vec<InputIssue>,
@@ -124,7 +128,10 @@ pub(super) fn optional_field<T>(
                 Some(unit),
                 None,
                 None,
-                format!("\"{name}\" must be {expected}, got {}", describe(&other)),
+                Message::new("issue-field-must-be")
+                    .arg("name", name)
+                    .arg("expected", Message::new(expected))
+                    .arg("got", describe(&other)),
             ));
             None
         }
@@ -142,13 +149,13 @@ pub(super) fn quote_prefix(text: &str) -> String {
 }
 
 /// A JSON value as messages name it: the value itself when short, its kind otherwise.
-pub(super) fn describe(value: &Value) -> String {
+pub(super) fn describe(value: &Value) -> Arg {
     match value {
         Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => quote_prefix(s),
-        Value::Array(_) => "a list".into(),
-        Value::Object(_) => "an object".into(),
+        Value::Bool(b) => b.to_string().into(),
+        Value::Number(n) => n.to_string().into(),
+        Value::String(s) => quote_prefix(s).into(),
+        Value::Array(_) => Message::new("issue-value-list").into(),
+        Value::Object(_) => Message::new("issue-value-object").into(),
     }
 }

@@ -15,7 +15,8 @@
 //! - `indicator`: one indicator's variables decoded and validated
 //!   ([`decode_indicator_values`], [`check_indicator_values`]);
 //! - `general_info`: unscored general information and its cross-check
-//!   ([`cross_check_general_info`]);
+//!   ([`cross_check_general_info`]), and all the warnings of a unit's values
+//!   ([`unit_warnings`]);
 //! - `unit`: one unit object of a cohort document ([`UnitDocument`], [`DecodedUnit`]);
 //! - `cohort`: a whole cohort document ([`decode_cohort`], [`decode_cohort_with`]).
 
@@ -28,7 +29,7 @@ mod unit;
 mod variable;
 
 pub use cohort::{decode_cohort, decode_cohort_with};
-pub use general_info::cross_check_general_info;
+pub use general_info::{cross_check_general_info, unit_warnings};
 pub use indicator::{check_indicator_values, decode_indicator_values};
 pub use issues::{Decoded, InputIssue, Severity};
 pub use model::{Activity, Cohort, IndicatorValues, UnitValues, VariableValue};

@@ -8,6 +8,7 @@ use super::issues::{describe, finish, optional_field, InputIssue};
 use super::model::{IndicatorValues, UnitValues};
 use crate::framework::Framework;
 use crate::ids::{IndicatorCode, UnitId};
+use dti_i18n::Message;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -74,10 +75,7 @@ fn decode_unit(framework: &Framework, position: usize, raw: &RawValue) -> Decode
                 Some(&fallback_label),
                 None,
                 None,
-                format!(
-                    "a unit must be an object, got {}",
-                    describe(&raw_to_value(raw))
-                ),
+                Message::new("issue-unit-not-object").arg("got", describe(&raw_to_value(raw))),
             )],
         };
     };
@@ -92,7 +90,7 @@ fn decode_unit(framework: &Framework, position: usize, raw: &RawValue) -> Decode
                     Some(&fallback_label),
                     None,
                     None,
-                    e.to_string(),
+                    Message::new("issue-bad-unit-id").arg("error", e.to_string()),
                 ));
                 None
             }
@@ -102,7 +100,7 @@ fn decode_unit(framework: &Framework, position: usize, raw: &RawValue) -> Decode
                 Some(&fallback_label),
                 None,
                 None,
-                format!("\"unit\" must be a string, got {}", describe(other)),
+                Message::new("issue-unit-not-string").arg("got", describe(other)),
             ));
             None
         }
@@ -111,7 +109,7 @@ fn decode_unit(framework: &Framework, position: usize, raw: &RawValue) -> Decode
                 Some(&fallback_label),
                 None,
                 None,
-                "missing \"unit\"",
+                Message::new("issue-missing-unit"),
             ));
             None
         }
@@ -119,7 +117,9 @@ fn decode_unit(framework: &Framework, position: usize, raw: &RawValue) -> Decode
     let label = unit_id.as_ref().map_or(fallback_label, ToString::to_string);
     for key in object.keys() {
         if !["unit", "values", "not_applicable", "general_info"].contains(&key.0.as_ref()) {
-            issues.push(InputIssue::error(Some(&label), None, None, format!("unknown field {:?} (expected \"unit\", \"values\", \"not_applicable\", \"general_info\")", key.0)));
+            let problem =
+                Message::new("issue-unit-unknown-field").arg("field", format!("{:?}", key.0));
+            issues.push(InputIssue::error(Some(&label), None, None, problem));
         }
     }
     let values = decode_values(framework, &label, field("values"), &mut issues);
@@ -177,10 +177,7 @@ fn decode_values(
             Some(unit),
             None,
             None,
-            format!(
-                "\"values\" must be an object keyed by indicator code, got {}",
-                describe(&raw_to_value(raw))
-            ),
+            Message::new("issue-values-not-object").arg("got", describe(&raw_to_value(raw))),
         ));
         return values;
     };
@@ -190,7 +187,7 @@ fn decode_values(
                 Some(unit),
                 Some(&code.0),
                 None,
-                format!("indicator code is not in framework {}", framework.id),
+                Message::new("issue-unknown-indicator").arg("framework", framework.id.to_string()),
             ));
             continue;
         };
@@ -199,10 +196,8 @@ fn decode_values(
                 Some(unit),
                 Some(&code.0),
                 None,
-                format!(
-                    "values must be an object of variables, got {}",
-                    describe(&raw_to_value(variables))
-                ),
+                Message::new("issue-variables-not-object")
+                    .arg("got", describe(&raw_to_value(variables))),
             ));
             continue;
         };
@@ -228,7 +223,7 @@ fn decode_not_applicable(
     let mut codes = BTreeSet::new();
     let items = optional_field(
         unit,
-        ("not_applicable", "a list of indicator codes"),
+        ("not_applicable", "issue-expected-codes"),
         raw,
         |value| match value {
             Value::Array(items) => Ok(items),
@@ -249,20 +244,15 @@ fn decode_not_applicable(
                     Some(unit),
                     Some(&code),
                     None,
-                    format!(
-                        "not_applicable names an indicator code that is not in framework {}",
-                        framework.id
-                    ),
+                    Message::new("issue-unknown-not-applicable")
+                        .arg("framework", framework.id.to_string()),
                 )),
             },
             other => issues.push(InputIssue::error(
                 Some(unit),
                 None,
                 None,
-                format!(
-                    "\"not_applicable\" entries must be indicator codes, got {}",
-                    describe(&other)
-                ),
+                Message::new("issue-not-applicable-entry").arg("got", describe(&other)),
             )),
         }
     }

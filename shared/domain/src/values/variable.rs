@@ -14,6 +14,7 @@ use super::issues::{describe, quote_prefix};
 use super::model::{Activity, VariableValue};
 use crate::exact::Exact;
 use crate::framework::VariableType;
+use dti_i18n::Message;
 use serde_json::Value;
 
 /// The largest count or amount of money a value may have (10^15).
@@ -26,126 +27,115 @@ pub const MAX_DECIMAL_FRACTION_DIGITS: usize = 12;
 pub const MAX_ACTIVITIES: usize = 1_000;
 
 /// Decodes one JSON value as a variable of the given type.
-pub fn decode_variable(ty: &VariableType, raw: &Value) -> Result<VariableValue, String> {
+pub fn decode_variable(ty: &VariableType, raw: &Value) -> Result<VariableValue, Message> {
     match ty {
         VariableType::Count => decode_count(raw).map(VariableValue::Count),
         VariableType::Money => decode_count(raw).map(VariableValue::Money),
         VariableType::Bool => match raw {
             Value::Bool(b) => Ok(VariableValue::Flag(*b)),
-            other => Err(format!("must be true or false, got {}", describe(other))),
+            other => Err(Message::new("issue-must-be-bool").arg("got", describe(other))),
         },
         VariableType::Choice { choices } => match raw {
             Value::String(s) if choices.contains(s) => Ok(VariableValue::Choice(s.clone())),
-            Value::String(s) => Err(format!(
-                "{} is not one of {}",
-                quote_prefix(s),
-                choices.join(", ")
-            )),
-            other => Err(format!(
-                "must be one of {}, got {}",
-                choices.join(", "),
-                describe(other)
-            )),
+            Value::String(s) => Err(Message::new("issue-not-a-choice")
+                .arg("value", quote_prefix(s))
+                .arg("choices", choices.join(", "))),
+            other => Err(Message::new("issue-must-be-choice")
+                .arg("choices", choices.join(", "))
+                .arg("got", describe(other))),
         },
         VariableType::Activities => decode_activities(raw).map(VariableValue::Activities),
         VariableType::Decimal => match raw {
             Value::String(s) => decode_decimal(s),
-            other => Err(format!(
-                "must be a decimal written as a string like \"15.38\", got {}",
-                describe(other)
-            )),
+            other => Err(Message::new("issue-must-be-decimal").arg("got", describe(other))),
         },
         VariableType::Text => match raw {
             Value::String(s) => Ok(VariableValue::Text(s.clone())),
-            other => Err(format!("must be text, got {}", describe(other))),
+            other => Err(Message::new("issue-must-be-text").arg("got", describe(other))),
         },
     }
 }
 
 /// A non-negative decimal string of bounded length, read exactly.
-fn decode_decimal(text: &str) -> Result<VariableValue, String> {
-    let shape = || {
-        format!(
-            "must be a non-negative decimal written as a string like \"15.38\", got {}",
-            quote_prefix(text)
-        )
-    };
+fn decode_decimal(text: &str) -> Result<VariableValue, Message> {
     let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
     if whole.len() > MAX_DECIMAL_WHOLE_DIGITS || fraction.len() > MAX_DECIMAL_FRACTION_DIGITS {
-        return Err(format!(
-            "must have at most {MAX_DECIMAL_WHOLE_DIGITS} digits before the decimal point and \
-             {MAX_DECIMAL_FRACTION_DIGITS} after it, got {} and {}",
-            whole.len(),
-            fraction.len()
-        ));
+        return Err(Message::new("issue-decimal-digits")
+            .arg("whole_max", MAX_DECIMAL_WHOLE_DIGITS)
+            .arg("fraction_max", MAX_DECIMAL_FRACTION_DIGITS)
+            .arg("whole", whole.len())
+            .arg("fraction", fraction.len()));
     }
     match text.parse::<Exact>() {
         Ok(d) if d >= Exact::zero() && !text.contains('/') => {
             Ok(VariableValue::Decimal(Box::new(d)))
         }
-        _ => Err(shape()),
+        _ => Err(Message::new("issue-bad-decimal").arg("got", quote_prefix(text))),
     }
 }
 
 /// A whole number from 0 to [`MAX_WHOLE`] (a count or an amount of money).
-pub(super) fn decode_count(raw: &Value) -> Result<u64, String> {
+pub(super) fn decode_count(raw: &Value) -> Result<u64, Message> {
     match raw {
         Value::Number(n) => {
             if let Some(v) = n.as_u64() {
                 if v > MAX_WHOLE {
-                    Err(format!("must be at most {MAX_WHOLE}, got {v}"))
+                    Err(Message::new("issue-above-max")
+                        .arg("max", MAX_WHOLE.to_string())
+                        .arg("got", v.to_string()))
                 } else {
                     Ok(v)
                 }
             } else if n.as_i64().is_some_and(|v| v < 0) || n.as_f64().is_some_and(|v| v < 0.0) {
-                Err(format!("must not be negative, got {n}"))
+                Err(Message::new("issue-negative").arg("got", n.to_string()))
             } else if n.as_f64().is_some_and(|v| v.fract() != 0.0) {
-                Err(format!("must be a whole number, got {n}"))
+                Err(Message::new("issue-not-whole").arg("got", n.to_string()))
             } else {
-                Err(format!(
-                    "must be a whole number written without a decimal point and at most \
-                     {MAX_WHOLE}, got {n}"
-                ))
+                Err(Message::new("issue-too-big")
+                    .arg("max", MAX_WHOLE.to_string())
+                    .arg("got", n.to_string()))
             }
         }
-        other => Err(format!(
-            "must be a whole number ≥ 0, got {}",
-            describe(other)
-        )),
+        other => Err(Message::new("issue-must-be-count").arg("got", describe(other))),
     }
 }
 
 /// A list of `{"reports", "resolved"}` objects.
-fn decode_activities(raw: &Value) -> Result<Vec<Activity>, String> {
+fn decode_activities(raw: &Value) -> Result<Vec<Activity>, Message> {
     let Value::Array(items) = raw else {
-        return Err(format!(
-            "must be a list of {{\"reports\", \"resolved\"}} objects, got {}",
-            describe(raw)
-        ));
+        return Err(Message::new("issue-must-be-activities").arg("got", describe(raw)));
     };
     if items.len() > MAX_ACTIVITIES {
-        return Err(format!(
-            "must list at most {MAX_ACTIVITIES} activities, got {}",
-            items.len()
-        ));
+        return Err(Message::new("issue-too-many-activities")
+            .arg("max", MAX_ACTIVITIES)
+            .arg("got", items.len()));
     }
     let mut list = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let at = |message: String| format!("activity #{}: {message}", i + 1);
+        let at = |message: Message| {
+            Message::new("issue-activity")
+                .arg("number", i + 1)
+                .arg("problem", message)
+        };
         let Value::Object(fields) = item else {
-            return Err(at(format!(
-                "must be an object with \"reports\" and \"resolved\", got {}",
-                describe(item)
-            )));
+            return Err(at(
+                Message::new("issue-must-be-activity").arg("got", describe(item))
+            ));
         };
         if let Some(extra) = fields.keys().find(|k| *k != "reports" && *k != "resolved") {
-            return Err(at(format!(
-                "unknown field {extra:?} (expected \"reports\" and \"resolved\")"
-            )));
+            return Err(at(
+                Message::new("issue-activity-unknown-field").arg("field", format!("{extra:?}"))
+            ));
         }
         let field = |name: &str| match fields.get(name) {
-            Some(v) => decode_count(v).map_err(|m| at(format!("{name} {m}"))),
-            None => Err(at(format!("missing {name:?}"))),
+            Some(v) => decode_count(v).map_err(|m| {
+                at(Message::new("issue-activity-field")
+                    .arg("field", name)
+                    .arg("problem", m))
+            }),
+            None => Err(at(
+                Message::new("issue-activity-missing").arg("field", format!("{name:?}"))
+            )),
         };
         list.push(Activity {
             reports: field("reports")?,
@@ -170,15 +160,19 @@ mod tests {
                     _ => VariableValue::Money(MAX_WHOLE),
                 })
             );
-            let beyond = decode_variable(&ty, &json!(MAX_WHOLE + 1)).unwrap_err();
+            let beyond = decode_variable(&ty, &json!(MAX_WHOLE + 1))
+                .unwrap_err()
+                .to_string();
             assert_eq!(
                 beyond,
                 "must be at most 1000000000000000, got 1000000000000001"
             );
-            let huge = decode_variable(&ty, &json!(u64::MAX)).unwrap_err();
+            let huge = decode_variable(&ty, &json!(u64::MAX))
+                .unwrap_err()
+                .to_string();
             assert!(huge.starts_with("must be at most"), "{huge}");
             let too_wide: Value = serde_json::from_str("1e30").unwrap();
-            let refused = decode_variable(&ty, &too_wide).unwrap_err();
+            let refused = decode_variable(&ty, &too_wide).unwrap_err().to_string();
             assert!(refused.contains("at most 1000000000000000"), "{refused}");
         }
     }
@@ -187,17 +181,25 @@ mod tests {
     fn decimals_are_bounded_in_digits_before_any_arithmetic() {
         let ty = VariableType::Decimal;
         assert!(decode_variable(&ty, &json!("123456789012345.123456789012")).is_ok());
-        let long_whole = decode_variable(&ty, &json!("1234567890123456")).unwrap_err();
+        let long_whole = decode_variable(&ty, &json!("1234567890123456"))
+            .unwrap_err()
+            .to_string();
         assert!(
             long_whole.contains("at most 15 digits before"),
             "{long_whole}"
         );
-        let long_fraction = decode_variable(&ty, &json!("0.1234567890123")).unwrap_err();
+        let long_fraction = decode_variable(&ty, &json!("0.1234567890123"))
+            .unwrap_err()
+            .to_string();
         assert!(long_fraction.contains("12 after it"), "{long_fraction}");
         let enormous = "9".repeat(300_000);
-        let refused = decode_variable(&ty, &Value::String(enormous)).unwrap_err();
+        let refused = decode_variable(&ty, &Value::String(enormous))
+            .unwrap_err()
+            .to_string();
         assert!(refused.len() < 200, "the message does not echo the input");
-        let bad = decode_variable(&ty, &json!("12,5")).unwrap_err();
+        let bad = decode_variable(&ty, &json!("12,5"))
+            .unwrap_err()
+            .to_string();
         assert!(bad.contains("like \"15.38\", got \"12,5\""), "{bad}");
     }
 
@@ -208,7 +210,9 @@ mod tests {
         assert!(decode_variable(&VariableType::Activities, &at_limit).is_ok());
         let beyond = Value::Array(vec![one; MAX_ACTIVITIES + 1]);
         assert_eq!(
-            decode_variable(&VariableType::Activities, &beyond).unwrap_err(),
+            decode_variable(&VariableType::Activities, &beyond)
+                .unwrap_err()
+                .to_string(),
             "must list at most 1000 activities, got 1001"
         );
     }
@@ -219,13 +223,17 @@ mod tests {
             choices: vec!["head".into(), "none".into()],
         };
         let long = "x".repeat(5_000);
-        let refused = decode_variable(&choices, &Value::String(long)).unwrap_err();
+        let refused = decode_variable(&choices, &Value::String(long))
+            .unwrap_err()
+            .to_string();
         assert!(refused.len() < 120, "{refused}");
         assert!(
             refused.ends_with("xxxx\"… is not one of head, none"),
             "{refused}"
         );
-        let text = decode_variable(&VariableType::Count, &json!("y".repeat(5_000))).unwrap_err();
+        let text = decode_variable(&VariableType::Count, &json!("y".repeat(5_000)))
+            .unwrap_err()
+            .to_string();
         assert!(text.len() < 120, "{text}");
     }
 }
