@@ -186,10 +186,15 @@ proptest! {
                 }
             }
         }
-        for kind in ["ratio", "target", "boolean", "activities"] {
-            prop_assert!(kinds.contains(kind), "no {} indicator was scored: {:?}", kind, kinds);
-        }
-        for kind in ["ratio", "target"] {
+        let every_kind: BTreeSet<&str> = catalog
+            .iter()
+            .filter(|f| f.scored)
+            .flat_map(|f| f.indicators.iter().filter_map(|i| i.rule.as_ref()))
+            .filter(|rule| !rule.is_cohort_dependent())
+            .map(Rule::kind_name)
+            .collect();
+        prop_assert_eq!(&kinds, &every_kind, "every rule kind of the built-in frameworks is scored");
+        for kind in ["ratio", "target", "growth", "portal_posts"] {
             prop_assert!(monotone.contains(kind), "no {} indicator was checked for monotony: {:?}", kind, monotone);
         }
     }
