@@ -11,6 +11,7 @@ use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::units::BUILTIN_FILE;
 use dti_domain::values::{decode_cohort, decode_variable, MAX_ACTIVITIES, MAX_WHOLE};
 use dti_domain::{FrameworkCatalog, UnitRegistry, VariableValue};
+use dti_i18n::{Lang, Message};
 use proptest::prelude::*;
 use serde_json::{json, Number, Value};
 
@@ -105,15 +106,18 @@ fn expected_whole(raw: &Value) -> Option<u64> {
 fn check_decoded(
     ty: &VariableType,
     raw: &Value,
-    decoded: &Result<VariableValue, String>,
+    decoded: &Result<VariableValue, Message>,
 ) -> Result<(), TestCaseError> {
     if let Err(message) = decoded {
-        prop_assert!(!message.is_empty());
-        prop_assert!(
-            message.chars().count() < 400,
-            "message echoes the input: {}",
-            message
-        );
+        // In both languages: never empty, never the input echoed at length.
+        for message in [message.to_string(), message.render(Lang::Vi)] {
+            prop_assert!(!message.is_empty());
+            prop_assert!(
+                message.chars().count() < 400,
+                "message echoes the input: {}",
+                message
+            );
+        }
     }
     match ty {
         VariableType::Count | VariableType::Money => {
