@@ -1,5 +1,7 @@
 //! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`:
-//! `assessment_year` (the main job with the services as separate processes) and the
+//! `assessment_year` (the main job with the services as separate processes), `chaos` (a burst
+//! of submissions through killed services, NATS and Redis restarts and dropped database
+//! connections, on a nats-server and redis-server of its own) and the
 //! submission → scoring → ranking pipeline tests (`ranking_*`, in-process, sharing
 //! `tests/support`). This library is the harness for the local stack's own scripts: [`IsolatedStack`] runs
 //! `deploy/local/start.sh`, `deploy/run.sh` and `deploy/local/stop.sh` as a new user would,
