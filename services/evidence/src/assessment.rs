@@ -99,13 +99,7 @@ pub async fn require_editable(
             .await
             .map_err(EvidenceError::database("reading a round's state"))?;
     let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
-        .ok_or_else(|| {
-            EvidenceError::NotFound(
-                dti_i18n::Message::new("workflow-round-not-found")
-                    .arg("round", round.to_string())
-                    .into(),
-            )
-        })?;
+        .ok_or_else(|| EvidenceError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
     if !EDITABLE_ROUND_STATES.contains(&round_state) {
         return Err(EvidenceError::NotNow(
             dti_i18n::Message::new("evidence-round-frozen")

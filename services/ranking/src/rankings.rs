@@ -189,13 +189,7 @@ impl Rankings {
     ) -> Result<dti_domain::round::RoundState, RankingError> {
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| {
-                RankingError::NotFound(
-                    dti_i18n::Message::new("workflow-round-not-found")
-                        .arg("round", round.to_string())
-                        .into(),
-                )
-            })?;
+            .ok_or_else(|| RankingError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
         Ok(record.state)
     }
 

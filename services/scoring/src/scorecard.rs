@@ -167,13 +167,7 @@ impl ScoreReader {
             })?;
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| {
-                ScoringError::NotFound(
-                    dti_i18n::Message::new("workflow-round-not-found")
-                        .arg("round", round.to_string())
-                        .into(),
-                )
-            })?;
+            .ok_or_else(|| ScoringError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
         reader.may_read_unit(unit, round, record.state, self.visibility)?;
         if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
             return Err(ScoringError::NotFound(

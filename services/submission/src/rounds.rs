@@ -252,11 +252,7 @@ impl Rounds {
     ) -> Result<RoundView, SubmissionError> {
         self.check_framework(round)?;
         let record = rounds::find(&self.pool, round).await?.ok_or_else(|| {
-            SubmissionError::NotFound(
-                dti_i18n::Message::new("workflow-round-not-found")
-                    .arg("round", round.to_string())
-                    .into(),
-            )
+            SubmissionError::NotFound(dti_workflow::rounds::not_found(round).into())
         })?;
         let units = sqlx::query_scalar(
             "SELECT unit_id FROM round_units WHERE year = $1 AND framework = $2 ORDER BY unit_id",

@@ -84,11 +84,7 @@ pub async fn share_round(
             .await
             .map_err(VerificationError::database("reading a round"))?;
     let state = state.ok_or_else(|| {
-        VerificationError::NotFound(
-            dti_i18n::Message::new("workflow-round-not-found")
-                .arg("round", round.to_string())
-                .into(),
-        )
+        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
     })?;
     state
         .parse()

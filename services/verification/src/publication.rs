@@ -344,11 +344,7 @@ impl Publications {
         self.context.framework(round)?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-            VerificationError::NotFound(
-                dti_i18n::Message::new("workflow-round-not-found")
-                    .arg("round", round.to_string())
-                    .into(),
-            )
+            VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
         })?;
         type Row = (i32, String, String, DateTime<Utc>, Value, Vec<u8>);
         let row: Option<Row> = sqlx::query_as(

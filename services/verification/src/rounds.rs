@@ -292,11 +292,7 @@ impl RoundSteps {
         let framework = self.context.framework(round)?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-            VerificationError::NotFound(
-                dti_i18n::Message::new("workflow-round-not-found")
-                    .arg("round", round.to_string())
-                    .into(),
-            )
+            VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
         })?;
         let inputs = load_round(&mut tx, &framework, round).await?;
         drop(tx);

@@ -54,6 +54,11 @@ fn record(round: &RoundRef, (state, deadline): RoundRow) -> Result<RoundRecord, 
     })
 }
 
+/// What a caller is told about a round that does not exist, in its language.
+pub fn not_found(round: &RoundRef) -> dti_i18n::Message {
+    dti_i18n::Message::new("workflow-round-not-found").arg("round", round.to_string())
+}
+
 /// The round, if it exists.
 pub async fn find<'e, E>(
     executor: E,

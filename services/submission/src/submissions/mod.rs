@@ -185,13 +185,9 @@ async fn find_round(
     tx: &mut PgTransaction,
     round: &RoundRef,
 ) -> Result<RoundRecord, SubmissionError> {
-    rounds::find(&mut **tx, round).await?.ok_or_else(|| {
-        SubmissionError::NotFound(
-            dti_i18n::Message::new("workflow-round-not-found")
-                .arg("round", round.to_string())
-                .into(),
-        )
-    })
+    rounds::find(&mut **tx, round)
+        .await?
+        .ok_or_else(|| SubmissionError::NotFound(dti_workflow::rounds::not_found(round).into()))
 }
 
 /// Refuses when the round's dates and states do not let the unit change its submission.

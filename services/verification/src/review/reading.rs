@@ -40,11 +40,7 @@ pub async fn list(
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-        VerificationError::NotFound(
-            dti_i18n::Message::new("workflow-round-not-found")
-                .arg("round", round.to_string())
-                .into(),
-        )
+        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
     })?;
     type Row = (SubmissionId, String, String, i32, i64);
     let rows: Vec<Row> = sqlx::query_as(
@@ -108,11 +104,7 @@ pub async fn side_by_side(
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-        VerificationError::NotFound(
-            Message::new("workflow-round-not-found")
-                .arg("round", round.to_string())
-                .into(),
-        )
+        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
     })?;
     let inputs = load_round(&mut tx, &framework, round).await?;
     let input = inputs.unit(unit).cloned().ok_or_else(|| {
