@@ -29,6 +29,9 @@ pub enum KitError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A listener's TLS certificate or key could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// The reflection service could not read the descriptor sets.
     #[error("building gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
