@@ -15,6 +15,16 @@ pub enum KitError {
     /// Redis could not be reached.
     #[error("setting up Redis: {0}")]
     Redis(#[source] redis::RedisError),
+    /// A file a setting names could not be read.
+    #[error("{field}: reading {}: {source}", path.display())]
+    ReadFile {
+        /// The setting, e.g. `redis.tls_ca_file`.
+        field: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The service asked for Redis but `redis.url` is not set.
     #[error("this service needs Redis: set redis.url")]
     RedisNotConfigured,

@@ -8,59 +8,13 @@ use std::sync::Arc;
 
 use dti_config::{GrpcConfig, ListenerTlsConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
 use dti_service_kit::ServiceKit;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use dti_testkit::tls::TestCa;
+use rcgen::KeyPair;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use tonic_health::pb::HealthCheckRequest;
-
-/// A test CA: its PEM certificate and what signs with it.
-struct TestCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new(name: &str) -> anyhow::Result<Self> {
-        let key = KeyPair::generate()?;
-        let mut params = CertificateParams::new(Vec::<String>::new())?;
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let pem = params.self_signed(&key)?.pem();
-        Ok(Self {
-            pem,
-            issuer: Issuer::new(params, key),
-        })
-    }
-
-    /// Writes a new certificate for 127.0.0.1/localhost (a fresh key) to `cert` and `key`.
-    fn issue_to(&self, cert: &Path, key: &Path) -> anyhow::Result<()> {
-        let server_key = KeyPair::generate()?;
-        let mut params =
-            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])?;
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "dti service");
-        let certificate = params.signed_by(&server_key, &self.issuer)?;
-        // Written beside and renamed in, as a renewal tool or a Secret update does.
-        let beside = |path: &Path| {
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            path.with_file_name(format!("{name}.new"))
-        };
-        let (cert_new, key_new) = (beside(cert), beside(key));
-        std::fs::write(&cert_new, certificate.pem())?;
-        std::fs::write(&key_new, server_key.serialize_pem())?;
-        std::fs::rename(&key_new, key)?;
-        std::fs::rename(&cert_new, cert)?;
-        Ok(())
-    }
-}
 
 fn tls_files(dir: &Path) -> (PathBuf, PathBuf) {
     (dir.join("tls.crt"), dir.join("tls.key"))
@@ -128,7 +82,7 @@ async fn grpc_over_tls_serves_a_renewed_certificate_without_a_restart() -> anyho
     let addr = running.grpc_addr;
 
     assert_eq!(
-        health_over_tls(addr, &first_ca.pem).await?,
+        health_over_tls(addr, first_ca.pem()).await?,
         ServingStatus::Serving as i32
     );
     // A client speaking plain HTTP/2 gets no answer from a TLS listener.
@@ -148,20 +102,20 @@ async fn grpc_over_tls_serves_a_renewed_certificate_without_a_restart() -> anyho
     // The certificate is renewed by another CA: the next connection is served the new one.
     let second_ca = TestCa::new("HCMC DTI test CA 2")?;
     second_ca.issue_to(&cert, &key)?;
-    let old_trust = health_over_tls(addr, &first_ca.pem).await;
+    let old_trust = health_over_tls(addr, first_ca.pem()).await;
     assert!(
         old_trust.is_err(),
         "the replaced certificate is still served: {old_trust:?}"
     );
     assert_eq!(
-        health_over_tls(addr, &second_ca.pem).await?,
+        health_over_tls(addr, second_ca.pem()).await?,
         ServingStatus::Serving as i32
     );
 
     // Files that do not load (a key of another certificate) leave the last good one served.
     std::fs::write(&key, KeyPair::generate()?.serialize_pem())?;
     assert_eq!(
-        health_over_tls(addr, &second_ca.pem).await?,
+        health_over_tls(addr, second_ca.pem()).await?,
         ServingStatus::Serving as i32
     );
 
@@ -209,7 +163,7 @@ async fn metrics_over_tls_answers_a_scraper_trusting_the_ca() -> anyhow::Result<
 
     let mut roots = rustls::RootCertStore::empty();
     use rustls::pki_types::pem::PemObject;
-    for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(ca.pem.as_bytes()) {
+    for certificate in rustls::pki_types::CertificateDer::pem_slice_iter(ca.pem().as_bytes()) {
         roots.add(certificate?)?;
     }
     let client = rustls::ClientConfig::builder_with_provider(Arc::new(
