@@ -235,7 +235,8 @@ fn read_pair(
 }
 
 /// Serves `router` over HTTP/1.1 on `listener` until `shutdown` is cancelled: over TLS with
-/// `tls`, plain without. Every connection gets `TCP_NODELAY`.
+/// `tls`, plain without. Every connection gets `TCP_NODELAY`, and handlers may extract the
+/// client's address (`ConnectInfo<SocketAddr>`).
 pub async fn serve_http(
     listener: TcpListener,
     router: axum::Router,
@@ -249,14 +250,19 @@ pub async fn serve_http(
                     tracing::debug!(%error, "cannot set TCP_NODELAY on an HTTP connection");
                 }
             });
-            axum::serve(listener, router)
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await
         }
         Some(config) => {
             let local_addr = listener.local_addr()?;
             let tcp = TcpIncoming::from(listener).with_nodelay(Some(true));
-            axum::serve(TlsListener::new(tcp, local_addr, config), router)
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            // The no-op tap gives handlers the peer's `SocketAddr` (axum provides it for any
+            // tapped listener).
+            let listener = TlsListener::new(tcp, local_addr, config).tap_io(|_| {});
+            axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await
         }
