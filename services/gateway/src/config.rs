@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use dti_config::{at_least_one, ConfigError, Validate};
+use dti_config::{at_least_one, ConfigError, ListenerTlsConfig, Validate};
 use serde::Deserialize;
 
 /// Settings of the gateway.
@@ -13,6 +13,9 @@ use serde::Deserialize;
 pub struct Settings {
     /// Address the HTTP/JSON listener binds (port 0 picks a free port).
     pub http_listen_addr: SocketAddr,
+    /// TLS of the HTTP listener (certificate and key files, re-read when they change); unset,
+    /// it serves plain HTTP.
+    pub http_tls: ListenerTlsConfig,
     /// gRPC endpoints of the services, e.g. `http://submission:50051`.
     pub backends: Backends,
     /// Largest JSON request body, in bytes.
@@ -36,6 +39,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             http_listen_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            http_tls: ListenerTlsConfig::default(),
             backends: Backends::default(),
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
@@ -110,6 +114,7 @@ impl Backends {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        self.http_tls.validate_at("service.http_tls")?;
         for (name, endpoint) in self.backends.named() {
             let field = format!("service.backends.{name}");
             let uri: http::Uri = endpoint

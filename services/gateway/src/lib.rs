@@ -36,6 +36,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dti_config::ServiceConfig;
+use dti_service_kit::tls::{self, Protocol};
 use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
@@ -73,6 +74,9 @@ pub async fn build_gateway(config: &ServiceConfig<Settings>) -> Result<BuiltGate
         .map_err(StartError::step("rendering the OpenAPI document"))?;
     let kit = ServiceKit::builder("gateway", config).build().await?;
     dti_service_kit::export_counters_at_zero(&[RATE_LIMITED]);
+    let tls = tls::server_config("service.http_tls", &settings.http_tls, Protocol::Http1).map_err(
+        StartError::step("loading the HTTP listener's TLS certificate"),
+    )?;
     let listener = tokio::net::TcpListener::bind(settings.http_listen_addr)
         .await
         .map_err(StartError::step("binding the HTTP listener"))?;
@@ -96,12 +100,10 @@ pub async fn build_gateway(config: &ServiceConfig<Settings>) -> Result<BuiltGate
         settings,
         openapi: Arc::new(openapi),
     };
-    let app = routes::router(state, limiter).into_make_service_with_connect_info::<SocketAddr>();
+    let app = routes::router(state, limiter);
     kit.spawn_task("http", move |shutdown| async move {
-        tracing::info!(addr = %http_addr, "HTTP/JSON gateway listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown.cancelled_owned())
-            .await
+        tracing::info!(addr = %http_addr, tls = tls.is_some(), "HTTP/JSON gateway listening");
+        tls::serve_http(listener, app, tls, shutdown).await
     });
     Ok(BuiltGateway { kit, http_addr })
 }

@@ -299,6 +299,7 @@ pub async fn report_from_database(
         url: SecretString::from(database_url.to_owned()),
         max_connections: 2,
         acquire_timeout_secs: 5,
+        tls_ca_file: None,
     };
     let pool = dti_db::connect_url(database_url, &config)
         .await

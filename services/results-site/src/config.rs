@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::{at_least_one, ConfigError, FrameworkDir, ListenerTlsConfig, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -14,6 +14,9 @@ use serde::Deserialize;
 pub struct Settings {
     /// Address the HTTP listener binds (port 0 picks a free port).
     pub http_listen_addr: SocketAddr,
+    /// TLS of the HTTP listener (certificate and key files, re-read when they change); unset,
+    /// it serves plain HTTP.
+    pub http_tls: ListenerTlsConfig,
     /// gRPC endpoint of the verification service (its `PublicationService`).
     pub verification_endpoint: String,
     /// A `public_reader` token to send to the verification service (`Bearer` left out). When
@@ -40,6 +43,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             http_listen_addr: SocketAddr::from(([0, 0, 0, 0], 8090)),
+            http_tls: ListenerTlsConfig::default(),
             verification_endpoint: "http://127.0.0.1:50055".into(),
             reader_token: None,
             latest_check_interval_ms: 1000,
@@ -53,6 +57,7 @@ impl Default for Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
+        self.http_tls.validate_at("service.http_tls")?;
         self.framework_dir.validate()?;
         let field = "service.verification_endpoint";
         let uri: http::Uri = self

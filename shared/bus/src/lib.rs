@@ -38,7 +38,24 @@ pub use error::BusError;
 
 /// Connects to NATS at `url` and returns a JetStream context.
 pub async fn connect(url: &str) -> Result<async_nats::jetstream::Context, BusError> {
-    let client = async_nats::connect(url)
+    connect_with_ca(url, None).await
+}
+
+/// Connects to NATS at `url` and returns a JetStream context. With `tls_ca_file` (a PEM file),
+/// the connection must use TLS and the server's certificate must be signed by that CA (the
+/// system's roots are not trusted then); without it, the URL decides (`tls://` needs TLS).
+pub async fn connect_with_ca(
+    url: &str,
+    tls_ca_file: Option<&std::path::Path>,
+) -> Result<async_nats::jetstream::Context, BusError> {
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(ca_file) = tls_ca_file {
+        options = options
+            .add_root_certificates(ca_file.to_owned())
+            .require_tls(true);
+    }
+    let client = options
+        .connect(url)
         .await
         .map_err(|source| BusError::Connect {
             url: url.to_owned(),

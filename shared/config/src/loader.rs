@@ -96,6 +96,20 @@ mod tests {
     }
 
     #[test]
+    fn tls_settings_have_environment_names() {
+        for (variable, key) in [
+            ("GRPC__TLS__CERT_PATH", "grpc.tls.cert_path"),
+            ("METRICS__TLS__KEY_PATH", "metrics.tls.key_path"),
+            ("SERVICE__HTTP_TLS__CERT_PATH", "service.http_tls.cert_path"),
+            ("DATABASE_TLS_CA_FILE", "database.tls_ca_file"),
+            ("NATS_TLS_CA_FILE", "nats.tls_ca_file"),
+            ("REDIS_TLS_CA_FILE", "redis.tls_ca_file"),
+        ] {
+            assert_eq!(nest_key(UncasedStr::new(variable)).as_str(), key);
+        }
+    }
+
+    #[test]
     fn unknown_top_level_key_stays_flat() {
         let key = nest_key(UncasedStr::new("DATABASEX_URL"));
         assert_eq!(key.as_str(), "databasex_url");

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -36,6 +36,8 @@ impl<S: Validate> Validate for ServiceConfig<S> {
         self.database.validate()?;
         self.nats.validate()?;
         self.redis.validate()?;
+        self.grpc.tls.validate_at("grpc.tls")?;
+        self.metrics.tls.validate_at("metrics.tls")?;
         self.telemetry.validate()?;
         self.auth.validate()?;
         self.service.validate()
@@ -63,6 +65,9 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// Seconds to wait for a free connection before failing.
     pub acquire_timeout_secs: u64,
+    /// PEM file of the CA that signed PostgreSQL's certificate; set, every connection uses
+    /// TLS and verifies the server's certificate and host name against it (`verify-full`).
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for DatabaseConfig {
@@ -71,6 +76,7 @@ impl Default for DatabaseConfig {
             url: SecretString::from("postgres://postgres@127.0.0.1:5432/dti"),
             max_connections: 10,
             acquire_timeout_secs: 5,
+            tls_ca_file: None,
         }
     }
 }
@@ -96,7 +102,7 @@ impl Validate for DatabaseConfig {
                 "must be at least 1",
             ));
         }
-        Ok(())
+        check_readable_file("database.tls_ca_file", self.tls_ca_file.as_deref())
     }
 }
 
@@ -121,6 +127,9 @@ pub struct NatsConfig {
     pub stream_max_bytes: u64,
     /// Copies of the stream in a JetStream cluster (1 on a single server, 3 in production).
     pub stream_replicas: u8,
+    /// PEM file of the CA that signed the NATS servers' certificates; set, the connection
+    /// requires TLS and trusts only this CA.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for NatsConfig {
@@ -133,6 +142,7 @@ impl Default for NatsConfig {
             stream_max_age_secs: 0,
             stream_max_bytes: 0,
             stream_replicas: 1,
+            tls_ca_file: None,
         }
     }
 }
@@ -178,7 +188,7 @@ impl Validate for NatsConfig {
                 "must be between 1 and 5 (JetStream's limit)",
             ));
         }
-        Ok(())
+        check_readable_file("nats.tls_ca_file", self.tls_ca_file.as_deref())
     }
 }
 
@@ -205,6 +215,9 @@ pub struct RedisConfig {
     pub url: Option<SecretString>,
     /// Prefix of every key the service writes, e.g. `dti:submission:`.
     pub key_prefix: String,
+    /// PEM file of the CA that signed Redis's certificate, trusted instead of the system's
+    /// roots; needs a `rediss://` URL.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for RedisConfig {
@@ -212,6 +225,7 @@ impl Default for RedisConfig {
         Self {
             url: None,
             key_prefix: "dti:".to_owned(),
+            tls_ca_file: None,
         }
     }
 }
@@ -233,7 +247,18 @@ impl Validate for RedisConfig {
                 "must not be empty",
             ));
         }
-        Ok(())
+        if self.tls_ca_file.is_some()
+            && !self
+                .url
+                .as_ref()
+                .is_some_and(|url| url.expose_secret().starts_with("rediss://"))
+        {
+            return Err(ConfigError::invalid(
+                "redis.tls_ca_file",
+                "needs a rediss:// redis.url (TLS)",
+            ));
+        }
+        check_readable_file("redis.tls_ca_file", self.tls_ca_file.as_deref())
     }
 }
 
@@ -246,6 +271,8 @@ pub struct GrpcConfig {
     /// Serve gRPC server reflection (every service and message of the platform, for tools such
     /// as grpcurl). On for development; the chart turns it off in production.
     pub reflection: bool,
+    /// TLS of the gRPC listener; unset, it serves plain HTTP/2.
+    pub tls: ListenerTlsConfig,
 }
 
 impl Default for GrpcConfig {
@@ -253,6 +280,7 @@ impl Default for GrpcConfig {
         Self {
             listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 50051)),
             reflection: true,
+            tls: ListenerTlsConfig::default(),
         }
     }
 }
@@ -265,6 +293,8 @@ pub struct MetricsConfig {
     pub enabled: bool,
     /// Address of the HTTP `/metrics` endpoint; port 0 picks a free port.
     pub listen_addr: SocketAddr,
+    /// TLS of the `/metrics` listener; unset, it serves plain HTTP.
+    pub tls: ListenerTlsConfig,
 }
 
 impl Default for MetricsConfig {
@@ -272,7 +302,61 @@ impl Default for MetricsConfig {
         Self {
             enabled: true,
             listen_addr: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 9090)),
+            tls: ListenerTlsConfig::default(),
         }
+    }
+}
+
+/// TLS of one listener: its certificate chain and private key as PEM files, both set or
+/// neither. The listener re-reads them when either file changes, so a renewed certificate is
+/// served without a restart.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenerTlsConfig {
+    /// PEM file of the certificate chain, the listener's own certificate first.
+    pub cert_path: Option<PathBuf>,
+    /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_path: Option<PathBuf>,
+}
+
+impl ListenerTlsConfig {
+    /// The certificate and key files when TLS is on; [`ListenerTlsConfig::validate_at`]
+    /// ensures both or neither are set.
+    pub fn files(&self) -> Option<(&Path, &Path)> {
+        Some((self.cert_path.as_deref()?, self.key_path.as_deref()?))
+    }
+
+    /// Checks the section found at `section` (e.g. `grpc.tls`): both files or neither, each
+    /// a readable file; an error names the field.
+    pub fn validate_at(&self, section: &str) -> Result<(), ConfigError> {
+        match (&self.cert_path, &self.key_path) {
+            (Some(_), None) => {
+                return Err(ConfigError::invalid(
+                    format!("{section}.key_path"),
+                    format!("must be set with {section}.cert_path"),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    format!("{section}.cert_path"),
+                    format!("must be set with {section}.key_path"),
+                ))
+            }
+            _ => {}
+        }
+        check_readable_file(&format!("{section}.cert_path"), self.cert_path.as_deref())?;
+        check_readable_file(&format!("{section}.key_path"), self.key_path.as_deref())
+    }
+}
+
+/// Refuses a `path` set to something other than a file, naming `field`.
+fn check_readable_file(field: &str, path: Option<&Path>) -> Result<(), ConfigError> {
+    match path {
+        Some(path) if !path.is_file() => Err(ConfigError::invalid(
+            field,
+            format!("{} is not a readable file", path.display()),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -654,6 +738,44 @@ mod tests {
             ..defaults
         };
         assert!(production.validate().is_ok());
+    }
+
+    #[test]
+    fn tls_settings_are_checked_naming_the_field() {
+        let dir = std::env::temp_dir();
+        let file = dir.join(format!("dti-config-tls-{}.pem", std::process::id()));
+        std::fs::write(&file, "pem").unwrap();
+        let missing = dir.join("dti-config-tls-missing.pem");
+        let field = |config: &ServiceConfig| match config.validate() {
+            Err(ConfigError::Invalid { field, .. }) => field,
+            other => panic!("expected an invalid field, got {other:?}"),
+        };
+        let mut config = ServiceConfig::<NoServiceSettings>::default();
+        config.grpc.tls.cert_path = Some(file.clone());
+        assert_eq!(field(&config), "grpc.tls.key_path");
+        config.grpc.tls.key_path = Some(file.clone());
+        assert!(config.validate().is_ok());
+        config.grpc.tls.cert_path = None;
+        assert_eq!(field(&config), "grpc.tls.cert_path");
+        config.grpc.tls.cert_path = Some(missing.clone());
+        assert_eq!(field(&config), "grpc.tls.cert_path");
+
+        let mut config = ServiceConfig::<NoServiceSettings>::default();
+        config.metrics.tls.key_path = Some(file.clone());
+        assert_eq!(field(&config), "metrics.tls.cert_path");
+
+        let mut config = ServiceConfig::<NoServiceSettings>::default();
+        config.database.tls_ca_file = Some(missing.clone());
+        assert_eq!(field(&config), "database.tls_ca_file");
+        config.database.tls_ca_file = Some(file.clone());
+        config.nats.tls_ca_file = Some(missing.clone());
+        assert_eq!(field(&config), "nats.tls_ca_file");
+        config.nats.tls_ca_file = Some(file.clone());
+        config.redis.tls_ca_file = Some(file.clone());
+        assert_eq!(field(&config), "redis.tls_ca_file", "no rediss:// URL");
+        config.redis.url = Some(SecretString::from("rediss://127.0.0.1:6380"));
+        assert!(config.validate().is_ok());
+        std::fs::remove_file(file).unwrap();
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `dti-db` owns the platform's PostgreSQL access: the connection pool built from
-//! [`dti_config::DatabaseConfig`], the ONE embedded migration set of the whole platform, and a
+//! [`dti_config::DatabaseConfig`] (over TLS verified against `database.tls_ca_file` when it is
+//! set), the ONE embedded migration set of the whole platform, and a
 //! transaction helper.
 //!
 //! Migrations live in `shared/db/migrations/`, one SQL file per change, named
@@ -12,12 +13,13 @@
 
 #![warn(missing_docs)]
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 use dti_config::DatabaseConfig;
 
@@ -51,12 +53,21 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     connect_url(config.url.expose_secret(), config).await
 }
 
-/// Opens a connection pool to `url` with the pool settings of `config`.
+/// Opens a connection pool to `url` with the pool and TLS settings of `config`: with
+/// `tls_ca_file`, every connection uses TLS and verifies the server's certificate and host name
+/// against that CA (`sslmode=verify-full`), whatever the URL says; without it, the URL's
+/// `sslmode` applies (by default TLS when the server offers it, unverified).
 pub async fn connect_url(url: &str, config: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let mut options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+    if let Some(ca_file) = &config.tls_ca_file {
+        options = options
+            .ssl_mode(PgSslMode::VerifyFull)
+            .ssl_root_cert(ca_file.clone());
+    }
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
-        .connect(url)
+        .connect_with(options)
         .await
         .map_err(DbError::Connect)
 }

@@ -30,7 +30,7 @@ pub(crate) async fn postgres(config: &DatabaseConfig) -> Result<dti_db::PgPool, 
 pub(crate) async fn jetstream(
     config: &NatsConfig,
 ) -> Result<async_nats::jetstream::Context, KitError> {
-    let js = (|| dti_bus::connect(&config.url))
+    let js = (|| dti_bus::connect_with_ca(&config.url, config.tls_ca_file.as_deref()))
         .retry(startup_backoff())
         .notify(|error, delay| tracing::warn!(%error, ?delay, "NATS not reachable yet"))
         .await?;
@@ -64,10 +64,26 @@ pub(crate) fn redis_reconnection() -> redis::aio::ConnectionManagerConfig {
 }
 
 /// Opens a Redis connection manager (it reconnects by itself afterwards, as
-/// [`redis_reconnection`] says).
+/// [`redis_reconnection`] says). A `rediss://` URL connects over TLS, trusting only
+/// `redis.tls_ca_file` when it is set.
 pub(crate) async fn redis(config: &RedisConfig) -> Result<RedisStore, KitError> {
     let url = config.url.as_ref().ok_or(KitError::RedisNotConfigured)?;
-    let client = redis::Client::open(url.expose_secret()).map_err(KitError::Redis)?;
+    let client = match &config.tls_ca_file {
+        None => redis::Client::open(url.expose_secret()),
+        Some(ca_file) => {
+            let root_cert = std::fs::read(ca_file).map_err(|source| KitError::ReadFile {
+                field: "redis.tls_ca_file",
+                path: ca_file.clone(),
+                source,
+            })?;
+            let certificates = redis::TlsCertificates {
+                client_tls: None,
+                root_cert: Some(root_cert),
+            };
+            redis::Client::build_with_tls(url.expose_secret(), certificates)
+        }
+    }
+    .map_err(KitError::Redis)?;
     let manager = (|| client.get_connection_manager_with_config(redis_reconnection()))
         .retry(startup_backoff())
         .notify(|error, delay| tracing::warn!(%error, ?delay, "Redis not reachable yet"))

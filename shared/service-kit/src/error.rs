@@ -15,6 +15,16 @@ pub enum KitError {
     /// Redis could not be reached.
     #[error("setting up Redis: {0}")]
     Redis(#[source] redis::RedisError),
+    /// A file a setting names could not be read.
+    #[error("{field}: reading {}: {source}", path.display())]
+    ReadFile {
+        /// The setting, e.g. `redis.tls_ca_file`.
+        field: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// The service asked for Redis but `redis.url` is not set.
     #[error("this service needs Redis: set redis.url")]
     RedisNotConfigured,
@@ -29,6 +39,9 @@ pub enum KitError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A listener's TLS certificate or key could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// The reflection service could not read the descriptor sets.
     #[error("building gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),

@@ -22,6 +22,7 @@ use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic_health::server::HealthReporter;
 
+use crate::tls::{self, Protocol};
 use crate::{connect, kit_metrics, FirstRun, KitError, RedisStore};
 
 /// Default time allowed for in-flight requests and background tasks after a shutdown signal.
@@ -83,6 +84,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
             true => Some(connect::redis(&self.config.redis).await?),
             false => None,
         };
+        let grpc_tls = tls::server_config("grpc.tls", &self.config.grpc.tls, Protocol::Grpc)?;
         let addr = self.config.grpc.listen_addr;
         let grpc_listener = TcpListener::bind(addr)
             .await
@@ -98,6 +100,7 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
             jetstream,
             redis,
             grpc_listener,
+            grpc_tls,
             metrics_addr,
             routes,
             health,
@@ -143,14 +146,27 @@ async fn start_metrics<S>(
     if !config.metrics.enabled {
         return Ok(None);
     }
+    let tls = tls::server_config("metrics.tls", &config.metrics.tls, Protocol::Http1)?;
     let endpoint = MetricsEndpoint::bind(config.metrics.listen_addr, handle).await?;
     let addr = endpoint.local_addr().ok();
     let stop = shutdown.clone();
-    tasks.spawn(async move {
-        if let Err(error) = endpoint.serve(stop).await {
-            tracing::error!(%error, "metrics endpoint failed");
+    match tls {
+        None => {
+            tasks.spawn(async move {
+                if let Err(error) = endpoint.serve(stop).await {
+                    tracing::error!(%error, "metrics endpoint failed");
+                }
+            });
         }
-    });
+        Some(tls) => {
+            let (listener, router) = endpoint.into_parts();
+            tasks.spawn(async move {
+                if let Err(error) = tls::serve_http(listener, router, Some(tls), stop).await {
+                    tracing::error!(%error, "metrics endpoint failed");
+                }
+            });
+        }
+    }
     Ok(addr)
 }
 
@@ -180,6 +196,7 @@ pub struct ServiceKit {
     pub(crate) jetstream: Option<jetstream::Context>,
     redis: Option<RedisStore>,
     pub(crate) grpc_listener: TcpListener,
+    pub(crate) grpc_tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     metrics_addr: Option<SocketAddr>,
     pub(crate) routes: RoutesBuilder,
     pub(crate) serving: Vec<String>,

@@ -38,6 +38,10 @@
 //! a text or list beyond the platform's bounds, naming each field. Between them [`language`]
 //! chooses the request's language from its `accept-language` metadata (Vietnamese by default):
 //! every message of the answer — refusals, field violations, errors, warnings — is in it.
+//!
+//! [`tls`] puts optional TLS (rustls) on every listener — gRPC (`grpc.tls`), `/metrics`
+//! (`metrics.tls`) and the HTTP sites through [`tls::serve_http`] — with certificates read from
+//! files and re-read when they change.
 
 #![warn(missing_docs)]
 
@@ -65,6 +69,7 @@ pub mod service_error;
 mod start;
 pub mod status;
 pub mod text_guard;
+pub mod tls;
 
 pub use error::KitError;
 pub use kit::{ServiceKit, ServiceKitBuilder};

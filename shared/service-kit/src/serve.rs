@@ -1,5 +1,8 @@
 //! Serving gRPC until a shutdown signal, then shutting down gracefully.
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::Duration;
 
 use dti_telemetry::grpc::GrpcServerTelemetryLayer;
@@ -11,6 +14,7 @@ use tonic_health::ServingStatus;
 use crate::language::LanguageLayer;
 use crate::readiness::{follow_dependencies, Dependencies, LIVENESS};
 use crate::text_guard::TextGuardLayer;
+use crate::tls::TlsListener;
 use crate::{KitError, ServiceKit};
 
 /// Idle time before the kernel probes an accepted connection whose peer went silent.
@@ -24,7 +28,7 @@ impl ServiceKit {
     ///
     /// Every accepted connection gets `TCP_NODELAY` (a response's headers, body and trailers go
     /// out at once instead of waiting out the client's delayed ACK, about 40 ms a call) and TCP
-    /// keepalive.
+    /// keepalive. With `grpc.tls` set, connections are served over TLS (module [`crate::tls`]).
     ///
     /// While serving, readiness follows PostgreSQL and NATS (module [`crate::readiness`]);
     /// the `liveness` status stays SERVING until shutdown.
@@ -44,6 +48,10 @@ impl ServiceKit {
             self.shutdown.clone(),
         ));
         let routes = std::mem::take(&mut self.routes).routes();
+        let local_addr = self
+            .grpc_listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let incoming = TcpIncoming::from(self.grpc_listener)
             .with_nodelay(Some(true))
             .with_keepalive(Some(TCP_KEEPALIVE));
@@ -61,12 +69,19 @@ impl ServiceKit {
                     .await;
             }
         };
-        let server = Server::builder()
+        let router = Server::builder()
             .layer(GrpcServerTelemetryLayer)
             .layer(LanguageLayer)
             .layer(TextGuardLayer)
-            .add_routes(routes)
-            .serve_with_incoming_shutdown(incoming, signal);
+            .add_routes(routes);
+        let server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+            match self.grpc_tls.take() {
+                None => Box::pin(router.serve_with_incoming_shutdown(incoming, signal)),
+                Some(config) => {
+                    let incoming = TlsListener::new(incoming, local_addr, config).into_incoming();
+                    Box::pin(router.serve_with_incoming_shutdown(incoming, signal))
+                }
+            };
         let served = within_grace(
             server,
             &self.shutdown,

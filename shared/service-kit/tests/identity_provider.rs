@@ -201,6 +201,7 @@ async fn a_kit_service_authenticates_the_providers_tokens_across_a_key_rotation(
         metrics: MetricsConfig {
             enabled: false,
             listen_addr: local_port_0,
+            ..MetricsConfig::default()
         },
         telemetry: TelemetryConfig {
             log_filter: "warn".into(),

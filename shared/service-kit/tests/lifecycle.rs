@@ -87,6 +87,7 @@ fn test_config(db: &dti_testkit::TestDatabase) -> ServiceConfig {
         redis: RedisConfig {
             url: Some(dti_testkit::redis_url().into()),
             key_prefix: dti_testkit::random_redis_prefix(),
+            ..RedisConfig::default()
         },
         grpc: GrpcConfig {
             listen_addr: local_port_0,
@@ -95,6 +96,7 @@ fn test_config(db: &dti_testkit::TestDatabase) -> ServiceConfig {
         metrics: MetricsConfig {
             enabled: true,
             listen_addr: local_port_0,
+            ..MetricsConfig::default()
         },
         telemetry: TelemetryConfig {
             log_filter: "warn".into(),

@@ -149,6 +149,7 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
         metrics: MetricsConfig {
             enabled: false,
             listen_addr: local_port_0,
+            ..MetricsConfig::default()
         },
         telemetry: TelemetryConfig {
             log_filter: "warn".into(),

@@ -78,6 +78,7 @@ async fn accepted_grpc_and_metrics_connections_have_nodelay_and_keepalive() -> a
         metrics: MetricsConfig {
             enabled: true,
             listen_addr: local_port_0,
+            ..MetricsConfig::default()
         },
         telemetry: TelemetryConfig {
             log_filter: "warn".into(),

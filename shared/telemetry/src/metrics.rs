@@ -167,19 +167,14 @@ impl MetricsEndpoint {
         self.listener.local_addr()
     }
 
+    /// The bound listener and the `/metrics` router, for serving them another way (over TLS).
+    pub fn into_parts(self) -> (TcpListener, Router) {
+        (self.listener, metrics_router(self.handle))
+    }
+
     /// Serves `/metrics` until `shutdown` is cancelled.
     pub async fn serve(self, shutdown: CancellationToken) -> std::io::Result<()> {
-        let handle = self.handle;
-        let app = Router::new().route(
-            "/metrics",
-            get(move || {
-                let handle = handle.clone();
-                async move {
-                    handle.run_upkeep();
-                    handle.render()
-                }
-            }),
-        );
+        let app = metrics_router(self.handle);
         // Nagle's algorithm would hold a scrape's last segment until the scraper's delayed ACK.
         let listener = self.listener.tap_io(|connection| {
             if let Err(error) = connection.set_nodelay(true) {
@@ -190,4 +185,18 @@ impl MetricsEndpoint {
             .with_graceful_shutdown(shutdown.cancelled_owned())
             .await
     }
+}
+
+/// The router answering `GET /metrics` from `handle`.
+fn metrics_router(handle: PrometheusHandle) -> Router {
+    Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                handle.run_upkeep();
+                handle.render()
+            }
+        }),
+    )
 }

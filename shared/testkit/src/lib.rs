@@ -12,6 +12,7 @@
 //! - [`events`]: the outbox drained, and the messages on a test's JetStream stream.
 //! - [`values`]: `dti.common.v1` values (rounds, units, variables, indicators) to send.
 //! - [`refusals`]: the fields a refused call names.
+//! - [`tls`]: a test CA (rcgen) and private NATS and Redis servers that speak only TLS.
 //! - [`submission_api`]: opening rounds, drafting, setting values and submitting through a
 //!   running submission service's gRPC API.
 //!
@@ -32,6 +33,7 @@ pub mod metrics;
 pub mod refusals;
 mod service;
 pub mod submission_api;
+pub mod tls;
 pub mod tokens;
 pub mod values;
 pub mod wait;

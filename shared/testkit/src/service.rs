@@ -49,6 +49,7 @@ impl TestBackends {
             redis: RedisConfig {
                 url: Some(SecretString::from(redis_url())),
                 key_prefix: self.redis_prefix.clone(),
+                ..RedisConfig::default()
             },
             grpc: GrpcConfig {
                 listen_addr: local_port_0,
@@ -57,6 +58,7 @@ impl TestBackends {
             metrics: MetricsConfig {
                 enabled: true,
                 listen_addr: local_port_0,
+                ..MetricsConfig::default()
             },
             telemetry: TelemetryConfig {
                 log_filter: "warn".into(),
