@@ -22,7 +22,7 @@ pub const DEAD_LETTERS: &str = "dti_bus_dead_letters_total";
 pub const REPLAYS: &str = "dti_bus_dead_letter_replays_total";
 
 /// A message a consumer gave up on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeadLetter {
     /// The durable consumer that failed.
     pub consumer: String,
@@ -78,18 +78,6 @@ pub(crate) async fn record(
     Ok(())
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<String>,
-);
-
 /// The dead letters, newest first; of one consumer when `consumer` is given, and only those
 /// not replayed yet unless `with_replayed`.
 pub async fn list(
@@ -97,7 +85,7 @@ pub async fn list(
     consumer: Option<&str>,
     with_replayed: bool,
 ) -> Result<Vec<DeadLetter>, BusError> {
-    let rows: Vec<Row> = sqlx::query_as(
+    sqlx::query_as::<_, DeadLetter>(
         "SELECT consumer, msg_id, subject, deliveries, error, failed_at, replay_requested_at, \
          replayed_at, replay_error FROM dead_letters \
          WHERE ($1::text IS NULL OR consumer = $1) AND ($2 OR replayed_at IS NULL) \
@@ -107,35 +95,7 @@ pub async fn list(
     .bind(with_replayed)
     .fetch_all(pool)
     .await
-    .map_err(BusError::database("listing dead letters"))?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                consumer,
-                msg_id,
-                subject,
-                deliveries,
-                error,
-                failed_at,
-                requested,
-                replayed,
-                replay_error,
-            )| {
-                DeadLetter {
-                    consumer,
-                    msg_id,
-                    subject,
-                    deliveries,
-                    error,
-                    failed_at,
-                    replay_requested_at: requested,
-                    replayed_at: replayed,
-                    replay_error,
-                }
-            },
-        )
-        .collect())
+    .map_err(BusError::database("listing dead letters"))
 }
 
 /// What asking for a replay found.

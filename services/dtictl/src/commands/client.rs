@@ -203,20 +203,30 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
         let mut client =
             SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
         for unit in units {
-            let principal = unit_submitter(unit.unit.as_str());
-            let bearer = args.connection.bearer(&principal)?;
-            let version = submit_unit(&mut client, &round, unit, &bearer).await?;
-            println!(
-                "{}",
-                tr!(
-                    "dtictl-submitted-version",
-                    unit = unit.unit.as_str(),
-                    version = version
-                )
-            );
+            submit_as_unit(&mut client, &args.connection, &round, unit).await?;
         }
         Ok(())
     })
+}
+
+/// Submits one unit's values as that unit's submitter and prints the version it became.
+pub(crate) async fn submit_as_unit(
+    client: &mut SubmissionServiceClient<Channel>,
+    connection: &Remote,
+    round: &RoundRef,
+    unit: &UnitValues,
+) -> Result<(), Failure> {
+    let bearer = connection.bearer(&unit_submitter(unit.unit.as_str()))?;
+    let version = submit_unit(client, round, unit, &bearer).await?;
+    println!(
+        "{}",
+        tr!(
+            "dtictl-submitted-version",
+            unit = unit.unit.as_str(),
+            version = version
+        )
+    );
+    Ok(())
 }
 
 /// Sends one unit's whole self-assessment (`SubmitAssessment`); the version it became.

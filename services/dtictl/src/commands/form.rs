@@ -13,11 +13,11 @@ use dti_forms::{import_form, write_form, FilledValues, FormSpec, ImportOptions};
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 
-use super::client::submit_unit;
+use super::client::submit_as_unit;
 use super::database::runtime;
 use super::unit_common::registry;
 use super::{decode_cohort_in_parallel, load_cohort};
-use crate::remote::{unit_submitter, Remote, Service};
+use crate::remote::{Remote, Service};
 use crate::{tr, Failure};
 
 /// `dtictl form …`.
@@ -208,18 +208,7 @@ fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> 
         let mut client =
             SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
         for unit in units {
-            let bearer = args
-                .connection
-                .bearer(&unit_submitter(unit.unit.as_str()))?;
-            let version = submit_unit(&mut client, &round, unit, &bearer).await?;
-            println!(
-                "{}",
-                tr!(
-                    "dtictl-submitted-version",
-                    unit = unit.unit.as_str(),
-                    version = version
-                )
-            );
+            submit_as_unit(&mut client, &args.connection, &round, unit).await?;
         }
         Ok(())
     })
