@@ -5,7 +5,8 @@
 #   2. lints the chart helm/dti-platform strictly, once per values file in its ci/ folder;
 #   3. renders the chart with each of those values files and validates every manifest strictly
 #      against the Kubernetes API schemas (CRD kinds it has no schema for are skipped, and named);
-#      checks the pods against the "restricted" Pod Security profile, gRPC probes, resources,
+#      checks the pods against the "restricted" Pod Security profile, the probes (gRPC, or HTTP(S)
+#      /healthz when gRPC is on TLS), that every file a setting names is mounted, resources,
 #      and that every DTI_<SERVICE>_* variable names a setting the service has;
 #   4. proves each file in ci/bad/ fails to render (schema or `fail`);
 #   5. proves no secret value is rendered: env of sensitive settings only from secretKeyRef, and the
@@ -120,8 +121,29 @@ def check_pod(name, spec, is_service):
         if is_service:
             mounts = {m["mountPath"] for m in c.get("volumeMounts", [])}
             if "/tmp" not in mounts: fail(f"{cn}: no writable /tmp")
+            env_names = {e["name"] for e in c.get("env", [])}
+            grpc_tls = any(n.endswith("_GRPC__TLS__CERT_PATH") for n in env_names)
+            metrics_tls = any(n.endswith("_METRICS__TLS__CERT_PATH") for n in env_names)
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-                if "grpc" not in c.get(probe, {}): fail(f"{cn}: {probe} is not a gRPC probe")
+                spec_ = c.get(probe, {})
+                if not grpc_tls:
+                    if "grpc" not in spec_: fail(f"{cn}: {probe} is not a gRPC probe")
+                    continue
+                # The kubelet's gRPC probes cannot speak TLS: the same status over HTTP(S).
+                get = spec_.get("httpGet", {})
+                want_path = "/healthz/live" if probe == "livenessProbe" else "/healthz/ready"
+                want_scheme = "HTTPS" if metrics_tls else "HTTP"
+                if (get.get("path"), get.get("port"), get.get("scheme")) != (want_path, "metrics", want_scheme):
+                    fail(f"{cn}: {probe} with gRPC TLS is not {want_scheme} GET {want_path} on metrics: {spec_}")
+            # Every file a setting names is on a mounted volume.
+            for env in c.get("env", []):
+                value = env.get("value", "")
+                if value.startswith("/etc/dti/") and not any(value.startswith(m + "/") for m in mounts):
+                    fail(f"{cn}: {env['name']}={value} is on no mounted volume")
+                # The services' own endpoints are https exactly when they serve gRPC over TLS.
+                if re.search(r"_SERVICE__(BACKENDS__\w+|VERIFICATION_ENDPOINT)$", env["name"]):
+                    if value.startswith("https://") != grpc_tls:
+                        fail(f"{cn}: {env['name']}={value} while gRPC TLS is {'on' if grpc_tls else 'off'}")
 
 # The settings each service accepts: it refuses unknown DTI_<SERVICE>_* variables at start, so
 # every variable the chart renders must name fields of its configuration structs.

@@ -150,6 +150,26 @@ app.kubernetes.io/component: {{ .name }}
   value: {{ $v.grpcReflection | quote }}
 - name: {{ $p }}METRICS_LISTEN_ADDR
   value: "0.0.0.0:{{ $v.ports.metrics }}"
+{{- if include "dti.grpcTls" .root }}
+- name: {{ $p }}GRPC__TLS__CERT_PATH
+  value: /etc/dti/tls/tls.crt
+- name: {{ $p }}GRPC__TLS__KEY_PATH
+  value: /etc/dti/tls/tls.key
+{{- end }}
+{{- if include "dti.metricsTls" .root }}
+- name: {{ $p }}METRICS__TLS__CERT_PATH
+  value: /etc/dti/tls/tls.crt
+- name: {{ $p }}METRICS__TLS__KEY_PATH
+  value: /etc/dti/tls/tls.key
+{{- end }}
+{{- range $backing := list "database" "nats" "redis" }}
+{{- with index $v $backing }}
+{{- if .tlsCaSecret }}
+- name: {{ $p }}{{ $backing | upper }}_TLS_CA_FILE
+  value: /etc/dti/{{ $backing }}-ca/{{ .tlsCaKey }}
+{{- end }}
+{{- end }}
+{{- end }}
 - name: {{ $p }}TELEMETRY_LOG_FORMAT
   value: {{ $v.telemetry.logFormat | quote }}
 - name: {{ $p }}TELEMETRY_LOG_FILTER
@@ -264,14 +284,24 @@ app.kubernetes.io/component: {{ .name }}
   value: "0.0.0.0:{{ $v.ports.http }}"
 {{- range $backend := list "submission" "evidence" "scoring" "ranking" "verification" "national-sync" }}
 - name: {{ $p }}SERVICE__BACKENDS__{{ $backend | upper | replace "-" "_" }}
-  value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" $backend) }}:{{ $v.ports.grpc }}"
+  value: "{{ include "dti.grpcScheme" $.root }}://{{ include "dti.serviceName" (dict "root" $.root "name" $backend) }}:{{ $v.ports.grpc }}"
 {{- end }}
+{{- if include "dti.grpcTls" .root }}
+- name: {{ $p }}SERVICE__BACKENDS_CA_FILE
+  value: /etc/dti/tls/ca.crt
+{{- end }}
+{{- include "dti.httpTlsEnv" (dict "root" .root "prefix" $p) }}
 {{- end }}
 {{- if eq .name "results-site" }}
 - name: {{ $p }}SERVICE__HTTP_LISTEN_ADDR
   value: "0.0.0.0:{{ $v.ports.http }}"
 - name: {{ $p }}SERVICE__VERIFICATION_ENDPOINT
-  value: "http://{{ include "dti.serviceName" (dict "root" $.root "name" "verification") }}:{{ $v.ports.grpc }}"
+  value: "{{ include "dti.grpcScheme" $.root }}://{{ include "dti.serviceName" (dict "root" $.root "name" "verification") }}:{{ $v.ports.grpc }}"
+{{- if include "dti.grpcTls" .root }}
+- name: {{ $p }}SERVICE__VERIFICATION_CA_FILE
+  value: /etc/dti/tls/ca.crt
+{{- end }}
+{{- include "dti.httpTlsEnv" (dict "root" .root "prefix" $p) }}
 {{- if $v.resultsSite.signingKeySecret }}
 - name: {{ $p }}SERVICE__SIGNING_KEY_PATH
   value: /etc/dti/results-signing-key/{{ $v.resultsSite.signingKeyKey }}
@@ -318,4 +348,75 @@ priorityClassName: {{ . | quote }}
 {{- else -}}
 {{- toString . | quote -}}
 {{- end -}}
+{{- end -}}
+
+
+{{/* "true" when the services serve gRPC over TLS (tls.secretName and tls.grpc), else empty. */}}
+{{- define "dti.grpcTls" -}}
+{{- if and .Values.tls.secretName .Values.tls.grpc }}true{{ end -}}
+{{- end -}}
+
+{{/* "true" when /metrics and the HTTP probes are served over TLS, else empty. */}}
+{{- define "dti.metricsTls" -}}
+{{- if and .Values.tls.secretName .Values.tls.metrics }}true{{ end -}}
+{{- end -}}
+
+{{/* The scheme of the services' gRPC endpoints: https with gRPC TLS, else http. */}}
+{{- define "dti.grpcScheme" -}}
+{{- if include "dti.grpcTls" . }}https{{ else }}http{{ end -}}
+{{- end -}}
+
+{{/* The gateway's and results site's HTTP listener TLS; call with (dict "root" $ "prefix" $p). */}}
+{{- define "dti.httpTlsEnv" -}}
+{{- if and .root.Values.tls.secretName .root.Values.tls.http }}
+- name: {{ .prefix }}SERVICE__HTTP_TLS__CERT_PATH
+  value: /etc/dti/tls/tls.crt
+- name: {{ .prefix }}SERVICE__HTTP_TLS__KEY_PATH
+  value: /etc/dti/tls/tls.key
+{{- end }}
+{{- end -}}
+
+{{/* A service container's probe: gRPC health on the gRPC port, or, when gRPC is on TLS (which
+the kubelet's gRPC probes cannot speak), the same status over HTTP(S) on the metrics port. Call
+with (dict "root" $ "liveness" bool). */}}
+{{- define "dti.probe" -}}
+{{- $v := .root.Values -}}
+{{- if include "dti.grpcTls" .root -}}
+httpGet: { path: {{ ternary "/healthz/live" "/healthz/ready" .liveness }}, port: metrics, scheme: {{ ternary "HTTPS" "HTTP" (not (empty (include "dti.metricsTls" .root))) }} }
+{{- else if .liveness -}}
+grpc: { port: {{ $v.ports.grpc }}, service: liveness }
+{{- else -}}
+grpc: { port: {{ $v.ports.grpc }} }
+{{- end -}}
+{{- end -}}
+
+{{/* Volume mounts of the TLS files a service reads: its certificate (tls.secretName) and the
+CAs of PostgreSQL, NATS and Redis. */}}
+{{- define "dti.tlsVolumeMounts" -}}
+{{- if .Values.tls.secretName }}
+- { name: tls, mountPath: /etc/dti/tls, readOnly: true }
+{{- end }}
+{{- range $backing := list "database" "nats" "redis" }}
+{{- if (index $.Values $backing).tlsCaSecret }}
+- { name: {{ $backing }}-ca, mountPath: /etc/dti/{{ $backing }}-ca, readOnly: true }
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The volumes of dti.tlsVolumeMounts. */}}
+{{- define "dti.tlsVolumes" -}}
+{{- if .Values.tls.secretName }}
+- name: tls
+  secret: { secretName: {{ .Values.tls.secretName | quote }} }
+{{- end }}
+{{- range $backing := list "database" "nats" "redis" }}
+{{- with (index $.Values $backing) }}
+{{- if .tlsCaSecret }}
+- name: {{ $backing }}-ca
+  secret:
+    secretName: {{ .tlsCaSecret | quote }}
+    items: [{ key: {{ .tlsCaKey | quote }}, path: {{ .tlsCaKey | quote }} }]
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}

@@ -15,6 +15,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use dti_auth::{Principal, Role, Scope};
+use dti_service_kit::grpc_client::grpc_endpoint;
 use serde::Serialize;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -86,6 +87,10 @@ pub struct Endpoints {
         default_value = "http://127.0.0.1:50056"
     )]
     pub national_sync_endpoint: String,
+    /// CA certificate(s), PEM, that `https://` endpoints' certificates must chain to (the
+    /// system's roots when unset); only with `https://` endpoints.
+    #[arg(long, env = "DTICTL_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl Endpoints {
@@ -144,13 +149,14 @@ impl Remote {
     /// A connected channel to `service`.
     pub async fn channel(&self, service: Service) -> Result<Channel, Failure> {
         let (endpoint, flag) = self.endpoints.of(service);
-        Channel::from_shared(endpoint.to_owned())
-            .map_err(|_| {
-                Failure::InvalidInput(vec![tr!(
-                    "dtictl-endpoint-not-url",
-                    flag = flag,
-                    endpoint = endpoint
-                )])
+        let ca_file = self.endpoints.ca_file.as_deref();
+        grpc_endpoint(flag, endpoint, "--ca-file", ca_file)
+            .map_err(|error| {
+                Failure::InvalidInput(vec![if error.field == flag {
+                    tr!("dtictl-endpoint-not-url", flag = flag, endpoint = endpoint)
+                } else {
+                    tr!("dtictl-ca-file-unusable", error = error.message)
+                }])
             })?
             .connect_timeout(Duration::from_secs(5))
             .connect()

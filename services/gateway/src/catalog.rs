@@ -5,9 +5,11 @@
 //! (the gateway refuses to start without it).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use dti_service_kit::grpc_client::grpc_endpoint;
 use prost_reflect::{DescriptorPool, MethodDescriptor, ServiceDescriptor};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::config::Backends;
 
@@ -20,9 +22,9 @@ pub enum CatalogError {
     /// A service package has no backend setting.
     #[error("service {0} has no backend endpoint in the gateway's settings")]
     NoBackend(String),
-    /// A backend endpoint is not a valid URI.
-    #[error("backend {0}: {1}")]
-    Endpoint(String, tonic::transport::Error),
+    /// A backend endpoint or its CA file cannot be used.
+    #[error(transparent)]
+    Endpoint(#[from] dti_service_kit::grpc_client::EndpointError),
 }
 
 /// One RPC reachable through the gateway.
@@ -66,26 +68,29 @@ pub fn public_services(pool: &DescriptorPool) -> Vec<ServiceDescriptor> {
 }
 
 impl Catalog {
-    /// Reads the descriptors and opens a lazily connecting channel per backend.
-    pub fn load(backends: &Backends) -> Result<Self, CatalogError> {
+    /// Reads the descriptors and opens a lazily connecting channel per backend; `https://`
+    /// backends are verified against `ca_file` (the system's roots without one).
+    pub fn load(backends: &Backends, ca_file: Option<&Path>) -> Result<Self, CatalogError> {
         let pool = descriptor_pool()?;
-        let mut channels: BTreeMap<String, Channel> = BTreeMap::new();
+        let mut channels: BTreeMap<&str, Channel> = BTreeMap::new();
+        for (name, url) in backends.named() {
+            if !channels.contains_key(url) {
+                let endpoint = grpc_endpoint(
+                    &format!("service.backends.{name}"),
+                    url,
+                    "service.backends_ca_file",
+                    ca_file,
+                )?;
+                channels.insert(url, endpoint.tcp_nodelay(true).connect_lazy());
+            }
+        }
         let mut rpcs = BTreeMap::new();
         for service in public_services(&pool) {
-            let endpoint = backends
+            let channel = backends
                 .for_package(service.package_name())
-                .ok_or_else(|| CatalogError::NoBackend(service.full_name().to_owned()))?;
-            let channel = match channels.get(endpoint) {
-                Some(channel) => channel.clone(),
-                None => {
-                    let channel = Endpoint::from_shared(endpoint.to_owned())
-                        .map_err(|error| CatalogError::Endpoint(endpoint.to_owned(), error))?
-                        .tcp_nodelay(true)
-                        .connect_lazy();
-                    channels.insert(endpoint.to_owned(), channel.clone());
-                    channel
-                }
-            };
+                .and_then(|url| channels.get(url))
+                .ok_or_else(|| CatalogError::NoBackend(service.full_name().to_owned()))?
+                .clone();
             for method in service.methods() {
                 let name = format!("{}/{}", service.full_name(), method.name());
                 let grpc_path = format!("/{name}")
@@ -126,7 +131,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_service_of_the_six_is_in_the_catalogue_with_its_streaming_rpcs() {
-        let catalog = Catalog::load(&Backends::default()).expect("the catalogue loads");
+        let catalog = Catalog::load(&Backends::default(), None).expect("the catalogue loads");
         let ranking = catalog
             .rpc("dti.ranking.v1.RankingService", "GetRanking")
             .expect("GetRanking is public");

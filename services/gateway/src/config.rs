@@ -3,8 +3,9 @@
 //! timeout, CORS).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use dti_config::{at_least_one, ConfigError, ListenerTlsConfig, Validate};
+use dti_config::{at_least_one, check_readable_file, ConfigError, ListenerTlsConfig, Validate};
 use serde::Deserialize;
 
 /// Settings of the gateway.
@@ -16,8 +17,12 @@ pub struct Settings {
     /// TLS of the HTTP listener (certificate and key files, re-read when they change); unset,
     /// it serves plain HTTP.
     pub http_tls: ListenerTlsConfig,
-    /// gRPC endpoints of the services, e.g. `http://submission:50051`.
+    /// gRPC endpoints of the services, e.g. `http://submission:50051`, or `https://…` when
+    /// the services serve gRPC over TLS (`grpc.tls`).
     pub backends: Backends,
+    /// CA certificate(s), PEM, that the `https://` backends' certificates must chain to; unset,
+    /// the system's roots. Set only with `https://` backends.
+    pub backends_ca_file: Option<PathBuf>,
     /// Largest JSON request body, in bytes.
     pub max_body_bytes: usize,
     /// Largest evidence upload (`multipart/form-data`), in bytes; the evidence service enforces
@@ -41,6 +46,7 @@ impl Default for Settings {
             http_listen_addr: SocketAddr::from(([0, 0, 0, 0], 8080)),
             http_tls: ListenerTlsConfig::default(),
             backends: Backends::default(),
+            backends_ca_file: None,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 64 * 1024 * 1024,
             rate_limit_per_second: 50,
@@ -115,6 +121,7 @@ impl Backends {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.http_tls.validate_at("service.http_tls")?;
+        check_readable_file("service.backends_ca_file", self.backends_ca_file.as_deref())?;
         for (name, endpoint) in self.backends.named() {
             let field = format!("service.backends.{name}");
             let uri: http::Uri = endpoint
@@ -124,6 +131,12 @@ impl Validate for Settings {
                 return Err(ConfigError::invalid(
                     &field,
                     "must be an http:// or https:// URL with a host",
+                ));
+            }
+            if self.backends_ca_file.is_some() && uri.scheme_str() != Some("https") {
+                return Err(ConfigError::invalid(
+                    &field,
+                    "must be https:// when service.backends_ca_file is set",
                 ));
             }
         }

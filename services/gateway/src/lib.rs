@@ -67,7 +67,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
 pub async fn build_gateway(config: &ServiceConfig<Settings>) -> Result<BuiltGateway, StartError> {
     let settings = Arc::new(config.service.clone());
     let catalog = Arc::new(
-        catalog::Catalog::load(&settings.backends)
+        catalog::Catalog::load(&settings.backends, settings.backends_ca_file.as_deref())
             .map_err(StartError::step("reading the RPC catalogue"))?,
     );
     let openapi = serde_json::to_vec(&openapi::document(catalog.pool()))

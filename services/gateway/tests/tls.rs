@@ -114,3 +114,86 @@ fn half_a_tls_setting_is_refused_naming_the_field() {
         .to_string();
     assert!(error.contains("service.http_tls.key_path"), "{error}");
 }
+
+/// The gateway as a client of services that serve gRPC over TLS (`grpc.tls`): with
+/// `service.backends_ca_file` it verifies their certificate and forwards (the ranking service
+/// answers a request without a basis with 400 naming the field); trusting only the system's roots, it
+/// cannot verify the city's CA and answers 503, forwarding nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_calls_services_over_tls_verifying_their_certificate() -> anyhow::Result<()> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let backends = dti_testkit::TestBackends::create().await?;
+    let dir = tempfile::tempdir()?;
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    let ca_file = dir.path().join("ca.crt");
+    let ca = TestCa::new("HCMC DTI services CA")?;
+    ca.issue_to(&cert, &key)?;
+    ca.write_to(&ca_file)?;
+
+    let mut ranking_config = backends.service_config(dti_ranking::Settings::default());
+    ranking_config.grpc.tls = ListenerTlsConfig {
+        cert_path: Some(cert),
+        key_path: Some(key),
+    };
+    let ranking = dti_ranking::build(&ranking_config).await?.spawn()?;
+    let url = format!("https://localhost:{}", ranking.grpc_addr.port());
+    // Every package to the one TLS service: only the ranking RPC is called.
+    let every_backend = dti_gateway::config::Backends {
+        submission: url.clone(),
+        evidence: url.clone(),
+        scoring: url.clone(),
+        ranking: url.clone(),
+        verification: url.clone(),
+        national_sync: url.clone(),
+    };
+
+    let operator = backends.token(dti_auth::Role::Operator);
+    let bad = serde_json::json!({"round": {"year": 2023, "framework": "no-such-framework"}});
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    for (ca_file, expected) in [(Some(ca_file.clone()), 400), (None, 503)] {
+        let settings = dti_gateway::Settings {
+            http_listen_addr: "127.0.0.1:0".parse()?,
+            backends: every_backend.clone(),
+            backends_ca_file: ca_file.clone(),
+            ..dti_gateway::Settings::default()
+        };
+        let config = backends.service_config(settings);
+        dti_config::Validate::validate(&config)?;
+        let built = dti_gateway::build_gateway(&config).await?;
+        let addr = built.http_addr;
+        let gateway = built.kit.spawn()?;
+        let answer = http
+            .post(format!(
+                "http://{addr}/v1/dti.ranking.v1.RankingService/GetRanking"
+            ))
+            .header("authorization", &operator)
+            .header("accept-language", "en")
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&bad)?)
+            .send()
+            .await?;
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = serde_json::from_slice(&answer.bytes().await?)?;
+        assert_eq!(status, expected, "CA file {ca_file:?}: {body}");
+        if expected == 400 {
+            assert_eq!(body["fieldViolations"][0]["field"], "basis", "{body}");
+        }
+        gateway.stop().await?;
+    }
+
+    // A CA file with a plain backend is refused at configuration, naming the backend.
+    let settings = dti_gateway::Settings {
+        backends_ca_file: Some(ca_file),
+        ..dti_gateway::Settings::default()
+    };
+    let error = dti_config::Validate::validate(&settings)
+        .expect_err("a CA file for plain backends is refused")
+        .to_string();
+    assert!(error.contains("service.backends.submission"), "{error}");
+
+    ranking.stop().await?;
+    backends.close().await?;
+    Ok(())
+}

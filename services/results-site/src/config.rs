@@ -4,7 +4,9 @@
 
 use std::net::SocketAddr;
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, ListenerTlsConfig, Validate};
+use dti_config::{
+    at_least_one, check_readable_file, ConfigError, FrameworkDir, ListenerTlsConfig, Validate,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -17,8 +19,12 @@ pub struct Settings {
     /// TLS of the HTTP listener (certificate and key files, re-read when they change); unset,
     /// it serves plain HTTP.
     pub http_tls: ListenerTlsConfig,
-    /// gRPC endpoint of the verification service (its `PublicationService`).
+    /// gRPC endpoint of the verification service (its `PublicationService`): `http://…`, or
+    /// `https://…` when it serves gRPC over TLS (`grpc.tls`).
     pub verification_endpoint: String,
+    /// CA certificate(s), PEM, that an `https://` verification endpoint's certificate must
+    /// chain to; unset, the system's roots. Set only with an `https://` endpoint.
+    pub verification_ca_file: Option<std::path::PathBuf>,
     /// A `public_reader` token to send to the verification service (`Bearer` left out). When
     /// unset, the site mints its own short-lived `public_reader` tokens with the HS256 secret
     /// of the `[auth]` section; deployments on RS256 (whose services hold only the public key)
@@ -45,6 +51,7 @@ impl Default for Settings {
             http_listen_addr: SocketAddr::from(([0, 0, 0, 0], 8090)),
             http_tls: ListenerTlsConfig::default(),
             verification_endpoint: "http://127.0.0.1:50055".into(),
+            verification_ca_file: None,
             reader_token: None,
             latest_check_interval_ms: 1000,
             cached_revisions: 64,
@@ -68,6 +75,16 @@ impl Validate for Settings {
             return Err(ConfigError::invalid(
                 field,
                 "must be an http:// or https:// URL with a host",
+            ));
+        }
+        check_readable_file(
+            "service.verification_ca_file",
+            self.verification_ca_file.as_deref(),
+        )?;
+        if self.verification_ca_file.is_some() && uri.scheme_str() != Some("https") {
+            return Err(ConfigError::invalid(
+                field,
+                "must be https:// when service.verification_ca_file is set",
             ));
         }
         at_least_one("service.cached_revisions", self.cached_revisions)?;

@@ -63,6 +63,7 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
     let settings = &config.service;
     let source = source::PublicationSource::new(
         &settings.verification_endpoint,
+        settings.verification_ca_file.as_deref(),
         Duration::from_secs(settings.request_timeout_secs),
         settings.reader_token.clone(),
         &config.auth,

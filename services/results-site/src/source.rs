@@ -13,8 +13,9 @@ use dti_domain::RoundRef;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
+use dti_service_kit::grpc_client::grpc_endpoint;
 use secrecy::{ExposeSecret, SecretString};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::Code;
 
 /// Subject of the tokens the site mints for itself.
@@ -93,28 +94,34 @@ impl std::fmt::Debug for PublicationSource {
 /// Why the source could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// The endpoint is not a valid URI.
-    #[error("service.verification_endpoint: {0}")]
-    Endpoint(String),
+    /// The endpoint or its CA file cannot be used.
+    #[error(transparent)]
+    Endpoint(#[from] dti_service_kit::grpc_client::EndpointError),
     /// Neither a reader token nor an HS256 secret to mint one is configured.
     #[error("service.reader_token: set a public_reader token, or auth.hs256_secret to mint one")]
     NoCredentials,
 }
 
 impl PublicationSource {
-    /// A source reading from `endpoint` (connected on first use), sending `reader_token` or
-    /// tokens minted with `auth`'s HS256 secret.
+    /// A source reading from `endpoint` (connected on first use; an `https://` one verified
+    /// against `ca_file`, or the system's roots), sending `reader_token` or tokens minted with
+    /// `auth`'s HS256 secret.
     pub fn new(
         endpoint: &str,
+        ca_file: Option<&std::path::Path>,
         timeout: Duration,
         reader_token: Option<SecretString>,
         auth: &AuthConfig,
     ) -> Result<Self, SetupError> {
-        let channel = Endpoint::from_shared(endpoint.to_owned())
-            .map_err(|error| SetupError::Endpoint(error.to_string()))?
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .connect_lazy();
+        let channel = grpc_endpoint(
+            "service.verification_endpoint",
+            endpoint,
+            "service.verification_ca_file",
+            ca_file,
+        )?
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .connect_lazy();
         let credentials = match reader_token {
             Some(token) => Credentials::Configured(token),
             None => Credentials::Minted {

@@ -350,7 +350,7 @@ impl ListenerTlsConfig {
 }
 
 /// Refuses a `path` set to something other than a file, naming `field`.
-fn check_readable_file(field: &str, path: Option<&Path>) -> Result<(), ConfigError> {
+pub fn check_readable_file(field: &str, path: Option<&Path>) -> Result<(), ConfigError> {
     match path {
         Some(path) if !path.is_file() => Err(ConfigError::invalid(
             field,

@@ -70,7 +70,8 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let telemetry = init_telemetry(&self.name, self.config)?;
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
-        let metrics_addr = start_metrics(self.config, &tasks, &shutdown).await?;
+        let (health, routes) = standard_routes(self.config.grpc.reflection)?;
+        let metrics_addr = start_metrics(self.config, health.clone(), &tasks, &shutdown).await?;
         kit_metrics::export_build_info(&self.name);
         let pool = match self.postgres {
             true => Some(connect::postgres(&self.config.database).await?),
@@ -89,7 +90,6 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let grpc_listener = TcpListener::bind(addr)
             .await
             .map_err(|source| KitError::Bind { addr, source })?;
-        let (health, routes) = standard_routes(self.config.grpc.reflection)?;
         tracing::info!(service = %self.name, addr = ?grpc_listener.local_addr().ok(), "service kit ready");
         let kit = ServiceKit {
             serving: vec![self.name.clone()],
@@ -136,9 +136,11 @@ fn init_telemetry<S>(
     }
 }
 
-/// Installs the Prometheus recorder and, when enabled, serves `/metrics` on the tracker.
+/// Installs the Prometheus recorder and, when enabled, serves `/metrics` and the HTTP probes
+/// of `health` ([`crate::readiness::probe_routes`]) on the tracker.
 async fn start_metrics<S>(
     config: &ServiceConfig<S>,
+    health: HealthReporter,
     tasks: &TaskTracker,
     shutdown: &CancellationToken,
 ) -> Result<Option<SocketAddr>, KitError> {
@@ -150,23 +152,13 @@ async fn start_metrics<S>(
     let endpoint = MetricsEndpoint::bind(config.metrics.listen_addr, handle).await?;
     let addr = endpoint.local_addr().ok();
     let stop = shutdown.clone();
-    match tls {
-        None => {
-            tasks.spawn(async move {
-                if let Err(error) = endpoint.serve(stop).await {
-                    tracing::error!(%error, "metrics endpoint failed");
-                }
-            });
+    let (listener, router) = endpoint.into_parts();
+    let router = router.merge(crate::readiness::probe_routes(health));
+    tasks.spawn(async move {
+        if let Err(error) = tls::serve_http(listener, router, tls, stop).await {
+            tracing::error!(%error, "metrics endpoint failed");
         }
-        Some(tls) => {
-            let (listener, router) = endpoint.into_parts();
-            tasks.spawn(async move {
-                if let Err(error) = tls::serve_http(listener, router, Some(tls), stop).await {
-                    tracing::error!(%error, "metrics endpoint failed");
-                }
-            });
-        }
-    }
+    });
     Ok(addr)
 }
 

@@ -48,6 +48,7 @@
 mod connect;
 mod error;
 pub mod frameworks;
+pub mod grpc_client;
 pub mod handler;
 mod kit;
 pub mod kit_metrics;

@@ -10,12 +10,23 @@
 //! for `liveness`, its readiness probe for the overall status).
 //!
 //! Each check also sets the gauge `dti_dependency_up{dependency}` (1 reachable, 0 not).
+//!
+//! The same two statuses are answered over HTTP on the metrics listener ([`probe_routes`]):
+//! `GET /healthz/ready` and `GET /healthz/live` answer 200 or 503. Kubernetes' gRPC probes
+//! cannot speak TLS, so with `grpc.tls` on the chart probes these instead (over HTTPS when
+//! `metrics.tls` is on; the kubelet does not verify the certificate of an HTTPS probe).
 
 use std::time::Duration;
 
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use tonic_health::server::HealthReporter;
+use tonic_health::pb::health_check_response::ServingStatus as ProbeStatus;
+use tonic_health::pb::health_server::Health;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::server::{HealthReporter, HealthService};
 use tonic_health::ServingStatus;
 
 /// The gRPC health service name of liveness.
@@ -104,4 +115,49 @@ pub(crate) async fn follow_dependencies(
             return;
         }
     }
+}
+
+/// `GET /healthz/ready` (the overall status, which follows the dependencies) and
+/// `GET /healthz/live` (`liveness`): 200 `SERVING` or 503 with the status. Both are 503 until
+/// [`crate::ServiceKit::serve`] starts serving gRPC and again once shutdown begins.
+pub(crate) fn probe_routes(health: HealthReporter) -> Router {
+    let health = std::sync::Arc::new(HealthService::from_health_reporter(health));
+    let ready = health.clone();
+    Router::new()
+        .route(
+            "/healthz/ready",
+            get(move || {
+                let health = ready.clone();
+                async move { answer(&health, &["", LIVENESS]).await }
+            }),
+        )
+        .route(
+            "/healthz/live",
+            get(move || {
+                let health = health.clone();
+                async move { answer(&health, &[LIVENESS]).await }
+            }),
+        )
+}
+
+/// 200 when every one of `names` is SERVING; otherwise 503 naming the first that is not.
+/// `liveness` is registered only when serving starts, so before that every probe is 503.
+async fn answer(health: &HealthService, names: &[&str]) -> (StatusCode, String) {
+    for name in names {
+        let request = tonic::Request::new(HealthCheckRequest {
+            service: (*name).to_owned(),
+        });
+        let status = match health.check(request).await {
+            Ok(response) => response.into_inner().status(),
+            Err(_) => ProbeStatus::Unknown,
+        };
+        if status != ProbeStatus::Serving {
+            let name = if name.is_empty() { "overall" } else { name };
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{name}: {}\n", status.as_str_name()),
+            );
+        }
+    }
+    (StatusCode::OK, "SERVING\n".to_owned())
 }

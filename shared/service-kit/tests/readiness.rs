@@ -2,6 +2,9 @@
 //! reaches both through loopback TCP relays this test can cut. Cutting one turns the overall
 //! and per-service health NOT_SERVING within a few checks while `liveness` stays SERVING;
 //! restoring it turns readiness SERVING again. The relays forward to the real servers.
+//! The HTTP probes on the metrics listener (`/healthz/ready`, `/healthz/live`, what the chart
+//! probes when gRPC is on TLS) answer the same: 503 before serving starts, then 200 or 503 as
+//! the gRPC statuses are.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,6 +16,7 @@ use dti_config::{
 use dti_service_kit::readiness::LIVENESS;
 use dti_service_kit::ServiceKit;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
@@ -98,9 +102,33 @@ async fn status(channel: Channel, service: &str) -> anyhow::Result<i32> {
         .status)
 }
 
-/// Waits (at most 30 s) until the overall status is `wanted`; liveness is SERVING throughout.
-async fn wait_for(channel: &Channel, wanted: ServingStatus) -> anyhow::Result<()> {
+/// The HTTP status of `GET path` on the metrics listener at `addr`.
+async fn probe(addr: SocketAddr, path: &str) -> anyhow::Result<u16> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let code = response
+        .split(' ')
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("no status line: {response}"))?;
+    Ok(code.parse()?)
+}
+
+/// Waits (at most 30 s) until the overall status is `wanted` and the HTTP readiness probe
+/// agrees; liveness is SERVING (HTTP 200) throughout.
+async fn wait_for(
+    channel: &Channel,
+    metrics: SocketAddr,
+    wanted: ServingStatus,
+) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let wanted_http = if wanted == ServingStatus::Serving {
+        200
+    } else {
+        503
+    };
     loop {
         let liveness = status(channel.clone(), LIVENESS).await?;
         assert_eq!(
@@ -108,13 +136,17 @@ async fn wait_for(channel: &Channel, wanted: ServingStatus) -> anyhow::Result<()
             ServingStatus::Serving as i32,
             "liveness never follows a dependency"
         );
+        assert_eq!(probe(metrics, "/healthz/live").await?, 200);
         let overall = status(channel.clone(), "").await?;
         let service = status(channel.clone(), SERVICE).await?;
-        if overall == wanted as i32 && service == wanted as i32 {
+        let ready = probe(metrics, "/healthz/ready").await?;
+        if overall == wanted as i32 && service == wanted as i32 && ready == wanted_http {
             return Ok(());
         }
         if tokio::time::Instant::now() > deadline {
-            anyhow::bail!("readiness stayed {overall} (service {service}), wanted {wanted:?}");
+            anyhow::bail!(
+                "readiness stayed {overall} (service {service}, HTTP {ready}), wanted {wanted:?}"
+            );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -147,7 +179,7 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
             ..GrpcConfig::default()
         },
         metrics: MetricsConfig {
-            enabled: false,
+            enabled: true,
             listen_addr: local_port_0,
             ..MetricsConfig::default()
         },
@@ -162,19 +194,23 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
         .with_nats()
         .build()
         .await?;
+    let metrics = kit.metrics_addr().expect("metrics are enabled");
+    // Built but not serving yet: the HTTP probes say so.
+    assert_eq!(probe(metrics, "/healthz/ready").await?, 503);
+    assert_eq!(probe(metrics, "/healthz/live").await?, 503);
     let running = kit.spawn()?;
     let channel = running.channel();
-    wait_for(&channel, ServingStatus::Serving).await?;
+    wait_for(&channel, metrics, ServingStatus::Serving).await?;
 
     postgres.cut();
-    wait_for(&channel, ServingStatus::NotServing).await?;
+    wait_for(&channel, metrics, ServingStatus::NotServing).await?;
     postgres.restore().await?;
-    wait_for(&channel, ServingStatus::Serving).await?;
+    wait_for(&channel, metrics, ServingStatus::Serving).await?;
 
     nats.cut();
-    wait_for(&channel, ServingStatus::NotServing).await?;
+    wait_for(&channel, metrics, ServingStatus::NotServing).await?;
     nats.restore().await?;
-    wait_for(&channel, ServingStatus::Serving).await?;
+    wait_for(&channel, metrics, ServingStatus::Serving).await?;
 
     running.stop().await?;
     postgres.cut();

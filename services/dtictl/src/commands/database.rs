@@ -11,6 +11,10 @@ pub struct DatabaseArgs {
     /// PostgreSQL URL of the platform database.
     #[arg(long, env = "DTI_DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
+    /// CA certificate (PEM) the database server's certificate must chain to; set, the
+    /// connection uses TLS and verifies the server's certificate and host name (verify-full).
+    #[arg(long, env = "DTI_DATABASE_TLS_CA_FILE")]
+    pub database_tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// What `dtictl audit verify` checks.
@@ -42,7 +46,10 @@ pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {
     {
         return Err(Failure::InvalidInput(vec![tr!("dtictl-database-url")]));
     }
-    let config = dti_config::DatabaseConfig::default();
+    let config = dti_config::DatabaseConfig {
+        tls_ca_file: args.database_tls_ca_file.clone(),
+        ..dti_config::DatabaseConfig::default()
+    };
     dti_db::connect_url(&args.database_url, &config)
         .await
         .map_err(|error| Failure::Unexpected(error.into()))

@@ -120,6 +120,7 @@ dtictl-error = error: { $error }
 dtictl-credentials-missing = credentials: pass --token (DTI_TOKEN) or, on a development stack, --hs256-secret (DTI_AUTH_HS256_SECRET)
 dtictl-endpoint-not-url = { $flag }: "{ $endpoint }" is not a URL
 dtictl-endpoint-unreachable = cannot reach { $endpoint } ({ $flag }): { $error }
+dtictl-ca-file-unusable = --ca-file: { $error }
 dtictl-token-not-header = --token: not a valid header value
 dtictl-refused = { $what }: { $code }: { $message }
 dtictl-state-draft = draft

@@ -121,6 +121,7 @@ dtictl-error = lỗi: { $error }
 dtictl-credentials-missing = thông tin xác thực: hãy truyền --token (DTI_TOKEN) hoặc, trên môi trường phát triển, --hs256-secret (DTI_AUTH_HS256_SECRET)
 dtictl-endpoint-not-url = { $flag }: "{ $endpoint }" không phải là địa chỉ URL
 dtictl-endpoint-unreachable = không kết nối được { $endpoint } ({ $flag }): { $error }
+dtictl-ca-file-unusable = --ca-file không dùng được: { $error }
 dtictl-token-not-header = --token: không phải giá trị tiêu đề hợp lệ
 dtictl-refused = { $what }: { $code }: { $message }
 dtictl-state-draft = bản nháp
