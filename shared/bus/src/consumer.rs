@@ -105,6 +105,11 @@ pub struct ConsumerSettings {
     pub inbox_retention: Duration,
     /// How often the inbox is pruned and requested replays are applied.
     pub housekeeping_interval: Duration,
+    /// Where a message given up on is also published (its payload and headers, with
+    /// `Dti-Dead-Letter-*` headers saying who failed and why), for whoever watches dead letters
+    /// on NATS; `None` publishes nothing. The row in `dead_letters` is kept either way and is
+    /// what a replay reads. The kit sets [`dead_letters::subject`].
+    pub dead_letter_subject: Option<String>,
 }
 
 impl ConsumerSettings {
@@ -120,6 +125,7 @@ impl ConsumerSettings {
             max_batch: 1,
             inbox_retention: Duration::from_secs(7 * 24 * 3600),
             housekeeping_interval: Duration::from_secs(10),
+            dead_letter_subject: None,
         }
     }
 
@@ -140,6 +146,7 @@ impl ConsumerSettings {
 /// A durable pull consumer that applies each message exactly once through an [`EventHandler`].
 #[derive(Debug)]
 pub struct IdempotentConsumer<H> {
+    js: jetstream::Context,
     consumer: jetstream::consumer::Consumer<pull::Config>,
     stream_name: String,
     settings: ConsumerSettings,
@@ -180,6 +187,7 @@ impl<H: EventHandler> IdempotentConsumer<H> {
         metrics::counter!(dead_letters::DEAD_LETTERS, "consumer" => settings.durable_name.clone())
             .increment(0);
         Ok(Self {
+            js: js.clone(),
             consumer,
             stream_name: stream_name.to_owned(),
             settings,
@@ -490,10 +498,23 @@ impl<H: EventHandler> IdempotentConsumer<H> {
                     match dead_letters::record(&self.pool, consumer, event, &error.to_string())
                         .await
                     {
-                        Ok(()) => (
-                            message.ack_with(AckKind::Term).await,
-                            ConsumeOutcome::Failed,
-                        ),
+                        Ok(()) => {
+                            if let Some(subject) = &self.settings.dead_letter_subject {
+                                let error = error.to_string();
+                                let published = dead_letters::publish(
+                                    &self.js, subject, consumer, event, &error,
+                                )
+                                .await;
+                                if let Err(publish_error) = published {
+                                    // The row is kept; only the notice on NATS is missing.
+                                    tracing::warn!(%publish_error, "publishing the dead letter on NATS failed");
+                                }
+                            }
+                            (
+                                message.ack_with(AckKind::Term).await,
+                                ConsumeOutcome::Failed,
+                            )
+                        }
                         Err(record_error) => {
                             tracing::error!(%record_error, "the dead letter could not be kept");
                             (

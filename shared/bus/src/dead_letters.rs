@@ -6,6 +6,12 @@
 //! itself — inbox claim, handler and the dead letter marked replayed in one transaction — so a
 //! replay reaches that consumer only, never the other consumers of the same subject, and is
 //! applied once.
+//!
+//! The message is also published on the dead-letter subject of its prefix and consumer
+//! ([`subject`]: `<prefix>.dead_letter.<consumer>`, in the prefix's stream) with its payload and
+//! headers and `Dti-Dead-Letter-Consumer`, `-Subject`, `-Deliveries` and `-Error`, so a watcher
+//! subscribed to `<prefix>.dead_letter.>` sees it; no consumer of events reads that subject. The
+//! row stays the truth: a failed publish is logged and changes nothing else.
 
 use async_nats::HeaderMap;
 use bytes::Bytes;
@@ -15,6 +21,52 @@ use serde_json::Value;
 
 use crate::consumer::InboundEvent;
 use crate::BusError;
+
+/// Longest `Dti-Dead-Letter-Error` header, in bytes (a longer error is cut at a character).
+const ERROR_HEADER_BYTES: usize = 1024;
+
+/// The dead-letter subject of `consumer` under `prefix`: `<prefix>.dead_letter.<consumer>`.
+pub fn subject(prefix: &str, consumer: &str) -> String {
+    crate::stream::subject(prefix, &format!("dead_letter.{consumer}"))
+}
+
+/// Publishes `event`, given up on by `consumer` with `error`, on the dead-letter `subject`
+/// (`Nats-Msg-Id` `dead-letter:<consumer>:<msg id>:<delivery>`, so a retry is dropped as a
+/// duplicate).
+pub(crate) async fn publish(
+    js: &async_nats::jetstream::Context,
+    subject: &str,
+    consumer: &str,
+    event: &InboundEvent,
+    error: &str,
+) -> Result<(), BusError> {
+    let mut headers = HeaderMap::new();
+    for (name, values) in event.headers.iter() {
+        if *name == async_nats::header::NATS_MESSAGE_ID {
+            continue;
+        }
+        for value in values {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    let mut cut = error.len().min(ERROR_HEADER_BYTES);
+    while !error.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // Header values are one line.
+    let error = error[..cut].replace(['\r', '\n'], " ");
+    headers.insert("Dti-Dead-Letter-Consumer", consumer);
+    headers.insert("Dti-Dead-Letter-Subject", event.subject.as_str());
+    headers.insert("Dti-Dead-Letter-Msg-Id", event.msg_id.as_str());
+    headers.insert(
+        "Dti-Dead-Letter-Deliveries",
+        event.delivery.to_string().as_str(),
+    );
+    headers.insert("Dti-Dead-Letter-Error", error.as_str());
+    let msg_id = format!("dead-letter:{consumer}:{}:{}", event.msg_id, event.delivery);
+    crate::publish::publish_event(js, subject, &msg_id, event.payload.clone(), headers).await?;
+    Ok(())
+}
 
 /// Counter of messages that became dead letters (by consumer).
 pub const DEAD_LETTERS: &str = "dti_bus_dead_letters_total";

@@ -54,6 +54,7 @@ fn settings(env: &BusTestEnv) -> ConsumerSettings {
     ConsumerSettings {
         max_deliver: 2,
         housekeeping_interval: Duration::from_millis(200),
+        dead_letter_subject: Some(dead_letters::subject(&env.prefix, "effects")),
         ..fast_settings(env)
     }
 }
@@ -105,6 +106,32 @@ async fn a_message_given_up_is_kept_and_replayed_once_by_its_consumer() -> anyho
         dead[0].error
     );
     assert_eq!(dead[0].subject, env.subject("test.happened.v1"));
+
+    // It is also on the consumer's dead-letter subject, with its payload and why it failed.
+    let message = env
+        .js
+        .get_stream(&env.stream)
+        .await?
+        .get_last_raw_message_by_subject(&dead_letters::subject(&env.prefix, "effects"))
+        .await
+        .map_err(|error| anyhow::anyhow!(error))?;
+    let headers = message.headers.clone();
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .map(|value| value.as_str().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("Dti-Dead-Letter-Consumer"), "effects");
+    assert_eq!(header("Dti-Dead-Letter-Msg-Id"), "doomed-1");
+    assert_eq!(
+        header("Dti-Dead-Letter-Subject"),
+        env.subject("test.happened.v1")
+    );
+    assert_eq!(header("Dti-Dead-Letter-Deliveries"), "2");
+    assert!(header("Dti-Dead-Letter-Error").contains("broken for now"));
+    assert_eq!(header("Nats-Msg-Id"), "dead-letter:effects:doomed-1:2");
+    assert_eq!(message.payload.as_ref(), b"x", "the payload `publish` sent");
 
     // JetStream stops redelivering it: nothing pending, nothing awaiting an ack.
     tokio::time::sleep(Duration::from_millis(600)).await;

@@ -318,7 +318,9 @@ impl ServiceKit {
     /// Creates the durable consumer of `settings` on this prefix's stream and runs `handler`
     /// on its messages in the background; its pending and ack-pending messages are exported
     /// on a timer ([`dti_bus::consumer_state`]). Its inbox is kept `nats.inbox_retention_secs`,
-    /// and it applies the dead-letter replays an operator asks for.
+    /// a message it gives up on is also published on its dead-letter subject
+    /// ([`dti_bus::dead_letters::subject`]), and it applies the dead-letter replays an operator
+    /// asks for.
     pub async fn spawn_consumer<H: EventHandler>(
         &self,
         settings: ConsumerSettings,
@@ -326,6 +328,10 @@ impl ServiceKit {
     ) -> Result<(), KitError> {
         let settings = ConsumerSettings {
             inbox_retention: self.inbox_retention,
+            dead_letter_subject: Some(dti_bus::dead_letters::subject(
+                &self.nats_prefix,
+                &settings.durable_name,
+            )),
             ..settings
         };
         let stream = dti_bus::stream::stream_name(&self.nats_prefix);
