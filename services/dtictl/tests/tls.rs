@@ -6,7 +6,7 @@
 
 use std::process::{Command, Output, Stdio};
 
-use dti_testkit::tls::TestCa;
+use dti_testkit::tls::ServiceCertificate;
 use dti_testkit::{TestBackends, TEST_HS256_SECRET};
 
 fn dtictl(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -34,20 +34,12 @@ fn text(bytes: &[u8]) -> String {
 async fn dtictl_verifies_a_service_serving_grpc_over_tls() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let backends = TestBackends::create().await?;
-    let dir = tempfile::tempdir()?;
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    let ca_file = dir.path().join("ca.crt");
-    let ca = TestCa::new("HCMC DTI services CA")?;
-    ca.issue_to(&cert, &key)?;
-    ca.write_to(&ca_file)?;
+    let certificate = ServiceCertificate::issue("HCMC DTI services CA")?;
     let mut config = backends.service_config(dti_ranking::Settings::default());
-    config.grpc.tls = dti_config::ListenerTlsConfig {
-        cert_path: Some(cert),
-        key_path: Some(key),
-    };
+    config.grpc.tls = certificate.listener();
     let ranking = dti_ranking::build(&config).await?.spawn()?;
     let https = format!("https://localhost:{}", ranking.grpc_addr.port());
-    let ca = ca_file.to_string_lossy().into_owned();
+    let ca = certificate.ca_file.to_string_lossy().into_owned();
     let show = [
         "ranking",
         "show",

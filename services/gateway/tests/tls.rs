@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dti_config::{GrpcConfig, ListenerTlsConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
-use dti_testkit::tls::TestCa;
+use dti_testkit::tls::{ServiceCertificate, TestCa};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -123,18 +123,10 @@ fn half_a_tls_setting_is_refused_naming_the_field() {
 async fn the_gateway_calls_services_over_tls_verifying_their_certificate() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let backends = dti_testkit::TestBackends::create().await?;
-    let dir = tempfile::tempdir()?;
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    let ca_file = dir.path().join("ca.crt");
-    let ca = TestCa::new("HCMC DTI services CA")?;
-    ca.issue_to(&cert, &key)?;
-    ca.write_to(&ca_file)?;
-
+    let certificate = ServiceCertificate::issue("HCMC DTI services CA")?;
+    let ca_file = certificate.ca_file.clone();
     let mut ranking_config = backends.service_config(dti_ranking::Settings::default());
-    ranking_config.grpc.tls = ListenerTlsConfig {
-        cert_path: Some(cert),
-        key_path: Some(key),
-    };
+    ranking_config.grpc.tls = certificate.listener();
     let ranking = dti_ranking::build(&ranking_config).await?.spawn()?;
     let url = format!("https://localhost:{}", ranking.grpc_addr.port());
     // Every package to the one TLS service: only the ranking RPC is called.

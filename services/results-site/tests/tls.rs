@@ -5,24 +5,17 @@
 
 use std::time::Duration;
 
-use dti_testkit::tls::TestCa;
+use dti_testkit::tls::ServiceCertificate;
 use dti_testkit::TestBackends;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_site_reads_a_verification_service_over_tls() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let backends = TestBackends::create().await?;
-    let dir = tempfile::tempdir()?;
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    let ca_file = dir.path().join("ca.crt");
-    let ca = TestCa::new("HCMC DTI services CA")?;
-    ca.issue_to(&cert, &key)?;
-    ca.write_to(&ca_file)?;
+    let certificate = ServiceCertificate::issue("HCMC DTI services CA")?;
+    let ca_file = certificate.ca_file.clone();
     let mut config = backends.service_config(dti_verification::Settings::default());
-    config.grpc.tls = dti_config::ListenerTlsConfig {
-        cert_path: Some(cert),
-        key_path: Some(key),
-    };
+    config.grpc.tls = certificate.listener();
     let verification = dti_verification::build(&config).await?.spawn()?;
     let https = format!("https://localhost:{}", verification.grpc_addr.port());
     let http = reqwest::Client::builder()

@@ -75,6 +75,56 @@ impl TestCa {
     }
 }
 
+/// A CA and a certificate it issued for `localhost` and `127.0.0.1`, as files in a directory of
+/// their own (removed when dropped): what a service serves ([`ServiceCertificate::listener`])
+/// and what its callers trust (`ca_file`).
+#[derive(Debug)]
+pub struct ServiceCertificate {
+    /// The CA's certificate, PEM.
+    pub ca_file: PathBuf,
+    /// The certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Its private key, PEM.
+    pub key: PathBuf,
+    dir: PathBuf,
+}
+
+impl ServiceCertificate {
+    /// A new CA named `ca_name` and a certificate of its own.
+    pub fn issue(ca_name: &str) -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "dti-tls-service-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let ca = TestCa::new(ca_name)?;
+        let (ca_file, cert, key) = (dir.join("ca.crt"), dir.join("tls.crt"), dir.join("tls.key"));
+        ca.write_to(&ca_file)?;
+        ca.issue_to(&cert, &key)?;
+        Ok(Self {
+            ca_file,
+            cert,
+            key,
+            dir,
+        })
+    }
+
+    /// The TLS settings of a listener serving this certificate (e.g. `grpc.tls`).
+    pub fn listener(&self) -> dti_config::ListenerTlsConfig {
+        dti_config::ListenerTlsConfig {
+            cert_path: Some(self.cert.clone()),
+            key_path: Some(self.key.clone()),
+        }
+    }
+}
+
+impl Drop for ServiceCertificate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (free when asked; a server started at once gets it).
 pub fn free_port() -> anyhow::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
