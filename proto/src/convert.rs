@@ -1,12 +1,17 @@
 //! Conversions between the protobuf messages of `dti.common.v1` and the domain: a variable's
 //! protobuf value to the scoring contract's JSON (which `dti_domain::values` validates, the same
-//! way for every service and `dtictl`), validated domain values back to protobuf, and
-//! timestamps.
+//! way for every service and `dtictl`), validated domain values back to protobuf, a
+//! general-information value to and from its JSON, and timestamps.
 
 use crate::dti::common::v1 as pb;
+use crate::dti::common::v1::general_info_value::Value as PbGeneralInfo;
 use crate::dti::common::v1::variable_value::Value as PbValue;
 use dti_domain::values::{Activity, IndicatorValues, VariableValue};
-use serde_json::{json, Value};
+use dti_i18n::Message;
+use serde_json::{json, Map, Value};
+
+/// The fields of a contact, as the contract's JSON names them.
+const CONTACT_FIELDS: [&str; 5] = ["name", "unit", "position", "phone", "email"];
 
 /// A protobuf variable value as the contract's JSON, or why it cannot be one.
 pub fn variable_to_json(value: &pb::VariableValue) -> Result<Value, String> {
@@ -24,6 +29,73 @@ pub fn variable_to_json(value: &pb::VariableValue) -> Result<Value, String> {
                 .collect(),
         ),
     })
+}
+
+/// A protobuf general-information value as the contract's JSON (a number, a text, or a contact
+/// object with the fields given), or why it cannot be one (in the request's language). Whether
+/// it suits its field is `dti_domain::values`' to say.
+pub fn general_info_to_json(value: &pb::GeneralInfoValue) -> Result<Value, String> {
+    let value = value
+        .value
+        .as_ref()
+        .ok_or_else(|| String::from(Message::new("proto-general-info-no-value")))?;
+    Ok(match value {
+        PbGeneralInfo::Number(n) => json!(n),
+        PbGeneralInfo::Text(text) => json!(text),
+        PbGeneralInfo::Contact(contact) => {
+            let given = [
+                &contact.name,
+                &contact.unit,
+                &contact.position,
+                &contact.phone,
+                &contact.email,
+            ];
+            let fields: Map<String, Value> = CONTACT_FIELDS
+                .iter()
+                .zip(given)
+                .filter(|(_, text)| !text.is_empty())
+                .map(|(name, text)| ((*name).to_owned(), json!(text)))
+                .collect();
+            Value::Object(fields)
+        }
+    })
+}
+
+/// A validated general-information value (its contract JSON) as protobuf; `None` for JSON no
+/// general-information field holds.
+pub fn general_info_to_proto(value: &Value) -> Option<pb::GeneralInfoValue> {
+    let value = match value {
+        Value::Number(n) => PbGeneralInfo::Number(n.as_u64()?),
+        Value::String(text) => PbGeneralInfo::Text(text.clone()),
+        Value::Object(fields) => {
+            let text = |name: &str| {
+                fields
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            PbGeneralInfo::Contact(pb::Contact {
+                name: text("name"),
+                unit: text("unit"),
+                position: text("position"),
+                phone: text("phone"),
+                email: text("email"),
+            })
+        }
+        _ => return None,
+    };
+    Some(pb::GeneralInfoValue { value: Some(value) })
+}
+
+/// Validated general information (field key → contract JSON) as protobuf's map.
+pub fn general_info_map_to_proto(
+    fields: &std::collections::BTreeMap<String, Value>,
+) -> std::collections::HashMap<String, pb::GeneralInfoValue> {
+    fields
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), general_info_to_proto(value)?)))
+        .collect()
 }
 
 /// A validated domain value as protobuf.

@@ -42,6 +42,7 @@ fn assessment(request_id: &str) -> SubmitAssessmentRequest {
         values: Vec::new(),
         not_applicable: Vec::new(),
         client_request_id: request_id.into(),
+        ..Default::default()
     }
 }
 

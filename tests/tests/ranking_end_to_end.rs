@@ -184,6 +184,7 @@ async fn fill_and_submit(
                 .iter()
                 .map(|(code, v)| indicator_value(framework, code, v))
                 .collect(),
+            ..Default::default()
         };
         client.set_values(with_auth(request, &token)).await?;
         for (code, variables) in values {

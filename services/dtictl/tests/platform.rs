@@ -146,6 +146,26 @@ async fn units_submit_a_cohort_file_and_the_audit_chain_catches_tampering() -> a
     let out = run(submit.clone()).await?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).matches("submitted version 1").count(), 22);
+    // quan-5's general information travels with its values; its civil servants (115) differ
+    // from 4.3 e (113), a warning shown on submit and stored anyway.
+    assert!(
+        text(&out.stderr).contains("unit quan-5 / indicator 4.3 / variable e"),
+        "{}",
+        text(&out.stderr)
+    );
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT v.general_info FROM submission_versions v JOIN submissions s \
+         ON s.id = v.submission_id WHERE s.unit_id = 'quan-5' AND v.version = 1",
+    )
+    .fetch_one(backends.db.pool())
+    .await?;
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
+    let quan_5 = file["units"]
+        .as_array()
+        .and_then(|units| units.iter().find(|u| u["unit"] == "quan-5"))
+        .expect("quan-5 is in the sample");
+    assert_eq!(stored, quan_5["general_info"]);
+    assert_eq!(stored["civil_servants"], 115);
     let out = run(submit).await?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
 use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
-use dti_domain::values::{decode_indicator_values, decode_variable, InputIssue};
+use dti_domain::values::{
+    decode_indicator_values, decode_variable, InputIssue, GENERAL_INFO_PLACE,
+};
 use dti_domain::UnitId;
 use dti_i18n::Message;
 use dti_proto::dti::events::v1::NationalOwnerValueChanged;
@@ -327,7 +329,7 @@ fn general_info_issue(unit: &str, key: &str, message: Message) -> InputIssue {
     InputIssue {
         severity: dti_domain::values::Severity::Error,
         unit: Some(unit.to_owned()),
-        indicator: Some(format!("general information {key}")),
+        indicator: Some(format!("{GENERAL_INFO_PLACE}{key}")),
         variable: None,
         message,
     }

@@ -291,8 +291,7 @@ async fn bad_values_are_refused_naming_unit_item_and_field_and_nothing_changes(
         .unwrap_err();
     let fields: Vec<String> = violated_fields(&status);
     assert!(
-        fields
-            .contains(&"unit so-tttt / indicator general information physical_servers".to_owned()),
+        fields.contains(&"unit so-tttt / general information physical_servers".to_owned()),
         "{fields:?}"
     );
 

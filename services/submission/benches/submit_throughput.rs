@@ -130,6 +130,7 @@ async fn submit_assessment(
         values,
         not_applicable: Vec::new(),
         client_request_id: format!("bench-{unit}"),
+        ..Default::default()
     };
     let version = SubmissionServiceClient::new(channel)
         .submit_assessment(with_auth(request, &bearer))
@@ -164,6 +165,7 @@ async fn submit_unit(
     let set = SetValuesRequest {
         submission_id: id.clone(),
         values,
+        ..Default::default()
     };
     client.set_values(with_auth(set, &bearer)).await?;
     let submit_started = Instant::now();

@@ -83,6 +83,7 @@ async fn a_unit_cannot_touch_another_units_submission() -> anyhow::Result<()> {
     let set = SetValuesRequest {
         submission_id: q3.clone(),
         values: some_values(30),
+        ..Default::default()
     };
     let submit = SubmitRequest {
         submission_id: q3.clone(),

@@ -107,6 +107,7 @@ async fn invalid_values_name_their_place_and_store_nothing() -> anyhow::Result<(
         let request = SetValuesRequest {
             submission_id: id.clone(),
             values,
+            ..Default::default()
         };
         let status = stack
             .submissions()
@@ -133,6 +134,7 @@ async fn invalid_values_name_their_place_and_store_nothing() -> anyhow::Result<(
             SetValuesRequest {
                 submission_id: id.clone(),
                 values: vec![indicator("1.2", &[("a", count(1)), ("b", count(0))])],
+                ..Default::default()
             },
             &token,
         ))
@@ -151,6 +153,7 @@ async fn invalid_values_name_their_place_and_store_nothing() -> anyhow::Result<(
             SetValuesRequest {
                 submission_id: "not-a-uuid".into(),
                 values: some_values(1),
+                ..Default::default()
             },
             &token,
         ))

@@ -21,6 +21,7 @@ async fn a_bad_set_values_is_refused_in_vietnamese_by_default_and_in_english_on_
         let request = SetValuesRequest {
             submission_id: id.clone(),
             values: vec![indicator("1.2", &[("a", count(1)), ("b", count(0))])],
+            ..Default::default()
         };
         let mut client = stack.submissions();
         let request = in_language(with_auth(request, &token), languages);
@@ -74,6 +75,7 @@ async fn a_bad_set_values_is_refused_in_vietnamese_by_default_and_in_english_on_
         let request = SetValuesRequest {
             submission_id: String::new(),
             values: some_values(1),
+            ..Default::default()
         };
         let mut client = stack.submissions();
         let request = in_language(with_auth(request, &token), languages);

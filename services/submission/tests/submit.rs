@@ -359,6 +359,7 @@ async fn a_whole_assessment_is_submitted_in_one_call_all_or_nothing() -> anyhow:
                 })
                 .collect(),
             client_request_id: request_id.into(),
+            ..Default::default()
         };
     let first = stack
         .submissions()

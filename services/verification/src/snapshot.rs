@@ -160,6 +160,7 @@ mod tests {
                         .map(|(code, v)| (code.clone(), Reported::Values(v.clone())))
                         .collect(),
                     decisions: BTreeMap::new(),
+                    general_info: values.general_info.clone(),
                 })
                 .collect(),
         };

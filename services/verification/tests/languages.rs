@@ -1,13 +1,15 @@
 //! The verifier sees the warnings about a unit's self-assessed and verified values side by
 //! side, in the language of the request: Vietnamese without `accept-language`, English with
-//! `accept-language: en`.
+//! `accept-language: en` — among them the general-information cross-check (a count of the
+//! unit's THÔNG TIN CHUNG that differs from the indicator variable restating it).
 
 mod support;
 
 use dti_i18n::{Lang, Message};
 use dti_proto::dti::verification::v1::{GetSideBySideRequest, SideBySide, ValueWarning};
+use dti_testkit::values::info_number;
 use dti_testkit::{in_language, with_auth};
-use support::{count, overridden, round, unit_ref, values, Stack};
+use support::{count, indicator, overridden, round, unit_ref, values, Stack};
 
 fn shown(warnings: &[ValueWarning]) -> Vec<(String, String)> {
     warnings
@@ -93,5 +95,85 @@ async fn the_verifier_sees_both_sides_warnings_in_the_requests_language() -> any
     );
     // The rest of the view does not depend on the language.
     assert_eq!(vietnamese.rows, english.rows);
+    stack.close().await
+}
+
+fn civil_servants(e: u64) -> Vec<(&'static str, dti_proto::dti::common::v1::VariableValue)> {
+    vec![
+        ("a", count(2)),
+        ("b", count(3)),
+        ("c", count(1)),
+        ("d", count(1)),
+        ("e", count(e)),
+        ("f", count(30)),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_general_information_cross_check_is_shown_side_by_side() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack.open_round(&["quan-1", "quan-3"]).await?;
+    // quan-1 reports 100 civil servants in its general information, but 120 in 4.3 e.
+    let q1 = stack.draft("quan-1").await?;
+    let mut q1_values = values(7, 4);
+    q1_values.push(indicator("4.3", &civil_servants(120)));
+    stack.set("quan-1", &q1, q1_values).await?;
+    stack
+        .submission_api()
+        .set_general_info("quan-1", &q1, vec![("civil_servants", info_number(100))])
+        .await?;
+    stack.submit("quan-1", &q1).await?;
+    let q3 = stack.draft("quan-3").await?;
+    stack.set("quan-3", &q3, values(9, 8)).await?;
+    stack.submit("quan-3", &q3).await?;
+    stack.close_round().await?;
+    stack.start_verification().await?;
+    stack.open(&q1).await?;
+    // The verifier finds 100 on the payroll: the verified side agrees with the general
+    // information.
+    stack
+        .decide(
+            &q1,
+            1,
+            vec![overridden(
+                "4.3",
+                &civil_servants(100),
+                "the payroll lists 100 civil servants",
+            )],
+        )
+        .await?;
+    let side_by_side = |languages: Option<&'static str>| {
+        let request = GetSideBySideRequest {
+            round: Some(round()),
+            unit: Some(unit_ref("quan-1")),
+        };
+        let request = in_language(with_auth(request, &stack.verifier()), languages);
+        let mut client = stack.verification();
+        async move {
+            client
+                .get_side_by_side(request)
+                .await
+                .map(|r| r.into_inner())
+        }
+    };
+    let differs = Message::new("issue-general-info-differs")
+        .arg("restated", 120u64)
+        .arg("code", "1.10")
+        .arg("key", "civil_servants")
+        .arg("reported", 100u64);
+    let place = "unit quan-1 / indicator 4.3 / variable e".to_owned();
+    for (languages, lang) in [(None, Lang::Vi), (Some("en"), Lang::En)] {
+        let view: SideBySide = side_by_side(languages).await?;
+        assert_eq!(
+            shown(&view.self_warnings),
+            [(place.clone(), differs.render(lang))],
+            "{lang:?}"
+        );
+        assert!(
+            shown(&view.verified_warnings).is_empty(),
+            "{lang:?}: {:?}",
+            view.verified_warnings
+        );
+    }
     stack.close().await
 }

@@ -76,17 +76,7 @@ impl FieldViolation {
 
 impl From<&InputIssue> for FieldViolation {
     fn from(issue: &InputIssue) -> Self {
-        let mut place = Vec::new();
-        if let Some(unit) = &issue.unit {
-            place.push(format!("unit {unit}"));
-        }
-        if let Some(indicator) = &issue.indicator {
-            place.push(format!("indicator {indicator}"));
-        }
-        if let Some(variable) = &issue.variable {
-            place.push(format!("variable {variable}"));
-        }
-        Self::new(place.join(" / "), issue.message.localized())
+        Self::new(issue.place().join(" / "), issue.message.localized())
     }
 }
 

@@ -1,11 +1,12 @@
 //! The submission service driven through its gRPC API the way an operator and the units do:
-//! open and close a round, create a unit's draft, set its values and submit it. Tests of any
-//! service that needs submitted rounds use these steps on a running submission service.
+//! open and close a round, create a unit's draft, set its values and general information and
+//! submit it. Tests of any service that needs submitted rounds use these steps on a running
+//! submission service.
 
 use std::time::Duration;
 
 use dti_auth::Role;
-use dti_proto::dti::common::v1::{IndicatorValue, RoundRef};
+use dti_proto::dti::common::v1::{GeneralInfoValue, IndicatorValue, RoundRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
@@ -94,6 +95,29 @@ impl<'a> SubmissionApi<'a> {
         let request = SetValuesRequest {
             submission_id: id.to_owned(),
             values,
+            ..Default::default()
+        };
+        self.submissions()
+            .set_values(with_auth(request, &self.backends.unit_token(unit)))
+            .await?;
+        Ok(())
+    }
+
+    /// Sets general-information `fields` (key → value) on `unit`'s submission `id` as its
+    /// submitter.
+    pub async fn set_general_info(
+        &self,
+        unit: &str,
+        id: &str,
+        fields: Vec<(&str, GeneralInfoValue)>,
+    ) -> Result<(), Status> {
+        let request = SetValuesRequest {
+            submission_id: id.to_owned(),
+            general_info: fields
+                .into_iter()
+                .map(|(key, value)| (key.to_owned(), value))
+                .collect(),
+            ..Default::default()
         };
         self.submissions()
             .set_values(with_auth(request, &self.backends.unit_token(unit)))

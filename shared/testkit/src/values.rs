@@ -1,8 +1,9 @@
-//! Protobuf values a test sends: rounds, units, variable values and indicator values of
-//! `dti.common.v1`, built from plain Rust values.
+//! Protobuf values a test sends: rounds, units, variable values, indicator values and
+//! general-information values of `dti.common.v1`, built from plain Rust values.
 
 use dti_proto::dti::common::v1::{
-    variable_value, IndicatorValue, RoundRef, UnitRef, VariableValue,
+    general_info_value, variable_value, Contact, GeneralInfoValue, IndicatorValue, RoundRef,
+    UnitRef, VariableValue,
 };
 
 /// The round of `year` and `framework`.
@@ -49,5 +50,30 @@ pub fn indicator(code: &str, variables: &[(&str, VariableValue)]) -> IndicatorVa
             .iter()
             .map(|(name, value)| ((*name).to_owned(), value.clone()))
             .collect(),
+    }
+}
+
+/// A general-information number (a count or an amount of đồng).
+pub fn info_number(n: u64) -> GeneralInfoValue {
+    GeneralInfoValue {
+        value: Some(general_info_value::Value::Number(n)),
+    }
+}
+
+/// A general-information text.
+pub fn info_text(text: &str) -> GeneralInfoValue {
+    GeneralInfoValue {
+        value: Some(general_info_value::Value::Text(text.to_owned())),
+    }
+}
+
+/// A general-information contact with a name and a phone.
+pub fn info_contact(name: &str, phone: &str) -> GeneralInfoValue {
+    GeneralInfoValue {
+        value: Some(general_info_value::Value::Contact(Contact {
+            name: name.to_owned(),
+            phone: phone.to_owned(),
+            ..Contact::default()
+        })),
     }
 }

@@ -15,7 +15,7 @@ use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperator
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
     CloseRoundRequest, GetRoundRequest, NotApplicable, OpenRoundRequest, Round,
-    SubmitAssessmentRequest,
+    SubmitAssessmentRequest, SubmitResponse,
 };
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
@@ -217,7 +217,17 @@ pub(crate) async fn submit_as_unit(
     unit: &UnitValues,
 ) -> Result<(), Failure> {
     let bearer = connection.bearer(&unit_submitter(unit.unit.as_str()))?;
-    let version = submit_unit(client, round, unit, &bearer).await?;
+    let submitted = submit_unit(client, round, unit, &bearer).await?;
+    for warning in &submitted.warnings {
+        eprintln!(
+            "{}",
+            tr!(
+                "dtictl-warning",
+                warning = format!("{}: {}", warning.field, warning.description)
+            )
+        );
+    }
+    let version = submitted.version;
     println!(
         "{}",
         tr!(
@@ -229,13 +239,14 @@ pub(crate) async fn submit_as_unit(
     Ok(())
 }
 
-/// Sends one unit's whole self-assessment (`SubmitAssessment`); the version it became.
+/// Sends one unit's whole self-assessment (`SubmitAssessment`): values, not-applicable marks
+/// and general information; the answer names the version it became and the warnings.
 pub(crate) async fn submit_unit(
     client: &mut SubmissionServiceClient<Channel>,
     round: &RoundRef,
     unit: &UnitValues,
     bearer: &str,
-) -> Result<u32, Failure> {
+) -> Result<SubmitResponse, Failure> {
     let request = SubmitAssessmentRequest {
         round: Some(round.clone()),
         unit: Some(UnitRef {
@@ -255,11 +266,11 @@ pub(crate) async fn submit_unit(
             })
             .collect(),
         client_request_id: request_id(unit),
+        general_info: dti_proto::convert::general_info_map_to_proto(&unit.general_info),
     };
     Ok(client
         .submit_assessment(with_bearer(request, bearer)?)
         .await
         .map_err(|status| refused(&tr!("dtictl-what-unit", unit = unit.unit.as_str()), status))?
-        .into_inner()
-        .version)
+        .into_inner())
 }

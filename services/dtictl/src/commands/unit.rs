@@ -146,7 +146,7 @@ pub fn run(
                 let values = values.unwrap_or_else(|| UnitValues::new(target.unit.clone()));
                 let mut submission = create_draft(&mut client, connection, &target).await?;
                 let id = submission.submission_id.clone();
-                if !values.values.is_empty() {
+                if !values.values.is_empty() || !values.general_info.is_empty() {
                     let request = SetValuesRequest {
                         submission_id: id.clone(),
                         values: values
@@ -156,6 +156,9 @@ pub fn run(
                                 dti_proto::convert::indicator_to_proto(code.as_str(), v)
                             })
                             .collect(),
+                        general_info: dti_proto::convert::general_info_map_to_proto(
+                            &values.general_info,
+                        ),
                     };
                     let response = call(
                         &what,

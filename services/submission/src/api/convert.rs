@@ -6,7 +6,10 @@ use chrono::{DateTime, SubsecRound, Utc};
 use dti_domain::round::{RoundState as DomainRoundState, SubmissionState as DomainState};
 use dti_domain::values::InputIssue;
 use dti_domain::{RoundRef, UnitId};
-use dti_proto::convert::{indicator_to_proto, instant, timestamp, variable_to_json};
+use dti_proto::convert::{
+    general_info_map_to_proto, general_info_to_json, indicator_to_proto, instant, timestamp,
+    variable_to_json,
+};
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1 as pb;
 use dti_service_kit::status::FieldViolation;
@@ -14,7 +17,7 @@ use dti_workflow::rounds::proto_round;
 
 use crate::rounds::{Reopening, RoundView};
 use crate::submissions::{
-    version_number, Entry, IndicatorInput, SubmissionView, Submitted, VersionView,
+    version_number, Entry, GeneralInfoInput, IndicatorInput, SubmissionView, Submitted, VersionView,
 };
 use crate::SubmissionError;
 
@@ -46,6 +49,19 @@ pub fn indicator_inputs(values: &[common::IndicatorValue]) -> Vec<IndicatorInput
                 .collect(),
         })
         .collect()
+}
+
+/// A request's general-information fields as the contract's JSON, by key; a value that cannot
+/// be read keeps its reason, reported with the request's other problems.
+pub fn general_info_inputs(
+    fields: &std::collections::HashMap<String, common::GeneralInfoValue>,
+) -> Vec<GeneralInfoInput> {
+    let mut inputs: Vec<GeneralInfoInput> = fields
+        .iter()
+        .map(|(key, value)| (key.clone(), general_info_to_json(value)))
+        .collect();
+    inputs.sort_by(|a, b| a.0.cmp(&b.0));
+    inputs
 }
 
 /// A request's not-applicable marks as (indicator code, reason), in request order.
@@ -128,6 +144,7 @@ pub fn submission_to_proto(view: &SubmissionView) -> Result<pb::Submission, Subm
         created_at: Some(timestamp(view.created_at)),
         updated_at: Some(timestamp(view.updated_at)),
         clarifications,
+        general_info: general_info_map_to_proto(&view.general_info),
     })
 }
 
@@ -140,6 +157,7 @@ pub fn version_to_proto(version: &VersionView) -> Result<pb::SubmissionVersion, 
         not_applicable,
         submitted_at: Some(timestamp(version.submitted_at)),
         submitted_by: version.submitted_by.clone(),
+        general_info: general_info_map_to_proto(&version.general_info),
     })
 }
 

@@ -9,10 +9,11 @@ use dti_service_kit::status::round_and_unit;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
-    indicator_inputs, not_applicable_marks, set_values_response, submission_to_proto,
-    submit_response, version_to_proto,
+    general_info_inputs, indicator_inputs, not_applicable_marks, set_values_response,
+    submission_to_proto, submit_response, version_to_proto,
 };
 use super::SubmissionApi;
+use crate::submissions::AssessmentInput;
 
 #[tonic::async_trait]
 impl SubmissionService for SubmissionApi {
@@ -37,9 +38,18 @@ impl SubmissionService for SubmissionApi {
     ) -> Result<Response<pb::SetValuesResponse>, Status> {
         serve(
             request,
-            |m| Ok((parse_id("submission_id", &m.submission_id)?, indicator_inputs(&m.values))),
-            |actor, (id, values)| async move {
-                self.submissions.set_values(&actor, id, &values).await
+            |m| {
+                let id = parse_id("submission_id", &m.submission_id)?;
+                Ok((
+                    id,
+                    indicator_inputs(&m.values),
+                    general_info_inputs(&m.general_info),
+                ))
+            },
+            |actor, (id, values, general_info)| async move {
+                self.submissions
+                    .set_values(&actor, id, &values, &general_info)
+                    .await
             },
             |(view, warnings)| set_values_response(&view, &warnings),
         )
@@ -109,13 +119,16 @@ impl SubmissionService for SubmissionApi {
             request,
             |m| {
                 let (round, unit) = round_and_unit(m.round.as_ref(), m.unit.as_ref())?;
-                let values = indicator_inputs(&m.values);
-                let marks = not_applicable_marks(&m.not_applicable);
-                Ok((round, unit, values, marks, m.client_request_id.clone()))
+                let assessment = AssessmentInput {
+                    values: indicator_inputs(&m.values),
+                    not_applicable: not_applicable_marks(&m.not_applicable),
+                    general_info: general_info_inputs(&m.general_info),
+                };
+                Ok((round, unit, assessment, m.client_request_id.clone()))
             },
-            |actor, (round, unit, values, marks, request_id)| async move {
+            |actor, (round, unit, assessment, request_id)| async move {
                 self.submissions
-                    .submit_assessment(&actor, &round, &unit, &values, &marks, &request_id)
+                    .submit_assessment(&actor, &round, &unit, &assessment, &request_id)
                     .await
             },
             |submitted| submit_response(&submitted),

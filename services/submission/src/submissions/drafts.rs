@@ -1,5 +1,5 @@
-//! Changing a unit's draft: creating it, setting indicators' values, marking an indicator not
-//! applicable and clearing one. Each change is validated first, is a no-op when it changes
+//! Changing a unit's draft: creating it, setting indicators' values and general-information
+//! fields, marking an indicator not applicable and clearing one. Each change is validated first, is a no-op when it changes
 //! nothing (a retry), and otherwise moves the submission back to draft, writes and audits in
 //! one transaction.
 
@@ -15,12 +15,31 @@ use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions as workflow;
 use serde_json::{json, Map, Value};
 
-use super::model::{not_applicable_json, IndicatorInput, SubmissionView};
-use super::validation::{check_values_count, checked_reason, requested_indicator, validate_values};
+use super::model::{
+    not_applicable_json, GeneralInfo, GeneralInfoInput, IndicatorInput, SubmissionView,
+};
+use super::validation::{
+    check_values_count, checked_reason, requested_indicator, together, validate_general_info,
+    validate_values,
+};
 use super::{round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
 use crate::window::may_change;
 use crate::SubmissionError;
+
+/// The key of a change's audit entry that holds general-information fields (indicator codes
+/// are the others).
+pub(super) const GENERAL_INFO_AUDIT: &str = "general_info";
+
+/// General information as one audit JSON object.
+pub(super) fn general_info_json(fields: &GeneralInfo) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    )
+}
 
 impl Submissions {
     /// Creates the unit's draft for `round`, or returns the existing one.
@@ -64,30 +83,59 @@ impl Submissions {
         self.view(id).await
     }
 
-    /// Replaces the values of the given indicators. Every value is validated first; one
-    /// invalid value refuses the whole request and nothing is stored. Returns the warnings.
+    /// Replaces the values of the given indicators and the given general-information fields
+    /// (the draft's other fields stay). Everything is validated first; one invalid value
+    /// refuses the whole request and nothing is stored. Returns the warnings.
     #[tracing::instrument(skip_all, fields(submission = %id, indicators = values.len()))]
     pub async fn set_values(
         &self,
         actor: &Principal,
         id: SubmissionId,
         values: &[IndicatorInput],
+        general_info: &[GeneralInfoInput],
     ) -> Result<(SubmissionView, Vec<InputIssue>), SubmissionError> {
-        check_values_count(values.len(), self.max_values_per_request)?;
+        check_values_count(
+            values.len() + general_info.len(),
+            self.max_values_per_request,
+        )?;
         let mut tx = self.begin().await?;
         let head = self.lock_for_change(&mut tx, actor, id).await?;
         let framework = Arc::clone(self.framework(&head.round)?);
-        let (decoded, warnings) = validate_values(&framework, &head.unit, values)?;
+        let ((decoded, warnings), fields) = together(
+            validate_values(&framework, &head.unit, values),
+            validate_general_info(&framework, &head.unit, general_info),
+        )?;
         let codes: Vec<&str> = decoded.keys().map(String::as_str).collect();
-        let before = store::stored_entries(&mut tx, id, &codes).await?;
-        let after = store::values_audit(&decoded);
+        let mut before = store::stored_entries(&mut tx, id, &codes).await?;
+        let mut after = store::values_audit(&decoded);
+        let stored_info = store::general_info(&mut tx, id).await?;
+        if !fields.is_empty() {
+            let replaced: Map<String, Value> = fields
+                .keys()
+                .map(|key| {
+                    (
+                        key.clone(),
+                        stored_info.get(key).cloned().unwrap_or(Value::Null),
+                    )
+                })
+                .collect();
+            before.insert(GENERAL_INFO_AUDIT.to_owned(), Value::Object(replaced));
+            after.insert(GENERAL_INFO_AUDIT.to_owned(), general_info_json(&fields));
+        }
         if before == after {
             // A retry, or values already stored: nothing changes, not even the state.
             drop(tx);
             return Ok((self.view(id).await?, warnings));
         }
         workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
-        store::write_values(&mut tx, id, &decoded).await?;
+        if !decoded.is_empty() {
+            store::write_values(&mut tx, id, &decoded).await?;
+        }
+        if !fields.is_empty() {
+            let mut merged = stored_info;
+            merged.extend(fields);
+            store::write_general_info(&mut tx, id, &merged).await?;
+        }
         let change = DraftChange {
             action: "submission.values_set",
             before,

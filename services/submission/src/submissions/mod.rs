@@ -9,7 +9,7 @@
 //!
 //! [`Submissions`] takes and returns domain values; the gRPC layer ([`crate::api`]) converts
 //! protobuf to and from them. Modules:
-//! - `model`: requests' values, views, entries and version numbers;
+//! - `model`: requests' values and general information, views, entries and version numbers;
 //! - `validation`: checking a request before anything is written;
 //! - `drafts`: creating a draft and changing its values;
 //! - `submit`: submitting a draft, or a whole assessment at once;
@@ -40,8 +40,8 @@ use serde_json::{Map, Value};
 
 pub use events::SUBMITTED_EVENT;
 pub use model::{
-    version_number, Clarification, Entry, IndicatorInput, SubmissionView, Submitted,
-    VersionOutOfRange, VersionView,
+    version_number, AssessmentInput, Clarification, Entry, GeneralInfo, GeneralInfoInput,
+    IndicatorInput, SubmissionView, Submitted, VersionOutOfRange, VersionView,
 };
 
 use crate::access::require_writer;

@@ -1,6 +1,9 @@
 //! What the submission service reads and answers, in domain terms: a request's indicator
-//! values before validation, a draft's or version's entries, the views of a submission and
-//! its versions, the outcome of a submit, and version numbers as the API and events carry them.
+//! values and general information before validation, a draft's or version's entries, the
+//! views of a submission and its versions, the outcome of a submit, and version numbers as the
+//! API and events carry them.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use dti_domain::values::{IndicatorValues, InputIssue};
@@ -20,6 +23,26 @@ pub struct IndicatorInput {
     /// as one (reported with the indicator's other problems).
     pub variables: Vec<(String, Result<Value, String>)>,
 }
+
+/// A general-information field a request gives (THÔNG TIN CHUNG): its key as the request wrote
+/// it, and its contract JSON or why the request's value could not be read as one.
+pub type GeneralInfoInput = (String, Result<Value, String>);
+
+/// A whole assessment as a request gives it, before validation: the indicators' values, the
+/// not-applicable marks (code, reason) and the general information.
+#[derive(Debug, Clone, Default)]
+pub struct AssessmentInput {
+    /// Every indicator the unit reports values for.
+    pub values: Vec<IndicatorInput>,
+    /// Every indicator the unit declares not applicable, with its reason.
+    pub not_applicable: Vec<(String, String)>,
+    /// The general-information fields.
+    pub general_info: Vec<GeneralInfoInput>,
+}
+
+/// Validated general information by field key, as the contract's JSON (a number, a text or a
+/// contact object).
+pub type GeneralInfo = BTreeMap<String, Value>;
 
 /// One indicator of a draft or version: its values, or why it does not apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +91,8 @@ pub struct SubmissionView {
     pub head: SubmissionHead,
     /// The draft, by indicator code in framework order.
     pub entries: Vec<(String, Entry)>,
+    /// The draft's general information.
+    pub general_info: GeneralInfo,
     /// Open clarification questions (when the state asks for them).
     pub clarifications: Vec<Clarification>,
     /// When the draft was created.
@@ -83,6 +108,8 @@ pub struct VersionView {
     pub version: i32,
     /// Its values, by indicator code in framework order.
     pub entries: Vec<(String, Entry)>,
+    /// Its general information.
+    pub general_info: GeneralInfo,
     /// When it was submitted.
     pub submitted_at: DateTime<Utc>,
     /// Who submitted it.

@@ -1,5 +1,5 @@
 //! The SQL behind a change: creating and locking the `submissions` row, the draft's values
-//! (`submission_draft_values`), writing submitted versions (`submission_versions`,
+//! (`submission_draft_values`) and general information (`submissions.general_info`), writing submitted versions (`submission_versions`,
 //! `submission_version_values`), and the lookups a change needs (an existing submission, a
 //! reopening, an earlier submit). Each function is one statement, or a short fixed sequence,
 //! in the caller's transaction (finding a submission's id also runs on the pool). Reading whole
@@ -14,7 +14,7 @@ use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{Map, Value};
 
-use super::model::{not_applicable_json, values_json};
+use super::model::{not_applicable_json, values_json, GeneralInfo};
 use super::validation::ValidValues;
 use crate::SubmissionError;
 
@@ -246,6 +246,46 @@ pub(super) async fn replace_draft(
     Ok(())
 }
 
+/// The draft's general information.
+pub(super) async fn general_info(
+    tx: &mut PgTransaction,
+    id: SubmissionId,
+) -> Result<GeneralInfo, SubmissionError> {
+    let stored: Value = sqlx::query_scalar("SELECT general_info FROM submissions WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("reading general information"))?;
+    Ok(general_info_of(stored))
+}
+
+/// Stored general information as a map (an object, as the column's check keeps it).
+pub(super) fn general_info_of(stored: Value) -> GeneralInfo {
+    match stored {
+        Value::Object(fields) => fields.into_iter().collect(),
+        _ => GeneralInfo::new(),
+    }
+}
+
+/// Replaces the draft's general information.
+pub(super) async fn write_general_info(
+    tx: &mut PgTransaction,
+    id: SubmissionId,
+    general_info: &GeneralInfo,
+) -> Result<(), SubmissionError> {
+    let object: Map<String, Value> = general_info
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    sqlx::query("UPDATE submissions SET general_info = $2 WHERE id = $1")
+        .bind(id)
+        .bind(Value::Object(object))
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("writing general information"))?;
+    Ok(())
+}
+
 /// The deadline of the round's reopening for `unit`, if any.
 pub(super) async fn reopened_until(
     tx: &mut PgTransaction,
@@ -279,7 +319,8 @@ pub(super) async fn earlier_version(
     .map_err(SubmissionError::database("looking up an earlier submit"))
 }
 
-/// Writes version `version` from the draft and returns when it was submitted.
+/// Writes version `version` from the draft (its values and general information) and returns
+/// when it was submitted.
 pub(super) async fn write_version(
     tx: &mut PgTransaction,
     id: SubmissionId,
@@ -288,8 +329,9 @@ pub(super) async fn write_version(
     submitted_by: &str,
 ) -> Result<DateTime<Utc>, SubmissionError> {
     let submitted_at: DateTime<Utc> = sqlx::query_scalar(
-        "INSERT INTO submission_versions (submission_id, version, client_request_id, submitted_by) \
-         VALUES ($1, $2, $3, $4) RETURNING submitted_at",
+        "INSERT INTO submission_versions (submission_id, version, client_request_id, submitted_by, \
+         general_info) SELECT $1, $2, $3, $4, general_info FROM submissions WHERE id = $1 \
+         RETURNING submitted_at",
     )
     .bind(id)
     .bind(version)

@@ -15,11 +15,12 @@ use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
 
+use super::drafts::{general_info_json, GENERAL_INFO_AUDIT};
 use super::events::announce_submitted;
-use super::model::{next_version, Entry, IndicatorInput, SubmissionView, Submitted};
+use super::model::{next_version, AssessmentInput, Entry, SubmissionView, Submitted};
 use super::validation::{
-    check_assessment_size, checked_request_id, entry_warnings, validate_not_applicable,
-    validate_values, ValidValues,
+    check_assessment_size, checked_request_id, entry_warnings, together, validate_general_info,
+    validate_not_applicable, validate_values, ValidValues,
 };
 use super::{check_window, round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
@@ -57,19 +58,23 @@ impl Submissions {
         Ok(self.submitted(self.view(id).await?, version, true))
     }
 
-    /// Creates the unit's draft if needed, replaces it with exactly `values` and
-    /// `not_applicable` (code, reason), and submits it — one transaction. A retry with the
+    /// Creates the unit's draft if needed, replaces it with exactly the `assessment` (values,
+    /// not-applicable marks and general information), and submits it — one transaction. A retry with the
     /// same `client_request_id` returns the version the first attempt created.
-    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit, indicators = values.len()))]
+    #[tracing::instrument(skip_all, fields(round = %round, unit = %unit, indicators = assessment.values.len()))]
     pub async fn submit_assessment(
         &self,
         actor: &Principal,
         round: &RoundRef,
         unit: &UnitId,
-        values: &[IndicatorInput],
-        not_applicable: &[(String, String)],
+        assessment: &AssessmentInput,
         client_request_id: &str,
     ) -> Result<Submitted, SubmissionError> {
+        let AssessmentInput {
+            values,
+            not_applicable,
+            general_info,
+        } = assessment;
         require_writer(actor, unit)?;
         let request_id = checked_request_id(client_request_id)?;
         let framework = Arc::clone(self.framework(round)?);
@@ -77,11 +82,15 @@ impl Submissions {
             values.len() + not_applicable.len(),
             self.max_values_per_request,
         )?;
-        let (decoded, _warnings) = if values.is_empty() {
-            (BTreeMap::new(), Vec::new())
+        let values_checked = if values.is_empty() {
+            Ok((BTreeMap::new(), Vec::new()))
         } else {
-            validate_values(&framework, unit, values)?
+            validate_values(&framework, unit, values)
         };
+        let ((decoded, _warnings), general_info) = together(
+            values_checked,
+            validate_general_info(&framework, unit, general_info),
+        )?;
         let marks = validate_not_applicable(&framework, unit, not_applicable, &decoded)?;
         let mut tx = self.begin().await?;
         let record = round_of_unit(&mut tx, round, unit).await?;
@@ -103,11 +112,16 @@ impl Submissions {
             head.clone()
         };
         store::replace_draft(&mut tx, head.id, &decoded, &marks).await?;
+        store::write_general_info(&mut tx, head.id, &general_info).await?;
         let entries = assessment_entries(&framework, &decoded, &marks);
-        let after: Map<String, Value> = entries
+        let mut after: Map<String, Value> = entries
             .iter()
             .map(|(code, entry)| (code.clone(), entry.to_json()))
             .collect();
+        after.insert(
+            GENERAL_INFO_AUDIT.to_owned(),
+            general_info_json(&general_info),
+        );
         let change = DraftChange {
             action: "submission.assessment_replaced",
             before: Map::new(),
@@ -131,6 +145,7 @@ impl Submissions {
                     ..head
                 },
                 entries,
+                general_info,
                 clarifications: Vec::new(),
                 created_at,
                 updated_at: submitted_at,
@@ -144,7 +159,14 @@ impl Submissions {
     fn submitted(&self, view: SubmissionView, version: i32, created: bool) -> Submitted {
         let warnings = self
             .framework(&view.head.round)
-            .map(|framework| entry_warnings(framework, &view.head.unit, &view.entries))
+            .map(|framework| {
+                entry_warnings(
+                    framework,
+                    &view.head.unit,
+                    &view.entries,
+                    &view.general_info,
+                )
+            })
             .unwrap_or_default();
         Submitted {
             view,

@@ -1,6 +1,6 @@
-//! Checking a request before anything is written: each indicator's values validated with the
-//! domain (the same checks and messages as `dtictl`), not-applicable marks and their reasons,
-//! client request ids and request sizes. Every problem of a request is reported at once,
+//! Checking a request before anything is written: each indicator's values and the general
+//! information validated with the domain (the same checks and messages as `dtictl`),
+//! not-applicable marks and their reasons, client request ids and request sizes. Every problem of a request is reported at once,
 //! naming unit, indicator and variable; one problem refuses the whole request. Problems are
 //! written in the request's language (`dti-i18n` messages).
 
@@ -8,13 +8,16 @@ use std::collections::BTreeMap;
 
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::values::{
-    decode_indicator_values, unit_warnings, IndicatorValues, InputIssue, UnitValues,
+    decode_general_info_fields, decode_indicator_values, unit_warnings, IndicatorValues,
+    InputIssue, UnitValues, GENERAL_INFO_PLACE,
 };
 use dti_domain::UnitId;
 use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
-use super::model::{Entry, IndicatorInput};
+use serde_json::Map;
+
+use super::model::{Entry, GeneralInfo, GeneralInfoInput, IndicatorInput};
 use crate::SubmissionError;
 
 /// Longest not-applicable reason accepted, in bytes.
@@ -33,7 +36,8 @@ pub(super) fn scored_indicator<'f>(framework: &'f Framework, code: &str) -> Opti
         .filter(|indicator| indicator.rule.is_some())
 }
 
-/// Refuses a request that sets no values, or more than `max` indicators.
+/// Refuses a request that sets no values (indicators and general-information fields together),
+/// or more than `max`.
 pub(super) fn check_values_count(count: usize, max: usize) -> Result<(), SubmissionError> {
     if count == 0 {
         return Err(SubmissionError::invalid_field(
@@ -125,6 +129,61 @@ pub(super) fn validate_values(
     }
 }
 
+/// Validates a request's general-information fields against the framework: all problems at
+/// once, each naming the unit and the field (`unit U / general information KEY`).
+pub(super) fn validate_general_info(
+    framework: &Framework,
+    unit: &UnitId,
+    fields: &[GeneralInfoInput],
+) -> Result<GeneralInfo, SubmissionError> {
+    let mut violations = Vec::new();
+    let mut readable = Map::new();
+    for (key, value) in fields {
+        match value {
+            Ok(json) => {
+                readable.insert(key.clone(), json.clone());
+            }
+            Err(problem) => violations.push(FieldViolation::new(
+                format!("unit {unit} / {GENERAL_INFO_PLACE}{key}"),
+                problem.clone(),
+            )),
+        }
+    }
+    let (decoded, issues) = decode_general_info_fields(framework, unit.as_str(), readable);
+    violations.extend(
+        issues
+            .iter()
+            .filter(|issue| issue.is_error())
+            .map(FieldViolation::from),
+    );
+    if violations.is_empty() {
+        Ok(decoded)
+    } else {
+        Err(SubmissionError::Invalid(InvalidRequest {
+            summary: Message::new("submission-values-rejected")
+                .arg("unit", unit.to_string())
+                .into(),
+            violations,
+        }))
+    }
+}
+
+/// Both outcomes, or one refusal with the problems of both: a request's values and its general
+/// information are reported together.
+pub(super) fn together<A, B>(
+    first: Result<A, SubmissionError>,
+    second: Result<B, SubmissionError>,
+) -> Result<(A, B), SubmissionError> {
+    match (first, second) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(SubmissionError::Invalid(mut a)), Err(SubmissionError::Invalid(b))) => {
+            a.violations.extend(b.violations);
+            Err(SubmissionError::Invalid(a))
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    }
+}
+
 /// The warnings about a submission's values ([`unit_warnings`]: each indicator's, e.g. a
 /// numerator above its denominator, and the general-information cross-checks): what a unit is
 /// shown on submit.
@@ -132,8 +191,10 @@ pub(super) fn entry_warnings(
     framework: &Framework,
     unit: &UnitId,
     entries: &[(String, Entry)],
+    general_info: &GeneralInfo,
 ) -> Vec<InputIssue> {
     let mut values = UnitValues::new(unit.clone());
+    values.general_info = general_info.clone();
     for (code, entry) in entries {
         if let (Entry::Values(entry), Some(indicator)) = (entry, scored_indicator(framework, code))
         {

@@ -1,5 +1,5 @@
-//! Reading submissions for answers: a submission with its draft and open clarification
-//! questions, and its submitted versions, each indicator decoded with the domain and put in
+//! Reading submissions for answers: a submission with its draft, general information and open
+//! clarification questions, and its submitted versions, each indicator decoded with the domain and put in
 //! framework order. Readers are checked with [`crate::access`].
 
 use std::collections::BTreeMap;
@@ -22,7 +22,8 @@ use super::Submissions;
 use crate::access::require_reader;
 use crate::SubmissionError;
 
-/// A `submissions` row: year, framework, unit, state, latest version, created and updated.
+/// A `submissions` row: year, framework, unit, state, latest version, created and updated,
+/// general information.
 type SubmissionRow = (
     i16,
     String,
@@ -31,6 +32,7 @@ type SubmissionRow = (
     i32,
     DateTime<Utc>,
     DateTime<Utc>,
+    Value,
 );
 
 impl Submissions {
@@ -74,8 +76,8 @@ impl Submissions {
     ) -> Result<Vec<VersionView>, SubmissionError> {
         let view = self.get(actor, id).await?;
         let framework = Arc::clone(self.framework(&view.head.round)?);
-        let versions: Vec<(i32, DateTime<Utc>, String)> = sqlx::query_as(
-            "SELECT version, submitted_at, submitted_by FROM submission_versions \
+        let versions: Vec<(i32, DateTime<Utc>, String, Value)> = sqlx::query_as(
+            "SELECT version, submitted_at, submitted_by, general_info FROM submission_versions \
              WHERE submission_id = $1 ORDER BY version",
         )
         .bind(id)
@@ -85,31 +87,34 @@ impl Submissions {
         let mut by_version = version_rows(&self.pool, id).await?;
         Ok(versions
             .into_iter()
-            .map(|(version, submitted_at, submitted_by)| VersionView {
-                version,
-                entries: decode_entries(
-                    &framework,
-                    &view.head.unit,
-                    by_version.remove(&version).unwrap_or_default(),
-                ),
-                submitted_at,
-                submitted_by,
-            })
+            .map(
+                |(version, submitted_at, submitted_by, general_info)| VersionView {
+                    version,
+                    entries: decode_entries(
+                        &framework,
+                        &view.head.unit,
+                        by_version.remove(&version).unwrap_or_default(),
+                    ),
+                    general_info: store::general_info_of(general_info),
+                    submitted_at,
+                    submitted_by,
+                },
+            )
             .collect())
     }
 
     /// The submission with its draft and open clarifications.
     pub(super) async fn view(&self, id: SubmissionId) -> Result<SubmissionView, SubmissionError> {
         let row: Option<SubmissionRow> = sqlx::query_as(
-            "SELECT year, framework, unit_id, state, latest_version, created_at, updated_at \
-             FROM submissions WHERE id = $1",
+            "SELECT year, framework, unit_id, state, latest_version, created_at, updated_at, \
+             general_info FROM submissions WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await
         .map_err(SubmissionError::database("reading a submission"))?;
-        let (year, framework, unit, state, latest_version, created_at, updated_at) = row
-            .ok_or_else(|| {
+        let (year, framework, unit, state, latest_version, created_at, updated_at, general_info) =
+            row.ok_or_else(|| {
                 SubmissionError::NotFound(
                     dti_i18n::Message::new("workflow-submission-not-found")
                         .arg("submission", id.to_string())
@@ -141,6 +146,7 @@ impl Submissions {
         };
         Ok(SubmissionView {
             entries: decode_entries(&framework, &unit, rows),
+            general_info: store::general_info_of(general_info),
             head: SubmissionHead {
                 id,
                 round,

@@ -2,7 +2,7 @@
 //! framework's declaration and cross-checked with the indicator variables that restate it.
 
 use super::indicator::check_indicator_values;
-use super::issues::{describe, optional_field, InputIssue};
+use super::issues::{describe, optional_field, InputIssue, GENERAL_INFO_PLACE};
 use super::model::{UnitValues, VariableValue};
 use super::variable::decode_count;
 use crate::framework::{Framework, GeneralInfoType};
@@ -32,7 +32,7 @@ pub(super) fn decode_general_info(
         return fields;
     };
     for (key, value) in object {
-        let place = format!("general information {key}");
+        let place = format!("{GENERAL_INFO_PLACE}{key}");
         let Some(field) = framework.general_info_field(&key) else {
             issues.push(InputIssue::error(
                 Some(unit),
@@ -69,6 +69,18 @@ pub(super) fn decode_general_info(
         }
     }
     fields
+}
+
+/// Validates general-information `fields` of `unit` against `framework`: the fields that are
+/// valid, and a problem naming each one that is not (`unit U / general information KEY`).
+pub fn decode_general_info_fields(
+    framework: &Framework,
+    unit: &str,
+    fields: serde_json::Map<String, Value>,
+) -> (BTreeMap<String, Value>, Vec<InputIssue>) {
+    let mut issues = Vec::new();
+    let decoded = decode_general_info(framework, unit, Some(Value::Object(fields)), &mut issues);
+    (decoded, issues)
 }
 
 /// Every warning about a unit's values, as the unit sees it on submit and the verifier side by

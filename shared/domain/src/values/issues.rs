@@ -68,23 +68,37 @@ impl InputIssue {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
+
+    /// Where the issue is, outermost first: `unit U`, then `indicator C` (or `general
+    /// information KEY`, already so named), then `variable V`.
+    pub fn place(&self) -> Vec<String> {
+        let mut place = Vec::new();
+        if let Some(unit) = &self.unit {
+            place.push(format!("unit {unit}"));
+        }
+        if let Some(indicator) = &self.indicator {
+            if indicator.starts_with(GENERAL_INFO_PLACE) {
+                place.push(indicator.clone());
+            } else {
+                place.push(format!("indicator {indicator}"));
+            }
+        }
+        if let Some(variable) = &self.variable {
+            place.push(format!("variable {variable}"));
+        }
+        place
+    }
 }
+
+/// How an issue's `indicator` names a general-information field: `general information KEY`.
+pub const GENERAL_INFO_PLACE: &str = "general information ";
 
 impl fmt::Display for InputIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.severity == Severity::Warning {
             f.write_str("warning: ")?;
         }
-        let mut place = Vec::new();
-        if let Some(unit) = &self.unit {
-            place.push(format!("unit {unit}"));
-        }
-        if let Some(indicator) = &self.indicator {
-            place.push(format!("indicator {indicator}"));
-        }
-        if let Some(variable) = &self.variable {
-            place.push(format!("variable {variable}"));
-        }
+        let place = self.place();
         if place.is_empty() {
             write!(f, "input: {}", self.message)
         } else {

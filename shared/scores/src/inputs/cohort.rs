@@ -9,6 +9,7 @@ use dti_domain::framework::Framework;
 use dti_domain::round::SubmissionState;
 use dti_domain::values::{Cohort, UnitValues};
 use dti_domain::{IndicatorCode, SubmissionId, UnitId};
+use serde_json::Value;
 
 use super::model::{Reported, StoredDecision};
 use crate::Basis;
@@ -53,12 +54,16 @@ pub struct UnitInput {
     pub reported: BTreeMap<IndicatorCode, Reported>,
     /// The verifiers' current decisions on that version.
     pub decisions: BTreeMap<IndicatorCode, StoredDecision>,
+    /// That version's general information by field key (unscored; empty when never submitted
+    /// or not read).
+    pub general_info: BTreeMap<String, Value>,
 }
 
 impl UnitInput {
-    /// The unit's self-assessed values.
+    /// The unit's self-assessed values, with its general information.
     pub fn self_values(&self) -> UnitValues {
         let mut values = UnitValues::new(self.unit.clone());
+        values.general_info.clone_from(&self.general_info);
         for (code, entry) in &self.reported {
             match entry {
                 Reported::Values(v) => {
@@ -181,6 +186,7 @@ mod tests {
             submission: None,
             reported: BTreeMap::new(),
             decisions: BTreeMap::new(),
+            general_info: BTreeMap::new(),
         };
         let reported_12 = values(&framework, &unit, "1.2", json!({"a": 7, "b": 34}));
         input

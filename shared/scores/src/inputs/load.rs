@@ -58,6 +58,7 @@ enum Units<'a> {
 struct Parts {
     decisions: bool,
     revisions: bool,
+    general_info: bool,
 }
 
 /// Reads the inputs of every unit of `round`'s cohort (scored with `framework`), in unit-id
@@ -71,6 +72,7 @@ pub async fn load_round(
     let parts = Parts {
         decisions: true,
         revisions: true,
+        general_info: true,
     };
     load(conn, framework, round, Units::Cohort, parts).await
 }
@@ -88,6 +90,7 @@ pub async fn load_units(
     let parts = Parts {
         decisions: with_decisions,
         revisions: false,
+        general_info: false,
     };
     load(conn, framework, round, Units::Listed(units), parts).await
 }
@@ -220,6 +223,11 @@ const DECISIONS: &str = concat!(
      JOIN verified_values d ON d.submission_id = t.id AND d.version = t.version"
 );
 
+/// The general information of each (submission, version).
+const GENERAL_INFO: &str = "SELECT v.submission_id, v.general_info FROM submission_versions v \
+     JOIN unnest($1::uuid[], $2::int[]) AS t(id, version) \
+     ON v.submission_id = t.id AND v.version = t.version";
+
 /// The latest decision revision of each (submission, version) with one.
 const REVISIONS: &str = "SELECT b.submission_id, max(b.revision) FROM verification_batches b \
      JOIN unnest($1::uuid[], $2::int[]) AS t(id, version) \
@@ -242,6 +250,11 @@ async fn load(
         let decisions: Vec<DecisionRow> =
             fetch_keyed(conn, DECISIONS, &keys, "reading verified values").await?;
         loaded.add_decisions(framework, round, decisions)?;
+    }
+    if parts.general_info {
+        let general_info: Vec<(SubmissionId, Value)> =
+            fetch_keyed(conn, GENERAL_INFO, &keys, "reading general information").await?;
+        loaded.add_general_info(general_info);
     }
     if parts.revisions {
         let revisions: Vec<(SubmissionId, i64)> =
@@ -356,6 +369,7 @@ impl Loaded {
                     submission,
                     reported: BTreeMap::new(),
                     decisions: BTreeMap::new(),
+                    general_info: BTreeMap::new(),
                 }
             })
             .collect();
@@ -415,6 +429,18 @@ impl Loaded {
             }
         }
         Ok(())
+    }
+
+    fn add_general_info(&mut self, rows: Vec<(SubmissionId, Value)>) {
+        for (id, general_info) in rows {
+            let Value::Object(fields) = general_info else {
+                continue;
+            };
+            for &position in self.positions.get(&id).into_iter().flatten() {
+                self.units[position].general_info =
+                    fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            }
+        }
     }
 
     fn add_revisions(&mut self, rows: Vec<(SubmissionId, i64)>) {

@@ -7,6 +7,9 @@
 //! - **verified**: those values with the verifiers' decisions of `verified_values` on that
 //!   version applied by [`Decision::apply`].
 //!
+//! Both carry the version's general information (`submission_versions.general_info`, read by
+//! [`load_round`] for the verifiers' cross-checks).
+//!
 //! A unit that never submitted has no values on either basis (every indicator missing). Stored
 //! values are decoded with `dti_domain::values::decode_indicator_values`, the validation every
 //! writer used; a row that no longer decodes is an error naming round, unit, version and
