@@ -9,7 +9,7 @@
 //! [`FieldError::within`] puts a message's path in front (`header.round.year`).
 //!
 //! A problem is written from the catalogues of `dti-i18n` in the language of the request being
-//! handled ([`dti_i18n::current_lang`]).
+//! handled ([`dti_i18n::current_lang`]), an id's too ([`dti_domain::IdError::message`]).
 
 use std::fmt;
 
@@ -78,7 +78,7 @@ impl TryFrom<&common::RoundRef> for RoundRef {
                 )
             })?;
         let framework = FrameworkId::parse(round.framework.clone())
-            .map_err(|error| FieldError::new("framework", error.to_string()))?;
+            .map_err(|error| FieldError::new("framework", error.message()))?;
         Ok(RoundRef { year, framework })
     }
 }
@@ -89,7 +89,7 @@ impl TryFrom<&common::UnitRef> for UnitId {
     /// The unit id (field `unit_id`).
     fn try_from(unit: &common::UnitRef) -> Result<Self, FieldError> {
         UnitId::parse(unit.unit_id.clone())
-            .map_err(|error| FieldError::new("unit_id", error.to_string()))
+            .map_err(|error| FieldError::new("unit_id", error.message()))
     }
 }
 
@@ -172,6 +172,11 @@ mod tests {
         assert_eq!(parse_unit(None).unwrap_err(), FieldError::missing("unit"));
         let error = parse_unit(Some(&unit(" spaced"))).unwrap_err();
         assert_eq!(error.field, "unit.unit_id");
+        assert!(error.problem.starts_with("invalid unit id"), "{error}");
+        let vietnamese = dti_i18n::sync_scope(dti_i18n::Lang::Vi, || {
+            parse_unit(Some(&unit(" spaced"))).unwrap_err()
+        });
+        assert!(vietnamese.problem.starts_with("mã đơn vị"), "{vietnamese}");
         assert_eq!(error.within("header").field, "header.unit.unit_id");
     }
 

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use dti_auth::grpc::principal;
 use dti_domain::{EvidenceId, UnitId};
+use dti_i18n::Message;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::evidence::v1 as pb;
 use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceService;
@@ -52,7 +53,7 @@ impl EvidenceService for EvidenceApi {
             _ => {
                 return Err(EvidenceError::invalid_field(
                     "header",
-                    "the first message of an upload must carry the header",
+                    Message::new("evidence-header-first"),
                 )
                 .into())
             }
@@ -63,7 +64,7 @@ impl EvidenceService for EvidenceApi {
             }) => Ok(Bytes::from(chunk)),
             Ok(_) => Err(EvidenceError::invalid_field(
                 "header",
-                "only the first message of an upload may carry the header; the others carry chunks",
+                Message::new("evidence-header-once"),
             )),
             Err(status) => Err(EvidenceError::Interrupted(status.message().to_owned())),
         });
@@ -88,12 +89,15 @@ impl EvidenceService for EvidenceApi {
                 evidence_message(&download.record),
             )),
         };
-        let chunks = download.content.map(|chunk| {
+        // The chunks are read after the handler returned, outside the request's language
+        // scope: a failure among them is written in the language of the request all the same.
+        let lang = dti_i18n::current_lang();
+        let chunks = download.content.map(move |chunk| {
             chunk
                 .map(|bytes| pb::DownloadEvidenceResponse {
                     part: Some(pb::download_evidence_response::Part::Chunk(bytes.to_vec())),
                 })
-                .map_err(Status::from)
+                .map_err(|error| dti_i18n::sync_scope(lang, || Status::from(error)))
         });
         Ok(Response::new(
             futures::stream::once(async { Ok(metadata) })
@@ -155,21 +159,22 @@ fn parse_header(header: pb::UploadHeader) -> Result<UploadHeader, EvidenceError>
     let round = check.field(parse_round(header.round.as_ref()).map_err(in_header));
     let unit = check.field(parse_evidence_unit(header.unit.as_ref()).map_err(in_header));
     if header.indicator_code.trim().is_empty() {
-        check.violation("header.indicator_code", "must be set");
+        check.violation("header.indicator_code", Message::new("request-must-be-set"));
     }
     let file_name = check.field(
         FileName::sanitise(&header.file_name)
-            .map_err(|error| FieldError::new("header.file_name", error.to_string())),
+            .map_err(|error| FieldError::new("header.file_name", error.message())),
     );
     let declared = normalise_declared(&header.declared_content_type);
     if !declared.is_empty() && !looks_like_media_type(&declared) {
         check.violation(
             "header.declared_content_type",
-            format!("{declared:?} is not a media type such as application/pdf"),
+            Message::new("evidence-not-media-type").arg("declared", format!("{declared:?}")),
         );
     }
     let parsed = round.zip(unit).zip(file_name);
-    let ((round, unit), file_name) = check.finish_as("invalid upload header", parsed)?;
+    let summary = Message::new("evidence-invalid-header").localized();
+    let ((round, unit), file_name) = check.finish_as(&summary, parsed)?;
     Ok(UploadHeader {
         round,
         unit,

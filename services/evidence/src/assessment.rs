@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use dti_domain::round::{RoundState, SubmissionState};
 use dti_domain::{Framework, FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_i18n::Message;
 use dti_workflow::rounds::{self, stored_year};
 use sqlx::PgConnection;
 
@@ -43,19 +44,22 @@ where
     let framework = catalog.get(&round.framework).cloned().ok_or_else(|| {
         EvidenceError::invalid_field(
             &format!("{field_prefix}round.framework"),
-            format!("framework {} is not known", round.framework),
+            Message::new("evidence-framework-unknown")
+                .arg("framework", round.framework.to_string()),
         )
     })?;
     if rounds::find(executor, round).await?.is_none() {
         return Err(EvidenceError::invalid_field(
             &format!("{field_prefix}round"),
-            format!("round {round} does not exist"),
+            rounds::not_found(round),
         ));
     }
     if !rounds::has_unit(executor, round, unit).await? {
         return Err(EvidenceError::invalid_field(
             &format!("{field_prefix}unit.unit_id"),
-            format!("unit {unit} is not assessed in round {round}"),
+            Message::new("submission-unit-not-in-round")
+                .arg("unit", unit.to_string())
+                .arg("round", round.to_string()),
         ));
     }
     Ok(framework)
@@ -69,15 +73,21 @@ pub fn require_indicator(
     code: &str,
     field: &str,
 ) -> Result<IndicatorCode, EvidenceError> {
-    let parsed = IndicatorCode::parse(code)
-        .map_err(|error| EvidenceError::invalid_field(field, format!("unit {unit}: {error}")))?;
+    let parsed = IndicatorCode::parse(code).map_err(|error| {
+        EvidenceError::invalid_field(
+            field,
+            Message::new("evidence-unit-problem")
+                .arg("unit", unit.to_string())
+                .arg("problem", error.message()),
+        )
+    })?;
     if framework.indicator(&parsed).is_none() {
         return Err(EvidenceError::invalid_field(
             field,
-            format!(
-                "unit {unit}: indicator {parsed} is not in framework {}",
-                framework.id
-            ),
+            Message::new("evidence-indicator-not-in-framework")
+                .arg("unit", unit.to_string())
+                .arg("indicator", parsed.to_string())
+                .arg("framework", framework.id.to_string()),
         ));
     }
     Ok(parsed)
@@ -99,10 +109,10 @@ pub async fn require_editable(
             .await
             .map_err(EvidenceError::database("reading a round's state"))?;
     let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
-        .ok_or_else(|| EvidenceError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
+        .ok_or_else(|| EvidenceError::NotFound(rounds::not_found(round).into()))?;
     if !EDITABLE_ROUND_STATES.contains(&round_state) {
         return Err(EvidenceError::NotNow(
-            dti_i18n::Message::new("evidence-round-frozen")
+            Message::new("evidence-round-frozen")
                 .arg("round", round.to_string())
                 .arg("state", round_state.as_str())
                 .into(),
@@ -121,7 +131,7 @@ pub async fn require_editable(
     let submission = format!("the submission of unit {unit} in round {round}");
     match parse_state::<SubmissionState>(submission_state, &submission)? {
         Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => Err(EvidenceError::NotNow(
-            dti_i18n::Message::new("evidence-submission-frozen")
+            Message::new("evidence-submission-frozen")
                 .arg("unit", unit.to_string())
                 .arg("round", round.to_string())
                 .arg("state", state.as_str())

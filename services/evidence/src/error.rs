@@ -1,5 +1,6 @@
 //! The evidence service's errors and their one mapping to gRPC statuses.
 
+use dti_i18n::Message;
 use dti_service_kit::service_error::StoreFailure;
 use dti_service_kit::status::{Fault, InvalidRequest};
 use dti_workflow::WorkflowError;
@@ -22,7 +23,8 @@ pub enum EvidenceError {
     /// round is verified, …).
     #[error("{0}")]
     NotNow(String),
-    /// The upload stream broke off or stalled before it ended; nothing was stored.
+    /// The upload stream broke off or stalled before it ended (why, as the caller reads it);
+    /// nothing was stored.
     #[error("upload interrupted: {0}")]
     Interrupted(String),
     /// A stored document no longer matches its recorded hash or size.
@@ -92,13 +94,15 @@ impl From<EvidenceError> for Status {
             EvidenceError::NotFound(message) => Fault::NotFound(message),
             EvidenceError::PermissionDenied(message) => Fault::PermissionDenied(message),
             EvidenceError::NotNow(message) => Fault::NotNow(message),
-            interrupted @ EvidenceError::Interrupted(_) => {
-                Fault::Mapped(Status::aborted(interrupted.to_string()))
-            }
+            EvidenceError::Interrupted(problem) => Fault::Mapped(Status::aborted(
+                Message::new("evidence-upload-interrupted")
+                    .arg("problem", problem)
+                    .localized(),
+            )),
             EvidenceError::Corrupted(detail) => {
                 tracing::error!(%detail, "stored evidence is corrupted");
                 Fault::Mapped(Status::data_loss(
-                    "the stored document is damaged; the error was logged",
+                    Message::new("evidence-damaged").localized(),
                 ))
             }
             EvidenceError::Workflow(error) => Fault::Mapped(error.into()),

@@ -11,6 +11,7 @@ use dti_auth::Principal;
 use dti_db::{DbError, PgPool, PgTransaction};
 use dti_domain::EvidenceId;
 use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_i18n::Message;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use serde_json::json;
@@ -174,10 +175,9 @@ impl EvidenceStore {
         if !content_type::declared_matches(&header.declared_content_type, staged.content_type) {
             return Err(EvidenceError::invalid_field(
                 "header.declared_content_type",
-                format!(
-                    "declared {} but the document is {}",
-                    header.declared_content_type, staged.content_type
-                ),
+                Message::new("evidence-declared-mismatch")
+                    .arg("declared", &header.declared_content_type)
+                    .arg("actual", staged.content_type),
             ));
         }
         let mut tx = self.pool.begin().await.map_err(DbError::Begin)?;
@@ -283,7 +283,7 @@ impl EvidenceStore {
         if reason.is_empty() {
             return Err(EvidenceError::invalid_field(
                 "reason",
-                "must say why the document is removed",
+                Message::new("evidence-removal-reason"),
             ));
         }
         let mut tx = self.pool.begin().await.map_err(DbError::Begin)?;
@@ -442,7 +442,7 @@ fn verified_chunks(
 
 fn not_found(id: EvidenceId) -> EvidenceError {
     EvidenceError::NotFound(
-        dti_i18n::Message::new("evidence-not-found")
+        Message::new("evidence-not-found")
             .arg("evidence", id.to_string())
             .into(),
     )

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use dti_i18n::Message;
+
 /// Longest stored name, in bytes (the usual filesystem limit).
 const MAX_LEN: usize = 255;
 
@@ -30,6 +32,19 @@ pub enum FileNameError {
     /// Nothing usable is left once unsafe characters are removed.
     #[error("{0:?} has no usable characters")]
     NothingLeft(String),
+}
+
+impl FileNameError {
+    /// The problem as the caller reads it, in the language it is shown in (`Display` is the
+    /// English one).
+    pub fn message(&self) -> Message {
+        match self {
+            Self::Missing => Message::new("request-must-be-set"),
+            Self::NothingLeft(raw) => {
+                Message::new("evidence-file-name-unusable").arg("name", format!("{raw:?}"))
+            }
+        }
+    }
 }
 
 impl FileName {

@@ -298,10 +298,13 @@ pub async fn insert(
         .fetch_optional(&mut **tx)
         .await
         .map_err(EvidenceError::database("reading a new attachment"))?;
-    inserted
-        .map(record)
-        .transpose()?
-        .ok_or_else(|| EvidenceError::NotFound(format!("evidence {} vanished", attachment.id)))
+    inserted.map(record).transpose()?.ok_or_else(|| {
+        EvidenceError::NotFound(
+            dti_i18n::Message::new("evidence-not-found")
+                .arg("evidence", attachment.id.to_string())
+                .into(),
+        )
+    })
 }
 
 /// Marks the attachment `id` removed by `removed_by` for `reason`.

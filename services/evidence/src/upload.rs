@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
+use dti_i18n::Message;
 use futures::{Stream, StreamExt};
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
@@ -154,7 +155,7 @@ where
     if inspection.size == 0 {
         return Err(EvidenceError::invalid_field(
             CHUNK_FIELD,
-            "the document is empty",
+            Message::new("evidence-empty"),
         ));
     }
     let content_type = accepted_type(&inspection, &limits.allowed_content_types)?;
@@ -171,10 +172,11 @@ where
 {
     match tokio::time::timeout(idle_timeout, chunks.next()).await {
         Ok(next) => next.transpose(),
-        Err(_) => Err(EvidenceError::Interrupted(format!(
-            "no data for {} s",
-            idle_timeout.as_secs()
-        ))),
+        Err(_) => Err(EvidenceError::Interrupted(
+            Message::new("evidence-no-data")
+                .arg("seconds", idle_timeout.as_secs())
+                .into(),
+        )),
     }
 }
 
@@ -188,36 +190,44 @@ fn accepted_type(
         Some(sniffed) if allowed.iter().any(|mime| mime == sniffed) => Ok(sniffed),
         Some(sniffed) => Err(EvidenceError::invalid_field(
             CHUNK_FIELD,
-            format!("the document is {sniffed}, which is not accepted; accepted: {accepted}"),
+            Message::new("evidence-type-not-accepted")
+                .arg("type", sniffed)
+                .arg("accepted", accepted),
         )),
         None => Err(EvidenceError::invalid_field(
             CHUNK_FIELD,
-            format!("the document's type is not recognised from its content; accepted: {accepted}"),
+            Message::new("evidence-type-unknown").arg("accepted", accepted),
         )),
     }
 }
 
-/// The error of an upload over `max_bytes`.
+/// The error of an upload over `max_bytes`: the limit in MiB or KiB when it is a whole number
+/// of them, and in bytes.
 fn too_large(max_bytes: u64) -> EvidenceError {
-    EvidenceError::invalid_field(
-        CHUNK_FIELD,
-        format!(
-            "the document exceeds the maximum size of {} ({max_bytes} bytes)",
-            human_size(max_bytes)
-        ),
-    )
+    let message = match binary_size(max_bytes) {
+        Some(size) => Message::new("evidence-too-large")
+            .arg("size", size)
+            .arg("max", max_bytes),
+        None => Message::new("evidence-too-large-bytes").arg("max", max_bytes),
+    };
+    EvidenceError::invalid_field(CHUNK_FIELD, message)
 }
 
 /// `20 MiB`, `512 KiB` or `100 bytes`.
 pub fn human_size(bytes: u64) -> String {
+    binary_size(bytes).unwrap_or_else(|| format!("{bytes} bytes"))
+}
+
+/// `20 MiB` or `512 KiB`, when `bytes` is a whole number of either.
+fn binary_size(bytes: u64) -> Option<String> {
     const MIB: u64 = 1024 * 1024;
     const KIB: u64 = 1024;
     if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
+        Some(format!("{} MiB", bytes / MIB))
     } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
-        format!("{} KiB", bytes / KIB)
+        Some(format!("{} KiB", bytes / KIB))
     } else {
-        format!("{bytes} bytes")
+        None
     }
 }
 

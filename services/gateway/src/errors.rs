@@ -2,8 +2,13 @@
 //! the service's message and field violations (`BadRequest` details) in one JSON body
 //! ([`ErrorBody`], also in the OpenAPI document); the gateway's own refusals (a body that is not
 //! JSON or of the wrong shape, an unknown RPC, a rate limit) use the same body.
+//!
+//! The gateway's own texts are written in the language of the request being handled
+//! ([`dti_i18n::current_lang`], chosen from `Accept-Language` by the router's language layer,
+//! as the services choose theirs), and an error answer says which in `Content-Language`.
 
 use axum::response::{IntoResponse, Response};
+use dti_i18n::Message;
 use http::{header, HeaderValue, StatusCode};
 use serde::Serialize;
 use tonic::Code;
@@ -63,7 +68,9 @@ impl ApiError {
         };
         let mut error = Self::new(
             Code::InvalidArgument,
-            format!("invalid {}: {}", violation.field, violation.description),
+            Message::new("gateway-invalid-field")
+                .arg("field", violation.field.as_str())
+                .arg("problem", violation.description.as_str()),
         );
         error.body.field_violations.push(violation);
         error
@@ -78,7 +85,7 @@ impl ApiError {
     pub fn rate_limited(secs: u64) -> Self {
         let mut error = Self::new(
             Code::ResourceExhausted,
-            format!("rate limit exceeded: retry in {secs} s"),
+            Message::new("gateway-rate-limited").arg("secs", secs),
         );
         error.retry_after_secs = Some(secs);
         error
@@ -107,10 +114,16 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&self.body).expect("an error body serializes");
         let mut response = (
             self.status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (
+                    header::CONTENT_LANGUAGE,
+                    HeaderValue::from_static(dti_i18n::current_lang().tag()),
+                ),
+            ],
             body,
         )
             .into_response();
@@ -210,5 +223,36 @@ mod tests {
         let response = ApiError::rate_limited(2).into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[header::RETRY_AFTER], "2");
+    }
+
+    #[test]
+    fn the_gateways_own_texts_are_in_the_requests_language() {
+        use dti_i18n::{sync_scope, Lang};
+        let english = ApiError::rate_limited(2);
+        assert_eq!(english.body.message, "rate limit exceeded: retry in 2 s");
+        let vietnamese = sync_scope(Lang::Vi, || ApiError::rate_limited(2));
+        assert_eq!(
+            vietnamese.body.message,
+            Message::new("gateway-rate-limited")
+                .arg("secs", 2_u64)
+                .render(Lang::Vi)
+        );
+        assert_ne!(vietnamese.body.message, english.body.message);
+        let refused = |lang| {
+            sync_scope(lang, || {
+                ApiError::invalid_field("file", Message::new("gateway-missing-part"))
+            })
+        };
+        let english = refused(Lang::En);
+        assert_eq!(english.body.message, "invalid file: missing part");
+        assert_eq!(english.body.field_violations[0].description, "missing part");
+        let vietnamese = refused(Lang::Vi);
+        assert_eq!(vietnamese.body.field_violations[0].field, "file");
+        assert_eq!(
+            vietnamese.body.field_violations[0].description,
+            Message::new("gateway-missing-part").render(Lang::Vi)
+        );
+        let answered = sync_scope(Lang::Vi, || vietnamese.into_response());
+        assert_eq!(answered.headers()[header::CONTENT_LANGUAGE], "vi");
     }
 }

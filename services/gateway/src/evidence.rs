@@ -14,10 +14,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::multipart::{Field, Multipart, MultipartRejection};
+use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use dti_i18n::Message;
 use futures::Stream;
 use http::{header, HeaderMap, HeaderValue, StatusCode};
 use prost_reflect::{DynamicMessage, MessageDescriptor, Value};
@@ -40,7 +41,7 @@ fn rpc<'a>(state: &'a AppState, method: &str) -> Result<&'a Rpc, ApiError> {
     state
         .catalog
         .rpc(SERVICE, method)
-        .ok_or_else(|| ApiError::not_found(format!("no RPC {SERVICE}/{method}")))
+        .ok_or_else(|| ApiError::not_found(crate::routes::no_rpc(SERVICE, method)))
 }
 
 /// `POST /v1/evidence/upload`.
@@ -69,7 +70,10 @@ async fn stream_upload(
 ) -> Result<Vec<u8>, ApiError> {
     let rpc = rpc(state, "UploadEvidence")?;
     let mut multipart = multipart.map_err(|rejection| {
-        ApiError::invalid_field("body", format!("not multipart/form-data: {rejection}"))
+        ApiError::invalid_field(
+            "body",
+            Message::new("gateway-not-multipart").arg("error", rejection.to_string()),
+        )
     })?;
     let request = rpc.method.input();
     let header_type = message_field(&request, "header")?;
@@ -77,7 +81,7 @@ async fn stream_upload(
     let header_json = header_part
         .bytes()
         .await
-        .map_err(|error| ApiError::invalid_field("header", error.to_string()))?;
+        .map_err(|error| ApiError::invalid_field("header", unreadable_part(&error)))?;
     let header_message = json::parse_message(header_type, &header_json).map_err(|mut error| {
         for violation in &mut error.body.field_violations {
             violation.field = match violation.field.as_str() {
@@ -139,9 +143,8 @@ async fn pump(
     sender: mpsc::Sender<DynamicMessage>,
     completed: Arc<AtomicBool>,
 ) -> Result<(), ApiError> {
-    let unreadable = |error: axum::extract::multipart::MultipartError| {
-        ApiError::invalid_field("file", format!("could not be read: {}", error.body_text()))
-    };
+    let unreadable =
+        |error: MultipartError| ApiError::invalid_field("file", unreadable_part(&error));
     let mut file = next_part(multipart, "file").await?;
     fill_if_empty(&mut header_message, "file_name", file.file_name());
     fill_if_empty(
@@ -168,7 +171,7 @@ async fn pump(
         let name = extra.name().unwrap_or_default().to_owned();
         return Err(ApiError::invalid_field(
             name,
-            "unexpected part: an upload is a header part then a file part",
+            Message::new("gateway-unexpected-part"),
         ));
     }
     completed.store(true, Ordering::SeqCst);
@@ -180,20 +183,22 @@ async fn next_part<'a>(multipart: &'a mut Multipart, name: &str) -> Result<Field
     let field = multipart
         .next_field()
         .await
-        .map_err(|error| {
-            ApiError::invalid_field(name, format!("could not be read: {}", error.body_text()))
-        })?
-        .ok_or_else(|| ApiError::invalid_field(name, "missing part"))?;
+        .map_err(|error| ApiError::invalid_field(name, unreadable_part(&error)))?
+        .ok_or_else(|| ApiError::invalid_field(name, Message::new("gateway-missing-part")))?;
     if field.name() != Some(name) {
         return Err(ApiError::invalid_field(
             name,
-            format!(
-                "expected the {name:?} part here, found {:?} (send the header part, then the file part)",
-                field.name().unwrap_or_default()
-            ),
+            Message::new("gateway-wrong-part")
+                .arg("name", format!("{name:?}"))
+                .arg("found", format!("{:?}", field.name().unwrap_or_default())),
         ));
     }
     Ok(field)
+}
+
+/// A multipart part (or the body around it) that could not be read.
+fn unreadable_part(error: &MultipartError) -> Message {
+    Message::new("gateway-unreadable").arg("error", error.body_text())
 }
 
 fn message_field(message: &MessageDescriptor, name: &str) -> Result<MessageDescriptor, ApiError> {
@@ -203,7 +208,9 @@ fn message_field(message: &MessageDescriptor, name: &str) -> Result<MessageDescr
         .ok_or_else(|| {
             ApiError::new(
                 tonic::Code::Internal,
-                format!("{} has no message field {name}", message.full_name()),
+                Message::new("gateway-no-message-field")
+                    .arg("message", message.full_name())
+                    .arg("field", name),
             )
         })
 }
@@ -258,7 +265,7 @@ async fn stream_download(
     let first = stream.message().await?.ok_or_else(|| {
         ApiError::new(
             tonic::Code::Internal,
-            "the evidence service sent no metadata",
+            Message::new("gateway-download-empty"),
         )
     })?;
     let evidence = first
@@ -267,7 +274,7 @@ async fn stream_download(
         .ok_or_else(|| {
             ApiError::new(
                 tonic::Code::Internal,
-                "the first download message carries no metadata",
+                Message::new("gateway-download-no-metadata"),
             )
         })?;
     let text = |name: &str| {
@@ -289,7 +296,7 @@ async fn stream_download(
         HeaderValue::from_str(text).map_err(|_| {
             ApiError::new(
                 tonic::Code::Internal,
-                format!("{text:?} is not a header value"),
+                Message::new("gateway-not-header-value").arg("text", format!("{text:?}")),
             )
         })
     };

@@ -1,7 +1,8 @@
 //! Request and response bodies in the canonical proto3 JSON mapping (prost-reflect's serde
 //! support): a body is read into a [`DynamicMessage`] of the method's input type, and a problem
 //! is reported with the JSON path of the field it is in (`round.year`, `values[0].variables`),
-//! or `body` when the body as a whole is not JSON.
+//! or `body` when the body as a whole is not JSON. The problem is the JSON reader's (English),
+//! introduced in the request's language.
 
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor};
 use serde::de::DeserializeSeed;
@@ -54,7 +55,9 @@ where
                 "" | "." => "body".to_owned(),
                 named => named.to_owned(),
             };
-            ApiError::invalid_field(field, error.to_string())
+            let problem =
+                dti_i18n::Message::new("gateway-bad-json").arg("error", error.to_string());
+            ApiError::invalid_field(field, problem)
         })
 }
 

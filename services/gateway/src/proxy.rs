@@ -57,10 +57,12 @@ impl CallOptions {
 async fn ready(rpc: &Rpc) -> Result<tonic::client::Grpc<tonic::transport::Channel>, Status> {
     let mut grpc = tonic::client::Grpc::new(rpc.channel.clone());
     grpc.ready().await.map_err(|error| {
-        Status::unavailable(format!(
-            "{} is not reachable: {error}",
-            rpc.method.parent_service().full_name()
-        ))
+        Status::unavailable(
+            dti_i18n::Message::new("gateway-unreachable")
+                .arg("service", rpc.method.parent_service().full_name())
+                .arg("error", error.to_string())
+                .localized(),
+        )
     })?;
     Ok(grpc)
 }

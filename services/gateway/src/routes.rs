@@ -2,15 +2,19 @@
 //! (JSON in, JSON out; a client-streaming RPC takes a JSON array, a server-streaming one answers
 //! with one), the evidence upload and download routes ([`crate::evidence`]), `/openapi.json`,
 //! and a JSON 404 for everything else; behind the rate limiter, with CORS when configured.
+//! Each request is handled in the language its `Accept-Language` asks for ([`in_language`]),
+//! which the gateway's own refusals are written in and the services are asked for.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use dti_i18n::{Lang, Message};
 use futures::StreamExt;
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -64,11 +68,26 @@ pub fn router(state: AppState, limiter: Arc<limits::Limiter>) -> Router {
     let router = Router::new()
         .route("/openapi.json", get(openapi))
         .merge(api)
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(in_language));
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// Middleware: handles the request in the language its `Accept-Language` header asks for,
+/// chosen as the services choose theirs ([`Lang::negotiate`]; Vietnamese when the header names
+/// neither Vietnamese nor English, or is absent), so every text the gateway writes while
+/// handling it is in that language (the header itself goes on to the services).
+pub async fn in_language(request: Request, next: Next) -> Response {
+    let lang = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .map(Lang::negotiate)
+        .unwrap_or_default();
+    dti_i18n::scope(lang, next.run(request)).await
 }
 
 /// CORS for the configured origins; `None` (no CORS headers at all) when there are none.
@@ -113,7 +132,7 @@ async fn openapi(State(state): State<AppState>) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::not_found("no such route: RPCs are POST /v1/{package}.{Service}/{Method}")
+    ApiError::not_found(Message::new("gateway-no-route"))
 }
 
 /// `POST /v1/{service}/{method}`.
@@ -124,7 +143,7 @@ async fn call_rpc(
     body: Body,
 ) -> Response {
     let Some(rpc) = state.catalog.rpc(&service, &method) else {
-        return ApiError::not_found(format!("no RPC {service}/{method}")).into_response();
+        return ApiError::not_found(no_rpc(&service, &method)).into_response();
     };
     let started = Instant::now();
     let result = match read_body(body, &headers, state.settings.max_body_bytes).await {
@@ -135,7 +154,9 @@ async fn call_rpc(
                 Ok(result) => result,
                 Err(_) => Err(ApiError::new(
                     tonic::Code::DeadlineExceeded,
-                    format!("{} did not answer within {:?}", rpc.name(), options.timeout),
+                    Message::new("gateway-timeout")
+                        .arg("rpc", rpc.name())
+                        .arg("timeout", format!("{:?}", options.timeout)),
                 )),
             }
         }
@@ -147,6 +168,11 @@ async fn call_rpc(
     };
     record(rpc.name(), response.status(), started);
     response
+}
+
+/// The refusal of an RPC the catalogue does not have.
+pub fn no_rpc(service: &str, method: &str) -> Message {
+    Message::new("gateway-no-rpc").arg("rpc", format!("{service}/{method}"))
 }
 
 /// A 200 answer with a JSON body.
@@ -179,7 +205,12 @@ async fn read_body(
     headers: &HeaderMap,
     limit: usize,
 ) -> Result<bytes::Bytes, ApiError> {
-    let too_large = || ApiError::invalid_field("body", format!("larger than {limit} bytes"));
+    let too_large = || {
+        ApiError::invalid_field(
+            "body",
+            Message::new("gateway-body-too-large").arg("max", limit),
+        )
+    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
@@ -192,7 +223,10 @@ async fn read_body(
         if error.is::<http_body_util::LengthLimitError>() {
             too_large()
         } else {
-            ApiError::invalid_field("body", format!("could not be read: {error}"))
+            ApiError::invalid_field(
+                "body",
+                Message::new("gateway-unreadable").arg("error", error.to_string()),
+            )
         }
     })
 }

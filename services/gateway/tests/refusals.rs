@@ -1,12 +1,14 @@
 //! What the gateway refuses and how: a body that is not JSON, of the wrong shape or too large
 //! is a 400 naming the field and changes nothing stored; a service's own InvalidArgument comes
 //! through with its message and field violations, in the language the caller's
-//! `Accept-Language` asks for (Vietnamese without one); unknown RPCs are 404; a caller over its
-//! rate limit gets 429 with `Retry-After`; CORS is off unless configured.
+//! `Accept-Language` asks for (Vietnamese without one), as are the gateway's own refusals;
+//! unknown RPCs are 404; a caller over its rate limit gets 429 with `Retry-After`; CORS is off
+//! unless configured.
 
 mod support;
 
 use dti_auth::Role;
+use dti_i18n::{Lang, Message};
 use dti_proto::dti::ranking::v1::ranking_service_client::RankingServiceClient;
 use dti_proto::dti::ranking::v1::GetRankingRequest;
 use reqwest::Method;
@@ -146,6 +148,90 @@ async fn a_services_invalid_argument_comes_through_as_the_grpc_api_gives_it() ->
             .starts_with("yêu cầu không hợp lệ"),
         "{vietnamese}"
     );
+    platform.stop().await
+}
+
+#[tokio::test]
+async fn the_gateways_own_refusals_are_in_the_callers_language() -> anyhow::Result<()> {
+    let platform = Platform::start(|settings| settings.max_body_bytes = 2048).await?;
+    let unit = platform.unit_token("quan-1");
+    let large = serde_json::to_vec(&json!({"clientRequestId": "x".repeat(4096)}))?;
+    let send = |path: String, body: Vec<u8>, languages: Option<&'static str>| {
+        let headers: Vec<(&str, &str)> = languages
+            .map(|languages| ("accept-language", languages))
+            .into_iter()
+            .collect();
+        let unit = unit.clone();
+        let platform = &platform;
+        async move {
+            platform
+                .send(
+                    Method::POST,
+                    &path,
+                    Some(&unit),
+                    Some(("application/json", body)),
+                    &headers,
+                )
+                .await
+        }
+    };
+    let text = |answer: &support::Answer, name: &str| -> String {
+        answer.json()[name].as_str().unwrap_or_default().to_owned()
+    };
+    let description = |answer: &support::Answer| -> String {
+        answer.json()["fieldViolations"][0]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // A body over the limit: Vietnamese without Accept-Language (or with a language the
+    // platform does not speak), English when asked; the same code and field either way.
+    let too_large = Message::new("gateway-body-too-large").arg("max", 2048_u64);
+    for languages in [None, Some("fr-FR,fr;q=0.9")] {
+        let answer = send(format!("/v1/{SUBMIT}"), large.clone(), languages).await;
+        answer.expect(400);
+        assert_eq!(answer.json()["code"], "INVALID_ARGUMENT");
+        assert_eq!(answer.violated_fields(), ["body"]);
+        assert_eq!(description(&answer), too_large.render(Lang::Vi));
+        assert_eq!(
+            text(&answer, "message"),
+            Message::new("gateway-invalid-field")
+                .arg("field", "body")
+                .arg("problem", too_large.clone())
+                .render(Lang::Vi)
+        );
+        assert_eq!(answer.headers["content-language"], "vi");
+    }
+    assert_eq!(too_large.render(Lang::Vi), "lớn hơn 2048 byte");
+    let english = send(format!("/v1/{SUBMIT}"), large, Some("en-US,en;q=0.9")).await;
+    english.expect(400);
+    assert_eq!(english.json()["code"], "INVALID_ARGUMENT");
+    assert_eq!(english.violated_fields(), ["body"]);
+    assert_eq!(description(&english), "larger than 2048 bytes");
+    assert_eq!(
+        text(&english, "message"),
+        "invalid body: larger than 2048 bytes"
+    );
+    assert_eq!(english.headers["content-language"], "en");
+
+    // A path that is no route.
+    let vietnamese = send("/v2/anything".into(), b"{}".to_vec(), None).await;
+    vietnamese.expect(404);
+    assert_eq!(vietnamese.json()["code"], "NOT_FOUND");
+    assert_eq!(
+        text(&vietnamese, "message"),
+        Message::new("gateway-no-route").render(Lang::Vi)
+    );
+    assert!(text(&vietnamese, "message").contains("POST /v1/{package}.{Service}/{Method}"));
+    let english = send("/v2/anything".into(), b"{}".to_vec(), Some("en")).await;
+    english.expect(404);
+    assert_eq!(
+        text(&english, "message"),
+        "no such route: RPCs are POST /v1/{package}.{Service}/{Method}"
+    );
+    assert_ne!(text(&vietnamese, "message"), text(&english, "message"));
+    assert_eq!(platform.backends.count_rows("submissions").await?, 0);
     platform.stop().await
 }
 

@@ -88,12 +88,13 @@ pub fn department_to_read(
         };
     }
     let department = UnitId::parse(requested)
-        .map_err(|e| NationalSyncError::invalid_field("department_id", e.to_string()))?;
+        .map_err(|e| NationalSyncError::invalid_field("department_id", e.message()))?;
     if !set.is_owner(&department) {
         return Err(NationalSyncError::invalid_field(
             "department_id",
-            // English until dtictl sends accept-language (its tests read this text).
-            format!("{department} owns no item of {}", set.framework_id()),
+            dti_i18n::Message::new("sync-department-owns-nothing")
+                .arg("department", department.to_string())
+                .arg("framework", set.framework_id().to_string()),
         ));
     }
     Ok(Some(department))

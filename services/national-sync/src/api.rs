@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use dti_auth::grpc::principal;
 use dti_db::PgPool;
+use dti_i18n::Message;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_server::NationalSyncService;
 use dti_proto::dti::nationalsync::v1::owner_data_service_server::OwnerDataService;
@@ -135,7 +136,7 @@ impl OwnerDataService for NationalSyncApi {
                 .ok_or_else(|| {
                     Status::from(NationalSyncError::invalid_field(
                         "department_id",
-                        "must name a department",
+                        Message::new("sync-department-needed"),
                     ))
                 })?;
         let (parts, missing) =
@@ -226,13 +227,13 @@ impl NationalSyncService for NationalSyncApi {
         if digest.is_empty() {
             return Err(NationalSyncError::invalid_field(
                 "plan_digest",
-                "required: run the dry run (PlanSync) and confirm its plan_digest",
+                Message::new("sync-plan-digest-needed"),
             )
             .into());
         }
         if !self.state.can_push {
             return Err(NationalSyncError::FailedPrecondition(
-                "no national endpoint is configured (service.national.endpoint); nothing can be pushed".into(),
+                Message::new("sync-no-endpoint").into(),
             )
             .into());
         }
@@ -260,7 +261,7 @@ impl NationalSyncService for NationalSyncApi {
             .await?
             .ok_or_else(|| {
                 Status::from(NationalSyncError::NotFound(
-                    dti_i18n::Message::new("sync-run-not-found")
+                    Message::new("sync-run-not-found")
                         .arg("run", id.to_string())
                         .into(),
                 ))
@@ -282,7 +283,7 @@ impl NationalSyncService for NationalSyncApi {
             n if n > MAX_LOG_LIMIT => {
                 return Err(NationalSyncError::invalid_field(
                     "limit",
-                    format!("must be at most {MAX_LOG_LIMIT}"),
+                    Message::new("sync-log-limit").arg("max", MAX_LOG_LIMIT),
                 )
                 .into())
             }

@@ -13,6 +13,7 @@ use dti_domain::framework::{
     Combine, Framework, GeneralInfoType, Indicator, UnitKind, VariableType,
 };
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId, UnitRegistry};
+use dti_i18n::{Arg, Message};
 
 /// Earliest and latest year the database can hold.
 const YEAR_RANGE: std::ops::RangeInclusive<u32> = 2000..=2100;
@@ -33,6 +34,16 @@ impl ItemKind {
             ItemKind::Indicator => "indicator",
             ItemKind::GeneralInfo => "general_info",
         }
+    }
+
+    /// The item of this kind with `code` as a person reads it (`indicator 6.22`, `general
+    /// information population`), in the language it is shown in.
+    pub fn named(self, code: impl Into<Arg>) -> Message {
+        let key = match self {
+            ItemKind::Indicator => "sync-item-indicator",
+            ItemKind::GeneralInfo => "sync-item-general-info",
+        };
+        Message::new(key).arg("code", code)
     }
 }
 
@@ -81,6 +92,12 @@ impl ItemKey {
             kind: ItemKind::GeneralInfo,
             code: key.into(),
         }
+    }
+
+    /// The item as a person reads it, in the language it is shown in (`Display` is the
+    /// English one, for logs and audit subjects).
+    pub fn message(&self) -> Message {
+        self.kind.named(self.code.as_str())
     }
 }
 
@@ -315,24 +332,23 @@ impl NationalSet {
     }
 
     /// Checks a requested year: within what the database holds and not before the set applies.
-    pub fn year(&self, year: u32) -> Result<NationalYear, String> {
+    /// The problem is a message, shown in the language of the request.
+    pub fn year(&self, year: u32) -> Result<NationalYear, Message> {
         let first = u32::from(self.framework.year);
+        // The catalogue's text names the bounds of YEAR_RANGE (2000 and 2100).
+        let out_of_range = || Message::new("request-bad-year").arg("year", year.to_string());
         if !YEAR_RANGE.contains(&year) {
-            return Err(format!(
-                "must be a year between {} and {}, got {year}",
-                YEAR_RANGE.start(),
-                YEAR_RANGE.end()
-            ));
+            return Err(out_of_range());
         }
         if year < first {
-            return Err(format!(
-                "the national set {} applies from {first}; got {year}",
-                self.framework.id
-            ));
+            return Err(Message::new("sync-year-before-set")
+                .arg("framework", self.framework.id.to_string())
+                .arg("first", first.to_string())
+                .arg("year", year.to_string()));
         }
         u16::try_from(year)
             .map(NationalYear)
-            .map_err(|_| format!("year {year} is out of range"))
+            .map_err(|_| out_of_range())
     }
 }
 
@@ -441,7 +457,11 @@ mod tests {
     #[test]
     fn years_before_the_set_or_outside_the_database_are_refused() {
         let set = set();
-        assert!(set.year(2021).unwrap_err().contains("applies from 2022"));
+        assert!(set
+            .year(2021)
+            .unwrap_err()
+            .to_string()
+            .contains("applies from 2022"));
         assert!(set.year(2101).is_err());
         assert_eq!(set.year(2024).map(NationalYear::as_u16), Ok(2024));
     }

@@ -149,7 +149,7 @@ fn check_request(
     if requested.is_empty() {
         violations.push(FieldViolation::new(
             "indicators",
-            "give at least one indicator or general-information value",
+            Message::new("sync-no-values"),
         ));
     }
     let mut seen = HashSet::new();
@@ -161,17 +161,12 @@ fn check_request(
         if set.item(&part.item).is_none() {
             violations.push(FieldViolation::new(
                 code_field,
-                format!(
-                    "{} {:?} is not in framework {}",
-                    part.item.kind,
-                    part.item.code,
-                    set.framework_id()
-                ),
+                unknown_item(set, &part.item),
             ));
         } else if !seen.insert(&part.item) {
             violations.push(FieldViolation::new(
                 code_field,
-                format!("{} is given twice", part.item),
+                Message::new("sync-item-twice").arg("item", part.item.message()),
             ));
         }
         violations.extend(evidence_violations(&part.field, &part.evidence));
@@ -179,10 +174,18 @@ fn check_request(
     match (checked_year, violations.is_empty()) {
         (Some(year), true) => Ok(year),
         _ => Err(NationalSyncError::InvalidInput(InvalidRequest {
-            summary: "owner values rejected; nothing was stored".into(),
+            summary: Message::new("sync-owner-values-rejected").into(),
             violations,
         })),
     }
+}
+
+/// The problem of an item the framework does not have: `indicator "10.1" is not in framework
+/// mic-2022-province` (the code quoted as sent).
+fn unknown_item(set: &NationalSet, item: &ItemKey) -> Message {
+    Message::new("sync-item-not-in-framework")
+        .arg("item", item.kind.named(format!("{:?}", item.code)))
+        .arg("framework", set.framework_id().to_string())
 }
 
 /// Problems with a part's evidence references.
@@ -191,7 +194,9 @@ fn evidence_violations(field: &str, evidence: &[EvidenceRef]) -> Vec<FieldViolat
     if evidence.len() > MAX_EVIDENCE {
         violations.push(FieldViolation::new(
             format!("{field}.evidence"),
-            format!("at most {MAX_EVIDENCE} references, got {}", evidence.len()),
+            Message::new("sync-too-many-evidence")
+                .arg("max", MAX_EVIDENCE)
+                .arg("got", evidence.len()),
         ));
     }
     for (position, reference) in evidence.iter().enumerate() {
@@ -200,20 +205,18 @@ fn evidence_violations(field: &str, evidence: &[EvidenceRef]) -> Vec<FieldViolat
         if text.is_empty() {
             violations.push(FieldViolation::new(
                 format!("{at}.reference"),
-                "must not be empty",
+                Message::new("sync-must-not-be-empty"),
             ));
         } else if text.chars().count() > MAX_REFERENCE_CHARS || text.chars().any(char::is_control) {
             violations.push(FieldViolation::new(
                 format!("{at}.reference"),
-                format!(
-                    "must be at most {MAX_REFERENCE_CHARS} characters without control characters"
-                ),
+                Message::new("sync-reference-too-long").arg("max", MAX_REFERENCE_CHARS),
             ));
         }
         if reference.title.chars().count() > MAX_TITLE_CHARS {
             violations.push(FieldViolation::new(
                 format!("{at}.title"),
-                format!("must be at most {MAX_TITLE_CHARS} characters"),
+                Message::new("sync-title-too-long").arg("max", MAX_TITLE_CHARS),
             ));
         }
     }
@@ -232,14 +235,17 @@ fn check_ownership(
         .filter(|item| !item.is_owned_by(department))
         .map(|item| {
             let owners: Vec<&str> = item.owners.iter().map(UnitId::as_str).collect();
-            format!("{} (owned by {})", item.key, owners.join(", "))
+            Message::new("sync-owned-by")
+                .arg("item", item.key.message())
+                .arg("owners", owners.join(", "))
+                .localized()
         })
         .collect();
     if foreign.is_empty() {
         return Ok(());
     }
     Err(NationalSyncError::PermissionDenied(
-        dti_i18n::Message::new("sync-not-owner")
+        Message::new("sync-not-owner")
             .arg("department", department.to_string())
             .arg("items", foreign.join("; "))
             .into(),
@@ -270,7 +276,7 @@ fn decode_parts(
         issues.into_iter().partition(InputIssue::is_error);
     if !errors.is_empty() {
         return Err(NationalSyncError::InvalidInput(InvalidRequest {
-            summary: "owner values rejected; nothing was stored".into(),
+            summary: Message::new("sync-owner-values-rejected").into(),
             violations: errors.iter().map(FieldViolation::from).collect(),
         }));
     }
@@ -610,23 +616,20 @@ pub async fn dispute(
         .ok();
     let routed = set.item(&item);
     if routed.is_none() {
-        violations.push(FieldViolation::new(
-            "item.code",
-            format!(
-                "{} {:?} is not in framework {}",
-                item.kind,
-                item.code,
-                set.framework_id()
-            ),
-        ));
+        violations.push(FieldViolation::new("item.code", unknown_item(set, &item)));
     }
     let department_id = UnitId::parse(department).ok();
     match (&department_id, routed) {
-        (None, _) => violations.push(FieldViolation::new("department_id", "must be a unit id")),
+        (None, _) => violations.push(FieldViolation::new(
+            "department_id",
+            Message::new("sync-not-unit-id"),
+        )),
         (Some(id), Some(routed)) if !routed.is_owned_by(id) => {
             violations.push(FieldViolation::new(
                 "department_id",
-                format!("department {id} does not own {item}"),
+                Message::new("sync-department-not-owner")
+                    .arg("department", id.to_string())
+                    .arg("item", item.message()),
             ))
         }
         _ => {}
@@ -635,13 +638,13 @@ pub async fn dispute(
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         violations.push(FieldViolation::new(
             "reason",
-            format!("must be 1 to {MAX_REASON_CHARS} characters"),
+            Message::new("sync-reason-length").arg("max", MAX_REASON_CHARS),
         ));
     }
     let (Some(year), Some(department), true) = (checked_year, department_id, violations.is_empty())
     else {
         return Err(NationalSyncError::InvalidInput(InvalidRequest {
-            summary: "dispute rejected".into(),
+            summary: Message::new("sync-dispute-rejected").into(),
             violations,
         }));
     };
@@ -654,9 +657,9 @@ pub async fn dispute(
         .await?
         .ok_or_else(|| {
             NationalSyncError::NotFound(
-                dti_i18n::Message::new("sync-nothing-to-dispute")
+                Message::new("sync-nothing-to-dispute")
                     .arg("department", department.to_string())
-                    .arg("item", item.to_string())
+                    .arg("item", item.message())
                     .arg("year", year.to_string())
                     .into(),
             )

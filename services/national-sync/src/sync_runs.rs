@@ -102,10 +102,12 @@ pub async fn start(
     let snapshot = snapshot::load(pool, context.set, year).await?;
     let plan = plan::plan(context.set, &snapshot, year, context.province);
     if let Some(expected) = expected_digest.filter(|expected| *expected != plan.digest) {
-        return Err(NationalSyncError::FailedPrecondition(format!(
-            "the values to push changed since the dry run (its plan digest {expected}, now {}); run the dry run again",
-            plan.digest
-        )));
+        return Err(NationalSyncError::FailedPrecondition(
+            dti_i18n::Message::new("sync-plan-changed")
+                .arg("expected", expected)
+                .arg("digest", &plan.digest)
+                .into(),
+        ));
     }
     insert_run(&mut tx, context.set, id, year, trigger, actor, &plan).await?;
     let queued = queue_pushes(&mut tx, context.set, id, &plan).await?;

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use dti_domain::framework::VariableType;
 use dti_domain::values::{decode_variable, VariableValue as DomainValue};
+use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::nationalsync::v1 as pb;
 use serde_json::{json, Value};
@@ -115,12 +116,14 @@ pub fn requested_parts(request: &pb::SubmitOwnerValuesRequest) -> Vec<RequestedP
 
 /// The item a request names; `field` is its place in the request.
 pub fn item_key(item: Option<&pb::ItemRef>, field: &str) -> Result<ItemKey, NationalSyncError> {
-    let item = item.ok_or_else(|| NationalSyncError::invalid_field(field, "must be set"))?;
+    let item = item.ok_or_else(|| {
+        NationalSyncError::invalid_field(field, Message::new("request-must-be-set"))
+    })?;
     let code = item.code.trim();
     if code.is_empty() {
         return Err(NationalSyncError::invalid_field(
             &format!("{field}.code"),
-            "must not be empty",
+            Message::new("sync-must-not-be-empty"),
         ));
     }
     match pb::ItemKind::try_from(item.kind) {
@@ -128,7 +131,7 @@ pub fn item_key(item: Option<&pb::ItemRef>, field: &str) -> Result<ItemKey, Nati
         Ok(pb::ItemKind::GeneralInfo) => Ok(ItemKey::general_info(code)),
         _ => Err(NationalSyncError::invalid_field(
             &format!("{field}.kind"),
-            "must be ITEM_KIND_INDICATOR or ITEM_KIND_GENERAL_INFO",
+            Message::new("sync-item-kind"),
         )),
     }
 }

@@ -2,6 +2,8 @@
 //! chooses between them: `?lang=vi|en` first, then the best of `vi` and `en` in
 //! `Accept-Language`, else Vietnamese. Names of units, groups and indicators are the official
 //! Vietnamese names in both languages (they come from the framework and the unit registry).
+//! Why a request is refused is a message of the platform's catalogues (`dti-i18n`), shown in
+//! the same language ([`Lang::catalog_lang`]).
 
 use dti_domain::framework::UnitKind;
 
@@ -66,6 +68,14 @@ impl Lang {
         match self {
             Self::Vi => &VI,
             Self::En => &EN,
+        }
+    }
+
+    /// The same language in the platform's catalogues, for the site's refusals.
+    pub fn catalog_lang(self) -> dti_i18n::Lang {
+        match self {
+            Self::Vi => dti_i18n::Lang::Vi,
+            Self::En => dti_i18n::Lang::En,
         }
     }
 

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use dti_domain::RoundRef;
+use dti_i18n::Message;
 
 use crate::error::SiteError;
 use crate::snapshot::PublishedRevision;
@@ -101,8 +102,10 @@ impl Publications {
         };
         let Some(summary) = summary else {
             return Err(SiteError::NotFound(match wanted {
-                None => format!("{round} is not published"),
-                Some(number) => format!("{round} has no published revision {number}"),
+                None => Message::new("verification-not-published").arg("round", round.to_string()),
+                Some(number) => Message::new("site-no-revision")
+                    .arg("round", round.to_string())
+                    .arg("revision", number),
             }));
         };
         self.fetch(round, summary.revision).await

@@ -2,7 +2,8 @@
 //! parameters (`lang`, `revision`) checked once, with a 400 naming the parameter; an ETag per
 //! rendered revision (a hash of everything the page shows: the revision's content hash, the
 //! round's state, the previous year's revision, the language, the site's version) answered
-//! with 304 on `If-None-Match` before anything is rendered.
+//! with 304 on `If-None-Match` before anything is rendered. A refusal is a page in the
+//! reader's language, its reason from the platform's catalogues.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use chrono::Datelike;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitRegistry};
+use dti_i18n::Message;
 use sha2::{Digest, Sha256};
 
 use crate::downloads;
@@ -97,10 +99,11 @@ fn published_scorecard(
     result.scorecard(registry, unit).ok_or_else(|| {
         (
             lang,
-            SiteError::NotFound(format!(
-                "unit {unit:?} is not in the published result of {}",
-                result.round
-            )),
+            SiteError::NotFound(
+                Message::new("site-unit-not-published")
+                    .arg("unit", format!("{unit:?}"))
+                    .arg("round", result.round.to_string()),
+            ),
         )
     })
 }
@@ -116,18 +119,17 @@ fn page_query(
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|value| value.to_str().ok()),
     );
-    let bad = |message: String| (accepted, SiteError::BadRequest(message));
-    let Query(pairs) =
-        query.map_err(|rejection| bad(format!("the query cannot be read: {rejection}")))?;
+    let bad = |message: Message| (accepted, SiteError::BadRequest(message));
+    let Query(pairs) = query.map_err(|rejection| {
+        bad(Message::new("site-query-unreadable").arg("error", rejection.to_string()))
+    })?;
     let mut lang = None;
     let mut revision = None;
     for (name, value) in pairs {
         match name.as_str() {
             "lang" if lang.is_none() => {
                 lang = Some(Lang::from_query(&value).ok_or_else(|| {
-                    bad(format!(
-                        "lang: {value:?} is not a language of the site; use lang=vi or lang=en"
-                    ))
+                    bad(Message::new("site-bad-lang").arg("value", format!("{value:?}")))
                 })?);
             }
             "revision" if revision.is_none() => {
@@ -136,17 +138,19 @@ fn page_query(
                     .ok()
                     .filter(|number| *number >= 1)
                     .ok_or_else(|| {
-                        bad(format!(
-                            "revision: {value:?} is not a revision number (1, 2, …)"
-                        ))
+                        bad(Message::new("site-bad-revision").arg("value", format!("{value:?}")))
                     })?;
                 revision = Some(number);
             }
-            "lang" | "revision" => return Err(bad(format!("{name}: given more than once"))),
+            "lang" | "revision" => {
+                return Err(bad(
+                    Message::new("site-parameter-twice").arg("name", name.as_str())
+                ))
+            }
             _ => {
-                return Err(bad(format!(
-                    "{name}: unknown query parameter; the pages take lang (vi or en) and revision"
-                )))
+                return Err(bad(
+                    Message::new("site-unknown-parameter").arg("name", name.as_str())
+                ))
             }
         }
     }
@@ -167,16 +171,23 @@ fn round_of(site: &Site, year: &str, framework: &str) -> Result<RoundRef, SiteEr
         .parse::<u16>()
         .ok()
         .filter(|number| YEARS.contains(number))
-        .ok_or_else(|| SiteError::BadRequest(format!("year: {year:?} is not a year like 2023")))?;
+        .ok_or_else(|| {
+            SiteError::BadRequest(Message::new("site-bad-year").arg("year", format!("{year:?}")))
+        })?;
     let known = site
         .catalog
         .get_str(framework)
         .filter(|known| known.scored)
-        .ok_or_else(|| SiteError::NotFound(format!("no cohort {framework:?} is published")))?;
+        .ok_or_else(|| SiteError::NotFound(no_cohort(framework)))?;
     Ok(RoundRef {
         year: number,
         framework: known.id.clone(),
     })
+}
+
+/// The refusal of a cohort (framework) that is not published in rounds.
+fn no_cohort(framework: &str) -> Message {
+    Message::new("site-no-cohort").arg("framework", format!("{framework:?}"))
 }
 
 /// The revision asked for, its round's revisions, and the previous year's result.
@@ -191,7 +202,7 @@ async fn cohort_result(
         .catalog
         .get(&round.framework)
         .cloned()
-        .ok_or_else(|| SiteError::NotFound(format!("no cohort {framework:?} is published")))?;
+        .ok_or_else(|| SiteError::NotFound(no_cohort(&framework)))?;
     let shown = site.publications.revision(&round, revision).await?;
     let listing = site.publications.listing(&round).await?;
     let latest_revision = listing.last().map_or(shown.revision, |last| last.revision);
@@ -335,7 +346,8 @@ fn finish(page: &'static str, started: Instant, answer: Answer) -> Response {
             if status == StatusCode::SERVICE_UNAVAILABLE {
                 tracing::warn!(%error, page, "page not served");
             }
-            let body = pages::error(lang, status, &error.to_string()).into_string();
+            let message = error.message().render(lang.catalog_lang());
+            let body = pages::error(lang, status, &message).into_string();
             let mut response = (status, body).into_response();
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -379,7 +391,7 @@ async fn not_found(headers: HeaderMap) -> Response {
     finish(
         "not_found",
         Instant::now(),
-        Err((lang, SiteError::NotFound("no such page".into()))),
+        Err((lang, SiteError::NotFound(Message::new("site-no-such-page")))),
     )
 }
 
@@ -722,9 +734,9 @@ async fn snapshot_file(
                 None,
                 || Ok(signer.sign(&revision.canonical_json).to_vec()),
             ),
-            (SnapshotFile::Signature, None) => Err(SiteError::NotFound(
-                "this site does not sign its snapshots".into(),
-            )),
+            (SnapshotFile::Signature, None) => {
+                Err(SiteError::NotFound(Message::new("site-not-signing")))
+            }
         }
         .map_err(|error| (lang, error))?;
         let out = response.headers_mut();

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use dti_auth::{Principal, Role, Scope, TokenMinter};
 use dti_config::AuthConfig;
 use dti_domain::RoundRef;
+use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
@@ -62,7 +63,7 @@ pub struct FetchedRevision {
 pub enum SourceError {
     /// The round (or that revision of it) is not published.
     #[error("not published: {0}")]
-    NotPublished(String),
+    NotPublished(Message),
     /// The verification service could not answer.
     #[error("the verification service did not answer: {0}")]
     Unavailable(String),
@@ -175,7 +176,11 @@ impl PublicationSource {
         let publication = match self.client.clone().get_publication(request).await {
             Ok(answer) => answer.into_inner(),
             Err(status) if status.code() == Code::NotFound => {
-                return Err(SourceError::NotPublished(status.message().to_owned()))
+                return Err(SourceError::NotPublished(
+                    Message::new("site-no-revision")
+                        .arg("round", round.to_string())
+                        .arg("revision", revision),
+                ))
             }
             Err(status) => return Err(unavailable(&status)),
         };

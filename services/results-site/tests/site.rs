@@ -8,6 +8,7 @@
 mod support;
 
 use dti_auth::Role;
+use dti_i18n::{Lang, Message};
 use dti_proto::dti::verification::v1::GetPublicationRequest;
 use dti_testkit::with_auth;
 use serde_json::Value;
@@ -366,6 +367,56 @@ async fn unpublished_rounds_unknown_units_and_malformed_requests_are_refused() -
         .await;
     english.expect(400);
     assert!(english.text().contains("Bad request"));
+
+    // Vietnamese without Accept-Language (or with a language the site does not speak), English
+    // on request: the same refusal, its reason from the platform's catalogues.
+    let shown = |reason: &str| format!("<p class=\"message\">{reason}</p>");
+    let unknown = Message::new("site-unknown-parameter").arg("name", "page");
+    let no_languages: &[(&str, &str)] = &[];
+    let french: &[(&str, &str)] = &[("accept-language", "fr")];
+    for headers in [no_languages, french] {
+        let vietnamese = platform
+            .get_with(&format!("{published}?page=2"), headers)
+            .await;
+        vietnamese.expect(400);
+        let html = vietnamese.text();
+        assert!(html.contains("<html lang=\"vi\">"), "{html}");
+        assert!(html.contains(&shown(&unknown.render(Lang::Vi))), "{html}");
+    }
+    assert_eq!(
+        unknown.render(Lang::Vi),
+        "page: tham số truy vấn không xác định; các trang chỉ nhận lang (vi hoặc en) và revision"
+    );
+    let english = platform
+        .get_with(&format!("{published}?page=2"), &[("accept-language", "en")])
+        .await;
+    english.expect(400);
+    assert!(
+        english.text().contains(&shown(
+            "page: unknown query parameter; the pages take lang (vi or en) and revision"
+        )),
+        "{}",
+        english.text()
+    );
+    let vietnamese = platform.get("/no/such/page/here").await;
+    vietnamese.expect(404);
+    assert!(
+        vietnamese
+            .text()
+            .contains(&shown(&Message::new("site-no-such-page").render(Lang::Vi))),
+        "{}",
+        vietnamese.text()
+    );
+    assert!(vietnamese.text().contains(&shown("không có trang này")));
+    let english = platform
+        .get_with("/no/such/page/here", &[("accept-language", "en")])
+        .await;
+    english.expect(404);
+    assert!(
+        english.text().contains(&shown("no such page")),
+        "{}",
+        english.text()
+    );
 
     platform.stop().await
 }

@@ -5,6 +5,9 @@
 //! listed unit must be known, of the kind the round's framework assesses (districts for a
 //! district round, departments for a department round) and active in the round's year. Each
 //! id that is not is named as `unit_ids[i]` with the reason, all of them in one refusal.
+//!
+//! Every refusal is written in the request's language (field names stay as the request has
+//! them).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -13,9 +16,11 @@ use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
-use dti_domain::framework::Framework;
+use dti_domain::framework::{Framework, UnitKind};
 use dti_domain::round::{RoundAction, RoundState};
+use dti_domain::units::{NotAMember, UnitType};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
+use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
@@ -88,10 +93,7 @@ impl Rounds {
         require_operator(actor)?;
         let framework = self.check_framework(round)?;
         let deadline = deadline.ok_or_else(|| {
-            SubmissionError::invalid_field(
-                "deadline",
-                "must be set: submissions are accepted until then",
-            )
+            SubmissionError::invalid_field("deadline", Message::new("round-deadline-needed"))
         })?;
         let cohort = self.cohort(round, framework, unit_ids)?;
         let mut tx = self.begin().await?;
@@ -104,7 +106,7 @@ impl Rounds {
         if deadline <= Utc::now() {
             return Err(SubmissionError::invalid_field(
                 "deadline",
-                format!("{deadline} has already passed"),
+                deadline_passed(deadline),
             ));
         }
         rounds::transition(
@@ -164,35 +166,41 @@ impl Rounds {
         if reason.is_empty() {
             violations.push(FieldViolation::new(
                 "reason",
-                "must say why the round is reopened for the unit",
+                Message::new("round-reopen-reason"),
             ));
         }
         match deadline {
-            None => violations.push(FieldViolation::new("deadline", "must be set")),
-            Some(at) if at <= Utc::now() => violations.push(FieldViolation::new(
+            None => violations.push(FieldViolation::new(
                 "deadline",
-                format!("{at} has already passed"),
+                Message::new("request-must-be-set"),
             )),
+            Some(at) if at <= Utc::now() => {
+                violations.push(FieldViolation::new("deadline", deadline_passed(at)))
+            }
             Some(_) => {}
         }
         let Some(deadline) = deadline.filter(|_| violations.is_empty()) else {
             return Err(SubmissionError::Invalid(InvalidRequest {
-                summary: "reopening refused".to_owned(),
+                summary: Message::new("round-reopen-refused").into(),
                 violations,
             }));
         };
         let mut tx = self.begin().await?;
         let record = rounds::lock(&mut tx, round).await?;
         if !matches!(record.state, RoundState::Open | RoundState::Closed) {
-            return Err(SubmissionError::NotNow(format!(
-                "round {round} is {}; only an open or closed round can be reopened for a unit",
-                record.state
-            )));
+            return Err(SubmissionError::NotNow(
+                Message::new("round-reopen-state")
+                    .arg("round", round.to_string())
+                    .arg("state", record.state.to_string())
+                    .into(),
+            ));
         }
         if !rounds::has_unit(&mut *tx, round, unit).await? {
             return Err(SubmissionError::invalid_field(
                 "unit.unit_id",
-                format!("unit {unit} is not assessed in round {round}"),
+                Message::new("submission-unit-not-in-round")
+                    .arg("unit", unit.to_string())
+                    .arg("round", round.to_string()),
             ));
         }
         let before: Option<(DateTime<Utc>, String)> = sqlx::query_as(
@@ -322,18 +330,13 @@ impl Rounds {
             Some(framework) if framework.scored => Ok(framework),
             Some(_) => Err(SubmissionError::invalid_field(
                 "round.framework",
-                format!(
-                    "{} is collected by national sync, not submitted in rounds",
-                    round.framework
-                ),
+                Message::new("issue-framework-unscored").arg("id", round.framework.to_string()),
             )),
             None => Err(SubmissionError::invalid_field(
                 "round.framework",
-                format!(
-                    "unknown framework {}; known: {}",
-                    round.framework,
-                    self.catalog.ids().join(", ")
-                ),
+                Message::new("issue-framework-unknown")
+                    .arg("id", round.framework.to_string())
+                    .arg("known", self.catalog.ids().join(", ")),
             )),
         }
     }
@@ -355,9 +358,7 @@ impl Rounds {
                 .ok_or_else(|| {
                     SubmissionError::invalid_field(
                         "unit_ids",
-                        format!(
-                            "the unit registry has no cohort for round {round}; list the units"
-                        ),
+                        Message::new("round-no-cohort").arg("round", round.to_string()),
                     )
                 });
         }
@@ -368,18 +369,18 @@ impl Rounds {
             match UnitId::parse(raw.clone()) {
                 Ok(id) if !seen.insert(id.clone()) => violations.push(FieldViolation::new(
                     format!("unit_ids[{i}]"),
-                    format!("unit {id} is listed twice"),
+                    Message::new("round-unit-twice").arg("unit", id.to_string()),
                 )),
                 Ok(id) => match self.registry.member(&id, framework.unit_kind, round.year) {
                     Ok(_) => cohort.push(id),
                     Err(refusal) => violations.push(FieldViolation::new(
                         format!("unit_ids[{i}]"),
-                        refusal.to_string(),
+                        not_a_member(&refusal),
                     )),
                 },
                 Err(error) => violations.push(FieldViolation::new(
                     format!("unit_ids[{i}]"),
-                    error.to_string(),
+                    error.message(),
                 )),
             }
         }
@@ -387,10 +388,76 @@ impl Rounds {
             Ok(cohort)
         } else {
             Err(SubmissionError::Invalid(InvalidRequest {
-                summary: format!("invalid cohort for round {round}"),
+                summary: Message::new("round-invalid-cohort")
+                    .arg("round", round.to_string())
+                    .into(),
                 violations,
             }))
         }
+    }
+}
+
+/// A deadline that is not in the future.
+fn deadline_passed(deadline: DateTime<Utc>) -> Message {
+    Message::new("round-deadline-passed").arg("deadline", deadline.to_string())
+}
+
+/// Why a unit cannot be in a round's cohort, from the catalogues (the registry's own
+/// `Display` is English, for logs).
+fn not_a_member(refusal: &NotAMember) -> Message {
+    match refusal {
+        NotAMember::Unknown(unit) => {
+            Message::new("round-unit-unknown").arg("unit", unit.to_string())
+        }
+        NotAMember::OtherKind {
+            unit,
+            kind,
+            assessed,
+        } => Message::new("round-unit-other-kind")
+            .arg("unit", unit.to_string())
+            .arg("kind", Message::new(unit_type_key(*kind)))
+            .arg("assessed", Message::new(assessed_key(*assessed))),
+        NotAMember::NotActive {
+            unit,
+            year,
+            active_from,
+            active_until,
+        } => {
+            let message = match (active_from, active_until) {
+                (Some(from), Some(until)) => Message::new("round-unit-active-between")
+                    .arg("from", from.to_string())
+                    .arg("until", until.to_string()),
+                (Some(from), None) => {
+                    Message::new("round-unit-active-from").arg("from", from.to_string())
+                }
+                (None, Some(until)) => {
+                    Message::new("round-unit-active-until").arg("until", until.to_string())
+                }
+                (None, None) => Message::new("round-unit-not-active"),
+            };
+            message
+                .arg("unit", unit.to_string())
+                .arg("year", year.to_string())
+        }
+    }
+}
+
+/// What a unit is, as the cohort refusals name it ("a department").
+fn unit_type_key(kind: UnitType) -> &'static str {
+    match kind {
+        UnitType::Department => "round-unit-is-department",
+        UnitType::District => "round-unit-is-district",
+        UnitType::Agency => "round-unit-is-agency",
+        UnitType::Province => "round-unit-is-province",
+    }
+}
+
+/// The units a round's framework assesses, as the cohort refusals name them ("districts").
+fn assessed_key(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Department => "round-for-departments",
+        UnitKind::District => "round-for-districts",
+        UnitKind::Province => "round-for-provinces",
     }
 }
 

@@ -1,14 +1,15 @@
 //! The service answers in the caller's language: Vietnamese without `accept-language`, English
 //! with `accept-language: en` — the same refusal (code, fields) in words of each language, from
-//! the catalogues; and a unit's submit returns the warnings about its values in its language.
+//! the catalogues; and a unit's submit returns the warnings about its values in its language;
+//! and an operator's refused cohort is explained in the operator's language.
 
 mod support;
 
 use dti_i18n::{Lang, Message};
-use dti_proto::dti::submission::v1::{SetValuesRequest, SubmitRequest};
+use dti_proto::dti::submission::v1::{OpenRoundRequest, SetValuesRequest, SubmitRequest};
 use dti_service_kit::status::{field_violations, FieldViolation};
 use dti_testkit::{in_language, with_auth};
-use support::{count, indicator, some_values, Stack};
+use support::{count, indicator, round_ref, some_values, Stack};
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,5 +138,77 @@ async fn a_unit_is_warned_on_submit_in_its_language() -> anyhow::Result<()> {
         seen,
         [(place, "a = 40 exceeds b = 34; the ratio is capped at 100%")]
     );
+    stack.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_cohort_is_explained_in_vietnamese_by_default_and_in_english_on_request(
+) -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let token = stack.operator_token();
+    let open = |languages: Option<&'static str>| {
+        let request = OpenRoundRequest {
+            round: Some(round_ref(2023, "hcm-2023-district")),
+            deadline: Some(dti_proto::convert::timestamp(
+                chrono::Utc::now() + std::time::Duration::from_secs(3600),
+            )),
+            unit_ids: vec!["quan-1".into(), "so-y-te".into(), "quan-1".into()],
+        };
+        let mut client = stack.operators();
+        let request = in_language(with_auth(request, &token), languages);
+        async move { client.open_round(request).await.unwrap_err() }
+    };
+    let vietnamese = open(None).await;
+    let english = open(Some("en")).await;
+    for status in [&vietnamese, &english] {
+        assert_eq!(status.code(), Code::InvalidArgument);
+    }
+    let described = |status: &tonic::Status| -> Vec<(String, String)> {
+        field_violations(status)
+            .into_iter()
+            .map(|v| (v.field, v.description))
+            .collect()
+    };
+    assert_eq!(
+        described(&english),
+        [
+            (
+                "unit_ids[1]".to_owned(),
+                "unit so-y-te is a department, the round is for districts".to_owned()
+            ),
+            (
+                "unit_ids[2]".to_owned(),
+                "unit quan-1 is listed twice".to_owned()
+            ),
+        ]
+    );
+    let other_kind = Message::new("round-unit-other-kind")
+        .arg("unit", "so-y-te")
+        .arg("kind", Message::new("round-unit-is-department"))
+        .arg("assessed", Message::new("round-for-districts"));
+    let twice = Message::new("round-unit-twice").arg("unit", "quan-1");
+    assert_eq!(
+        described(&vietnamese),
+        [
+            ("unit_ids[1]".to_owned(), other_kind.render(Lang::Vi)),
+            ("unit_ids[2]".to_owned(), twice.render(Lang::Vi)),
+        ]
+    );
+    assert_eq!(twice.render(Lang::Vi), "đơn vị quan-1 được liệt kê hai lần");
+    assert!(
+        english
+            .message()
+            .starts_with("invalid cohort for round 2023/hcm-2023-district"),
+        "{}",
+        english.message()
+    );
+    assert!(
+        vietnamese
+            .message()
+            .starts_with("nhóm đơn vị của kỳ đánh giá 2023/hcm-2023-district không hợp lệ"),
+        "{}",
+        vietnamese.message()
+    );
+    assert_eq!(stack.count("rounds").await?, 0, "no round was created");
     stack.close().await
 }

@@ -10,6 +10,7 @@ use dti_domain::framework::Framework;
 use dti_domain::round::RoundState;
 use dti_domain::SubmissionId;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
+use dti_i18n::Message;
 use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 
@@ -35,18 +36,13 @@ impl Context {
             Some(framework) if framework.scored => Ok(Arc::clone(framework)),
             Some(_) => Err(VerificationError::invalid_field(
                 "round.framework",
-                format!(
-                    "{} is collected by national sync, not verified in rounds",
-                    round.framework
-                ),
+                Message::new("issue-framework-unscored").arg("id", round.framework.to_string()),
             )),
             None => Err(VerificationError::invalid_field(
                 "round.framework",
-                format!(
-                    "unknown framework {}; known: {}",
-                    round.framework,
-                    self.catalog.ids().join(", ")
-                ),
+                Message::new("issue-framework-unknown")
+                    .arg("id", round.framework.to_string())
+                    .arg("known", self.catalog.ids().join(", ")),
             )),
         }
     }
@@ -105,7 +101,7 @@ pub async fn lock_submission(
             .map_err(VerificationError::database("finding a submission"))?;
     let (year, framework) = row.ok_or_else(|| {
         VerificationError::NotFound(
-            dti_i18n::Message::new("workflow-submission-not-found")
+            Message::new("workflow-submission-not-found")
                 .arg("submission", id.to_string())
                 .into(),
         )

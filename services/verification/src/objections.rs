@@ -10,7 +10,8 @@ use dti_auth::{Principal, Role, Scope};
 use dti_bus::outbox;
 use dti_domain::ObjectionId;
 use dti_domain::{RoundRef, UnitId};
-use dti_service_kit::status::InvalidRequest;
+use dti_i18n::Message;
+use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year};
 use serde_json::json;
 
@@ -157,7 +158,7 @@ impl Objections {
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
                 "reason",
-                format!("must say why the unit objects (1 to {MAX_TEXT_BYTES} bytes)"),
+                Message::new("verification-objection-reason").arg("max", MAX_TEXT_BYTES),
             ));
         }
         let indicator_code = indicator_code.trim();
@@ -171,11 +172,9 @@ impl Objections {
                     .ok_or_else(|| {
                         VerificationError::invalid_field(
                             "indicator_code",
-                            format!(
-                                "unit {unit} / indicator {indicator_code}: not a scored indicator \
-                                 of framework {}",
-                                framework.id
-                            ),
+                            Message::new("submission-not-scored")
+                                .arg("at", format!("unit {unit} / indicator {indicator_code}"))
+                                .arg("framework", framework.id.to_string()),
                         )
                     })?
                     .code
@@ -188,7 +187,7 @@ impl Objections {
         stage::may_object(state, until, Utc::now()).map_err(VerificationError::NotNow)?;
         if !rounds::has_unit(&mut *tx, round, unit).await? {
             return Err(VerificationError::NotFound(
-                dti_i18n::Message::new("submission-unit-not-in-round")
+                Message::new("submission-unit-not-in-round")
                     .arg("unit", unit.to_string())
                     .arg("round", round.to_string())
                     .into(),
@@ -270,15 +269,20 @@ impl Objections {
     ) -> Result<Vec<Objection>, VerificationError> {
         self.context.framework(round)?;
         let unit = match (&actor.scope, unit) {
-            (Scope::Unit { unit_id }, None) if actor.role == Role::UnitSubmitter => Some(
-                UnitId::parse(unit_id.clone())
-                    .map_err(|e| VerificationError::PermissionDenied(e.to_string()))?,
-            ),
+            (Scope::Unit { unit_id }, None) if actor.role == Role::UnitSubmitter => {
+                Some(UnitId::parse(unit_id.clone()).map_err(|_| {
+                    VerificationError::PermissionDenied(
+                        Message::new("verification-token-unit")
+                            .arg("unit", unit_id)
+                            .into(),
+                    )
+                })?)
+            }
             (_, Some(unit)) if crate::access::is_submitter_of(actor, unit) => Some(unit.clone()),
             (_, unit) => {
                 require_reviewer(actor).map_err(|_| {
                     VerificationError::PermissionDenied(
-                        "a unit submitter reads only its own unit's objections".to_owned(),
+                        Message::new("verification-objections-own-unit").into(),
                     )
                 })?;
                 unit.cloned()
@@ -310,21 +314,23 @@ impl Objections {
         let mut violations = Vec::new();
         let status = status.filter(|s| *s != ObjectionStatus::Open);
         if status.is_none() {
-            violations.push(dti_service_kit::status::FieldViolation::new(
+            violations.push(FieldViolation::new(
                 "outcome",
-                "must be upheld or rejected",
+                Message::new("verification-outcome-needed"),
             ));
         }
         let answer = answer.trim();
         if answer.is_empty() || answer.len() > MAX_TEXT_BYTES {
-            violations.push(dti_service_kit::status::FieldViolation::new(
+            violations.push(FieldViolation::new(
                 "answer",
-                format!("must answer the unit (1 to {MAX_TEXT_BYTES} bytes)"),
+                Message::new("verification-answer-needed").arg("max", MAX_TEXT_BYTES),
             ));
         }
         let Some(status) = status.filter(|_| violations.is_empty()) else {
             return Err(VerificationError::Invalid(InvalidRequest {
-                summary: "answer refused".to_owned(),
+                summary: Message::new("verification-answer-refused")
+                    .arg("objection", id.to_string())
+                    .into(),
                 violations,
             }));
         };
@@ -335,8 +341,7 @@ impl Objections {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(VerificationError::database("finding an objection"))?;
-        let (year, framework) = round
-            .ok_or_else(|| VerificationError::NotFound(format!("objection {id} does not exist")))?;
+        let (year, framework) = round.ok_or_else(|| not_found(id))?;
         let round = RoundRef {
             year: u16::try_from(year)
                 .map_err(|_| VerificationError::Corrupted(format!("objection {id}: year")))?,
@@ -356,7 +361,7 @@ impl Objections {
         let current = objection(row)?;
         if current.status != ObjectionStatus::Open {
             return Err(VerificationError::NotNow(
-                dti_i18n::Message::new("verification-objection-answered")
+                Message::new("verification-objection-answered")
                     .arg("objection", id.to_string())
                     .arg("status", current.status.as_str())
                     .into(),
@@ -402,7 +407,16 @@ impl Objections {
         .fetch_optional(&self.context.pool)
         .await
         .map_err(VerificationError::database("reading an objection"))?
-        .ok_or_else(|| VerificationError::NotFound(format!("objection {id} does not exist")))?;
+        .ok_or_else(|| not_found(id))?;
         objection(row)
     }
+}
+
+/// The objection `id` does not exist: in the request's language.
+fn not_found(id: ObjectionId) -> VerificationError {
+    VerificationError::NotFound(
+        Message::new("verification-objection-not-found")
+            .arg("objection", id.to_string())
+            .into(),
+    )
 }

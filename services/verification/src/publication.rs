@@ -181,7 +181,7 @@ impl Publications {
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
                 "reason",
-                format!("must say why the result is corrected (1 to {MAX_TEXT_BYTES} bytes)"),
+                Message::new("verification-correction-needs-reason").arg("max", MAX_TEXT_BYTES),
             ));
         }
         let framework = self.context.framework(round)?;
@@ -199,7 +199,7 @@ impl Publications {
         .map_err(VerificationError::database("reading the latest revision"))?
         .ok_or_else(|| {
             VerificationError::NotFound(
-                dti_i18n::Message::new("verification-not-published")
+                Message::new("verification-not-published")
                     .arg("round", round.to_string())
                     .into(),
             )
@@ -252,9 +252,11 @@ impl Publications {
         let frozen = snapshot::build(header, framework, &inputs, &scores);
         if let Some((number, units)) = previous {
             if dti_audit::canonical_json(units) == dti_audit::canonical_json(&frozen["units"]) {
-                return Err(VerificationError::NotNow(format!(
-                    "nothing changed since revision {number}: correct the verified values first"
-                )));
+                return Err(VerificationError::NotNow(
+                    Message::new("verification-nothing-changed")
+                        .arg("revision", i64::from(number))
+                        .into(),
+                ));
             }
         }
         let hash = snapshot::content_hash(&frozen);
@@ -360,10 +362,11 @@ impl Publications {
         .map_err(VerificationError::database("reading a publication"))?;
         let (number, reason, published_by, published_at, snapshot, content_hash) =
             row.ok_or_else(|| {
-                VerificationError::NotFound(match revision {
-                    0 => format!("round {round} is not published"),
-                    n => format!("round {round} has no published revision {n}"),
-                })
+                let refusal = match revision {
+                    0 => Message::new("verification-not-published"),
+                    n => Message::new("verification-no-revision").arg("revision", n),
+                };
+                VerificationError::NotFound(refusal.arg("round", round.to_string()).into())
             })?;
         let ranks: Vec<(String, i64, i32)> = sqlx::query_as(
             "SELECT unit_id, total_cents, rank FROM publication_ranks \

@@ -194,10 +194,12 @@ impl RoundSteps {
             .collect::<Result<Vec<_>, VerificationError>>()?;
         let blockers = stage::completion_blockers(&submissions);
         if !blockers.is_empty() {
-            return Err(VerificationError::NotNow(format!(
-                "the verification of round {round} cannot be completed: {}",
-                blockers.join("; ")
-            )));
+            return Err(VerificationError::NotNow(
+                Message::new("verification-round-blocked")
+                    .arg("round", round.to_string())
+                    .arg("blockers", blockers.join("; "))
+                    .into(),
+            ));
         }
         self.finish(tx, actor, round, action).await
     }
@@ -228,7 +230,7 @@ impl RoundSteps {
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
                 "reason",
-                format!("must say why the round goes back (1 to {MAX_TEXT_BYTES} bytes)"),
+                Message::new("verification-return-reason").arg("max", MAX_TEXT_BYTES),
             ));
         }
         let action = RoundAction::ReturnForVerification;

@@ -8,11 +8,13 @@
 //! verified only while its round is under verification, decisions
 //! change a published result only as a correction while it is provisional, objections come
 //! only during the provisional period, and a result becomes final only after that period and
-//! once every objection is answered. After `final`, every change is refused.
+//! once every objection is answered. After `final`, every change is refused. Why not is written
+//! in the request's language (English outside a request, for logs and background work).
 
 use chrono::{DateTime, Utc};
 use dti_domain::round::{RoundState, SubmissionState};
 use dti_domain::UnitId;
+use dti_i18n::Message;
 
 /// What opening a submission does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +35,12 @@ pub enum DecisionStage {
 }
 
 fn final_refusal(round: RoundState) -> Option<String> {
-    (round == RoundState::Final)
-        .then(|| "the round's result is final; every change is refused".to_owned())
+    (round == RoundState::Final).then(|| Message::new("verification-final").into())
+}
+
+/// `key`, a refusal naming the round's state `round`, in the request's language.
+fn round_refusal(key: &'static str, round: RoundState) -> String {
+    Message::new(key).arg("state", round.as_str()).into()
 }
 
 /// Whether the unit's draft is set aside so that its last submitted version is the one
@@ -61,14 +67,13 @@ pub fn open_action(
     latest_version: i32,
 ) -> Result<OpenAction, String> {
     if latest_version < 1 {
-        return Err("the unit has submitted nothing yet".to_owned());
+        return Err(Message::new("verification-nothing-submitted").into());
     }
     match (round, submission) {
         (RoundState::UnderVerification, SubmissionState::Submitted) => Ok(OpenAction::Start),
-        (round, SubmissionState::Submitted) => Err(format!(
-            "the round is {round}; submissions are opened for verification only while it is \
-             under_verification"
-        )),
+        (round, SubmissionState::Submitted) => {
+            Err(round_refusal("verification-open-not-now", round))
+        }
         _ => Ok(OpenAction::View),
     }
 }
@@ -85,20 +90,17 @@ pub fn may_decide(round: RoundState, submission: SubmissionState) -> Result<Deci
         ) => Ok(DecisionStage::Verification),
         (RoundState::Provisional, SubmissionState::Verified) => Ok(DecisionStage::Correction),
         (RoundState::UnderVerification, SubmissionState::Submitted) => {
-            Err("open the submission first: its verification has not started".to_owned())
+            Err(Message::new("verification-open-first").into())
         }
-        (RoundState::UnderVerification, SubmissionState::ClarificationRequested) => Err(
-            "the unit has been asked for clarification; decide on its resubmitted version"
-                .to_owned(),
-        ),
-        (RoundState::UnderVerification, state) => Err(format!(
-            "the submission is {}; nothing to verify",
-            state.as_str()
-        )),
-        (round, _) => Err(format!(
-            "the round is {round}; decisions are recorded while it is under_verification, and \
-             corrections while it is provisional"
-        )),
+        (RoundState::UnderVerification, SubmissionState::ClarificationRequested) => {
+            Err(Message::new("verification-awaiting-clarification").into())
+        }
+        (RoundState::UnderVerification, state) => {
+            Err(Message::new("verification-nothing-to-verify")
+                .arg("state", state.as_str())
+                .into())
+        }
+        (round, _) => Err(round_refusal("verification-decide-not-now", round)),
     }
 }
 
@@ -111,9 +113,7 @@ pub fn may_verify_submission(round: RoundState) -> Result<(), String> {
     if round == RoundState::UnderVerification {
         return Ok(());
     }
-    Err(format!(
-        "the round is {round}; submissions are verified only while it is under_verification"
-    ))
+    Err(round_refusal("verification-verify-not-now", round))
 }
 
 /// Why the round's verification cannot be completed: one line per unit whose last submitted
@@ -123,15 +123,16 @@ pub fn completion_blockers(submissions: &[(UnitId, SubmissionState, i32)]) -> Ve
     submissions
         .iter()
         .filter(|(_, state, version)| *version >= 1 && *state != SubmissionState::Verified)
-        .map(|(unit, state, version)| match state {
-            SubmissionState::Draft => format!(
-                "unit {unit}: version {version} is not verified yet (opening it sets aside the \
-                 draft the unit left after it)"
-            ),
-            state => format!(
-                "unit {unit}: version {version} is {}, not verified",
-                state.as_str()
-            ),
+        .map(|(unit, state, version)| {
+            let blocker = match state {
+                SubmissionState::Draft => Message::new("verification-blocker-draft"),
+                state => Message::new("verification-blocker-state").arg("state", state.as_str()),
+            };
+            String::from(
+                blocker
+                    .arg("unit", unit.to_string())
+                    .arg("version", i64::from(*version)),
+            )
         })
         .collect()
 }
@@ -144,10 +145,7 @@ pub fn may_change_publication(round: RoundState) -> Result<(), String> {
     if round == RoundState::Provisional {
         return Ok(());
     }
-    Err(format!(
-        "the round is {round}; a published result is corrected, and objections answered, only \
-         while it is provisional"
-    ))
+    Err(round_refusal("verification-correct-not-now", round))
 }
 
 /// Whether a unit may object now.
@@ -160,14 +158,14 @@ pub fn may_object(
         return Err(refusal);
     }
     if round != RoundState::Provisional {
-        return Err(format!(
-            "the round is {round}; objections are filed only while its result is provisional"
-        ));
+        return Err(round_refusal("verification-object-not-now", round));
     }
     match provisional_until {
-        Some(until) if now > until => Err(format!("the provisional period ended at {until}")),
+        Some(until) if now > until => Err(Message::new("verification-period-ended")
+            .arg("until", until.to_string())
+            .into()),
         Some(_) => Ok(()),
-        None => Err("the round has no provisional period recorded".to_owned()),
+        None => Err(Message::new("verification-no-period").into()),
     }
 }
 
@@ -178,17 +176,17 @@ pub fn may_finalize(
     open_objections: usize,
 ) -> Result<(), String> {
     let Some(until) = provisional_until else {
-        return Err("the round has no provisional period recorded".to_owned());
+        return Err(Message::new("verification-no-period").into());
     };
     if now < until {
-        return Err(format!(
-            "the provisional period runs until {until}; the result becomes final only after it"
-        ));
+        return Err(Message::new("verification-period-running")
+            .arg("until", until.to_string())
+            .into());
     }
     if open_objections > 0 {
-        return Err(format!(
-            "{open_objections} objection(s) are not answered yet"
-        ));
+        return Err(Message::new("verification-objections-open")
+            .arg("count", open_objections)
+            .into());
     }
     Ok(())
 }

@@ -1,15 +1,22 @@
 //! The verifier sees the warnings about a unit's self-assessed and verified values side by
-//! side, in the language of the request: Vietnamese without `accept-language`, English with
-//! `accept-language: en` — among them the general-information cross-check (a count of the
-//! unit's THÔNG TIN CHUNG that differs from the indicator variable restating it).
+//! side — among them the general-information cross-check (a count of the unit's THÔNG TIN CHUNG
+//! that differs from the indicator variable restating it) — and the service's refusals (invalid
+//! requests, a step the round's state does not allow) are written, in the language of the
+//! request: Vietnamese without `accept-language`, English with `accept-language: en`.
 
 mod support;
 
 use dti_i18n::{Lang, Message};
-use dti_proto::dti::verification::v1::{GetSideBySideRequest, SideBySide, ValueWarning};
+use dti_proto::dti::verification::v1::{
+    AnswerObjectionRequest, FileObjectionRequest, GetSideBySideRequest, ListSubmissionsRequest,
+    ObjectionOutcome, SideBySide, ValueWarning,
+};
+use dti_service_kit::status::{field_violations, FieldViolation};
 use dti_testkit::values::info_number;
 use dti_testkit::{in_language, with_auth};
+use dti_verification::model::MAX_TEXT_BYTES;
 use support::{count, indicator, overridden, round, unit_ref, values, Stack};
+use tonic::Code;
 
 fn shown(warnings: &[ValueWarning]) -> Vec<(String, String)> {
     warnings
@@ -175,5 +182,119 @@ async fn the_general_information_cross_check_is_shown_side_by_side() -> anyhow::
             view.verified_warnings
         );
     }
+    stack.close().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_written_in_vietnamese_by_default_and_in_english_on_request(
+) -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    stack.open_round(&["quan-1"]).await?;
+
+    // An answer without an outcome or a text is refused before anything is read.
+    let objection_id = uuid::Uuid::now_v7().to_string();
+    let approver = stack.approver();
+    let answer = |languages: Option<&'static str>| {
+        let request = AnswerObjectionRequest {
+            objection_id: objection_id.clone(),
+            outcome: ObjectionOutcome::Unspecified as i32,
+            answer: "  ".into(),
+        };
+        let request = in_language(with_auth(request, &approver), languages);
+        let mut client = stack.publication();
+        async move { client.answer_objection(request).await.unwrap_err() }
+    };
+    let vietnamese = answer(None).await;
+    let english = answer(Some("en-GB,en;q=0.9")).await;
+    for status in [&vietnamese, &english] {
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    }
+    let answer_needed = Message::new("verification-answer-needed").arg("max", MAX_TEXT_BYTES);
+    assert_eq!(
+        field_violations(&vietnamese),
+        [
+            FieldViolation::new(
+                "outcome",
+                Message::new("verification-outcome-needed").render(Lang::Vi)
+            ),
+            FieldViolation::new("answer", answer_needed.render(Lang::Vi)),
+        ]
+    );
+    assert_eq!(
+        field_violations(&english),
+        [
+            FieldViolation::new("outcome", "must be upheld or rejected"),
+            FieldViolation::new("answer", "must answer the unit (1 to 2000 bytes)"),
+        ]
+    );
+    assert!(
+        vietnamese.message().starts_with(&format!(
+            "câu trả lời kiến nghị {objection_id} bị từ chối; chưa lưu gì"
+        )),
+        "{}",
+        vietnamese.message()
+    );
+    assert!(
+        english.message().starts_with(&format!(
+            "answer to objection {objection_id} refused; nothing was stored"
+        )),
+        "{}",
+        english.message()
+    );
+
+    // A state filter that is no submission state.
+    let verifier = stack.verifier();
+    let listed = |languages: Option<&'static str>| {
+        let request = ListSubmissionsRequest {
+            round: Some(round()),
+            state: "nonsense".into(),
+        };
+        let request = in_language(with_auth(request, &verifier), languages);
+        let mut client = stack.verification();
+        async move { client.list_submissions(request).await.unwrap_err() }
+    };
+    let not_a_state = Message::new("verification-not-a-state").arg("text", "\"nonsense\"");
+    assert_eq!(
+        field_violations(&listed(None).await),
+        [FieldViolation::new("state", not_a_state.render(Lang::Vi))]
+    );
+    assert_eq!(
+        field_violations(&listed(Some("en")).await),
+        [FieldViolation::new(
+            "state",
+            "\"nonsense\" is not a submission state (draft, submitted, \
+             clarification_requested, under_verification, verified)"
+        )]
+    );
+
+    // An objection while the round is still open: refused for the round's state.
+    let unit = stack.unit("quan-1");
+    let object = |languages: Option<&'static str>| {
+        let request = FileObjectionRequest {
+            round: Some(round()),
+            unit: Some(unit_ref("quan-1")),
+            indicator_code: "1.2".into(),
+            reason: "our meetings were all counted".into(),
+        };
+        let request = in_language(with_auth(request, &unit), languages);
+        let mut client = stack.publication();
+        async move { client.file_objection(request).await.unwrap_err() }
+    };
+    let vietnamese = object(None).await;
+    let english = object(Some("en")).await;
+    for status in [&vietnamese, &english] {
+        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    }
+    let not_now = Message::new("verification-object-not-now").arg("state", "open");
+    assert_eq!(vietnamese.message(), not_now.render(Lang::Vi));
+    assert_eq!(
+        vietnamese.message(),
+        "kỳ đánh giá đang ở trạng thái open; chỉ được kiến nghị khi kết quả của kỳ đang là \
+         tạm thời (provisional)"
+    );
+    assert_eq!(
+        english.message(),
+        "the round is open; objections are filed only while its result is provisional"
+    );
     stack.close().await
 }

@@ -3,7 +3,11 @@
 //! Ids share their text (`Arc<str>`), so cloning one from a framework costs no allocation.
 //! Row ids (submissions, evidence, objections, sync runs) are UUID newtypes: `Copy`, shown and
 //! parsed as the hyphenated UUID, stored as the UUID itself.
+//!
+//! An id that does not parse is an [`IdError`]: shown in English (`Display`, for logs), and
+//! to a caller in its language with [`IdError::message`].
 
+use dti_i18n::{Arg, Message};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -21,6 +25,67 @@ pub struct IdError {
     /// What is wrong with it.
     pub reason: &'static str,
 }
+
+impl IdError {
+    /// What is wrong, from the catalogues: in the language of the request being handled once
+    /// shown (`String::from`), in English it reads as `Display` does.
+    pub fn message(&self) -> Message {
+        Message::new("id-invalid")
+            .arg("kind", kind_message(self.kind))
+            .arg("value", format!("{:?}", self.value))
+            .arg("reason", reason_message(self.reason))
+    }
+}
+
+/// The kind of an id as a message (a kind this file does not define is shown as is).
+fn kind_message(kind: &'static str) -> Arg {
+    let key = match kind {
+        "unit id" => "id-kind-unit",
+        "framework id" => "id-kind-framework",
+        "indicator code" => "id-kind-indicator",
+        "group code" => "id-kind-group",
+        "variable name" => "id-kind-variable",
+        "submission id" => "id-kind-submission",
+        "evidence id" => "id-kind-evidence",
+        "objection id" => "id-kind-objection",
+        "sync run id" => "id-kind-sync-run",
+        other => return Arg::from(other),
+    };
+    Message::new(key).into()
+}
+
+/// A reason of the checks below as a message (another reason is shown as is).
+fn reason_message(reason: &'static str) -> Arg {
+    let message = match reason {
+        EMPTY => Message::new("id-reason-empty"),
+        UNIT_TOO_LONG => Message::new("id-reason-too-long").arg("max", 128_u32),
+        CONTROL => Message::new("id-reason-control"),
+        WHITE_SPACE => Message::new("id-reason-white-space"),
+        LENGTH_64 => Message::new("id-reason-length").arg("max", 64_u32),
+        SLUG_CHARACTERS => Message::new("id-reason-slug-characters"),
+        SLUG_DASH => Message::new("id-reason-slug-dash"),
+        LENGTH_32 => Message::new("id-reason-length").arg("max", 32_u32),
+        CODE_FORM => Message::new("id-reason-code"),
+        VARIABLE_FORM => Message::new("id-reason-variable"),
+        NOT_UUID => Message::new("id-reason-uuid"),
+        other => return Arg::from(other),
+    };
+    message.into()
+}
+
+// Why an id is refused, in English ([`IdError::reason`]); [`reason_message`] names each in the
+// catalogues.
+const EMPTY: &str = "must not be empty";
+const UNIT_TOO_LONG: &str = "must be at most 128 bytes";
+const CONTROL: &str = "must not contain control characters";
+const WHITE_SPACE: &str = "must not start or end with white space";
+const LENGTH_64: &str = "must be 1 to 64 characters";
+const SLUG_CHARACTERS: &str = "must use only lowercase ASCII letters, digits and '-'";
+const SLUG_DASH: &str = "must not start or end with '-'";
+const LENGTH_32: &str = "must be 1 to 32 characters";
+const CODE_FORM: &str = "must be dot-separated numbers such as 6.13 or 5.12.1";
+const VARIABLE_FORM: &str = "must be snake_case ASCII starting with a letter";
+const NOT_UUID: &str = "must be a UUID";
 
 macro_rules! string_id {
     ($(#[$doc:meta])* $name:ident, $kind:literal, $check:expr) => {
@@ -101,7 +166,7 @@ macro_rules! uuid_id {
                 Uuid::parse_str(value).map(Self).map_err(|_| IdError {
                     kind: $kind,
                     value: value.to_owned(),
-                    reason: "must be a UUID",
+                    reason: NOT_UUID,
                 })
             }
 
@@ -140,59 +205,59 @@ macro_rules! uuid_id {
 
 fn check_unit_id(s: &str) -> Result<(), &'static str> {
     if s.trim().is_empty() {
-        return Err("must not be empty");
+        return Err(EMPTY);
     }
     if s.len() > 128 {
-        return Err("must be at most 128 bytes");
+        return Err(UNIT_TOO_LONG);
     }
     if s.chars().any(char::is_control) {
-        return Err("must not contain control characters");
+        return Err(CONTROL);
     }
     if s.trim() != s {
-        return Err("must not start or end with white space");
+        return Err(WHITE_SPACE);
     }
     Ok(())
 }
 
 fn check_slug(s: &str) -> Result<(), &'static str> {
     if s.is_empty() || s.len() > 64 {
-        return Err("must be 1 to 64 characters");
+        return Err(LENGTH_64);
     }
     if !s
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err("must use only lowercase ASCII letters, digits and '-'");
+        return Err(SLUG_CHARACTERS);
     }
     if s.starts_with('-') || s.ends_with('-') {
-        return Err("must not start or end with '-'");
+        return Err(SLUG_DASH);
     }
     Ok(())
 }
 
 fn check_code(s: &str) -> Result<(), &'static str> {
     if s.is_empty() || s.len() > 32 {
-        return Err("must be 1 to 32 characters");
+        return Err(LENGTH_32);
     }
     let parts_ok = s
         .split('.')
         .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_digit()));
     if !parts_ok {
-        return Err("must be dot-separated numbers such as 6.13 or 5.12.1");
+        return Err(CODE_FORM);
     }
     Ok(())
 }
 
 fn check_variable(s: &str) -> Result<(), &'static str> {
     if s.is_empty() || s.len() > 64 {
-        return Err("must be 1 to 64 characters");
+        return Err(LENGTH_64);
     }
     if !s
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         || s.starts_with(|c: char| c.is_ascii_digit())
     {
-        return Err("must be snake_case ASCII starting with a letter");
+        return Err(VARIABLE_FORM);
     }
     Ok(())
 }
@@ -316,6 +381,36 @@ mod tests {
         assert!(UnitId::parse(" U1").is_err());
         assert!(VariableName::parse("1a").is_err());
         assert_eq!(IndicatorCode::parse("5.12.1").unwrap().group_prefix(), "5");
+    }
+
+    #[test]
+    fn a_parse_error_reads_in_english_as_logged_and_in_vietnamese_for_callers() {
+        use dti_i18n::Lang;
+        let errors = [
+            UnitId::parse("").unwrap_err(),
+            UnitId::parse("x".repeat(129)).unwrap_err(),
+            UnitId::parse("a\u{7}b").unwrap_err(),
+            UnitId::parse(" U1").unwrap_err(),
+            FrameworkId::parse("").unwrap_err(),
+            FrameworkId::parse("HCM_2023").unwrap_err(),
+            FrameworkId::parse("-hcm").unwrap_err(),
+            IndicatorCode::parse("").unwrap_err(),
+            GroupCode::parse("a.1").unwrap_err(),
+            VariableName::parse("").unwrap_err(),
+            VariableName::parse("1a").unwrap_err(),
+            SubmissionId::parse("x").unwrap_err(),
+            EvidenceId::parse("x").unwrap_err(),
+            ObjectionId::parse("x").unwrap_err(),
+            SyncRunId::parse("x").unwrap_err(),
+        ];
+        for error in &errors {
+            assert_eq!(error.message().render(Lang::En), error.to_string());
+            assert_ne!(error.message().render(Lang::Vi), error.to_string());
+        }
+        assert_eq!(
+            UnitId::parse(" U1").unwrap_err().message().render(Lang::Vi),
+            "mã đơn vị \" U1\" không hợp lệ: không được bắt đầu hoặc kết thúc bằng khoảng trắng"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use dti_domain::round::{RoundState as DomainRoundState, SubmissionState as DomainState};
 use dti_domain::values::InputIssue;
 use dti_domain::{RoundRef, UnitId};
+use dti_i18n::Message;
 use dti_proto::convert::{
     general_info_map_to_proto, general_info_to_json, indicator_to_proto, instant, timestamp,
     variable_to_json,
@@ -27,9 +28,9 @@ pub fn deadline(
     at: Option<&dti_proto::Timestamp>,
 ) -> Result<Option<DateTime<Utc>>, SubmissionError> {
     at.map(|at| {
-        instant(at)
-            .map(|at| at.trunc_subsecs(6))
-            .ok_or_else(|| SubmissionError::invalid_field("deadline", "is not a valid instant"))
+        instant(at).map(|at| at.trunc_subsecs(6)).ok_or_else(|| {
+            SubmissionError::invalid_field("deadline", Message::new("round-bad-instant"))
+        })
     })
     .transpose()
 }

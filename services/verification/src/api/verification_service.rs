@@ -3,6 +3,7 @@
 //! round; units read their side-by-side view.
 
 use dti_domain::round::SubmissionState;
+use dti_i18n::Message;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::verification_service_server::VerificationService;
 use dti_proto::request::{parse_id, parse_round, FieldError};
@@ -23,10 +24,7 @@ fn parse_state(text: &str) -> Result<Option<SubmissionState>, FieldError> {
         text => text.parse::<SubmissionState>().map(Some).map_err(|_| {
             FieldError::new(
                 "state",
-                format!(
-                    "{text:?} is not a submission state (draft, submitted, \
-                     clarification_requested, under_verification, verified)"
-                ),
+                Message::new("verification-not-a-state").arg("text", format!("{text:?}")),
             )
         }),
     }

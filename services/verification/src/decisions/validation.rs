@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::values::{decode_indicator_values, InputIssue};
 use dti_domain::{IndicatorCode, UnitId};
+use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 
 use crate::model::{
@@ -26,16 +27,15 @@ pub fn validate(
     if requested.is_empty() {
         return Err(VerificationError::invalid_field(
             "decisions",
-            "must hold at least one decision",
+            Message::new("verification-no-decisions"),
         ));
     }
     if requested.len() > max_per_request {
         return Err(VerificationError::invalid_field(
             "decisions",
-            format!(
-                "holds {} decisions; at most {max_per_request} per request",
-                requested.len()
-            ),
+            Message::new("verification-too-many-decisions")
+                .arg("count", requested.len())
+                .arg("max", max_per_request),
         ));
     }
     let mut violations = Vec::new();
@@ -49,17 +49,17 @@ pub fn validate(
         else {
             violations.push(FieldViolation::new(
                 place,
-                format!(
-                    "decisions[{position}]: not a scored indicator of framework {}",
-                    framework.id
-                ),
+                Message::new("submission-not-scored")
+                    .arg("at", format!("decisions[{position}]"))
+                    .arg("framework", framework.id.to_string()),
             ));
             continue;
         };
         if decided.contains_key(&indicator.code) {
             violations.push(FieldViolation::new(
                 place,
-                format!("decisions[{position}]: the indicator is decided twice in the request"),
+                Message::new("verification-decided-twice")
+                    .arg("at", format!("decisions[{position}]")),
             ));
             continue;
         }
@@ -67,7 +67,7 @@ pub fn validate(
         let Some(kind) = request.kind else {
             violations.push(FieldViolation::new(
                 format!("{place} / kind"),
-                "must be accepted, overridden or evidence_insufficient",
+                Message::new("verification-kind-needed"),
             ));
             continue;
         };
@@ -75,20 +75,16 @@ pub fn validate(
         if reason.is_empty() && needs_reason {
             violations.push(FieldViolation::new(
                 format!("{place} / reason"),
-                match stage {
-                    DecisionStage::Correction => {
-                        "is mandatory: every correction of a published result says why"
-                    }
-                    DecisionStage::Verification => {
-                        "is mandatory for a verified value or insufficient evidence"
-                    }
-                },
+                Message::new(match stage {
+                    DecisionStage::Correction => "verification-correction-reason",
+                    DecisionStage::Verification => "verification-decision-reason",
+                }),
             ));
         }
         if reason.len() > MAX_TEXT_BYTES {
             violations.push(FieldViolation::new(
                 format!("{place} / reason"),
-                format!("is longer than {MAX_TEXT_BYTES} bytes"),
+                Message::new("dtictl-reason-too-long").arg("max", MAX_TEXT_BYTES),
             ));
         }
         let decision = match kind {
@@ -96,7 +92,7 @@ pub fn validate(
                 if !request.variables.is_empty() || request.not_applicable {
                     violations.push(FieldViolation::new(
                         format!("{place} / variables"),
-                        "only an override carries a verified value",
+                        Message::new("verification-value-only-override"),
                     ));
                     continue;
                 }
@@ -129,7 +125,9 @@ pub fn validate(
         Ok((decided.into_values().collect(), warnings))
     } else {
         Err(VerificationError::Invalid(InvalidRequest {
-            summary: format!("decisions on unit {unit} rejected; nothing was stored"),
+            summary: Message::new("verification-decisions-rejected")
+                .arg("unit", unit.to_string())
+                .into(),
             violations,
         }))
     }
@@ -148,14 +146,14 @@ fn override_value(
         (true, false) => {
             violations.push(FieldViolation::new(
                 format!("{place} / variables"),
-                "an override is either not applicable or has values, not both",
+                Message::new("verification-override-both"),
             ));
             return None;
         }
         (false, true) => {
             violations.push(FieldViolation::new(
                 format!("{place} / variables"),
-                "an override needs the verified value of every variable, or not_applicable",
+                Message::new("verification-override-empty"),
             ));
             return None;
         }

@@ -168,7 +168,7 @@ pub async fn review(
             .map_err(VerificationError::database("reading a submission"))?;
     let (year, framework, unit) = row.ok_or_else(|| {
         VerificationError::NotFound(
-            dti_i18n::Message::new("workflow-submission-not-found")
+            Message::new("workflow-submission-not-found")
                 .arg("submission", id.to_string())
                 .into(),
         )
@@ -285,7 +285,14 @@ async fn submitted_at(
     .fetch_optional(&mut **tx)
     .await
     .map_err(VerificationError::database("reading a version"))?
-    .ok_or_else(|| VerificationError::NotFound(format!("submission {id} has no version {version}")))
+    .ok_or_else(|| {
+        VerificationError::NotFound(
+            Message::new("verification-no-version")
+                .arg("submission", id.to_string())
+                .arg("version", i64::from(version))
+                .into(),
+        )
+    })
 }
 
 /// The clarification questions asked about `version`, by indicator code.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use dti_domain::framework::Framework;
 use dti_domain::UnitId;
+use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::submissions::SubmissionHead;
 
@@ -17,7 +18,7 @@ pub fn check_version_given(version: u32) -> Result<(), VerificationError> {
     if version == 0 {
         return Err(VerificationError::invalid_field(
             "version",
-            "must be the submitted version reviewed (from 1)",
+            Message::new("verification-version-needed"),
         ));
     }
     Ok(())
@@ -28,7 +29,7 @@ pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, Verific
     check_version_given(version)?;
     if i64::from(version) != i64::from(head.latest_version) {
         return Err(VerificationError::NotNow(
-            dti_i18n::Message::new("verification-not-latest")
+            Message::new("verification-not-latest")
                 .arg("version", version)
                 .arg("unit", head.unit.to_string())
                 .arg("latest", head.latest_version.to_string())
@@ -48,7 +49,7 @@ pub fn check_question_count(
     if questions.is_empty() || questions.len() > max_per_request {
         return Err(VerificationError::invalid_field(
             "questions",
-            format!("must hold 1 to {max_per_request} questions"),
+            Message::new("verification-question-count").arg("max", max_per_request),
         ));
     }
     Ok(())
@@ -70,10 +71,9 @@ pub fn validate_questions(
         else {
             violations.push(FieldViolation::new(
                 place,
-                format!(
-                    "questions[{position}]: not a scored indicator of framework {}",
-                    framework.id
-                ),
+                Message::new("submission-not-scored")
+                    .arg("at", format!("questions[{position}]"))
+                    .arg("framework", framework.id.to_string()),
             ));
             continue;
         };
@@ -81,7 +81,7 @@ pub fn validate_questions(
         if question.is_empty() || question.len() > MAX_TEXT_BYTES {
             violations.push(FieldViolation::new(
                 format!("{place} / question"),
-                format!("must ask something (1 to {MAX_TEXT_BYTES} bytes)"),
+                Message::new("verification-question-needed").arg("max", MAX_TEXT_BYTES),
             ));
             continue;
         }
@@ -91,7 +91,8 @@ pub fn validate_questions(
         {
             violations.push(FieldViolation::new(
                 place,
-                format!("questions[{position}]: one question per indicator"),
+                Message::new("verification-one-question")
+                    .arg("at", format!("questions[{position}]")),
             ));
         }
     }
@@ -99,7 +100,9 @@ pub fn validate_questions(
         Ok(asked.into_iter().collect())
     } else {
         Err(VerificationError::Invalid(InvalidRequest {
-            summary: format!("clarification request to unit {unit} rejected; nothing was stored"),
+            summary: Message::new("verification-clarification-rejected")
+                .arg("unit", unit.to_string())
+                .into(),
             violations,
         }))
     }
