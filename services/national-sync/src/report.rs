@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use dti_config::DatabaseConfig;
 use dti_db::PgPool;
+use dti_i18n::{Lang, Message};
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
@@ -54,8 +55,10 @@ pub struct PushedLine {
 /// One item of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportRow {
-    /// `indicator 6.22` or `general information population`.
+    /// `indicator 6.22` or `general information population` (English, as in logs).
     pub item: String,
+    /// The same for people, in the language it is shown in.
+    pub label: Message,
     /// Kind as stored.
     pub kind: &'static str,
     /// Code or key.
@@ -112,6 +115,7 @@ pub async fn build(
                 .collect();
             Some(ReportRow {
                 item: item.key.to_string(),
+                label: item.key.message(),
                 kind: item.key.kind.as_str(),
                 code: item.key.code.clone(),
                 name: item.name.clone(),
@@ -151,35 +155,63 @@ fn status_name(status: Status) -> &'static str {
     }
 }
 
+/// An item's completeness for people.
+fn status_message(status: Status) -> Message {
+    Message::new(match status {
+        Status::Complete => "sync-report-complete",
+        Status::Missing => "sync-report-missing",
+        Status::Disputed => "sync-report-disputed",
+    })
+}
+
 impl PushOutcome {
-    fn describe(&self) -> String {
+    /// What became of a push, for people (the national system's and the transport's own
+    /// reasons are quoted as they came).
+    fn describe(&self) -> Message {
         match self {
-            PushOutcome::Accepted(receipt) => format!("accepted (receipt {receipt})"),
-            PushOutcome::Rejected(reason) => format!("rejected: {reason}"),
-            PushOutcome::Pending(None) => "pending".to_owned(),
-            PushOutcome::Pending(Some(error)) => format!("pending (last failure: {error})"),
-            PushOutcome::Superseded(why) => format!("not sent: {why}"),
+            PushOutcome::Accepted(receipt) => {
+                Message::new("sync-report-accepted").arg("receipt", receipt.as_str())
+            }
+            PushOutcome::Rejected(reason) => {
+                Message::new("sync-report-rejected").arg("reason", reason.as_str())
+            }
+            PushOutcome::Pending(None) => Message::new("sync-report-pending"),
+            PushOutcome::Pending(Some(error)) => {
+                Message::new("sync-report-pending-failed").arg("error", error.as_str())
+            }
+            PushOutcome::Superseded(why) => {
+                Message::new("sync-report-not-sent").arg("why", why.as_str())
+            }
         }
     }
 }
 
 impl Report {
-    /// A table for people: one line per item, one indented line per owner's part of items
-    /// with several owners.
-    pub fn render_table(&self) -> String {
+    /// A table for people in `lang`: one line per item, one indented line per owner's part of
+    /// items with several owners.
+    pub fn render_table(&self, lang: Lang) -> String {
+        let text = |message: Message| message.render(lang);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "National sync report {} ({})",
-            self.year, self.framework
+            "{}",
+            text(
+                Message::new("sync-report-title")
+                    .arg("year", self.year)
+                    .arg("framework", self.framework.as_str())
+            )
         );
-        let width = self
+        let labels: Vec<String> = self
             .rows
             .iter()
-            .map(|row| row.item.len())
+            .map(|row| text(row.label.clone()))
+            .collect();
+        let width = labels
+            .iter()
+            .map(|label| label.chars().count())
             .max()
             .unwrap_or(0);
-        for row in &self.rows {
+        for (row, label) in self.rows.iter().zip(&labels) {
             let owners: Vec<&str> = row.owners.iter().map(|o| o.department.as_str()).collect();
             let local = match (&row.local, row.status) {
                 (_, Status::Missing) => {
@@ -189,45 +221,45 @@ impl Report {
                         .filter(|o| o.value.is_none())
                         .map(|o| o.department.as_str())
                         .collect();
-                    format!("missing from {}", missing.join(", "))
+                    text(Message::new("sync-report-missing-from").arg("owners", missing.join(", ")))
                 }
                 (Some((version, value)), _) => format!("v{version} {value}"),
-                (None, _) => "none".to_owned(),
+                (None, _) => text(Message::new("sync-report-none")),
             };
             let pushed = match &row.last_pushed {
                 Some(pushed) => format!(
                     "v{} {} {}",
                     pushed.version,
                     pushed.value,
-                    pushed.outcome.describe()
+                    text(pushed.outcome.describe())
                 ),
-                None => "never pushed".to_owned(),
+                None => text(Message::new("sync-report-never-pushed")),
             };
-            let _ = writeln!(
-                out,
-                "{:<width$}  owner {}  [{}]  local {}  |  pushed {}",
-                row.item,
-                owners.join(", "),
-                status_name(row.status),
-                local,
-                pushed,
-            );
+            let line = Message::new("sync-report-line")
+                .arg("owners", owners.join(", "))
+                .arg("status", status_message(row.status))
+                .arg("local", local)
+                .arg("pushed", pushed);
+            let _ = writeln!(out, "{label:<width$}  {}", text(line));
             if row.owners.len() > 1 {
                 for owner in &row.owners {
                     let part = match (&owner.value, owner.revision) {
                         (Some(value), Some(revision)) => format!("r{revision} {value}"),
-                        _ => "missing".to_owned(),
+                        _ => text(Message::new("sync-report-missing")),
                     };
                     let dispute = owner
                         .dispute
                         .as_ref()
-                        .map(|reason| format!("  disputed: {reason}"))
+                        .map(|reason| {
+                            let disputed = Message::new("sync-report-part-disputed")
+                                .arg("reason", reason.as_str());
+                            format!("  {}", text(disputed))
+                        })
                         .unwrap_or_default();
-                    let _ = writeln!(
-                        out,
-                        "{:<width$}    part of {}: {part}{dispute}",
-                        "", owner.department
-                    );
+                    let part = Message::new("sync-report-part")
+                        .arg("department", owner.department.as_str())
+                        .arg("part", part);
+                    let _ = writeln!(out, "{:<width$}    {}{dispute}", "", text(part));
                 }
             }
         }

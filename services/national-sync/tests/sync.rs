@@ -8,6 +8,7 @@ mod support;
 use std::time::Duration;
 
 use dti_auth::Role;
+use dti_i18n::Lang;
 use dti_national_receiver::Faults;
 use dti_national_sync::national_api::PushBody;
 use dti_national_sync::national_set::NationalSet;
@@ -214,7 +215,13 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
         "11, then 9.4 M, then 9.5 M"
     );
     assert!(matches!(pushed.outcome, PushOutcome::Accepted(_)));
-    let table = report.render_table();
+    let table = report.render_table(Lang::En);
+    let bang = report.render_table(Lang::Vi);
+    assert!(bang.contains("thông tin chung population"), "{bang}");
+    assert!(
+        bang.contains("đã được tiếp nhận (biên nhận NAT-2024-"),
+        "{bang}"
+    );
     assert!(table.contains("general information population"), "{table}");
     assert!(table.contains("accepted (receipt NAT-2024-"), "{table}");
 
@@ -345,7 +352,7 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
         Some(PushOutcome::Rejected(reason.into()))
     );
     assert!(report
-        .render_table()
+        .render_table(Lang::En)
         .contains(&format!("rejected: {reason}")));
 
     // The national system is fixed and Sở TT&TT corrects its part: a new version is accepted.

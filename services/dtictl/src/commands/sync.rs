@@ -347,7 +347,7 @@ fn report(args: &ReportArgs) -> Result<(), Failure> {
         })?;
     match args.format {
         ReportFormat::Table => {
-            print!("{}", report.render_table());
+            print!("{}", report.render_table(crate::text::lang()));
             Ok(())
         }
         ReportFormat::Json => print_json(&report.to_json()),

@@ -759,3 +759,20 @@ id-reason-slug-dash = must not start or end with '-'
 id-reason-code = must be dot-separated numbers such as 6.13 or 5.12.1
 id-reason-variable = must be snake_case ASCII starting with a letter
 id-reason-uuid = must be a UUID
+
+## dtictl sync report: the reconciliation table
+sync-report-title = National sync report { $year } ({ $framework })
+sync-report-complete = complete
+sync-report-missing = missing
+sync-report-disputed = disputed
+sync-report-accepted = accepted (receipt { $receipt })
+sync-report-rejected = rejected: { $reason }
+sync-report-pending = pending
+sync-report-pending-failed = pending (last failure: { $error })
+sync-report-not-sent = not sent: { $why }
+sync-report-missing-from = missing from { $owners }
+sync-report-none = none
+sync-report-never-pushed = never pushed
+sync-report-line = owner { $owners }  [{ $status }]  local { $local }  |  pushed { $pushed }
+sync-report-part = part of { $department }: { $part }
+sync-report-part-disputed = disputed: { $reason }

@@ -760,3 +760,20 @@ id-reason-slug-dash = không được bắt đầu hoặc kết thúc bằng d�
 id-reason-code = phải là các số cách nhau bởi dấu chấm, ví dụ 6.13 hoặc 5.12.1
 id-reason-variable = phải viết kiểu snake_case bằng ký tự ASCII, bắt đầu bằng một chữ cái
 id-reason-uuid = phải là một UUID
+
+## dtictl sync report: bảng đối soát
+sync-report-title = Báo cáo đồng bộ quốc gia { $year } ({ $framework })
+sync-report-complete = đủ
+sync-report-missing = thiếu
+sync-report-disputed = đang tranh chấp
+sync-report-accepted = đã được tiếp nhận (biên nhận { $receipt })
+sync-report-rejected = bị từ chối: { $reason }
+sync-report-pending = đang chờ gửi
+sync-report-pending-failed = đang chờ gửi (lần gửi gần nhất lỗi: { $error })
+sync-report-not-sent = không gửi: { $why }
+sync-report-missing-from = còn thiếu của { $owners }
+sync-report-none = chưa có
+sync-report-never-pushed = chưa từng gửi
+sync-report-line = đơn vị sở hữu { $owners }  [{ $status }]  số liệu Thành phố { $local }  |  đã gửi { $pushed }
+sync-report-part = phần của { $department }: { $part }
+sync-report-part-disputed = đang tranh chấp: { $reason }
