@@ -24,13 +24,16 @@
 #![warn(missing_docs)]
 
 pub mod commands;
+pub mod help;
 pub mod remote;
 pub mod text;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-/// Command-line tool of the city's DTI platform.
+/// Command-line tool of the city's DTI platform. Its help (the about from the package's
+/// description, and the doc comments below) is shown from the catalogues in the run's language:
+/// parse with [`help::parse`], not `Cli::parse`.
 #[derive(Debug, Parser)]
 #[command(name = "dtictl", version, about)]
 pub struct Cli {

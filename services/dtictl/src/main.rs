@@ -3,12 +3,11 @@
 //! unexpected failure, 3 a check that found a problem (a broken audit chain) or a state change
 //! the platform refused, 4 a caller who may not do what was asked.
 
-use clap::Parser;
-use dtictl::{run, Cli, Failure};
+use dtictl::{run, Failure};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = dtictl::help::parse(std::env::args_os());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::InvalidInput(lines)) => {

@@ -4,6 +4,7 @@
 //! `f64` is used for pixel positions only. Every chart has a `<title>` and `<desc>` and sits
 //! beside a table holding the same numbers.
 
+use dti_i18n::Message;
 use maud::{html, Markup};
 
 use crate::i18n::Lang;
@@ -38,14 +39,14 @@ fn px(value: f64) -> String {
 
 /// Bars of every unit's total, best first, scaled to the framework's maximum.
 pub fn totals(ranking: &Ranking, max_total_cents: i64, lang: Lang, id: &str) -> Markup {
-    let t = lang.texts();
+    let t = |key| lang.text(key);
     let span = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
     let height = TOP * 2.0 + ranking.rows.len() as f64 * (BAR + GAP);
     html! {
         svg class="chart" role="img" aria-labelledby={(id) "-title " (id) "-desc"}
             viewBox={"0 0 " (px(WIDTH)) " " (px(height))} preserveAspectRatio="xMinYMin meet"
             xmlns="http://www.w3.org/2000/svg" {
-            title id={(id) "-title"} { (t.chart_totals) }
+            title id={(id) "-title"} { (t("site-chart-totals")) }
             desc id={(id) "-desc"} {
                 @for row in &ranking.rows { (row.rank) ". " (row.unit_name) ": " (lang.number(&row.total)) "; " }
             }
@@ -67,7 +68,7 @@ pub fn totals(ranking: &Ranking, max_total_cents: i64, lang: Lang, id: &str) -> 
 /// One unit's group scores (upper bar) against the cohort's medians (lower bar), each scaled
 /// to the group's maximum.
 pub fn groups_against_median(groups: &[ScorecardGroup], lang: Lang, id: &str) -> Markup {
-    let t = lang.texts();
+    let t = |key| lang.text(key);
     let span = WIDTH - LABEL_WIDTH - VALUE_WIDTH;
     let pair = BAR * 2.0 + 2.0;
     let legend = 28.0;
@@ -76,24 +77,26 @@ pub fn groups_against_median(groups: &[ScorecardGroup], lang: Lang, id: &str) ->
         svg class="chart" role="img" aria-labelledby={(id) "-title " (id) "-desc"}
             viewBox={"0 0 " (px(WIDTH)) " " (px(height))} preserveAspectRatio="xMinYMin meet"
             xmlns="http://www.w3.org/2000/svg" {
-            title id={(id) "-title"} { (t.chart_groups) }
+            title id={(id) "-title"} { (t("site-chart-groups")) }
             desc id={(id) "-desc"} {
                 @for group in groups {
-                    (t.group) " " (group.head.code) ": " (lang.number(&group.score)) " / "
-                    (t.cohort_median) " " (lang.number(&group.median.decimal())) "; "
+                    (lang.render(&Message::new("site-chart-groups-item")
+                        .arg("code", &group.head.code)
+                        .arg("score", lang.number(&group.score))
+                        .arg("median", lang.number(&group.median.decimal())))) "; "
                 }
             }
             rect x=(px(LABEL_WIDTH)) y="6" width="14" height="14" fill=(UNIT_FILL) {}
-            text x=(px(LABEL_WIDTH + 20.0)) y="18" class="label" { (t.score) }
+            text x=(px(LABEL_WIDTH + 20.0)) y="18" class="label" { (t("site-score")) }
             rect x=(px(LABEL_WIDTH + 140.0)) y="6" width="14" height="14" fill=(MEDIAN_FILL) {}
-            text x=(px(LABEL_WIDTH + 160.0)) y="18" class="label" { (t.cohort_median) }
+            text x=(px(LABEL_WIDTH + 160.0)) y="18" class="label" { (t("site-cohort-median")) }
             @for (i, group) in groups.iter().enumerate() {
                 @let y = legend + TOP + i as f64 * (pair + GAP * 1.5);
                 @let max = crate::results::parse_cents(&group.head.max_points).unwrap_or(0);
                 @let score = crate::results::parse_cents(&group.score).unwrap_or(0);
                 @let median = half_cents_floor(group.median);
                 text x=(px(LABEL_WIDTH - 6.0)) y=(px(y + BAR + 2.0)) text-anchor="end" class="label" {
-                    (t.group) " " (group.head.code)
+                    (lang.render(&Message::new("site-group-code").arg("code", &group.head.code)))
                 }
                 rect x=(px(LABEL_WIDTH)) y=(px(y)) width=(px(scaled(score, max, span))) height=(px(BAR)) fill=(UNIT_FILL) {}
                 text x=(px(LABEL_WIDTH + scaled(score, max, span) + 6.0)) y=(px(y + BAR - 3.0)) class="value" {
@@ -115,7 +118,7 @@ fn half_cents_floor(value: HalfCents) -> i64 {
 
 /// Places gained or lost by each unit with a previous result, either side of a zero line.
 pub fn movement(ranking: &Ranking, lang: Lang, id: &str) -> Option<Markup> {
-    let t = lang.texts();
+    let t = |key| lang.text(key);
     let moved: Vec<_> = ranking
         .rows
         .iter()
@@ -137,7 +140,7 @@ pub fn movement(ranking: &Ranking, lang: Lang, id: &str) -> Option<Markup> {
         svg class="chart" role="img" aria-labelledby={(id) "-title " (id) "-desc"}
             viewBox={"0 0 " (px(WIDTH)) " " (px(height))} preserveAspectRatio="xMinYMin meet"
             xmlns="http://www.w3.org/2000/svg" {
-            title id={(id) "-title"} { (t.chart_movement) }
+            title id={(id) "-title"} { (t("site-chart-movement")) }
             desc id={(id) "-desc"} {
                 @for (row, movement) in &moved { (row.unit_name) ": " (signed(movement.places_gained)) "; " }
             }

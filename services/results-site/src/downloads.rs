@@ -7,7 +7,9 @@
 
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
-use crate::i18n::VI;
+use dti_i18n::Message;
+
+use crate::i18n::{outcome_key, Lang};
 use crate::results::{Ranking, Scorecard};
 
 /// One table: headings, then rows of cells.
@@ -41,24 +43,30 @@ impl Cell {
     }
 }
 
+/// A heading or label of the tables: always Vietnamese.
+fn text(key: &'static str) -> String {
+    Lang::Vi.text(key)
+}
+
 /// The ranking as a table: rank, unit id, unit name, total, each group.
 pub fn ranking_table(ranking: &Ranking) -> Table {
     let mut headings = vec![
-        VI.rank.to_owned(),
-        format!("{} ({})", VI.unit, VI.code.to_lowercase()),
-        VI.unit.to_owned(),
-        VI.total.to_owned(),
+        text("site-rank"),
+        text("site-column-unit-id"),
+        text("site-unit"),
+        text("site-total"),
     ];
-    headings.extend(
-        ranking
-            .groups
-            .iter()
-            .map(|group| format!("{} {}: {}", VI.group, group.code, group.name)),
-    );
+    headings.extend(ranking.groups.iter().map(|group| {
+        Lang::Vi.render(
+            &Message::new("site-column-group")
+                .arg("code", &group.code)
+                .arg("name", &group.name),
+        )
+    }));
     let with_movement = ranking.rows.iter().any(|row| row.movement.is_some());
     if with_movement {
-        headings.push(VI.previous_rank.to_owned());
-        headings.push(VI.rank_change.to_owned());
+        headings.push(text("site-previous-rank"));
+        headings.push(text("site-rank-change"));
     }
     let rows = ranking
         .rows
@@ -93,15 +101,15 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
 /// A unit's scorecard as a table: one row per indicator.
 pub fn scorecard_table(scorecard: &Scorecard) -> Table {
     let headings = [
-        VI.group,
-        VI.code,
-        VI.indicator,
-        VI.max_points,
-        VI.outcome,
-        VI.score,
-        VI.explanation,
+        "site-group",
+        "site-code",
+        "site-indicator",
+        "site-max-points",
+        "site-outcome",
+        "site-score",
+        "site-explanation",
     ]
-    .map(str::to_owned)
+    .map(text)
     .to_vec();
     let rows = scorecard
         .groups
@@ -113,7 +121,7 @@ pub fn scorecard_table(scorecard: &Scorecard) -> Table {
                     Cell::Text(line.code.clone()),
                     Cell::Text(line.name.clone()),
                     Cell::Decimal(line.max_points.clone()),
-                    Cell::Text(VI.outcome_label(&line.outcome).to_owned()),
+                    Cell::Text(text(outcome_key(&line.outcome))),
                     Cell::Decimal(line.score.clone()),
                     Cell::Text(line.summary.clone()),
                 ]

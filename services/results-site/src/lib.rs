@@ -13,7 +13,7 @@
 //! - [`snapshot`]: a published revision checked against its hash, and its typed content;
 //! - [`publications`]: the in-memory cache of revisions and of each round's revision list;
 //! - [`results`]: rankings, scorecards, medians, min-max ranges and movement;
-//! - [`i18n`]: the catalogue of texts in Vietnamese and English;
+//! - [`i18n`]: the page's language, and its texts from the platform's catalogues;
 //! - [`pages`], [`charts`], [`downloads`]: HTML, SVG, CSV and .xlsx;
 //! - [`routes`]: the router, query checks, ETags;
 //! - [`error`]: refusals and their HTTP status.

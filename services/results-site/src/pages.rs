@@ -4,10 +4,11 @@
 //! machine-readable (`<data value>`, the published decimal) and in the reader's notation.
 
 use chrono::{DateTime, Utc};
+use dti_i18n::Message;
 use maud::{html, Markup, DOCTYPE};
 
 use crate::charts;
-use crate::i18n::{Lang, Texts};
+use crate::i18n::{self, Lang};
 use crate::results::{format_cents, CohortResult, Movement, Ranking, Scorecard};
 use crate::source::RevisionSummary;
 
@@ -75,7 +76,7 @@ pub struct ListedRound {
     /// Framework id.
     pub framework: String,
     /// The cohort's name in the page's language.
-    pub cohort_name: &'static str,
+    pub cohort_name: String,
     /// Framework title.
     pub title: String,
     /// Latest revision.
@@ -108,7 +109,7 @@ fn number(lang: Lang, decimal: &str) -> Markup {
 }
 
 fn layout(links: &LinkContext, path: &str, title: &str, body: Markup) -> Markup {
-    let t = links.lang.texts();
+    let t = |key| links.lang.text(key);
     let other = links.lang.other();
     html! {
         (DOCTYPE)
@@ -116,20 +117,22 @@ fn layout(links: &LinkContext, path: &str, title: &str, body: Markup) -> Markup 
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · " (t.site_title) }
+                title { (title) " · " (t("site-title")) }
                 link rel="stylesheet" href="/assets/site.css";
             }
             body {
-                a class="skip" href="#main" { (t.skip_to_content) }
+                a class="skip" href="#main" { (t("site-skip-to-content")) }
                 header class="site" {
-                    a class="brand" href=(links.latest("/")) { (t.site_title) }
+                    a class="brand" href=(links.latest("/")) { (t("site-title")) }
                     a class="lang" href=(links.switched(path)) lang=(other.tag()) hreflang=(other.tag()) {
-                        (other.texts().language_name)
+                        (other.text("site-language-name"))
                     }
                 }
                 main id="main" { (body) }
                 footer class="site" {
-                    @if !t.names_note.is_empty() { p { (t.names_note) } }
+                    // The names are Vietnamese whatever the page's language: said on a page in
+                    // another language.
+                    @if links.lang != Lang::Vi { p { (t("site-names-note")) } }
                 }
             }
         }
@@ -138,22 +141,22 @@ fn layout(links: &LinkContext, path: &str, title: &str, body: Markup) -> Markup 
 
 /// The list of published results.
 pub fn index(links: &LinkContext, rounds: &[ListedRound]) -> Markup {
-    let t = links.lang.texts();
+    let t = |key| links.lang.text(key);
     layout(
         links,
         "/",
-        t.published_results,
+        &t("site-published-results"),
         html! {
-            h1 { (t.published_results) }
+            h1 { (t("site-published-results")) }
             @if rounds.is_empty() {
-                p { (t.nothing_published) }
+                p { (t("site-nothing-published")) }
             } @else {
                 table class="data" {
-                    caption { (t.published_results) }
+                    caption { (t("site-published-results")) }
                     thead { tr {
-                        th scope="col" { (t.year) }
-                        th scope="col" { (t.cohort) }
-                        th scope="col" { (t.revision) }
+                        th scope="col" { (t("site-year")) }
+                        th scope="col" { (t("site-cohort")) }
+                        th scope="col" { (t("site-revision")) }
                     } }
                     tbody {
                         @for round in rounds {
@@ -175,27 +178,32 @@ pub fn index(links: &LinkContext, rounds: &[ListedRound]) -> Markup {
 
 /// The status box of a revision: provisional or final, superseded or latest, and its hash.
 fn status(links: &LinkContext, result: &CohortResult, path: &str) -> Markup {
-    let t = links.lang.texts();
+    let t = |key| links.lang.text(key);
     let revision = &result.revision;
     let superseded = revision.revision < result.latest_revision;
     html! {
-        section class={"status " (if revision.is_final() { "final" } else { "provisional" })} aria-label=(t.revision) {
+        section class={"status " (if revision.is_final() { "final" } else { "provisional" })} aria-label=(t("site-revision")) {
             p {
                 strong class="badge" data-state=(revision.round_state) {
-                    @if revision.is_final() { (t.final_result) } @else { (t.provisional) }
+                    @if revision.is_final() { (t("site-final")) } @else { (t("site-provisional")) }
                 }
-                " " (t.revision) " " (revision.revision) " · " (date(links.lang, revision.published_at))
-                " · " (t.reason) ": " (revision.reason)
+                " " (links.lang.render(&Message::new("site-revision-line")
+                    .arg("revision", revision.revision)
+                    .arg("published", date(links.lang, revision.published_at))
+                    .arg("reason", &revision.reason)))
             }
             @if revision.is_final() {
-                p { (t.final_note) }
+                p { (t("site-final-note")) }
             } @else {
-                p class="provisional-note" { (t.provisional_note) " " (date(links.lang, revision.provisional_until)) "." }
+                p class="provisional-note" {
+                    (links.lang.render(&Message::new("site-provisional-note")
+                        .arg("until", date(links.lang, revision.provisional_until))))
+                }
             }
             @if superseded {
                 p class="superseded" {
-                    (t.superseded) " " (result.latest_revision) ". "
-                    a href=(links.latest(path)) { (t.see_latest) }
+                    (links.lang.render(&Message::new("site-superseded").arg("latest", result.latest_revision))) " "
+                    a href=(links.latest(path)) { (t("site-see-latest")) }
                 }
             }
         }
@@ -203,27 +211,27 @@ fn status(links: &LinkContext, result: &CohortResult, path: &str) -> Markup {
 }
 
 fn downloads(links: &LinkContext, result: &CohortResult, table_base: &str) -> Markup {
-    let t = links.lang.texts();
+    let t = |key| links.lang.text(key);
     let snapshot = format!(
         "{}/snapshot.json",
         round_path(result.round.year, result.round.framework.as_str())
     );
     html! {
         section class="downloads" {
-            h2 { (t.downloads) }
+            h2 { (t("site-downloads")) }
             ul {
-                li { a href=(links.href(&format!("{table_base}.csv"))) download { (t.download_csv) } }
-                li { a href=(links.href(&format!("{table_base}.xlsx"))) download { (t.download_xlsx) } }
-                li { a href=(links.revision_href(&snapshot, result.revision.revision)) download { (t.download_snapshot) } }
+                li { a href=(links.href(&format!("{table_base}.csv"))) download { (t("site-download-csv")) } }
+                li { a href=(links.href(&format!("{table_base}.xlsx"))) download { (t("site-download-xlsx")) } }
+                li { a href=(links.revision_href(&snapshot, result.revision.revision)) download { (t("site-download-snapshot")) } }
                 @if links.signed {
-                    li { a href=(links.revision_href(&format!("{snapshot}.sig"), result.revision.revision)) download { (t.download_signature) } }
-                    li { a href="/signing-key.pem" download { (t.download_signing_key) } }
+                    li { a href=(links.revision_href(&format!("{snapshot}.sig"), result.revision.revision)) download { (t("site-download-signature")) } }
+                    li { a href="/signing-key.pem" download { (t("site-download-signing-key")) } }
                 }
             }
-            p { (t.content_hash) ": " code class="hash" { (result.revision.content_hash) } }
-            p class="help" { (t.hash_help) " " code { "sha256sum" } }
+            p { (t("site-content-hash")) ": " code class="hash" { (result.revision.content_hash) } }
+            p class="help" { (t("site-hash-help")) " " code { "sha256sum" } }
             @if links.signed {
-                p class="help" { (t.signature_help) " " code { "openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in snapshot.json -sigfile snapshot.json.sig" } }
+                p class="help" { (t("site-signature-help")) " " code { "openssl pkeyutl -verify -pubin -inkey signing-key.pem -rawin -in snapshot.json -sigfile snapshot.json.sig" } }
             }
         }
     }
@@ -235,19 +243,19 @@ fn history(
     path: &str,
     unit_lines: Option<&[Option<(u32, String)>]>,
 ) -> Markup {
-    let t = links.lang.texts();
+    let t = |key| links.lang.text(key);
     html! {
         section class="history" {
-            h2 { (t.revision_history) }
+            h2 { (t("site-revision-history")) }
             table class="data" {
-                caption { (t.revision_history) }
+                caption { (t("site-revision-history")) }
                 thead { tr {
-                    th scope="col" { (t.revision) }
-                    th scope="col" { (t.published_at) }
-                    th scope="col" { (t.reason) }
+                    th scope="col" { (t("site-revision")) }
+                    th scope="col" { (t("site-published-at")) }
+                    th scope="col" { (t("site-reason")) }
                     @if unit_lines.is_some() {
-                        th scope="col" { (t.rank) }
-                        th scope="col" { (t.total) }
+                        th scope="col" { (t("site-rank")) }
+                        th scope="col" { (t("site-total")) }
                     }
                 } }
                 tbody {
@@ -273,12 +281,13 @@ fn history(
     }
 }
 
-fn movement_text(t: &Texts, movement: &Movement) -> String {
-    match movement.places_gained {
-        0 => t.unchanged.to_owned(),
-        gained if gained > 0 => format!("{} {gained}", t.up),
-        lost => format!("{} {}", t.down, lost.unsigned_abs()),
-    }
+fn movement_text(lang: Lang, movement: &Movement) -> String {
+    let message = match movement.places_gained {
+        0 => Message::new("site-rank-unchanged"),
+        gained if gained > 0 => Message::new("site-rank-up").arg("places", gained),
+        lost => Message::new("site-rank-down").arg("places", lost.unsigned_abs()),
+    };
+    lang.render(&message)
 }
 
 /// A cohort's ranking page.
@@ -289,11 +298,11 @@ pub fn ranking(
     revisions: &[RevisionSummary],
 ) -> Markup {
     let lang = links.lang;
-    let t = lang.texts();
+    let t = |key| lang.text(key);
     let year = result.round.year;
     let framework = result.round.framework.as_str();
     let path = round_path(year, framework);
-    let cohort = t.cohort_name(result.unit_kind());
+    let cohort = t(i18n::cohort_key(result.unit_kind()));
     let title = format!("{cohort} — {year}");
     let with_movement = ranking.rows.iter().any(|row| row.movement.is_some());
     let max_total = crate::results::parse_cents(&result.revision.snapshot.framework.total_points)
@@ -310,22 +319,28 @@ pub fn ranking(
         &path,
         &title,
         html! {
-            nav class="crumbs" { a href=(links.latest("/")) { (t.home) } }
+            nav class="crumbs" { a href=(links.latest("/")) { (t("site-home")) } }
             h1 { (title) }
             p class="framework" { (result.revision.snapshot.framework.title) }
             (status(links, result, &path))
             div class="scroll" {
                 table class="data ranking" {
-                    caption { (t.site_title) " " (year) " — " (cohort) " (" (ranking.rows.len()) " " (t.units_count) ")" }
+                    caption {
+                        (lang.render(&Message::new("site-ranking-caption")
+                            .arg("title", Message::new("site-title"))
+                            .arg("year", year)
+                            .arg("cohort", &cohort)
+                            .arg("units", ranking.rows.len())))
+                    }
                     thead { tr {
-                        th scope="col" { (t.rank) }
-                        th scope="col" { (t.unit) }
-                        th scope="col" { (t.total) }
+                        th scope="col" { (t("site-rank")) }
+                        th scope="col" { (t("site-unit")) }
+                        th scope="col" { (t("site-total")) }
                         @for group in &ranking.groups {
-                            th scope="col" { abbr title=(group.name) { (t.group) " " (group.code) } }
+                            th scope="col" { abbr title=(group.name) { (group_code(lang, &group.code)) } }
                         }
                         @if with_movement {
-                            th scope="col" { (t.rank_change) }
+                            th scope="col" { (t("site-rank-change")) }
                         }
                     } }
                     tbody {
@@ -346,34 +361,39 @@ pub fn ranking(
                 }
             }
             section class="groups-legend" {
-                h2 { (t.group) }
+                h2 { (t("site-group")) }
                 dl {
                     @for group in &ranking.groups {
-                        dt { (t.group) " " (group.code) } dd { (group.name) " (" (t.max_points) " " (lang.number(&group.max_points)) ")" }
+                        dt { (group_code(lang, &group.code)) }
+                        dd {
+                            (lang.render(&Message::new("site-group-legend")
+                                .arg("name", &group.name)
+                                .arg("max", lang.number(&group.max_points))))
+                        }
                     }
                 }
             }
             figure {
                 (charts::totals(ranking, max_total, lang, "chart-totals"))
-                figcaption { (t.chart_totals) }
+                figcaption { (t("site-chart-totals")) }
             }
             @if let Some(chart) = charts::movement(ranking, lang, "chart-movement") {
                 figure {
                     (chart)
-                    figcaption { (t.chart_movement) " (" (result.previous.as_ref().map(|p| p.round.year).unwrap_or(year)) " → " (year) ")" }
+                    figcaption { (t("site-chart-movement")) " (" (result.previous.as_ref().map(|p| p.round.year).unwrap_or(year)) " → " (year) ")" }
                 }
             }
             @if !ranking.min_max.is_empty() {
                 section class="minmax" {
-                    h2 { (t.min_max_heading) }
-                    p { (t.min_max_help) }
+                    h2 { (t("site-min-max-heading")) }
+                    p { (t("site-min-max-help")) }
                     table class="data" {
-                        caption { (t.min_max_heading) }
+                        caption { (t("site-min-max-heading")) }
                         thead { tr {
-                            th scope="col" { (t.code) }
-                            th scope="col" { (t.indicator) }
-                            th scope="col" { (t.min) }
-                            th scope="col" { (t.max) }
+                            th scope="col" { (t("site-code")) }
+                            th scope="col" { (t("site-indicator")) }
+                            th scope="col" { (t("site-min")) }
+                            th scope="col" { (t("site-max")) }
                         } }
                         tbody {
                             @for indicator in &ranking.min_max {
@@ -403,63 +423,65 @@ pub fn unit(
     unit_by_revision: &[Option<(u32, String)>],
 ) -> Markup {
     let lang = links.lang;
-    let t = lang.texts();
+    let t = |key| lang.text(key);
     let year = result.round.year;
     let framework = result.round.framework.as_str();
     let row = &scorecard.row;
     let path = unit_path(year, framework, &row.unit_id);
-    let cohort = t.cohort_name(result.unit_kind());
+    let cohort = t(i18n::cohort_key(result.unit_kind()));
     layout(
         links,
         &path,
         &format!("{} — {year}", row.unit_name),
         html! {
             nav class="crumbs" {
-                a href=(links.latest("/")) { (t.home) } " › "
-                a href=(links.href(&round_path(year, framework))) { (t.back_to_ranking) ": " (cohort) " " (year) }
+                a href=(links.latest("/")) { (t("site-home")) } " › "
+                a href=(links.href(&round_path(year, framework))) {
+                    (lang.render(&Message::new("site-back-to-ranking").arg("cohort", &cohort).arg("year", year)))
+                }
             }
             h1 { (row.unit_name) " — " (year) }
             (status(links, result, &path))
             dl class="headline" {
-                dt { (t.rank) } dd class="rank" { data value=(row.rank) { (row.rank) } " / " (scorecard.cohort_size) }
-                dt { (t.total) } dd class="total" { (number(lang, &row.total)) " / " (lang.number(&result.revision.snapshot.framework.total_points)) }
+                dt { (t("site-rank")) } dd class="rank" { data value=(row.rank) { (row.rank) } " / " (scorecard.cohort_size) }
+                dt { (t("site-total")) } dd class="total" { (number(lang, &row.total)) " / " (lang.number(&result.revision.snapshot.framework.total_points)) }
             }
             section class="movement" {
-                h2 { (t.movement) }
+                h2 { (t("site-movement")) }
                 @match &row.movement {
                     Some(movement) => {
                         table class="data" {
-                            caption { (t.movement) " (" (movement.previous_year) " → " (year) ")" }
+                            caption { (t("site-movement")) " (" (movement.previous_year) " → " (year) ")" }
                             thead { tr {
-                                th scope="col" { (t.previous_rank) }
-                                th scope="col" { (t.rank) }
-                                th scope="col" { (t.rank_change) }
-                                th scope="col" { (t.previous_total) }
-                                th scope="col" { (t.total) }
-                                th scope="col" { (t.total_change) }
+                                th scope="col" { (t("site-previous-rank")) }
+                                th scope="col" { (t("site-rank")) }
+                                th scope="col" { (t("site-rank-change")) }
+                                th scope="col" { (t("site-previous-total")) }
+                                th scope="col" { (t("site-total")) }
+                                th scope="col" { (t("site-total-change")) }
                             } }
                             tbody { tr {
                                 td class="num" { (movement.previous_rank) }
                                 td class="num" { (row.rank) }
-                                td class="num" { (charts::signed(movement.places_gained)) " (" (movement_text(t, movement)) ")" }
+                                td class="num" { (charts::signed(movement.places_gained)) " (" (movement_text(lang, movement)) ")" }
                                 td class="num" { (number(lang, &movement.previous_total)) }
                                 td class="num" { (number(lang, &row.total)) }
                                 td class="num" { (number(lang, &format_cents(movement.total_change_cents))) }
                             } }
                         }
                     }
-                    None => { p { (t.no_previous) } }
+                    None => { p { (t("site-no-previous")) } }
                 }
             }
             section class="groups" {
-                h2 { (t.group_scores) }
+                h2 { (t("site-group-scores")) }
                 table class="data" {
-                    caption { (t.group_scores) ": " (row.unit_name) }
+                    caption { (t("site-group-scores")) ": " (row.unit_name) }
                     thead { tr {
-                        th scope="col" { (t.group) }
-                        th scope="col" { (t.score) }
-                        th scope="col" { (t.cohort_median) }
-                        th scope="col" { (t.max_points) }
+                        th scope="col" { (t("site-group")) }
+                        th scope="col" { (t("site-score")) }
+                        th scope="col" { (t("site-cohort-median")) }
+                        th scope="col" { (t("site-max-points")) }
                     } }
                     tbody {
                         @for group in &scorecard.groups {
@@ -474,21 +496,27 @@ pub fn unit(
                 }
                 figure {
                     (charts::groups_against_median(&scorecard.groups, lang, "chart-groups"))
-                    figcaption { (t.chart_groups) }
+                    figcaption { (t("site-chart-groups")) }
                 }
             }
             section class="scorecard" {
-                h2 { (t.scorecard) }
+                h2 { (t("site-scorecard")) }
                 @for group in &scorecard.groups {
                     div class="scroll" {
                         table class="data" {
-                            caption { (t.group) " " (group.head.code) ". " (group.head.name) " — " (lang.number(&group.score)) " / " (lang.number(&group.head.max_points)) }
+                            caption {
+                                (lang.render(&Message::new("site-scorecard-caption")
+                                    .arg("code", &group.head.code)
+                                    .arg("name", &group.head.name)
+                                    .arg("score", lang.number(&group.score))
+                                    .arg("max", lang.number(&group.head.max_points))))
+                            }
                             thead { tr {
-                                th scope="col" { (t.code) }
-                                th scope="col" { (t.indicator) }
-                                th scope="col" { (t.score) }
-                                th scope="col" { (t.max_points) }
-                                th scope="col" { (t.explanation) }
+                                th scope="col" { (t("site-code")) }
+                                th scope="col" { (t("site-indicator")) }
+                                th scope="col" { (t("site-score")) }
+                                th scope="col" { (t("site-max-points")) }
+                                th scope="col" { (t("site-explanation")) }
                             } }
                             tbody {
                                 @for line in &group.lines {
@@ -498,7 +526,7 @@ pub fn unit(
                                         td class="num" { (number(lang, &line.score)) }
                                         td class="num" { (lang.number(&line.max_points)) }
                                         td class="explain" {
-                                            span class="outcome" { (t.outcome_label(&line.outcome)) } ": " code { (line.summary) }
+                                            span class="outcome" { (t(i18n::outcome_key(&line.outcome))) } ": " code { (line.summary) }
                                         }
                                     }
                                 }
@@ -513,14 +541,19 @@ pub fn unit(
     )
 }
 
+/// "Group N" (a group by its code).
+fn group_code(lang: Lang, code: &str) -> String {
+    lang.render(&Message::new("site-group-code").arg("code", code))
+}
+
 /// The page of a refused request.
 pub fn error(lang: Lang, status: http::StatusCode, message: &str) -> Markup {
-    let t = lang.texts();
-    let title = match status.as_u16() {
-        400 => t.bad_request,
-        404 => t.not_found,
-        _ => t.unavailable,
-    };
+    let t = |key| lang.text(key);
+    let title = t(match status.as_u16() {
+        400 => "site-error-bad-request",
+        404 => "site-error-not-found",
+        _ => "site-error-unavailable",
+    });
     let links = LinkContext {
         lang,
         explicit_lang: false,
@@ -530,11 +563,11 @@ pub fn error(lang: Lang, status: http::StatusCode, message: &str) -> Markup {
     layout(
         &links,
         "/",
-        title,
+        &title,
         html! {
             h1 { (title) }
             p class="message" { (message) }
-            p { a href="/" { (t.home) } }
+            p { a href="/" { (t("site-home")) } }
         },
     )
 }

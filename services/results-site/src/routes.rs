@@ -202,7 +202,7 @@ async fn cohort_result(
         .catalog
         .get(&round.framework)
         .cloned()
-        .ok_or_else(|| SiteError::NotFound(no_cohort(&framework)))?;
+        .ok_or_else(|| SiteError::NotFound(no_cohort(framework)))?;
     let shown = site.publications.revision(&round, revision).await?;
     let listing = site.publications.listing(&round).await?;
     let latest_revision = listing.last().map_or(shown.revision, |last| last.revision);
@@ -425,7 +425,7 @@ async fn index(
                 rounds.push(ListedRound {
                     year,
                     framework: framework.id.as_str().to_owned(),
-                    cohort_name: lang.texts().cohort_name(framework.unit_kind),
+                    cohort_name: lang.text(crate::i18n::cohort_key(framework.unit_kind)),
                     title: framework.title.clone(),
                     revisions: latest.revision,
                 });

@@ -194,6 +194,100 @@ async fn the_pages_show_exactly_the_published_numbers() -> anyhow::Result<()> {
         "the switch to English"
     );
 
+    // Every text of the pages is a message of the platform's catalogues, in the page's
+    // language: headings, the caption, the state of the revision, the switch (named in the
+    // language it switches to), the names note (English pages only), the crumbs and labels of
+    // a unit's page.
+    let english_unit_html = platform
+        .get(&format!("{RANKING}/units/quan-4?lang=en"))
+        .await
+        .text();
+    for (lang, ranking_html, unit_html) in [
+        (Lang::Vi, &html, &unit_html),
+        (Lang::En, &english_html, &english_unit_html),
+    ] {
+        let other = if lang == Lang::Vi { Lang::En } else { Lang::Vi };
+        let text = |key: &'static str| Message::new(key).render(lang);
+        let cohort = Message::new("site-cohort-district");
+        for (page, expected) in [
+            (ranking_html, format!("<html lang=\"{lang}\">")),
+            (
+                ranking_html,
+                format!("<th scope=\"col\">{}</th>", text("site-rank")),
+            ),
+            (
+                ranking_html,
+                format!("<th scope=\"col\">{}</th>", text("site-total")),
+            ),
+            (
+                ranking_html,
+                format!(
+                    "<caption>{}</caption>",
+                    Message::new("site-ranking-caption")
+                        .arg("title", Message::new("site-title"))
+                        .arg("year", 2023u16)
+                        .arg("cohort", cohort.clone())
+                        .arg("units", units.len())
+                        .render(lang)
+                ),
+            ),
+            (
+                ranking_html,
+                format!(
+                    "data-state=\"provisional\">{}</strong>",
+                    text("site-provisional")
+                ),
+            ),
+            (
+                ranking_html,
+                format!(
+                    "\">{}</abbr>",
+                    Message::new("site-group-code")
+                        .arg("code", "1")
+                        .render(lang)
+                ),
+            ),
+            (
+                ranking_html,
+                format!(
+                    "hreflang=\"{other}\">{}</a>",
+                    Message::new("site-language-name").render(other)
+                ),
+            ),
+            (
+                unit_html,
+                format!(
+                    "{}</a></nav>",
+                    Message::new("site-back-to-ranking")
+                        .arg("cohort", cohort)
+                        .arg("year", 2023u16)
+                        .render(lang)
+                ),
+            ),
+            (unit_html, format!("<p>{}</p>", text("site-no-previous"))),
+            (
+                unit_html,
+                format!(
+                    "<span class=\"outcome\">{}</span>",
+                    text("site-outcome-scored")
+                ),
+            ),
+        ] {
+            assert!(page.contains(&expected), "{lang}: {expected} in {page}");
+        }
+        assert_eq!(
+            ranking_html.contains(&text("site-names-note")),
+            lang == Lang::En,
+            "{lang}: the names note"
+        );
+    }
+    assert_eq!(
+        Message::new("site-rank").render(Lang::Vi),
+        "Hạng",
+        "the Vietnamese heading the checks above assume"
+    );
+    assert_eq!(Message::new("site-rank").render(Lang::En), "Rank");
+
     // ETag per rendered revision; 304 when the client has it; another language is another
     // page.
     let etag = page.header("etag");
@@ -220,10 +314,19 @@ async fn the_pages_show_exactly_the_published_numbers() -> anyhow::Result<()> {
     assert!(csv.header("content-disposition").contains("attachment"));
     let csv_text = csv.text();
     let mut lines = csv_text.trim_start_matches('\u{feff}').lines();
-    assert!(lines
-        .next()
-        .expect("heading")
-        .starts_with("Hạng,Đơn vị (mã),Đơn vị,Tổng điểm,Nhóm 1"));
+    let heading = lines.next().expect("heading");
+    assert!(heading.starts_with("Hạng,Đơn vị (mã),Đơn vị,Tổng điểm,Nhóm 1"));
+    let vietnamese = |key: &'static str| Message::new(key).render(Lang::Vi);
+    assert!(
+        heading.starts_with(&format!(
+            "{},{},{},{},",
+            vietnamese("site-rank"),
+            vietnamese("site-column-unit-id"),
+            vietnamese("site-unit"),
+            vietnamese("site-total")
+        )),
+        "the tables' headings are the catalogue's, in Vietnamese: {heading}"
+    );
     for unit in units {
         let line = lines.next().expect("a line per unit");
         let mut expected = format!(
@@ -408,6 +511,13 @@ async fn unpublished_rounds_unknown_units_and_malformed_requests_are_refused() -
         vietnamese.text()
     );
     assert!(vietnamese.text().contains(&shown("không có trang này")));
+    let title = |lang| {
+        format!(
+            "<h1>{}</h1>",
+            Message::new("site-error-not-found").render(lang)
+        )
+    };
+    assert!(vietnamese.text().contains(&title(Lang::Vi)));
     let english = platform
         .get_with("/no/such/page/here", &[("accept-language", "en")])
         .await;
@@ -417,6 +527,7 @@ async fn unpublished_rounds_unknown_units_and_malformed_requests_are_refused() -
         "{}",
         english.text()
     );
+    assert!(english.text().contains(&title(Lang::En)));
 
     platform.stop().await
 }
