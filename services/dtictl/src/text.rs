@@ -102,6 +102,15 @@ macro_rules! tr {
     };
 }
 
+/// A warning a service answered (its field, e.g. `unit quan-1 / indicator 4.3 / variable e`,
+/// and its description, already in this run's language), as one line for people.
+pub fn warning_line(field: &str, description: &str) -> String {
+    crate::tr!(
+        "dtictl-warning",
+        warning = format!("{field}: {description}")
+    )
+}
+
 /// A state, outcome or decision of the platform for people (`open`, `clarification_requested`,
 /// `upheld`…: the API's name, lower case, as [`crate::remote::enum_name`] gives it) in this
 /// run's language; a name the catalogue does not know is printed as is.

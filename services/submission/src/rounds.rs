@@ -16,9 +16,8 @@ use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role, Scope};
 use dti_db::{PgPool, PgTransaction};
-use dti_domain::framework::{Framework, UnitKind};
+use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
-use dti_domain::units::{NotAMember, UnitType};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
 use dti_i18n::Message;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
@@ -375,7 +374,7 @@ impl Rounds {
                     Ok(_) => cohort.push(id),
                     Err(refusal) => violations.push(FieldViolation::new(
                         format!("unit_ids[{i}]"),
-                        not_a_member(&refusal),
+                        refusal.message(),
                     )),
                 },
                 Err(error) => violations.push(FieldViolation::new(
@@ -400,65 +399,6 @@ impl Rounds {
 /// A deadline that is not in the future.
 fn deadline_passed(deadline: DateTime<Utc>) -> Message {
     Message::new("round-deadline-passed").arg("deadline", deadline.to_string())
-}
-
-/// Why a unit cannot be in a round's cohort, from the catalogues (the registry's own
-/// `Display` is English, for logs).
-fn not_a_member(refusal: &NotAMember) -> Message {
-    match refusal {
-        NotAMember::Unknown(unit) => {
-            Message::new("round-unit-unknown").arg("unit", unit.to_string())
-        }
-        NotAMember::OtherKind {
-            unit,
-            kind,
-            assessed,
-        } => Message::new("round-unit-other-kind")
-            .arg("unit", unit.to_string())
-            .arg("kind", Message::new(unit_type_key(*kind)))
-            .arg("assessed", Message::new(assessed_key(*assessed))),
-        NotAMember::NotActive {
-            unit,
-            year,
-            active_from,
-            active_until,
-        } => {
-            let message = match (active_from, active_until) {
-                (Some(from), Some(until)) => Message::new("round-unit-active-between")
-                    .arg("from", from.to_string())
-                    .arg("until", until.to_string()),
-                (Some(from), None) => {
-                    Message::new("round-unit-active-from").arg("from", from.to_string())
-                }
-                (None, Some(until)) => {
-                    Message::new("round-unit-active-until").arg("until", until.to_string())
-                }
-                (None, None) => Message::new("round-unit-not-active"),
-            };
-            message
-                .arg("unit", unit.to_string())
-                .arg("year", year.to_string())
-        }
-    }
-}
-
-/// What a unit is, as the cohort refusals name it ("a department").
-fn unit_type_key(kind: UnitType) -> &'static str {
-    match kind {
-        UnitType::Department => "round-unit-is-department",
-        UnitType::District => "round-unit-is-district",
-        UnitType::Agency => "round-unit-is-agency",
-        UnitType::Province => "round-unit-is-province",
-    }
-}
-
-/// The units a round's framework assesses, as the cohort refusals name them ("districts").
-fn assessed_key(kind: UnitKind) -> &'static str {
-    match kind {
-        UnitKind::Department => "round-for-departments",
-        UnitKind::District => "round-for-districts",
-        UnitKind::Province => "round-for-provinces",
-    }
 }
 
 /// The principal the deadline closer acts as.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use dti_i18n::{Lang, Message};
 use dti_proto::dti::common::v1::{GeneralInfoValue, IndicatorValue, UnitRef};
 use dti_proto::dti::submission::v1::{
-    GetSubmissionRequest, ListVersionsRequest, SetValuesRequest, SubmissionState,
+    GetSubmissionRequest, ListVersionsRequest, SetValuesRequest, Submission, SubmissionState,
     SubmitAssessmentRequest, SubmitResponse, ValidationWarning,
 };
 use dti_testkit::refusals::{assert_names_field, violated_fields};
@@ -59,6 +59,19 @@ fn assessment(
         general_info: fields(general_info),
         ..Default::default()
     }
+}
+
+/// quan-1's submission `id` as quan-1 reads it.
+async fn quan_1_submission(stack: &Stack, id: &str) -> anyhow::Result<Submission> {
+    let request = GetSubmissionRequest {
+        submission_id: id.to_owned(),
+    };
+    let token = stack.unit_token("quan-1");
+    Ok(stack
+        .submissions()
+        .get_submission(with_auth(request, &token))
+        .await?
+        .into_inner())
 }
 
 fn on(warnings: &[ValidationWarning], field: &str) -> Vec<String> {
@@ -122,16 +135,7 @@ async fn general_information_is_stored_versioned_merged_and_cross_checked() -> a
     let submission = first.submission.expect("submission");
     assert_eq!(submission.general_info, fields(reported.clone()));
     let id = submission.submission_id.clone();
-    let stored = stack
-        .submissions()
-        .get_submission(with_auth(
-            GetSubmissionRequest {
-                submission_id: id.clone(),
-            },
-            &token,
-        ))
-        .await?
-        .into_inner();
+    let stored = quan_1_submission(&stack, &id).await?;
     assert_eq!(stored.general_info, fields(reported.clone()), "as stored");
 
     // SetValues changes only the fields it names: the name and the contact stay.
@@ -257,16 +261,7 @@ async fn general_information_that_does_not_fit_is_refused_naming_the_field() -> 
 
     // Nothing was stored by any refused request.
     assert_eq!(stack.count("submission_versions").await?, versions_before);
-    let stored = stack
-        .submissions()
-        .get_submission(with_auth(
-            GetSubmissionRequest {
-                submission_id: id.clone(),
-            },
-            &token,
-        ))
-        .await?
-        .into_inner();
+    let stored = quan_1_submission(&stack, &id).await?;
     assert_eq!(
         stored.general_info,
         fields(vec![("civil_servants", info_number(120))])

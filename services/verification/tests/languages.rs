@@ -25,6 +25,23 @@ fn shown(warnings: &[ValueWarning]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// quan-1's side by side as a verifier reads it, in `languages` (none: the default).
+async fn quan_1_side_by_side(
+    stack: &Stack,
+    languages: Option<&'static str>,
+) -> Result<SideBySide, tonic::Status> {
+    let request = GetSideBySideRequest {
+        round: Some(round()),
+        unit: Some(unit_ref("quan-1")),
+    };
+    let request = in_language(with_auth(request, &stack.verifier()), languages);
+    Ok(stack
+        .verification()
+        .get_side_by_side(request)
+        .await?
+        .into_inner())
+}
+
 fn capped(num: &str) -> Message {
     Message::new("issue-ratio-capped")
         .arg("numerator", "a")
@@ -58,22 +75,8 @@ async fn the_verifier_sees_both_sides_warnings_in_the_requests_language() -> any
             )],
         )
         .await?;
-    let side_by_side = |languages: Option<&'static str>| {
-        let request = GetSideBySideRequest {
-            round: Some(round()),
-            unit: Some(unit_ref("quan-1")),
-        };
-        let request = in_language(with_auth(request, &stack.verifier()), languages);
-        let mut client = stack.verification();
-        async move {
-            client
-                .get_side_by_side(request)
-                .await
-                .map(|r| r.into_inner())
-        }
-    };
-    let vietnamese: SideBySide = side_by_side(None).await?;
-    let english: SideBySide = side_by_side(Some("en-US,en;q=0.8")).await?;
+    let vietnamese: SideBySide = quan_1_side_by_side(&stack, None).await?;
+    let english: SideBySide = quan_1_side_by_side(&stack, Some("en-US,en;q=0.8")).await?;
     let place = "unit quan-1 / indicator 1.2 / variable a".to_owned();
     assert_eq!(
         shown(&vietnamese.self_warnings),
@@ -149,20 +152,6 @@ async fn the_general_information_cross_check_is_shown_side_by_side() -> anyhow::
             )],
         )
         .await?;
-    let side_by_side = |languages: Option<&'static str>| {
-        let request = GetSideBySideRequest {
-            round: Some(round()),
-            unit: Some(unit_ref("quan-1")),
-        };
-        let request = in_language(with_auth(request, &stack.verifier()), languages);
-        let mut client = stack.verification();
-        async move {
-            client
-                .get_side_by_side(request)
-                .await
-                .map(|r| r.into_inner())
-        }
-    };
     let differs = Message::new("issue-general-info-differs")
         .arg("restated", 120u64)
         .arg("code", "1.10")
@@ -170,7 +159,7 @@ async fn the_general_information_cross_check_is_shown_side_by_side() -> anyhow::
         .arg("reported", 100u64);
     let place = "unit quan-1 / indicator 4.3 / variable e".to_owned();
     for (languages, lang) in [(None, Lang::Vi), (Some("en"), Lang::En)] {
-        let view: SideBySide = side_by_side(languages).await?;
+        let view: SideBySide = quan_1_side_by_side(&stack, languages).await?;
         assert_eq!(
             shown(&view.self_warnings),
             [(place.clone(), differs.render(lang))],

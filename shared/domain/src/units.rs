@@ -11,6 +11,7 @@
 
 use crate::framework::{FrameworkCatalog, UnitKind};
 use crate::ids::{FrameworkId, RoundRef, UnitId};
+use dti_i18n::Message;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -112,6 +113,67 @@ pub enum NotAMember {
         /// Last year it exists.
         active_until: Option<u16>,
     },
+}
+
+impl NotAMember {
+    /// Why the unit cannot be in the round's cohort, from the catalogues: in the language it is
+    /// shown in (`Display` is English, for logs).
+    pub fn message(&self) -> Message {
+        match self {
+            NotAMember::Unknown(unit) => {
+                Message::new("round-unit-unknown").arg("unit", unit.to_string())
+            }
+            NotAMember::OtherKind {
+                unit,
+                kind,
+                assessed,
+            } => Message::new("round-unit-other-kind")
+                .arg("unit", unit.to_string())
+                .arg("kind", Message::new(unit_type_key(*kind)))
+                .arg("assessed", Message::new(assessed_key(*assessed))),
+            NotAMember::NotActive {
+                unit,
+                year,
+                active_from,
+                active_until,
+            } => {
+                let message = match (active_from, active_until) {
+                    (Some(from), Some(until)) => Message::new("round-unit-active-between")
+                        .arg("from", from.to_string())
+                        .arg("until", until.to_string()),
+                    (Some(from), None) => {
+                        Message::new("round-unit-active-from").arg("from", from.to_string())
+                    }
+                    (None, Some(until)) => {
+                        Message::new("round-unit-active-until").arg("until", until.to_string())
+                    }
+                    (None, None) => Message::new("round-unit-not-active"),
+                };
+                message
+                    .arg("unit", unit.to_string())
+                    .arg("year", year.to_string())
+            }
+        }
+    }
+}
+
+/// What a unit is, as the cohort refusals name it ("a department").
+fn unit_type_key(kind: UnitType) -> &'static str {
+    match kind {
+        UnitType::Department => "round-unit-is-department",
+        UnitType::District => "round-unit-is-district",
+        UnitType::Agency => "round-unit-is-agency",
+        UnitType::Province => "round-unit-is-province",
+    }
+}
+
+/// The units a round's framework assesses, as the cohort refusals name them ("districts").
+fn assessed_key(kind: UnitKind) -> &'static str {
+    match kind {
+        UnitKind::Department => "round-for-departments",
+        UnitKind::District => "round-for-districts",
+        UnitKind::Province => "round-for-provinces",
+    }
 }
 
 impl fmt::Display for NotAMember {

@@ -221,10 +221,7 @@ pub(crate) async fn submit_as_unit(
     for warning in &submitted.warnings {
         eprintln!(
             "{}",
-            tr!(
-                "dtictl-warning",
-                warning = format!("{}: {}", warning.field, warning.description)
-            )
+            crate::text::warning_line(&warning.field, &warning.description)
         );
     }
     let version = submitted.version;

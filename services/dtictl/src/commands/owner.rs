@@ -410,10 +410,7 @@ async fn submit(
         for warning in &response.warnings {
             eprintln!(
                 "{department}: {}",
-                tr!(
-                    "dtictl-warning",
-                    warning = format!("{}: {}", warning.field, warning.description)
-                )
+                crate::text::warning_line(&warning.field, &warning.description)
             );
         }
         progress.inc(1);

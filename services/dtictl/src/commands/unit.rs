@@ -168,10 +168,7 @@ pub fn run(
                     for warning in &response.warnings {
                         eprintln!(
                             "{}",
-                            tr!(
-                                "dtictl-warning",
-                                warning = format!("{}: {}", warning.field, warning.description)
-                            )
+                            crate::text::warning_line(&warning.field, &warning.description)
                         );
                     }
                     submission = response.submission.unwrap_or(submission);

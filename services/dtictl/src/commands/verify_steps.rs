@@ -363,9 +363,9 @@ fn render_decided(decided: &Decided) -> String {
     text.push('\n');
     for unit in &decided.units {
         for warning in &unit.response.warnings {
-            text.push_str(&tr!(
-                "dtictl-warning",
-                warning = format!("{}: {}", warning.field, warning.description)
+            text.push_str(&crate::text::warning_line(
+                &warning.field,
+                &warning.description,
             ));
             text.push('\n');
         }

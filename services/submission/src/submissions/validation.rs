@@ -117,16 +117,12 @@ pub(super) fn validate_values(
             decoded.insert(indicator.code.to_string(), values);
         }
     }
-    if violations.is_empty() {
-        Ok((decoded, warnings))
-    } else {
-        Err(SubmissionError::Invalid(InvalidRequest {
-            summary: Message::new("submission-values-rejected")
-                .arg("unit", unit.to_string())
-                .into(),
-            violations,
-        }))
-    }
+    unless_violated(
+        (decoded, warnings),
+        violations,
+        "submission-values-rejected",
+        unit,
+    )
 }
 
 /// Validates a request's general-information fields against the framework: all problems at
@@ -156,16 +152,7 @@ pub(super) fn validate_general_info(
             .filter(|issue| issue.is_error())
             .map(FieldViolation::from),
     );
-    if violations.is_empty() {
-        Ok(decoded)
-    } else {
-        Err(SubmissionError::Invalid(InvalidRequest {
-            summary: Message::new("submission-values-rejected")
-                .arg("unit", unit.to_string())
-                .into(),
-            violations,
-        }))
-    }
+    unless_violated(decoded, violations, "submission-values-rejected", unit)
 }
 
 /// Both outcomes, or one refusal with the problems of both: a request's values and its general
@@ -244,16 +231,24 @@ pub(super) fn validate_not_applicable(
             checked.push((code, reason.to_owned()));
         }
     }
+    unless_violated(checked, violations, "submission-assessment-rejected", unit)
+}
+
+/// `checked` when there is no violation; otherwise a refusal of the unit's request, summarized
+/// by the catalogue message `summary` (it names the unit), with every violation.
+fn unless_violated<T>(
+    checked: T,
+    violations: Vec<FieldViolation>,
+    summary: &'static str,
+    unit: &UnitId,
+) -> Result<T, SubmissionError> {
     if violations.is_empty() {
-        Ok(checked)
-    } else {
-        Err(SubmissionError::Invalid(InvalidRequest {
-            summary: Message::new("submission-assessment-rejected")
-                .arg("unit", unit.to_string())
-                .into(),
-            violations,
-        }))
+        return Ok(checked);
     }
+    Err(SubmissionError::Invalid(InvalidRequest {
+        summary: Message::new(summary).arg("unit", unit.to_string()).into(),
+        violations,
+    }))
 }
 
 /// A not-applicable reason, trimmed, or an invalid-request error.
