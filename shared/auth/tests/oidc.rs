@@ -312,7 +312,9 @@ async fn rotated_keys_are_fetched_on_an_unknown_kid_at_most_once_per_window() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let requests = provider.key_set_requests();
     let refetches = requests.len() - before;
-    assert!(refused > 300, "the flood sent {refused} tokens");
+    // A flood is tens of unknown kids per window; how many more a loaded machine signs in
+    // 2.5 s does not matter to the bound checked below.
+    assert!(refused > 50, "the flood sent {refused} tokens");
     assert!(
         (1..=3).contains(&refetches),
         "{refused} unknown kids caused {refetches} refetches"
