@@ -6,12 +6,9 @@
 use crate::dti::common::v1 as pb;
 use crate::dti::common::v1::general_info_value::Value as PbGeneralInfo;
 use crate::dti::common::v1::variable_value::Value as PbValue;
-use dti_domain::values::{Activity, IndicatorValues, VariableValue};
+use dti_domain::values::{Activity, IndicatorValues, VariableValue, CONTACT_FIELDS};
 use dti_i18n::Message;
 use serde_json::{json, Map, Value};
-
-/// The fields of a contact, as the contract's JSON names them.
-const CONTACT_FIELDS: [&str; 5] = ["name", "unit", "position", "phone", "email"];
 
 /// A protobuf variable value as the contract's JSON, or why it cannot be one.
 pub fn variable_to_json(value: &pb::VariableValue) -> Result<Value, String> {

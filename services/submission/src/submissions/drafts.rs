@@ -16,7 +16,8 @@ use dti_workflow::submissions as workflow;
 use serde_json::{json, Map, Value};
 
 use super::model::{
-    not_applicable_json, GeneralInfo, GeneralInfoInput, IndicatorInput, SubmissionView,
+    general_info_json, not_applicable_json, GeneralInfo, GeneralInfoInput, IndicatorInput,
+    SubmissionView,
 };
 use super::validation::{
     check_values_count, checked_reason, requested_indicator, together, validate_general_info,
@@ -30,16 +31,6 @@ use crate::SubmissionError;
 /// The key of a change's audit entry that holds general-information fields (indicator codes
 /// are the others).
 pub(super) const GENERAL_INFO_AUDIT: &str = "general_info";
-
-/// General information as one audit JSON object.
-pub(super) fn general_info_json(fields: &GeneralInfo) -> Value {
-    Value::Object(
-        fields
-            .iter()
-            .map(|(key, value)| (key.clone(), value.clone()))
-            .collect(),
-    )
-}
 
 impl Submissions {
     /// Creates the unit's draft for `round`, or returns the existing one.
@@ -108,7 +99,11 @@ impl Submissions {
         let codes: Vec<&str> = decoded.keys().map(String::as_str).collect();
         let mut before = store::stored_entries(&mut tx, id, &codes).await?;
         let mut after = store::values_audit(&decoded);
-        let stored_info = store::general_info(&mut tx, id).await?;
+        let stored_info = if fields.is_empty() {
+            GeneralInfo::new()
+        } else {
+            store::general_info(&mut tx, id).await?
+        };
         if !fields.is_empty() {
             let replaced: Map<String, Value> = fields
                 .keys()

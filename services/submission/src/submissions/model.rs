@@ -63,6 +63,16 @@ impl Entry {
     }
 }
 
+/// General information as one JSON object (as stored and audited).
+pub(super) fn general_info_json(fields: &GeneralInfo) -> Value {
+    Value::Object(
+        fields
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    )
+}
+
 /// An indicator's values as the contract's JSON object.
 pub(super) fn values_json(values: &IndicatorValues) -> Value {
     serde_json::to_value(values).unwrap_or(Value::Null)

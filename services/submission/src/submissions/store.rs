@@ -14,7 +14,7 @@ use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{Map, Value};
 
-use super::model::{not_applicable_json, values_json, GeneralInfo};
+use super::model::{general_info_json, not_applicable_json, values_json, GeneralInfo};
 use super::validation::ValidValues;
 use crate::SubmissionError;
 
@@ -273,13 +273,9 @@ pub(super) async fn write_general_info(
     id: SubmissionId,
     general_info: &GeneralInfo,
 ) -> Result<(), SubmissionError> {
-    let object: Map<String, Value> = general_info
-        .iter()
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
     sqlx::query("UPDATE submissions SET general_info = $2 WHERE id = $1")
         .bind(id)
-        .bind(Value::Object(object))
+        .bind(general_info_json(general_info))
         .execute(&mut **tx)
         .await
         .map_err(SubmissionError::database("writing general information"))?;

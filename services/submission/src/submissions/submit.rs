@@ -15,9 +15,11 @@ use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
 
-use super::drafts::{general_info_json, GENERAL_INFO_AUDIT};
+use super::drafts::GENERAL_INFO_AUDIT;
 use super::events::announce_submitted;
-use super::model::{next_version, AssessmentInput, Entry, SubmissionView, Submitted};
+use super::model::{
+    general_info_json, next_version, AssessmentInput, Entry, SubmissionView, Submitted,
+};
 use super::validation::{
     check_assessment_size, checked_request_id, entry_warnings, together, validate_general_info,
     validate_not_applicable, validate_values, ValidValues,

@@ -10,6 +10,9 @@ use dti_i18n::Message;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+/// The fields of a contact (`contact` general information), as the contract's JSON names them.
+pub const CONTACT_FIELDS: [&str; 5] = ["name", "unit", "position", "phone", "email"];
+
 /// A unit's `general_info` object; each problem is added to `issues`.
 pub(super) fn decode_general_info(
     framework: &Framework,
@@ -47,10 +50,7 @@ pub(super) fn decode_general_info(
             (GeneralInfoType::Text, Value::String(_)) => None,
             (GeneralInfoType::Contact, Value::Object(contact)) => contact
                 .iter()
-                .find(|(k, v)| {
-                    !["name", "unit", "position", "phone", "email"].contains(&k.as_str())
-                        || !v.is_string()
-                })
+                .find(|(k, v)| !CONTACT_FIELDS.contains(&k.as_str()) || !v.is_string())
                 .map(|(k, _)| Message::new("issue-contact-field").arg("field", format!("{k:?}"))),
             (GeneralInfoType::Text, other) => {
                 Some(Message::new("issue-must-be-text").arg("got", describe(other)))

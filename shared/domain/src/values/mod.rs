@@ -29,7 +29,9 @@ mod unit;
 mod variable;
 
 pub use cohort::{decode_cohort, decode_cohort_with};
-pub use general_info::{cross_check_general_info, decode_general_info_fields, unit_warnings};
+pub use general_info::{
+    cross_check_general_info, decode_general_info_fields, unit_warnings, CONTACT_FIELDS,
+};
 pub use indicator::{check_indicator_values, decode_indicator_values};
 pub use issues::{Decoded, InputIssue, Severity, GENERAL_INFO_PLACE};
 pub use model::{Activity, Cohort, IndicatorValues, UnitValues, VariableValue};
