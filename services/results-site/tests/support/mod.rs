@@ -25,10 +25,34 @@ use dti_proto::dti::verification::v1::{
 use dti_service_kit::RunningService;
 pub use dti_testkit::values::{choice, count, flag, indicator, round_ref};
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
 /// The district framework every test publishes.
 pub const FRAMEWORK: &str = "hcm-2023-district";
+
+/// The path of the published ranking page of [`FRAMEWORK`] in 2023.
+pub const RANKING: &str = "/2023/hcm-2023-district";
+
+/// The snapshot as the site serves it, checked against its hash headers.
+pub async fn snapshot(platform: &Platform, query: &str) -> (Value, String) {
+    let answer = platform
+        .get(&format!("{RANKING}/snapshot.json{query}"))
+        .await;
+    answer.expect(200);
+    let hash = hex::encode(Sha256::digest(&answer.body));
+    assert_eq!(
+        answer.header("x-content-sha256"),
+        hash,
+        "the download hashes to its header"
+    );
+    assert_eq!(answer.header("etag"), format!("\"{hash}\""));
+    (
+        serde_json::from_slice(&answer.body).expect("the snapshot is JSON"),
+        hash,
+    )
+}
 
 /// The services, the site and a client.
 pub struct Platform {

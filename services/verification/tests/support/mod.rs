@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use dti_auth::Role;
 use dti_config::ServiceConfig;
+use dti_domain::values::decode_cohort;
+use dti_domain::FrameworkCatalog;
+use dti_engine::{score_cohort, Explain};
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef, VariableValue};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
@@ -22,13 +25,14 @@ use dti_proto::dti::verification::v1::verification_service_client::VerificationS
 use dti_proto::dti::verification::v1::{
     ApproveRoundRequest, CompleteRoundVerificationRequest, CompleteSubmissionRequest,
     DecideIndicatorsRequest, DecideIndicatorsResponse, DecisionKind, IndicatorDecision,
-    OpenSubmissionRequest, Publication, PublishRoundRequest, StartRoundVerificationRequest,
-    SubmissionReview,
+    OpenSubmissionRequest, Publication, PublishRoundRequest, SideBySide,
+    StartRoundVerificationRequest, SubmissionReview,
 };
 use dti_service_kit::RunningService;
 pub use dti_testkit::values::{choice, count, flag, indicator, round_ref, unit_ref};
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
 use dti_verification::Settings;
+use serde_json::json;
 use tonic::transport::Channel;
 
 pub const FRAMEWORK: &str = "hcm-2023-district";
@@ -447,5 +451,44 @@ pub fn insufficient(code: &str, reason: &str) -> IndicatorDecision {
         kind: DecisionKind::EvidenceInsufficient as i32,
         reason: reason.to_owned(),
         ..IndicatorDecision::default()
+    }
+}
+
+/// Totals (two decimals) of each unit of a cohort document, as `dtictl score` computes them.
+pub fn engine_totals(units: serde_json::Value) -> BTreeMap<String, (String, u32)> {
+    let catalog = FrameworkCatalog::builtin().expect("frameworks");
+    let document = json!({"framework": "hcm-2023-district", "units": units});
+    let cohort = decode_cohort(&document.to_string(), &catalog)
+        .value
+        .expect("a valid cohort");
+    score_cohort(&cohort, Explain::ScoresOnly)
+        .expect("scores")
+        .units
+        .into_iter()
+        .map(|unit| (unit.unit.to_string(), (unit.total.to_string(), unit.rank)))
+        .collect()
+}
+
+/// The side-by-side row of indicator `code`.
+pub fn row<'a>(
+    view: &'a SideBySide,
+    code: &str,
+) -> &'a dti_proto::dti::verification::v1::SideBySideRow {
+    view.rows
+        .iter()
+        .find(|row| row.indicator_code == code)
+        .expect("a row per indicator")
+}
+
+/// The value of variable `a` of indicator `code` among `values`.
+pub fn a_of(values: &[dti_proto::dti::common::v1::IndicatorValue], code: &str) -> Option<u64> {
+    let value = values
+        .iter()
+        .find(|v| v.indicator_code == code)?
+        .variables
+        .get("a")?;
+    match value.value {
+        Some(dti_proto::dti::common::v1::variable_value::Value::Count(n)) => Some(n),
+        _ => None,
     }
 }

@@ -12,7 +12,12 @@
 //!
 //! The local backend writes a multipart upload to a hidden `…#<n>` file next to its final
 //! name (not listed by `object_store`); the sweep of a dead instance removes its whole staging
-//! directory from disk, hidden files included.
+//! directory from disk, hidden files included.//!
+//! This module opens the store and moves objects in it; `content_hash` names a content
+//! object, `staged` is an upload in progress and what happens to it when it is dropped.
+
+mod content_hash;
+mod staged;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -25,12 +30,13 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutResult, WriteMultipart};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, WriteMultipart};
 use secrecy::ExposeSecret;
-use sha2::{Digest, Sha256};
-use tokio::task::JoinHandle;
 
 use crate::config::{Backend, S3Settings, StorageSettings};
+
+pub use content_hash::{hash_of, ContentHash};
+pub use staged::StagedObject;
 
 /// Part size of multipart uploads to S3 (its minimum for all parts but the last).
 const S3_PART_SIZE: usize = 5 * 1024 * 1024;
@@ -41,52 +47,6 @@ const LOCAL_PART_SIZE: usize = 1024 * 1024;
 const CONTENT_PREFIX: &str = "sha256";
 /// Top-level prefix of uploads in progress.
 const STAGING_PREFIX: &str = "staging";
-
-/// SHA-256 of a document's content: its identity in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ContentHash([u8; 32]);
-
-impl ContentHash {
-    /// The hash of everything fed to `hasher`.
-    pub fn finish(hasher: Sha256) -> Self {
-        Self(hasher.finalize().into())
-    }
-
-    /// A hash as stored in the database (32 bytes).
-    pub fn from_slice(bytes: &[u8]) -> Option<Self> {
-        bytes.try_into().ok().map(Self)
-    }
-
-    /// The 32 bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// Lowercase hex, as shown to clients.
-    pub fn hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// Where the content is stored: `sha256/ab/cd/abcd…`.
-    pub fn storage_key(&self) -> String {
-        let hex = self.hex();
-        format!("{CONTENT_PREFIX}/{}/{}/{hex}", &hex[..2], &hex[2..4])
-    }
-
-    /// The key of the PostgreSQL advisory lock that serialises storing and sweeping this
-    /// content (its first four bytes).
-    pub fn lock_key(&self) -> i32 {
-        i32::from_be_bytes([self.0[0], self.0[1], self.0[2], self.0[3]])
-    }
-
-    /// The content hash named by a content object's key, if it is one.
-    pub fn from_storage_key(key: &str) -> Option<Self> {
-        let hex = key.strip_prefix(CONTENT_PREFIX)?.rsplit('/').next()?;
-        let mut bytes = [0_u8; 32];
-        hex::decode_to_slice(hex, &mut bytes).ok()?;
-        (Self(bytes).storage_key() == key).then_some(Self(bytes))
-    }
-}
 
 /// Why the object store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +176,7 @@ impl ObjectStorage {
         }
     }
 
-    fn in_flight_set(&self) -> std::sync::MutexGuard<'_, HashSet<Path>> {
+    pub(super) fn in_flight_set(&self) -> std::sync::MutexGuard<'_, HashSet<Path>> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -416,151 +376,6 @@ fn delete_stale_local_files(
     deleted
 }
 
-/// An upload being written to the staging area, then complete there until its content is
-/// promoted. It ends with [`StagedObject::discard`] (or [`StagedObject::abort`]); if it is
-/// dropped instead — the request was cancelled, the client went away — the partial upload is
-/// aborted (the complete staged object deleted) in the background, so nothing stays behind.
-pub struct StagedObject {
-    storage: ObjectStorage,
-    location: Path,
-    /// The writer until the upload is finished (in a mutex only so that the guard is `Sync`;
-    /// it is reached through `&mut self`, never locked).
-    writer: Option<Mutex<WriteMultipart>>,
-    /// The completion running in a task of its own, so that a request dropped while the
-    /// upload completes cannot lose track of it.
-    finishing: Option<JoinHandle<Result<PutResult, object_store::Error>>>,
-    /// Set once the upload was aborted or discarded explicitly.
-    settled: bool,
-}
-
-impl std::fmt::Debug for StagedObject {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StagedObject")
-            .field("location", &self.location)
-            .field("writing", &self.writer.is_some())
-            .field("settled", &self.settled)
-            .finish()
-    }
-}
-
-impl StagedObject {
-    /// Where the upload is staged.
-    pub fn location(&self) -> &Path {
-        &self.location
-    }
-
-    /// Adds `chunk` to the upload, once at most `parts_in_flight` parts are being sent.
-    pub async fn write(
-        &mut self,
-        chunk: Bytes,
-        parts_in_flight: usize,
-    ) -> Result<(), object_store::Error> {
-        let writer = self
-            .writer
-            .as_mut()
-            .ok_or_else(already_finished)?
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        writer.wait_for_capacity(parts_in_flight).await?;
-        writer.put(chunk);
-        Ok(())
-    }
-
-    /// Completes the upload: the staged object exists in full. A failed completion was
-    /// aborted already.
-    pub async fn finish(&mut self) -> Result<(), object_store::Error> {
-        let writer = self.writer.take().ok_or_else(already_finished)?;
-        let writer = writer.into_inner().unwrap_or_else(PoisonError::into_inner);
-        let finishing = self
-            .finishing
-            .insert(tokio::spawn(async move { writer.finish().await }));
-        let finished = finishing.await;
-        self.finishing = None;
-        match finished {
-            Ok(result) => result.map(drop),
-            Err(error) => Err(object_store::Error::Generic {
-                store: "staging",
-                source: Box::new(error),
-            }),
-        }
-    }
-
-    /// Aborts the upload (deletes the staged object when complete); failures are logged, the
-    /// sweep removes what is left.
-    pub async fn abort(mut self) {
-        self.settled = true;
-        clean_up(
-            self.storage.clone(),
-            self.location.clone(),
-            self.writer.take(),
-            self.finishing.take(),
-        )
-        .await;
-    }
-
-    /// Moves the complete staged object to the address of `content` (see
-    /// [`ObjectStorage::promote`]).
-    pub async fn promote(&self, content: &ContentHash) -> Result<Promotion, object_store::Error> {
-        self.storage.promote(&self.location, content).await
-    }
-
-    /// Deletes whatever is still staged (nothing once promoted); failures are logged.
-    pub async fn discard(self) {
-        self.abort().await;
-    }
-}
-
-impl Drop for StagedObject {
-    fn drop(&mut self) {
-        if self.settled {
-            self.storage.in_flight_set().remove(&self.location);
-            return;
-        }
-        let (storage, location) = (self.storage.clone(), self.location.clone());
-        let (writer, finishing) = (self.writer.take(), self.finishing.take());
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                drop(runtime.spawn(clean_up(storage, location, writer, finishing)));
-            }
-            Err(_) => {
-                tracing::warn!(%location, "an interrupted upload is left to the sweep");
-                storage.in_flight_set().remove(&location);
-            }
-        }
-    }
-}
-
-/// Aborts `writer`'s upload, or deletes the complete object at `location` (once `finishing`
-/// completed it, if it was completing), then forgets it as in flight.
-async fn clean_up(
-    storage: ObjectStorage,
-    location: Path,
-    writer: Option<Mutex<WriteMultipart>>,
-    finishing: Option<JoinHandle<Result<PutResult, object_store::Error>>>,
-) {
-    if let Some(finishing) = finishing {
-        // A failed completion aborts itself; a complete object is deleted below.
-        let _ = finishing.await;
-    }
-    match writer {
-        Some(writer) => {
-            let writer = writer.into_inner().unwrap_or_else(PoisonError::into_inner);
-            if let Err(error) = writer.abort().await {
-                tracing::warn!(%error, %location, "aborting an interrupted upload");
-            }
-        }
-        None => storage.discard(&location).await,
-    }
-    storage.in_flight_set().remove(&location);
-}
-
-fn already_finished() -> object_store::Error {
-    object_store::Error::Generic {
-        store: "staging",
-        source: "the staged upload is already finished".into(),
-    }
-}
-
 /// Names of the subdirectories of `dir` (none when it does not exist).
 fn local_subdirectories(dir: &std::path::Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -571,13 +386,6 @@ fn local_subdirectories(dir: &std::path::Path) -> Vec<String> {
         .filter(|entry| entry.file_type().is_ok_and(|kind| kind.is_dir()))
         .filter_map(|entry| entry.file_name().into_string().ok())
         .collect()
-}
-
-/// The SHA-256 of `bytes`, for checks.
-pub fn hash_of(bytes: &[u8]) -> ContentHash {
-    let mut hasher = Sha256::new();
-    hasher.update(bytes);
-    ContentHash::finish(hasher)
 }
 
 #[cfg(test)]

@@ -1,0 +1,91 @@
+//! The HTTP routes: pages, downloads, the stylesheet and a bare health answer; query
+//! parameters (`lang`, `revision`) checked once, with a 400 naming the parameter; an ETag per
+//! rendered revision (a hash of everything the page shows: the revision's content hash, the
+//! round's state, the previous year's revision, the language, the site's version) answered
+//! with 304 on `If-None-Match` before anything is rendered. A refusal is a page in the
+//! reader's language, its reason from the platform's catalogues.
+//!
+//! Submodules: `query` reads what a request names (query parameters, the round, the
+//! published result); `answer` shapes what goes out (ETags and 304, cache headers,
+//! attachments, refusal pages, request metrics); `html` answers the pages; `files` the
+//! downloads (CSV, .xlsx, snapshots and their signatures).
+
+mod answer;
+mod files;
+mod html;
+mod query;
+
+use std::sync::Arc;
+
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use dti_domain::{FrameworkCatalog, UnitRegistry};
+
+use crate::error::SiteError;
+use crate::i18n::Lang;
+use crate::publications::Publications;
+use crate::signing::SnapshotSigner;
+
+use files::{
+    ranking_csv, ranking_xlsx, scorecard_csv, scorecard_xlsx, signing_key, snapshot_json,
+    snapshot_signature,
+};
+use html::{healthz, index, not_found, ranking_page, stylesheet, unit_page};
+
+/// Pages and downloads answered, by `page` and HTTP `status`.
+pub const REQUESTS: &str = "dti_results_site_requests_total";
+/// Seconds from request to answer, by `page`.
+pub const REQUEST_DURATION: &str = "dti_results_site_request_duration_seconds";
+
+/// The first year whose rounds the list of published results looks for.
+pub const FIRST_YEAR: u16 = 2020;
+/// Years outside this range are refused as malformed (400).
+const YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
+
+/// What every handler reads.
+#[derive(Debug)]
+pub struct Site {
+    /// The published revisions.
+    pub publications: Publications,
+    /// Frameworks (names of groups and indicators).
+    pub catalog: FrameworkCatalog,
+    /// Units (Vietnamese names, lineage).
+    pub registry: UnitRegistry,
+    /// The key that signs snapshot downloads, when one is configured.
+    pub signer: Option<SnapshotSigner>,
+}
+
+type AppState = Arc<Site>;
+
+/// The site's router.
+pub fn router(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/healthz", get(healthz))
+        .route("/assets/site.css", get(stylesheet))
+        .route("/{year}/{framework}", get(ranking_page))
+        .route("/{year}/{framework}/ranking.csv", get(ranking_csv))
+        .route("/{year}/{framework}/ranking.xlsx", get(ranking_xlsx))
+        .route("/{year}/{framework}/snapshot.json", get(snapshot_json))
+        .route(
+            "/{year}/{framework}/snapshot.json.sig",
+            get(snapshot_signature),
+        )
+        .route("/signing-key.pem", get(signing_key))
+        .route("/{year}/{framework}/units/{unit}", get(unit_page))
+        .route(
+            "/{year}/{framework}/units/{unit}/scorecard.csv",
+            get(scorecard_csv),
+        )
+        .route(
+            "/{year}/{framework}/units/{unit}/scorecard.xlsx",
+            get(scorecard_xlsx),
+        )
+        .fallback(not_found)
+        .with_state(site)
+}
+
+type Answer = Result<Response, (Lang, SiteError)>;
+
+const HTML: &str = "text/html; charset=utf-8";
