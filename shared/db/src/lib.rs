@@ -1,7 +1,7 @@
 //! `dti-db` owns the platform's PostgreSQL access: the connection pool built from
 //! [`dti_config::DatabaseConfig`] (over TLS verified against `database.tls_ca_file` when it is
-//! set), the ONE embedded migration set of the whole platform, and a
-//! transaction helper.
+//! set, every TCP connection with `TCP_NODELAY`), the ONE embedded migration set of the whole
+//! platform, and a transaction helper.
 //!
 //! Migrations live in `shared/db/migrations/`, one SQL file per change, named
 //! `<UTC timestamp YYYYMMDDHHMMSS>_<what>.sql`; every service adds its tables there. They are
@@ -22,6 +22,8 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 use dti_config::DatabaseConfig;
+
+mod nodelay;
 
 pub use sqlx::{PgPool, Postgres, Transaction};
 
@@ -53,7 +55,8 @@ pub async fn connect(config: &DatabaseConfig) -> Result<PgPool, DbError> {
     connect_url(config.url.expose_secret(), config).await
 }
 
-/// Opens a connection pool to `url` with the pool and TLS settings of `config`: with
+/// Opens a connection pool to `url` with the pool and TLS settings of `config` (every TCP
+/// connection with `TCP_NODELAY`, see the `nodelay` module): with
 /// `tls_ca_file`, every connection uses TLS and verifies the server's certificate and host name
 /// against that CA (`sslmode=verify-full`), whatever the URL says; without it, the URL's
 /// `sslmode` applies (by default TLS when the server offers it, unverified).
@@ -67,6 +70,7 @@ pub async fn connect_url(url: &str, config: &DatabaseConfig) -> Result<PgPool, D
     PgPoolOptions::new()
         .max_connections(config.max_connections)
         .acquire_timeout(Duration::from_secs(config.acquire_timeout_secs))
+        .after_connect(|connection, _| Box::pin(nodelay::set_on(connection)))
         .connect_with(options)
         .await
         .map_err(DbError::Connect)
