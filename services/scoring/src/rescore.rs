@@ -34,7 +34,7 @@ use serde_json::json;
 use crate::events::{enqueue_scores_updated, ScoresChange};
 use crate::inputs::{read_inputs, UnitInput};
 use crate::score_rows::{score_row, UnitScoreRow};
-use crate::store::{self, LockedCohort};
+use crate::store::{self, LockedCohort, MemberRows};
 use crate::ScoringError;
 
 /// Counter of re-scorings skipped because the unit's input did not change, per basis.
@@ -190,6 +190,13 @@ impl Scorer {
         let stale: Vec<UnitInput> = inputs
             .filter(|input| stored.get(input.values.unit.as_str()) != Some(&input.identity))
             .collect();
+        if cohort.created {
+            let scored_now: Vec<&str> = stale
+                .iter()
+                .map(|input| input.values.unit.as_str())
+                .collect();
+            store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
+        }
         if stale.is_empty() {
             self.audit(tx, round, &announced).await?;
             return Ok(None);
@@ -219,7 +226,8 @@ impl Scorer {
         Ok(Some(version))
     }
 
-    /// Locks the cohort; a cohort created now is announced at version 1.
+    /// Locks the cohort; a cohort created now (its member rows left to the caller) is
+    /// announced at version 1.
     async fn lock_cohort(
         &self,
         tx: &mut PgTransaction,
@@ -228,7 +236,7 @@ impl Scorer {
         basis: Basis,
         announced: &mut Vec<Announced>,
     ) -> Result<LockedCohort, ScoringError> {
-        let cohort = store::lock_cohort(tx, layout, round, basis).await?;
+        let cohort = store::lock_cohort(tx, layout, round, basis, MemberRows::Later).await?;
         if cohort.created {
             self.announce_created(tx, round, basis, &cohort, announced)
                 .await?;

@@ -1,6 +1,7 @@
 //! Writing the score tables (migration `20261125002000_scores.sql`), always inside the caller's
-//! transaction and with the cohort's row locked: creating a cohort with a row per member,
-//! reading and writing unit rows, each unit's min-max x and the cohort's ranges.
+//! transaction and with the cohort's row locked: creating a cohort with a row per member (at
+//! once, or besides the caller's own rows when it scores many units in one change), reading and
+//! writing unit rows, each unit's min-max x and the cohort's ranges.
 //!
 //! A min-max range is found from the x rows with two index lookups (smallest and largest
 //! `sort_key`); the number of units counted is kept in the stored range and adjusted as units
@@ -49,13 +50,24 @@ pub struct LockedCohort {
     pub created: bool,
 }
 
-/// Locks the cohort of `round` on `basis`, creating it first (version 1, a row for every member
-/// of `round_units` with nothing submitted) when no unit of it was scored before.
+/// Which member rows a newly created cohort gets at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberRows {
+    /// A row for every member of `round_units`, with nothing submitted.
+    Every,
+    /// None yet: the caller writes the rows of the units it scores and then calls
+    /// [`insert_member_rows`] for the others, in the same transaction.
+    Later,
+}
+
+/// Locks the cohort of `round` on `basis`, creating it first (version 1, with the member rows
+/// `members` asks for) when no unit of it was scored before.
 pub async fn lock_cohort(
     conn: &mut PgConnection,
     layout: &FrameworkLayout,
     round: &RoundRef,
     basis: Basis,
+    members: MemberRows,
 ) -> Result<LockedCohort, ScoringError> {
     if let Some(cohort) = lock_existing(conn, round, basis).await? {
         return Ok(cohort);
@@ -72,8 +84,8 @@ pub async fn lock_cohort(
     .map_err(ScoringError::database("creating a cohort's scores"))?
     .rows_affected()
         == 1;
-    if created {
-        insert_member_rows(conn, layout, round, basis).await?;
+    if created && members == MemberRows::Every {
+        insert_member_rows(conn, layout, round, basis, &[]).await?;
     }
     let cohort = lock_existing(conn, round, basis).await?.ok_or_else(|| {
         dti_scores::ScoresError::corrupt(
@@ -112,25 +124,29 @@ async fn lock_existing(
     .transpose()
 }
 
-/// A row at version 1 for every member of the cohort without one: nothing submitted yet.
-async fn insert_member_rows(
+/// A row at version 1 (nothing submitted yet) for every member of the cohort without one,
+/// except the units `scored_now`, whose rows the caller writes.
+pub async fn insert_member_rows(
     conn: &mut PgConnection,
     layout: &FrameworkLayout,
     round: &RoundRef,
     basis: Basis,
+    scored_now: &[&str],
 ) -> Result<u64, ScoringError> {
     let empty = empty_unit_row(layout)?;
     let inserted = sqlx::query(
         "INSERT INTO score_units (year, framework, basis, unit_id, fixed_groups, \
            fixed_indicators, cohort_inputs, version) \
          SELECT $1, $2, $3, r.unit_id, $4, $5::json, '{}'::jsonb, 1 FROM round_units r \
-         WHERE r.year = $1 AND r.framework = $2 ON CONFLICT DO NOTHING",
+         WHERE r.year = $1 AND r.framework = $2 AND r.unit_id <> ALL($6) \
+         ON CONFLICT DO NOTHING",
     )
     .bind(stored_year(round))
     .bind(round.framework.as_str())
     .bind(basis.as_str())
     .bind(Json(&empty.fixed_groups))
     .bind(&empty.fixed_indicators)
+    .bind(scored_now)
     .execute(&mut *conn)
     .await
     .map_err(ScoringError::database(
@@ -301,7 +317,10 @@ pub async fn lock_cohorts_for_unit(
     if !missing.is_empty() {
         let mut created = Vec::new();
         for basis in missing {
-            if lock_cohort(conn, layout, round, basis).await?.created {
+            if lock_cohort(conn, layout, round, basis, MemberRows::Every)
+                .await?
+                .created
+            {
                 created.push(basis);
             }
         }
