@@ -149,7 +149,7 @@ def check_pod(name, spec, is_service):
 # every variable the chart renders must name fields of its configuration structs.
 COMMON_SECTIONS = ["database", "nats", "redis", "grpc", "metrics", "telemetry", "auth", "service"]
 shared_fields = set()
-for path in glob.glob("shared/config/src/*.rs"):
+for path in glob.glob("shared/config/src/**/*.rs", recursive=True):
     shared_fields |= set(re.findall(r"pub (\w+):", open(path).read()))
 def service_fields(name):
     fields = set(shared_fields)
