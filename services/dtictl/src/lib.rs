@@ -29,6 +29,7 @@ pub mod remote;
 pub mod text;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Command-line tool of the city's DTI platform. Its help (the about from the package's
@@ -292,4 +293,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Form { command } => commands::form::run(&catalog, &command),
         Command::Export { command } => commands::export::run(&catalog, &command),
     }
+}
+
+/// A single-threaded runtime for a command's database or network work.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Unexpected(error.into()))
+}
+
+/// Writes JSON to stdout with a trailing newline.
+pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Unexpected(e.into()))?;
+    writeln!(out)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Unexpected(e.into()))
 }

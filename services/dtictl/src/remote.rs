@@ -14,16 +14,22 @@
 use std::future::Future;
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role, Scope, TokenMinter};
 use dti_service_kit::grpc_client::grpc_endpoint;
 use serde::Serialize;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-use crate::commands::database::runtime;
-use crate::commands::token::minter;
-use crate::{tr, Failure};
+use crate::{runtime, tr, Failure};
+
+/// A minter for the configured secret, refusing a short one.
+pub fn minter(secret: &str, issuer: &str, audience: &str) -> Result<TokenMinter, Failure> {
+    if secret.len() < 32 {
+        return Err(Failure::InvalidInput(vec![tr!("dtictl-token-secret")]));
+    }
+    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience))
+}
 
 /// A platform service dtictl calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,7 +306,7 @@ impl Output {
     ) -> Result<(), Failure> {
         if self.json {
             let value = serde_json::to_value(message).map_err(|e| Failure::Unexpected(e.into()))?;
-            crate::commands::print_json(&value)
+            crate::print_json(&value)
         } else {
             let text = human(message);
             if text.ends_with('\n') {

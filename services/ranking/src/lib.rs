@@ -5,6 +5,7 @@
 //!
 //! Modules:
 //! - [`config`]: the service's own settings;
+//! - [`answers`]: what a ranking read answers (a page, a position), from Redis or the mirror;
 //! - [`mirror`]: one cohort's scores in memory, following the score tables by version;
 //! - [`sorted_sets`]: the rankings in Redis: keys, rebuild, updates, page and position reads;
 //! - [`cohort_sync`]: bringing a cohort's sets up to the tables, incrementally or by rebuild;
@@ -22,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod answers;
 pub mod api;
 pub mod cohort_sync;
 pub mod config;

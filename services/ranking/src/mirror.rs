@@ -15,7 +15,7 @@ use dti_scores::tables::{CohortHead, UnitRankingRow};
 use dti_scores::{FrameworkLayout, UnitTotals};
 use rayon::prelude::*;
 
-use crate::sorted_sets::{Page, Position};
+use crate::answers::{Page, Position};
 use crate::RankingError;
 
 /// One unit in the mirror.

@@ -15,10 +15,11 @@ use dti_proto::dti::ranking::v1 as pb;
 use dti_scores::visibility::Reader;
 use dti_scores::{Basis, FrameworkLayout, UnitVisibility};
 
+use crate::answers::{Page, Position};
 use crate::cohort_sync::RankingSync;
 use crate::movement::{movement, previous_ranking};
 use crate::page_token::PageQuery;
-use crate::sorted_sets::{self, Page, Position};
+use crate::sorted_sets;
 use crate::RankingError;
 
 /// Counter: ranking reads answered from PostgreSQL (the mirror) because Redis was unavailable.

@@ -18,6 +18,7 @@ use dti_service_kit::RedisStore;
 use redis::aio::ConnectionManager;
 use redis::Script;
 
+use crate::answers::{Page, Position};
 use crate::mirror::{CohortMirror, MemberScore};
 use crate::RankingError;
 
@@ -182,19 +183,6 @@ pub async fn apply(
     Ok(())
 }
 
-/// One page of a ranking, best first (the default: an empty page of no version).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Page {
-    /// Members of the set.
-    pub members: u64,
-    /// The page: unit id and score.
-    pub entries: Vec<(String, Points)>,
-    /// Members scoring strictly above the page's first entry.
-    pub above_first: u64,
-    /// The version the sets reflect; none when flushed.
-    pub version: Option<u64>,
-}
-
 /// Reads `limit` members from position `offset` (0-based) of a set.
 pub async fn page(
     conn: &mut ConnectionManager,
@@ -226,19 +214,6 @@ pub async fn page(
         above_first,
         version: marker.parse().ok(),
     })
-}
-
-/// One member's place in a set (the default: absent from an empty set of no version).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Position {
-    /// Members of the set.
-    pub members: u64,
-    /// Its score, none when it is not in the set.
-    pub score: Option<Points>,
-    /// Members scoring strictly above it.
-    pub above: u64,
-    /// The version the sets reflect; none when flushed.
-    pub version: Option<u64>,
 }
 
 /// Reads one member's score and how many score above it.

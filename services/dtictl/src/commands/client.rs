@@ -22,6 +22,7 @@ use tonic::transport::Channel;
 
 use super::database::runtime;
 use super::load_cohort;
+pub use super::round_common::RoundArgs;
 use crate::remote::{
     city, enum_name, refused, unit_submitter, when, with_bearer, Output, Remote, Service,
 };
@@ -67,26 +68,6 @@ pub enum RoundCommand {
     Progress(super::progress::ProgressArgs),
     /// Reopen a round for one unit until a deadline, with a reason.
     Reopen(super::progress::ReopenArgs),
-}
-
-/// Which round.
-#[derive(Debug, Clone, clap::Args)]
-pub struct RoundArgs {
-    /// Assessment year.
-    #[arg(long)]
-    pub year: u32,
-    /// Framework id, e.g. hcm-2023-district.
-    #[arg(long)]
-    pub framework: String,
-}
-
-impl RoundArgs {
-    fn proto(&self) -> RoundRef {
-        RoundRef {
-            year: self.year,
-            framework: self.framework.clone(),
-        }
-    }
 }
 
 /// What `dtictl submit` sends.

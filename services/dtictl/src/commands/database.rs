@@ -31,13 +31,7 @@ pub struct AuditVerifyArgs {
     pub database: DatabaseArgs,
 }
 
-/// A single-threaded runtime for a command's database or network work.
-pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| Failure::Unexpected(error.into()))
-}
+pub use crate::runtime;
 
 /// Connects to the platform database.
 pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {

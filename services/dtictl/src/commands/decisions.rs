@@ -44,10 +44,8 @@ use dti_proto::dti::verification::v1::{DecisionKind, IndicatorDecision};
 use serde_json::{Map, Value};
 
 use super::read_input;
+pub use super::round_common::MAX_REASON_BYTES;
 use crate::{tr, Failure};
-
-/// Longest reason the verification service stores, in bytes.
-pub const MAX_REASON_BYTES: usize = 2000;
 
 /// A validated decisions file.
 #[derive(Debug, Clone, Default)]
@@ -164,7 +162,7 @@ fn parse_unit(
     problems: &mut Vec<String>,
 ) -> Option<UnitDecisions> {
     let place = format!("unit {unit}");
-    if super::review::unit_id("", unit).is_err() {
+    if super::round_common::unit_id("", unit).is_err() {
         problems.push(format!("{place}: {}", tr!("dtictl-not-registry-unit")));
     }
     let Some(entry) = entry.as_object() else {

@@ -16,6 +16,7 @@ pub mod progress;
 pub mod publication;
 pub mod results;
 pub mod review;
+pub mod round_common;
 pub mod score;
 pub mod sync;
 pub mod token;
@@ -29,7 +30,7 @@ use crate::{tr, Failure};
 use dti_domain::values::{decode_cohort_with, Cohort, Decoded, InputIssue};
 use dti_domain::FrameworkCatalog;
 use rayon::prelude::*;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 /// The built-in frameworks plus an operator's directory; a broken file is invalid input.
@@ -87,15 +88,7 @@ pub fn decode_cohort_in_parallel(text: &str, catalog: &FrameworkCatalog) -> Deco
     })
 }
 
-/// Writes JSON to stdout with a trailing newline.
-pub fn print_json(value: &serde_json::Value) -> Result<(), Failure> {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    serde_json::to_writer_pretty(&mut out, value).map_err(|e| Failure::Unexpected(e.into()))?;
-    writeln!(out)
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::Unexpected(e.into()))
-}
+pub use crate::print_json;
 
 #[cfg(test)]
 mod tests {

@@ -11,9 +11,9 @@ use dti_proto::dti::verification::v1::{
     Objection, ObjectionOutcome,
 };
 
-use super::client::RoundArgs;
 use super::publication::{publications, Publications};
-use super::review::{
+use super::round_common::RoundArgs;
+use super::round_common::{
     check_scored, checked_unit, framework, invalid_unless_empty, required_text, round_ref, short,
     unit_name, verifier,
 };

@@ -21,9 +21,9 @@ use dti_proto::dti::verification::v1::{
 };
 use serde::Serialize;
 
-use super::client::RoundArgs;
 use super::decisions::MAX_REASON_BYTES;
-use super::review::{
+use super::round_common::RoundArgs;
+use super::round_common::{
     list_submissions, round_ref, summary_unit, unit_id, unit_name, verification_client,
 };
 use crate::remote::{call, city, enum_name, table, when, with_bearer, Output, Remote, Service};

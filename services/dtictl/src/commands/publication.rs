@@ -27,10 +27,10 @@ use dti_proto::dti::verification::v1::{
 };
 use tonic::transport::Channel;
 
-use super::client::RoundArgs;
-use super::review::{
+use super::review::RoundOnly;
+use super::round_common::RoundArgs;
+use super::round_common::{
     describe_status, framework, invalid_unless_empty, required_text, round_ref, short, unit_name,
-    RoundOnly,
 };
 use crate::remote::{call, city, table, when, Output, Remote, Service};
 use crate::{tr, Failure};

@@ -17,8 +17,8 @@ use dti_proto::dti::scoring::v1::scoring_service_client::ScoringServiceClient;
 use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, Outcome, Scorecard};
 use serde_json::Value;
 
-use super::client::RoundArgs;
 use super::database::runtime;
+use super::round_common::RoundArgs;
 use super::unit_common::{known_framework, progress, Names, Target, UnitRound};
 use crate::remote::{call, city, enum_name, table, unit_submitter, when, Output, Remote, Service};
 use crate::{tr, Failure};

@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, Scope};
 
+pub use crate::remote::minter;
 use crate::{tr, Failure};
 
 /// Who the token is for.
@@ -75,14 +76,6 @@ pub fn principal(args: &TokenArgs) -> Result<Principal, Failure> {
         role,
         scope,
     })
-}
-
-/// A minter for the configured secret, refusing a short one.
-pub fn minter(secret: &str, issuer: &str, audience: &str) -> Result<TokenMinter, Failure> {
-    if secret.len() < 32 {
-        return Err(Failure::InvalidInput(vec![tr!("dtictl-token-secret")]));
-    }
-    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience))
 }
 
 /// Prints a signed token.

@@ -24,10 +24,10 @@ use dti_proto::dti::verification::v1::{
 use serde::Serialize;
 use tonic::transport::Channel;
 
-use super::client::RoundArgs;
 use super::database::runtime;
 use super::decisions::{self, UnitDecisions};
-use super::review::{
+use super::round_common::RoundArgs;
+use super::round_common::{
     check_scored, checked_unit, combine, framework, invalid_unless_empty, list_submissions,
     progress, round_ref, submission_of, submissions_table, summary_unit, unit_id, unit_name,
     verification_client, verifier,

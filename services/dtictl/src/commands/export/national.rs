@@ -76,7 +76,7 @@ pub(super) fn national_form_report(
     let owners = |ids: &[String]| {
         ids.iter()
             .map(|id| {
-                let name = crate::commands::review::unit_name(id);
+                let name = crate::commands::round_common::unit_name(id);
                 if name.is_empty() {
                     id.clone()
                 } else {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::group_sheet;
 use crate::commands::client::RoundArgs;
 use crate::commands::database::runtime;
-use crate::commands::review::{
+use crate::commands::round_common::{
     decision_name, framework as round_framework, render_value, round_ref, unit_id,
     verification_client, verifier,
 };
@@ -44,7 +44,7 @@ pub(super) fn side_by_side_report(
         .await
     })?;
     let text = lang.catalog();
-    let unit_name = crate::commands::review::unit_name(&unit);
+    let unit_name = crate::commands::round_common::unit_name(&unit);
     let mut header = vec![
         text.format(
             "export-side-by-side-title",
@@ -187,7 +187,7 @@ pub(super) fn publication_report(
         vec![
             ReportCell::Whole(unit["rank"].as_u64().unwrap_or_default()),
             ReportCell::Text(id.clone()),
-            ReportCell::Text(crate::commands::review::unit_name(&id)),
+            ReportCell::Text(crate::commands::round_common::unit_name(&id)),
         ]
     };
     let score_of = |list: &Value, code: &str| {
