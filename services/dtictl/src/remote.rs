@@ -14,7 +14,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, TokenMinter};
 use dti_service_kit::grpc_client::grpc_endpoint;
 use serde::Serialize;
 use tonic::transport::Channel;
@@ -259,35 +259,29 @@ pub fn refused(what: &str, status: Status) -> Failure {
     }
 }
 
-/// The city-wide principal of a role (operators, verifiers, approvers, the national sync).
-pub fn city(role: Role, subject: &str) -> Principal {
-    Principal {
-        subject: subject.to_owned(),
-        role,
-        scope: Scope::City,
-    }
+/// The operator dtictl acts as.
+pub fn operator() -> Principal {
+    Principal::city("dtictl-operator", Role::Operator)
+}
+
+/// The verifier dtictl acts as.
+pub fn verifier() -> Principal {
+    Principal::city("dtictl-verifier", Role::Verifier)
+}
+
+/// The approver dtictl acts as.
+pub fn approver() -> Principal {
+    Principal::city("dtictl-approver", Role::Approver)
 }
 
 /// A unit's submitter.
 pub fn unit_submitter(unit_id: &str) -> Principal {
-    Principal {
-        subject: format!("dtictl-{unit_id}"),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: unit_id.to_owned(),
-        },
-    }
+    Principal::unit_submitter(format!("dtictl-{unit_id}"), unit_id)
 }
 
 /// A department's data owner.
 pub fn data_owner(department_id: &str) -> Principal {
-    Principal {
-        subject: format!("dtictl-owner-{department_id}"),
-        role: Role::DataOwner,
-        scope: Scope::Department {
-            department_id: department_id.to_owned(),
-        },
-    }
+    Principal::data_owner(format!("dtictl-owner-{department_id}"), department_id)
 }
 
 /// How answers are printed: the protobuf JSON mapping with `--json`, else for people.

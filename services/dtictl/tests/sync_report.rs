@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_domain::UnitId;
 use dti_national_receiver::{Faults, Receiver, ReceiverSettings};
 use dti_national_sync::dispatch::{Dispatcher, RetryPolicy};
@@ -93,13 +93,7 @@ async fn the_report_shows_local_and_pushed_values_and_the_national_answer() -> a
     let pool = db.pool().clone();
     let set = Arc::new(NationalSet::builtin("mic-2022-province")?);
     let subjects = EventSubjects::new("t_report");
-    let owner = Principal {
-        subject: "owner".into(),
-        role: Role::DataOwner,
-        scope: Scope::Department {
-            department_id: "cuc-thong-ke".into(),
-        },
-    };
+    let owner = Principal::data_owner("owner", "cuc-thong-ke");
     let parts = vec![
         RequestedPart {
             item: ItemKey::general_info("population"),
@@ -143,11 +137,7 @@ async fn the_report_shows_local_and_pushed_values_and_the_national_answer() -> a
     let serving = tokio::spawn(receiver.serve(async move {
         let _ = stopped.await;
     }));
-    let operator = Principal {
-        subject: "op".into(),
-        role: Role::Operator,
-        scope: Scope::City,
-    };
+    let operator = Principal::city("op", Role::Operator);
     let context = SyncContext {
         set: &set,
         subjects: &subjects,

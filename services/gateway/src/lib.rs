@@ -36,7 +36,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dti_config::ServiceConfig;
-use dti_service_kit::tls::{self, Protocol};
 use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
@@ -74,15 +73,6 @@ pub async fn build_gateway(config: &ServiceConfig<Settings>) -> Result<BuiltGate
         .map_err(StartError::step("rendering the OpenAPI document"))?;
     let kit = ServiceKit::builder("gateway", config).build().await?;
     dti_service_kit::export_counters_at_zero(&[RATE_LIMITED]);
-    let tls = tls::server_config("service.http_tls", &settings.http_tls, Protocol::Http1).map_err(
-        StartError::step("loading the HTTP listener's TLS certificate"),
-    )?;
-    let listener = tokio::net::TcpListener::bind(settings.http_listen_addr)
-        .await
-        .map_err(StartError::step("binding the HTTP listener"))?;
-    let http_addr = listener
-        .local_addr()
-        .map_err(StartError::step("reading the HTTP listener's address"))?;
     let limiter = limits::limiter(&settings);
     let forget = limiter.clone();
     kit.spawn_periodic(
@@ -97,13 +87,17 @@ pub async fn build_gateway(config: &ServiceConfig<Settings>) -> Result<BuiltGate
     );
     let state = routes::AppState {
         catalog,
-        settings,
+        settings: settings.clone(),
         openapi: Arc::new(openapi),
     };
     let app = routes::router(state, limiter);
-    kit.spawn_task("http", move |shutdown| async move {
-        tracing::info!(addr = %http_addr, tls = tls.is_some(), "HTTP/JSON gateway listening");
-        tls::serve_http(listener, app, tls, shutdown).await
-    });
+    let http_addr = kit
+        .serve_http(
+            settings.http_listen_addr,
+            &settings.http_tls,
+            app,
+            "HTTP/JSON gateway listening",
+        )
+        .await?;
     Ok(BuiltGateway { kit, http_addr })
 }

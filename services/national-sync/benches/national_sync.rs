@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_domain::framework::VariableType;
 use dti_national_receiver::{Receiver, ReceiverSettings};
 use dti_national_sync::dispatch::{Dispatcher, RetryPolicy};
@@ -84,23 +84,13 @@ async fn main() -> anyhow::Result<()> {
     let pool = db.pool().clone();
     let set = Arc::new(NationalSet::builtin("mic-2022-province")?);
     let subjects = EventSubjects::new("bench");
-    let operator = Principal {
-        subject: "bench-operator".into(),
-        role: Role::Operator,
-        scope: Scope::City,
-    };
+    let operator = Principal::city("bench-operator", Role::Operator);
 
     let mut submissions = Vec::new();
     for year in FIRST_YEAR..FIRST_YEAR + YEARS {
         let started = Instant::now();
         for owner in set.owners() {
-            let actor = Principal {
-                subject: format!("bench-{owner}"),
-                role: Role::DataOwner,
-                scope: Scope::Department {
-                    department_id: owner.to_string(),
-                },
-            };
+            let actor = Principal::data_owner(format!("bench-{owner}"), owner.to_string());
             let parts = requests(&set, owner.as_str(), year);
             owner_values::submit(&pool, &set, &subjects, &actor, owner, year, parts).await?;
         }

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use backon::{BackoffBuilder, ExponentialBuilder, Retryable};
 use chrono::Utc;
 use dti_audit::{AuditEntry, Chain};
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::SyncRunId;
 use dti_proto::dti::events::v1::NationalPushCompleted;
@@ -59,11 +59,7 @@ const MAX_COUNTED_ROUNDS: usize = 32;
 
 /// The principal background work acts as in the audit log.
 pub fn system_actor() -> Principal {
-    Principal {
-        subject: "system:national-sync".to_owned(),
-        role: Role::NationalSync,
-        scope: Scope::City,
-    }
+    Principal::city("system:national-sync", Role::NationalSync)
 }
 
 /// How pushes are retried.

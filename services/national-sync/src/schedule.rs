@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{Datelike, FixedOffset, Utc};
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_db::PgPool;
 
 use crate::events::EventSubjects;
@@ -30,11 +30,7 @@ pub fn current_year() -> u32 {
 
 /// The principal scheduled syncs are recorded as.
 pub fn scheduler_actor() -> Principal {
-    Principal {
-        subject: "system:national-sync-scheduler".to_owned(),
-        role: Role::NationalSync,
-        scope: Scope::City,
-    }
+    Principal::city("system:national-sync-scheduler", Role::NationalSync)
 }
 
 /// The scheduled sync: what it needs to start a sync, and how often it looks.

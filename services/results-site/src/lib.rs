@@ -38,7 +38,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dti_config::ServiceConfig;
-use dti_service_kit::tls::{self, Protocol};
 use dti_service_kit::ServiceKit;
 
 pub use config::Settings;
@@ -85,19 +84,13 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
             .map_err(StartError::step("loading the snapshot signing key"))?,
     });
     let kit = ServiceKit::builder("results-site", config).build().await?;
-    let tls = tls::server_config("service.http_tls", &settings.http_tls, Protocol::Http1).map_err(
-        StartError::step("loading the HTTP listener's TLS certificate"),
-    )?;
-    let listener = tokio::net::TcpListener::bind(settings.http_listen_addr)
-        .await
-        .map_err(StartError::step("binding the HTTP listener"))?;
-    let http_addr = listener
-        .local_addr()
-        .map_err(StartError::step("reading the HTTP listener's address"))?;
-    let app = routes::router(site);
-    kit.spawn_task("http", move |shutdown| async move {
-        tracing::info!(addr = %http_addr, tls = tls.is_some(), "results site listening");
-        tls::serve_http(listener, app, tls, shutdown).await
-    });
+    let http_addr = kit
+        .serve_http(
+            settings.http_listen_addr,
+            &settings.http_tls,
+            routes::router(site),
+            "results site listening",
+        )
+        .await?;
     Ok(BuiltSite { kit, http_addr })
 }

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::AuthConfig;
 use dti_domain::RoundRef;
 use dti_i18n::Message;
@@ -243,11 +243,7 @@ impl PublicationSource {
 
 /// The principal the site acts as: a `public_reader`, which reads published results only.
 pub fn reader() -> Principal {
-    Principal {
-        subject: READER_SUBJECT.into(),
-        role: Role::PublicReader,
-        scope: Scope::City,
-    }
+    Principal::city(READER_SUBJECT, Role::PublicReader)
 }
 
 fn round_ref(round: &RoundRef) -> common::RoundRef {

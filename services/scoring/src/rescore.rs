@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use dti_audit::{AuditEntry, Chain};
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_db::PgTransaction;
 use dti_domain::ids::IndicatorCode;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId};
@@ -58,11 +58,7 @@ fn record_cohort_version(round: &RoundRef, basis: Basis, version: u64) {
 
 /// The principal score changes are recorded under in the audit log.
 fn scoring_principal() -> Principal {
-    Principal {
-        subject: "system:scoring".to_owned(),
-        role: Role::Operator,
-        scope: Scope::City,
-    }
+    Principal::city("system:scoring", Role::Operator)
 }
 
 /// Scores units of any scored framework and announces each change.

@@ -5,7 +5,7 @@ mod support;
 
 use std::collections::HashMap;
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_proto::dti::common::v1::{self as common, variable_value::Value as ProtoValue};
 use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, WhatIfRequest};
 use dti_scores::UnitVisibility;
@@ -63,21 +63,13 @@ async fn scorecards_need_a_valid_token_and_the_right_caller() -> anyhow::Result<
 
     let missing = client.get_scorecard(request()).await.unwrap_err();
     assert_eq!(missing.code(), Code::Unauthenticated);
-    let forged = tokens::forged_bearer(&Principal {
-        subject: "intruder".into(),
-        role: Role::Verifier,
-        scope: Scope::City,
-    });
+    let forged = tokens::forged_bearer(&Principal::city("intruder", Role::Verifier));
     let status = client
         .get_scorecard(with_auth(request(), &forged))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
-    let expired = tokens::expired_bearer(&Principal {
-        subject: "late".into(),
-        role: Role::Verifier,
-        scope: Scope::City,
-    });
+    let expired = tokens::expired_bearer(&Principal::city("late", Role::Verifier));
     let status = client
         .get_scorecard(with_auth(request(), &expired))
         .await

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
@@ -403,9 +403,5 @@ fn deadline_passed(deadline: DateTime<Utc>) -> Message {
 
 /// The principal the deadline closer acts as.
 fn deadline_clock() -> Principal {
-    Principal {
-        subject: "system:deadline".to_owned(),
-        role: Role::Operator,
-        scope: Scope::City,
-    }
+    Principal::city("system:deadline", Role::Operator)
 }

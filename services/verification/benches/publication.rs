@@ -19,7 +19,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
 use dti_testkit::TestDatabase;
@@ -34,11 +34,7 @@ const FRAMEWORK: &str = "hcm-2023-district";
 const ROUNDS: u16 = 5;
 
 fn city(role: Role) -> Principal {
-    Principal {
-        subject: format!("bench-{role}"),
-        role,
-        scope: Scope::City,
-    }
+    Principal::city(format!("bench-{role}"), role)
 }
 
 /// Stores an approved round of `units` verified submissions for `year`.

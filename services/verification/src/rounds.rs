@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use dti_audit::{AuditEntry, Chain};
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{Principal, Role};
 use dti_db::PgTransaction;
 use dti_domain::round::{RoundAction, RoundState, SubmissionState};
 use dti_domain::{RoundRef, SubmissionId, UnitId};
@@ -360,11 +360,7 @@ impl RoundSteps {
 
 /// The principal the finalizer acts as.
 fn provisional_clock() -> Principal {
-    Principal {
-        subject: "system:provisional-period".to_owned(),
-        role: Role::Operator,
-        scope: Scope::City,
-    }
+    Principal::city("system:provisional-period", Role::Operator)
 }
 
 impl RoundStatus {

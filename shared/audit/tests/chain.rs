@@ -2,7 +2,7 @@
 //! tampering (an edited, deleted or cut-off entry) is reported at the right place.
 
 use dti_audit::{append, verify_round, AuditEntry, Chain};
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::Principal;
 use dti_domain::{FrameworkId, RoundRef};
 use dti_testkit::TestDatabase;
 use serde_json::json;
@@ -15,13 +15,7 @@ fn round() -> RoundRef {
 }
 
 fn actor() -> Principal {
-    Principal {
-        subject: "submitter-q1".into(),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: "quan-1".into(),
-        },
-    }
+    Principal::unit_submitter("submitter-q1", "quan-1")
 }
 
 /// Appends `n` value changes to unit quan-1's chain and one state change to the round chain.

@@ -94,6 +94,38 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// A caller with a city-wide `role` (operator, verifier, approver, national sync, public
+    /// reader, or a system task acting as one).
+    pub fn city(subject: impl Into<String>, role: Role) -> Self {
+        Self {
+            subject: subject.into(),
+            role,
+            scope: Scope::City,
+        }
+    }
+
+    /// The unit submitter of `unit_id`.
+    pub fn unit_submitter(subject: impl Into<String>, unit_id: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            role: Role::UnitSubmitter,
+            scope: Scope::Unit {
+                unit_id: unit_id.into(),
+            },
+        }
+    }
+
+    /// The data owner of `department_id`.
+    pub fn data_owner(subject: impl Into<String>, department_id: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+            role: Role::DataOwner,
+            scope: Scope::Department {
+                department_id: department_id.into(),
+            },
+        }
+    }
+
     /// Succeeds when the caller has one of `roles`.
     pub fn require_role(&self, roles: &[Role]) -> Result<(), Status> {
         if roles.contains(&self.role) {
@@ -142,13 +174,7 @@ mod tests {
     use super::*;
 
     fn submitter(unit: &str) -> Principal {
-        Principal {
-            subject: "u1".into(),
-            role: Role::UnitSubmitter,
-            scope: Scope::Unit {
-                unit_id: unit.into(),
-            },
-        }
+        Principal::unit_submitter("u1", unit)
     }
 
     #[test]
@@ -170,11 +196,7 @@ mod tests {
 
     #[test]
     fn city_wide_roles_have_no_unit_or_department() {
-        let operator = Principal {
-            subject: "o".into(),
-            role: Role::Operator,
-            scope: Scope::City,
-        };
+        let operator = Principal::city("o", Role::Operator);
         assert!(operator.require_role(&[Role::Operator]).is_ok());
         assert!(operator.require_unit("quan-1").is_err());
         assert!(operator.require_department("so-tttt").is_err());
@@ -191,13 +213,7 @@ mod tests {
 
     #[test]
     fn data_owner_is_scoped_to_its_department() {
-        let owner = Principal {
-            subject: "d".into(),
-            role: Role::DataOwner,
-            scope: Scope::Department {
-                department_id: "so-tttt".into(),
-            },
-        };
+        let owner = Principal::data_owner("d", "so-tttt");
         assert!(owner.require_department("so-tttt").is_ok());
         assert!(owner.require_department("so-tc").is_err());
     }

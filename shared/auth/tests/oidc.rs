@@ -226,13 +226,7 @@ fn submitter_claims(issuer: &str) -> Value {
 }
 
 fn quan_1_submitter() -> Principal {
-    Principal {
-        subject: "f3b1c2d4-kc-user".into(),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: "quan-1".into(),
-        },
-    }
+    Principal::unit_submitter("f3b1c2d4-kc-user", "quan-1")
 }
 
 async fn loaded_verifier(config: &AuthConfig) -> JwtVerifier {
@@ -446,11 +440,7 @@ async fn keycloak_claims_map_to_principals_through_a_configured_jwks_url() {
     let operator = with_roles(json!(["offline_access", "dti-operator"]), json!({}));
     assert_eq!(
         verifier.verify(&operator),
-        Ok(Principal {
-            subject: "f3b1c2d4-kc-user".into(),
-            role: Role::Operator,
-            scope: Scope::City,
-        })
+        Ok(Principal::city("f3b1c2d4-kc-user", Role::Operator))
     );
     let verifier_role = with_roles(
         json!(["uma_authorization", "verifier", "dti-operator"]),

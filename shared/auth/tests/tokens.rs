@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dti_auth::grpc::{authenticate, principal, AuthInterceptor};
-use dti_auth::{AuthError, JwtVerifier, Principal, Role, Scope, TokenMinter};
+use dti_auth::{AuthError, JwtVerifier, Principal, Role, TokenMinter};
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::service::Interceptor;
 
@@ -15,13 +15,7 @@ const RS_PUBLIC: &[u8] = include_bytes!("fixtures/test-only-rs256-public.pem");
 const OTHER_PRIVATE: &[u8] = include_bytes!("fixtures/test-only-other-private.pem");
 
 fn submitter() -> Principal {
-    Principal {
-        subject: "user-7".into(),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: "quan-1".into(),
-        },
-    }
+    Principal::unit_submitter("user-7", "quan-1")
 }
 
 fn now() -> u64 {
@@ -61,11 +55,7 @@ fn valid_hs256_token_yields_the_principal() -> anyhow::Result<()> {
 
 #[test]
 fn valid_rs256_token_yields_the_principal_and_other_keys_are_rejected() -> anyhow::Result<()> {
-    let operator = Principal {
-        subject: "ops".into(),
-        role: Role::Operator,
-        scope: Scope::City,
-    };
+    let operator = Principal::city("ops", Role::Operator);
     let verifier = JwtVerifier::rs256(RS_PUBLIC, ISSUER, AUDIENCE)?;
     let token = TokenMinter::rs256(RS_PRIVATE, ISSUER, AUDIENCE)?
         .mint(&operator, Duration::from_secs(60))?;

@@ -50,6 +50,7 @@ mod error;
 pub mod frameworks;
 pub mod grpc_client;
 pub mod handler;
+mod http;
 mod kit;
 pub mod kit_metrics;
 pub mod language;

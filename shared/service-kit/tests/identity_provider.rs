@@ -15,10 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use dti_auth::grpc::{principal, AuthInterceptor};
 use dti_auth::JwtVerifier;
-use dti_config::{
-    AuthConfig, GrpcConfig, MetricsConfig, NoServiceSettings, ServiceConfig, TelemetryConfig,
-    Validate,
-};
+use dti_config::{AuthConfig, NoServiceSettings, ServiceConfig, Validate};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::round_operator_service_server::{
     RoundOperatorService, RoundOperatorServiceServer,
@@ -191,22 +188,7 @@ async fn a_kit_service_authenticates_the_providers_tokens_across_a_key_rotation(
     let key_1 = rsa_key(KEY_1);
     let key_2 = rsa_key(KEY_2);
     let (issuer, provider) = start_provider(key_set(&key_1, "k1")).await;
-    let defaults = ServiceConfig::<NoServiceSettings>::default();
-    let local_port_0 = "127.0.0.1:0".parse()?;
     let config = ServiceConfig {
-        grpc: GrpcConfig {
-            listen_addr: local_port_0,
-            ..GrpcConfig::default()
-        },
-        metrics: MetricsConfig {
-            enabled: false,
-            listen_addr: local_port_0,
-            ..MetricsConfig::default()
-        },
-        telemetry: TelemetryConfig {
-            log_filter: "warn".into(),
-            ..defaults.telemetry
-        },
         auth: AuthConfig {
             oidc_issuer_url: Some(issuer.clone()),
             jwks_min_refetch_secs: 1,
@@ -215,7 +197,7 @@ async fn a_kit_service_authenticates_the_providers_tokens_across_a_key_rotation(
             role_map: BTreeMap::from([("dti-submitter".to_owned(), "unit_submitter".to_owned())]),
             ..AuthConfig::default()
         },
-        ..defaults
+        ..dti_testkit::loopback_config(NoServiceSettings::default())
     };
     config.auth.validate()?;
 

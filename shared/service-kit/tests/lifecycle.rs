@@ -6,10 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dti_config::{
-    GrpcConfig, MetricsConfig, NatsConfig, NoServiceSettings, RedisConfig, ServiceConfig,
-    TelemetryConfig,
-};
+use dti_config::{NatsConfig, NoServiceSettings, RedisConfig, ServiceConfig};
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::round_operator_service_server::{
@@ -76,33 +73,18 @@ impl RoundOperatorService for TestOperator {
 }
 
 fn test_config(db: &dti_testkit::TestDatabase) -> ServiceConfig {
-    let defaults = ServiceConfig::<NoServiceSettings>::default();
-    let local_port_0 = "127.0.0.1:0".parse().expect("address");
     ServiceConfig {
         database: db.database_config(),
         nats: NatsConfig {
             prefix: dti_testkit::random_nats_prefix(),
-            ..defaults.nats
+            ..NatsConfig::default()
         },
         redis: RedisConfig {
             url: Some(dti_testkit::redis_url().into()),
             key_prefix: dti_testkit::random_redis_prefix(),
             ..RedisConfig::default()
         },
-        grpc: GrpcConfig {
-            listen_addr: local_port_0,
-            ..GrpcConfig::default()
-        },
-        metrics: MetricsConfig {
-            enabled: true,
-            listen_addr: local_port_0,
-            ..MetricsConfig::default()
-        },
-        telemetry: TelemetryConfig {
-            log_filter: "warn".into(),
-            ..defaults.telemetry
-        },
-        ..defaults
+        ..dti_testkit::loopback_config(NoServiceSettings::default())
     }
 }
 

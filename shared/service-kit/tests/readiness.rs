@@ -10,9 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dti_config::{
-    GrpcConfig, MetricsConfig, NatsConfig, NoServiceSettings, ServiceConfig, TelemetryConfig,
-};
+use dti_config::{NatsConfig, NoServiceSettings, ServiceConfig};
 use dti_service_kit::readiness::LIVENESS;
 use dti_service_kit::ServiceKit;
 use secrecy::{ExposeSecret, SecretString};
@@ -158,8 +156,6 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
     let postgres = Relay::start(host_port(db.url(), 5432)?).await?;
     let nats = Relay::start(host_port(&dti_testkit::nats_url(), 4222)?).await?;
 
-    let defaults = ServiceConfig::<NoServiceSettings>::default();
-    let local_port_0 = "127.0.0.1:0".parse().expect("address");
     let mut database = db.database_config();
     let relayed = database.url.expose_secret().replace(
         &host_port(db.url(), 5432)?.port().to_string(),
@@ -172,22 +168,9 @@ async fn readiness_follows_postgres_and_nats_and_liveness_does_not() -> anyhow::
         nats: NatsConfig {
             url: format!("nats://{}", nats.addr),
             prefix: dti_testkit::random_nats_prefix(),
-            ..defaults.nats
+            ..NatsConfig::default()
         },
-        grpc: GrpcConfig {
-            listen_addr: local_port_0,
-            ..GrpcConfig::default()
-        },
-        metrics: MetricsConfig {
-            enabled: true,
-            listen_addr: local_port_0,
-            ..MetricsConfig::default()
-        },
-        telemetry: TelemetryConfig {
-            log_filter: "warn".into(),
-            ..defaults.telemetry
-        },
-        ..defaults
+        ..dti_testkit::loopback_config(NoServiceSettings::default())
     };
     let kit = ServiceKit::builder(SERVICE, &config)
         .with_postgres()

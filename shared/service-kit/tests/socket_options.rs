@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
 
-use dti_config::{GrpcConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
 use dti_service_kit::ServiceKit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
@@ -68,24 +67,7 @@ fn accepted_on(server: SocketAddr) -> Vec<RawFd> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accepted_grpc_and_metrics_connections_have_nodelay_and_keepalive() -> anyhow::Result<()> {
-    let defaults = ServiceConfig::<dti_config::NoServiceSettings>::default();
-    let local_port_0 = "127.0.0.1:0".parse()?;
-    let config = ServiceConfig {
-        grpc: GrpcConfig {
-            listen_addr: local_port_0,
-            ..GrpcConfig::default()
-        },
-        metrics: MetricsConfig {
-            enabled: true,
-            listen_addr: local_port_0,
-            ..MetricsConfig::default()
-        },
-        telemetry: TelemetryConfig {
-            log_filter: "warn".into(),
-            ..defaults.telemetry
-        },
-        ..defaults
-    };
+    let config = dti_testkit::loopback_config(dti_config::NoServiceSettings::default());
     let kit = ServiceKit::builder("socket-options-test", &config)
         .build()
         .await?;

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use dti_config::{GrpcConfig, ListenerTlsConfig, MetricsConfig, ServiceConfig, TelemetryConfig};
+use dti_config::{ListenerTlsConfig, ServiceConfig};
 use dti_service_kit::ServiceKit;
 use dti_testkit::tls::TestCa;
 use rcgen::KeyPair;
@@ -43,25 +43,10 @@ fn config(
     grpc_tls: ListenerTlsConfig,
     metrics_tls: ListenerTlsConfig,
 ) -> anyhow::Result<ServiceConfig> {
-    let defaults = ServiceConfig::<dti_config::NoServiceSettings>::default();
-    let local_port_0 = "127.0.0.1:0".parse()?;
-    Ok(ServiceConfig {
-        grpc: GrpcConfig {
-            listen_addr: local_port_0,
-            tls: grpc_tls,
-            ..GrpcConfig::default()
-        },
-        metrics: MetricsConfig {
-            enabled: true,
-            listen_addr: local_port_0,
-            tls: metrics_tls,
-        },
-        telemetry: TelemetryConfig {
-            log_filter: "warn".into(),
-            ..defaults.telemetry
-        },
-        ..defaults
-    })
+    let mut config = dti_testkit::loopback_config(dti_config::NoServiceSettings::default());
+    config.grpc.tls = grpc_tls;
+    config.metrics.tls = metrics_tls;
+    Ok(config)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

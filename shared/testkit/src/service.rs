@@ -6,12 +6,40 @@ use std::time::Duration;
 
 use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::{
-    AuthConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig, TelemetryConfig,
+    AuthConfig, DatabaseConfig, GrpcConfig, MetricsConfig, NatsConfig, RedisConfig, ServiceConfig,
+    TelemetryConfig,
 };
 use secrecy::SecretString;
 
 use crate::tokens::TEST_HS256_SECRET;
 use crate::{random_nats_prefix, random_redis_prefix, redis_url, TestDatabase, TestkitError};
+
+/// The part of every test service's configuration that is not about backing services: gRPC
+/// and metrics on port 0 of 127.0.0.1 (metrics enabled), logs at `warn`, `service` settings,
+/// and every other section at its default (no database, NATS or Redis of a test's own).
+pub fn loopback_config<S>(service: S) -> ServiceConfig<S> {
+    let local_port_0 = "127.0.0.1:0".parse().expect("a valid socket address");
+    ServiceConfig {
+        database: DatabaseConfig::default(),
+        nats: NatsConfig::default(),
+        redis: RedisConfig::default(),
+        grpc: GrpcConfig {
+            listen_addr: local_port_0,
+            ..GrpcConfig::default()
+        },
+        metrics: MetricsConfig {
+            enabled: true,
+            listen_addr: local_port_0,
+            ..MetricsConfig::default()
+        },
+        telemetry: TelemetryConfig {
+            log_filter: "warn".into(),
+            ..TelemetryConfig::default()
+        },
+        auth: AuthConfig::default(),
+        service,
+    }
+}
 
 /// One test's slice of the backing services: a migrated database, a NATS prefix and a Redis
 /// key prefix nobody else uses.
@@ -38,7 +66,6 @@ impl TestBackends {
     /// A service configuration on these backends with `service` settings: gRPC and metrics on
     /// port 0 of 127.0.0.1, Redis configured, quiet logs and the test HS256 key.
     pub fn service_config<S>(&self, service: S) -> ServiceConfig<S> {
-        let local_port_0 = "127.0.0.1:0".parse().expect("a valid socket address");
         ServiceConfig {
             database: self.db.database_config(),
             nats: NatsConfig {
@@ -51,24 +78,11 @@ impl TestBackends {
                 key_prefix: self.redis_prefix.clone(),
                 ..RedisConfig::default()
             },
-            grpc: GrpcConfig {
-                listen_addr: local_port_0,
-                ..GrpcConfig::default()
-            },
-            metrics: MetricsConfig {
-                enabled: true,
-                listen_addr: local_port_0,
-                ..MetricsConfig::default()
-            },
-            telemetry: TelemetryConfig {
-                log_filter: "warn".into(),
-                ..TelemetryConfig::default()
-            },
             auth: AuthConfig {
                 hs256_secret: Some(SecretString::from(TEST_HS256_SECRET)),
                 ..AuthConfig::default()
             },
-            service,
+            ..loopback_config(service)
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use dti_auth::{Principal, Role, Scope, TokenMinter};
+use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::AuthConfig;
 
 /// The HS256 secret every test service verifies tokens with (tests only).
@@ -15,33 +15,17 @@ const FORGER_SECRET: &[u8] = b"another-secret-of-at-least-32-bytes!!";
 
 /// A city-wide principal of `role` (verifier, approver, operator, national_sync).
 pub fn city(role: Role) -> Principal {
-    Principal {
-        subject: format!("test-{role}"),
-        role,
-        scope: Scope::City,
-    }
+    Principal::city(format!("test-{role}"), role)
 }
 
 /// The unit submitter of `unit_id`.
 pub fn unit_submitter(unit_id: &str) -> Principal {
-    Principal {
-        subject: format!("test-submitter-{unit_id}"),
-        role: Role::UnitSubmitter,
-        scope: Scope::Unit {
-            unit_id: unit_id.to_owned(),
-        },
-    }
+    Principal::unit_submitter(format!("test-submitter-{unit_id}"), unit_id)
 }
 
 /// The data owner of `department_id`.
 pub fn data_owner(department_id: &str) -> Principal {
-    Principal {
-        subject: format!("test-owner-{department_id}"),
-        role: Role::DataOwner,
-        scope: Scope::Department {
-            department_id: department_id.to_owned(),
-        },
-    }
+    Principal::data_owner(format!("test-owner-{department_id}"), department_id)
 }
 
 /// `principal` signed with the test key but expired an hour ago.

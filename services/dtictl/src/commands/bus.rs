@@ -7,8 +7,9 @@
 use dti_bus::dead_letters::{self, DeadLetter, ReplayRequest};
 use serde_json::json;
 
-use crate::commands::database::{connect, runtime, DatabaseArgs};
+use crate::commands::database::{connect, DatabaseArgs};
 use crate::remote::{table, Output};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// What `dtictl bus` does.

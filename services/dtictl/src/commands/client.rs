@@ -7,7 +7,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use dti_auth::Role;
 use dti_domain::values::UnitValues;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
@@ -20,12 +19,12 @@ use dti_proto::dti::submission::v1::{
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use super::database::runtime;
 use super::load_cohort;
 pub use super::round_common::RoundArgs;
 use crate::remote::{
-    city, enum_name, refused, unit_submitter, when, with_bearer, Output, Remote, Service,
+    enum_name, operator, refused, unit_submitter, when, with_bearer, Output, Remote, Service,
 };
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl round …`.
@@ -118,7 +117,7 @@ pub fn round(command: &RoundCommand, output: Output) -> Result<(), Failure> {
             RoundCommand::Progress(args) => return super::progress::progress(args, output).await,
             RoundCommand::Reopen(args) => return super::progress::reopen(args, output).await,
         };
-        let bearer = connection.bearer(&city(Role::Operator, "dtictl-operator"))?;
+        let bearer = connection.bearer(&operator())?;
         let mut client =
             RoundOperatorServiceClient::new(connection.channel(Service::Submission).await?);
         let response = match command {

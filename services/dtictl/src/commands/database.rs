@@ -3,7 +3,7 @@
 
 use dti_domain::{FrameworkId, RoundRef};
 
-use crate::{tr, Failure};
+use crate::{runtime, tr, Failure};
 
 /// Where the database is.
 #[derive(Debug, Clone, clap::Args)]
@@ -30,8 +30,6 @@ pub struct AuditVerifyArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
-
-pub use crate::runtime;
 
 /// Connects to the platform database.
 pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {

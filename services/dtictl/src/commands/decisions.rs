@@ -44,7 +44,7 @@ use dti_proto::dti::verification::v1::{DecisionKind, IndicatorDecision};
 use serde_json::{Map, Value};
 
 use super::read_input;
-pub use super::round_common::MAX_REASON_BYTES;
+use super::round_common::MAX_REASON_BYTES;
 use crate::{tr, Failure};
 
 /// A validated decisions file.

@@ -10,7 +10,6 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use dti_auth::Role;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::evidence::v1::evidence_service_client::EvidenceServiceClient;
 use dti_proto::dti::evidence::v1::{
@@ -21,9 +20,9 @@ use dti_proto::dti::evidence::v1::{
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use super::database::runtime;
 use super::unit_common::{progress, scored_indicator, Names, Target, UnitRound};
-use crate::remote::{call, city, table, unit_submitter, when, Output, Remote, Service};
+use crate::remote::{call, table, unit_submitter, verifier, when, Output, Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// Bytes per upload message.
@@ -213,7 +212,7 @@ pub fn run(
             fail_on(problems)?;
             let principal = match unit {
                 Some(unit) => unit_submitter(unit),
-                None => city(Role::Verifier, "dtictl-verifier"),
+                None => verifier(),
             };
             runtime()?.block_on(async {
                 let mut client = client(connection).await?;
@@ -368,7 +367,7 @@ async fn owner_of(
     };
     let evidence = call(
         &tr!("dtictl-what-evidence", id = id),
-        client.get_evidence(connection.request(request, &city(Role::Verifier, "dtictl-verifier"))?),
+        client.get_evidence(connection.request(request, &verifier())?),
     )
     .await?;
     Ok(evidence.unit.map(|u| u.unit_id).unwrap_or_default())

@@ -14,10 +14,10 @@ use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 
 use super::client::submit_as_unit;
-use super::database::runtime;
 use super::unit_common::registry;
 use super::{decode_cohort_in_parallel, load_cohort};
 use crate::remote::{Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl form …`.
@@ -193,7 +193,7 @@ fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> 
         );
     }
     if !args.submit {
-        return super::print_json(&form.cohort);
+        return crate::print_json(&form.cohort);
     }
     let decoded = decode_cohort_in_parallel(&form.cohort.to_string(), catalog);
     let cohort = decoded.value.ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! `dtictl frameworks` and `dtictl framework show`: what the catalog holds.
 
-use super::print_json;
+use crate::print_json;
 use crate::{tr, Failure};
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;

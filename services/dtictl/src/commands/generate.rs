@@ -1,7 +1,7 @@
 //! `dtictl generate`: a deterministic sample cohort for demos and benchmarks, built from the
 //! framework's own data (and, with `--registry-cohort`, the real units of a round).
 
-use super::print_json;
+use crate::print_json;
 use crate::{tr, Failure};
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::units::UnitRegistry;

@@ -88,8 +88,6 @@ pub fn decode_cohort_in_parallel(text: &str, catalog: &FrameworkCatalog) -> Deco
     })
 }
 
-pub use crate::print_json;
-
 #[cfg(test)]
 mod tests {
     use super::*;

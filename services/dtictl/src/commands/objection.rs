@@ -15,9 +15,9 @@ use super::publication::{publications, Publications};
 use super::round_common::RoundArgs;
 use super::round_common::{
     check_scored, checked_unit, framework, invalid_unless_empty, required_text, round_ref, short,
-    unit_name, verifier,
+    unit_name,
 };
-use crate::remote::{call, enum_name, table, unit_submitter, Output, Remote};
+use crate::remote::{call, enum_name, table, unit_submitter, verifier, Output, Remote};
 use crate::{tr, Failure};
 
 /// `dtictl objection …`.

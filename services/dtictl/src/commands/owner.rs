@@ -30,9 +30,9 @@ use dti_proto::dti::nationalsync::v1::owner_data_service_client::OwnerDataServic
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::database::runtime;
 use super::read_input;
-use crate::remote::{call, city, data_owner, enum_name, table, when, Output, Remote, Service};
+use crate::remote::{call, data_owner, enum_name, operator, table, when, Output, Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl owner …`.
@@ -381,7 +381,7 @@ pub fn run(command: &OwnerCommand, output: Output) -> Result<(), Failure> {
                 year: *year,
                 department_id: department.clone().unwrap_or_default(),
             };
-            let operator = city(dti_auth::Role::Operator, "dtictl-operator");
+            let operator = operator();
             let completeness = call(
                 &tr!("dtictl-what-year", year = *year),
                 client.get_completeness(remote.request(request, &operator)?),

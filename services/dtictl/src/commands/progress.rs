@@ -9,7 +9,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use dti_auth::Role;
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::{
@@ -21,12 +20,12 @@ use dti_proto::dti::verification::v1::{
 };
 use serde::Serialize;
 
-use super::decisions::MAX_REASON_BYTES;
 use super::round_common::RoundArgs;
+use super::round_common::MAX_REASON_BYTES;
 use super::round_common::{
     list_submissions, round_ref, summary_unit, unit_id, unit_name, verification_client,
 };
-use crate::remote::{call, city, enum_name, table, when, with_bearer, Output, Remote, Service};
+use crate::remote::{call, enum_name, operator, table, when, with_bearer, Output, Remote, Service};
 use crate::{tr, Failure};
 
 /// What `dtictl round progress` reads.
@@ -96,7 +95,7 @@ fn round_state(round: &Round) -> String {
 
 /// Runs `dtictl round progress` (inside `dtictl round`'s runtime).
 pub async fn progress(args: &ProgressArgs, output: Output) -> Result<(), Failure> {
-    let operator = city(Role::Operator, "dtictl-operator");
+    let operator = operator();
     let round_ref: RoundRef = round_ref(&args.round);
     let bearer = args.connection.bearer(&operator)?;
     let mut rounds =
@@ -272,7 +271,7 @@ pub async fn reopen(args: &ReopenArgs, output: Output) -> Result<(), Failure> {
         deadline: Some(dti_proto::convert::timestamp(deadline)),
         reason: reason.to_owned(),
     };
-    let operator = city(Role::Operator, "dtictl-operator");
+    let operator = operator();
     let bearer = args.connection.bearer(&operator)?;
     let mut client =
         RoundOperatorServiceClient::new(args.connection.channel(Service::Submission).await?);

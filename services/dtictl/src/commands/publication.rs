@@ -15,7 +15,7 @@
 
 use std::future::Future;
 
-use dti_auth::{Principal, Role};
+use dti_auth::Principal;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::verification::v1::approval_service_client::ApprovalServiceClient;
@@ -32,7 +32,7 @@ use super::round_common::RoundArgs;
 use super::round_common::{
     describe_status, framework, invalid_unless_empty, required_text, round_ref, short, unit_name,
 };
-use crate::remote::{call, city, table, when, Output, Remote, Service};
+use crate::remote::{approver, call, operator, table, when, Output, Remote, Service};
 use crate::{tr, Failure};
 
 /// `dtictl approval …`.
@@ -77,14 +77,6 @@ pub enum PublicationCommand {
     },
     /// List every published revision, oldest first.
     List(RoundOnly),
-}
-
-fn approver() -> Principal {
-    city(Role::Approver, "dtictl-approver")
-}
-
-fn operator() -> Principal {
-    city(Role::Operator, "dtictl-operator")
 }
 
 /// A client of the verification service's `PublicationService`.

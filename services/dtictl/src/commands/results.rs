@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use dti_auth::Role;
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::ranking::v1::ranking_service_client::RankingServiceClient;
@@ -17,10 +16,12 @@ use dti_proto::dti::scoring::v1::scoring_service_client::ScoringServiceClient;
 use dti_proto::dti::scoring::v1::{Basis, GetScorecardRequest, Outcome, Scorecard};
 use serde_json::Value;
 
-use super::database::runtime;
 use super::round_common::RoundArgs;
 use super::unit_common::{known_framework, progress, Names, Target, UnitRound};
-use crate::remote::{call, city, enum_name, table, unit_submitter, when, Output, Remote, Service};
+use crate::remote::{
+    call, enum_name, table, unit_submitter, verifier, when, Output, Remote, Service,
+};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// Which scores: the self-assessed values, or the values with the verifiers' decisions applied.
@@ -392,7 +393,7 @@ pub fn fetch_ranking(
                 unit_submitter(unit)
             }
         },
-        None => city(Role::Verifier, "dtictl-verifier"),
+        None => verifier(),
     };
     let Some(framework) = framework.filter(|_| problems.is_empty()) else {
         return Err(Failure::InvalidInput(problems));

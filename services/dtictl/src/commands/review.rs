@@ -17,13 +17,13 @@ use dti_proto::dti::verification::v1::{
 };
 use serde::Serialize;
 
-use super::database::runtime;
 use super::round_common::{
     decision_name, describe_status, framework, list_submissions, render_value, round_ref, short,
-    submission_of, submissions_table, unit_id, unit_name, verification_client, verifier, RoundArgs,
+    submission_of, submissions_table, unit_id, unit_name, verification_client, RoundArgs,
 };
 use super::verify_steps as steps;
-use crate::remote::{call, enum_name, table, Output, Remote};
+use crate::remote::{call, enum_name, table, verifier, Output, Remote};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl verify …`.

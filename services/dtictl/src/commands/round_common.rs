@@ -4,7 +4,7 @@
 //! ids and names checked against the unit registry, problems collected before a call, progress
 //! bars, and values and decisions rendered for people.
 
-use dti_auth::{Principal, Role};
+use dti_auth::Principal;
 use dti_domain::framework::Framework;
 use dti_domain::{FrameworkCatalog, UnitId, UnitRegistry};
 use dti_proto::dti::common::v1::RoundRef;
@@ -16,7 +16,7 @@ use dti_proto::dti::verification::v1::{
 use indicatif::{ProgressBar, ProgressStyle};
 use tonic::transport::Channel;
 
-use crate::remote::{call, city, enum_name, table, Remote, Service};
+use crate::remote::{call, enum_name, table, Remote, Service};
 use crate::{tr, Failure};
 
 /// Longest reason the verification service stores, in bytes.
@@ -41,11 +41,6 @@ impl RoundArgs {
             framework: self.framework.clone(),
         }
     }
-}
-
-/// The verifier dtictl acts as.
-pub fn verifier() -> Principal {
-    city(Role::Verifier, "dtictl-verifier")
 }
 
 /// The round of `args` as protobuf.

@@ -10,14 +10,14 @@ use dti_national_sync::report::{report_from_database, ReportError};
 
 use std::time::Duration;
 
-use dti_auth::Role;
 use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_client::NationalSyncServiceClient;
 use tonic::transport::Channel;
 
-use crate::commands::database::{runtime, DatabaseArgs};
-use crate::commands::print_json;
-use crate::remote::{call, city, enum_name, table, when, Output, Remote, Service};
+use crate::commands::database::DatabaseArgs;
+use crate::print_json;
+use crate::remote::{call, enum_name, operator, table, when, Output, Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl sync …`.
@@ -167,10 +167,6 @@ pub fn run(command: &SyncCommand, output: Output) -> Result<(), Failure> {
             output.emit(&log, render_log)
         }),
     }
-}
-
-fn operator() -> dti_auth::Principal {
-    city(Role::Operator, "dtictl-operator")
 }
 
 async fn client(remote: &Remote) -> Result<NationalSyncServiceClient<Channel>, Failure> {

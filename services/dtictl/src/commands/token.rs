@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dti_auth::{Principal, Role, Scope};
 
-pub use crate::remote::minter;
+use crate::remote::minter;
 use crate::{tr, Failure};
 
 /// Who the token is for.

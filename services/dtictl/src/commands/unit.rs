@@ -18,10 +18,10 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
 
-use super::database::runtime;
 use super::read_input;
 use super::unit_common::{describe_values, scored_indicator, sort_key, Target, UnitRound};
 use crate::remote::{call, enum_name, table, unit_submitter, when, Output, Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl draft …`: a unit's draft on the submission service, as the unit's submitter.

@@ -24,15 +24,14 @@ use dti_proto::dti::verification::v1::{
 use serde::Serialize;
 use tonic::transport::Channel;
 
-use super::database::runtime;
 use super::decisions::{self, UnitDecisions};
-use super::round_common::RoundArgs;
 use super::round_common::{
-    check_scored, checked_unit, combine, framework, invalid_unless_empty, list_submissions,
+    self, check_scored, checked_unit, combine, framework, invalid_unless_empty, list_submissions,
     progress, round_ref, submission_of, submissions_table, summary_unit, unit_id, unit_name,
-    verification_client, verifier,
+    verification_client, RoundArgs,
 };
-use crate::remote::{call, table, with_bearer, Output, Remote};
+use crate::remote::{call, table, verifier, with_bearer, Output, Remote};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// What `dtictl verify decide` reads.
@@ -400,11 +399,11 @@ pub fn clarify(
         check_scored(framework, code, &mut problems);
     }
     for question in &args.questions {
-        if question.trim().is_empty() || question.len() > decisions::MAX_REASON_BYTES {
+        if question.trim().is_empty() || question.len() > round_common::MAX_REASON_BYTES {
             problems.push(tr!(
                 "dtictl-required-text",
                 flag = "--question",
-                max = decisions::MAX_REASON_BYTES
+                max = round_common::MAX_REASON_BYTES
             ));
         }
     }

@@ -17,11 +17,11 @@ use dti_proto::dti::submission::v1::submission_service_client::SubmissionService
 use dti_proto::dti::submission::v1::ListVersionsRequest;
 use serde_json::Value;
 
-use super::database::runtime;
 use super::results::cents;
 use super::unit::find;
 use super::unit_common::{scored_indicator, Target, UnitRound};
 use crate::remote::{call, table, unit_submitter, Output, Remote, Service};
+use crate::runtime;
 use crate::{tr, Failure};
 
 /// `dtictl what-if`.

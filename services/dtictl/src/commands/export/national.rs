@@ -7,9 +7,9 @@ use dti_forms::export::{Report, ReportCell, ReportSheet};
 use dti_i18n::{Arg, Lang};
 
 use super::group_sheet;
-use crate::commands::database::runtime;
 use crate::commands::unit_common::known_framework;
 use crate::remote::{call, Remote};
+use crate::runtime;
 use crate::Failure;
 
 pub(super) fn national_form_report(
@@ -25,7 +25,7 @@ pub(super) fn national_form_report(
                 .channel(crate::remote::Service::NationalSync)
                 .await?,
         );
-        let operator = crate::remote::city(dti_auth::Role::Operator, "dtictl-operator");
+        let operator = crate::remote::operator();
         let request = pb::GetCompletenessRequest {
             year,
             department_id: String::new(),

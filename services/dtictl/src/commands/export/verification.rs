@@ -11,12 +11,12 @@ use serde_json::Value;
 
 use super::group_sheet;
 use crate::commands::client::RoundArgs;
-use crate::commands::database::runtime;
 use crate::commands::round_common::{
     decision_name, framework as round_framework, render_value, round_ref, unit_id,
-    verification_client, verifier,
+    verification_client,
 };
-use crate::remote::{call, Remote};
+use crate::remote::{call, verifier, Remote};
+use crate::runtime;
 use crate::{tr, Failure};
 
 pub(super) fn side_by_side_report(
@@ -146,7 +146,7 @@ pub(super) fn publication_report(
         )
         .await
     };
-    let approver = crate::remote::city(dti_auth::Role::Approver, "dtictl-approver");
+    let approver = crate::remote::approver();
     let publication =
         crate::commands::publication::publications(connection, &approver, request, send)?;
     let snapshot: Value = serde_json::from_str(&publication.snapshot_json).map_err(|error| {
