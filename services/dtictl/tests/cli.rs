@@ -315,6 +315,28 @@ fn generate_is_deterministic_and_scores() {
         &dtictl(&["generate", "--framework", "mic-2022-province"], None),
         &["has no scoring rules"],
     );
+    // 2024 lists no cohort: every district active in 2024, the same units as 2023's.
+    let later = dtictl(
+        &[
+            "generate",
+            "--framework",
+            "hcm-2023-district",
+            "--registry-cohort",
+            "2024",
+        ],
+        None,
+    );
+    assert!(later.status.success(), "{}", stderr(&later));
+    let later: Value = serde_json::from_slice(&later.stdout).unwrap();
+    let units = |cohort: &Value| -> std::collections::BTreeSet<String> {
+        cohort["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|unit| unit["unit"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(units(&later), units(&cohort));
 }
 
 #[test]

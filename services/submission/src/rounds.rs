@@ -79,7 +79,8 @@ impl Rounds {
     }
 
     /// Opens `round` until `deadline`. The first open creates the round with its cohort:
-    /// `unit_ids` (each checked against the registry), or the registry's cohort when empty.
+    /// `unit_ids` (each checked against the registry), or the registry's cohort when empty
+    /// (listed for the round, or else every unit of the framework's kind active that year).
     /// Opening an open round with the same deadline returns it unchanged (a safe retry).
     #[tracing::instrument(skip_all, fields(round = %round))]
     pub async fn open(
@@ -340,7 +341,9 @@ impl Rounds {
         }
     }
 
-    /// The cohort to create the round with: the given ids, or the registry's. Each given id
+    /// The cohort to create the round with: the given ids, or the registry's
+    /// ([`UnitRegistry::cohort_or_active`]: its listed cohort, or every unit of the kind active
+    /// in the round's year). Each given id
     /// must parse, be listed once and be a unit the registry lets `framework`'s round assess
     /// in its year ([`UnitRegistry::member`]); every one that is not is named.
     fn cohort(
@@ -350,16 +353,14 @@ impl Rounds {
         unit_ids: &[String],
     ) -> Result<Vec<UnitId>, SubmissionError> {
         if unit_ids.is_empty() {
-            return self
-                .registry
-                .cohort(round)
-                .map(|cohort| cohort.units.clone())
-                .ok_or_else(|| {
-                    SubmissionError::invalid_field(
-                        "unit_ids",
-                        Message::new("round-no-cohort").arg("round", round.to_string()),
-                    )
-                });
+            let cohort = self.registry.cohort_or_active(round, framework.unit_kind);
+            if cohort.units.is_empty() {
+                return Err(SubmissionError::invalid_field(
+                    "unit_ids",
+                    Message::new("round-no-cohort").arg("round", round.to_string()),
+                ));
+            }
+            return Ok(cohort.into_owned().units);
         }
         let mut violations = Vec::new();
         let mut seen = BTreeSet::new();

@@ -258,7 +258,6 @@ async fn rounds_refuse_bad_frameworks_years_deadlines_and_cohorts() -> anyhow::R
             open(2023, "hcm-2023-district", in_an_hour, &["quan-1", "quan-1"]),
             "unit_ids[1]",
         ),
-        (open(2031, "hcm-2023-district", in_an_hour, &[]), "unit_ids"),
     ] {
         let status = stack
             .operators()

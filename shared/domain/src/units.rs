@@ -7,12 +7,14 @@
 //!
 //! It also answers whether a unit may be assessed in a round ([`UnitRegistry::member`]): the
 //! unit is known, is of the kind the round's framework assesses, and exists in the round's
-//! year. Operators' cohorts and the registry's own are checked with it.
+//! year. Operators' cohorts and the registry's own are checked with it. A round of a year the
+//! registry lists no cohort for takes every such unit ([`UnitRegistry::cohort_or_active`]).
 
 use crate::framework::{FrameworkCatalog, UnitKind};
 use crate::ids::{FrameworkId, RoundRef, UnitId};
 use dti_i18n::Message;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -445,9 +447,55 @@ impl UnitRegistry {
         self.units.values()
     }
 
-    /// The cohort of a round.
+    /// The cohort the registry lists for a round, if it lists one.
     pub fn cohort(&self, round: &RoundRef) -> Option<&RoundCohort> {
         self.cohorts.iter().find(|c| &c.round() == round)
+    }
+
+    /// The cohort a round is opened with when the operator names no units: the one the
+    /// registry lists for it, or else every unit that a framework assessing `kind` units may
+    /// assess in the round's year ([`Self::member`]), in id order. A year therefore needs a
+    /// cohort of its own only where it differs from "every active unit of the kind"; the
+    /// answer is empty when no unit qualifies.
+    pub fn cohort_or_active(&self, round: &RoundRef, kind: UnitKind) -> Cow<'_, RoundCohort> {
+        match self.cohort(round) {
+            Some(listed) => Cow::Borrowed(listed),
+            None => Cow::Owned(RoundCohort {
+                year: round.year,
+                framework: round.framework.clone(),
+                units: self
+                    .units
+                    .values()
+                    .filter(|unit| unit.kind.is(kind) && unit.is_active_in(round.year))
+                    .map(|unit| unit.id.clone())
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The frameworks of `catalog` whose round in `year` would hold `unit`: the ones whose
+    /// listed cohort of that year names it, or — where the registry lists no cohort of that
+    /// year for a framework — the ones that assess its kind while it is active.
+    pub fn frameworks_assessing<'c>(
+        &self,
+        catalog: &'c FrameworkCatalog,
+        unit: &UnitId,
+        year: u16,
+    ) -> Vec<&'c FrameworkId> {
+        catalog
+            .iter()
+            .filter(|framework| {
+                let round = RoundRef {
+                    year,
+                    framework: framework.id.clone(),
+                };
+                match self.cohort(&round) {
+                    Some(listed) => listed.units.contains(unit),
+                    None => self.member(unit, framework.unit_kind, year).is_ok(),
+                }
+            })
+            .map(|framework| &framework.id)
+            .collect()
     }
 
     /// All cohorts.

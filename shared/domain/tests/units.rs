@@ -166,3 +166,109 @@ units = ["quan-1", "so-y-te"]
         ["cohort 2023/hcm-2023-district: unit so-y-te is a department, the round is for districts"]
     );
 }
+
+#[test]
+fn a_year_without_a_listed_cohort_takes_every_active_unit_of_the_kind() {
+    let text = r#"
+schema = 1
+[[units]]
+id = "old"
+name = "Old"
+kind = "district"
+active_until = 2023
+[[units]]
+id = "kept"
+name = "Kept"
+kind = "district"
+[[units]]
+id = "new"
+name = "New"
+kind = "district"
+active_from = 2024
+[[units]]
+id = "dept"
+name = "Dept"
+kind = "department"
+[[cohorts]]
+year = 2023
+framework = "hcm-2023-district"
+units = ["kept"]
+"#;
+    let registry = UnitRegistry::parse("r.toml", text).unwrap();
+    let round = |year| RoundRef {
+        year,
+        framework: FrameworkId::parse("hcm-2023-district").unwrap(),
+    };
+    let ids = |year| -> Vec<String> {
+        registry
+            .cohort_or_active(&round(year), UnitKind::District)
+            .units
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    // The listed cohort wins over "every active unit".
+    assert_eq!(ids(2023), ["kept"]);
+    // 2024 lists none: the districts active in 2024, the retired one and the department left out.
+    assert_eq!(ids(2024), ["kept", "new"]);
+    assert_eq!(ids(2022), ["kept", "old"]);
+    assert_eq!(
+        registry
+            .cohort_or_active(&round(2024), UnitKind::Province)
+            .units,
+        []
+    );
+}
+
+#[test]
+fn the_built_in_registry_assesses_each_unit_in_2024_and_2025_with_one_framework() {
+    let registry = UnitRegistry::builtin().unwrap();
+    let catalog = FrameworkCatalog::builtin().unwrap();
+    let framework_of = |unit: &str, year| -> Vec<String> {
+        registry
+            .frameworks_assessing(&catalog, &id(unit), year)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    for year in [2023, 2024, 2025] {
+        assert_eq!(
+            framework_of("quan-1", year),
+            ["hcm-2023-district"],
+            "{year}"
+        );
+        assert_eq!(
+            framework_of("so-tttt", year),
+            ["hcm-2023-department"],
+            "{year}"
+        );
+        assert_eq!(
+            framework_of("tp-hcm", year),
+            ["mic-2022-province"],
+            "{year}"
+        );
+    }
+    // Merged into Thủ Đức City in 2021: in no round since.
+    assert!(framework_of("quan-2", 2024).is_empty());
+    // With no listed 2024 cohort, 2024 takes the same units as 2023's listed ones.
+    for framework in ["hcm-2023-district", "hcm-2023-department"] {
+        let framework = catalog.get_str(framework).unwrap();
+        let listed = registry
+            .cohort(&RoundRef {
+                year: 2023,
+                framework: framework.id.clone(),
+            })
+            .unwrap();
+        let derived = registry.cohort_or_active(
+            &RoundRef {
+                year: 2024,
+                framework: framework.id.clone(),
+            },
+            framework.unit_kind,
+        );
+        let mut listed_units = listed.units.clone();
+        listed_units.sort();
+        assert_eq!(derived.units, listed_units, "{}", framework.id);
+        assert_eq!(derived.year, 2024);
+    }
+}

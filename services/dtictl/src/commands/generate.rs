@@ -58,12 +58,13 @@ pub fn run(catalog: &FrameworkCatalog, args: &GenerateArgs) -> Result<(), Failur
             year,
             framework: FrameworkId::clone(&framework.id),
         };
-        let cohort = registry.cohort(&round).ok_or_else(|| {
-            Failure::InvalidInput(vec![tr!(
+        let cohort = registry.cohort_or_active(&round, framework.unit_kind);
+        if cohort.units.is_empty() {
+            return Err(Failure::InvalidInput(vec![tr!(
                 "dtictl-generate-no-cohort",
                 round = round.to_string()
-            )])
-        })?;
+            )]));
+        }
         options.unit_ids = cohort.units.iter().map(ToString::to_string).collect();
         options.units = options.unit_ids.len();
     }

@@ -72,17 +72,19 @@ impl UnitRound {
         let framework = match (&self.framework, &unit) {
             (Some(id), _) => Some(id.clone()),
             (None, Some(unit)) => {
-                let found = registry.cohorts().iter().find(|cohort| {
-                    u32::from(cohort.year) == self.year && cohort.units.contains(unit)
-                });
-                if found.is_none() {
+                let found = u16::try_from(self.year)
+                    .map(|year| registry.frameworks_assessing(catalog, unit, year))
+                    .unwrap_or_default();
+                if let [framework] = found.as_slice() {
+                    Some(framework.to_string())
+                } else {
                     problems.push(tr!(
                         "dtictl-no-round-for-unit",
                         year = self.year,
                         unit = unit.to_string()
                     ));
+                    None
                 }
-                found.map(|cohort| cohort.framework.to_string())
             }
             (None, None) => None,
         };
