@@ -10,7 +10,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use dti_i18n::Message;
 
 use crate::i18n::{outcome_key, Lang};
-use crate::results::{Ranking, Scorecard};
+use crate::results::{Movement, Ranking, Scorecard};
 
 /// One table: headings, then rows of cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +48,22 @@ fn text(key: &'static str) -> String {
     Lang::Vi.text(key)
 }
 
-/// The ranking as a table: rank, unit id, unit name, total, each group.
+/// What a row's previous figures are: empty for the unit's own (or its one predecessor's), or
+/// "trung bình của …" naming the merged units, by id, whose mean they are.
+fn previous_basis(movement: &Movement) -> String {
+    if movement.mean_of.is_empty() {
+        return String::new();
+    }
+    let ids: Vec<&str> = movement
+        .mean_of
+        .iter()
+        .map(|unit| unit.id.as_str())
+        .collect();
+    Lang::Vi.render(&Message::new("site-previous-mean-mark").arg("units", ids.join(", ")))
+}
+
+/// The ranking as a table: rank, unit id, unit name, total, each group; with the previous
+/// year's rank, change of rank, total and what that total is when a previous year exists.
 pub fn ranking_table(ranking: &Ranking) -> Table {
     let mut headings = vec![
         text("site-rank"),
@@ -67,6 +82,8 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
     if with_movement {
         headings.push(text("site-previous-rank"));
         headings.push(text("site-rank-change"));
+        headings.push(text("site-previous-total"));
+        headings.push(text("site-previous-basis"));
     }
     let rows = ranking
         .rows
@@ -84,8 +101,10 @@ pub fn ranking_table(ranking: &Ranking) -> Table {
                     Some(movement) => {
                         cells.push(Cell::Whole(i64::from(movement.previous_rank)));
                         cells.push(Cell::Whole(movement.places_gained));
+                        cells.push(Cell::Decimal(movement.previous_total.clone()));
+                        cells.push(Cell::Text(previous_basis(movement)));
                     }
-                    None => cells.extend([Cell::Text(String::new()), Cell::Text(String::new())]),
+                    None => cells.extend(std::iter::repeat_n(Cell::Text(String::new()), 4)),
                 }
             }
             cells

@@ -352,11 +352,24 @@ pub fn ranking(
                                 @for score in &row.groups { td class="num" { (number(lang, score)) } }
                                 @if with_movement {
                                     td class="num" {
-                                        @if let Some(movement) = &row.movement { (charts::signed(movement.places_gained)) }
+                                        @if let Some(movement) = &row.movement {
+                                            (charts::signed(movement.places_gained))
+                                            @if !movement.mean_of.is_empty() {
+                                                " " abbr class="mean" title=(lang.render(&Message::new("site-previous-mean-mark").arg("units", movement.mean_of_names()))) { "*" }
+                                            }
+                                        }
                                     }
                                 }
                             }
                         }
+                    }
+                }
+            }
+            @for row in ranking.rows.iter().filter(|row| row.movement.as_ref().is_some_and(|m| !m.mean_of.is_empty())) {
+                @if let Some(movement) = &row.movement {
+                    p class="note mean" data-unit=(row.unit_id) {
+                        "* " (row.unit_name) ": "
+                        (lang.render(&Message::new("site-previous-mean").arg("units", movement.mean_of_names())))
                     }
                 }
             }
@@ -469,6 +482,11 @@ pub fn unit(
                                 td class="num" { (number(lang, &format_cents(movement.total_change_cents))) }
                             } }
                         }
+                        @if !movement.mean_of.is_empty() {
+                            p class="note mean" {
+                                (lang.render(&Message::new("site-previous-mean").arg("units", movement.mean_of_names())))
+                            }
+                        }
                     }
                     None => { p { (t("site-no-previous")) } }
                 }
@@ -482,14 +500,20 @@ pub fn unit(
                         th scope="col" { (t("site-score")) }
                         th scope="col" { (t("site-cohort-median")) }
                         th scope="col" { (t("site-max-points")) }
+                        @if let Some(movement) = &row.movement {
+                            th scope="col" { (t("site-previous-group")) " (" (movement.previous_year) ")" }
+                        }
                     } }
                     tbody {
-                        @for group in &scorecard.groups {
+                        @for (i, group) in scorecard.groups.iter().enumerate() {
                             tr data-group=(group.head.code) {
                                 th scope="row" { (group.head.code) ". " (group.head.name) }
                                 td class="num" { (number(lang, &group.score)) }
                                 td class="num" { (number(lang, &group.median.decimal())) }
                                 td class="num" { (lang.number(&group.head.max_points)) }
+                                @if let Some(movement) = &row.movement {
+                                    td class="num" { @if let Some(score) = movement.previous_groups.get(i) { (number(lang, score)) } }
+                                }
                             }
                         }
                     }

@@ -66,19 +66,116 @@ pub struct RankingRow {
     pub movement: Option<Movement>,
 }
 
-/// A unit's change against the previous year.
+/// A unit's change against the previous year, following lineage: the unit's own published
+/// figures then, or those of the one unit it continues (renamed, or merged into it alone), or,
+/// for a unit formed by merging several, the arithmetic mean of its predecessors' published
+/// total and group scores (as the national index compares merged provinces), with the best of
+/// their ranks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Movement {
     /// The previous year.
     pub previous_year: u16,
-    /// Rank then.
+    /// Rank then (for a merger, the best rank among the predecessors).
     pub previous_rank: u32,
     /// Total then (two decimals).
     pub previous_total: String,
+    /// Group scores then, in the order of [`Ranking::groups`] (two decimals).
+    pub previous_groups: Vec<String>,
     /// Places gained (positive) or lost (negative).
     pub places_gained: i64,
     /// Total now minus total then, in hundredths.
     pub total_change_cents: i64,
+    /// The predecessors whose published figures the previous ones are the mean of; empty when
+    /// they are one unit's own.
+    pub mean_of: Vec<NamedUnit>,
+}
+
+/// A unit by id and Vietnamese name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedUnit {
+    /// Unit id.
+    pub id: String,
+    /// Its Vietnamese name.
+    pub name: String,
+}
+
+impl Movement {
+    /// The names of [`Self::mean_of`], as messages list them ("Phường 1, Phường 2").
+    pub fn mean_of_names(&self) -> String {
+        self.mean_of
+            .iter()
+            .map(|unit| unit.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The previous year's published entries a unit continues: its own or one predecessor's, or
+/// several when it was formed by merging them.
+#[derive(Debug, Clone)]
+struct Predecessors<'a>(Vec<&'a SnapshotUnit>);
+
+impl Predecessors<'_> {
+    /// The total then, in hundredths: the one entry's, or the mean of the entries' published
+    /// totals, computed exactly and rounded half-up to hundredths like every published score.
+    fn total_cents(&self) -> i64 {
+        mean_cents(self.0.iter().map(|entry| entry.total_cents))
+    }
+
+    /// A group's score then (two decimals), the mean over the entries likewise; empty when
+    /// an entry has no such group.
+    fn group_score(&self, code: &str) -> String {
+        let scores: Option<Vec<i64>> = self
+            .0
+            .iter()
+            .map(|entry| {
+                entry
+                    .groups
+                    .iter()
+                    .find(|group| group.code == code)
+                    .and_then(|group| parse_cents(&group.score))
+            })
+            .collect();
+        scores.map_or_else(String::new, |scores| {
+            format_cents(mean_cents(scores.into_iter()))
+        })
+    }
+
+    /// The best (smallest) rank among the entries.
+    fn best_rank(&self) -> u32 {
+        self.0.iter().map(|entry| entry.rank).min().unwrap_or(0)
+    }
+
+    /// The entries when there are several (their figures are means), by id.
+    fn mean_of(&self, registry: &UnitRegistry) -> Vec<NamedUnit> {
+        if self.0.len() < 2 {
+            return Vec::new();
+        }
+        let mut units: Vec<NamedUnit> = self
+            .0
+            .iter()
+            .map(|entry| NamedUnit {
+                id: entry.unit.clone(),
+                name: unit_name(registry, &entry.unit),
+            })
+            .collect();
+        units.sort_by(|a, b| a.id.cmp(&b.id));
+        units
+    }
+}
+
+/// The arithmetic mean of hundredths, rounded half-up (away from zero) to a hundredth; exact
+/// in integers. Zero for no values.
+pub fn mean_cents(values: impl Iterator<Item = i64>) -> i64 {
+    let (sum, count) = values.fold((0i128, 0i128), |(sum, count), value| {
+        (sum + i128::from(value), count + 1)
+    });
+    if count == 0 {
+        return 0;
+    }
+    let rounded = (2 * sum.abs() + count) / (2 * count);
+    let signed = if sum < 0 { -rounded } else { rounded };
+    i64::try_from(signed).expect("a mean lies between its smallest and largest value")
 }
 
 /// A cohort's ranking.
@@ -308,16 +405,24 @@ impl CohortResult {
         unit: &SnapshotUnit,
         groups: &[GroupHead],
         registry: &UnitRegistry,
-        previous: Option<&&SnapshotUnit>,
+        previous: Option<&Predecessors<'_>>,
     ) -> RankingRow {
         let movement = match (previous, &self.previous) {
-            (Some(then), Some(year)) => Some(Movement {
-                previous_year: year.round.year,
-                previous_rank: then.rank,
-                previous_total: then.total.clone(),
-                places_gained: i64::from(then.rank) - i64::from(unit.rank),
-                total_change_cents: unit.total_cents - then.total_cents,
-            }),
+            (Some(then), Some(year)) => {
+                let previous_cents = then.total_cents();
+                Some(Movement {
+                    previous_year: year.round.year,
+                    previous_rank: then.best_rank(),
+                    previous_total: format_cents(previous_cents),
+                    previous_groups: groups
+                        .iter()
+                        .map(|head| then.group_score(&head.code))
+                        .collect(),
+                    places_gained: i64::from(then.best_rank()) - i64::from(unit.rank),
+                    total_change_cents: unit.total_cents - previous_cents,
+                    mean_of: then.mean_of(registry),
+                })
+            }
             _ => None,
         };
         RankingRow {
@@ -340,13 +445,12 @@ impl CohortResult {
         }
     }
 
-    /// The previous year's entries by the unit that continues them this year; units whose
-    /// predecessors merged (several entries to one unit) are left out, there is no one
-    /// number to compare with.
+    /// The previous year's entries by the unit that continues them this year (several for a
+    /// unit formed by a merger).
     fn previous_by_successor<'a>(
         &'a self,
         registry: &UnitRegistry,
-    ) -> BTreeMap<String, &'a SnapshotUnit> {
+    ) -> BTreeMap<String, Predecessors<'a>> {
         let Some(previous) = &self.previous else {
             return BTreeMap::new();
         };
@@ -363,10 +467,7 @@ impl CohortResult {
         }
         by_successor
             .into_iter()
-            .filter_map(|(unit, entries)| match entries.as_slice() {
-                [only] => Some((unit, *only)),
-                _ => None,
-            })
+            .map(|(unit, entries)| (unit, Predecessors(entries)))
             .collect()
     }
 
@@ -427,6 +528,161 @@ mod tests {
         assert_eq!(parse_cents(""), None);
         assert_eq!(format_cents(-150), "-1.50");
         assert_eq!(format_cents(5), "0.05");
+    }
+
+    #[test]
+    fn means_of_hundredths_are_exact_and_rounded_half_up() {
+        assert_eq!(mean_cents([6000, 5001, 4001].into_iter()), 5001);
+        assert_eq!(mean_cents([1000, 2000, 3001].into_iter()), 2000);
+        assert_eq!(mean_cents([1, 2].into_iter()), 2);
+        assert_eq!(mean_cents([-1, -2].into_iter()), -2);
+        assert_eq!(mean_cents([7].into_iter()), 7);
+        assert_eq!(mean_cents(std::iter::empty()), 0);
+    }
+
+    fn revision(units: serde_json::Value) -> Arc<PublishedRevision> {
+        let snapshot = serde_json::json!({
+            "format": crate::snapshot::FORMAT,
+            "revision": 1,
+            "framework": {"id": "hcm-2023-district", "title": "t", "total_points": "660"},
+            "units": units,
+        });
+        Arc::new(PublishedRevision {
+            revision: 1,
+            reason: "initial publication".into(),
+            published_at: None,
+            content_hash: String::new(),
+            canonical_json: Vec::new(),
+            snapshot: serde_json::from_value(snapshot).expect("a snapshot"),
+            round_state: "published".into(),
+            provisional_until: None,
+        })
+    }
+
+    fn published(unit: &str, rank: u32, total: &str, group_1: &str) -> serde_json::Value {
+        serde_json::json!({
+            "unit": unit,
+            "rank": rank,
+            "total": total,
+            "total_cents": parse_cents(total).expect("two decimals"),
+            "groups": [{"code": "1", "score": group_1}],
+            "indicators": [],
+        })
+    }
+
+    #[test]
+    fn three_wards_merged_in_2025_are_compared_with_the_mean_of_their_2024_scores() {
+        let registry = UnitRegistry::parse(
+            "wards.toml",
+            r#"
+schema = 1
+[[units]]
+id = "phuong-a"
+name = "Phường A"
+kind = "district"
+active_until = 2024
+[[units]]
+id = "phuong-b"
+name = "Phường B"
+kind = "district"
+active_until = 2024
+[[units]]
+id = "phuong-c"
+name = "Phường C"
+kind = "district"
+active_until = 2024
+[[units]]
+id = "phuong-moi"
+name = "Phường Mới"
+kind = "district"
+active_from = 2025
+[[units]]
+id = "quan-x"
+name = "Quận X"
+kind = "district"
+[[lineage]]
+from = "phuong-a"
+to = "phuong-moi"
+effective_year = 2025
+change = "merged"
+[[lineage]]
+from = "phuong-b"
+to = "phuong-moi"
+effective_year = 2025
+change = "merged"
+[[lineage]]
+from = "phuong-c"
+to = "phuong-moi"
+effective_year = 2025
+change = "merged"
+"#,
+        )
+        .expect("a valid registry");
+        let catalog = dti_domain::FrameworkCatalog::builtin().expect("the built-in frameworks");
+        let framework = catalog
+            .get_str("hcm-2023-district")
+            .expect("the district framework")
+            .clone();
+        let round = |year| RoundRef {
+            year,
+            framework: framework.id.clone(),
+        };
+        let result = CohortResult {
+            round: round(2025),
+            framework: framework.clone(),
+            revision: revision(serde_json::json!([
+                published("quan-x", 1, "65.00", "4.00"),
+                published("phuong-moi", 2, "55.00", "25.00"),
+            ])),
+            latest_revision: 1,
+            previous: Some(PreviousYear {
+                round: round(2024),
+                revision: revision(serde_json::json!([
+                    published("quan-x", 1, "70.00", "5.00"),
+                    published("phuong-a", 2, "60.00", "10.00"),
+                    published("phuong-b", 3, "50.01", "20.00"),
+                    published("phuong-c", 4, "40.01", "30.01"),
+                ])),
+            }),
+        };
+        let ranking = result.ranking(&registry);
+        let merged = ranking.rows[1]
+            .movement
+            .clone()
+            .expect("compared with 2024");
+        // (60.00 + 50.01 + 40.01) / 3 = 50.0066… → 50.01; group 1: 60.01 / 3 → 20.00.
+        assert_eq!(merged.previous_total, "50.01");
+        assert_eq!(merged.total_change_cents, 5500 - 5001);
+        assert_eq!(merged.previous_groups[0], "20.00");
+        assert_eq!(
+            merged.previous_rank, 2,
+            "the best of the predecessors' ranks"
+        );
+        assert_eq!(merged.places_gained, 0);
+        assert_eq!(merged.previous_year, 2024);
+        let ids: Vec<&str> = merged.mean_of.iter().map(|unit| unit.id.as_str()).collect();
+        assert_eq!(ids, ["phuong-a", "phuong-b", "phuong-c"]);
+        assert_eq!(merged.mean_of_names(), "Phường A, Phường B, Phường C");
+
+        let own = ranking.rows[0]
+            .movement
+            .clone()
+            .expect("quan-x was published in 2024");
+        assert_eq!(own.previous_total, "70.00");
+        assert_eq!(own.total_change_cents, -500);
+        assert_eq!(own.previous_groups[0], "5.00");
+        assert!(own.mean_of.is_empty(), "its own figures, not a mean");
+
+        let table = crate::downloads::ranking_table(&ranking);
+        let basis = table.headings.len() - 1;
+        assert_eq!(
+            table.rows[1][basis],
+            crate::downloads::Cell::Text("trung bình của phuong-a, phuong-b, phuong-c".into())
+        );
+        assert_eq!(
+            table.rows[0][basis],
+            crate::downloads::Cell::Text(String::new())
+        );
     }
 
     #[test]
