@@ -40,38 +40,21 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceEr
 mod tests {
     use super::*;
 
-    fn principal(role: Role, scope: Scope) -> Principal {
-        Principal {
-            subject: "p".into(),
-            role,
-            scope,
-        }
-    }
-
-    fn submitter(unit: &str) -> Principal {
-        principal(
-            Role::UnitSubmitter,
-            Scope::Unit {
-                unit_id: unit.into(),
-            },
-        )
-    }
-
     #[test]
     fn a_unit_changes_and_reads_only_its_own_evidence() {
         let q1 = UnitId::parse("quan-1").expect("id");
         let q3 = UnitId::parse("quan-3").expect("id");
-        assert!(require_owner(&submitter("quan-1"), &q1).is_ok());
-        assert!(require_reader(&submitter("quan-1"), &q1).is_ok());
-        assert!(require_owner(&submitter("quan-1"), &q3).is_err());
-        assert!(require_reader(&submitter("quan-1"), &q3).is_err());
+        assert!(require_owner(&Principal::unit_submitter("p", "quan-1"), &q1).is_ok());
+        assert!(require_reader(&Principal::unit_submitter("p", "quan-1"), &q1).is_ok());
+        assert!(require_owner(&Principal::unit_submitter("p", "quan-1"), &q3).is_err());
+        assert!(require_reader(&Principal::unit_submitter("p", "quan-1"), &q3).is_err());
     }
 
     #[test]
     fn verifiers_and_approvers_read_but_never_change() {
         let q3 = UnitId::parse("quan-3").expect("id");
         for role in [Role::Verifier, Role::Approver] {
-            let reader = principal(role, Scope::City);
+            let reader = Principal::city("p", role);
             assert!(require_reader(&reader, &q3).is_ok());
             assert!(matches!(
                 require_owner(&reader, &q3),
@@ -84,14 +67,9 @@ mod tests {
     fn everyone_else_is_refused() {
         let q3 = UnitId::parse("quan-3").expect("id");
         let others = [
-            principal(Role::Operator, Scope::City),
-            principal(Role::NationalSync, Scope::City),
-            principal(
-                Role::DataOwner,
-                Scope::Department {
-                    department_id: "quan-3".into(),
-                },
-            ),
+            Principal::city("p", Role::Operator),
+            Principal::city("p", Role::NationalSync),
+            Principal::data_owner("p", "quan-3"),
         ];
         for other in others {
             assert!(matches!(

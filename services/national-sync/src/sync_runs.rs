@@ -41,7 +41,7 @@ impl Trigger {
 }
 
 /// A run and its progress.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RunRecord {
     /// Run id.
     pub id: SyncRunId,
@@ -287,74 +287,25 @@ async fn supersede_older(
     Ok(())
 }
 
-type RunRow = (
-    SyncRunId,
-    i16,
-    String,
-    String,
-    String,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    i32,
-    i64,
-    i64,
-    i64,
-    i64,
-);
-
+/// A run with its pushes counted by state, in [`RunRecord`]'s columns; `find` adds the filter.
 const RUN_SELECT: &str =
     "SELECT r.id, r.year, r.framework, r.trigger, r.requested_by, r.plan_digest, \
      r.created_at, r.finished_at, r.items, \
-     count(j.*) FILTER (WHERE j.state = 'accepted'), \
-     count(j.*) FILTER (WHERE j.state = 'rejected'), \
-     count(j.*) FILTER (WHERE j.state = 'pending'), \
-     count(j.*) FILTER (WHERE j.state = 'superseded') \
+     count(j.*) FILTER (WHERE j.state = 'accepted') AS accepted, \
+     count(j.*) FILTER (WHERE j.state = 'rejected') AS rejected, \
+     count(j.*) FILTER (WHERE j.state = 'pending') AS pending, \
+     count(j.*) FILTER (WHERE j.state = 'superseded') AS superseded \
      FROM national_sync_runs r LEFT JOIN national_push_jobs j ON j.run_id = r.id";
-
-fn record(row: RunRow) -> RunRecord {
-    let (
-        id,
-        year,
-        framework,
-        trigger,
-        requested_by,
-        plan_digest,
-        created_at,
-        finished_at,
-        items,
-        accepted,
-        rejected,
-        pending,
-        superseded,
-    ) = row;
-    RunRecord {
-        id,
-        year,
-        framework,
-        trigger,
-        requested_by,
-        plan_digest,
-        created_at,
-        finished_at,
-        items,
-        accepted,
-        rejected,
-        pending,
-        superseded,
-    }
-}
 
 /// The run with this id.
 pub async fn find(pool: &PgPool, id: SyncRunId) -> Result<Option<RunRecord>, NationalSyncError> {
-    let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{RUN_SELECT} WHERE r.id = $1 GROUP BY r.id"
     )))
     .bind(id)
     .fetch_optional(pool)
     .await
-    .map_err(NationalSyncError::database("reading a sync run"))?;
-    Ok(row.map(record))
+    .map_err(NationalSyncError::database("reading a sync run"))
 }
 
 /// Finishes run `id` when none of its pushes is pending (locks the run row, so concurrent

@@ -58,16 +58,7 @@ pub const REDIS_UP: &str = "dti_ranking_redis_up";
 impl RankingSync {
     /// Synchronisation of the scored frameworks of `catalog` between `pool` and `redis`.
     pub fn new(pool: PgPool, redis: RedisStore, catalog: &FrameworkCatalog) -> Self {
-        let layouts = catalog
-            .iter()
-            .filter(|framework| framework.scored)
-            .map(|framework| {
-                (
-                    framework.id.clone(),
-                    Arc::new(FrameworkLayout::new(Arc::clone(framework))),
-                )
-            })
-            .collect();
+        let layouts = dti_scores::layout::scored_layouts(catalog);
         Self {
             pool,
             redis,

@@ -71,16 +71,7 @@ pub struct Scorer {
 impl Scorer {
     /// A scorer for the scored frameworks of `catalog`, announcing under `nats_prefix`.
     pub fn new(catalog: &FrameworkCatalog, nats_prefix: impl Into<String>) -> Self {
-        let layouts = catalog
-            .iter()
-            .filter(|framework| framework.scored)
-            .map(|framework| {
-                (
-                    framework.id.clone(),
-                    Arc::new(FrameworkLayout::new(Arc::clone(framework))),
-                )
-            })
-            .collect();
+        let layouts = dti_scores::layout::scored_layouts(catalog);
         Self {
             layouts,
             nats_prefix: nats_prefix.into(),

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dti_domain::framework::{Framework, Indicator};
-use dti_domain::ids::{GroupCode, IndicatorCode};
+use dti_domain::ids::{FrameworkId, GroupCode, IndicatorCode};
+use dti_domain::FrameworkCatalog;
 
 /// The groups and min-max indicators of one framework, computed once.
 #[derive(Debug, Clone)]
@@ -15,6 +16,21 @@ pub struct FrameworkLayout {
     /// Positions in `framework.indicators` of the top-level min-max indicators, and the index
     /// of each one's group.
     cohort_dependent: Vec<(usize, usize)>,
+}
+
+/// The layouts of the scored frameworks of `catalog`, by id: what a service that scores or
+/// ranks keeps for the life of the process.
+pub fn scored_layouts(catalog: &FrameworkCatalog) -> HashMap<FrameworkId, Arc<FrameworkLayout>> {
+    catalog
+        .iter()
+        .filter(|framework| framework.scored)
+        .map(|framework| {
+            (
+                framework.id.clone(),
+                Arc::new(FrameworkLayout::new(Arc::clone(framework))),
+            )
+        })
+        .collect()
 }
 
 impl FrameworkLayout {

@@ -132,23 +132,6 @@ mod tests {
     use super::*;
     use dti_domain::FrameworkId;
 
-    fn principal(role: Role, scope: Scope) -> Principal {
-        Principal {
-            subject: "p".into(),
-            role,
-            scope,
-        }
-    }
-
-    fn submitter(unit: &str) -> Principal {
-        principal(
-            Role::UnitSubmitter,
-            Scope::Unit {
-                unit_id: unit.into(),
-            },
-        )
-    }
-
     #[test]
     fn units_read_their_own_scores_when_the_round_allows_it() {
         let round = RoundRef {
@@ -156,7 +139,7 @@ mod tests {
             framework: FrameworkId::parse("hcm-2023-district").unwrap(),
         };
         let unit = UnitId::parse("quan-1").unwrap();
-        let own = Reader::of(&submitter("quan-1")).unwrap();
+        let own = Reader::of(&Principal::unit_submitter("p", "quan-1")).unwrap();
         let live = UnitVisibility::Live;
         let published = UnitVisibility::AfterPublication;
         assert!(own
@@ -171,7 +154,7 @@ mod tests {
         assert!(own
             .may_read_unit(&unit, &round, RoundState::Final, published)
             .is_ok());
-        let other = Reader::of(&submitter("quan-3")).unwrap();
+        let other = Reader::of(&Principal::unit_submitter("p", "quan-3")).unwrap();
         assert!(other
             .may_read_unit(&unit, &round, RoundState::Final, live)
             .is_err());
@@ -181,17 +164,12 @@ mod tests {
         assert!(other
             .may_read_cohort(&round, RoundState::Open, live, true)
             .is_ok());
-        let verifier = Reader::of(&principal(Role::Verifier, Scope::City)).unwrap();
+        let verifier = Reader::of(&Principal::city("p", Role::Verifier)).unwrap();
         assert!(verifier
             .may_read_unit(&unit, &round, RoundState::Open, published)
             .is_ok());
-        let owner = principal(
-            Role::DataOwner,
-            Scope::Department {
-                department_id: "so-tttt".into(),
-            },
-        );
+        let owner = Principal::data_owner("p", "so-tttt");
         assert!(Reader::of(&owner).is_err());
-        assert!(Reader::of(&principal(Role::NationalSync, Scope::City)).is_err());
+        assert!(Reader::of(&Principal::city("p", Role::NationalSync)).is_err());
     }
 }
