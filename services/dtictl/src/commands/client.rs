@@ -38,7 +38,7 @@ pub enum RoundCommand {
         /// Submissions are accepted for this many hours from now.
         #[arg(long, default_value_t = 24 * 14)]
         deadline_in_hours: u64,
-        /// Units of the cohort (default: the unit registry's cohort of the round).
+        /// Units of the cohort (default: the unit registry's cohort of the round, or every unit of the framework's kind active that year).
         #[arg(long = "unit")]
         units: Vec<String>,
         /// How to reach the services.

@@ -19,7 +19,7 @@ pub struct GenerateArgs {
     /// Seed; the same seed gives the same cohort.
     #[arg(long, default_value_t = 2023)]
     pub seed: u64,
-    /// Use the registry's cohort of this year for the framework (real unit ids).
+    /// Use the registry's cohort of this year for the framework, or every unit of its kind active that year (real unit ids).
     #[arg(long)]
     pub registry_cohort: Option<u16>,
     /// Percent of indicators left without values.
