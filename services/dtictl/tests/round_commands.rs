@@ -97,6 +97,22 @@ async fn an_operator_opens_and_closes_a_round_and_units_submit() -> anyhow::Resu
     let closed = stack.ok(&with_round(&["round", "close"])).await;
     assert!(closed.contains(": closed"), "{closed}");
 
+    // 2024 has no cohort in the registry: the round takes every district active that year.
+    let next_year = [
+        "round",
+        "open",
+        "--year",
+        "2024",
+        "--framework",
+        "hcm-2023-district",
+    ];
+    let opened = stack.ok(&next_year).await;
+    assert!(
+        opened.contains("round 2024/hcm-2023-district: open"),
+        "{opened}"
+    );
+    assert!(opened.contains("22 unit(s)"), "{opened}");
+
     // Bad input names the field and exits 2.
     let bad = stack
         .dtictl(&["round", "show", "--year", "2023", "--framework", "no-such"])
