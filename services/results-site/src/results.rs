@@ -166,7 +166,7 @@ impl Predecessors<'_> {
 
 /// The arithmetic mean of hundredths, rounded half-up (away from zero) to a hundredth; exact
 /// in integers. Zero for no values.
-pub fn mean_cents(values: impl Iterator<Item = i64>) -> i64 {
+fn mean_cents(values: impl Iterator<Item = i64>) -> i64 {
     let (sum, count) = values.fold((0i128, 0i128), |(sum, count), value| {
         (sum + i128::from(value), count + 1)
     });
@@ -410,15 +410,16 @@ impl CohortResult {
         let movement = match (previous, &self.previous) {
             (Some(then), Some(year)) => {
                 let previous_cents = then.total_cents();
+                let previous_rank = then.best_rank();
                 Some(Movement {
                     previous_year: year.round.year,
-                    previous_rank: then.best_rank(),
+                    previous_rank,
                     previous_total: format_cents(previous_cents),
                     previous_groups: groups
                         .iter()
                         .map(|head| then.group_score(&head.code))
                         .collect(),
-                    places_gained: i64::from(then.best_rank()) - i64::from(unit.rank),
+                    places_gained: i64::from(previous_rank) - i64::from(unit.rank),
                     total_change_cents: unit.total_cents - previous_cents,
                     mean_of: then.mean_of(registry),
                 })

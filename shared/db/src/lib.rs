@@ -23,7 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 
 use dti_config::DatabaseConfig;
 
-mod nodelay;
+pub mod nodelay;
 
 pub use sqlx::{PgPool, Postgres, Transaction};
 

@@ -21,21 +21,25 @@ pub(crate) async fn set_on(connection: &mut PgConnection) -> Result<(), sqlx::Er
     let Some(port) = client_port.and_then(|port| u16::try_from(port).ok()) else {
         return Ok(());
     };
-    match set_on_local_port(port) {
-        Ok(0) => tracing::debug!(port, "no socket of this process has the client port"),
-        Ok(_) => {}
+    match with_socket_on_local_port(port, |socket| socket.set_tcp_nodelay(true)) {
+        Ok(None) => tracing::debug!(port, "no socket of this process has the client port"),
+        Ok(Some(())) => {}
         Err(error) => tracing::debug!(port, %error, "cannot set TCP_NODELAY"),
     }
     Ok(())
 }
 
-/// Sets `TCP_NODELAY` on every connected TCP socket of this process whose local port is `port`;
-/// returns how many it set.
+/// Calls `f` with this process's connected TCP socket whose local port is `port` (the client
+/// side of a connection to that port's peer) and returns its answer; `None` when there is no
+/// such socket, or elsewhere than Linux, where the descriptors are not listed. The pool uses it
+/// to set `TCP_NODELAY`; the tests, to read it back.
 #[cfg(target_os = "linux")]
-fn set_on_local_port(port: u16) -> std::io::Result<usize> {
+pub fn with_socket_on_local_port<T>(
+    port: u16,
+    f: impl FnOnce(socket2::SockRef<'_>) -> std::io::Result<T>,
+) -> std::io::Result<Option<T>> {
     use std::os::fd::{BorrowedFd, RawFd};
 
-    let mut set = 0;
     for entry in std::fs::read_dir("/proc/self/fd")? {
         let entry = entry?;
         let Some(fd) = entry
@@ -52,7 +56,7 @@ fn set_on_local_port(port: u16) -> std::io::Result<usize> {
         }
         // SAFETY: the descriptor was open and a socket when listed just now; it is borrowed
         // for a few socket calls and never closed here. Were it closed and reused meanwhile,
-        // the calls fail or set a harmless option on another socket.
+        // the calls fail or touch a harmless option of another socket.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         let socket = socket2::SockRef::from(&fd);
         let local_port = socket
@@ -65,15 +69,17 @@ fn set_on_local_port(port: u16) -> std::io::Result<usize> {
             .is_ok_and(|kind| kind == socket2::Type::STREAM)
             && socket.peer_addr().is_ok();
         if local_port == Some(port) && is_connected_tcp {
-            socket.set_tcp_nodelay(true)?;
-            set += 1;
+            return f(socket).map(Some);
         }
     }
-    Ok(set)
+    Ok(None)
 }
 
 /// Elsewhere than Linux the descriptors are not listed; connections keep sqlx's defaults.
 #[cfg(not(target_os = "linux"))]
-fn set_on_local_port(_port: u16) -> std::io::Result<usize> {
-    Ok(0)
+pub fn with_socket_on_local_port<T>(
+    _port: u16,
+    _f: impl FnOnce(socket2::SockRef<'_>) -> std::io::Result<T>,
+) -> std::io::Result<Option<T>> {
+    Ok(None)
 }

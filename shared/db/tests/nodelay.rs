@@ -3,38 +3,14 @@
 //! opens by itself does not — when that changes, sqlx sets the option and `dti-db`'s
 //! `nodelay` module can go.
 
-use std::os::fd::{BorrowedFd, RawFd};
-
 use dti_config::DatabaseConfig;
 use dti_testkit::TestDatabase;
 use sqlx::{Connection, PgConnection};
 
 /// `TCP_NODELAY` of this process's connected TCP socket whose local port is `port`.
 fn nodelay_of_local_port(port: u16) -> anyhow::Result<bool> {
-    for entry in std::fs::read_dir("/proc/self/fd")? {
-        let entry = entry?;
-        let Some(fd) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<RawFd>().ok())
-        else {
-            continue;
-        };
-        if !std::fs::read_link(entry.path())?
-            .to_string_lossy()
-            .starts_with("socket:")
-        {
-            continue;
-        }
-        // SAFETY: listed as open just now; only borrowed for two socket calls.
-        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-        let socket = socket2::SockRef::from(&fd);
-        let local = socket.local_addr().ok().and_then(|a| a.as_socket());
-        if local.map(|a| a.port()) == Some(port) && socket.peer_addr().is_ok() {
-            return Ok(socket.tcp_nodelay()?);
-        }
-    }
-    anyhow::bail!("no socket of this process has local port {port}")
+    dti_db::nodelay::with_socket_on_local_port(port, |socket| socket.tcp_nodelay())?
+        .ok_or_else(|| anyhow::anyhow!("no socket of this process has local port {port}"))
 }
 
 async fn client_port(connection: &mut PgConnection) -> anyhow::Result<u16> {
