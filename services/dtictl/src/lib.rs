@@ -8,6 +8,9 @@
 //! - `token`: a development token for a role;
 //! - `migrate`, `audit verify`: the platform database's schema and audit chains;
 //! - `round open|close|show`, `submit`: calls to the submission service;
+//! - `registry export|import|unit|cohort|lineage`: the unit registry the services use; the
+//!   commands that call the services check and name units with the revision in force
+//!   ([`registry_in_force`]);
 //! - `owner submit|show|completeness`: the data owners' values of the national set;
 //! - `sync plan|start|status|log|report`: the national sync and its reconciliation report;
 //! - `verify …`: the verifier's steps on a round (decisions from a file, clarifications,
@@ -25,6 +28,7 @@
 
 pub mod commands;
 pub mod help;
+pub mod registry_in_force;
 pub mod remote;
 pub mod text;
 
@@ -111,6 +115,12 @@ pub enum Command {
     },
     /// Submit each unit's values from a cohort file to the submission service.
     Submit(commands::client::SubmitArgs),
+    /// The unit registry the services use: export it, import a file, add or change a unit, set a cohort, record lineage.
+    Registry {
+        /// What to do.
+        #[command(subcommand)]
+        command: commands::registry::RegistryCommand,
+    },
     /// National sync of a year: plan (dry run), start, status, push log, reconciliation report.
     Sync {
         /// What to do.
@@ -260,6 +270,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         } => commands::database::audit_verify(&args),
         Command::Round { command } => commands::client::round(&command, output),
         Command::Submit(args) => commands::client::submit(&catalog, &args),
+        Command::Registry { command } => commands::registry::run(&command, output),
         Command::Sync { command } => commands::sync::run(&command, output),
         Command::Owner { command } => commands::owner::run(&command, output),
         Command::Verify { command } => commands::review::run(&catalog, &command, output),

@@ -75,14 +75,21 @@ pub const SERVICE_NAME: &str = "national-sync";
 /// Returns the kit unserved.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let set = Arc::new(
-        national_set::NationalSet::builtin(&settings.framework).map_err(StartError::service)?,
-    );
     let mut kit = ServiceKit::builder(SERVICE_NAME, config)
         .with_postgres()
         .with_nats()
         .build()
         .await?;
+    // The departments that own the national set's data, and their names, as the registry in
+    // force when the service starts says.
+    let registry = dti_service_kit::registry::RegistryCache::load(kit.pool()?.clone())
+        .await
+        .map_err(StartError::step("loading the unit registry"))?
+        .current();
+    let set = Arc::new(
+        national_set::NationalSet::with_registry(&settings.framework, registry)
+            .map_err(StartError::service)?,
+    );
     dti_service_kit::export_counters_at_zero(&[dispatch::ATTEMPT_FAILURES, dispatch::PUT_BACK]);
     sync_metrics::export_runs_finished_at_zero();
     let pool = kit.pool()?.clone();

@@ -181,21 +181,31 @@ pub struct NationalSet {
 }
 
 impl NationalSet {
-    /// Routes framework `framework_id` of the built-in catalog with the built-in unit registry.
+    /// Routes framework `framework_id` of the built-in catalog with the seed unit registry
+    /// (the configuration's check and the tests; the service uses [`Self::with_registry`]).
     pub fn builtin(framework_id: &str) -> Result<Self, SetupError> {
-        let catalog = FrameworkCatalog::builtin().map_err(|e| SetupError::Load {
-            what: "the framework catalog",
-            message: e.to_string(),
-        })?;
         let registry = UnitRegistry::builtin().map_err(|e| SetupError::Load {
             what: "the unit registry",
+            message: e.to_string(),
+        })?;
+        Self::with_registry(framework_id, Arc::new(registry))
+    }
+
+    /// Routes framework `framework_id` of the built-in catalog with `registry` (the one in
+    /// force in the database when the service starts).
+    pub fn with_registry(
+        framework_id: &str,
+        registry: Arc<UnitRegistry>,
+    ) -> Result<Self, SetupError> {
+        let catalog = FrameworkCatalog::builtin().map_err(|e| SetupError::Load {
+            what: "the framework catalog",
             message: e.to_string(),
         })?;
         let framework = catalog
             .get_str(framework_id)
             .cloned()
             .ok_or_else(|| SetupError::UnknownFramework(framework_id.to_owned()))?;
-        Self::new(framework, Arc::new(registry))
+        Self::new(framework, registry)
     }
 
     /// Routes `framework`, checking that every item has owners known to `registry` and a

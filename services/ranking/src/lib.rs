@@ -71,7 +71,6 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
 pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRanking, StartError> {
     let settings = &config.service;
     let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
-    let registry = Arc::new(frameworks::unit_registry()?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("ranking", config)
         .with_postgres()
@@ -84,6 +83,7 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         rankings::READS_FROM_POSTGRES,
     ]);
     let pool = kit.pool()?.clone();
+    let registry = kit.unit_registry().await?;
     let sync = Arc::new(cohort_sync::RankingSync::new(
         pool.clone(),
         kit.redis()?.clone(),

@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use dti_auth::Principal;
 use dti_db::PgPool;
-use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
+use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
 use dti_engine::Points;
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::ranking::v1 as pb;
 use dti_scores::visibility::Reader;
 use dti_scores::{Basis, FrameworkLayout, UnitVisibility};
+use dti_service_kit::registry::RegistryCache;
 
 use crate::answers::{Page, Position};
 use crate::cohort_sync::RankingSync;
@@ -51,7 +52,7 @@ pub struct Rankings {
     pool: PgPool,
     sync: Arc<RankingSync>,
     catalog: Arc<FrameworkCatalog>,
-    registry: Arc<UnitRegistry>,
+    registry: RegistryCache,
     visibility: UnitVisibility,
     limits: PageLimits,
 }
@@ -62,7 +63,7 @@ impl Rankings {
         pool: PgPool,
         sync: Arc<RankingSync>,
         catalog: Arc<FrameworkCatalog>,
-        registry: Arc<UnitRegistry>,
+        registry: RegistryCache,
         visibility: UnitVisibility,
         limits: PageLimits,
     ) -> Self {
@@ -158,7 +159,9 @@ impl Rankings {
         let rank = competition_rank(position.above)?;
         let movement = match set {
             None => match previous_ranking(&self.pool, &self.catalog, round).await? {
-                Some(previous) => movement(&previous, &self.registry, round.year, unit, rank)?,
+                Some(previous) => {
+                    movement(&previous, &self.registry.current(), round.year, unit, rank)?
+                }
                 None => None,
             },
             Some(_) => None,

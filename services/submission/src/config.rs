@@ -13,6 +13,10 @@ pub struct Settings {
     pub deadline_check_interval_secs: u64,
     /// Most indicators one `SetValues` request may carry.
     pub max_values_per_request: usize,
+    /// The unit registry file stored as revision 1 at the first start, when the database holds
+    /// no registry yet (default: the city's registry shipped with the platform). Later starts
+    /// ignore it: operators change the registry with `dtictl registry`.
+    pub registry_seed_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -21,6 +25,7 @@ impl Default for Settings {
             framework_dir: FrameworkDir::default(),
             deadline_check_interval_secs: 60,
             max_values_per_request: 500,
+            registry_seed_file: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The submission service: units fill in and submit their self-assessment for a round;
-//! operators open and close rounds and reopen a round for one unit.
+//! operators open and close rounds, reopen a round for one unit and keep the unit registry.
 //!
 //! Modules:
 //! - [`config`]: the service's own settings;
@@ -7,6 +7,8 @@
 //!   event, each change in one transaction with its audit entry, over domain values;
 //! - [`rounds`]: opening (with the cohort), closing, reopening for a unit, and the task that
 //!   closes rounds whose deadline passed;
+//! - [`registry`]: the unit registry's revisions (export, an operator's checked import, the
+//!   seed of the first start);
 //! - [`window`]: the one rule for when a unit may change its submission;
 //! - [`access`]: who may touch which submission;
 //! - [`round_metrics`]: every round's progress as gauges (units per stage, state, deadline);
@@ -23,6 +25,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 mod error;
+pub mod registry;
 pub mod round_metrics;
 pub mod rounds;
 pub mod submissions;
@@ -35,6 +38,7 @@ use dti_auth::grpc::AuthInterceptor;
 use dti_auth::JwtVerifier;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
+use dti_proto::dti::submission::v1::registry_service_server::RegistryServiceServer;
 use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorServiceServer;
 use dti_proto::dti::submission::v1::submission_service_server::SubmissionServiceServer;
 use dti_service_kit::{frameworks, FirstRun, ServiceKit};
@@ -47,7 +51,6 @@ pub use error::SubmissionError;
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
     let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
-    let registry = Arc::new(frameworks::unit_registry()?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("submission", config)
         .with_postgres()
@@ -62,7 +65,23 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         prefix.clone(),
         settings.max_values_per_request,
     );
-    let rounds = rounds::Rounds::new(pool.clone(), catalog, registry, prefix);
+    let cache = kit.unit_registry().await?;
+    let registry = registry::Registry::new(
+        pool.clone(),
+        Arc::clone(&catalog),
+        cache.clone(),
+        prefix.clone(),
+    );
+    let seed = match &settings.registry_seed_file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(StartError::step("reading service.registry_seed_file"))?,
+        None => dti_domain::units::BUILTIN_FILE.1.to_owned(),
+    };
+    registry
+        .store_seed(&seed)
+        .await
+        .map_err(StartError::step("storing the seed unit registry"))?;
+    let rounds = rounds::Rounds::new(pool.clone(), catalog, cache, prefix);
     let interceptor = AuthInterceptor::new(verifier);
     kit.add_service(SubmissionServiceServer::with_interceptor(
         api::SubmissionApi::new(submissions),
@@ -70,6 +89,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     ));
     kit.add_service(RoundOperatorServiceServer::with_interceptor(
         api::RoundOperatorApi::new(rounds.clone()),
+        interceptor.clone(),
+    ));
+    kit.add_service(RegistryServiceServer::with_interceptor(
+        api::RegistryApi::new(registry),
         interceptor,
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;

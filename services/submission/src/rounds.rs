@@ -20,6 +20,7 @@ use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
 use dti_i18n::Message;
+use dti_service_kit::registry::RegistryCache;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
@@ -51,7 +52,7 @@ pub struct Reopening {
 pub struct Rounds {
     pool: PgPool,
     catalog: Arc<FrameworkCatalog>,
-    registry: Arc<UnitRegistry>,
+    registry: RegistryCache,
     nats_prefix: String,
 }
 
@@ -60,7 +61,7 @@ impl Rounds {
     pub fn new(
         pool: PgPool,
         catalog: Arc<FrameworkCatalog>,
-        registry: Arc<UnitRegistry>,
+        registry: RegistryCache,
         nats_prefix: String,
     ) -> Self {
         Self {
@@ -95,7 +96,12 @@ impl Rounds {
         let deadline = deadline.ok_or_else(|| {
             SubmissionError::invalid_field("deadline", Message::new("round-deadline-needed"))
         })?;
-        let cohort = self.cohort(round, framework, unit_ids)?;
+        let registry = self
+            .registry
+            .fresh()
+            .await
+            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+        let cohort = cohort(&registry, round, framework, unit_ids)?;
         let mut tx = self.begin().await?;
         rounds::create_draft(&mut tx, round, &cohort, actor).await?;
         let current = rounds::lock(&mut tx, round).await?;
@@ -340,60 +346,60 @@ impl Rounds {
             )),
         }
     }
+}
 
-    /// The cohort to create the round with: the given ids, or the registry's
-    /// ([`UnitRegistry::cohort_or_active`]: its listed cohort, or every unit of the kind active
-    /// in the round's year). Each given id
-    /// must parse, be listed once and be a unit the registry lets `framework`'s round assess
-    /// in its year ([`UnitRegistry::member`]); every one that is not is named.
-    fn cohort(
-        &self,
-        round: &RoundRef,
-        framework: &Framework,
-        unit_ids: &[String],
-    ) -> Result<Vec<UnitId>, SubmissionError> {
-        if unit_ids.is_empty() {
-            let cohort = self.registry.cohort_or_active(round, framework.unit_kind);
-            if cohort.units.is_empty() {
-                return Err(SubmissionError::invalid_field(
-                    "unit_ids",
-                    Message::new("round-no-cohort").arg("round", round.to_string()),
-                ));
-            }
-            return Ok(cohort.into_owned().units);
+/// The cohort to create the round with: the given ids, or the registry's
+/// ([`UnitRegistry::cohort_or_active`]: its listed cohort, or every unit of the kind active
+/// in the round's year). Each given id
+/// must parse, be listed once and be a unit the registry lets `framework`'s round assess
+/// in its year ([`UnitRegistry::member`]); every one that is not is named.
+fn cohort(
+    registry: &UnitRegistry,
+    round: &RoundRef,
+    framework: &Framework,
+    unit_ids: &[String],
+) -> Result<Vec<UnitId>, SubmissionError> {
+    if unit_ids.is_empty() {
+        let cohort = registry.cohort_or_active(round, framework.unit_kind);
+        if cohort.units.is_empty() {
+            return Err(SubmissionError::invalid_field(
+                "unit_ids",
+                Message::new("round-no-cohort").arg("round", round.to_string()),
+            ));
         }
-        let mut violations = Vec::new();
-        let mut seen = BTreeSet::new();
-        let mut cohort = Vec::with_capacity(unit_ids.len());
-        for (i, raw) in unit_ids.iter().enumerate() {
-            match UnitId::parse(raw.clone()) {
-                Ok(id) if !seen.insert(id.clone()) => violations.push(FieldViolation::new(
+        return Ok(cohort.into_owned().units);
+    }
+    let mut violations = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut cohort = Vec::with_capacity(unit_ids.len());
+    for (i, raw) in unit_ids.iter().enumerate() {
+        match UnitId::parse(raw.clone()) {
+            Ok(id) if !seen.insert(id.clone()) => violations.push(FieldViolation::new(
+                format!("unit_ids[{i}]"),
+                Message::new("round-unit-twice").arg("unit", id.to_string()),
+            )),
+            Ok(id) => match registry.member(&id, framework.unit_kind, round.year) {
+                Ok(_) => cohort.push(id),
+                Err(refusal) => violations.push(FieldViolation::new(
                     format!("unit_ids[{i}]"),
-                    Message::new("round-unit-twice").arg("unit", id.to_string()),
+                    refusal.message(),
                 )),
-                Ok(id) => match self.registry.member(&id, framework.unit_kind, round.year) {
-                    Ok(_) => cohort.push(id),
-                    Err(refusal) => violations.push(FieldViolation::new(
-                        format!("unit_ids[{i}]"),
-                        refusal.message(),
-                    )),
-                },
-                Err(error) => violations.push(FieldViolation::new(
-                    format!("unit_ids[{i}]"),
-                    error.message(),
-                )),
-            }
+            },
+            Err(error) => violations.push(FieldViolation::new(
+                format!("unit_ids[{i}]"),
+                error.message(),
+            )),
         }
-        if violations.is_empty() {
-            Ok(cohort)
-        } else {
-            Err(SubmissionError::Invalid(InvalidRequest {
-                summary: Message::new("round-invalid-cohort")
-                    .arg("round", round.to_string())
-                    .into(),
-                violations,
-            }))
-        }
+    }
+    if violations.is_empty() {
+        Ok(cohort)
+    } else {
+        Err(SubmissionError::Invalid(InvalidRequest {
+            summary: Message::new("round-invalid-cohort")
+                .arg("round", round.to_string())
+                .into(),
+            violations,
+        }))
     }
 }
 

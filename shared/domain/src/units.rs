@@ -2,8 +2,10 @@
 //! itself, with stable ids; the cohort of each round (year + framework); and lineage, so a
 //! unit merged into or renamed to another in a later year can be followed across years.
 //!
-//! The registry is data (`shared/domain/units/hcm.toml`), compiled into the binaries that use
-//! it: a change to it is a change to this repository and a new build, not an operator action.
+//! The registry is data in the format of `shared/domain/units/hcm.toml` ([`file`]: parsing,
+//! the checks every registry passes, writing it back and an operator's edits). The services
+//! read it from PostgreSQL, where operators keep it (`docs/registry.md`); the file compiled in
+//! here is only the seed of a first start and the registry of the offline tools.
 //!
 //! It also answers whether a unit may be assessed in a round ([`UnitRegistry::member`]): the
 //! unit is known, is of the kind the round's framework assesses, and exists in the round's
@@ -15,8 +17,11 @@ use crate::ids::{FrameworkId, RoundRef, UnitId};
 use dti_i18n::Message;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
+
+mod file;
+pub use file::UnitRegistryError;
 
 /// The built-in registry file.
 pub const BUILTIN_FILE: (&str, &str) = ("hcm.toml", include_str!("../units/hcm.toml"));
@@ -77,8 +82,10 @@ pub struct Unit {
     /// What kind of body it is.
     pub kind: UnitType,
     /// First year it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_from: Option<u16>,
     /// Last year it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_until: Option<u16>,
 }
 
@@ -241,6 +248,7 @@ pub struct Lineage {
     /// What happened.
     pub change: LineageChange,
     /// Context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -266,28 +274,6 @@ impl RoundCohort {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRegistry {
-    schema: u32,
-    #[serde(default)]
-    units: Vec<Unit>,
-    #[serde(default)]
-    lineage: Vec<Lineage>,
-    #[serde(default)]
-    cohorts: Vec<RoundCohort>,
-}
-
-/// A registry file that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unit registry {file} is invalid:\n  {}", problems.join("\n  "))]
-pub struct UnitRegistryError {
-    /// The file that failed.
-    pub file: String,
-    /// Every problem found.
-    pub problems: Vec<String>,
-}
-
 /// All known units, lineage and cohorts.
 #[derive(Debug, Clone, Default)]
 pub struct UnitRegistry {
@@ -300,79 +286,6 @@ impl UnitRegistry {
     /// The built-in registry.
     pub fn builtin() -> Result<Self, UnitRegistryError> {
         Self::parse(BUILTIN_FILE.0, BUILTIN_FILE.1)
-    }
-
-    /// Parses and checks a registry file.
-    pub fn parse(file: &str, text: &str) -> Result<Self, UnitRegistryError> {
-        let fail = |problems| UnitRegistryError {
-            file: file.to_string(),
-            problems,
-        };
-        let raw: RawRegistry = toml::from_str(text).map_err(|e| {
-            fail(vec![format!(
-                "not a valid registry file: {}",
-                e.to_string().trim_end()
-            )])
-        })?;
-        let mut problems = Vec::new();
-        if raw.schema != 1 {
-            problems.push(format!(
-                "schema {} is not supported (this build reads schema 1)",
-                raw.schema
-            ));
-        }
-        let mut units = BTreeMap::new();
-        for unit in raw.units {
-            if units.contains_key(&unit.id) {
-                problems.push(format!("unit {}: id is used twice", unit.id));
-            }
-            units.insert(unit.id.clone(), unit);
-        }
-        for link in &raw.lineage {
-            for id in [&link.from, &link.to] {
-                if !units.contains_key(id) {
-                    problems.push(format!(
-                        "lineage {} → {}: unit {id} is not defined",
-                        link.from, link.to
-                    ));
-                }
-            }
-        }
-        let mut rounds = BTreeSet::new();
-        for cohort in &raw.cohorts {
-            if !rounds.insert(cohort.round()) {
-                problems.push(format!("cohort {}: defined twice", cohort.round()));
-            }
-            let mut members = BTreeSet::new();
-            for id in &cohort.units {
-                match units.get(id) {
-                    None => problems.push(format!(
-                        "cohort {}: unit {id} is not defined",
-                        cohort.round()
-                    )),
-                    Some(unit) if !unit.is_active_in(cohort.year) => problems.push(format!(
-                        "cohort {}: unit {id} does not exist in {}",
-                        cohort.round(),
-                        cohort.year
-                    )),
-                    Some(_) => {}
-                }
-                if !members.insert(id) {
-                    problems.push(format!(
-                        "cohort {}: unit {id} is listed twice",
-                        cohort.round()
-                    ));
-                }
-            }
-        }
-        if !problems.is_empty() {
-            return Err(fail(problems));
-        }
-        Ok(Self {
-            units,
-            lineage: raw.lineage,
-            cohorts: raw.cohorts,
-        })
     }
 
     /// Checks that every cohort's framework exists and assesses the members' kind of unit,

@@ -272,3 +272,111 @@ fn the_built_in_registry_assesses_each_unit_in_2024_and_2025_with_one_framework(
         assert_eq!(derived.year, 2024);
     }
 }
+
+#[test]
+fn a_registry_written_back_reads_as_the_same_registry() {
+    let seed = UnitRegistry::builtin().unwrap();
+    let written = seed.to_toml();
+    let read = UnitRegistry::parse("written.toml", &written).unwrap();
+    assert_eq!(read.to_toml(), written);
+    assert_eq!(read.units().count(), seed.units().count());
+    assert_eq!(read.lineage(), seed.lineage());
+    assert_eq!(read.cohorts(), seed.cohorts());
+    assert_eq!(read.unit(&id("thu-duc")), seed.unit(&id("thu-duc")));
+}
+
+#[test]
+fn an_operators_edits_are_checked_as_a_whole_registry() {
+    use dti_domain::units::{Lineage, LineageChange, RoundCohort, Unit};
+    let seed = UnitRegistry::builtin().unwrap();
+    let new_district = Unit {
+        id: id("huyen-moi"),
+        name: "Huyện Mới".to_owned(),
+        kind: UnitType::District,
+        active_from: Some(2024),
+        active_until: None,
+    };
+    let added = seed.with_unit(new_district.clone()).unwrap();
+    assert_eq!(added.unit(&id("huyen-moi")), Some(&new_district));
+    let cohort_2024 = RoundCohort {
+        year: 2024,
+        framework: FrameworkId::parse("hcm-2023-district").unwrap(),
+        units: vec![id("quan-1"), id("huyen-moi")],
+    };
+    let with_cohort = added.with_cohort(cohort_2024.clone()).unwrap();
+    assert_eq!(with_cohort.cohort(&cohort_2024.round()), Some(&cohort_2024));
+    // Setting it again replaces it rather than defining it twice.
+    let replaced = with_cohort
+        .with_cohort(RoundCohort {
+            units: vec![id("huyen-moi")],
+            ..cohort_2024.clone()
+        })
+        .unwrap();
+    assert_eq!(
+        replaced.cohort(&cohort_2024.round()).unwrap().units.len(),
+        1
+    );
+
+    // The new unit may not be in the 2023 cohort: it does not exist then.
+    let error = added
+        .with_cohort(RoundCohort {
+            year: 2023,
+            ..cohort_2024.clone()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("unit huyen-moi does not exist in 2023"),
+        "{error}"
+    );
+    // Ending a unit before a cohort that lists it is refused, naming the cohort.
+    let error = with_cohort
+        .with_unit(Unit {
+            active_until: Some(2023),
+            ..new_district.clone()
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("active_until 2023 is before active_from 2024"),
+        "{error}"
+    );
+    assert!(
+        error.contains("cohort 2024/hcm-2023-district: unit huyen-moi does not exist in 2024"),
+        "{error}"
+    );
+
+    // Lineage: into a unit that exists in the year it takes effect, never in a cycle.
+    let link = |from: &str, to: &str, year: u16| Lineage {
+        from: id(from),
+        to: id(to),
+        effective_year: year,
+        change: LineageChange::Merged,
+        note: None,
+    };
+    let merged = added
+        .with_lineage(link("quan-1", "huyen-moi", 2024))
+        .unwrap();
+    assert_eq!(merged.successor_in(&id("quan-1"), 2024), id("huyen-moi"));
+    let error = added
+        .with_lineage(link("quan-1", "huyen-moi", 2023))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("unit huyen-moi does not exist in 2023, the year the change takes effect"),
+        "{error}"
+    );
+    let error = merged
+        .with_lineage(link("huyen-moi", "quan-1", 2025))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("units huyen-moi, quan-1 form a cycle"),
+        "{error}"
+    );
+    let error = added
+        .with_lineage(link("quan-1", "quan-1", 2024))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("a unit cannot continue itself"), "{error}");
+}

@@ -1,5 +1,6 @@
 //! The reference data services start from: the framework catalogue (built-in frameworks plus
-//! those of the `framework_dir` setting) and the unit registry.
+//! those of the `framework_dir` setting) and the seed unit registry (the services that keep
+//! the registry of the database use [`crate::registry`]).
 
 use dti_config::FrameworkDir;
 use dti_domain::{FrameworkCatalog, UnitRegistry};
@@ -15,7 +16,7 @@ pub fn framework_catalog(dir: &FrameworkDir) -> Result<FrameworkCatalog, StartEr
     Ok(catalog)
 }
 
-/// The built-in unit registry.
+/// The seed unit registry compiled into `dti-domain`.
 pub fn unit_registry() -> Result<UnitRegistry, StartError> {
     Ok(UnitRegistry::builtin()?)
 }

@@ -19,7 +19,8 @@
 //! A service binary's whole `main` is [`run_main`]: load the typed configuration, build, serve,
 //! with one exit code and message per way it can end; every start-up failure is a
 //! [`StartError`]. [`frameworks`] loads the framework catalogue (with the `framework_dir`
-//! setting) and the unit registry services start from, and [`ServiceKit::spawn_periodic`] runs a
+//! setting), [`registry`] keeps the unit registry of the database current
+//! ([`ServiceKit::unit_registry`]), and [`ServiceKit::spawn_periodic`] runs a
 //! service's step on a timer (deadline closer, finalizer, reconcilers, sweeper, schedule).
 //!
 //! [`kit_metrics`] are the metrics every service exports through the kit: its build
@@ -56,6 +57,7 @@ pub mod kit_metrics;
 pub mod language;
 mod periodic;
 pub mod readiness;
+pub mod registry;
 
 /// Exports each of `counters` at 0 (no labels) unless it already has a value: counters of rare
 /// events (a dropped event, a failed push) then exist from the start, so dashboards and alerts

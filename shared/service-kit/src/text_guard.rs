@@ -4,8 +4,8 @@
 //! `InvalidArgument`, naming each field, when
 //! - a text holds a control character other than tab, line feed or carriage return (PostgreSQL
 //!   refuses NUL, and no person types the others), or is longer than [`MAX_TEXT_CHARS`]
-//!   characters ([`MAX_JSON_CHARS`] for the fields that carry JSON documents, named `json` or
-//!   `…_json`);
+//!   characters ([`MAX_JSON_CHARS`] for the fields that carry whole documents: JSON, named
+//!   `json` or `…_json`, and TOML, named `…_toml`);
 //! - a repeated field or a map holds more than [`MAX_ENTRIES`] entries.
 //!
 //! Client-streaming calls (evidence uploads) pass unchecked: their messages are chunks of bytes
@@ -32,7 +32,7 @@ use crate::status::{invalid_argument, invalid_request_summary, FieldViolation};
 
 /// Most characters of a text field.
 pub const MAX_TEXT_CHARS: usize = 10_000;
-/// Most characters of a field that carries a JSON document (`json`, `…_json`).
+/// Most characters of a field that carries a document (`json`, `…_json`, `…_toml`).
 pub const MAX_JSON_CHARS: usize = 1_000_000;
 /// Most entries of a repeated field or a map.
 pub const MAX_ENTRIES: usize = 20_000;
@@ -50,7 +50,8 @@ pub fn text_violations(message: &DynamicMessage) -> Vec<FieldViolation> {
 fn check_message(message: &DynamicMessage, prefix: &str, violations: &mut Vec<FieldViolation>) {
     for (field, value) in message.fields() {
         let path = format!("{prefix}{}", field.name());
-        let limit = match field.name() == "json" || field.name().ends_with("_json") {
+        let name = field.name();
+        let limit = match name == "json" || name.ends_with("_json") || name.ends_with("_toml") {
             true => MAX_JSON_CHARS,
             false => MAX_TEXT_CHARS,
         };

@@ -14,6 +14,7 @@ pub mod objection;
 pub mod owner;
 pub mod progress;
 pub mod publication;
+pub mod registry;
 pub mod results;
 pub mod review;
 pub mod round_common;

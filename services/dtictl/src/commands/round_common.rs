@@ -6,7 +6,7 @@
 
 use dti_auth::Principal;
 use dti_domain::framework::Framework;
-use dti_domain::{FrameworkCatalog, UnitId, UnitRegistry};
+use dti_domain::{FrameworkCatalog, UnitId};
 use dti_proto::dti::common::v1::RoundRef;
 use dti_proto::dti::verification::v1::verification_service_client::VerificationServiceClient;
 use dti_proto::dti::verification::v1::{
@@ -16,6 +16,7 @@ use dti_proto::dti::verification::v1::{
 use indicatif::{ProgressBar, ProgressStyle};
 use tonic::transport::Channel;
 
+use crate::registry_in_force::unit_registry;
 use crate::remote::{call, enum_name, table, Remote, Service};
 use crate::{tr, Failure};
 
@@ -69,7 +70,7 @@ pub fn framework<'a>(
 pub fn unit_id(flag: &str, unit: &str) -> Result<String, Failure> {
     let known = UnitId::parse(unit)
         .ok()
-        .filter(|id| registry().is_some_and(|registry| registry.unit(id).is_some()));
+        .filter(|id| unit_registry().unit(id).is_some());
     known.map(|id| id.to_string()).ok_or_else(|| {
         Failure::InvalidInput(vec![tr!("dtictl-unknown-unit", flag = flag, unit = unit)])
     })
@@ -124,18 +125,11 @@ pub fn invalid_unless_empty(problems: Vec<String>) -> Result<(), Failure> {
     }
 }
 
-fn registry() -> Option<&'static UnitRegistry> {
-    static REGISTRY: std::sync::OnceLock<Option<UnitRegistry>> = std::sync::OnceLock::new();
-    REGISTRY
-        .get_or_init(|| UnitRegistry::builtin().ok())
-        .as_ref()
-}
-
 /// A unit's Vietnamese name from the unit registry (its id when unknown).
 pub fn unit_name(unit: &str) -> String {
     UnitId::parse(unit)
         .ok()
-        .and_then(|id| registry().and_then(|r| r.unit(&id)).map(|u| u.name.clone()))
+        .and_then(|id| unit_registry().unit(&id).map(|u| u.name.clone()))
         .unwrap_or_else(|| unit.to_owned())
 }
 

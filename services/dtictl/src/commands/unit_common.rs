@@ -121,9 +121,9 @@ pub fn known_framework(catalog: &FrameworkCatalog, id: &str) -> Result<Arc<Frame
     })
 }
 
-/// The built-in unit registry.
+/// The unit registry in force ([`crate::registry_in_force`]).
 pub fn registry() -> Result<UnitRegistry, Failure> {
-    UnitRegistry::builtin().map_err(|error| Failure::Unexpected(error.into()))
+    Ok(crate::registry_in_force::unit_registry().clone())
 }
 
 /// Characters of an indicator's name shown in a table column (the full names are long).
@@ -139,7 +139,7 @@ pub struct Names {
 }
 
 impl Names {
-    /// Names from the built-in registry for `framework`.
+    /// Names from the registry in force for `framework`.
     pub fn of(framework: Arc<Framework>) -> Result<Self, Failure> {
         Ok(Self {
             registry: Arc::new(registry()?),

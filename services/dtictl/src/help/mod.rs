@@ -65,6 +65,7 @@ where
     }
     let mut cmd = localized(cmd, lang);
     let mut matches = cmd.try_get_matches_from_mut(args)?;
+    crate::registry_in_force::remember_connection(&matches);
     Cli::from_arg_matches_mut(&mut matches).map_err(|error| error.format(&mut cmd))
 }
 

@@ -5,12 +5,15 @@
 //!
 //! - `submission_service`: the unit-facing `SubmissionService`;
 //! - `round_operator_service`: the operators' `RoundOperatorService`;
+//! - `registry_service`: the unit registry's `RegistryService`;
 //! - [`convert`]: protobuf to domain values and back.
 
 pub mod convert;
+mod registry_service;
 mod round_operator_service;
 mod submission_service;
 
+use crate::registry::Registry;
 use crate::rounds::Rounds;
 use crate::submissions::Submissions;
 
@@ -37,5 +40,18 @@ impl RoundOperatorApi {
     /// Serves `rounds`.
     pub fn new(rounds: Rounds) -> Self {
         Self { rounds }
+    }
+}
+
+/// The unit registry's API.
+#[derive(Debug, Clone)]
+pub struct RegistryApi {
+    registry: Registry,
+}
+
+impl RegistryApi {
+    /// Serves `registry`.
+    pub fn new(registry: Registry) -> Self {
+        Self { registry }
     }
 }

@@ -1,0 +1,69 @@
+//! The unit registry dtictl checks unit ids against, finds a unit's framework with and names
+//! units from. For a command that calls the services it is the revision in force on the
+//! platform, read once per run from the submission service (`ExportRegistry`, as the command's
+//! caller), so a unit an operator has just added is known at once; for an offline command, or
+//! when that read fails, it is the registry shipped with dtictl.
+
+use std::sync::OnceLock;
+
+use clap::{ArgMatches, FromArgMatches};
+use dti_domain::UnitRegistry;
+use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
+use dti_proto::dti::submission::v1::ExportRegistryRequest;
+
+use crate::remote::{operator, with_bearer, Remote, Service};
+
+/// The services the parsed command calls, if it calls any.
+static CONNECTION: OnceLock<Remote> = OnceLock::new();
+
+/// Remembers how the parsed command reaches the services (its most specific subcommand's
+/// connection arguments), for [`unit_registry`]. Called once, when the command line is parsed.
+pub fn remember_connection(matches: &ArgMatches) {
+    let mut leaf = matches;
+    while let Some((_, sub)) = leaf.subcommand() {
+        leaf = sub;
+    }
+    if leaf.try_contains_id("submission_endpoint").unwrap_or(false) {
+        if let Ok(remote) = Remote::from_arg_matches(leaf) {
+            let _ = CONNECTION.set(remote);
+        }
+    }
+}
+
+/// The registry in force (see the module); read at most once per run.
+pub fn unit_registry() -> &'static UnitRegistry {
+    static REGISTRY: OnceLock<UnitRegistry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        CONNECTION
+            .get()
+            .and_then(read_in_force)
+            .unwrap_or_else(|| UnitRegistry::builtin().expect("the shipped unit registry is valid"))
+    })
+}
+
+/// The revision in force, read on a thread of its own (the caller may be inside a runtime);
+/// `None` when it cannot be read.
+fn read_in_force(remote: &Remote) -> Option<UnitRegistry> {
+    let remote = remote.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        runtime.block_on(async {
+            let bearer = remote.bearer(&operator()).ok()?;
+            let channel = remote.channel(Service::Submission).await.ok()?;
+            let request = with_bearer(ExportRegistryRequest {}, &bearer).ok()?;
+            let document = RegistryServiceClient::new(channel)
+                .export_registry(request)
+                .await
+                .ok()?
+                .into_inner();
+            let source = format!("revision {}", document.revision);
+            UnitRegistry::parse(&source, &document.document_toml).ok()
+        })
+    })
+    .join()
+    .ok()
+    .flatten()
+}
