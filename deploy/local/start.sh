@@ -107,6 +107,7 @@ service_env() {
     results-site)
       echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_RESULTS_PORT"
       echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT"
+      echo "${prefix}SERVICE__SUBMISSION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_SUBMISSION_PORT"
       if [ -s "$signing_key_file" ]; then
         echo "${prefix}SERVICE__SIGNING_KEY_PATH=$signing_key_file"
       fi ;;

@@ -301,6 +301,12 @@ app.kubernetes.io/component: {{ .name }}
 - name: {{ $p }}SERVICE__VERIFICATION_CA_FILE
   value: /etc/dti/tls/ca.crt
 {{- end }}
+- name: {{ $p }}SERVICE__SUBMISSION_ENDPOINT
+  value: "{{ include "dti.grpcScheme" $.root }}://{{ include "dti.serviceName" (dict "root" $.root "name" "submission") }}:{{ $v.ports.grpc }}"
+{{- if include "dti.grpcTls" .root }}
+- name: {{ $p }}SERVICE__SUBMISSION_CA_FILE
+  value: /etc/dti/tls/ca.crt
+{{- end }}
 {{- include "dti.httpTlsEnv" (dict "root" .root "prefix" $p) }}
 {{- if $v.resultsSite.signingKeySecret }}
 - name: {{ $p }}SERVICE__SIGNING_KEY_PATH

@@ -1,6 +1,6 @@
 //! The site's own settings (`[service]` / `DTI_RESULTS_SITE_SERVICE__*`): where it serves
-//! HTTP, the verification service it reads published revisions from, how it authenticates
-//! there, and its caches.
+//! HTTP, the verification service it reads published revisions from, the submission service it
+//! reads the unit registry in force from, how it authenticates there, and its caches.
 
 use std::net::SocketAddr;
 
@@ -25,6 +25,14 @@ pub struct Settings {
     /// CA certificate(s), PEM, that an `https://` verification endpoint's certificate must
     /// chain to; unset, the system's roots. Set only with an `https://` endpoint.
     pub verification_ca_file: Option<std::path::PathBuf>,
+    /// gRPC endpoint of the submission service (its `RegistryService`), to read the unit
+    /// registry in force (units' names, lineage); unset, the registry shipped with the platform.
+    pub submission_endpoint: Option<String>,
+    /// CA certificate(s), PEM, that an `https://` submission endpoint's certificate must chain
+    /// to; unset, the system's roots. Set only with an `https://` endpoint.
+    pub submission_ca_file: Option<std::path::PathBuf>,
+    /// Seconds between reads of the unit registry in force.
+    pub registry_check_interval_secs: u64,
     /// A `public_reader` token to send to the verification service (`Bearer` left out). When
     /// unset, the site mints its own short-lived `public_reader` tokens with the HS256 secret
     /// of the `[auth]` section; deployments on RS256 (whose services hold only the public key)
@@ -52,6 +60,9 @@ impl Default for Settings {
             http_tls: ListenerTlsConfig::default(),
             verification_endpoint: "http://127.0.0.1:50055".into(),
             verification_ca_file: None,
+            submission_endpoint: None,
+            submission_ca_file: None,
+            registry_check_interval_secs: 30,
             reader_token: None,
             latest_check_interval_ms: 1000,
             cached_revisions: 64,
@@ -66,31 +77,55 @@ impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.http_tls.validate_at("service.http_tls")?;
         self.framework_dir.validate()?;
-        let field = "service.verification_endpoint";
-        let uri: http::Uri = self
-            .verification_endpoint
-            .parse()
-            .map_err(|error| ConfigError::invalid(field, format!("not a URI: {error}")))?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
-            return Err(ConfigError::invalid(
-                field,
-                "must be an http:// or https:// URL with a host",
-            ));
-        }
-        check_readable_file(
+        check_endpoint(
+            "service.verification_endpoint",
+            &self.verification_endpoint,
             "service.verification_ca_file",
             self.verification_ca_file.as_deref(),
         )?;
-        if self.verification_ca_file.is_some() && uri.scheme_str() != Some("https") {
-            return Err(ConfigError::invalid(
-                field,
-                "must be https:// when service.verification_ca_file is set",
-            ));
+        if let Some(endpoint) = &self.submission_endpoint {
+            check_endpoint(
+                "service.submission_endpoint",
+                endpoint,
+                "service.submission_ca_file",
+                self.submission_ca_file.as_deref(),
+            )?;
         }
+        at_least_one(
+            "service.registry_check_interval_secs",
+            self.registry_check_interval_secs,
+        )?;
         at_least_one("service.cached_revisions", self.cached_revisions)?;
         at_least_one("service.request_timeout_secs", self.request_timeout_secs)?;
         Ok(())
     }
+}
+
+/// A gRPC endpoint `field`: an `http://` or `https://` URL with a host, `https://` when its
+/// CA file `ca_field` is set (and readable).
+fn check_endpoint(
+    field: &'static str,
+    endpoint: &str,
+    ca_field: &'static str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<(), ConfigError> {
+    let uri: http::Uri = endpoint
+        .parse()
+        .map_err(|error| ConfigError::invalid(field, format!("not a URI: {error}")))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+        return Err(ConfigError::invalid(
+            field,
+            "must be an http:// or https:// URL with a host",
+        ));
+    }
+    check_readable_file(ca_field, ca_file)?;
+    if ca_file.is_some() && uri.scheme_str() != Some("https") {
+        return Err(ConfigError::invalid(
+            field,
+            format!("must be https:// when {ca_field} is set"),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -112,5 +147,21 @@ mod tests {
         };
         let error = settings.validate().unwrap_err().to_string();
         assert!(error.contains("service.cached_revisions"), "{error}");
+        let settings = Settings {
+            submission_endpoint: Some("submission:50051".into()),
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("service.submission_endpoint"), "{error}");
+        let settings = Settings {
+            submission_endpoint: Some("http://submission:50051".into()),
+            registry_check_interval_secs: 0,
+            ..Settings::default()
+        };
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("service.registry_check_interval_secs"),
+            "{error}"
+        );
     }
 }

@@ -7,9 +7,12 @@
 //!
 //! It reads published revisions only, through the verification service's
 //! `PublicationService` (as a `public_reader`, the role that reads published results and
-//! nothing else), never another service's tables. Modules:
+//! nothing else), and the unit registry in force through the submission service's
+//! `RegistryService`, never another service's tables. Modules:
 //! - [`config`]: the site's settings;
-//! - [`source`]: the `PublicationService` client (protobuf types stop there);
+//! - [`source`]: the `PublicationService` and `RegistryService` clients (protobuf types stop
+//!   there);
+//! - [`units`]: the unit registry in force, read again on a timer;
 //! - [`snapshot`]: a published revision checked against its hash, and its typed content;
 //! - [`publications`]: the in-memory cache of revisions and of each round's revision list;
 //! - [`results`]: rankings, scorecards, medians, min-max ranges and movement;
@@ -32,13 +35,14 @@ pub mod routes;
 pub mod signing;
 pub mod snapshot;
 pub mod source;
+pub mod units;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use dti_config::ServiceConfig;
-use dti_service_kit::ServiceKit;
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use dti_service_kit::StartError;
@@ -60,14 +64,31 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
 /// Builds the site and also returns its HTTP address.
 pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, StartError> {
     let settings = &config.service;
+    let timeout = Duration::from_secs(settings.request_timeout_secs);
+    let reader = Arc::new(
+        source::Reader::new(settings.reader_token.clone(), &config.auth)
+            .map_err(StartError::step("setting up the site's credentials"))?,
+    );
     let source = source::PublicationSource::new(
         &settings.verification_endpoint,
         settings.verification_ca_file.as_deref(),
-        Duration::from_secs(settings.request_timeout_secs),
-        settings.reader_token.clone(),
-        &config.auth,
+        timeout,
+        Arc::clone(&reader),
     )
     .map_err(StartError::step("setting up the verification client"))?;
+    let registry_source = settings
+        .submission_endpoint
+        .as_deref()
+        .map(|endpoint| {
+            source::RegistrySource::new(
+                endpoint,
+                settings.submission_ca_file.as_deref(),
+                timeout,
+                reader,
+            )
+        })
+        .transpose()
+        .map_err(StartError::step("setting up the submission client"))?;
     let site = Arc::new(routes::Site {
         publications: publications::Publications::new(
             source,
@@ -75,7 +96,7 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
             settings.cached_revisions,
         ),
         catalog: dti_service_kit::frameworks::framework_catalog(&settings.framework_dir)?,
-        registry: dti_service_kit::frameworks::unit_registry()?,
+        registry: units::SiteRegistry::shipped()?,
         signer: settings
             .signing_key_path
             .as_deref()
@@ -84,6 +105,20 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
             .map_err(StartError::step("loading the snapshot signing key"))?,
     });
     let kit = ServiceKit::builder("results-site", config).build().await?;
+    if let Some(registry_source) = registry_source {
+        let registry_source = Arc::new(registry_source);
+        let reading = Arc::clone(&site);
+        kit.spawn_periodic(
+            "registry-refresh",
+            Duration::from_secs(settings.registry_check_interval_secs),
+            FirstRun::Immediately,
+            move || {
+                let site = Arc::clone(&reading);
+                let registry_source = Arc::clone(&registry_source);
+                async move { site.registry.refresh(&registry_source).await }
+            },
+        );
+    }
     let http_addr = kit
         .serve_http(
             settings.http_listen_addr,

@@ -1,9 +1,11 @@
-//! The verification service's `PublicationService`, as the site reads it: the published
-//! revisions of a round (`ListPublications`) and one revision with its snapshot
-//! (`GetPublication`), authenticated as a `public_reader`. Protobuf types stop here: the rest
-//! of the site sees [`RevisionSummary`] and [`FetchedRevision`].
+//! The services as the site reads them, authenticated as a `public_reader` ([`Reader`]): the
+//! verification service's `PublicationService` — the published revisions of a round
+//! (`ListPublications`) and one revision with its snapshot (`GetPublication`) — and the
+//! submission service's `RegistryService` (`ExportRegistry`: the unit registry in force).
+//! Protobuf types stop here: the rest of the site sees [`RevisionSummary`],
+//! [`FetchedRevision`] and [`RegistryRevision`].
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -12,6 +14,8 @@ use dti_config::AuthConfig;
 use dti_domain::RoundRef;
 use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
+use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
+use dti_proto::dti::submission::v1::ExportRegistryRequest;
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
 use dti_service_kit::grpc_client::grpc_endpoint;
@@ -69,7 +73,16 @@ pub enum SourceError {
     Unavailable(String),
 }
 
-/// How the site authenticates to the verification service.
+/// The unit registry in force, as the submission service exported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryRevision {
+    /// Its revision (0: the seed, none stored yet).
+    pub revision: i64,
+    /// The registry file.
+    pub document: String,
+}
+
+/// How the site authenticates.
 enum Credentials {
     /// A configured `public_reader` token.
     Configured(SecretString),
@@ -80,19 +93,19 @@ enum Credentials {
     },
 }
 
-/// A client of the verification service's `PublicationService`.
-pub struct PublicationSource {
-    client: PublicationServiceClient<Channel>,
+/// The site as a caller of the services: a `public_reader`, with a configured token or tokens
+/// it mints with the HS256 secret of `[auth]`.
+pub struct Reader {
     credentials: Credentials,
 }
 
-impl std::fmt::Debug for PublicationSource {
+impl std::fmt::Debug for Reader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublicationSource").finish_non_exhaustive()
+        f.debug_struct("Reader").finish_non_exhaustive()
     }
 }
 
-/// Why the source could not be set up.
+/// Why a source could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
     /// The endpoint or its CA file cannot be used.
@@ -103,26 +116,9 @@ pub enum SetupError {
     NoCredentials,
 }
 
-impl PublicationSource {
-    /// A source reading from `endpoint` (connected on first use; an `https://` one verified
-    /// against `ca_file`, or the system's roots), sending `reader_token` or tokens minted with
-    /// `auth`'s HS256 secret.
-    pub fn new(
-        endpoint: &str,
-        ca_file: Option<&std::path::Path>,
-        timeout: Duration,
-        reader_token: Option<SecretString>,
-        auth: &AuthConfig,
-    ) -> Result<Self, SetupError> {
-        let channel = grpc_endpoint(
-            "service.verification_endpoint",
-            endpoint,
-            "service.verification_ca_file",
-            ca_file,
-        )?
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .connect_lazy();
+impl Reader {
+    /// Sends `reader_token`, or tokens minted with `auth`'s HS256 secret.
+    pub fn new(reader_token: Option<SecretString>, auth: &AuthConfig) -> Result<Self, SetupError> {
         let credentials = match reader_token {
             Some(token) => Credentials::Configured(token),
             None => Credentials::Minted {
@@ -130,16 +126,96 @@ impl PublicationSource {
                 current: Mutex::new(None),
             },
         };
+        Ok(Self { credentials })
+    }
+
+    /// `message` with the reader's `authorization` header.
+    fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, SourceError> {
+        let token = self.token()?;
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {token}").parse().map_err(|_| {
+            SourceError::Unavailable("the reader token is not a header value".into())
+        })?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+
+    /// The token to send now.
+    fn token(&self) -> Result<String, SourceError> {
+        match &self.credentials {
+            Credentials::Configured(token) => Ok(token.expose_secret().to_owned()),
+            Credentials::Minted { minter, current } => {
+                let mut current = current
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if let Some((minted_at, token)) = current.as_ref() {
+                    if minted_at.elapsed() < MINTED_TOKEN_TTL / 2 {
+                        return Ok(token.clone());
+                    }
+                }
+                let token = minter
+                    .mint(&reader(), MINTED_TOKEN_TTL)
+                    .map_err(|error| SourceError::Unavailable(error.to_string()))?;
+                *current = Some((Instant::now(), token.clone()));
+                Ok(token)
+            }
+        }
+    }
+}
+
+/// A channel to the endpoint of setting `field` (connected on first use; an `https://` one
+/// verified against the CA file of setting `ca_field`, or the system's roots).
+fn channel(
+    field: &'static str,
+    endpoint: &str,
+    ca_field: &'static str,
+    ca_file: Option<&std::path::Path>,
+    timeout: Duration,
+) -> Result<Channel, SetupError> {
+    Ok(grpc_endpoint(field, endpoint, ca_field, ca_file)?
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .connect_lazy())
+}
+
+/// A client of the verification service's `PublicationService`.
+pub struct PublicationSource {
+    client: PublicationServiceClient<Channel>,
+    reader: Arc<Reader>,
+}
+
+impl std::fmt::Debug for PublicationSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicationSource").finish_non_exhaustive()
+    }
+}
+
+impl PublicationSource {
+    /// A source reading from `endpoint` (`service.verification_endpoint`, verified against
+    /// `ca_file` when `https://`) as `reader`.
+    pub fn new(
+        endpoint: &str,
+        ca_file: Option<&std::path::Path>,
+        timeout: Duration,
+        reader: Arc<Reader>,
+    ) -> Result<Self, SetupError> {
+        let channel = channel(
+            "service.verification_endpoint",
+            endpoint,
+            "service.verification_ca_file",
+            ca_file,
+            timeout,
+        )?;
         Ok(Self {
             client: PublicationServiceClient::new(channel)
                 .max_decoding_message_size(MAX_ANSWER_BYTES),
-            credentials,
+            reader,
         })
     }
 
     /// Every published revision of `round`, oldest first (empty when none is).
     pub async fn list(&self, round: &RoundRef) -> Result<Vec<RevisionSummary>, SourceError> {
-        let request = self.authorized(pb::ListPublicationsRequest {
+        let request = self.reader.authorized(pb::ListPublicationsRequest {
             round: Some(round_ref(round)),
         })?;
         let answer = self.client.clone().list_publications(request).await;
@@ -169,7 +245,7 @@ impl PublicationSource {
         round: &RoundRef,
         revision: u32,
     ) -> Result<FetchedRevision, SourceError> {
-        let request = self.authorized(pb::GetPublicationRequest {
+        let request = self.reader.authorized(pb::GetPublicationRequest {
             round: Some(round_ref(round)),
             revision,
         })?;
@@ -206,38 +282,56 @@ impl PublicationSource {
                 .and_then(dti_proto::convert::instant),
         })
     }
+}
 
-    /// `message` with the reader's `authorization` header.
-    fn authorized<T>(&self, message: T) -> Result<tonic::Request<T>, SourceError> {
-        let token = self.token()?;
-        let mut request = tonic::Request::new(message);
-        let value = format!("Bearer {token}").parse().map_err(|_| {
-            SourceError::Unavailable("the reader token is not a header value".into())
-        })?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
+/// A client of the submission service's `RegistryService`.
+pub struct RegistrySource {
+    client: RegistryServiceClient<Channel>,
+    reader: Arc<Reader>,
+}
+
+impl std::fmt::Debug for RegistrySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrySource").finish_non_exhaustive()
+    }
+}
+
+impl RegistrySource {
+    /// A source reading from `endpoint` (`service.submission_endpoint`, verified against
+    /// `ca_file` when `https://`) as `reader`.
+    pub fn new(
+        endpoint: &str,
+        ca_file: Option<&std::path::Path>,
+        timeout: Duration,
+        reader: Arc<Reader>,
+    ) -> Result<Self, SetupError> {
+        let channel = channel(
+            "service.submission_endpoint",
+            endpoint,
+            "service.submission_ca_file",
+            ca_file,
+            timeout,
+        )?;
+        Ok(Self {
+            client: RegistryServiceClient::new(channel),
+            reader,
+        })
     }
 
-    /// The token to send now.
-    fn token(&self) -> Result<String, SourceError> {
-        match &self.credentials {
-            Credentials::Configured(token) => Ok(token.expose_secret().to_owned()),
-            Credentials::Minted { minter, current } => {
-                let mut current = current
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if let Some((minted_at, token)) = current.as_ref() {
-                    if minted_at.elapsed() < MINTED_TOKEN_TTL / 2 {
-                        return Ok(token.clone());
-                    }
-                }
-                let token = minter
-                    .mint(&reader(), MINTED_TOKEN_TTL)
-                    .map_err(|error| SourceError::Unavailable(error.to_string()))?;
-                *current = Some((Instant::now(), token.clone()));
-                Ok(token)
-            }
-        }
+    /// The unit registry in force.
+    pub async fn in_force(&self) -> Result<RegistryRevision, SourceError> {
+        let request = self.reader.authorized(ExportRegistryRequest {})?;
+        let document = self
+            .client
+            .clone()
+            .export_registry(request)
+            .await
+            .map_err(|status| unavailable(&status))?
+            .into_inner();
+        Ok(RegistryRevision {
+            revision: document.revision,
+            document: document.document_toml,
+        })
     }
 }
 

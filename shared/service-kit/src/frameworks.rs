@@ -1,9 +1,9 @@
 //! The reference data services start from: the framework catalogue (built-in frameworks plus
-//! those of the `framework_dir` setting) and the seed unit registry (the services that keep
-//! the registry of the database use [`crate::registry`]).
+//! those of the `framework_dir` setting). The unit registry is the database's
+//! ([`crate::registry`]).
 
 use dti_config::FrameworkDir;
-use dti_domain::{FrameworkCatalog, UnitRegistry};
+use dti_domain::FrameworkCatalog;
 
 use crate::StartError;
 
@@ -14,9 +14,4 @@ pub fn framework_catalog(dir: &FrameworkDir) -> Result<FrameworkCatalog, StartEr
         None => FrameworkCatalog::builtin()?,
     };
     Ok(catalog)
-}
-
-/// The seed unit registry compiled into `dti-domain`.
-pub fn unit_registry() -> Result<UnitRegistry, StartError> {
-    Ok(UnitRegistry::builtin()?)
 }

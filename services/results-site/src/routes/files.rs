@@ -71,7 +71,11 @@ async fn ranking_file(
         etag(&["ranking-file", kind.extension()], Some(&result)),
         kind.content_type(),
         None,
-        || kind.write(&downloads::ranking_table(&result.ranking(&site.registry))),
+        || {
+            kind.write(&downloads::ranking_table(
+                &result.ranking(&site.registry.current()),
+            ))
+        },
     )
     .map_err(|error| (lang, error))?;
     Ok(attachment(response, &name))
@@ -111,7 +115,7 @@ async fn scorecard_file(
     let (result, _) = cohort_result(&site, &year, &framework, links.revision)
         .await
         .map_err(|error| (lang, error))?;
-    let scorecard = published_scorecard(&result, &site.registry, &unit, lang)?;
+    let scorecard = published_scorecard(&result, &site.registry.current(), &unit, lang)?;
     let name = format!(
         "dti-{}-{}-r{}-{unit}.{}",
         result.round.year,

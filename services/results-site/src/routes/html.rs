@@ -114,7 +114,7 @@ pub(super) async fn ranking_page(
             HTML,
             Some(lang),
             || {
-                let ranking = result.ranking(&site.registry);
+                let ranking = result.ranking(&site.registry.current());
                 Ok(pages::ranking(&links, &result, &ranking, &listing)
                     .into_string()
                     .into_bytes())
@@ -139,7 +139,7 @@ pub(super) async fn unit_page(
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
             .map_err(|error| (lang, error))?;
-        let scorecard = published_scorecard(&result, &site.registry, &unit, lang)?;
+        let scorecard = published_scorecard(&result, &site.registry.current(), &unit, lang)?;
         let mut by_revision = Vec::with_capacity(listing.len());
         let mut hashes = Vec::with_capacity(listing.len());
         for summary in listing.iter() {

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use dti_domain::{FrameworkCatalog, UnitRegistry};
+use dti_domain::FrameworkCatalog;
 
 use crate::error::SiteError;
 use crate::i18n::Lang;
@@ -50,8 +50,8 @@ pub struct Site {
     pub publications: Publications,
     /// Frameworks (names of groups and indicators).
     pub catalog: FrameworkCatalog,
-    /// Units (Vietnamese names, lineage).
-    pub registry: UnitRegistry,
+    /// Units (Vietnamese names, lineage): the registry in force.
+    pub registry: crate::units::SiteRegistry,
     /// The key that signs snapshot downloads, when one is configured.
     pub signer: Option<SnapshotSigner>,
 }

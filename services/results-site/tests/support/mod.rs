@@ -127,6 +127,7 @@ impl Platform {
         let mut settings = dti_results_site::Settings {
             http_listen_addr: "127.0.0.1:0".parse()?,
             verification_endpoint: verification.endpoint(),
+            submission_endpoint: Some(submission.endpoint()),
             latest_check_interval_ms: 0,
             ..dti_results_site::Settings::default()
         };
@@ -163,6 +164,11 @@ impl Platform {
     /// GET `path`.
     pub async fn get(&self, path: &str) -> Answer {
         self.get_with(path, &[]).await
+    }
+
+    /// The submission service's channel (its `RegistryService` too).
+    pub fn submission_channel(&self) -> Channel {
+        self.submission.channel()
     }
 
     fn submission_api(&self) -> SubmissionApi<'_> {
