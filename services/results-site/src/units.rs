@@ -24,10 +24,16 @@ impl SiteRegistry {
         })
     }
 
-    /// The registry to render with now.
-    pub fn current(&self) -> Arc<UnitRegistry> {
+    /// The registry to render with now, and its tag for the validators of the answers that
+    /// name units (a renamed unit changes the page, so its ETag too): read together, so an
+    /// answer never pairs one revision's names with another's tag.
+    pub fn in_force(&self) -> (String, Arc<UnitRegistry>) {
         let current = self.current.read().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(&current.1)
+        let tag = match current.0 {
+            Some(revision) => format!("registry-{revision}"),
+            None => "registry-shipped".to_owned(),
+        };
+        (tag, Arc::clone(&current.1))
     }
 
     /// Reads the revision in force from `source` and puts it in force when it is another one.

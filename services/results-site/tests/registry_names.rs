@@ -1,5 +1,6 @@
 //! The site names units with the unit registry in force, read from the submission service: a
-//! unit an operator renames in the registry is shown under its new name, with no restart.
+//! unit an operator renames in the registry is shown under its new name, with no restart, and
+//! a page cached under the old name is not answered 304.
 
 mod support;
 
@@ -23,6 +24,7 @@ async fn a_unit_renamed_in_the_registry_shows_its_new_name() -> anyhow::Result<(
     let page = platform.get(RANKING).await;
     page.expect(200);
     assert!(page.text().contains("Quận 3"));
+    let before = page.header("etag");
 
     let seed = UnitRegistry::builtin()?;
     let quan_3 = UnitId::parse("quan-3")?;
@@ -57,5 +59,11 @@ async fn a_unit_renamed_in_the_registry_shows_its_new_name() -> anyhow::Result<(
         },
     )
     .await?;
+    // The names are part of what the validator covers: the old ETag no longer matches.
+    let after = platform
+        .get_with(RANKING, &[("if-none-match", before.as_str())])
+        .await;
+    after.expect(200);
+    assert_ne!(after.header("etag"), before);
     platform.stop().await
 }

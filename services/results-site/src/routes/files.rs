@@ -66,16 +66,16 @@ async fn ranking_file(
         result.revision.revision,
         kind.extension()
     );
+    let (registry_tag, registry) = site.registry.in_force();
     let response = cached(
         &headers,
-        etag(&["ranking-file", kind.extension()], Some(&result)),
+        etag(
+            &["ranking-file", kind.extension(), &registry_tag],
+            Some(&result),
+        ),
         kind.content_type(),
         None,
-        || {
-            kind.write(&downloads::ranking_table(
-                &result.ranking(&site.registry.current()),
-            ))
-        },
+        || kind.write(&downloads::ranking_table(&result.ranking(&registry))),
     )
     .map_err(|error| (lang, error))?;
     Ok(attachment(response, &name))
@@ -115,7 +115,8 @@ async fn scorecard_file(
     let (result, _) = cohort_result(&site, &year, &framework, links.revision)
         .await
         .map_err(|error| (lang, error))?;
-    let scorecard = published_scorecard(&result, &site.registry.current(), &unit, lang)?;
+    let (registry_tag, registry) = site.registry.in_force();
+    let scorecard = published_scorecard(&result, &registry, &unit, lang)?;
     let name = format!(
         "dti-{}-{}-r{}-{unit}.{}",
         result.round.year,
@@ -125,7 +126,10 @@ async fn scorecard_file(
     );
     let response = cached(
         &headers,
-        etag(&["scorecard-file", kind.extension(), &unit], Some(&result)),
+        etag(
+            &["scorecard-file", kind.extension(), &unit, &registry_tag],
+            Some(&result),
+        ),
         kind.content_type(),
         None,
         || kind.write(&downloads::scorecard_table(&scorecard)),

@@ -108,13 +108,14 @@ pub(super) async fn ranking_page(
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
             .map_err(|error| (lang, error))?;
+        let (registry_tag, registry) = site.registry.in_force();
         cached(
             &headers,
-            etag(&["ranking", lang.tag()], Some(&result)),
+            etag(&["ranking", lang.tag(), &registry_tag], Some(&result)),
             HTML,
             Some(lang),
             || {
-                let ranking = result.ranking(&site.registry.current());
+                let ranking = result.ranking(&registry);
                 Ok(pages::ranking(&links, &result, &ranking, &listing)
                     .into_string()
                     .into_bytes())
@@ -139,7 +140,8 @@ pub(super) async fn unit_page(
         let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
             .await
             .map_err(|error| (lang, error))?;
-        let scorecard = published_scorecard(&result, &site.registry.current(), &unit, lang)?;
+        let (registry_tag, registry) = site.registry.in_force();
+        let scorecard = published_scorecard(&result, &registry, &unit, lang)?;
         let mut by_revision = Vec::with_capacity(listing.len());
         let mut hashes = Vec::with_capacity(listing.len());
         for summary in listing.iter() {
@@ -156,7 +158,7 @@ pub(super) async fn unit_page(
                     .map(|entry| (entry.rank, entry.total.clone())),
             );
         }
-        let mut parts = vec!["unit", lang.tag(), unit.as_str()];
+        let mut parts = vec!["unit", lang.tag(), unit.as_str(), registry_tag.as_str()];
         parts.extend(hashes.iter().map(String::as_str));
         cached(
             &headers,
