@@ -2,7 +2,7 @@
 //! platform until the revision in force has been read from the submission service
 //! (`service.submission_endpoint`), then that revision, read again every
 //! `service.registry_check_interval_secs` — so a unit an operator adds or renames shows on the
-//! site without a restart.
+//! site without a restart. The revision in use is exported as `dti_unit_registry_revision`.
 
 use std::sync::{Arc, RwLock};
 
@@ -51,6 +51,7 @@ impl SiteRegistry {
         .map_err(|error| SourceError::Unavailable(error.to_string()))?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) =
             (Some(in_force.revision), Arc::new(registry));
+        dti_service_kit::registry::export_revision(in_force.revision);
         tracing::info!(revision = in_force.revision, "unit registry loaded");
         Ok(())
     }

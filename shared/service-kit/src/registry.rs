@@ -20,6 +20,16 @@ pub const CHANGED_EVENT: &str = "registry.changed.v1";
 /// How often a service looks for a revision whose event it missed.
 pub const RECHECK_INTERVAL: Duration = Duration::from_secs(30);
 
+/// The gauge of the registry revision a process uses (0: the seed, none stored yet); the alert
+/// `DtiUnitRegistryBehind` compares the pods of a release.
+pub const REVISION_GAUGE: &str = "dti_unit_registry_revision";
+
+/// Exports `revision` as the registry revision this process uses.
+pub fn export_revision(revision: i64) {
+    // Revisions are small counts; f64 holds them exactly.
+    metrics::gauge!(REVISION_GAUGE).set(revision as f64);
+}
+
 /// One stored revision of the registry.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredRevision {
@@ -153,11 +163,13 @@ impl RegistryCache {
 
 impl ServiceKit {
     /// The unit registry of this service's database, kept current: reloaded on each
-    /// `registry.changed.v1` (when the kit has NATS) and every [`RECHECK_INTERVAL`].
+    /// `registry.changed.v1` (when the kit has NATS) and every [`RECHECK_INTERVAL`], its
+    /// revision exported as [`REVISION_GAUGE`].
     pub async fn unit_registry(&self) -> Result<RegistryCache, StartError> {
         let cache = RegistryCache::load(self.pool()?.clone())
             .await
             .map_err(StartError::step("loading the unit registry"))?;
+        export_revision(cache.revision());
         let on_timer = cache.clone();
         self.spawn_periodic(
             "registry-recheck",
@@ -165,7 +177,7 @@ impl ServiceKit {
             FirstRun::AfterOneInterval,
             move || {
                 let cache = on_timer.clone();
-                async move { cache.refresh().await.map(drop) }
+                async move { cache.refresh().await.map(export_revision) }
             },
         );
         if let Ok(jetstream) = self.jetstream() {
@@ -184,8 +196,12 @@ impl ServiceKit {
                                 // The connection is gone for good; the timer still rechecks.
                                 return Ok(());
                             }
-                            if let Err(error) = on_event.refresh().await {
-                                tracing::warn!(%error, "reloading the unit registry on its event");
+                            match on_event.refresh().await {
+                                Ok(revision) => export_revision(revision),
+                                Err(error) => tracing::warn!(
+                                    %error,
+                                    "reloading the unit registry on its event"
+                                ),
                             }
                         }
                     }

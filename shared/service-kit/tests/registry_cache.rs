@@ -8,8 +8,9 @@ use std::time::Duration;
 use dti_config::NoServiceSettings;
 use dti_domain::units::{Unit, UnitType};
 use dti_domain::{UnitId, UnitRegistry};
-use dti_service_kit::registry::{RegistryCache, CHANGED_EVENT};
+use dti_service_kit::registry::{RegistryCache, CHANGED_EVENT, REVISION_GAUGE};
 use dti_service_kit::ServiceKit;
+use dti_testkit::metrics::{sample, scrape};
 use dti_testkit::{eventually, Poll, TestBackends};
 
 async fn store(backends: &TestBackends, revision: i64, document: &str) -> anyhow::Result<()> {
@@ -63,6 +64,18 @@ async fn a_new_revision_is_in_force_on_its_event_and_on_a_recheck() -> anyhow::R
     )
     .await?;
     assert!(cache.current().unit(&UnitId::parse("huyen-mot")?).is_some());
+    // The revision in use is exported for the alert that compares a release's pods.
+    let addr = kit.metrics_addr().expect("metrics enabled");
+    let exported = eventually(
+        "the revision gauge to say 1",
+        Poll::new(Duration::from_secs(10), Duration::from_millis(50)),
+        || async move {
+            let metrics = scrape(addr).await?;
+            Ok(sample(&metrics, REVISION_GAUGE, &[]).filter(|value| *value == 1.0))
+        },
+    )
+    .await?;
+    assert_eq!(exported, 1.0);
 
     // Stored with no event: a recheck finds it.
     let second = with_district(&first, "huyen-hai")?;
