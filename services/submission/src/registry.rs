@@ -107,7 +107,7 @@ impl Registry {
     /// Puts `document` in force as the next revision (as an operator), refusing it — naming
     /// every problem and storing nothing — as the module says; refused as out of date when
     /// `expected` is set and another revision is in force. The file in force imported again
-    /// stores nothing.
+    /// stores nothing and succeeds (a retry of the import that stored it).
     pub async fn import(
         &self,
         actor: &Principal,
@@ -143,6 +143,19 @@ impl Registry {
             Some(row) => row,
             None => (0, dti_domain::units::BUILTIN_FILE.1.to_owned()),
         };
+        // The file in force again is a retry of the import that stored it: answered as done,
+        // whatever revision it was edited from.
+        let unchanged = UnitRegistry::parse("in force", &in_force)
+            .is_ok_and(|in_force| in_force.to_toml() == registry.to_toml());
+        if unchanged {
+            let registry = Arc::new(registry);
+            self.cache.install(current, Arc::clone(&registry));
+            return Ok(Imported {
+                revision: current,
+                changed: false,
+                registry,
+            });
+        }
         if let Some(expected) = expected.filter(|expected| *expected != current) {
             return Err(SubmissionError::NotNow(
                 Message::new("registry-revision-moved")
@@ -150,16 +163,6 @@ impl Registry {
                     .arg("expected", expected.to_string())
                     .into(),
             ));
-        }
-        let unchanged = UnitRegistry::parse("in force", &in_force)
-            .is_ok_and(|in_force| in_force.to_toml() == registry.to_toml());
-        if unchanged {
-            let registry = self.cache.current();
-            return Ok(Imported {
-                revision: current,
-                changed: false,
-                registry,
-            });
         }
         self.check_rounds_keep_their_units(&mut tx, &registry)
             .await?;
