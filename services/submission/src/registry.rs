@@ -4,16 +4,18 @@
 //!
 //! An import is checked whole before anything is stored: the file itself
 //! ([`UnitRegistry::parse`]: ids, cohorts, lineage), its cohorts and owners against the
-//! framework catalogue, and that every unit a round already holds is still in it (a unit is
-//! ended with `active_until`, never removed). Every problem is named; nothing is stored.
+//! framework catalogue, and that every unit a round already holds is still one that round may
+//! assess: in the registry (a unit is ended with `active_until`, never removed), of the kind its
+//! framework assesses and active in its year. Every problem is named; nothing is stored.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
 use dti_auth::{Principal, Role};
 use dti_bus::outbox::{self, OutboxMessage};
 use dti_db::PgPool;
-use dti_domain::{FrameworkCatalog, UnitRegistry, UnitRegistryError};
+use dti_domain::{FrameworkCatalog, FrameworkId, UnitId, UnitRegistry, UnitRegistryError};
 use dti_i18n::Message;
 use dti_proto::dti::events::v1::RegistryChanged;
 use dti_service_kit::registry::{self, RegistryCache, StoredRevision, CHANGED_EVENT};
@@ -219,31 +221,56 @@ impl Registry {
         Ok(registry)
     }
 
-    /// Refuses a registry that no longer holds a unit some round holds.
+    /// Refuses a registry in which a unit some round holds is no longer one that round may
+    /// assess: removed (named once, with every round that holds it), of another kind than the
+    /// round's framework assesses, or not active in the round's year.
     async fn check_rounds_keep_their_units(
         &self,
         tx: &mut dti_db::PgTransaction,
         registry: &UnitRegistry,
     ) -> Result<(), SubmissionError> {
-        let held: Vec<(String, Vec<String>)> = sqlx::query_as(
-            "SELECT unit_id, array_agg(year || '/' || framework ORDER BY year, framework) \
-             FROM round_units GROUP BY unit_id ORDER BY unit_id",
+        let held: Vec<(i16, String, String)> = sqlx::query_as(
+            "SELECT year, framework, unit_id FROM round_units ORDER BY unit_id, year, framework",
         )
         .fetch_all(&mut **tx)
         .await
         .map_err(SubmissionError::database("reading the rounds' units"))?;
-        let violations: Vec<FieldViolation> = held
-            .into_iter()
-            .filter(|(unit, _)| registry.units().all(|known| known.id.as_str() != unit))
-            .map(|(unit, rounds)| {
-                FieldViolation::new(
+        let mut removed: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut violations = Vec::new();
+        for (year, framework, unit) in held {
+            let round = format!("{year}/{framework}");
+            let Ok(id) = UnitId::parse(unit.clone()) else {
+                continue;
+            };
+            if registry.unit(&id).is_none() {
+                removed.entry(unit).or_default().push(round);
+                continue;
+            }
+            let assessed = FrameworkId::parse(framework)
+                .ok()
+                .and_then(|framework| self.catalog.get(&framework))
+                .map(|framework| framework.unit_kind);
+            let (Some(kind), Ok(year)) = (assessed, u16::try_from(year)) else {
+                continue;
+            };
+            if let Err(refusal) = registry.member(&id, kind, year) {
+                violations.push(FieldViolation::new(
                     DOCUMENT_FIELD,
-                    Message::new("registry-unit-in-round")
+                    Message::new("registry-round-member")
+                        .arg("round", round)
                         .arg("unit", unit)
-                        .arg("rounds", rounds.join(", ")),
-                )
-            })
-            .collect();
+                        .arg("reason", refusal.message()),
+                ));
+            }
+        }
+        violations.extend(removed.into_iter().map(|(unit, rounds)| {
+            FieldViolation::new(
+                DOCUMENT_FIELD,
+                Message::new("registry-unit-in-round")
+                    .arg("unit", unit)
+                    .arg("rounds", rounds.join(", ")),
+            )
+        }));
         if violations.is_empty() {
             return Ok(());
         }

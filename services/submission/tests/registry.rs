@@ -162,6 +162,28 @@ async fn bad_files_stale_edits_and_other_callers_are_refused_and_nothing_is_stor
     );
     let unknown_member = seed.replacen("\"quan-3\",", "\"quan-99\",", 1);
     let inactive_member = seed.replacen("\"quan-3\",", "\"quan-2\",", 1);
+    // A 2024 round holds quan-4; ending quan-4 in 2023 would take it from that round.
+    stack
+        .api()
+        .open_round(
+            round_ref(2024, FRAMEWORK),
+            &["quan-4"],
+            Duration::from_secs(3600),
+        )
+        .await?;
+    let quan_4_ended = {
+        let registry = UnitRegistry::parse("seed", &seed)?;
+        let quan_4 = registry
+            .unit(&UnitId::parse("quan-4")?)
+            .expect("quan-4")
+            .clone();
+        registry
+            .with_unit(Unit {
+                active_until: Some(2023),
+                ..quan_4
+            })?
+            .to_toml()
+    };
     let unknown_framework = format!(
         "{seed}\n[[cohorts]]\nyear = 2024\nframework = \"hcm-2099-district\"\nunits = [\"quan-1\"]\n"
     );
@@ -187,6 +209,11 @@ async fn bad_files_stale_edits_and_other_callers_are_refused_and_nothing_is_stor
             "unknown framework",
             unknown_framework,
             "framework is not known",
+        ),
+        (
+            "a round's unit ended before its year",
+            quan_4_ended,
+            "round 2024/hcm-2023-district holds unit quan-4",
         ),
         (
             "unit held by a round",

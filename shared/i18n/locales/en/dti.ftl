@@ -703,6 +703,7 @@ round-invalid-cohort = invalid cohort for round { $round }
 registry-operator-only = only an operator may change the unit registry; the caller is a { $role }
 registry-invalid = the unit registry file is refused; nothing was stored
 registry-problem = { $problem }
+registry-round-member = round { $round } holds unit { $unit }, which the registry would no longer let it assess: { $reason }
 registry-unit-in-round = unit { $unit } is held by round(s) { $rounds } and cannot be removed; end it with active_until instead
 registry-revision-moved = the unit registry is at revision { $current }, not { $expected }: someone changed it since; export it again and redo the change
 round-unit-twice = unit { $unit } is listed twice

@@ -704,6 +704,7 @@ round-invalid-cohort = nhóm đơn vị của kỳ đánh giá { $round } không
 registry-operator-only = chỉ người vận hành được thay đổi danh mục đơn vị; người gọi là { $role }
 registry-invalid = tệp danh mục đơn vị bị từ chối; không có gì được lưu
 registry-problem = { $problem }
+registry-round-member = kỳ đánh giá { $round } có đơn vị { $unit }, nhưng danh mục mới không còn cho phép kỳ này đánh giá đơn vị đó: { $reason }
 registry-unit-in-round = đơn vị { $unit } thuộc kỳ đánh giá { $rounds } nên không thể xoá; hãy kết thúc đơn vị bằng active_until
 registry-revision-moved = danh mục đơn vị đang ở phiên bản { $current }, không phải { $expected }: đã có người thay đổi; hãy xuất lại và thực hiện lại thay đổi
 round-unit-twice = đơn vị { $unit } được liệt kê hai lần
