@@ -179,15 +179,10 @@ fn channel(
 }
 
 /// A client of the verification service's `PublicationService`.
+#[derive(Debug)]
 pub struct PublicationSource {
     client: PublicationServiceClient<Channel>,
     reader: Arc<Reader>,
-}
-
-impl std::fmt::Debug for PublicationSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PublicationSource").finish_non_exhaustive()
-    }
 }
 
 impl PublicationSource {
@@ -285,15 +280,10 @@ impl PublicationSource {
 }
 
 /// A client of the submission service's `RegistryService`.
+#[derive(Debug)]
 pub struct RegistrySource {
     client: RegistryServiceClient<Channel>,
     reader: Arc<Reader>,
-}
-
-impl std::fmt::Debug for RegistrySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegistrySource").finish_non_exhaustive()
-    }
 }
 
 impl RegistrySource {

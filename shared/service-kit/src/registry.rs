@@ -132,13 +132,14 @@ impl RegistryCache {
     /// A stored revision this build cannot use is an error and leaves the cached one in force.
     pub async fn refresh(&self) -> Result<i64, RegistryLoadError> {
         let known = self.revision();
-        let newer: Option<i64> = sqlx::query_scalar("SELECT max(revision) FROM registry_revisions")
-            .fetch_one(&self.pool)
-            .await?;
-        if newer.is_none_or(|newer| newer <= known) {
-            return Ok(known);
-        }
-        let Some(stored) = newest(&self.pool).await? else {
+        let newer: Option<StoredRevision> = sqlx::query_as(
+            "SELECT revision, document, changed_by, changed_at, reason FROM registry_revisions \
+             WHERE revision > $1 ORDER BY revision DESC LIMIT 1",
+        )
+        .bind(known)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(stored) = newer else {
             return Ok(known);
         };
         let registry =
