@@ -429,6 +429,15 @@ async fn positions_show_movement_against_last_years_latest_publication() -> anyh
     assert_eq!((movement.previous_revision, movement.previous_rank), (2, 2));
     assert_eq!(movement.places_moved, 2 - i32::try_from(rank)?);
     assert_eq!(
+        (
+            movement.previous_total.as_str(),
+            movement.previous_total_cents
+        ),
+        ("499.98", 49_998),
+        "quan-1's own published total of revision 2"
+    );
+    assert!(!movement.previous_total_is_mean);
+    assert_eq!(
         movement.previous_round.map(|r| (r.year, r.framework)),
         Some((2020, "hcm-2023-district".to_owned()))
     );
@@ -447,6 +456,15 @@ async fn positions_show_movement_against_last_years_latest_publication() -> anyh
         .map(|u| u.unit_id)
         .collect();
     assert_eq!(continued, ["quan-2", "quan-9", "quan-thu-duc"]);
+    // (499.97 + 499.99 + 499.96) / 3 = 499.973…, rounded half-up to a hundredth.
+    assert_eq!(
+        (
+            movement.previous_total.as_str(),
+            movement.previous_total_cents
+        ),
+        ("499.97", 49_997)
+    );
+    assert!(movement.previous_total_is_mean);
 
     let newcomer = pipeline
         .position(&round, Basis::Verified, "quan-6", "", &token)

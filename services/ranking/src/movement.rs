@@ -1,9 +1,11 @@
 //! A unit's movement against the previous year's published ranking: the latest revision of
 //! the published round of year − 1 whose framework assesses the same kind of unit, with the
-//! units of that ranking followed to this year through the registry's lineage (a unit formed by
-//! a merger is compared with the best rank of the units it continues).
+//! units of that ranking followed to this year through the registry's lineage. A unit formed by
+//! a merger is compared with the best rank of the units it continues, and its total then is the
+//! arithmetic mean of their published totals, rounded half-up to a hundredth.
 
 use dti_db::PgPool;
+use dti_domain::cents;
 use dti_domain::framework::UnitKind;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId, UnitRegistry};
 use dti_proto::dti::common::v1::UnitRef;
@@ -18,8 +20,19 @@ pub struct PublishedRanking {
     pub round: RoundRef,
     /// The revision (the latest).
     pub revision: u32,
-    /// Unit and rank.
-    pub ranks: Vec<(UnitId, u32)>,
+    /// Every unit's published rank and total.
+    pub ranks: Vec<PublishedRank>,
+}
+
+/// One unit's place in a published ranking.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PublishedRank {
+    /// The unit.
+    pub unit: UnitId,
+    /// Its published rank.
+    pub rank: u32,
+    /// Its published total, in hundredths of a point.
+    pub total_cents: i64,
 }
 
 /// The latest published ranking of the year before `round` for the same kind of unit.
@@ -50,8 +63,8 @@ pub async fn previous_ranking(
     }) else {
         return Ok(None);
     };
-    let rows: Vec<(String, i32)> = sqlx::query_as(
-        "SELECT unit_id, rank FROM publication_ranks \
+    let rows: Vec<(String, i32, i64)> = sqlx::query_as(
+        "SELECT unit_id, rank, total_cents FROM publication_ranks \
          WHERE year = $1 AND framework = $2 AND revision = $3",
     )
     .bind(i32::from(year))
@@ -62,7 +75,13 @@ pub async fn previous_ranking(
     .map_err(RankingError::database("reading last year's ranks"))?;
     let ranks = rows
         .into_iter()
-        .filter_map(|(unit, rank)| Some((UnitId::parse(unit).ok()?, u32::try_from(rank).ok()?)))
+        .filter_map(|(unit, rank, total_cents)| {
+            Some(PublishedRank {
+                unit: UnitId::parse(unit).ok()?,
+                rank: u32::try_from(rank).ok()?,
+                total_cents,
+            })
+        })
         .collect();
     let framework = FrameworkId::parse(framework)
         .map_err(|error| RankingError::Unexpected(format!("published framework: {error}")))?;
@@ -88,16 +107,19 @@ pub fn movement(
     unit: &UnitId,
     current_rank: u32,
 ) -> Result<Option<pb::Movement>, RankingError> {
-    let mut continued: Vec<(&UnitId, u32)> = previous
+    let mut continued: Vec<&PublishedRank> = previous
         .ranks
         .iter()
-        .filter(|(earlier, _)| registry.successor_in(earlier, year) == *unit)
-        .map(|(earlier, rank)| (earlier, *rank))
+        .filter(|earlier| registry.successor_in(&earlier.unit, year) == *unit)
         .collect();
     continued.sort();
-    let Some(previous_rank) = continued.iter().map(|(_, rank)| *rank).min() else {
+    let Some(previous_rank) = continued.iter().map(|earlier| earlier.rank).min() else {
         return Ok(None);
     };
+    let previous_total_cents =
+        cents::mean_half_up(continued.iter().map(|earlier| earlier.total_cents)).ok_or_else(
+            || RankingError::Unexpected(format!("the mean of {unit}'s predecessors overflows")),
+        )?;
     let places = i64::from(previous_rank) - i64::from(current_rank);
     let places_moved = i32::try_from(places).map_err(|_| {
         RankingError::Unexpected(format!(
@@ -110,11 +132,14 @@ pub fn movement(
         previous_rank,
         previous_units: continued
             .iter()
-            .map(|(earlier, _)| UnitRef {
-                unit_id: earlier.to_string(),
+            .map(|earlier| UnitRef {
+                unit_id: earlier.unit.to_string(),
             })
             .collect(),
         places_moved,
+        previous_total: cents::format(previous_total_cents),
+        previous_total_cents,
+        previous_total_is_mean: continued.len() > 1,
     }))
 }
 
@@ -132,12 +157,19 @@ mod tests {
                 framework: FrameworkId::parse("hcm-2023-district").unwrap(),
             },
             revision: 2,
-            ranks: vec![
-                (id("quan-2"), 7),
-                (id("quan-9"), 4),
-                (id("quan-1"), 1),
-                (id("quan-thu-duc"), 12),
-            ],
+            ranks: [
+                ("quan-2", 7, 61_000),
+                ("quan-9", 4, 70_001),
+                ("quan-1", 1, 90_000),
+                ("quan-thu-duc", 12, 50_000),
+            ]
+            .into_iter()
+            .map(|(unit, rank, total_cents)| PublishedRank {
+                unit: id(unit),
+                rank,
+                total_cents,
+            })
+            .collect(),
         };
         let merged = movement(&previous, &registry, 2021, &id("thu-duc"), 2)
             .unwrap()
@@ -150,10 +182,18 @@ mod tests {
             .map(|u| u.unit_id.as_str())
             .collect();
         assert_eq!(units, ["quan-2", "quan-9", "quan-thu-duc"]);
+        // (610.00 + 700.01 + 500.00) / 3 = 603.336…, half-up to 603.34.
+        assert_eq!(merged.previous_total_cents, 60_334);
+        assert_eq!(merged.previous_total, "603.34");
+        assert!(merged.previous_total_is_mean);
         let same = movement(&previous, &registry, 2021, &id("quan-1"), 3)
             .unwrap()
             .unwrap();
         assert_eq!((same.previous_rank, same.places_moved), (1, -2));
+        assert_eq!(
+            (same.previous_total.as_str(), same.previous_total_is_mean),
+            ("900.00", false)
+        );
         assert!(movement(&previous, &registry, 2021, &id("quan-3"), 3)
             .unwrap()
             .is_none());

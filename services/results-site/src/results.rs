@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use dti_domain::cents;
+pub use dti_domain::cents::format as format_cents;
 use dti_domain::framework::UnitKind;
 use dti_domain::{Framework, RoundRef, UnitId, UnitRegistry};
 
@@ -119,7 +121,7 @@ impl Predecessors<'_> {
     /// The total then, in hundredths: the one entry's, or the mean of the entries' published
     /// totals, computed exactly and rounded half-up to hundredths like every published score.
     fn total_cents(&self) -> i64 {
-        mean_cents(self.0.iter().map(|entry| entry.total_cents))
+        cents::mean_half_up(self.0.iter().map(|entry| entry.total_cents)).unwrap_or_default()
     }
 
     /// A group's score then (two decimals), the mean over the entries likewise; empty when
@@ -136,9 +138,9 @@ impl Predecessors<'_> {
                     .and_then(|group| parse_cents(&group.score))
             })
             .collect();
-        scores.map_or_else(String::new, |scores| {
-            format_cents(mean_cents(scores.into_iter()))
-        })
+        scores
+            .and_then(cents::mean_half_up)
+            .map_or_else(String::new, format_cents)
     }
 
     /// The best (smallest) rank among the entries.
@@ -162,20 +164,6 @@ impl Predecessors<'_> {
         units.sort_by(|a, b| a.id.cmp(&b.id));
         units
     }
-}
-
-/// The arithmetic mean of hundredths, rounded half-up (away from zero) to a hundredth; exact
-/// in integers. Zero for no values.
-fn mean_cents(values: impl Iterator<Item = i64>) -> i64 {
-    let (sum, count) = values.fold((0i128, 0i128), |(sum, count), value| {
-        (sum + i128::from(value), count + 1)
-    });
-    if count == 0 {
-        return 0;
-    }
-    let rounded = (2 * sum.abs() + count) / (2 * count);
-    let signed = if sum < 0 { -rounded } else { rounded };
-    i64::try_from(signed).expect("a mean lies between its smallest and largest value")
 }
 
 /// A cohort's ranking.
@@ -286,13 +274,6 @@ pub fn parse_cents(decimal: &str) -> Option<i64> {
     };
     let cents = whole.checked_mul(100)?.checked_add(fraction)?;
     Some(if negative { -cents } else { cents })
-}
-
-/// Hundredths as a two-decimal string, e.g. `-150` → "-1.50".
-pub fn format_cents(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let magnitude = cents.unsigned_abs();
-    format!("{sign}{}.{:02}", magnitude / 100, magnitude % 100)
 }
 
 /// The exact median of `values` (hundredths) in half-hundredths; zero for none.
@@ -527,18 +508,6 @@ mod tests {
         assert_eq!(parse_cents("1.234"), None);
         assert_eq!(parse_cents("1e3"), None);
         assert_eq!(parse_cents(""), None);
-        assert_eq!(format_cents(-150), "-1.50");
-        assert_eq!(format_cents(5), "0.05");
-    }
-
-    #[test]
-    fn means_of_hundredths_are_exact_and_rounded_half_up() {
-        assert_eq!(mean_cents([6000, 5001, 4001].into_iter()), 5001);
-        assert_eq!(mean_cents([1000, 2000, 3001].into_iter()), 2000);
-        assert_eq!(mean_cents([1, 2].into_iter()), 2);
-        assert_eq!(mean_cents([-1, -2].into_iter()), -2);
-        assert_eq!(mean_cents([7].into_iter()), 7);
-        assert_eq!(mean_cents(std::iter::empty()), 0);
     }
 
     fn revision(units: serde_json::Value) -> Arc<PublishedRevision> {

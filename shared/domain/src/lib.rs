@@ -2,6 +2,8 @@
 //!
 //! This crate owns the vocabulary every service and `dtictl` share:
 //! - [`ids`]: checked identifiers (units, frameworks, indicator codes, rounds);
+//! - [`cents`]: published figures in hundredths: their text, and the mean compared with a merged
+//!   unit;
 //! - [`exact`]: exact rational numbers written as `"0.8"` or `"1/2"` in data files;
 //! - [`framework`]: indicator frameworks as versioned data files, their loading and validation,
 //!   and the catalog of known frameworks;
@@ -15,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cents;
 pub mod exact;
 pub mod framework;
 pub mod ids;

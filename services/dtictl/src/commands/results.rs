@@ -350,8 +350,18 @@ fn describe_position(target: &Target, position: &UnitPosition) -> String {
             previous = previous,
             revision = movement.previous_revision,
             rank = movement.previous_rank,
+            total = &movement.previous_total,
             moved = moved
         ));
+        if movement.previous_total_is_mean {
+            let units: Vec<&str> = movement
+                .previous_units
+                .iter()
+                .map(|unit| unit.unit_id.as_str())
+                .collect();
+            text.push('\n');
+            text.push_str(&tr!("dtictl-last-year-mean", units = units.join(", ")));
+        }
     }
     text
 }
