@@ -177,15 +177,17 @@ impl Scorer {
         let stale: Vec<UnitInput> = inputs
             .filter(|input| stored.get(input.values.unit.as_str()) != Some(&input.identity))
             .collect();
+        let mut written = 0;
         if cohort.created {
             let scored_now: Vec<&str> = stale
                 .iter()
                 .map(|input| input.values.unit.as_str())
                 .collect();
-            store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
+            written += store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
         }
         if stale.is_empty() {
             self.audit(tx, round, &announced).await?;
+            store::refresh_statistics(tx, written).await?;
             return Ok(None);
         }
         let stats = replace_units_x(tx, &layout, round, basis, &stale).await?;
@@ -205,11 +207,13 @@ impl Scorer {
                 .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()
         })
         .await??;
+        written += rows.len() as u64;
         let change = ChangeToWrite { rows, stats, moved };
         let version = self
             .write_change(tx, round, basis, &cohort, change, &mut announced)
             .await?;
         self.audit(tx, round, &announced).await?;
+        store::refresh_statistics(tx, written).await?;
         Ok(Some(version))
     }
 

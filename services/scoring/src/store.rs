@@ -6,6 +6,12 @@
 //! A min-max range is found from the x rows with two index lookups (smallest and largest
 //! `sort_key`); the number of units counted is kept in the stored range and adjusted as units
 //! gain or lose an x.
+//!
+//! A change that writes many rows at once (a cohort created, a bulk pass) refreshes the
+//! planner's statistics of the score tables in its own transaction ([`refresh_statistics`]):
+//! until autovacuum analyzes them, PostgreSQL knows nothing of the new rows and may look a unit
+//! up through `score_units_version_idx`, reading every row of the cohort (5.6 ms instead of
+//! 0.3 ms per lookup at 10,000 units).
 
 use std::collections::HashMap;
 
@@ -36,6 +42,9 @@ const MAX_ORDERED_DENOMINATOR_DIGITS: usize = 29;
 
 /// Unit rows written per statement.
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// Rows written by one change from which the score tables' statistics are refreshed with it.
+pub const ANALYZE_AFTER_ROWS: u64 = 1_000;
 
 /// A cohort's scores, locked for the rest of the transaction.
 #[derive(Debug, Clone)]
@@ -85,7 +94,8 @@ pub async fn lock_cohort(
     .rows_affected()
         == 1;
     if created && members == MemberRows::Every {
-        insert_member_rows(conn, layout, round, basis, &[]).await?;
+        let inserted = insert_member_rows(conn, layout, round, basis, &[]).await?;
+        refresh_statistics(conn, inserted).await?;
     }
     let cohort = lock_existing(conn, round, basis).await?.ok_or_else(|| {
         dti_scores::ScoresError::corrupt(
@@ -153,6 +163,25 @@ pub async fn insert_member_rows(
         "creating the score rows of a cohort",
     ))?;
     Ok(inserted.rows_affected())
+}
+
+/// Refreshes the planner's statistics of `score_units` and `score_minmax_values` when `rows`
+/// (written by this transaction) reach [`ANALYZE_AFTER_ROWS`]. Run in the writing transaction,
+/// `ANALYZE` counts its own new rows, and the statistics take effect with its commit. It does
+/// not block reads or writes of the tables (concurrent analyses wait for each other).
+pub async fn refresh_statistics(conn: &mut PgConnection, rows: u64) -> Result<(), ScoringError> {
+    if rows < ANALYZE_AFTER_ROWS {
+        return Ok(());
+    }
+    sqlx::query(
+        "ANALYZE score_units (year, framework, basis, unit_id, version), score_minmax_values",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(ScoringError::database(
+        "refreshing the score tables' statistics",
+    ))?;
+    Ok(())
 }
 
 /// The input identity of each unit row that exists, by unit id.

@@ -357,3 +357,50 @@ async fn the_reconciler_scores_inputs_whose_event_never_came() -> anyhow::Result
     );
     env.close().await
 }
+
+/// A change that writes a large cohort's rows refreshes the planner's statistics in its own
+/// transaction, so a unit's row is found through the primary key at once — before autovacuum
+/// analyzes the new rows, PostgreSQL may read the whole cohort through the version index for
+/// every lookup (5.6 ms instead of 0.3 ms at 10,000 units).
+#[tokio::test]
+async fn a_large_cohort_is_analyzed_by_the_change_that_creates_it() -> anyhow::Result<()> {
+    let env = ScoringEnv::start(settings()).await?;
+    let framework = "hcm-2023-district";
+    let round = round(2023, framework);
+    let units = sample_units(framework, 1, 17, "L-");
+    let mut ids: Vec<String> = (1..=1_200).map(|i| format!("member-{i:04}")).collect();
+    ids.push(units[0].unit.clone());
+    create_round(env.pool(), &round, &ids, "open").await?;
+    let never_analyzed: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'score_units'")
+            .fetch_one(env.pool())
+            .await?;
+    assert!(never_analyzed < 0.0, "a new table has no statistics yet");
+
+    submit(env.pool(), env.prefix(), &round, &units[0], true).await?;
+    let versions = [(units[0].unit.clone(), 1)];
+    wait_scored(env.pool(), &round, "self", &versions).await?;
+    wait_scored(env.pool(), &round, "verified", &versions).await?;
+
+    let rows: f32 =
+        sqlx::query_scalar("SELECT reltuples FROM pg_class WHERE relname = 'score_units'")
+            .fetch_one(env.pool())
+            .await?;
+    assert!(
+        rows >= 1_201.0,
+        "the statistics count the cohort's member rows ({rows})"
+    );
+    let plan: serde_json::Value = sqlx::query_scalar(
+        "EXPLAIN (FORMAT JSON) SELECT input_version FROM score_units \
+         WHERE year = 2023 AND framework = 'hcm-2023-district' AND basis = 'self' \
+           AND unit_id = 'member-0600'",
+    )
+    .fetch_one(env.pool())
+    .await?;
+    assert_eq!(
+        plan[0]["Plan"]["Index Name"],
+        json!("score_units_pkey"),
+        "a unit's row is looked up by its key: {plan}"
+    );
+    env.close().await
+}
