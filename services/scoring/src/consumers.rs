@@ -145,12 +145,15 @@ impl<E: UnitEvent> EventHandler for RescoreOn<E> {
                     .insert(unit.clone());
             }
         }
-        let mut distinct = BTreeSet::new();
-        for ((round, basis), units) in &cohorts {
-            let units: Vec<UnitId> = units.iter().cloned().collect();
-            distinct.extend(units.iter().map(|unit| (round, unit.clone())));
-            self.scorer.rescore_units(tx, round, *basis, &units).await?;
-        }
+        let cohorts: BTreeMap<(RoundRef, Basis), Vec<UnitId>> = cohorts
+            .into_iter()
+            .map(|(cohort, units)| (cohort, units.into_iter().collect()))
+            .collect();
+        let distinct: BTreeSet<(&RoundRef, &UnitId)> = cohorts
+            .iter()
+            .flat_map(|((round, _), units)| units.iter().map(move |unit| (round, unit)))
+            .collect();
+        self.scorer.rescore_cohorts(tx, &cohorts).await?;
         let shared = named_units.saturating_sub(distinct.len() as u64);
         metrics::counter!(EVENTS_COALESCED).increment(shared);
         Ok(())

@@ -9,9 +9,17 @@
 //! `scores.updated.v1` written to the outbox. A range that moved changes every unit's score of
 //! that indicator: readers compute it from the new range, no other row is rewritten.
 //!
-//! Many units at once ([`Scorer::rescore_units`], used by the reconciler): the same, with the
-//! stale units' x rows replaced together, every range found again, and the units scored in
-//! parallel.
+//! Many units at once ([`Scorer::rescore_units`], used by the reconciler, and
+//! [`Scorer::rescore_cohorts`], the consumers' coalesced batch over several cohorts): the same,
+//! with the stale units' x rows replaced together, every range found again, and the units scored
+//! in parallel.
+//!
+//! Every scoring transaction takes its locks in one order: the cohort rows (by round, then basis
+//! as `Basis::ALL`), then the round's `scores` audit chain, then, after a large write, the
+//! statistics refresh of the score tables. So no transaction ever waits for a cohort while it
+//! holds an audit chain or the statistics lock, and two scoring transactions cannot deadlock
+//! (as a consumer's batch and the reconciler once did, the batch auditing each cohort before
+//! locking the next).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -146,6 +154,10 @@ impl Scorer {
             versions.push(version);
         }
         self.audit(tx, round, &announced).await?;
+        if locked.iter().any(|(cohort, _)| cohort.created) {
+            let members = store::member_count(tx, round).await?;
+            store::refresh_statistics(tx, members).await?;
+        }
         metrics::histogram!("dti_scoring_unit_rescore_seconds")
             .record(started.elapsed().as_secs_f64());
         Ok(versions)
@@ -161,13 +173,57 @@ impl Scorer {
         basis: Basis,
         units: &[UnitId],
     ) -> Result<Option<u64>, ScoringError> {
+        let mut pass = Pass::default();
+        let version = self
+            .rescore_cohort(tx, round, basis, units, &mut pass)
+            .await?;
+        self.finish(tx, pass).await?;
+        Ok(version)
+    }
+
+    /// Re-scores the units of every cohort of `cohorts` (each as [`Scorer::rescore_units`]),
+    /// in the order of the map — round, then basis as `Basis::ALL`, the order every scoring
+    /// transaction locks cohort rows in — and audits each round's changes after the last cohort.
+    #[tracing::instrument(skip_all, fields(cohorts = cohorts.len()))]
+    pub async fn rescore_cohorts(
+        &self,
+        tx: &mut PgTransaction,
+        cohorts: &BTreeMap<(RoundRef, Basis), Vec<UnitId>>,
+    ) -> Result<(), ScoringError> {
+        let mut pass = Pass::default();
+        for ((round, basis), units) in cohorts {
+            self.rescore_cohort(tx, round, *basis, units, &mut pass)
+                .await?;
+        }
+        self.finish(tx, pass).await
+    }
+
+    /// Audits the changes of a pass, round by round, then refreshes the score tables'
+    /// statistics when it wrote many rows: the last locks of its transaction.
+    async fn finish(&self, tx: &mut PgTransaction, pass: Pass) -> Result<(), ScoringError> {
+        for (round, changes) in &pass.announced {
+            self.audit(tx, round, changes).await?;
+        }
+        store::refresh_statistics(tx, pass.rows_written).await
+    }
+
+    /// One cohort's part of a pass: its stale units scored in one change, announced (the
+    /// audit entry is left to [`Scorer::finish`]).
+    async fn rescore_cohort(
+        &self,
+        tx: &mut PgTransaction,
+        round: &RoundRef,
+        basis: Basis,
+        units: &[UnitId],
+        pass: &mut Pass,
+    ) -> Result<Option<u64>, ScoringError> {
         let Some(layout) = self.layout(&round.framework).cloned() else {
             tracing::warn!("round {round} does not use a framework scored here; not scored");
             return Ok(None);
         };
-        let mut announced = Vec::new();
+        let announced = pass.announced.entry(round.clone()).or_default();
         let cohort = self
-            .lock_cohort(tx, &layout, round, basis, &mut announced)
+            .lock_cohort(tx, &layout, round, basis, announced)
             .await?;
         let inputs = read_inputs(tx, layout.framework(), round, units, &[basis])
             .await?
@@ -177,17 +233,15 @@ impl Scorer {
         let stale: Vec<UnitInput> = inputs
             .filter(|input| stored.get(input.values.unit.as_str()) != Some(&input.identity))
             .collect();
-        let mut written = 0;
         if cohort.created {
             let scored_now: Vec<&str> = stale
                 .iter()
                 .map(|input| input.values.unit.as_str())
                 .collect();
-            written += store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
+            pass.rows_written +=
+                store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
         }
         if stale.is_empty() {
-            self.audit(tx, round, &announced).await?;
-            store::refresh_statistics(tx, written).await?;
             return Ok(None);
         }
         let stats = replace_units_x(tx, &layout, round, basis, &stale).await?;
@@ -207,13 +261,11 @@ impl Scorer {
                 .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()
         })
         .await??;
-        written += rows.len() as u64;
+        pass.rows_written += rows.len() as u64;
         let change = ChangeToWrite { rows, stats, moved };
         let version = self
-            .write_change(tx, round, basis, &cohort, change, &mut announced)
+            .write_change(tx, round, basis, &cohort, change, announced)
             .await?;
-        self.audit(tx, round, &announced).await?;
-        store::refresh_statistics(tx, written).await?;
         Ok(Some(version))
     }
 
@@ -328,6 +380,15 @@ impl Scorer {
         .await?;
         Ok(())
     }
+}
+
+/// What a pass over one or more cohorts did, audited and followed up when it ends.
+#[derive(Debug, Default)]
+struct Pass {
+    /// The changes announced, by round (each round's audit chain gets one entry).
+    announced: BTreeMap<RoundRef, Vec<Announced>>,
+    /// Score rows written (member rows of created cohorts included).
+    rows_written: u64,
 }
 
 /// A change announced in a transaction, as its audit entry records it.

@@ -8,7 +8,8 @@
 //! gain or lose an x.
 //!
 //! A change that writes many rows at once (a cohort created, a bulk pass) refreshes the
-//! planner's statistics of the score tables in its own transaction ([`refresh_statistics`]):
+//! planner's statistics of the score tables in its own transaction, as its last step
+//! ([`refresh_statistics`]):
 //! until autovacuum analyzes them, PostgreSQL knows nothing of the new rows and may look a unit
 //! up through `score_units_version_idx`, reading every row of the cohort (5.6 ms instead of
 //! 0.3 ms per lookup at 10,000 units).
@@ -94,8 +95,7 @@ pub async fn lock_cohort(
     .rows_affected()
         == 1;
     if created && members == MemberRows::Every {
-        let inserted = insert_member_rows(conn, layout, round, basis, &[]).await?;
-        refresh_statistics(conn, inserted).await?;
+        insert_member_rows(conn, layout, round, basis, &[]).await?;
     }
     let cohort = lock_existing(conn, round, basis).await?.ok_or_else(|| {
         dti_scores::ScoresError::corrupt(
@@ -182,6 +182,18 @@ pub async fn refresh_statistics(conn: &mut PgConnection, rows: u64) -> Result<()
         "refreshing the score tables' statistics",
     ))?;
     Ok(())
+}
+
+/// The number of units in `round`'s cohort (`count(*)`, never negative).
+pub async fn member_count(conn: &mut PgConnection, round: &RoundRef) -> Result<u64, ScoringError> {
+    let count: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM round_units WHERE year = $1 AND framework = $2")
+            .bind(stored_year(round))
+            .bind(round.framework.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(ScoringError::database("counting a round's units"))?;
+    Ok(count.unsigned_abs())
 }
 
 /// The input identity of each unit row that exists, by unit id.
