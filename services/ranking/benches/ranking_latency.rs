@@ -9,9 +9,13 @@
 //!    score of that indicator changes). p50/p99 per kind and for the first two together.
 //! 2. a cold rebuild of the Redis rankings (total and every group) from PostgreSQL: directly, and
 //!    as a reader sees it (every key removed, then one ranking page read).
+//! 3. unary reads on the running services, one caller at a time: `GetRanking` (a page of 50 at
+//!    the top and in the middle of the cohort), `GetUnitPosition` and `GetScorecard` (every
+//!    indicator with its explanation), each as p50/p99 and as a ratio to a bare gRPC answer of
+//!    the same server in the same run (the health check: no database, no Redis).
 //!
 //! Run with `cargo bench -p dti-ranking --bench ranking_latency` (`DTI_BENCH_UNITS`,
-//! `DTI_BENCH_CHANGES` and `DTI_BENCH_RANGE_CHANGES` change the sizes,
+//! `DTI_BENCH_CHANGES`, `DTI_BENCH_RANGE_CHANGES` and `DTI_BENCH_READS` change the sizes,
 //! `DTI_BENCH_OUTBOX_POLL_MS` the scoring service's outbox poll interval).
 
 use std::time::{Duration, Instant};
@@ -24,11 +28,15 @@ use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::events::v1::SubmissionSubmitted;
 use dti_proto::dti::ranking::v1::ranking_service_client::RankingServiceClient;
 use dti_proto::dti::ranking::v1::{GetRankingRequest, GetUnitPositionRequest};
+use dti_proto::dti::scoring::v1::scoring_service_client::ScoringServiceClient;
+use dti_proto::dti::scoring::v1::GetScorecardRequest;
 use dti_scores::Basis;
 use dti_testkit::{with_auth, TestBackends};
 use prost::Message;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
 use uuid::Uuid;
 
 const FRAMEWORK: &str = "hcm-2023-district";
@@ -223,6 +231,68 @@ async fn scored_units(pool: &PgPool) -> anyhow::Result<i64> {
     )
 }
 
+/// The p50 and p99 of `samples` (sorted in place).
+fn quantiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    (percentile(samples, 0.50), percentile(samples, 0.99))
+}
+
+/// Times `reads` calls of `call`, one at a time, after 20 unmeasured ones.
+async fn timed<F, Fut>(reads: usize, mut call: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    for i in 0..20 {
+        call(i).await?;
+    }
+    let mut samples = Vec::with_capacity(reads);
+    for i in 0..reads {
+        let started = Instant::now();
+        call(i).await?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+/// Times `reads` health checks of the server behind `channel` (the bare gRPC answer reads are
+/// compared with), prints them and returns their p50/p99.
+async fn bare_answers(
+    channel: tonic::transport::Channel,
+    reads: usize,
+    service: &str,
+) -> anyhow::Result<(Duration, Duration)> {
+    let health = HealthClient::new(channel);
+    let mut samples = timed(reads, |_| {
+        let mut health = health.clone();
+        async move {
+            health.check(HealthCheckRequest::default()).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    let bare = quantiles(&mut samples);
+    report_read(
+        &format!("bare gRPC answer ({service} service's health check)"),
+        &mut samples,
+        bare,
+    );
+    Ok(bare)
+}
+
+/// Prints a read's p50/p99 and their ratio to the bare answer's.
+fn report_read(kind: &str, samples: &mut [Duration], bare: (Duration, Duration)) {
+    let (p50, p99) = quantiles(samples);
+    println!(
+        "{kind}: n={} p50 {:.2} ms p99 {:.2} ms ({:.1}× / {:.1}× the bare answer)",
+        samples.len(),
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3,
+        p50.as_secs_f64() / bare.0.as_secs_f64(),
+        p99.as_secs_f64() / bare.1.as_secs_f64(),
+    );
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -342,6 +412,97 @@ async fn main() -> anyhow::Result<()> {
         &mut flushed_reads,
     );
     sync.rebuild(&round, Basis::Verified).await?;
+
+    // Unary reads, one caller at a time, against a bare answer of each server.
+    let reads = env_number("DTI_BENCH_READS", 1_000);
+    let round_ref = common::RoundRef {
+        year: 2023,
+        framework: FRAMEWORK.into(),
+    };
+    let self_assessed = dti_proto::dti::scoring::v1::Basis::SelfAssessed as i32;
+    let bare_ranking = bare_answers(ranking.channel(), reads, "ranking").await?;
+    let middle = {
+        let request = GetRankingRequest {
+            round: Some(round_ref.clone()),
+            basis: self_assessed,
+            group_code: String::new(),
+            page_size: u32::try_from(units / 2)?.clamp(1, 1000),
+            page_token: String::new(),
+        };
+        let page = client
+            .get_ranking(with_auth(request, &token))
+            .await?
+            .into_inner();
+        page.next_page_token
+    };
+    for (kind, page_token) in [
+        ("GetRanking, first page of 50", String::new()),
+        ("GetRanking, a page of 50 in the middle", middle),
+    ] {
+        let mut samples = timed(reads, |_| {
+            let mut client = client.clone();
+            let request = GetRankingRequest {
+                round: Some(round_ref.clone()),
+                basis: self_assessed,
+                group_code: String::new(),
+                page_size: 50,
+                page_token: page_token.clone(),
+            };
+            let request = with_auth(request, &token);
+            async move {
+                let page = client.get_ranking(request).await?.into_inner();
+                anyhow::ensure!(page.units.len() == 50.min(units), "a full page");
+                Ok(())
+            }
+        })
+        .await?;
+        report_read(kind, &mut samples, bare_ranking);
+    }
+    let mut samples = timed(reads, |i| {
+        let mut client = client.clone();
+        let request = GetUnitPositionRequest {
+            round: Some(round_ref.clone()),
+            basis: self_assessed,
+            unit: Some(common::UnitRef {
+                unit_id: seeded[i % seeded.len()].0.clone(),
+            }),
+            group_code: String::new(),
+        };
+        let request = with_auth(request, &token);
+        async move {
+            client.get_unit_position(request).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    report_read("GetUnitPosition", &mut samples, bare_ranking);
+    let bare_scoring = bare_answers(scoring.channel(), reads, "scoring").await?;
+    let scorecards = ScoringServiceClient::new(scoring.channel());
+    let mut samples = timed(reads, |i| {
+        let mut client = scorecards.clone();
+        let request = GetScorecardRequest {
+            round: Some(round_ref.clone()),
+            unit: Some(common::UnitRef {
+                unit_id: seeded[i % seeded.len()].0.clone(),
+            }),
+            basis: self_assessed,
+        };
+        let request = with_auth(request, &token);
+        async move {
+            let card = client.get_scorecard(request).await?.into_inner();
+            anyhow::ensure!(
+                !card.indicators.is_empty(),
+                "a scorecard with its indicators"
+            );
+            Ok(())
+        }
+    })
+    .await?;
+    report_read(
+        "GetScorecard (every indicator with its explanation)",
+        &mut samples,
+        bare_scoring,
+    );
 
     // One unit's change reaching the ranking.
     let mut rng = SampleRng::new(2023);
