@@ -435,13 +435,6 @@ async fn main() -> anyhow::Result<()> {
     ranking_service.stop().await?;
     scoring.stop().await?;
     submission.stop().await?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}*", backends.redis_prefix))
-        .query_async(&mut conn)
-        .await?;
-    if !keys.is_empty() {
-        let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
-    }
     backends.close().await?;
     anyhow::ensure!(settled.is_some(), "the burst did not settle");
     Ok(())

@@ -384,11 +384,7 @@ async fn main() -> anyhow::Result<()> {
     let mut conn = redis.get_multiplexed_async_connection().await?;
     let mut flushed_reads = Vec::new();
     for _ in 0..5 {
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}*", backends.redis_prefix))
-            .query_async(&mut conn)
-            .await?;
-        let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+        backends.delete_redis_keys().await?;
         let started = Instant::now();
         let request = GetRankingRequest {
             round: Some(common::RoundRef {
@@ -617,13 +613,6 @@ async fn main() -> anyhow::Result<()> {
     }
     ranking.stop().await?;
     scoring.stop().await?;
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{}*", backends.redis_prefix))
-        .query_async(&mut conn)
-        .await?;
-    if !keys.is_empty() {
-        let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
-    }
     backends.close().await?;
     Ok(())
 }

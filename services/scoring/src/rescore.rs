@@ -154,10 +154,11 @@ impl Scorer {
             versions.push(version);
         }
         self.audit(tx, round, &announced).await?;
-        if locked.iter().any(|(cohort, _)| cohort.created) {
-            let members = store::member_count(tx, round).await?;
-            store::refresh_statistics(tx, members).await?;
-        }
+        let members_inserted = locked
+            .iter()
+            .map(|(cohort, _)| cohort.members_inserted)
+            .sum();
+        store::refresh_statistics(tx, members_inserted).await?;
         metrics::histogram!("dti_scoring_unit_rescore_seconds")
             .record(started.elapsed().as_secs_f64());
         Ok(versions)

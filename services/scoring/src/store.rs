@@ -58,6 +58,9 @@ pub struct LockedCohort {
     pub ranges_version: u64,
     /// The cohort was created by this transaction (at version 1, a row per member).
     pub created: bool,
+    /// Member rows this transaction inserted when it created the cohort with
+    /// [`MemberRows::Every`] (none otherwise).
+    pub members_inserted: u64,
 }
 
 /// Which member rows a newly created cohort gets at once.
@@ -94,16 +97,22 @@ pub async fn lock_cohort(
     .map_err(ScoringError::database("creating a cohort's scores"))?
     .rows_affected()
         == 1;
-    if created && members == MemberRows::Every {
-        insert_member_rows(conn, layout, round, basis, &[]).await?;
-    }
+    let members_inserted = if created && members == MemberRows::Every {
+        insert_member_rows(conn, layout, round, basis, &[]).await?
+    } else {
+        0
+    };
     let cohort = lock_existing(conn, round, basis).await?.ok_or_else(|| {
         dti_scores::ScoresError::corrupt(
             format!("round {round} ({basis})"),
             "the cohort row vanished",
         )
     })?;
-    Ok(LockedCohort { created, ..cohort })
+    Ok(LockedCohort {
+        created,
+        members_inserted,
+        ..cohort
+    })
 }
 
 /// Locks the cohort's row if it exists.
@@ -129,6 +138,7 @@ async fn lock_existing(
             stats: ranges_from_json(&place, &ranges.0)?,
             ranges_version: version_from_stored(&place, ranges_version)?,
             created: false,
+            members_inserted: 0,
         })
     })
     .transpose()
@@ -182,18 +192,6 @@ pub async fn refresh_statistics(conn: &mut PgConnection, rows: u64) -> Result<()
         "refreshing the score tables' statistics",
     ))?;
     Ok(())
-}
-
-/// The number of units in `round`'s cohort (`count(*)`, never negative).
-pub async fn member_count(conn: &mut PgConnection, round: &RoundRef) -> Result<u64, ScoringError> {
-    let count: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM round_units WHERE year = $1 AND framework = $2")
-            .bind(stored_year(round))
-            .bind(round.framework.as_str())
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(ScoringError::database("counting a round's units"))?;
-    Ok(count.unsigned_abs())
 }
 
 /// The input identity of each unit row that exists, by unit id.
@@ -358,17 +356,16 @@ pub async fn lock_cohorts_for_unit(
     if !missing.is_empty() {
         let mut created = Vec::new();
         for basis in missing {
-            if lock_cohort(conn, layout, round, basis, MemberRows::Every)
-                .await?
-                .created
-            {
-                created.push(basis);
+            let cohort = lock_cohort(conn, layout, round, basis, MemberRows::Every).await?;
+            if cohort.created {
+                created.push((basis, cohort.members_inserted));
             }
         }
         locked = lock_with_unit_rows(conn, round, bases, unit).await?;
-        for basis in created {
+        for (basis, members_inserted) in created {
             if let Some((cohort, _)) = locked.get_mut(&basis) {
                 cohort.created = true;
+                cohort.members_inserted = members_inserted;
             }
         }
     }
@@ -431,6 +428,7 @@ async fn lock_with_unit_rows(
             stats: ranges_from_json(&place, &ranges.0)?,
             ranges_version: version_from_stored(&place, ranges_version)?,
             created: false,
+            members_inserted: 0,
         };
         let stored = row.map(|_| StoredUnit {
             identity: InputIdentity {

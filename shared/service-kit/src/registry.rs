@@ -47,10 +47,16 @@ pub struct StoredRevision {
 
 /// The newest stored revision, if any.
 pub async fn newest(pool: &PgPool) -> Result<Option<StoredRevision>, sqlx::Error> {
+    newest_after(pool, 0).await
+}
+
+/// The newest stored revision if it is newer than `known` (revisions are numbered from 1).
+async fn newest_after(pool: &PgPool, known: i64) -> Result<Option<StoredRevision>, sqlx::Error> {
     sqlx::query_as(
         "SELECT revision, document, changed_by, changed_at, reason FROM registry_revisions \
-         ORDER BY revision DESC LIMIT 1",
+         WHERE revision > $1 ORDER BY revision DESC LIMIT 1",
     )
+    .bind(known)
     .fetch_optional(pool)
     .await
 }
@@ -132,14 +138,7 @@ impl RegistryCache {
     /// A stored revision this build cannot use is an error and leaves the cached one in force.
     pub async fn refresh(&self) -> Result<i64, RegistryLoadError> {
         let known = self.revision();
-        let newer: Option<StoredRevision> = sqlx::query_as(
-            "SELECT revision, document, changed_by, changed_at, reason FROM registry_revisions \
-             WHERE revision > $1 ORDER BY revision DESC LIMIT 1",
-        )
-        .bind(known)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(stored) = newer else {
+        let Some(stored) = newest_after(&self.pool, known).await? else {
             return Ok(known);
         };
         let registry =

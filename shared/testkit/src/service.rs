@@ -134,8 +134,27 @@ impl TestBackends {
         crate::events::published_ids(&self.nats_prefix, event).await
     }
 
-    /// Drops the database and deletes the NATS stream of the prefix (if one was created).
+    /// Deletes every Redis key of the test's prefix (as a flush or a restart without
+    /// persistence would); returns how many there were.
+    pub async fn delete_redis_keys(&self) -> anyhow::Result<usize> {
+        let client = redis::Client::open(crate::redis_url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}*", self.redis_prefix))
+            .query_async(&mut conn)
+            .await?;
+        if !keys.is_empty() {
+            let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Drops the database, deletes the NATS stream of the prefix (if one was created) and the
+    /// Redis keys of the prefix.
     pub async fn close(self) -> Result<(), TestkitError> {
+        if let Err(error) = self.delete_redis_keys().await {
+            tracing::warn!(%error, "could not delete the test's Redis keys");
+        }
         if let Ok(client) = async_nats::connect(crate::nats_url()).await {
             let js = async_nats::jetstream::new(client);
             let _ = js

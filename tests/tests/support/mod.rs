@@ -138,24 +138,13 @@ impl Pipeline {
 
     /// Removes every Redis key of this test (as a flush or a restart without persistence would).
     pub async fn flush_redis(&self) -> anyhow::Result<usize> {
-        let client = redis::Client::open(dti_testkit::redis_url())?;
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        let pattern = format!("{}*", self.scoring.backends.redis_prefix);
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(&pattern)
-            .query_async(&mut conn)
-            .await?;
-        if !keys.is_empty() {
-            let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
-        }
-        Ok(keys.len())
+        self.scoring.backends.delete_redis_keys().await
     }
 
     pub async fn close(mut self) -> anyhow::Result<()> {
         if let Some(running) = self.ranking.take() {
             running.stop().await?;
         }
-        self.flush_redis().await?;
         self.scoring.close().await
     }
 }
