@@ -19,7 +19,8 @@
 #
 # Each run starts a new year on a new database (dti_year_<date>_<time>, NATS and Redis
 # prefixes of the same name), so running it again always works; earlier runs' databases are
-# kept for inspection (--clean drops them first). Set DTI_LOCAL_DATABASE to choose the name.
+# kept for inspection (--clean drops them first). Set DTI_LOCAL_DATABASE to choose the name, and
+# DTI_LOCAL_REPLICAS=2 to run every service twice (deploy/local/stack.env).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
@@ -67,12 +68,22 @@ if [ "$DTI_LOCAL_BINARIES" = release ]; then bin="$CARGO_TARGET_DIR/release"; el
 dtictl() { "$bin/dtictl" "$@"; }
 export DTI_AUTH_HS256_SECRET
 DTI_AUTH_HS256_SECRET=$(cat "$DTI_LOCAL_RUN_DIR/hs256-secret")
-export DTICTL_SUBMISSION_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_SUBMISSION_PORT"
-export DTICTL_EVIDENCE_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_EVIDENCE_PORT"
-export DTICTL_SCORING_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_SCORING_PORT"
-export DTICTL_RANKING_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_RANKING_PORT"
-export DTICTL_VERIFICATION_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT"
-export DTICTL_NATIONAL_SYNC_ENDPOINT="http://127.0.0.1:$DTI_LOCAL_NATIONAL_SYNC_PORT"
+# dtictl and the results-site check talk to the services of replica ((k - 1) mod N) + 1 for the
+# k-th part of the year: with several replicas (DTI_LOCAL_REPLICAS) the parts go through
+# different ones, as a load balancer in front of the pods would spread them.
+use_replica() {
+  local replica=$(( ($1 - 1) % DTI_LOCAL_REPLICAS + 1 ))
+  local shift_by=$(( (replica - 1) * DTI_LOCAL_REPLICA_PORT_STEP ))
+  export DTICTL_SUBMISSION_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_SUBMISSION_PORT + shift_by))"
+  export DTICTL_EVIDENCE_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_EVIDENCE_PORT + shift_by))"
+  export DTICTL_SCORING_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_SCORING_PORT + shift_by))"
+  export DTICTL_RANKING_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_RANKING_PORT + shift_by))"
+  export DTICTL_VERIFICATION_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_VERIFICATION_PORT + shift_by))"
+  export DTICTL_NATIONAL_SYNC_ENDPOINT="http://127.0.0.1:$((DTI_LOCAL_NATIONAL_SYNC_PORT + shift_by))"
+  results_url="http://127.0.0.1:$((DTI_LOCAL_RESULTS_PORT + shift_by))"
+  if [ "$DTI_LOCAL_REPLICAS" -gt 1 ]; then echo "(through replica $replica of every service)"; fi
+}
+use_replica 1
 database_url="postgres://postgres@$PGHOST:$PGPORT/$DTI_LOCAL_DATABASE"
 out="$DTI_LOCAL_RUN_DIR/year-2023"
 mkdir -p "$out"
@@ -155,7 +166,7 @@ run_round() {
   dtictl --json ranking show "${round[@]}" --basis verified --limit 1000 > "$out/$framework-ranking.json"
   python3 deploy/local/check-published.py "$out/$framework-engine.json" \
     "$out/$framework-publication.json" "$out/$framework-ranking.json"
-  python3 deploy/local/check-results-site.py "http://127.0.0.1:$DTI_LOCAL_RESULTS_PORT" \
+  python3 deploy/local/check-results-site.py "$results_url" \
     "$year" "$framework" "$out/$framework-publication.json"
 }
 
@@ -163,10 +174,12 @@ run_round hcm-2023-district "$samples/hcm-2023-districts.json" \
   "$samples/hcm-2023-districts-decisions.json" \
   quan-3 2.4 "$samples/hcm-2023-quan-3-resubmission.json" \
   binh-thanh 1.2 "$samples/hcm-2023-districts-correction.json"
+use_replica 2
 run_round hcm-2023-department "$samples/hcm-2023-departments.json" "" "" "" "" \
   so-tttt 1.1 "$samples/hcm-2023-departments-correction.json"
 
 step "the data owners submit the national set's values (Phụ lục III)"
+use_replica 3
 dtictl owner submit --file "$samples/hcm-2023-owner-values.json"
 dtictl owner completeness --year "$year" | tail -n 1
 step "national sync: the dry run, then the push to the national system"

@@ -4,7 +4,8 @@
 # ensures the backing services, builds the service binaries (release), creates and migrates the
 # platform database, writes a development HS256 secret, starts every service with its
 # configuration in the environment, and waits until each answers on its gRPC port.
-# Idempotent: services already running (pid file alive) are left alone.
+# Idempotent: services already running (pid file alive) are left alone. With DTI_LOCAL_REPLICAS=N
+# every service runs N times on one machine (see stack.env), as the pods of a Deployment.
 #
 # Settings: deploy/local/stack.env. Logs: $DTI_LOCAL_RUN_DIR/<service>.log. Stop: stop.sh.
 set -euo pipefail
@@ -25,6 +26,15 @@ SERVICES=(
   "gateway dti-gateway DTI_GATEWAY_ DTI_LOCAL_GATEWAY_GRPC_PORT"
   "results-site dti-results-site DTI_RESULTS_SITE_ DTI_LOCAL_RESULTS_GRPC_PORT"
 )
+
+if ! [[ $DTI_LOCAL_REPLICAS =~ ^[1-9][0-9]*$ && $DTI_LOCAL_REPLICA_PORT_STEP =~ ^[1-9][0-9]*$ ]]; then
+  log "DTI_LOCAL_REPLICAS ($DTI_LOCAL_REPLICAS) and DTI_LOCAL_REPLICA_PORT_STEP ($DTI_LOCAL_REPLICA_PORT_STEP) must be whole numbers of at least 1"
+  exit 2
+fi
+replicas=$(seq 1 "$DTI_LOCAL_REPLICAS")
+# Replica r's ports are replica 1's + offset r; its pid file and log carry suffix r.
+offset() { echo $(( ($1 - 1) * DTI_LOCAL_REPLICA_PORT_STEP )); }
+suffix() { if [ "$1" -eq 1 ]; then echo ""; else echo "-$1"; fi; }
 
 bash deploy/local/ensure-services.sh
 mkdir -p "$DTI_LOCAL_RUN_DIR"
@@ -86,9 +96,10 @@ require_free() {
   fi
 }
 
-# Settings of one service's own `[service]` section, as NAME=value words.
+# Settings of one service's own `[service]` section, as NAME=value words; $3 is the replica's
+# port offset (a gateway or results site talks to the services of its own replica).
 service_env() {
-  local name=$1 prefix=$2
+  local name=$1 prefix=$2 offset=$3
   case "$name" in
     evidence) mkdir -p "$run_dir/evidence-objects"; echo "${prefix}SERVICE__STORAGE__ROOT=$run_dir/evidence-objects" ;;
     verification) echo "${prefix}SERVICE__PROVISIONAL_PERIOD_SECS=$DTI_LOCAL_PROVISIONAL_PERIOD_SECS" ;;
@@ -96,18 +107,18 @@ service_env() {
       echo "${prefix}SERVICE__NATIONAL__ENDPOINT=http://127.0.0.1:$DTI_LOCAL_RECEIVER_PORT"
       echo "${prefix}SERVICE__NATIONAL__ALLOW_PLAIN_HTTP=true" ;;
     gateway)
-      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_GATEWAY_PORT"
+      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$((DTI_LOCAL_GATEWAY_PORT + offset))"
       echo "${prefix}SERVICE__RATE_LIMIT_PER_SECOND=$DTI_LOCAL_GATEWAY_RATE_PER_SECOND"
       echo "${prefix}SERVICE__RATE_LIMIT_BURST=$DTI_LOCAL_GATEWAY_RATE_BURST"
       local backend variable
       for backend in submission evidence scoring ranking verification national_sync; do
         variable=DTI_LOCAL_${backend^^}_PORT
-        echo "${prefix}SERVICE__BACKENDS__${backend^^}=http://127.0.0.1:${!variable}"
+        echo "${prefix}SERVICE__BACKENDS__${backend^^}=http://127.0.0.1:$((${!variable} + offset))"
       done ;;
     results-site)
-      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$DTI_LOCAL_RESULTS_PORT"
-      echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_VERIFICATION_PORT"
-      echo "${prefix}SERVICE__SUBMISSION_ENDPOINT=http://127.0.0.1:$DTI_LOCAL_SUBMISSION_PORT"
+      echo "${prefix}SERVICE__HTTP_LISTEN_ADDR=127.0.0.1:$((DTI_LOCAL_RESULTS_PORT + offset))"
+      echo "${prefix}SERVICE__VERIFICATION_ENDPOINT=http://127.0.0.1:$((DTI_LOCAL_VERIFICATION_PORT + offset))"
+      echo "${prefix}SERVICE__SUBMISSION_ENDPOINT=http://127.0.0.1:$((DTI_LOCAL_SUBMISSION_PORT + offset))"
       if [ -s "$signing_key_file" ]; then
         echo "${prefix}SERVICE__SIGNING_KEY_PATH=$signing_key_file"
       fi ;;
@@ -130,50 +141,60 @@ fi
 
 for entry in "${present[@]}"; do
   read -r name package prefix port_var <<<"$entry"
-  pid_file="$run_dir/$name.pid"
-  if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
-    log "$name already running (pid $(cat "$pid_file"))"; continue
-  fi
-  port=${!port_var}
-  require_free "$name" "$port" "$port_var"
-  require_free "$name metrics" "$((port + 1000))" "$port_var"
-  if [ "$name" = results-site ]; then
-    require_free "$name HTTP" "$DTI_LOCAL_RESULTS_PORT" DTI_LOCAL_RESULTS_PORT
-  fi
-  log "starting $name on 127.0.0.1:$port (log $run_dir/$name.log)"
-  # The service reads every ${prefix}* variable as one of its settings and refuses unknown
-  # ones, so variables of that prefix inherited from the caller (say dtictl's
-  # ${prefix}ENDPOINT) are not passed on: the stack sets this service's settings itself.
-  inherited=()
-  for variable in $(compgen -e); do
-    if [[ $variable == "$prefix"* ]]; then
-      log "$name: not passing the inherited $variable"; inherited+=(-u "$variable")
+  for replica in $replicas; do
+    instance=$name$(suffix "$replica")
+    pid_file="$run_dir/$instance.pid"
+    if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
+      log "$instance already running (pid $(cat "$pid_file"))"; continue
     fi
+    shift_by=$(offset "$replica")
+    port=$((${!port_var} + shift_by))
+    require_free "$instance" "$port" "$port_var"
+    require_free "$instance metrics" "$((port + 1000))" "$port_var"
+    if [ "$name" = results-site ]; then
+      require_free "$instance HTTP" "$((DTI_LOCAL_RESULTS_PORT + shift_by))" DTI_LOCAL_RESULTS_PORT
+    fi
+    if [ "$name" = gateway ]; then
+      require_free "$instance HTTP" "$((DTI_LOCAL_GATEWAY_PORT + shift_by))" DTI_LOCAL_GATEWAY_PORT
+    fi
+    log "starting $instance on 127.0.0.1:$port (log $run_dir/$instance.log)"
+    # The service reads every ${prefix}* variable as one of its settings and refuses unknown
+    # ones, so variables of that prefix inherited from the caller (say dtictl's
+    # ${prefix}ENDPOINT) are not passed on: the stack sets this service's settings itself.
+    inherited=()
+    for variable in $(compgen -e); do
+      if [[ $variable == "$prefix"* ]]; then
+        log "$instance: not passing the inherited $variable"; inherited+=(-u "$variable")
+      fi
+    done
+    env "${inherited[@]}" "${prefix}DATABASE_URL=$database_url" \
+        "${prefix}NATS_URL=nats://127.0.0.1:$DTI_NATS_PORT" \
+        "${prefix}NATS_PREFIX=$DTI_LOCAL_NATS_PREFIX" \
+        "${prefix}REDIS_URL=redis://127.0.0.1:$DTI_REDIS_PORT" \
+        "${prefix}REDIS_KEY_PREFIX=$DTI_LOCAL_REDIS_PREFIX$name:" \
+        "${prefix}GRPC_LISTEN_ADDR=127.0.0.1:$port" \
+        "${prefix}METRICS_LISTEN_ADDR=127.0.0.1:$((port + 1000))" \
+        "${prefix}AUTH_HS256_SECRET=$secret" \
+        "${prefix}TELEMETRY_LOG_FORMAT=json" \
+        $(service_env "$name" "$prefix" "$shift_by") \
+        nohup "$bin/$package" >"$run_dir/$instance.log" 2>&1 &
+    echo $! >"$pid_file"
   done
-  env "${inherited[@]}" "${prefix}DATABASE_URL=$database_url" \
-      "${prefix}NATS_URL=nats://127.0.0.1:$DTI_NATS_PORT" \
-      "${prefix}NATS_PREFIX=$DTI_LOCAL_NATS_PREFIX" \
-      "${prefix}REDIS_URL=redis://127.0.0.1:$DTI_REDIS_PORT" \
-      "${prefix}REDIS_KEY_PREFIX=$DTI_LOCAL_REDIS_PREFIX$name:" \
-      "${prefix}GRPC_LISTEN_ADDR=127.0.0.1:$port" \
-      "${prefix}METRICS_LISTEN_ADDR=127.0.0.1:$((port + 1000))" \
-      "${prefix}AUTH_HS256_SECRET=$secret" \
-      "${prefix}TELEMETRY_LOG_FORMAT=json" \
-      $(service_env "$name" "$prefix") \
-      nohup "$bin/$package" >"$run_dir/$name.log" 2>&1 &
-  echo $! >"$pid_file"
 done
 
 for entry in "${present[@]}"; do
   read -r name _ _ port_var <<<"$entry"
-  port=${!port_var}
-  for _ in $(seq 1 120); do
-    port_open "$port" && break
-    if ! kill -0 "$(cat "$run_dir/$name.pid")" 2>/dev/null; then
-      log "$name exited; last lines of its log:"; tail -n 20 "$run_dir/$name.log" >&2; exit 1
-    fi
-    sleep 0.5
+  for replica in $replicas; do
+    instance=$name$(suffix "$replica")
+    port=$((${!port_var} + $(offset "$replica")))
+    for _ in $(seq 1 120); do
+      port_open "$port" && break
+      if ! kill -0 "$(cat "$run_dir/$instance.pid")" 2>/dev/null; then
+        log "$instance exited; last lines of its log:"; tail -n 20 "$run_dir/$instance.log" >&2; exit 1
+      fi
+      sleep 0.5
+    done
+    port_open "$port" || { log "$instance did not open port $port"; exit 1; }
   done
-  port_open "$port" || { log "$name did not open port $port"; exit 1; }
 done
-log "stack is up: ${#present[@]} service(s); development secret in $secret_file"
+log "stack is up: ${#present[@]} service(s) × $DTI_LOCAL_REPLICAS replica(s); development secret in $secret_file"

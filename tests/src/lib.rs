@@ -1,5 +1,6 @@
 //! Cross-service end-to-end tests of the DTI platform live under `tests/tests/`:
-//! `assessment_year` (the main job with the services as separate processes), `chaos` (a burst
+//! `assessment_year` (the main job with the services as separate processes), `two_replicas`
+//! (the same with every service running twice on one database and NATS), `chaos` (a burst
 //! of submissions through killed services, NATS and Redis restarts and dropped database
 //! connections, on a nats-server and redis-server of its own) and the
 //! submission → scoring → ranking pipeline tests (`ranking_*`, in-process, sharing
@@ -68,9 +69,10 @@ pub fn text(bytes: &[u8]) -> String {
 /// check and the service's own bind, and then the stack fails to start.
 const STACK_PORTS: std::ops::Range<u16> = 20_000..31_000;
 
-/// A loopback port below the ephemeral range that is free, and whose metrics twin (port + 1000) is
-/// free too; never one this process handed out before.
-fn free_port_pair(taken: &[u16]) -> anyhow::Result<u16> {
+/// A loopback port `p` below the ephemeral range such that every `p + offset` is free (its
+/// metrics twin at + 1000, and other replicas' ports), none of them a port this process handed
+/// out before.
+fn free_port_with(offsets: &[u16]) -> anyhow::Result<u16> {
     static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
     let mut handed_out = HANDED_OUT
         .lock()
@@ -79,20 +81,23 @@ fn free_port_pair(taken: &[u16]) -> anyhow::Result<u16> {
     let start = uuid::Uuid::new_v4().as_u128() as u32 % span;
     for step in 0..span {
         let port = STACK_PORTS.start + ((start + step) % span) as u16;
-        let clashes =
-            |other: &u16| *other == port || *other + 1000 == port || port + 1000 == *other;
-        if taken.iter().chain(handed_out.iter()).any(clashes) {
+        let used: Vec<u16> = offsets.iter().map(|offset| port + offset).collect();
+        if used.iter().any(|candidate| handed_out.contains(candidate)) {
             continue;
         }
-        if TcpListener::bind(("127.0.0.1", port)).is_ok()
-            && TcpListener::bind(("127.0.0.1", port + 1000)).is_ok()
+        if used
+            .iter()
+            .all(|candidate| TcpListener::bind(("127.0.0.1", *candidate)).is_ok())
         {
-            handed_out.push(port);
+            handed_out.extend(&used);
             return Ok(port);
         }
     }
-    bail!("no free pair of loopback ports in {STACK_PORTS:?}")
+    bail!("no free set of loopback ports in {STACK_PORTS:?}")
 }
+
+/// How far apart the ports of two replicas of a service are (`DTI_LOCAL_REPLICA_PORT_STEP`).
+pub const REPLICA_PORT_STEP: u16 = 100;
 
 /// The local stack's scripts on a stack of the test's own.
 pub struct IsolatedStack {
@@ -110,6 +115,13 @@ pub struct IsolatedStack {
 impl IsolatedStack {
     /// Settings for a new stack; nothing is started yet.
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_replicas(1)
+    }
+
+    /// Settings for a new stack that runs every service `replicas` times
+    /// (`DTI_LOCAL_REPLICAS`), replica r's ports [`REPLICA_PORT_STEP`] × (r − 1) above the
+    /// first's; nothing is started yet.
+    pub fn with_replicas(replicas: u16) -> anyhow::Result<Self> {
         let bin = binaries_dir()?;
         let missing: Vec<&str> = BINARIES
             .iter()
@@ -126,6 +138,13 @@ impl IsolatedStack {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let database = format!("dti_system_{}", &id[..12]);
         let run_dir = tempfile::tempdir()?;
+        // Each port, its metrics twin, and the same two for every further replica.
+        let offsets: Vec<u16> = (0..replicas.max(1))
+            .flat_map(|replica| {
+                let shift = replica * REPLICA_PORT_STEP;
+                [shift, shift + 1000]
+            })
+            .collect();
         let mut ports = Vec::new();
         let others = [
             "DTI_LOCAL_RECEIVER_PORT",
@@ -139,8 +158,7 @@ impl IsolatedStack {
             .into_iter()
             .chain(others)
         {
-            let taken: Vec<u16> = ports.iter().map(|(_, port)| *port).collect();
-            ports.push((name, free_port_pair(&taken)?));
+            ports.push((name, free_port_with(&offsets)?));
         }
         let mut env: Vec<(String, String)> = vec![
             ("DTI_LOCAL_DATABASE".into(), database.clone()),
@@ -155,6 +173,11 @@ impl IsolatedStack {
                 bin.to_string_lossy().into_owned(),
             ),
             ("DTI_LOCAL_PROVISIONAL_PERIOD_SECS".into(), "3".into()),
+            ("DTI_LOCAL_REPLICAS".into(), replicas.max(1).to_string()),
+            (
+                "DTI_LOCAL_REPLICA_PORT_STEP".into(),
+                REPLICA_PORT_STEP.to_string(),
+            ),
         ];
         env.extend(
             ports
@@ -256,6 +279,103 @@ impl IsolatedStack {
             .with_context(|| format!("dtictl {args:?} printed: {}", text(&out.stdout)))
     }
 
+    /// The gRPC port of replica `replica` (from 1) of the service whose port is `variable`
+    /// (its metrics on that port + 1000).
+    pub fn replica_port(&self, variable: &str, replica: u16) -> u16 {
+        self.port(variable) + (replica.max(1) - 1) * REPLICA_PORT_STEP
+    }
+
+    /// What the reference national receiver accepted (`GET /control/state`).
+    pub fn national_receiver_state(&self) -> anyhow::Result<serde_json::Value> {
+        let url = format!(
+            "http://127.0.0.1:{}/control/state",
+            self.port("DTI_LOCAL_RECEIVER_PORT")
+        );
+        let token = std::fs::read_to_string(self.run_dir.path().join("receiver-control-token"))?;
+        let out = Command::new("python3")
+            .args([
+                "-c",
+                "import sys, urllib.request; request = urllib.request.Request(sys.argv[1], \
+                 headers={'Authorization': 'Bearer ' + sys.argv[2]}); \
+                 sys.stdout.buffer.write(urllib.request.urlopen(request).read())",
+                &url,
+                token.trim(),
+            ])
+            .output()?;
+        if !out.status.success() {
+            bail!("{url}: {}", text(&out.stderr));
+        }
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    /// After the year's national sync: the receiver accepted each item of the data owners'
+    /// sample file (`deploy/samples/<year>` owner values) exactly once, every general-information
+    /// value as the owner gave it, and a second sync of `year` would push nothing.
+    pub fn check_national_receiver(&self, year: &str) -> anyhow::Result<()> {
+        use serde_json::Value;
+        use std::collections::BTreeMap;
+
+        let path = repo().join(format!("deploy/samples/hcm-{year}-owner-values.json"));
+        let owners: Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        let state = self.national_receiver_state()?;
+        let pushes = state["accepted"]
+            .as_array()
+            .context("the receiver's state has no accepted list")?;
+        let accepted: BTreeMap<(String, String), Value> = pushes
+            .iter()
+            .map(|push| {
+                let field = |name: &str| push[name].as_str().unwrap_or_default().to_owned();
+                ((field("kind"), field("code")), push["value"].clone())
+            })
+            .collect();
+        let mut owned = BTreeMap::new();
+        for part in owners["owners"].as_object().context("owners")?.values() {
+            for (key, value) in part["general_info"].as_object().context("general info")? {
+                owned.insert(("general_info".to_owned(), key.clone()), value.clone());
+            }
+            for code in part["indicators"].as_object().context("indicators")?.keys() {
+                owned.insert(("indicator".to_owned(), code.clone()), Value::Null);
+            }
+        }
+        if accepted.keys().ne(owned.keys()) {
+            bail!(
+                "the receiver accepted {:?}, the owners submitted {:?}",
+                accepted.keys().collect::<Vec<_>>(),
+                owned.keys().collect::<Vec<_>>()
+            );
+        }
+        if pushes.len() != owned.len() {
+            bail!(
+                "the receiver accepted {} pushes for {} items: some twice",
+                pushes.len(),
+                owned.len()
+            );
+        }
+        for ((kind, key), value) in &owned {
+            let got = &accepted[&(kind.clone(), key.clone())];
+            if kind == "general_info" && got != value {
+                bail!(
+                    "general information {key}: the receiver holds {got}, the owner gave {value}"
+                );
+            }
+        }
+        let plan = self.dtictl_json(&["sync", "plan", "--year", year])?;
+        if plan.get("toPush").is_some() {
+            bail!("a second sync would push again: {plan}");
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` with `psql` on the stack's database: rows unaligned, fields separated by one
+    /// space, no headers.
+    pub fn psql(&self, sql: &str) -> anyhow::Result<Output> {
+        Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", &self.database])
+            .args(["-AtF", " ", "-qc", sql])
+            .output()
+            .context("running psql")
+    }
+
     /// Stops the stack (`deploy/local/stop.sh`) and drops its database.
     pub fn stop(self) -> anyhow::Result<()> {
         let stopped = self.script("deploy/local/stop.sh", &[])?;
@@ -266,6 +386,45 @@ impl IsolatedStack {
         }
         Ok(())
     }
+}
+
+/// Checks what `deploy/run.sh` printed: it succeeded, checked the published ranking of both
+/// 2023 cohorts against the engine and found them equal, and every audit chain held.
+pub fn check_year_run(run: &Output) -> anyhow::Result<()> {
+    let stdout = text(&run.stdout);
+    if !run.status.success() {
+        bail!(
+            "deploy/run.sh exited {:?}\nstdout:\n{stdout}\nstderr:\n{}",
+            run.status.code(),
+            text(&run.stderr)
+        );
+    }
+    for framework in ["hcm-2023-district", "hcm-2023-department"] {
+        let step = format!("== {framework}: the published ranking, checked against the engine");
+        if !stdout.contains(&step) {
+            bail!("deploy/run.sh did not check {framework}:\n{stdout}");
+        }
+    }
+    let equal = stdout
+        .matches("equals the engine on the verified inputs")
+        .count();
+    if equal != 2 {
+        bail!("{equal} of 2 published rankings equal the engine:\n{stdout}");
+    }
+    if !stdout.contains("every link holds") {
+        bail!("the audit chains were not found whole:\n{stdout}");
+    }
+    Ok(())
+}
+
+/// `GET /metrics` of a local port: the whole response, headers included.
+pub fn scrape(port: u16) -> anyhow::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut body = String::new();
+    stream.read_to_string(&mut body)?;
+    Ok(body)
 }
 
 /// Drops a database of the local PostgreSQL, if it exists.

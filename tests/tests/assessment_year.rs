@@ -16,44 +16,11 @@
 //!   English, `DTI_LANG=en`, as this test reads dtictl's audit line).
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use dti_tests::{repo, text, IsolatedStack};
 use serde_json::Value;
 
 const YEAR: &str = "2023";
-
-fn read_json(path: &str) -> anyhow::Result<Value> {
-    Ok(serde_json::from_str(&std::fs::read_to_string(
-        repo().join(path),
-    )?)?)
-}
-
-/// `GET /metrics` of a local port.
-fn scrape(port: u16) -> anyhow::Result<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body)?;
-    Ok(body)
-}
-
-fn psql(stack: &IsolatedStack, sql: &str) -> std::process::Output {
-    Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-d",
-            &stack.database,
-            "-Atqc",
-            sql,
-        ])
-        .output()
-        .expect("psql runs")
-}
 
 #[test]
 fn a_whole_year_runs_through_the_services_as_separate_processes() -> anyhow::Result<()> {
@@ -61,8 +28,7 @@ fn a_whole_year_runs_through_the_services_as_separate_processes() -> anyhow::Res
     // The first year in English (`DTI_LANG=en`): this test reads dtictl's audit line from the
     // script's output; the second run below speaks dtictl's default, Vietnamese.
     let run = stack.script_with("deploy/run.sh", &["--keep"], &[("DTI_LANG", "en")])?;
-    let stdout = text(&run.stdout);
-    let result = check_the_year(&stack, &run, &stdout).and_then(|()| run_again(&stack));
+    let result = check_the_year(&stack, &run).and_then(|()| run_again(&stack));
     let stopped = stack.stop();
     result?;
     stopped
@@ -107,33 +73,8 @@ fn run_again(stack: &IsolatedStack) -> anyhow::Result<()> {
     dropped
 }
 
-fn check_the_year(
-    stack: &IsolatedStack,
-    run: &std::process::Output,
-    stdout: &str,
-) -> anyhow::Result<()> {
-    assert!(
-        run.status.success(),
-        "deploy/run.sh exited {:?}\nstdout:\n{stdout}\nstderr:\n{}",
-        run.status.code(),
-        text(&run.stderr)
-    );
-    for framework in ["hcm-2023-district", "hcm-2023-department"] {
-        assert!(
-            stdout.contains(&format!(
-                "== {framework}: the published ranking, checked against the engine"
-            )),
-            "{stdout}"
-        );
-    }
-    assert_eq!(
-        stdout
-            .matches("equals the engine on the verified inputs")
-            .count(),
-        2,
-        "{stdout}"
-    );
-    assert!(stdout.contains("every link holds"), "{stdout}");
+fn check_the_year(stack: &IsolatedStack, run: &std::process::Output) -> anyhow::Result<()> {
+    dti_tests::check_year_run(run)?;
 
     // Self-assessed: the ranking service serves what the engine makes of the units' files
     // (quan-3 resubmitted during verification: its latest version counts).
@@ -192,7 +133,7 @@ fn check_the_year(
     assert_eq!(served, expected, "self-assessed ranking of the departments");
 
     // Published revisions are immutable.
-    let revisions = psql(stack, "SELECT count(*) FROM publications");
+    let revisions = stack.psql("SELECT count(*) FROM publications")?;
     let revisions: u32 = text(&revisions.stdout).trim().parse()?;
     assert_eq!(
         revisions, 4,
@@ -202,7 +143,7 @@ fn check_the_year(
         "UPDATE publications SET reason = 'changed'",
         "DELETE FROM publications",
     ] {
-        let refused = psql(stack, statement);
+        let refused = stack.psql(statement)?;
         assert!(
             !refused.status.success(),
             "{statement} was allowed: {}",
@@ -212,74 +153,12 @@ fn check_the_year(
 
     // The national receiver holds exactly what the owners submitted; a second sync pushes
     // nothing.
-    let owners = read_json("deploy/samples/hcm-2023-owner-values.json")?;
-    let state: Value = {
-        let url = format!(
-            "http://127.0.0.1:{}/control/state",
-            stack.port("DTI_LOCAL_RECEIVER_PORT")
-        );
-        let token = std::fs::read_to_string(stack.run_dir.path().join("receiver-control-token"))?;
-        let out = Command::new("python3")
-            .args([
-                "-c",
-                "import sys, urllib.request; request = urllib.request.Request(sys.argv[1], \
-                 headers={'Authorization': 'Bearer ' + sys.argv[2]}); \
-                 sys.stdout.buffer.write(urllib.request.urlopen(request).read())",
-                &url,
-                token.trim(),
-            ])
-            .output()?;
-        assert!(out.status.success(), "{url}: {}", text(&out.stderr));
-        serde_json::from_slice(&out.stdout)?
-    };
-    let accepted: BTreeMap<(String, String), Value> = state["accepted"]
-        .as_array()
-        .expect("accepted")
-        .iter()
-        .map(|push| {
-            (
-                (
-                    push["kind"].as_str().unwrap_or_default().to_owned(),
-                    push["code"].as_str().unwrap_or_default().to_owned(),
-                ),
-                push["value"].clone(),
-            )
-        })
-        .collect();
-    let mut owned = BTreeMap::new();
-    for part in owners["owners"].as_object().expect("owners").values() {
-        for (key, value) in part["general_info"].as_object().expect("general info") {
-            owned.insert(("general_info".to_owned(), key.clone()), value.clone());
-        }
-        for code in part["indicators"].as_object().expect("indicators").keys() {
-            owned.insert(("indicator".to_owned(), code.clone()), Value::Null);
-        }
-    }
-    assert_eq!(
-        accepted.keys().collect::<Vec<_>>(),
-        owned.keys().collect::<Vec<_>>(),
-        "the receiver accepted each item of the owners' file once"
-    );
-    assert_eq!(
-        state["accepted"].as_array().map(Vec::len),
-        Some(owned.len()),
-        "no item was accepted twice"
-    );
-    for ((kind, key), value) in &owned {
-        if kind == "general_info" {
-            assert_eq!(&accepted[&(kind.clone(), key.clone())], value, "{key}");
-        }
-    }
-    let plan = stack.dtictl_json(&["sync", "plan", "--year", YEAR])?;
-    assert!(
-        plan.get("toPush").is_none(),
-        "a second sync pushes nothing: {plan}"
-    );
+    stack.check_national_receiver(YEAR)?;
 
     // Every metric the dashboards and alerts use is exported by a running service.
     let mut exported = std::collections::BTreeSet::new();
     for (_, variable) in dti_tests::SERVICE_PORTS {
-        let metrics = scrape(stack.port(variable) + 1000)?;
+        let metrics = dti_tests::scrape(stack.port(variable) + 1000)?;
         exported.extend(
             metrics
                 .lines()
@@ -301,11 +180,10 @@ fn check_the_year(
 
     // Every audit chain holds; a changed entry is found.
     let database_url = stack.database_url();
-    let tampered = psql(
-        stack,
+    let tampered = stack.psql(
         "UPDATE audit_log SET actor = 'someone-else' WHERE id = (SELECT id FROM audit_log \
          WHERE chain = 'unit:quan-3' ORDER BY seq LIMIT 1 OFFSET 1)",
-    );
+    )?;
     assert!(tampered.status.success(), "{}", text(&tampered.stderr));
     let verify = stack.dtictl(
         &[

@@ -82,3 +82,37 @@ fn a_port_taken_by_another_process_stops_the_stack_with_the_variable_to_change(
     drop(taken);
     stopped
 }
+
+/// A replica count that is not a whole number of at least 1 stops `start.sh` with exit code 2
+/// and the setting's name, before anything is started or created.
+#[test]
+fn a_bad_replica_count_is_refused_naming_the_setting() -> anyhow::Result<()> {
+    let stack = dti_tests::IsolatedStack::new()?;
+    let refused = |replicas: &str| -> anyhow::Result<()> {
+        let out = stack.script_with(
+            "deploy/local/start.sh",
+            &[],
+            &[("DTI_LOCAL_REPLICAS", replicas)],
+        )?;
+        let stderr = dti_tests::text(&out.stderr);
+        anyhow::ensure!(
+            out.status.code() == Some(2)
+                && stderr.contains("DTI_LOCAL_REPLICAS")
+                && !stderr.contains("starting"),
+            "{replicas:?}: exit {:?}, {stderr}",
+            out.status.code()
+        );
+        Ok(())
+    };
+    let result = ["0", "two", "-1", "1.5"]
+        .into_iter()
+        .try_for_each(refused)
+        .and_then(|()| {
+            let created = stack.psql("SELECT 1")?;
+            anyhow::ensure!(!created.status.success(), "a database was created");
+            Ok(())
+        });
+    let stopped = stack.stop();
+    result?;
+    stopped
+}
