@@ -20,6 +20,8 @@
 //! `cargo bench -p dti-tests --bench burst` (env `DTI_BENCH_RATE`, `DTI_BENCH_SECS`,
 //! `DTI_BENCH_INFLIGHT` change the defaults 200, 60, 64).
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,36 +31,18 @@ use dti_auth::Role;
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::values::{decode_cohort, Cohort};
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitRegistry};
-use dti_engine::{score_cohort, CohortScores, Explain};
+use dti_engine::{score_cohort, Explain};
 use dti_proto::convert::indicator_to_proto;
 use dti_proto::dti::common::v1 as common;
-use dti_proto::dti::ranking::v1::ranking_service_client::RankingServiceClient;
-use dti_proto::dti::ranking::v1::GetRankingRequest;
 use dti_proto::dti::scoring::v1::Basis;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::SubmitAssessmentRequest;
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
+use support::{engine_ranking, env_number, ms, percentile, round_ref, served_ranking};
 use tokio::sync::Semaphore;
-use tonic::transport::Channel;
 
 /// Sample assessments per unit; submission `n` of a unit sends variant `n % VARIANTS`.
 const VARIANTS: usize = 16;
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
-}
 
 /// Per unit (round, unit): the highest version acknowledged and the variant it carried.
 type Acknowledged = HashMap<(usize, usize), (u32, usize)>;
@@ -114,10 +98,7 @@ impl RoundPlan {
     fn request(&self, unit: usize, variant: usize, request_id: String) -> SubmitAssessmentRequest {
         let values = &self.variants[variant].units[unit];
         SubmitAssessmentRequest {
-            round: Some(common::RoundRef {
-                year: u32::from(self.round.year),
-                framework: self.round.framework.to_string(),
-            }),
+            round: Some(round_ref(&self.round)),
             unit: Some(common::UnitRef {
                 unit_id: values.unit.to_string(),
             }),
@@ -131,57 +112,17 @@ impl RoundPlan {
         }
     }
 
-    /// The engine's scores of the cohort whose unit `u` submitted `latest[u]` last.
-    fn expected(&self, latest: &[usize]) -> anyhow::Result<CohortScores> {
-        let cohort = Cohort {
+    /// The cohort whose unit `u` submitted `latest[u]` last.
+    fn latest(&self, latest: &[usize]) -> Cohort {
+        Cohort {
             framework: Arc::clone(&self.variants[0].framework),
             units: latest
                 .iter()
                 .enumerate()
                 .map(|(unit, &variant)| self.variants[variant].units[unit].clone())
                 .collect(),
-        };
-        Ok(score_cohort(&cohort, Explain::ScoresOnly)?)
+        }
     }
-}
-
-/// Every unit's (score in hundredths, rank) as the ranking service answers it.
-async fn ranking(
-    channel: Channel,
-    bearer: &str,
-    round: &RoundRef,
-    basis: Basis,
-) -> anyhow::Result<HashMap<String, (i64, u32)>> {
-    let request = GetRankingRequest {
-        round: Some(common::RoundRef {
-            year: u32::from(round.year),
-            framework: round.framework.to_string(),
-        }),
-        basis: basis as i32,
-        group_code: String::new(),
-        page_size: 1000,
-        page_token: String::new(),
-    };
-    let page = RankingServiceClient::new(channel)
-        .get_ranking(with_auth(request, bearer))
-        .await?
-        .into_inner();
-    Ok(page
-        .units
-        .into_iter()
-        .map(|entry| {
-            let unit = entry.unit.map(|u| u.unit_id).unwrap_or_default();
-            (unit, (entry.score_cents, entry.rank))
-        })
-        .collect())
-}
-
-fn as_ranking(scores: &CohortScores) -> HashMap<String, (i64, u32)> {
-    scores
-        .units
-        .iter()
-        .map(|unit| (unit.unit.to_string(), (unit.total.cents(), unit.rank)))
-        .collect()
 }
 
 /// The most events `consumer` held (pending + delivered and not acknowledged), polled every
@@ -202,43 +143,6 @@ async fn watch_consumer(
             () = tokio::time::sleep(Duration::from_millis(100)) => {}
         }
     }
-}
-
-/// The reference: the engine scores both final cohorts on both bases, and one pipeline of
-/// `ZADD`s writes each basis's total and group sets to Redis (under a key of this bench).
-async fn reference(
-    plans: &[RoundPlan],
-    latest: &[Vec<usize>],
-    redis: &mut redis::aio::MultiplexedConnection,
-    prefix: &str,
-) -> anyhow::Result<Duration> {
-    let started = Instant::now();
-    let mut pipe = redis::pipe();
-    for (plan, latest) in plans.iter().zip(latest) {
-        for basis in ["self", "verified"] {
-            let scores = plan.expected(latest)?;
-            let key = format!("{prefix}reference:{}:{basis}", plan.round);
-            pipe.del(format!("{key}:total")).ignore();
-            for unit in &scores.units {
-                pipe.zadd(
-                    format!("{key}:total"),
-                    unit.unit.as_str(),
-                    unit.total.cents(),
-                )
-                .ignore();
-                for group in &unit.groups {
-                    pipe.zadd(
-                        format!("{key}:{}", group.code),
-                        unit.unit.as_str(),
-                        group.score.cents(),
-                    )
-                    .ignore();
-                }
-            }
-        }
-    }
-    let () = pipe.query_async(redis).await?;
-    Ok(started.elapsed())
 }
 
 #[tokio::main]
@@ -269,10 +173,7 @@ async fn main() -> anyhow::Result<()> {
             .spawn()?;
     let api = SubmissionApi::new(&backends, submission.channel());
     for plan in plans.iter() {
-        let round = common::RoundRef {
-            year: u32::from(plan.round.year),
-            framework: plan.round.framework.to_string(),
-        };
+        let round = round_ref(&plan.round);
         api.open_round(round, &[], Duration::from_secs(86_400))
             .await?;
     }
@@ -364,11 +265,17 @@ async fn main() -> anyhow::Result<()> {
             })
             .collect()
     };
-    let expected: Vec<HashMap<String, (i64, u32)>> = plans
+    let final_cohorts: Vec<(RoundRef, Cohort)> = plans
         .iter()
         .zip(&latest)
-        .map(|(plan, latest)| plan.expected(latest).map(|scores| as_ranking(&scores)))
-        .collect::<anyhow::Result<_>>()?;
+        .map(|(plan, latest)| (plan.round.clone(), plan.latest(latest)))
+        .collect();
+    let expected: Vec<HashMap<String, (i64, u32)>> = final_cohorts
+        .iter()
+        .map(|(_, cohort)| {
+            score_cohort(cohort, Explain::ScoresOnly).map(|scores| engine_ranking(&scores))
+        })
+        .collect::<Result<_, _>>()?;
     let verifier = backends.token(Role::Verifier);
     let ranking_channel = ranking_service.channel();
     let settled = loop {
@@ -376,7 +283,7 @@ async fn main() -> anyhow::Result<()> {
         'rounds: for (plan, expected) in plans.iter().zip(&expected) {
             for basis in [Basis::SelfAssessed, Basis::Verified] {
                 let served =
-                    ranking(ranking_channel.clone(), &verifier, &plan.round, basis).await?;
+                    served_ranking(ranking_channel.clone(), &verifier, &plan.round, basis).await?;
                 if &served != expected {
                     equal = false;
                     break 'rounds;
@@ -395,14 +302,7 @@ async fn main() -> anyhow::Result<()> {
     let most_scoring = scoring_watch.await??;
     let most_ranking = ranking_watch.await??;
 
-    let redis = redis::Client::open(dti_testkit::redis_url())?;
-    let mut conn = redis.get_multiplexed_async_connection().await?;
-    let mut references = Vec::new();
-    for _ in 0..5 {
-        references.push(reference(&plans, &latest, &mut conn, &backends.redis_prefix).await?);
-    }
-    references.sort();
-    let reference = references[references.len() / 2];
+    let reference = support::reference(&final_cohorts, &backends.redis_prefix).await?;
 
     latencies.sort();
     println!(

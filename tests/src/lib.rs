@@ -96,6 +96,11 @@ fn free_port_with(offsets: &[u16]) -> anyhow::Result<u16> {
     bail!("no free set of loopback ports in {STACK_PORTS:?}")
 }
 
+/// A free loopback port below the ephemeral range, and its metrics twin (+ 1000) free too.
+pub fn free_port() -> anyhow::Result<u16> {
+    free_port_with(&[0, 1000])
+}
+
 /// How far apart the ports of two replicas of a service are (`DTI_LOCAL_REPLICA_PORT_STEP`).
 pub const REPLICA_PORT_STEP: u16 = 100;
 
