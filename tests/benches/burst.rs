@@ -23,8 +23,8 @@
 mod support;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use dti_auth::Role;
@@ -32,14 +32,13 @@ use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::values::{decode_cohort, Cohort};
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitRegistry};
 use dti_engine::{score_cohort, Explain};
-use dti_proto::convert::indicator_to_proto;
-use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::scoring::v1::Basis;
-use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::SubmitAssessmentRequest;
-use dti_testkit::{with_auth, SubmissionApi, TestBackends};
-use support::{engine_ranking, env_number, ms, percentile, round_ref, served_ranking};
-use tokio::sync::Semaphore;
+use dti_testkit::{SubmissionApi, TestBackends};
+use support::{
+    engine_ranking, env_number, ms, percentile, round_ref, served_ranking, submit_all,
+    submit_request,
+};
 
 /// Sample assessments per unit; submission `n` of a unit sends variant `n % VARIANTS`.
 const VARIANTS: usize = 16;
@@ -96,20 +95,7 @@ impl RoundPlan {
     }
 
     fn request(&self, unit: usize, variant: usize, request_id: String) -> SubmitAssessmentRequest {
-        let values = &self.variants[variant].units[unit];
-        SubmitAssessmentRequest {
-            round: Some(round_ref(&self.round)),
-            unit: Some(common::UnitRef {
-                unit_id: values.unit.to_string(),
-            }),
-            values: values
-                .values
-                .iter()
-                .map(|(code, values)| indicator_to_proto(code.as_str(), values))
-                .collect(),
-            client_request_id: request_id,
-            ..Default::default()
-        }
+        submit_request(&self.round, &self.variants[variant].units[unit], request_id)
     }
 
     /// The cohort whose unit `u` submitted `latest[u]` last.
@@ -212,59 +198,35 @@ async fn main() -> anyhow::Result<()> {
         Arc::clone(&stop),
     ));
 
-    let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
-    let permits = Arc::new(Semaphore::new(inflight));
-    let channel = submission.channel();
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(total);
-    for n in 0..total {
-        let due = started + Duration::from_secs_f64(n as f64 / rate as f64);
-        tokio::time::sleep_until(due.into()).await;
-        let permit = Arc::clone(&permits).acquire_owned().await?;
+    let requests = (0..total).map(|n| {
         let (p, u) = slots[n % slots.len()];
         let variant = (n / slots.len()) % VARIANTS;
         let request = plans[p].request(u, variant, format!("burst-{n}"));
-        let bearer = tokens[p][u].clone();
-        let channel = channel.clone();
-        let acknowledged = Arc::clone(&acknowledged);
-        tasks.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            let version = SubmissionServiceClient::new(channel)
-                .submit_assessment(with_auth(request, &bearer))
-                .await?
-                .into_inner()
-                .version;
-            let done = Instant::now();
-            drop(permit);
-            let mut acknowledged = acknowledged.lock().expect("not poisoned");
-            let entry = acknowledged.entry((p, u)).or_insert((0, 0));
-            if version > entry.0 {
-                *entry = (version, variant);
-            }
-            anyhow::Ok((done - sent, done))
-        }));
+        (request, tokens[p][u].clone())
+    });
+    let (started, acks) =
+        submit_all(submission.channel(), requests, Some(rate as f64), inflight).await?;
+    // Per unit, the variant of the highest version acknowledged.
+    let mut acknowledged: Acknowledged = HashMap::new();
+    for (n, ack) in acks.iter().enumerate() {
+        let entry = acknowledged.entry(slots[n % slots.len()]).or_insert((0, 0));
+        if ack.version > entry.0 {
+            *entry = (ack.version, (n / slots.len()) % VARIANTS);
+        }
     }
-    let mut latencies = Vec::with_capacity(total);
-    let mut last_ack = started;
-    for task in tasks {
-        let (latency, done) = task.await??;
-        latencies.push(latency);
-        last_ack = last_ack.max(done);
-    }
+    let last_ack = acks.iter().map(|ack| ack.at).max().unwrap_or(started);
+    let mut latencies: Vec<Duration> = acks.iter().map(|ack| ack.latency).collect();
     let burst = last_ack - started;
 
-    let latest: Vec<Vec<usize>> = {
-        let acknowledged = acknowledged.lock().expect("not poisoned");
-        plans
-            .iter()
-            .enumerate()
-            .map(|(p, plan)| {
-                (0..plan.units())
-                    .map(|u| acknowledged.get(&(p, u)).map_or(0, |&(_, variant)| variant))
-                    .collect()
-            })
-            .collect()
-    };
+    let latest: Vec<Vec<usize>> = plans
+        .iter()
+        .enumerate()
+        .map(|(p, plan)| {
+            (0..plan.units())
+                .map(|u| acknowledged.get(&(p, u)).map_or(0, |&(_, variant)| variant))
+                .collect()
+        })
+        .collect();
     let final_cohorts: Vec<(RoundRef, Cohort)> = plans
         .iter()
         .zip(&latest)

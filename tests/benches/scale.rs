@@ -23,7 +23,6 @@ mod support;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -32,16 +31,15 @@ use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::values::{decode_cohort, Cohort};
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitRegistry};
 use dti_engine::{score_cohort, Explain};
-use dti_proto::convert::indicator_to_proto;
-use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::scoring::v1::Basis;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{ImportRegistryRequest, SubmitAssessmentRequest};
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
-use support::{engine_ranking, env_number, ms, percentile, round_ref, served_ranking};
+use support::{
+    engine_ranking, env_number, ms, percentile, round_ref, served_ranking, submit_all,
+    submit_request,
+};
 use tokio::process::{Child, Command};
-use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
 const FRAMEWORK: &str = "hcm-2023-district";
@@ -210,48 +208,20 @@ async fn run(units: usize, inflight: usize, binaries: &std::path::Path) -> anyho
         .units
         .iter()
         .map(|values| {
-            let request = SubmitAssessmentRequest {
-                round: Some(round_ref(&round)),
-                unit: Some(common::UnitRef {
-                    unit_id: values.unit.to_string(),
-                }),
-                values: values
-                    .values
-                    .iter()
-                    .map(|(code, values)| indicator_to_proto(code.as_str(), values))
-                    .collect(),
-                client_request_id: format!("scale-{}", values.unit),
-                ..Default::default()
-            };
+            let request = submit_request(&round, values, format!("scale-{}", values.unit));
             (request, backends.unit_token(values.unit.as_str()))
         })
         .collect();
     let expected: HashMap<String, (i64, u32)> =
         engine_ranking(&score_cohort(&cohort, Explain::ScoresOnly)?);
 
-    let permits = Arc::new(Semaphore::new(inflight));
-    let started = Instant::now();
-    let mut tasks = Vec::with_capacity(units);
-    for (request, bearer) in requests {
-        let permit = Arc::clone(&permits).acquire_owned().await?;
-        let channel = submission_channel.clone();
-        tasks.push(tokio::spawn(async move {
-            let sent = Instant::now();
-            SubmissionServiceClient::new(channel)
-                .submit_assessment(with_auth(request, &bearer))
-                .await?;
-            let done = Instant::now();
-            drop(permit);
-            anyhow::Ok((done - sent, done))
-        }));
-    }
-    let mut latencies = Vec::with_capacity(units);
-    let mut last_ack = started;
-    for task in tasks {
-        let (latency, done) = task.await??;
-        latencies.push(latency);
-        last_ack = last_ack.max(done);
-    }
+    let (started, acks) = submit_all(submission_channel.clone(), requests, None, inflight).await?;
+    anyhow::ensure!(
+        acks.iter().all(|ack| ack.version == 1),
+        "every unit's one submission is its version 1"
+    );
+    let last_ack = acks.iter().map(|ack| ack.at).max().unwrap_or(started);
+    let mut latencies: Vec<Duration> = acks.iter().map(|ack| ack.latency).collect();
     let submitting = last_ack - started;
 
     let verifier = backends.token(Role::Verifier);

@@ -3,16 +3,21 @@
 //! reference of a settled ranking (the engine plus one plain `ZADD` pipeline).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dti_domain::values::Cohort;
+use dti_domain::values::{Cohort, UnitValues};
 use dti_domain::RoundRef;
 use dti_engine::{score_cohort, CohortScores, Explain};
+use dti_proto::convert::indicator_to_proto;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::ranking::v1::ranking_service_client::RankingServiceClient;
 use dti_proto::dti::ranking::v1::GetRankingRequest;
 use dti_proto::dti::scoring::v1::Basis;
+use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
+use dti_proto::dti::submission::v1::SubmitAssessmentRequest;
 use dti_testkit::with_auth;
+use tokio::sync::Semaphore;
 use tonic::transport::Channel;
 
 /// A size from the environment variable `name`, or `default`.
@@ -40,6 +45,79 @@ pub fn round_ref(round: &RoundRef) -> common::RoundRef {
         year: u32::from(round.year),
         framework: round.framework.to_string(),
     }
+}
+
+/// `SubmitAssessment` of a unit's whole assessment in `round`.
+pub fn submit_request(
+    round: &RoundRef,
+    values: &UnitValues,
+    client_request_id: String,
+) -> SubmitAssessmentRequest {
+    SubmitAssessmentRequest {
+        round: Some(round_ref(round)),
+        unit: Some(common::UnitRef {
+            unit_id: values.unit.to_string(),
+        }),
+        values: values
+            .values
+            .iter()
+            .map(|(code, values)| indicator_to_proto(code.as_str(), values))
+            .collect(),
+        client_request_id,
+        ..Default::default()
+    }
+}
+
+/// One acknowledged submission.
+pub struct Acknowledgement {
+    /// From sending it to its answer.
+    pub latency: Duration,
+    /// When it was answered.
+    pub at: Instant,
+    /// The version it stored.
+    pub version: u32,
+}
+
+/// Sends each `(request, bearer)` with `SubmitAssessment`: request n no earlier than n / `rate`
+/// seconds after the start (`None`: as soon as a slot is free), at most `inflight` at once.
+/// Returns the start and every acknowledgement, in the order of `requests`; any refusal fails.
+pub async fn submit_all(
+    channel: Channel,
+    requests: impl IntoIterator<Item = (SubmitAssessmentRequest, String)>,
+    rate: Option<f64>,
+    inflight: usize,
+) -> anyhow::Result<(Instant, Vec<Acknowledgement>)> {
+    let permits = Arc::new(Semaphore::new(inflight));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (n, (request, bearer)) in requests.into_iter().enumerate() {
+        if let Some(rate) = rate {
+            let due = started + Duration::from_secs_f64(n as f64 / rate);
+            tokio::time::sleep_until(due.into()).await;
+        }
+        let permit = Arc::clone(&permits).acquire_owned().await?;
+        let channel = channel.clone();
+        tasks.push(tokio::spawn(async move {
+            let sent = Instant::now();
+            let version = SubmissionServiceClient::new(channel)
+                .submit_assessment(with_auth(request, &bearer))
+                .await?
+                .into_inner()
+                .version;
+            let at = Instant::now();
+            drop(permit);
+            anyhow::Ok(Acknowledgement {
+                latency: at - sent,
+                at,
+                version,
+            })
+        }));
+    }
+    let mut acknowledged = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        acknowledged.push(task.await??);
+    }
+    Ok((started, acknowledged))
 }
 
 /// Every unit's (score in hundredths, rank) as the ranking service answers it, read page by
