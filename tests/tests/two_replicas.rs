@@ -10,7 +10,7 @@
 //! - the national receiver accepted each item of the owners' file exactly once;
 //! - each durable consumer applied each event once: the events the replicas of a service
 //!   report as applied (`dti_bus_events_consumed_total{outcome="processed"}`) add up to that
-//!   consumer's inbox rows, and none failed;
+//!   consumer's inbox rows, and no event was given up (no dead letter);
 //! - the work was shared: both replicas applied events, and both served requests.
 
 use std::collections::BTreeMap;
@@ -115,10 +115,11 @@ fn check(stack: &IsolatedStack, run: &std::process::Output) -> anyhow::Result<()
         for replica in 1..=REPLICAS {
             let metrics = dti_tests::scrape(stack.replica_port(variable, replica) + 1000)?;
             for ((consumer, outcome), count) in consumed(&metrics) {
-                assert_ne!(
-                    outcome, "failed",
-                    "{service} replica {replica}: {count} events of {consumer} failed"
-                );
+                // A failed attempt (a lock wait cut short, say) is delivered again; what
+                // must not happen is an event given up (a dead letter, checked below).
+                if outcome == "failed" {
+                    eprintln!("{service} replica {replica}: {count} attempts of {consumer} failed");
+                }
                 if outcome == "processed" {
                     *applied.entry(consumer).or_default() += count;
                     *applied_by_replica.entry(replica).or_default() += count;
@@ -127,6 +128,13 @@ fn check(stack: &IsolatedStack, run: &std::process::Output) -> anyhow::Result<()
             *served_by_replica.entry(replica).or_default() += requests_served(&metrics);
         }
     }
+    let dead_letters = stack.psql("SELECT count(*) FROM dead_letters")?;
+    assert_eq!(
+        text(&dead_letters.stdout).trim(),
+        "0",
+        "no event was given up: {}",
+        text(&dead_letters.stderr)
+    );
     let inbox = inbox_rows(stack)?;
     assert!(
         inbox.len() >= 3,
