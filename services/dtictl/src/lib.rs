@@ -220,6 +220,24 @@ pub enum FrameworkCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Store a framework file on the platform so rounds can be opened with it (as an operator).
+    Add {
+        /// The framework file (TOML; `-` for standard input).
+        #[arg(long)]
+        input: PathBuf,
+        /// Why it is stored (kept with it).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// How to reach the services.
+        #[command(flatten)]
+        connection: remote::Remote,
+    },
+    /// List the frameworks the platform knows: content hash, origin, the rounds that pin each.
+    List {
+        /// How to reach the services.
+        #[command(flatten)]
+        connection: remote::Remote,
+    },
 }
 
 /// How a command failed.
@@ -262,6 +280,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Framework {
             command: FrameworkCommand::Show { id, json },
         } => commands::frameworks::show(&catalog, &id, json),
+        Command::Framework {
+            command:
+                FrameworkCommand::Add {
+                    input,
+                    reason,
+                    connection,
+                },
+        } => commands::frameworks::add(&connection, &input, &reason, output),
+        Command::Framework {
+            command: FrameworkCommand::List { connection },
+        } => commands::frameworks::platform_list(&connection, output),
         Command::Token(args) => commands::token::run(&args),
         Command::Migrate(args) => commands::database::migrate(&args),
         Command::Bus { command } => commands::bus::run(&command, output),

@@ -2,7 +2,9 @@
 //! units from. For a command that calls the services it is the revision in force on the
 //! platform, read once per run from the submission service (`ExportRegistry`, as the command's
 //! caller), so a unit an operator has just added is known at once; for an offline command, or
-//! when that read fails, it is the registry shipped with dtictl.
+//! when that read fails, it is the registry shipped with dtictl. Likewise the frameworks
+//! operators stored on the platform ([`stored_frameworks`]), which such a command adds to its
+//! catalogue.
 
 use std::sync::OnceLock;
 
@@ -44,26 +46,57 @@ pub fn unit_registry() -> &'static UnitRegistry {
 /// The revision in force, read on a thread of its own (the caller may be inside a runtime);
 /// `None` when it cannot be read.
 fn read_in_force(remote: &Remote) -> Option<UnitRegistry> {
-    let remote = remote.clone();
+    on_own_runtime(remote.clone(), |remote| async move {
+        let bearer = remote.bearer(&operator()).ok()?;
+        let channel = remote.channel(Service::Submission).await.ok()?;
+        let request = with_bearer(ExportRegistryRequest {}, &bearer).ok()?;
+        let document = RegistryServiceClient::new(channel)
+            .export_registry(request)
+            .await
+            .ok()?
+            .into_inner();
+        let source = format!("revision {}", document.revision);
+        UnitRegistry::parse(&source, &document.document_toml).ok()
+    })
+}
+
+/// What `read` makes of `remote`, run on a thread and runtime of its own (the caller may be
+/// inside a runtime); `None` when it cannot be read.
+fn on_own_runtime<T, F, Fut>(remote: Remote, read: F) -> Option<T>
+where
+    T: Send + 'static,
+    F: FnOnce(Remote) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .ok()?;
-        runtime.block_on(async {
-            let bearer = remote.bearer(&operator()).ok()?;
-            let channel = remote.channel(Service::Submission).await.ok()?;
-            let request = with_bearer(ExportRegistryRequest {}, &bearer).ok()?;
-            let document = RegistryServiceClient::new(channel)
-                .export_registry(request)
-                .await
-                .ok()?
-                .into_inner();
-            let source = format!("revision {}", document.revision);
-            UnitRegistry::parse(&source, &document.document_toml).ok()
-        })
+            .ok()?
+            .block_on(read(remote))
     })
     .join()
     .ok()
     .flatten()
+}
+
+/// The frameworks stored on the platform, as (id, file), for a command that calls the services
+/// (`ListFrameworks`); none for an offline command or when the read fails.
+pub fn stored_frameworks() -> Vec<(String, String)> {
+    let Some(remote) = CONNECTION.get().cloned() else {
+        return Vec::new();
+    };
+    on_own_runtime(remote, |remote| async move {
+        let list = crate::commands::frameworks::platform_frameworks(&remote, true)
+            .await
+            .ok()?;
+        Some(
+            list.frameworks
+                .into_iter()
+                .filter(|known| !known.document_toml.is_empty())
+                .map(|known| (known.framework_id, known.document_toml))
+                .collect(),
+        )
+    })
+    .unwrap_or_default()
 }

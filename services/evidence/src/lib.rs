@@ -51,7 +51,7 @@ use dti_auth::JwtVerifier;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
 use dti_proto::dti::evidence::v1::evidence_service_server::EvidenceServiceServer;
-use dti_service_kit::{frameworks, FirstRun, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use dti_service_kit::StartError;
@@ -70,7 +70,6 @@ const PREPARING_STORAGE: &str = "preparing evidence storage";
 /// (partial uploads) are removed before it returns.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let storage = ObjectStorage::open(&settings.storage).map_err(StartError::service)?;
     let mut kit = ServiceKit::builder("evidence", config)
@@ -78,6 +77,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
+    let catalog = kit
+        .framework_catalog(&settings.framework_dir)
+        .await?
+        .catalog();
     dti_service_kit::export_counters_at_zero(&[evidence::REMOVED, sweep::DELETED_OBJECTS]);
     let pool = kit.pool()?.clone();
     let usage_pool = pool.clone();

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use dti_db::PgPool;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
+use dti_scores::layout::{NoLayout, ScoredLayouts};
 use dti_scores::tables::{read_head, read_units_since, CohortHead, UnitRankingRow};
 use dti_scores::{Basis, FrameworkLayout};
 use dti_service_kit::RedisStore;
@@ -45,7 +46,7 @@ type CohortSlot = Arc<tokio::sync::Mutex<Option<CohortMirror>>>;
 pub struct RankingSync {
     pool: PgPool,
     redis: RedisStore,
-    layouts: HashMap<FrameworkId, Arc<FrameworkLayout>>,
+    layouts: ScoredLayouts,
     cohorts: Mutex<HashMap<(RoundRef, Basis), CohortSlot>>,
     redis_available: AtomicBool,
     /// Failed checks since Redis was last seen (0 while it is available).
@@ -57,12 +58,11 @@ pub const REDIS_UP: &str = "dti_ranking_redis_up";
 
 impl RankingSync {
     /// Synchronisation of the scored frameworks of `catalog` between `pool` and `redis`.
-    pub fn new(pool: PgPool, redis: RedisStore, catalog: &FrameworkCatalog) -> Self {
-        let layouts = dti_scores::layout::scored_layouts(catalog);
+    pub fn new(pool: PgPool, redis: RedisStore, catalog: Arc<FrameworkCatalog>) -> Self {
         Self {
             pool,
             redis,
-            layouts,
+            layouts: ScoredLayouts::new(catalog),
             cohorts: Mutex::new(HashMap::new()),
             redis_available: AtomicBool::new(true),
             redis_attempts: AtomicU64::new(0),
@@ -126,8 +126,24 @@ impl RankingSync {
     }
 
     /// The layout of a scored framework.
-    pub fn layout(&self, framework: &FrameworkId) -> Option<&Arc<FrameworkLayout>> {
+    pub fn layout(&self, framework: &FrameworkId) -> Result<Arc<FrameworkLayout>, NoLayout> {
         self.layouts.get(framework)
+    }
+
+    /// The layout of `round`'s framework for syncing its cohort: `None` when the framework is
+    /// not scored (nothing to rank); an error when it is not in the catalogue yet (one an
+    /// operator has just added, still loading here), so the work is tried again.
+    fn layout_to_sync(
+        &self,
+        round: &RoundRef,
+    ) -> Result<Option<Arc<FrameworkLayout>>, RankingError> {
+        match self.layouts.get(&round.framework) {
+            Ok(layout) => Ok(Some(layout)),
+            Err(NoLayout::NotScored) => Ok(None),
+            Err(NoLayout::Unknown) => Err(RankingError::FrameworkNotLoaded(
+                round.framework.to_string(),
+            )),
+        }
     }
 
     /// The keys of a cohort's rankings.
@@ -169,7 +185,7 @@ impl RankingSync {
         round: &RoundRef,
         basis: Basis,
     ) -> Result<SyncOutcome, RankingError> {
-        let Some(layout) = self.layout(&round.framework).cloned() else {
+        let Some(layout) = self.layout_to_sync(round)? else {
             return Ok(SyncOutcome::NotScored);
         };
         let slot = self.slot(round, basis);
@@ -218,7 +234,7 @@ impl RankingSync {
         round: &RoundRef,
         basis: Basis,
     ) -> Result<SyncOutcome, RankingError> {
-        let Some(layout) = self.layout(&round.framework).cloned() else {
+        let Some(layout) = self.layout_to_sync(round)? else {
             return Ok(SyncOutcome::NotScored);
         };
         let slot = self.slot(round, basis);
@@ -294,7 +310,7 @@ impl RankingSync {
         basis: Basis,
         read: impl FnOnce(&CohortMirror) -> T,
     ) -> Result<Option<T>, RankingError> {
-        let Some(layout) = self.layout(&round.framework).cloned() else {
+        let Ok(layout) = self.layout(&round.framework) else {
             return Ok(None);
         };
         let slot = self.slot(round, basis);

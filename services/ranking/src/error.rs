@@ -39,6 +39,10 @@ pub enum RankingError {
     /// A blocking ranking task did not finish.
     #[error("ranking task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// The round's framework is not in this process's catalogue yet (an operator has just
+    /// added it and it is still loading); the work is tried again.
+    #[error("framework {0} is not loaded here yet")]
+    FrameworkNotLoaded(String),
     /// Redis answered in a form the service did not write.
     #[error("unexpected ranking data in Redis: {0}")]
     Unexpected(String),

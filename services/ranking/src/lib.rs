@@ -44,7 +44,7 @@ use dti_auth::JwtVerifier;
 use dti_bus::consumer::ConsumerSettings;
 use dti_config::ServiceConfig;
 use dti_proto::dti::ranking::v1::ranking_service_server::RankingServiceServer;
-use dti_service_kit::{frameworks, FirstRun, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use dti_service_kit::StartError;
@@ -70,7 +70,6 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
 /// Builds the service and also returns its synchronisation handle.
 pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRanking, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("ranking", config)
         .with_postgres()
@@ -78,6 +77,10 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
         .with_redis()
         .build()
         .await?;
+    let catalog = kit
+        .framework_catalog(&settings.framework_dir)
+        .await?
+        .catalog();
     dti_service_kit::export_counters_at_zero(&[
         consumer::EVENTS_DROPPED,
         rankings::READS_FROM_POSTGRES,
@@ -87,7 +90,7 @@ pub async fn build_with_sync(config: &ServiceConfig<Settings>) -> Result<BuiltRa
     let sync = Arc::new(cohort_sync::RankingSync::new(
         pool.clone(),
         kit.redis()?.clone(),
-        &catalog,
+        Arc::clone(&catalog),
     ));
     let limits = rankings::PageLimits {
         default_size: settings.default_page_size,

@@ -178,7 +178,7 @@ impl Rankings {
     }
 
     fn layout(&self, round: &RoundRef) -> Result<Arc<FrameworkLayout>, RankingError> {
-        self.sync.layout(&round.framework).cloned().ok_or_else(|| {
+        self.sync.layout(&round.framework).map_err(|_| {
             RankingError::invalid_field(
                 "round.framework",
                 dti_i18n::Message::new("ranking-framework-not-ranked")

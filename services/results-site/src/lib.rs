@@ -115,7 +115,10 @@ pub async fn build_site(config: &ServiceConfig<Settings>) -> Result<BuiltSite, S
             move || {
                 let site = Arc::clone(&reading);
                 let registry_source = Arc::clone(&registry_source);
-                async move { site.registry.refresh(&registry_source).await }
+                async move {
+                    site.registry.refresh(&registry_source).await?;
+                    site.add_stored_frameworks(&registry_source).await
+                }
             },
         );
     }

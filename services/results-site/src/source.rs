@@ -15,7 +15,7 @@ use dti_domain::RoundRef;
 use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::ExportRegistryRequest;
+use dti_proto::dti::submission::v1::{ExportRegistryRequest, ListFrameworksRequest};
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
 use dti_service_kit::grpc_client::grpc_endpoint;
@@ -306,6 +306,26 @@ impl RegistrySource {
             client: RegistryServiceClient::new(channel),
             reader,
         })
+    }
+
+    /// The frameworks operators stored on the platform, as (id, file).
+    pub async fn stored_frameworks(&self) -> Result<Vec<(String, String)>, SourceError> {
+        let request = self.reader.authorized(ListFrameworksRequest {
+            include_documents: true,
+        })?;
+        let list = self
+            .client
+            .clone()
+            .list_frameworks(request)
+            .await
+            .map_err(|status| unavailable(&status))?
+            .into_inner();
+        Ok(list
+            .frameworks
+            .into_iter()
+            .filter(|known| !known.document_toml.is_empty())
+            .map(|known| (known.framework_id, known.document_toml))
+            .collect())
     }
 
     /// The unit registry in force.

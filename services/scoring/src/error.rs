@@ -54,6 +54,10 @@ pub enum ScoringError {
         /// The error.
         source: serde_json::Error,
     },
+    /// The round's framework is not in this process's catalogue yet (an operator has just
+    /// added it and it is still loading); the work is tried again.
+    #[error("framework {0} is not loaded here yet")]
+    FrameworkNotLoaded(String),
     /// A blocking scoring task did not finish.
     #[error("scoring task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

@@ -46,7 +46,7 @@ use dti_bus::consumer::ConsumerSettings;
 use dti_bus::outbox::RelaySettings;
 use dti_config::ServiceConfig;
 use dti_proto::dti::scoring::v1::scoring_service_server::ScoringServiceServer;
-use dti_service_kit::{frameworks, FirstRun, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use dti_service_kit::StartError;
@@ -61,13 +61,16 @@ pub const ON_VERIFICATION_CONSUMER: &str = "scoring-on-verification";
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = frameworks::framework_catalog(&settings.framework_dir)?;
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("scoring", config)
         .with_postgres()
         .with_nats()
         .build()
         .await?;
+    let catalog = kit
+        .framework_catalog(&settings.framework_dir)
+        .await?
+        .catalog();
     dti_service_kit::export_counters_at_zero(&[
         consumers::EVENTS_DROPPED,
         consumers::EVENTS_COALESCED,
@@ -76,7 +79,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         metrics::counter!(rescore::UNCHANGED_INPUTS, "basis" => basis.as_str()).increment(0);
     }
     let pool = kit.pool()?.clone();
-    let scorer = Arc::new(rescore::Scorer::new(&catalog, config.nats.prefix.clone()));
+    let scorer = Arc::new(rescore::Scorer::new(catalog, config.nats.prefix.clone()));
     let reader =
         scorecard::ScoreReader::new(pool.clone(), Arc::clone(&scorer), settings.unit_visibility);
     kit.add_service(ScoringServiceServer::with_interceptor(

@@ -122,7 +122,7 @@ impl Reconciler {
                 tracing::warn!(year, %framework, %basis, %unit, "skipping an unreadable stale unit");
                 continue;
             };
-            if self.scorer.layout(&framework).is_none() {
+            if self.scorer.layout(&framework).is_err() {
                 continue;
             }
             stale

@@ -21,7 +21,7 @@
 //! (as a consumer's batch and the reconciler once did, the batch auditing each cohort before
 //! locking the next).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,6 +34,7 @@ use dti_engine::cohort::unit_x;
 use dti_engine::number::Num;
 use dti_engine::rules::MinMaxRange;
 use dti_engine::CohortStats;
+use dti_scores::layout::{NoLayout, ScoredLayouts};
 use dti_scores::stored::cohort_inputs_from_json;
 use dti_scores::{Basis, FrameworkLayout};
 use rayon::prelude::*;
@@ -72,23 +73,41 @@ fn scoring_principal() -> Principal {
 /// Scores units of any scored framework and announces each change.
 #[derive(Debug)]
 pub struct Scorer {
-    layouts: HashMap<FrameworkId, Arc<FrameworkLayout>>,
+    layouts: ScoredLayouts,
     nats_prefix: String,
 }
 
 impl Scorer {
     /// A scorer for the scored frameworks of `catalog`, announcing under `nats_prefix`.
-    pub fn new(catalog: &FrameworkCatalog, nats_prefix: impl Into<String>) -> Self {
-        let layouts = dti_scores::layout::scored_layouts(catalog);
+    pub fn new(catalog: Arc<FrameworkCatalog>, nats_prefix: impl Into<String>) -> Self {
         Self {
-            layouts,
+            layouts: ScoredLayouts::new(catalog),
             nats_prefix: nats_prefix.into(),
         }
     }
 
     /// The layout of a scored framework.
-    pub fn layout(&self, framework: &FrameworkId) -> Option<&Arc<FrameworkLayout>> {
+    pub fn layout(&self, framework: &FrameworkId) -> Result<Arc<FrameworkLayout>, NoLayout> {
         self.layouts.get(framework)
+    }
+
+    /// The layout of `round`'s framework for applying an event: `None` when the framework is
+    /// collected, not scored (nothing to do); an error when it is not in the catalogue yet (one
+    /// an operator has just added, still loading here), so the event is delivered again.
+    fn layout_to_apply(
+        &self,
+        round: &RoundRef,
+    ) -> Result<Option<Arc<FrameworkLayout>>, ScoringError> {
+        match self.layouts.get(&round.framework) {
+            Ok(layout) => Ok(Some(layout)),
+            Err(NoLayout::NotScored) => {
+                tracing::warn!("round {round} does not use a framework scored here; not scored");
+                Ok(None)
+            }
+            Err(NoLayout::Unknown) => Err(ScoringError::FrameworkNotLoaded(
+                round.framework.to_string(),
+            )),
+        }
     }
 
     /// Re-scores `unit` on each of `bases` from its current input, in one transaction.
@@ -102,8 +121,7 @@ impl Scorer {
         unit: &UnitId,
         bases: &[Basis],
     ) -> Result<Vec<u64>, ScoringError> {
-        let Some(layout) = self.layout(&round.framework).cloned() else {
-            tracing::warn!("round {round} does not use a framework scored here; not scored");
+        let Some(layout) = self.layout_to_apply(round)? else {
             return Ok(Vec::new());
         };
         let started = Instant::now();
@@ -218,8 +236,7 @@ impl Scorer {
         units: &[UnitId],
         pass: &mut Pass,
     ) -> Result<Option<u64>, ScoringError> {
-        let Some(layout) = self.layout(&round.framework).cloned() else {
-            tracing::warn!("round {round} does not use a framework scored here; not scored");
+        let Some(layout) = self.layout_to_apply(round)? else {
             return Ok(None);
         };
         let announced = pass.announced.entry(round.clone()).or_default();

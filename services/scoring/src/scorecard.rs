@@ -154,17 +154,13 @@ impl ScoreReader {
         unit: &UnitId,
     ) -> Result<Arc<FrameworkLayout>, ScoringError> {
         let reader = Reader::of(principal)?;
-        let layout = self
-            .scorer
-            .layout(&round.framework)
-            .cloned()
-            .ok_or_else(|| {
-                ScoringError::invalid_field(
-                    "round.framework",
-                    dti_i18n::Message::new("scoring-framework-not-scored")
-                        .arg("framework", round.framework.to_string()),
-                )
-            })?;
+        let layout = self.scorer.layout(&round.framework).map_err(|_| {
+            ScoringError::invalid_field(
+                "round.framework",
+                dti_i18n::Message::new("scoring-framework-not-scored")
+                    .arg("framework", round.framework.to_string()),
+            )
+        })?;
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
             .ok_or_else(|| ScoringError::NotFound(dti_workflow::rounds::not_found(round).into()))?;

@@ -45,8 +45,8 @@ async fn a_batch_scores_each_cohort_once_on_the_latest_inputs() -> anyhow::Resul
     }
     events.push(event(&subject, "unreadable".into(), b"\xff\xff".to_vec()));
 
-    let catalog = FrameworkCatalog::builtin()?;
-    let handler = OnSubmissionSubmitted::new(Arc::new(Scorer::new(&catalog, env.prefix())));
+    let catalog = Arc::new(FrameworkCatalog::builtin()?);
+    let handler = OnSubmissionSubmitted::new(Arc::new(Scorer::new(catalog, env.prefix())));
     let mut tx = env.pool().begin().await?;
     handler.handle_batch(&mut tx, &events).await?;
     tx.commit().await?;

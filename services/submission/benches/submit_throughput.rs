@@ -99,7 +99,12 @@ async fn open_synthetic_round(
     let operator = dti_testkit::tokens::city(dti_auth::Role::Operator);
     let deadline = chrono::Utc::now() + chrono::Duration::days(1);
     let mut tx = backends.db.pool().begin().await?;
-    rounds::create_draft(&mut tx, &round, &units, &operator).await?;
+    let catalog = dti_domain::FrameworkCatalog::builtin()?;
+    let framework = catalog
+        .get(&round.framework)
+        .ok_or_else(|| anyhow::anyhow!("no framework {}", round.framework))?;
+    let hash = dti_domain::framework::content_hash(framework);
+    rounds::create_draft(&mut tx, &round, &hash, &units, &operator).await?;
     rounds::transition(
         &mut tx,
         nats_prefix,

@@ -9,6 +9,8 @@
 //!   closes rounds whose deadline passed;
 //! - [`registry`]: the unit registry's revisions (export, an operator's checked import, the
 //!   seed of the first start);
+//! - [`frameworks`]: frameworks operators store (checked, content-hashed, announced) and the
+//!   list of the known ones;
 //! - [`window`]: the one rule for when a unit may change its submission;
 //! - [`access`]: who may touch which submission;
 //! - [`round_metrics`]: every round's progress as gauges (units per stage, state, deadline);
@@ -25,6 +27,7 @@ pub mod access;
 pub mod api;
 pub mod config;
 mod error;
+pub mod frameworks;
 pub mod registry;
 pub mod round_metrics;
 pub mod rounds;
@@ -41,7 +44,7 @@ use dti_config::ServiceConfig;
 use dti_proto::dti::submission::v1::registry_service_server::RegistryServiceServer;
 use dti_proto::dti::submission::v1::round_operator_service_server::RoundOperatorServiceServer;
 use dti_proto::dti::submission::v1::submission_service_server::SubmissionServiceServer;
-use dti_service_kit::{frameworks, FirstRun, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use dti_service_kit::StartError;
@@ -50,7 +53,6 @@ pub use error::SubmissionError;
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("submission", config)
         .with_postgres()
@@ -59,6 +61,8 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .await?;
     let pool = kit.pool()?.clone();
     let prefix = config.nats.prefix.clone();
+    let framework_cache = kit.framework_catalog(&settings.framework_dir).await?;
+    let catalog = framework_cache.catalog();
     let submissions = submissions::Submissions::new(
         pool.clone(),
         Arc::clone(&catalog),
@@ -81,7 +85,8 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .store_seed(&seed)
         .await
         .map_err(StartError::step("storing the seed unit registry"))?;
-    let rounds = rounds::Rounds::new(pool.clone(), catalog, cache, prefix);
+    let rounds = rounds::Rounds::new(pool.clone(), framework_cache.clone(), cache, prefix.clone());
+    let frameworks = frameworks::Frameworks::new(pool.clone(), framework_cache, prefix);
     let interceptor = AuthInterceptor::new(verifier);
     kit.add_service(SubmissionServiceServer::with_interceptor(
         api::SubmissionApi::new(submissions),
@@ -92,7 +97,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         interceptor.clone(),
     ));
     kit.add_service(RegistryServiceServer::with_interceptor(
-        api::RegistryApi::new(registry),
+        api::RegistryApi::new(registry, frameworks),
         interceptor,
     ));
     kit.spawn_outbox_relay(RelaySettings::default())?;

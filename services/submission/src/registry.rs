@@ -283,10 +283,18 @@ impl Registry {
 
 /// A registry file's problems as one refusal, a violation each.
 fn refusal(error: UnitRegistryError) -> SubmissionError {
+    file_refusal("registry-invalid", error.problems)
+}
+
+/// The problems of a file sent in `document_toml` as one refusal (`summary`, a message key),
+/// a violation each.
+pub(crate) fn file_refusal(
+    summary: &'static str,
+    problems: impl IntoIterator<Item = String>,
+) -> SubmissionError {
     SubmissionError::Invalid(InvalidRequest {
-        summary: Message::new("registry-invalid").into(),
-        violations: error
-            .problems
+        summary: Message::new(summary).into(),
+        violations: problems
             .into_iter()
             .map(|problem| {
                 FieldViolation::new(

@@ -16,10 +16,12 @@ use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
 use dti_auth::{Principal, Role};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::framework::content_hash;
 use dti_domain::framework::Framework;
 use dti_domain::round::{RoundAction, RoundState};
-use dti_domain::{FrameworkCatalog, RoundRef, UnitId, UnitRegistry};
+use dti_domain::{RoundRef, UnitId, UnitRegistry};
 use dti_i18n::Message;
+use dti_service_kit::frameworks::FrameworkCache;
 use dti_service_kit::registry::RegistryCache;
 use dti_service_kit::status::{FieldViolation, InvalidRequest};
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
@@ -36,6 +38,9 @@ pub struct RoundView {
     pub record: RoundRecord,
     /// Units assessed in it.
     pub units: Vec<String>,
+    /// Content hash of the framework it was opened with (none for a round opened before
+    /// rounds pinned their framework).
+    pub framework_hash: Option<String>,
 }
 
 /// A round reopened for one unit.
@@ -51,22 +56,22 @@ pub struct Reopening {
 #[derive(Debug, Clone)]
 pub struct Rounds {
     pool: PgPool,
-    catalog: Arc<FrameworkCatalog>,
+    frameworks: FrameworkCache,
     registry: RegistryCache,
     nats_prefix: String,
 }
 
 impl Rounds {
-    /// Rounds stored in `pool`.
+    /// Rounds stored in `pool`, of the frameworks of `frameworks`' catalogue.
     pub fn new(
         pool: PgPool,
-        catalog: Arc<FrameworkCatalog>,
+        frameworks: FrameworkCache,
         registry: RegistryCache,
         nats_prefix: String,
     ) -> Self {
         Self {
             pool,
-            catalog,
+            frameworks,
             registry,
             nats_prefix,
         }
@@ -92,7 +97,8 @@ impl Rounds {
         unit_ids: &[String],
     ) -> Result<RoundView, SubmissionError> {
         require_operator(actor)?;
-        let framework = self.check_framework(round)?;
+        let framework = self.check_framework(round).await?;
+        let framework_hash = content_hash(&framework);
         let deadline = deadline.ok_or_else(|| {
             SubmissionError::invalid_field("deadline", Message::new("round-deadline-needed"))
         })?;
@@ -101,9 +107,9 @@ impl Rounds {
             .fresh()
             .await
             .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
-        let cohort = cohort(&registry, round, framework, unit_ids)?;
+        let cohort = cohort(&registry, round, &framework, unit_ids)?;
         let mut tx = self.begin().await?;
-        rounds::create_draft(&mut tx, round, &cohort, actor).await?;
+        rounds::create_draft(&mut tx, round, &framework_hash, &cohort, actor).await?;
         let current = rounds::lock(&mut tx, round).await?;
         if current.state == RoundState::Open && current.deadline == Some(deadline) {
             drop(tx);
@@ -138,7 +144,7 @@ impl Rounds {
         round: &RoundRef,
     ) -> Result<RoundView, SubmissionError> {
         require_operator(actor)?;
-        self.check_framework(round)?;
+        self.check_framework(round).await?;
         let mut tx = self.begin().await?;
         rounds::transition(
             &mut tx,
@@ -166,7 +172,7 @@ impl Rounds {
         reason: &str,
     ) -> Result<Reopening, SubmissionError> {
         require_operator(actor)?;
-        self.check_framework(round)?;
+        self.check_framework(round).await?;
         let mut violations = Vec::new();
         let reason = reason.trim();
         if reason.is_empty() {
@@ -264,7 +270,7 @@ impl Rounds {
         actor: &Principal,
         round: &RoundRef,
     ) -> Result<RoundView, SubmissionError> {
-        self.check_framework(round)?;
+        self.check_framework(round).await?;
         let record = rounds::find(&self.pool, round).await?.ok_or_else(|| {
             SubmissionError::NotFound(dti_workflow::rounds::not_found(round).into())
         })?;
@@ -277,7 +283,19 @@ impl Rounds {
         .await
         .map_err(SubmissionError::database("reading a round's cohort"))?;
         crate::access::require_round_reader(actor, &units)?;
-        Ok(RoundView { record, units })
+        let framework_hash: Option<String> = sqlx::query_scalar(
+            "SELECT framework_hash FROM rounds WHERE year = $1 AND framework = $2",
+        )
+        .bind(stored_year(round))
+        .bind(round.framework.as_str())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(SubmissionError::database("reading a round's framework"))?;
+        Ok(RoundView {
+            record,
+            units,
+            framework_hash,
+        })
     }
 
     /// Closes every open round whose deadline has passed; returns how many it closed.
@@ -330,9 +348,15 @@ impl Rounds {
         Ok(closed)
     }
 
-    /// The round's framework, when it is one whose rounds units submit in.
-    fn check_framework(&self, round: &RoundRef) -> Result<&Framework, SubmissionError> {
-        match self.catalog.get(&round.framework) {
+    /// The round's framework, when it is one whose rounds units submit in. One an operator has
+    /// just stored through another replica is loaded first.
+    async fn check_framework(&self, round: &RoundRef) -> Result<Arc<Framework>, SubmissionError> {
+        let found = self
+            .frameworks
+            .get_fresh(&round.framework)
+            .await
+            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+        match found {
             Some(framework) if framework.scored => Ok(framework),
             Some(_) => Err(SubmissionError::invalid_field(
                 "round.framework",
@@ -342,7 +366,7 @@ impl Rounds {
                 "round.framework",
                 Message::new("issue-framework-unknown")
                     .arg("id", round.framework.to_string())
-                    .arg("known", self.catalog.ids().join(", ")),
+                    .arg("known", self.frameworks.catalog().ids().join(", ")),
             )),
         }
     }

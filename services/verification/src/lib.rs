@@ -62,7 +62,7 @@ use dti_config::ServiceConfig;
 use dti_proto::dti::verification::v1::approval_service_server::ApprovalServiceServer;
 use dti_proto::dti::verification::v1::publication_service_server::PublicationServiceServer;
 use dti_proto::dti::verification::v1::verification_service_server::VerificationServiceServer;
-use dti_service_kit::{frameworks, FirstRun, ServiceKit};
+use dti_service_kit::{FirstRun, ServiceKit};
 
 pub use config::Settings;
 pub use context::Context;
@@ -72,13 +72,16 @@ pub use error::VerificationError;
 /// Builds the service on the kit and returns it ready to serve.
 pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, StartError> {
     let settings = &config.service;
-    let catalog = Arc::new(frameworks::framework_catalog(&settings.framework_dir)?);
     let verifier = JwtVerifier::from_config(&config.auth)?;
     let mut kit = ServiceKit::builder("verification", config)
         .with_postgres()
         .with_nats()
         .build()
         .await?;
+    let catalog = kit
+        .framework_catalog(&settings.framework_dir)
+        .await?
+        .catalog();
     let context = Context {
         pool: kit.pool()?.clone(),
         catalog,

@@ -128,8 +128,20 @@ async fn every_illegal_round_step_is_refused_with_failed_precondition() -> anyho
         year: 2023,
         framework: "hcm-2023-district".parse()?,
     };
-    dti_workflow::rounds::create_draft(&mut tx, &reference, &[UnitId::parse("quan-1")?], &operator)
-        .await?;
+    let catalog = dti_domain::FrameworkCatalog::builtin()?;
+    let hash = dti_domain::framework::content_hash(
+        catalog
+            .get(&reference.framework)
+            .ok_or_else(|| anyhow::anyhow!("no framework"))?,
+    );
+    dti_workflow::rounds::create_draft(
+        &mut tx,
+        &reference,
+        &hash,
+        &[UnitId::parse("quan-1")?],
+        &operator,
+    )
+    .await?;
     tx.commit().await?;
 
     let mut refused = refuse_all_but(&stack, "draft", &[]).await?;

@@ -2,7 +2,7 @@
 //! whose score depends on the cohort (min-max rules).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::ids::{FrameworkId, GroupCode, IndicatorCode};
@@ -18,19 +18,59 @@ pub struct FrameworkLayout {
     cohort_dependent: Vec<(usize, usize)>,
 }
 
-/// The layouts of the scored frameworks of `catalog`, by id: what a service that scores or
-/// ranks keeps for the life of the process.
-pub fn scored_layouts(catalog: &FrameworkCatalog) -> HashMap<FrameworkId, Arc<FrameworkLayout>> {
-    catalog
-        .iter()
-        .filter(|framework| framework.scored)
-        .map(|framework| {
-            (
-                framework.id.clone(),
-                Arc::new(FrameworkLayout::new(Arc::clone(framework))),
-            )
-        })
-        .collect()
+/// The layouts of the scored frameworks of a catalogue, each made when first asked for: what a
+/// service that scores or ranks keeps for the life of the process. A framework an operator adds
+/// to the catalogue while the service runs gets its layout on its first use.
+#[derive(Debug)]
+pub struct ScoredLayouts {
+    catalog: Arc<FrameworkCatalog>,
+    made: RwLock<HashMap<FrameworkId, Arc<FrameworkLayout>>>,
+}
+
+/// Why a framework has no layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoLayout {
+    /// The catalogue does not know the framework (yet: one just added may still be loading).
+    Unknown,
+    /// The framework is collected, not scored.
+    NotScored,
+}
+
+impl ScoredLayouts {
+    /// The layouts of `catalog`'s scored frameworks.
+    pub fn new(catalog: Arc<FrameworkCatalog>) -> Self {
+        Self {
+            catalog,
+            made: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The catalogue the layouts are made from.
+    pub fn catalog(&self) -> &Arc<FrameworkCatalog> {
+        &self.catalog
+    }
+
+    /// The layout of scored framework `id`.
+    pub fn get(&self, id: &FrameworkId) -> Result<Arc<FrameworkLayout>, NoLayout> {
+        if let Some(layout) = self.made.read().unwrap_or_else(|e| e.into_inner()).get(id) {
+            return Ok(Arc::clone(layout));
+        }
+        let framework = self.catalog.get(id).ok_or(NoLayout::Unknown)?;
+        if !framework.scored {
+            return Err(NoLayout::NotScored);
+        }
+        let layout = Arc::new(FrameworkLayout::new(Arc::clone(framework)));
+        let mut made = self.made.write().unwrap_or_else(|e| e.into_inner());
+        Ok(Arc::clone(made.entry(id.clone()).or_insert(layout)))
+    }
+
+    /// The layouts of every scored framework the catalogue knows now.
+    pub fn all(&self) -> Vec<Arc<FrameworkLayout>> {
+        self.catalog
+            .iter()
+            .filter_map(|framework| self.get(&framework.id).ok())
+            .collect()
+    }
 }
 
 impl FrameworkLayout {

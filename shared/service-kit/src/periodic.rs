@@ -44,6 +44,58 @@ impl ServiceKit {
     }
 }
 
+impl ServiceKit {
+    /// Keeps something the service caches from its database current: runs `reload` on each
+    /// message of the prefix's `event` subject (when the kit has NATS; task `on_event`) and every
+    /// `interval` should an event be missed (task `on_timer`). A failed reload is logged and
+    /// tried again on the next event or tick.
+    pub(crate) async fn keep_current<F, Fut, E>(
+        &self,
+        on_event: &'static str,
+        on_timer: &'static str,
+        event: &str,
+        interval: Duration,
+        reload: F,
+    ) -> Result<(), crate::StartError>
+    where
+        F: Fn() -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Display + Send + 'static,
+    {
+        self.spawn_periodic(
+            on_timer,
+            interval,
+            FirstRun::AfterOneInterval,
+            reload.clone(),
+        );
+        let Ok(jetstream) = self.jetstream() else {
+            return Ok(());
+        };
+        let mut changes = jetstream
+            .client()
+            .subscribe(self.subject(event))
+            .await
+            .map_err(crate::StartError::step("subscribing to a change event"))?;
+        self.spawn_task(on_event, move |shutdown| async move {
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => return Ok::<(), std::convert::Infallible>(()),
+                    message = futures::StreamExt::next(&mut changes) => {
+                        if message.is_none() {
+                            // The connection is gone for good; the timer still rechecks.
+                            return Ok(());
+                        }
+                        if let Err(error) = reload().await {
+                            tracing::warn!(task = on_event, %error, "reloading on its event");
+                        }
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
 /// The loop of [`ServiceKit::spawn_periodic`].
 async fn run_periodic<F, Fut, E>(
     name: &'static str,

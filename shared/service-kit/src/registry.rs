@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dti_domain::UnitRegistry;
-use futures::StreamExt;
 use sqlx::PgPool;
 
-use crate::{FirstRun, ServiceKit, StartError};
+use crate::{ServiceKit, StartError};
 
 /// The subject's event name of a new registry revision.
 pub const CHANGED_EVENT: &str = "registry.changed.v1";
@@ -170,44 +169,18 @@ impl ServiceKit {
             .await
             .map_err(StartError::step("loading the unit registry"))?;
         export_revision(cache.revision());
-        let on_timer = cache.clone();
-        self.spawn_periodic(
+        let reload = cache.clone();
+        self.keep_current(
+            "registry-changes",
             "registry-recheck",
+            CHANGED_EVENT,
             RECHECK_INTERVAL,
-            FirstRun::AfterOneInterval,
             move || {
-                let cache = on_timer.clone();
+                let cache = reload.clone();
                 async move { cache.refresh().await.map(export_revision) }
             },
-        );
-        if let Ok(jetstream) = self.jetstream() {
-            let mut changes = jetstream
-                .client()
-                .subscribe(self.subject(CHANGED_EVENT))
-                .await
-                .map_err(StartError::step("subscribing to unit registry changes"))?;
-            let on_event = cache.clone();
-            self.spawn_task("registry-changes", move |shutdown| async move {
-                loop {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return Ok::<(), std::convert::Infallible>(()),
-                        message = changes.next() => {
-                            if message.is_none() {
-                                // The connection is gone for good; the timer still rechecks.
-                                return Ok(());
-                            }
-                            match on_event.refresh().await {
-                                Ok(revision) => export_revision(revision),
-                                Err(error) => tracing::warn!(
-                                    %error,
-                                    "reloading the unit registry on its event"
-                                ),
-                            }
-                        }
-                    }
-                }
-            });
-        }
+        )
+        .await?;
         Ok(cache)
     }
 }

@@ -55,6 +55,7 @@ impl RoundOperatorService for WhoAmI {
                 caller.role.to_string(),
                 format!("{:?}", caller.scope),
             ],
+            framework_hash: String::new(),
         }))
     }
 

@@ -53,6 +53,7 @@ impl RoundOperatorService for TestOperator {
             state: RoundState::Open as i32,
             deadline: None,
             unit_ids: Vec::new(),
+            framework_hash: String::new(),
         }))
     }
 

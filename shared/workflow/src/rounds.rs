@@ -93,20 +93,23 @@ pub async fn lock(tx: &mut PgTransaction, round: &RoundRef) -> Result<RoundRecor
     }
 }
 
-/// Creates `round` in `draft` with `cohort` as its units, unless it exists (then nothing
-/// changes). Returns whether it was created.
+/// Creates `round` in `draft` with `cohort` as its units, pinning the content hash of the
+/// framework it is opened with, unless it exists (then nothing changes). Returns whether it
+/// was created.
 pub async fn create_draft(
     tx: &mut PgTransaction,
     round: &RoundRef,
+    framework_hash: &str,
     cohort: &[UnitId],
     actor: &Principal,
 ) -> Result<bool, WorkflowError> {
     let created = sqlx::query(
-        "INSERT INTO rounds (year, framework, state) VALUES ($1, $2, 'draft') \
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO rounds (year, framework, state, framework_hash) \
+         VALUES ($1, $2, 'draft', $3) ON CONFLICT DO NOTHING",
     )
     .bind(stored_year(round))
     .bind(round.framework.as_str())
+    .bind(framework_hash)
     .execute(&mut **tx)
     .await
     .map_err(WorkflowError::database("creating a round"))?
@@ -135,7 +138,9 @@ pub async fn create_draft(
             action: "round.create",
             subject: format!("round {round}"),
             before: None,
-            after: Some(json!({"state": "draft", "cohort": units})),
+            after: Some(
+                json!({"state": "draft", "cohort": units, "framework_hash": framework_hash}),
+            ),
         },
     )
     .await?;

@@ -1,9 +1,107 @@
-//! `dtictl frameworks` and `dtictl framework show`: what the catalog holds.
+//! `dtictl frameworks` and `dtictl framework show`: what the catalog holds; `dtictl framework
+//! add` and `list`: the frameworks stored on the platform (the submission service's
+//! `RegistryService`).
+
+use std::path::Path;
 
 use crate::print_json;
-use crate::{tr, Failure};
+use crate::remote::{call, operator, with_bearer, Output, Remote, Service};
+use crate::{runtime, tr, Failure};
+use dti_domain::framework::load::parse_framework;
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;
+use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
+use dti_proto::dti::submission::v1::{
+    AddFrameworkRequest, AddFrameworkResponse, FrameworkList, FrameworkOrigin,
+    ListFrameworksRequest,
+};
+
+use super::read_input;
+
+/// Stores the framework file `input` on the platform. The file is checked here first, so a
+/// broken one is named (exit 2) before anything is sent.
+pub fn add(connection: &Remote, input: &Path, reason: &str, output: Output) -> Result<(), Failure> {
+    let text = read_input(input)?;
+    parse_framework(&input.display().to_string(), &text).map_err(|error| {
+        Failure::InvalidInput(error.to_string().lines().map(str::to_owned).collect())
+    })?;
+    let added: AddFrameworkResponse = runtime()?.block_on(async {
+        let bearer = connection.bearer(&operator())?;
+        let mut client = RegistryServiceClient::new(connection.channel(Service::Submission).await?);
+        let request = AddFrameworkRequest {
+            document_toml: text,
+            reason: reason.to_owned(),
+        };
+        call(
+            &tr!("dtictl-what-framework"),
+            client.add_framework(with_bearer(request, &bearer)?),
+        )
+        .await
+    })?;
+    output.emit(&added, |added| match added.changed {
+        true => tr!(
+            "dtictl-framework-stored",
+            framework = &added.framework_id,
+            hash = &added.content_hash
+        ),
+        false => tr!(
+            "dtictl-framework-already-stored",
+            framework = &added.framework_id,
+            hash = &added.content_hash
+        ),
+    })
+}
+
+/// The frameworks the platform knows, as `ListFrameworks` answers (`include_documents` for the
+/// stored files).
+pub async fn platform_frameworks(
+    connection: &Remote,
+    include_documents: bool,
+) -> Result<FrameworkList, Failure> {
+    let bearer = connection.bearer(&operator())?;
+    let mut client = RegistryServiceClient::new(connection.channel(Service::Submission).await?);
+    let request = ListFrameworksRequest { include_documents };
+    call(
+        &tr!("dtictl-what-framework"),
+        client.list_frameworks(with_bearer(request, &bearer)?),
+    )
+    .await
+}
+
+/// Lists the frameworks the platform knows, one per line.
+pub fn platform_list(connection: &Remote, output: Output) -> Result<(), Failure> {
+    let list = runtime()?.block_on(platform_frameworks(connection, false))?;
+    output.emit(&list, |list| {
+        let mut text = format!(
+            "{:<24} {:>4}  {:<10} {:<9} {:<16}  {}\n",
+            tr!("dtictl-col-id"),
+            tr!("dtictl-col-year"),
+            tr!("dtictl-col-units"),
+            tr!("dtictl-col-origin"),
+            tr!("dtictl-col-hash"),
+            tr!("dtictl-col-pinned-by"),
+        );
+        for known in &list.frameworks {
+            let origin = match known.origin() {
+                FrameworkOrigin::BuiltIn => tr!("dtictl-framework-origin-built-in"),
+                FrameworkOrigin::Directory => tr!("dtictl-framework-origin-directory"),
+                FrameworkOrigin::Stored => tr!("dtictl-framework-origin-stored"),
+                FrameworkOrigin::Unspecified => String::new(),
+            };
+            let hash: String = known.content_hash.chars().take(16).collect();
+            text.push_str(&format!(
+                "{:<24} {:>4}  {:<10} {:<9} {:<16}  {}\n",
+                known.framework_id,
+                known.year,
+                known.unit_kind,
+                origin,
+                hash,
+                known.pinned_by_rounds.join(", ")
+            ));
+        }
+        text
+    })
+}
 
 /// Lists the known frameworks, one per line.
 pub fn list(catalog: &FrameworkCatalog) -> Result<(), Failure> {

@@ -34,13 +34,23 @@ use rayon::prelude::*;
 use std::io::Read;
 use std::path::Path;
 
-/// The built-in frameworks plus an operator's directory; a broken file is invalid input.
+/// The built-in frameworks plus an operator's directory (a broken file is invalid input), and,
+/// for a command that calls the services, the frameworks stored on the platform.
 pub fn load_catalog(dir: Option<&Path>) -> Result<FrameworkCatalog, Failure> {
     let catalog = match dir {
         Some(dir) => FrameworkCatalog::builtin_and_dir(dir),
         None => FrameworkCatalog::builtin(),
     };
-    catalog.map_err(|e| Failure::InvalidInput(e.to_string().lines().map(str::to_string).collect()))
+    let catalog = catalog
+        .map_err(|e| Failure::InvalidInput(e.to_string().lines().map(str::to_string).collect()))?;
+    for (id, document) in crate::registry_in_force::stored_frameworks() {
+        let added = dti_domain::framework::load::parse_framework(&id, &document)
+            .and_then(|framework| catalog.add(&id, framework));
+        if let Err(error) = added {
+            eprintln!("{error}");
+        }
+    }
+    Ok(catalog)
 }
 
 /// Reads a file, or standard input for `-`.

@@ -48,12 +48,35 @@ const YEARS: std::ops::RangeInclusive<u16> = 2000..=2100;
 pub struct Site {
     /// The published revisions.
     pub publications: Publications,
-    /// Frameworks (names of groups and indicators).
+    /// Frameworks (names of groups and indicators), with those stored on the platform added.
     pub catalog: FrameworkCatalog,
     /// Units (Vietnamese names, lineage): the registry in force.
     pub registry: crate::units::SiteRegistry,
     /// The key that signs snapshot downloads, when one is configured.
     pub signer: Option<SnapshotSigner>,
+}
+
+impl Site {
+    /// Adds the frameworks operators stored on the platform to the catalogue, so the results
+    /// of a round of one are shown without a restart. One that does not load is an error, the
+    /// others are added.
+    pub async fn add_stored_frameworks(
+        &self,
+        source: &crate::source::RegistrySource,
+    ) -> Result<(), crate::source::SourceError> {
+        let mut problems = Vec::new();
+        for (id, document) in source.stored_frameworks().await? {
+            let added = dti_domain::framework::load::parse_framework(&id, &document)
+                .and_then(|framework| self.catalog.add(&id, framework));
+            if let Err(error) = added {
+                problems.push(error.to_string());
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(crate::source::SourceError::Unavailable(problems.join("; "))),
+        }
+    }
 }
 
 type AppState = Arc<Site>;

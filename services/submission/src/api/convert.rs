@@ -204,6 +204,7 @@ pub fn round_to_proto(view: &RoundView) -> pb::Round {
         state: round_state(view.record.state).into(),
         deadline: view.record.deadline.map(timestamp),
         unit_ids: view.units.clone(),
+        framework_hash: view.framework_hash.clone().unwrap_or_default(),
     }
 }
 

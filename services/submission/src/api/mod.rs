@@ -5,7 +5,7 @@
 //!
 //! - `submission_service`: the unit-facing `SubmissionService`;
 //! - `round_operator_service`: the operators' `RoundOperatorService`;
-//! - `registry_service`: the unit registry's `RegistryService`;
+//! - `registry_service`: the unit registry's and the frameworks' `RegistryService`;
 //! - [`convert`]: protobuf to domain values and back.
 
 pub mod convert;
@@ -13,6 +13,7 @@ mod registry_service;
 mod round_operator_service;
 mod submission_service;
 
+use crate::frameworks::Frameworks;
 use crate::registry::Registry;
 use crate::rounds::Rounds;
 use crate::submissions::Submissions;
@@ -43,15 +44,19 @@ impl RoundOperatorApi {
     }
 }
 
-/// The unit registry's API.
+/// The API of the unit registry and the frameworks.
 #[derive(Debug, Clone)]
 pub struct RegistryApi {
     registry: Registry,
+    frameworks: Frameworks,
 }
 
 impl RegistryApi {
-    /// Serves `registry`.
-    pub fn new(registry: Registry) -> Self {
-        Self { registry }
+    /// Serves `registry` and `frameworks`.
+    pub fn new(registry: Registry, frameworks: Frameworks) -> Self {
+        Self {
+            registry,
+            frameworks,
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! `dti.submission.v1.RegistryService`: the unit registry in force, and an operator's import of
-//! a new revision.
+//! `dti.submission.v1.RegistryService`: the unit registry in force, an operator's import of a
+//! new revision, and the frameworks (an operator's stored framework, the known ones).
 
 use dti_proto::convert::timestamp;
 use dti_proto::dti::submission::v1 as pb;
@@ -8,6 +8,7 @@ use dti_service_kit::handler::serve;
 use tonic::{Request, Response, Status};
 
 use super::RegistryApi;
+use crate::frameworks::{added_at, Known, Origin};
 use crate::SubmissionError;
 
 #[tonic::async_trait]
@@ -57,5 +58,81 @@ impl RegistryService for RegistryApi {
             },
         )
         .await
+    }
+
+    async fn add_framework(
+        &self,
+        request: Request<pb::AddFrameworkRequest>,
+    ) -> Result<Response<pb::AddFrameworkResponse>, Status> {
+        serve(
+            request,
+            |m| Ok::<_, SubmissionError>(m.clone()),
+            |actor, m| async move {
+                self.frameworks
+                    .add(&actor, &m.document_toml, &m.reason)
+                    .await
+            },
+            |added| {
+                Ok::<_, SubmissionError>(pb::AddFrameworkResponse {
+                    framework_id: added.framework.id.to_string(),
+                    content_hash: added.content_hash,
+                    changed: added.changed,
+                })
+            },
+        )
+        .await
+    }
+
+    async fn list_frameworks(
+        &self,
+        request: Request<pb::ListFrameworksRequest>,
+    ) -> Result<Response<pb::FrameworkList>, Status> {
+        serve(
+            request,
+            |m| Ok::<_, SubmissionError>(m.include_documents),
+            |actor, include_documents| async move {
+                let known = self.frameworks.list(&actor).await?;
+                Ok::<_, SubmissionError>((known, include_documents))
+            },
+            |(known, include_documents)| {
+                Ok::<_, SubmissionError>(pb::FrameworkList {
+                    frameworks: known
+                        .into_iter()
+                        .map(|known| known_to_proto(known, include_documents))
+                        .collect(),
+                })
+            },
+        )
+        .await
+    }
+}
+
+/// A known framework as protobuf.
+fn known_to_proto(known: Known, include_document: bool) -> pb::KnownFramework {
+    let framework = &known.framework;
+    let origin = match known.origin {
+        Origin::BuiltIn => pb::FrameworkOrigin::BuiltIn,
+        Origin::Directory => pb::FrameworkOrigin::Directory,
+        Origin::Stored => pb::FrameworkOrigin::Stored,
+    };
+    let added_at = added_at(&known).map(timestamp);
+    let stored = known.stored.unwrap_or_default();
+    pb::KnownFramework {
+        framework_id: framework.id.to_string(),
+        year: u32::from(framework.year),
+        unit_kind: framework.unit_kind.as_str().to_owned(),
+        title: framework.title.clone(),
+        scored: framework.scored,
+        content_hash: known.content_hash,
+        origin: origin.into(),
+        added_by: stored.added_by,
+        added_at,
+        reason: stored.reason,
+        pinned_by_rounds: known.pinned_by,
+        document_toml: if include_document {
+            stored.document
+        } else {
+            String::new()
+        },
     }
 }

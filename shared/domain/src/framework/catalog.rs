@@ -1,12 +1,19 @@
-//! The catalog of known frameworks: the built-in files compiled into every binary, plus any
-//! files an operator adds from a directory (a new year's set needs no code change).
+//! The catalog of known frameworks: the built-in files compiled into every binary, any files
+//! an operator adds from a directory, and those an operator stores on the platform while the
+//! services run (a new year's set needs no code change and no restart).
+//!
+//! A framework id names one content for good: the catalog only ever gains frameworks, and
+//! [`FrameworkCatalog::add`] refuses a changed framework under a known id (a changed set is a
+//! new id). That is what lets a round pin its framework by id and content hash, and lets every
+//! reader hold on to a framework it got from the catalog while frameworks are added.
 
 use super::load::{parse_framework, FrameworkError, FrameworkProblem};
 use super::model::Framework;
 use crate::ids::FrameworkId;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// The built-in framework files, as (file name, contents).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
@@ -24,10 +31,39 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Known frameworks by id.
-#[derive(Debug, Clone, Default)]
+/// Known frameworks by id: those it was built with, and those added to it since
+/// ([`FrameworkCatalog::add`]).
+#[derive(Debug, Default)]
 pub struct FrameworkCatalog {
     frameworks: BTreeMap<FrameworkId, Arc<Framework>>,
+    /// Frameworks added while the catalog is shared. Each lives as long as the process (they
+    /// are few and never removed), so a reference to one outlives the lock that found it.
+    added: RwLock<BTreeMap<FrameworkId, &'static Arc<Framework>>>,
+}
+
+impl Clone for FrameworkCatalog {
+    fn clone(&self) -> Self {
+        Self {
+            frameworks: self.frameworks.clone(),
+            added: RwLock::new(self.added_read().clone()),
+        }
+    }
+}
+
+/// The content hash of a framework: SHA-256 of its canonical JSON form, in hex. Two files that
+/// differ only in layout or comments have the same hash.
+pub fn content_hash(framework: &Framework) -> String {
+    let canonical = serde_json::to_vec(framework).unwrap_or_default();
+    hex::encode(Sha256::digest(canonical))
+}
+
+/// What [`FrameworkCatalog::add`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// The framework is new to the catalog.
+    New,
+    /// The catalog already holds this framework with the same content.
+    AlreadyKnown,
 }
 
 impl FrameworkCatalog {
@@ -106,25 +142,69 @@ impl FrameworkCatalog {
         Ok(framework)
     }
 
+    /// Adds `framework` to a catalog that may be shared: a new id is added, the same content
+    /// under a known id changes nothing, and changed content under a known id is refused (a
+    /// framework id names one content for good; a changed set is added under a new id).
+    pub fn add(&self, file: &str, framework: Framework) -> Result<Added, FrameworkError> {
+        if let Some(known) = self.get(&framework.id) {
+            if content_hash(known) == content_hash(&framework) {
+                return Ok(Added::AlreadyKnown);
+            }
+            return Err(FrameworkError {
+                file: file.to_string(),
+                problems: vec![FrameworkProblem {
+                    code: None,
+                    problem: format!(
+                        "framework id {} is already defined with other content (hash {}); \
+                         a changed framework is added under a new id",
+                        framework.id,
+                        content_hash(known)
+                    ),
+                }],
+            });
+        }
+        let mut added = self.added.write().unwrap_or_else(|e| e.into_inner());
+        if added.contains_key(&framework.id) {
+            // Added by another thread between the look-up and the lock: compare again.
+            drop(added);
+            return self.add(file, framework);
+        }
+        let framework: &'static Arc<Framework> = Box::leak(Box::new(Arc::new(framework)));
+        added.insert(framework.id.clone(), framework);
+        Ok(Added::New)
+    }
+
+    fn added_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, BTreeMap<FrameworkId, &'static Arc<Framework>>> {
+        self.added.read().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The framework with this id.
     pub fn get(&self, id: &FrameworkId) -> Option<&Arc<Framework>> {
-        self.frameworks.get(id)
+        self.frameworks
+            .get(id)
+            .or_else(|| self.added_read().get(id).copied())
     }
 
     /// The framework with this id given as text.
     pub fn get_str(&self, id: &str) -> Option<&Arc<Framework>> {
-        FrameworkId::parse(id)
-            .ok()
-            .and_then(|id| self.frameworks.get(&id))
+        FrameworkId::parse(id).ok().and_then(|id| self.get(&id))
     }
 
     /// All frameworks, by id.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Framework>> {
-        self.frameworks.values()
+        let mut all: BTreeMap<&FrameworkId, &Arc<Framework>> = self.frameworks.iter().collect();
+        for framework in self.added_read().values().copied() {
+            all.insert(&framework.id, framework);
+        }
+        all.into_values().collect::<Vec<_>>().into_iter()
     }
 
     /// Known ids, for messages.
     pub fn ids(&self) -> Vec<String> {
-        self.frameworks.keys().map(ToString::to_string).collect()
+        self.iter()
+            .map(|framework| framework.id.to_string())
+            .collect()
     }
 }

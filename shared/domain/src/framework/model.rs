@@ -18,6 +18,17 @@ pub enum UnitKind {
     Province,
 }
 
+impl UnitKind {
+    /// The name a framework file gives it: `department`, `district` or `province`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Department => "department",
+            Self::District => "district",
+            Self::Province => "province",
+        }
+    }
+}
+
 /// A framework: one versioned indicator set.
 #[derive(Debug, Clone, Serialize)]
 pub struct Framework {
