@@ -464,3 +464,106 @@ async fn a_whole_assessment_is_submitted_in_one_call_all_or_nothing() -> anyhow:
     );
     stack.close().await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assessment_is_written_once_and_its_draft_is_that_version_until_edited(
+) -> anyhow::Result<()> {
+    use dti_proto::dti::submission::v1::{NotApplicable, SubmitAssessmentRequest};
+    let stack = Stack::start().await?;
+    stack
+        .open_round(&["quan-1"], Duration::from_secs(3600))
+        .await?;
+    let token = stack.unit_token("quan-1");
+    let request = |values, request_id: &str| SubmitAssessmentRequest {
+        round: Some(round()),
+        unit: Some(UnitRef {
+            unit_id: "quan-1".into(),
+        }),
+        values,
+        not_applicable: vec![NotApplicable {
+            indicator_code: "7.3".into(),
+            reason: "none here".into(),
+        }],
+        client_request_id: request_id.into(),
+        ..Default::default()
+    };
+    let first = stack
+        .submissions()
+        .submit_assessment(with_auth(request(some_values(7), "a-1"), &token))
+        .await?
+        .into_inner();
+    let id = first.submission.expect("submission").submission_id;
+    // The four entries are stored once, in version 1; the draft reads them from there.
+    assert_eq!(stack.count("submission_version_values").await?, 4);
+    assert_eq!(stack.count("submission_draft_values").await?, 0);
+    let get = |id: String| GetSubmissionRequest { submission_id: id };
+    let draft = stack
+        .submissions()
+        .get_submission(with_auth(get(id.clone()), &token))
+        .await?
+        .into_inner();
+    assert_eq!(draft.values, some_values(7));
+    assert_eq!(draft.not_applicable.len(), 1);
+
+    // An edit copies the version into the draft and changes the copy only.
+    let edited: Vec<_> = some_values(9)
+        .into_iter()
+        .filter(|v| v.indicator_code == "1.2")
+        .collect();
+    stack.set("quan-1", &id, edited).await?;
+    assert_eq!(stack.count("submission_draft_values").await?, 4);
+    let draft = stack
+        .submissions()
+        .get_submission(with_auth(get(id.clone()), &token))
+        .await?
+        .into_inner();
+    assert_eq!(draft.values, some_values(9));
+    assert_eq!(draft.not_applicable.len(), 1);
+    assert_eq!(stack.submit("quan-1", &id, "s-2").await?, 2);
+
+    // A whole assessment again: version 3 holds it, the draft is that version again.
+    stack
+        .submissions()
+        .submit_assessment(with_auth(request(some_values(5), "a-3"), &token))
+        .await?;
+    assert_eq!(stack.count("submission_draft_values").await?, 0);
+    let versions = stack
+        .submissions()
+        .list_versions(with_auth(
+            ListVersionsRequest {
+                submission_id: id.clone(),
+            },
+            &token,
+        ))
+        .await?
+        .into_inner()
+        .versions;
+    let values: Vec<_> = versions.iter().map(|v| v.values.clone()).collect();
+    assert_eq!(values, [some_values(7), some_values(9), some_values(5)]);
+    assert!(versions.iter().all(|v| v.not_applicable.len() == 1));
+    let draft = stack
+        .submissions()
+        .get_submission(with_auth(get(id.clone()), &token))
+        .await?
+        .into_inner();
+    assert_eq!(draft.values, some_values(5));
+
+    // The assessment's audit entry keeps the digest of its values, not a copy of them.
+    let after: Vec<serde_json::Value> = sqlx::query_scalar(
+        "SELECT after FROM audit_log WHERE action = 'submission.assessment_replaced' ORDER BY id",
+    )
+    .fetch_all(stack.backends.db.pool())
+    .await?;
+    assert_eq!(after.len(), 2);
+    for entry in &after {
+        assert_eq!(entry["indicators"], 4, "{entry}");
+        assert_eq!(
+            entry["values_sha256"].as_str().map(str::len),
+            Some(64),
+            "{entry}"
+        );
+        assert!(entry.get("1.2").is_none(), "no copy of the values: {entry}");
+    }
+    assert_ne!(after[0]["values_sha256"], after[1]["values_sha256"]);
+    stack.close().await
+}

@@ -4,6 +4,11 @@
 //! reopening, an earlier submit). Each function is one statement, or a short fixed sequence,
 //! in the caller's transaction (finding a submission's id also runs on the pool). Reading whole
 //! submissions for answers is in `views`.
+//!
+//! The values are written once: a whole assessment submitted at once goes straight into its
+//! version, and the draft is then that version (`submissions.draft_is_latest_version`, read
+//! through [`DRAFT_ROWS`]) until the unit edits it again, when the version's rows are first
+//! copied into the draft ([`materialize_draft`]).
 
 use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
@@ -20,6 +25,48 @@ use crate::SubmissionError;
 
 /// A stored indicator row: code, variables, not-applicable reason.
 pub(super) type StoredRow = (String, Option<Value>, Option<String>);
+
+/// The draft's rows of submission `$1` (`indicator_code, variables, not_applicable_reason`):
+/// its own rows, or its latest version's while the draft is that version. A macro, so the
+/// statements that read from it are literals.
+macro_rules! draft_rows {
+    () => {
+        "SELECT d.indicator_code, d.variables, d.not_applicable_reason \
+         FROM submission_draft_values d JOIN submissions s ON s.id = d.submission_id \
+         WHERE d.submission_id = $1 AND NOT s.draft_is_latest_version \
+         UNION ALL \
+         SELECT v.indicator_code, v.variables, v.not_applicable_reason \
+         FROM submission_version_values v JOIN submissions s \
+           ON s.id = v.submission_id AND v.version = s.latest_version \
+         WHERE v.submission_id = $1 AND s.draft_is_latest_version"
+    };
+}
+
+/// [`draft_rows!`] as a statement.
+pub(super) const DRAFT_ROWS: &str = draft_rows!();
+
+/// Makes the draft of `id` rows of its own again when it is its latest version (copies the
+/// version's rows into it), so it can be edited. Does nothing when it has its own rows.
+pub(super) async fn materialize_draft(
+    tx: &mut PgTransaction,
+    id: SubmissionId,
+) -> Result<(), SubmissionError> {
+    sqlx::query(
+        "WITH was AS (UPDATE submissions SET draft_is_latest_version = false \
+         WHERE id = $1 AND draft_is_latest_version RETURNING latest_version) \
+         INSERT INTO submission_draft_values (submission_id, indicator_code, variables, \
+         not_applicable_reason) SELECT v.submission_id, v.indicator_code, v.variables, \
+         v.not_applicable_reason FROM submission_version_values v JOIN was \
+         ON v.version = was.latest_version WHERE v.submission_id = $1",
+    )
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database(
+        "copying the latest version into the draft",
+    ))?;
+    Ok(())
+}
 
 /// Values as the JSON text stored in `variables`.
 fn variables_text(values: &IndicatorValues) -> String {
@@ -115,10 +162,11 @@ pub(super) async fn stored_entries(
     id: SubmissionId,
     codes: &[&str],
 ) -> Result<Map<String, Value>, SubmissionError> {
-    let rows: Vec<StoredRow> = sqlx::query_as(
-        "SELECT indicator_code, variables, not_applicable_reason FROM submission_draft_values \
-         WHERE submission_id = $1 AND indicator_code = ANY($2)",
-    )
+    let rows: Vec<StoredRow> = sqlx::query_as(concat!(
+        "SELECT indicator_code, variables, not_applicable_reason FROM (",
+        draft_rows!(),
+        ") draft WHERE indicator_code = ANY($2)"
+    ))
     .bind(id)
     .bind(codes)
     .fetch_all(&mut **tx)
@@ -150,6 +198,7 @@ pub(super) async fn write_values(
     id: SubmissionId,
     values: &ValidValues,
 ) -> Result<(), SubmissionError> {
+    materialize_draft(tx, id).await?;
     let codes: Vec<&str> = values.keys().map(String::as_str).collect();
     let variables: Vec<String> = values.values().map(variables_text).collect();
     sqlx::query(
@@ -175,6 +224,7 @@ pub(super) async fn write_not_applicable(
     code: &str,
     reason: &str,
 ) -> Result<(), SubmissionError> {
+    materialize_draft(tx, id).await?;
     sqlx::query(
         "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, \
          not_applicable_reason, updated_at) VALUES ($1, $2, NULL, $3, now()) \
@@ -196,6 +246,7 @@ pub(super) async fn delete_entry(
     id: SubmissionId,
     code: &str,
 ) -> Result<(), SubmissionError> {
+    materialize_draft(tx, id).await?;
     sqlx::query(
         "DELETE FROM submission_draft_values WHERE submission_id = $1 AND indicator_code = $2",
     )
@@ -207,13 +258,17 @@ pub(super) async fn delete_entry(
     Ok(())
 }
 
-/// Replaces the whole draft with `values` and not-applicable `marks`.
-pub(super) async fn replace_draft(
+/// Writes version `version` of `id` straight from a whole assessment (`values` and
+/// not-applicable `marks`; the general information is the draft's), and makes the draft that
+/// version: its own rows are dropped. Returns when it was submitted.
+pub(super) async fn write_assessment_version(
     tx: &mut PgTransaction,
     id: SubmissionId,
-    values: &ValidValues,
-    marks: &[(String, String)],
-) -> Result<(), SubmissionError> {
+    version: i32,
+    request_id: &str,
+    submitted_by: &str,
+    (values, marks): (&ValidValues, &[(String, String)]),
+) -> Result<DateTime<Utc>, SubmissionError> {
     let mut codes = Vec::with_capacity(values.len() + marks.len());
     let mut variables: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
@@ -232,18 +287,30 @@ pub(super) async fn replace_draft(
         .execute(&mut **tx)
         .await
         .map_err(SubmissionError::database("clearing the draft"))?;
+    let submitted_at = insert_version(tx, id, version, request_id, submitted_by).await?;
     sqlx::query(
-        "INSERT INTO submission_draft_values (submission_id, indicator_code, variables, not_applicable_reason) \
-         SELECT $1, code, vars::jsonb, reason FROM unnest($2::text[], $3::text[], $4::text[]) AS t(code, vars, reason)",
+        "INSERT INTO submission_version_values (submission_id, version, indicator_code, \
+         variables, not_applicable_reason) SELECT $1, $2, code, vars::jsonb, reason \
+         FROM unnest($3::text[], $4::text[], $5::text[]) AS t(code, vars, reason)",
     )
     .bind(id)
+    .bind(version)
     .bind(&codes)
     .bind(&variables)
     .bind(&reasons)
     .execute(&mut **tx)
     .await
-    .map_err(SubmissionError::database("replacing the draft"))?;
-    Ok(())
+    .map_err(SubmissionError::database("writing a version's values"))?;
+    sqlx::query(
+        "UPDATE submissions SET latest_version = $2, draft_is_latest_version = true, \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database("advancing the latest version"))?;
+    Ok(submitted_at)
 }
 
 /// The draft's general information.
@@ -324,7 +391,40 @@ pub(super) async fn write_version(
     request_id: &str,
     submitted_by: &str,
 ) -> Result<DateTime<Utc>, SubmissionError> {
-    let submitted_at: DateTime<Utc> = sqlx::query_scalar(
+    let submitted_at = insert_version(tx, id, version, request_id, submitted_by).await?;
+    sqlx::query(concat!(
+        "INSERT INTO submission_version_values (submission_id, version, indicator_code, variables, \
+         not_applicable_reason) SELECT $1, $2, indicator_code, variables, \
+         not_applicable_reason FROM (",
+        draft_rows!(),
+        ") draft"
+    ))
+    .bind(id)
+    .bind(version)
+    .execute(&mut **tx)
+    .await
+    .map_err(SubmissionError::database(
+        "copying the draft into the version",
+    ))?;
+    sqlx::query("UPDATE submissions SET latest_version = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(version)
+        .execute(&mut **tx)
+        .await
+        .map_err(SubmissionError::database("advancing the latest version"))?;
+    Ok(submitted_at)
+}
+
+/// The `submission_versions` row of version `version` (the draft's general information);
+/// returns when it was submitted.
+async fn insert_version(
+    tx: &mut PgTransaction,
+    id: SubmissionId,
+    version: i32,
+    request_id: &str,
+    submitted_by: &str,
+) -> Result<DateTime<Utc>, SubmissionError> {
+    sqlx::query_scalar(
         "INSERT INTO submission_versions (submission_id, version, client_request_id, submitted_by, \
          general_info) SELECT $1, $2, $3, $4, general_info FROM submissions WHERE id = $1 \
          RETURNING submitted_at",
@@ -335,22 +435,5 @@ pub(super) async fn write_version(
     .bind(submitted_by)
     .fetch_one(&mut **tx)
     .await
-    .map_err(SubmissionError::database("writing a version"))?;
-    sqlx::query(
-        "INSERT INTO submission_version_values (submission_id, version, indicator_code, variables, \
-         not_applicable_reason) SELECT submission_id, $2, indicator_code, variables, \
-         not_applicable_reason FROM submission_draft_values WHERE submission_id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .execute(&mut **tx)
-    .await
-    .map_err(SubmissionError::database("copying the draft into the version"))?;
-    sqlx::query("UPDATE submissions SET latest_version = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(version)
-        .execute(&mut **tx)
-        .await
-        .map_err(SubmissionError::database("advancing the latest version"))?;
-    Ok(submitted_at)
+    .map_err(SubmissionError::database("writing a version"))
 }

@@ -1,5 +1,6 @@
-//! Submitting: a unit's draft becomes a new immutable version, or a whole assessment replaces
-//! the draft and is submitted at once. Both write the version and the
+//! Submitting: a unit's draft becomes a new immutable version, or a whole assessment is
+//! submitted at once — written once, straight into its version, which is then the draft — with
+//! an audit entry that keeps the digest of its values. Both write the version and the
 //! `submission.submitted.v1` event in the submit's transaction; a retry with the same client
 //! request id returns the version the first attempt created and changes nothing.
 
@@ -14,6 +15,7 @@ use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 use super::drafts::GENERAL_INFO_AUDIT;
 use super::events::announce_submitted;
@@ -113,13 +115,12 @@ impl Submissions {
         } else {
             head.clone()
         };
-        store::replace_draft(&mut tx, head.id, &decoded, &marks).await?;
         store::write_general_info(&mut tx, head.id, &general_info).await?;
         let entries = assessment_entries(&framework, &decoded, &marks);
-        let mut after: Map<String, Value> = entries
-            .iter()
-            .map(|(code, entry)| (code.clone(), entry.to_json()))
-            .collect();
+        // The values are stored once, in the version; the audit entry holds their digest.
+        let mut after = Map::new();
+        after.insert("values_sha256".to_owned(), Value::String(digest(&entries)));
+        after.insert("indicators".to_owned(), Value::from(entries.len()));
         after.insert(
             GENERAL_INFO_AUDIT.to_owned(),
             general_info_json(&general_info),
@@ -132,8 +133,15 @@ impl Submissions {
         self.touch_and_audit(&mut tx, &head, actor, change).await?;
         let state = workflow::transition(&mut tx, &before, SubmissionAction::Submit, actor).await?;
         let version = next_version(head.latest_version)?;
-        let submitted_at =
-            store::write_version(&mut tx, head.id, version, request_id, &actor.subject).await?;
+        let submitted_at = store::write_assessment_version(
+            &mut tx,
+            head.id,
+            version,
+            request_id,
+            &actor.subject,
+            (&decoded, &marks),
+        )
+        .await?;
         announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
         tx.commit().await.map_err(SubmissionError::database(
             "committing a submitted assessment",
@@ -183,6 +191,17 @@ impl Submissions {
         metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
         Ok(self.submitted(self.view(id).await?, version, false))
     }
+}
+
+/// SHA-256 (hex) of entries as the audit log writes them (`{code: values or not-applicable}`,
+/// in framework order): what an assessment's audit entry keeps of its values.
+fn digest(entries: &[(String, Entry)]) -> String {
+    let canonical: Vec<(&str, Value)> = entries
+        .iter()
+        .map(|(code, entry)| (code.as_str(), entry.to_json()))
+        .collect();
+    let text = serde_json::to_vec(&canonical).unwrap_or_default();
+    hex::encode(Sha256::digest(text))
 }
 
 /// An assessment's values and not-applicable marks as entries, in framework order.

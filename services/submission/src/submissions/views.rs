@@ -131,14 +131,11 @@ impl Submissions {
         let unit = UnitId::parse(unit).map_err(|_| corrupt("unit"))?;
         let state: SubmissionState = state.parse().map_err(|_| corrupt("state"))?;
         let framework = Arc::clone(self.framework(&round)?);
-        let rows: Vec<StoredRow> = sqlx::query_as(
-            "SELECT indicator_code, variables, not_applicable_reason \
-             FROM submission_draft_values WHERE submission_id = $1",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(SubmissionError::database("reading draft values"))?;
+        let rows: Vec<StoredRow> = sqlx::query_as(store::DRAFT_ROWS)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(SubmissionError::database("reading draft values"))?;
         let clarifications = if state == SubmissionState::ClarificationRequested {
             open_clarifications(&self.pool, id, latest_version).await?
         } else {
