@@ -192,7 +192,17 @@ impl Platform {
         year: u32,
         values: &[(&str, Vec<IndicatorValue>)],
     ) -> anyhow::Result<Vec<(String, String)>> {
-        let round = round_ref(year, FRAMEWORK);
+        self.verified_round_of(year, FRAMEWORK, values).await
+    }
+
+    /// [`Platform::verified_round`] of another district framework.
+    pub async fn verified_round_of(
+        &self,
+        year: u32,
+        framework: &str,
+        values: &[(&str, Vec<IndicatorValue>)],
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let round = round_ref(year, framework);
         let api = self.submission_api();
         let units: Vec<&str> = values.iter().map(|(unit, _)| *unit).collect();
         api.open_round(round.clone(), &units, Duration::from_secs(3600))
@@ -256,8 +266,18 @@ impl Platform {
         year: u32,
         values: &[(&str, Vec<IndicatorValue>)],
     ) -> anyhow::Result<Vec<(String, String)>> {
-        let ids = self.verified_round(year, values).await?;
-        let round = round_ref(year, FRAMEWORK);
+        self.published_round_of(year, FRAMEWORK, values).await
+    }
+
+    /// [`Platform::published_round`] of another district framework.
+    pub async fn published_round_of(
+        &self,
+        year: u32,
+        framework: &str,
+        values: &[(&str, Vec<IndicatorValue>)],
+    ) -> anyhow::Result<Vec<(String, String)>> {
+        let ids = self.verified_round_of(year, framework, values).await?;
+        let round = round_ref(year, framework);
         let approver = self.backends.token(Role::Approver);
         ApprovalServiceClient::new(self.verification.channel())
             .approve_round(with_auth(
