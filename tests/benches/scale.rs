@@ -22,7 +22,6 @@ mod support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -39,7 +38,7 @@ use support::{
     engine_ranking, env_number, ms, percentile, round_ref, served_ranking, submit_all,
     submit_request,
 };
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tonic::transport::Channel;
 
 const FRAMEWORK: &str = "hcm-2023-district";
@@ -69,36 +68,13 @@ impl Process {
         }
         let grpc_port = dti_tests::free_port()?;
         let metrics_port = dti_tests::free_port()?;
-        let vars = [
-            ("DATABASE_URL", backends.db.url().to_owned()),
-            ("NATS_URL", dti_testkit::nats_url()),
-            ("NATS_PREFIX", backends.nats_prefix.clone()),
-            ("REDIS_URL", dti_testkit::redis_url()),
-            (
-                "REDIS_KEY_PREFIX",
-                format!("{}{name}:", backends.redis_prefix),
-            ),
-            ("GRPC_LISTEN_ADDR", format!("127.0.0.1:{grpc_port}")),
-            ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics_port}")),
-            (
-                "AUTH_HS256_SECRET",
-                dti_testkit::TEST_HS256_SECRET.to_owned(),
-            ),
-            ("TELEMETRY_LOG_FILTER", "warn".to_owned()),
-        ];
-        let mut command = Command::new(&binary);
-        for (variable, _) in std::env::vars() {
-            if variable.starts_with(env_prefix) {
-                command.env_remove(variable);
-            }
-        }
-        for (variable, value) in vars {
-            command.env(format!("{env_prefix}{variable}"), value);
-        }
-        let child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+        let child = backends
+            .service_process(
+                &binary,
+                env_prefix,
+                &format!("127.0.0.1:{grpc_port}"),
+                metrics_port,
+            )
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
         Ok(Self {

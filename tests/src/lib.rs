@@ -422,16 +422,6 @@ pub fn check_year_run(run: &Output) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `GET /metrics` of a local port: the whole response, headers included.
-pub fn scrape(port: u16) -> anyhow::Result<String> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port))?;
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body)?;
-    Ok(body)
-}
-
 /// Drops a database of the local PostgreSQL, if it exists.
 pub fn drop_database(database: &str) -> anyhow::Result<()> {
     let dropped = Command::new("psql")

@@ -158,7 +158,7 @@ fn check_the_year(stack: &IsolatedStack, run: &std::process::Output) -> anyhow::
     // Every metric the dashboards and alerts use is exported by a running service.
     let mut exported = std::collections::BTreeSet::new();
     for (_, variable) in dti_tests::SERVICE_PORTS {
-        let metrics = dti_tests::scrape(stack.port(variable) + 1000)?;
+        let metrics = dti_testkit::metrics::scrape_port(stack.port(variable) + 1000)?;
         exported.extend(
             metrics
                 .lines()

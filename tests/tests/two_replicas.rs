@@ -113,7 +113,8 @@ fn check(stack: &IsolatedStack, run: &std::process::Output) -> anyhow::Result<()
     ];
     for (service, variable) in SERVICE_PORTS.into_iter().chain(front_ends) {
         for replica in 1..=REPLICAS {
-            let metrics = dti_tests::scrape(stack.replica_port(variable, replica) + 1000)?;
+            let metrics =
+                dti_testkit::metrics::scrape_port(stack.replica_port(variable, replica) + 1000)?;
             for ((consumer, outcome), count) in consumed(&metrics) {
                 // A failed attempt (a lock wait cut short, say) is delivered again; what
                 // must not happen is an event given up (a dead letter, checked below).

@@ -28,7 +28,7 @@ struct ServiceProcess {
 impl ServiceProcess {
     /// Starts the binary on `backends` with storage in `root`, and waits until it serves.
     async fn start(backends: &TestBackends, root: &Path) -> anyhow::Result<Self> {
-        let port = free_port()?;
+        let port = dti_testkit::free_port()?;
         let config = backends.service_config(());
         let secret = config
             .auth
@@ -109,12 +109,6 @@ impl ServiceProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// A port nothing listens on right now.
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// Waits (at most 30 s) until no session of the test database holds an advisory lock, i.e.

@@ -310,18 +310,6 @@ fn report(kind: &str, samples: &mut [Duration]) {
     );
 }
 
-/// The Prometheus text of a `/metrics` endpoint (the stages' own timings).
-async fn scrape(addr: std::net::SocketAddr) -> anyhow::Result<String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-        .await?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).await?;
-    Ok(text)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let units = env_number("DTI_BENCH_UNITS", 10_000);
@@ -604,10 +592,14 @@ async fn main() -> anyhow::Result<()> {
     );
 
     if let Some(addr) = scoring.metrics_addr {
-        for line in scrape(addr).await?.lines().filter(|line| {
-            line.starts_with("dti_scoring_unit_rescore_seconds")
-                || line.starts_with("dti_ranking_sync_seconds")
-        }) {
+        for line in dti_testkit::metrics::scrape(addr)
+            .await?
+            .lines()
+            .filter(|line| {
+                line.starts_with("dti_scoring_unit_rescore_seconds")
+                    || line.starts_with("dti_ranking_sync_seconds")
+            })
+        {
             println!("  {line}");
         }
     }

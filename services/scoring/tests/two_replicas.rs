@@ -5,73 +5,43 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::process::Stdio;
-
 use anyhow::Context;
 use dti_proto::dti::scoring::v1::Basis;
 use support::*;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 const CONSUMER: &str = "scoring-on-submission";
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 /// Starts a `dti-scoring` process on the test's database and prefix, `/metrics` on `port`.
 fn start_replica(env: &ScoringEnv, metrics_port: u16) -> anyhow::Result<Child> {
-    let vars = [
-        ("DATABASE_URL", env.backends.db.url().to_owned()),
-        ("NATS_URL", dti_testkit::nats_url()),
-        ("NATS_PREFIX", env.prefix().to_owned()),
-        ("GRPC_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
-        ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics_port}")),
-        (
-            "AUTH_HS256_SECRET",
-            dti_testkit::TEST_HS256_SECRET.to_owned(),
-        ),
-        ("TELEMETRY_LOG_FILTER", "warn".to_owned()),
-        ("SERVICE__RECONCILE_INTERVAL_SECS", "3600".to_owned()),
+    env.backends
+        .service_process(
+            env!("CARGO_BIN_EXE_dti-scoring"),
+            "DTI_SCORING_",
+            "127.0.0.1:0",
+            metrics_port,
+        )
+        .env("DTI_SCORING_SERVICE__RECONCILE_INTERVAL_SECS", "3600")
         // Small batches, so that a burst is spread over both replicas' pull requests.
-        ("SERVICE__CONSUMER_BATCH", "4".to_owned()),
-    ];
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dti-scoring"));
-    for (name, value) in vars {
-        command.env(format!("DTI_SCORING_{name}"), value);
-    }
-    command
-        .env_remove("DTI_SCORING_CONFIG_FILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
+        .env("DTI_SCORING_SERVICE__CONSUMER_BATCH", "4")
         .spawn()
         .context("starting dti-scoring")
 }
 
 /// `GET /metrics` of a local port; `None` while nothing answers.
 fn scrape(port: u16) -> Option<String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .ok()?;
-    let mut body = String::new();
-    stream.read_to_string(&mut body).ok()?;
-    Some(body)
+    dti_testkit::metrics::scrape_port(port).ok()
 }
 
 /// Events of the submission consumer a replica applied (`processed`) or found applied already.
 fn consumed(metrics: &str, outcome: &str) -> u64 {
-    metrics
-        .lines()
-        .filter(|line| line.starts_with("dti_bus_events_consumed_total{"))
-        .filter(|line| line.contains(&format!("consumer=\"{CONSUMER}\"")))
-        .filter(|line| line.contains(&format!("outcome=\"{outcome}\"")))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .map(|value| value as u64)
-        .sum()
+    let consumer = format!("consumer=\"{CONSUMER}\"");
+    let outcome = format!("outcome=\"{outcome}\"");
+    dti_testkit::metrics::sample_sum(
+        metrics,
+        "dti_bus_events_consumed_total",
+        &[&consumer, &outcome],
+    ) as u64
 }
 
 #[tokio::test]
@@ -79,7 +49,7 @@ async fn two_replicas_split_a_burst_and_apply_each_event_once() -> anyhow::Resul
     let (mut env, round, mut units) = burst_round(12, 53, "R-").await?;
     let ids: Vec<String> = units.iter().map(|u| u.unit.clone()).collect();
 
-    let ports = [free_port()?, free_port()?];
+    let ports = [dti_testkit::free_port()?, dti_testkit::free_port()?];
     let mut replicas = Vec::new();
     for port in ports {
         replicas.push(start_replica(&env, port)?);

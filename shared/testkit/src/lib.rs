@@ -41,6 +41,7 @@ pub mod wait;
 pub use database::{TestDatabase, TestkitError};
 pub use service::{in_language, loopback_config, with_auth, TestBackends};
 pub use submission_api::SubmissionApi;
+pub use tls::free_port;
 pub use tokens::TEST_HS256_SECRET;
 pub use wait::{eventually, wait_until, Poll};
 

@@ -86,6 +86,50 @@ impl TestBackends {
         }
     }
 
+    /// The command that starts a service's binary as a process of its own on these backends,
+    /// configured through its `env_prefix` variables (e.g. `DTI_SCORING_`) as an operator would:
+    /// the test's database, NATS prefix and Redis keys (under `<redis prefix><env_prefix>`), the
+    /// test HS256 key, logs at `warn`, gRPC on `grpc_addr` and metrics on 127.0.0.1:`metrics_port`.
+    /// Variables under that prefix in the caller's environment are removed, so only these (and
+    /// what the caller adds) apply. Its output is dropped, its errors shown; it is killed when
+    /// dropped.
+    pub fn service_process(
+        &self,
+        binary: impl AsRef<std::ffi::OsStr>,
+        env_prefix: &str,
+        grpc_addr: &str,
+        metrics_port: u16,
+    ) -> tokio::process::Command {
+        let settings = [
+            ("DATABASE_URL", self.db.url().to_owned()),
+            ("NATS_URL", crate::nats_url()),
+            ("NATS_PREFIX", self.nats_prefix.clone()),
+            ("REDIS_URL", redis_url()),
+            (
+                "REDIS_KEY_PREFIX",
+                format!("{}{}", self.redis_prefix, env_prefix.to_lowercase()),
+            ),
+            ("GRPC_LISTEN_ADDR", grpc_addr.to_owned()),
+            ("METRICS_LISTEN_ADDR", format!("127.0.0.1:{metrics_port}")),
+            ("AUTH_HS256_SECRET", TEST_HS256_SECRET.to_owned()),
+            ("TELEMETRY_LOG_FILTER", "warn".to_owned()),
+        ];
+        let mut command = tokio::process::Command::new(binary);
+        for (variable, _) in std::env::vars() {
+            if variable.starts_with(env_prefix) {
+                command.env_remove(variable);
+            }
+        }
+        for (variable, value) in settings {
+            command.env(format!("{env_prefix}{variable}"), value);
+        }
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .kill_on_drop(true);
+        command
+    }
+
     /// A minter of tokens the test services accept.
     pub fn minter(&self) -> TokenMinter {
         let auth = AuthConfig::default();
