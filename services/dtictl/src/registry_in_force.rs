@@ -6,13 +6,16 @@
 //! operators stored on the platform ([`stored_frameworks`]), which such a command adds to its
 //! catalogue.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use clap::{ArgMatches, FromArgMatches};
+use dti_domain::framework::{content_hash, FrameworkCatalog};
 use dti_domain::UnitRegistry;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::ExportRegistryRequest;
+use dti_proto::dti::submission::v1::{ExportRegistryRequest, FrameworkOrigin, KnownFramework};
 
+use crate::commands::frameworks::platform_frameworks;
 use crate::remote::{operator, with_bearer, Remote, Service};
 
 /// The services the parsed command calls, if it calls any.
@@ -80,20 +83,33 @@ where
     .flatten()
 }
 
-/// The frameworks stored on the platform, as (id, file), for a command that calls the services
-/// (`ListFrameworks`); none for an offline command or when the read fails.
-pub fn stored_frameworks() -> Vec<(String, String)> {
+/// The frameworks stored on the platform that `local` does not hold with the same content, as
+/// (id, file), for a command that calls the services; none for an offline command or when the
+/// read fails. The list is read without files first (`ListFrameworks`), so the files are fetched
+/// only when a stored framework is new to `local` or names other content there (which the caller
+/// reports).
+pub fn stored_frameworks(local: &FrameworkCatalog) -> Vec<(String, String)> {
     let Some(remote) = CONNECTION.get().cloned() else {
         return Vec::new();
     };
+    let local_hashes: BTreeMap<String, String> = local
+        .iter()
+        .map(|framework| (framework.id.to_string(), content_hash(framework)))
+        .collect();
     on_own_runtime(remote, |remote| async move {
-        let list = crate::commands::frameworks::platform_frameworks(&remote, true)
-            .await
-            .ok()?;
+        let differs = |known: &KnownFramework| {
+            known.origin() == FrameworkOrigin::Stored
+                && local_hashes.get(&known.framework_id) != Some(&known.content_hash)
+        };
+        let listed = platform_frameworks(&remote, false).await.ok()?;
+        if !listed.frameworks.iter().any(differs) {
+            return Some(Vec::new());
+        }
+        let list = platform_frameworks(&remote, true).await.ok()?;
         Some(
             list.frameworks
                 .into_iter()
-                .filter(|known| !known.document_toml.is_empty())
+                .filter(|known| differs(known) && !known.document_toml.is_empty())
                 .map(|known| (known.framework_id, known.document_toml))
                 .collect(),
         )

@@ -11,11 +11,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::AuthConfig;
+use dti_domain::framework::{content_hash, FrameworkCatalog};
 use dti_domain::RoundRef;
 use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::{ExportRegistryRequest, ListFrameworksRequest};
+use dti_proto::dti::submission::v1::{
+    ExportRegistryRequest, FrameworkOrigin, KnownFramework, ListFrameworksRequest,
+};
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
 use dti_service_kit::grpc_client::grpc_endpoint;
@@ -308,24 +311,49 @@ impl RegistrySource {
         })
     }
 
-    /// The frameworks operators stored on the platform, as (id, file).
-    pub async fn stored_frameworks(&self) -> Result<Vec<(String, String)>, SourceError> {
-        let request = self.reader.authorized(ListFrameworksRequest {
-            include_documents: true,
-        })?;
-        let list = self
+    /// The frameworks operators stored on the platform that `local` does not hold with the same
+    /// content, as (id, file). The list is read without files first; the files are fetched only
+    /// when a stored framework is new to `local` or names other content there.
+    pub async fn stored_frameworks(
+        &self,
+        local: &FrameworkCatalog,
+    ) -> Result<Vec<(String, String)>, SourceError> {
+        let differs = |known: &KnownFramework| {
+            known.origin() == FrameworkOrigin::Stored
+                && local
+                    .get_str(&known.framework_id)
+                    .map(|f| content_hash(f))
+                    .as_ref()
+                    != Some(&known.content_hash)
+        };
+        if !self.list_frameworks(false).await?.iter().any(differs) {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .list_frameworks(true)
+            .await?
+            .into_iter()
+            .filter(|known| differs(known) && !known.document_toml.is_empty())
+            .map(|known| (known.framework_id, known.document_toml))
+            .collect())
+    }
+
+    /// The frameworks the platform knows, with the stored files when `include_documents`.
+    async fn list_frameworks(
+        &self,
+        include_documents: bool,
+    ) -> Result<Vec<KnownFramework>, SourceError> {
+        let request = self
+            .reader
+            .authorized(ListFrameworksRequest { include_documents })?;
+        Ok(self
             .client
             .clone()
             .list_frameworks(request)
             .await
             .map_err(|status| unavailable(&status))?
-            .into_inner();
-        Ok(list
-            .frameworks
-            .into_iter()
-            .filter(|known| !known.document_toml.is_empty())
-            .map(|known| (known.framework_id, known.document_toml))
-            .collect())
+            .into_inner()
+            .frameworks)
     }
 
     /// The unit registry in force.

@@ -171,18 +171,24 @@ impl Frameworks {
         })
     }
 
-    /// Every known framework, by id (any authenticated caller: frameworks are public).
-    pub async fn list(&self, _actor: &Principal) -> Result<Vec<Known>, SubmissionError> {
+    /// Every known framework, by id (any authenticated caller: frameworks are public), with a
+    /// stored one's file only when `with_documents`.
+    pub async fn list(
+        &self,
+        _actor: &Principal,
+        with_documents: bool,
+    ) -> Result<Vec<Known>, SubmissionError> {
         self.cache
             .refresh()
             .await
             .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
-        let stored: BTreeMap<String, StoredFramework> = frameworks::stored_after(&self.pool, 0)
-            .await
-            .map_err(SubmissionError::database("reading the stored frameworks"))?
-            .into_iter()
-            .map(|stored| (stored.framework.clone(), stored))
-            .collect();
+        let stored: BTreeMap<String, StoredFramework> =
+            frameworks::stored_listing(&self.pool, with_documents)
+                .await
+                .map_err(SubmissionError::database("reading the stored frameworks"))?
+                .into_iter()
+                .map(|stored| (stored.framework.clone(), stored))
+                .collect();
         let pins: Vec<(String, i16)> = sqlx::query_as(
             "SELECT framework, year FROM rounds WHERE framework_hash IS NOT NULL \
              ORDER BY framework, year",

@@ -71,6 +71,21 @@ pub async fn stored_after(pool: &PgPool, known: i64) -> Result<Vec<StoredFramewo
     .await
 }
 
+/// Every stored framework, oldest first; with its file only when `with_documents` (otherwise
+/// `document` is empty), for listings that do not show the files.
+pub async fn stored_listing(
+    pool: &PgPool,
+    with_documents: bool,
+) -> Result<Vec<StoredFramework>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT framework, content_hash, CASE WHEN $1 THEN document ELSE '' END AS document, \
+         added_by, added_at, reason, sequence FROM stored_frameworks ORDER BY sequence",
+    )
+    .bind(with_documents)
+    .fetch_all(pool)
+    .await
+}
+
 /// A stored framework that could not be read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameworkLoadError {

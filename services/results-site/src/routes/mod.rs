@@ -65,7 +65,7 @@ impl Site {
         source: &crate::source::RegistrySource,
     ) -> Result<(), crate::source::SourceError> {
         let mut problems = Vec::new();
-        for (id, document) in source.stored_frameworks().await? {
+        for (id, document) in source.stored_frameworks(&self.catalog).await? {
             let added = dti_domain::framework::load::parse_framework(&id, &document)
                 .and_then(|framework| self.catalog.add(&id, framework));
             if let Err(error) = added {

@@ -91,7 +91,7 @@ impl RegistryService for RegistryApi {
             request,
             |m| Ok::<_, SubmissionError>(m.include_documents),
             |actor, include_documents| async move {
-                let known = self.frameworks.list(&actor).await?;
+                let known = self.frameworks.list(&actor, include_documents).await?;
                 Ok::<_, SubmissionError>((known, include_documents))
             },
             |(known, include_documents)| {
