@@ -19,8 +19,10 @@
 #
 # Each run starts a new year on a new database (dti_year_<date>_<time>, NATS and Redis
 # prefixes of the same name), so running it again always works; earlier runs' databases are
-# kept for inspection (--clean drops them first). Set DTI_LOCAL_DATABASE to choose the name, and
-# DTI_LOCAL_REPLICAS=2 to run every service twice (deploy/local/stack.env).
+# kept for inspection (--clean drops them first). Set DTI_LOCAL_DATABASE to choose the name,
+# DTI_LOCAL_REPLICAS=2 to run every service twice, and DTI_LOCAL_TENANT (with another
+# DTI_LOCAL_PORT_BASE) to run a tenant's year beside another's (deploy/local/stack.env,
+# docs/tenants.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/dti-target}
@@ -40,7 +42,9 @@ if ! command -v python3 >/dev/null; then
   $sudo_or_root apt-get update -qq && $sudo_or_root apt-get install -y -qq python3 >/dev/null
 fi
 
-run_name=${DTI_LOCAL_DATABASE:-dti_year_$(date -u +%Y%m%d_%H%M%S)}
+# With a tenant, the names carry it: each tenant's year is its own.
+tenant=${DTI_LOCAL_TENANT:-}
+run_name=${DTI_LOCAL_DATABASE:-dti_year_$(date -u +%Y%m%d_%H%M%S)${tenant:+_$tenant}}
 export DTI_LOCAL_DATABASE=$run_name
 export DTI_LOCAL_NATS_PREFIX=${DTI_LOCAL_NATS_PREFIX:-$run_name}
 export DTI_LOCAL_REDIS_PREFIX=${DTI_LOCAL_REDIS_PREFIX:-dti:$run_name:}
@@ -68,6 +72,8 @@ if [ "$DTI_LOCAL_BINARIES" = release ]; then bin="$CARGO_TARGET_DIR/release"; el
 dtictl() { "$bin/dtictl" "$@"; }
 export DTI_AUTH_HS256_SECRET
 DTI_AUTH_HS256_SECRET=$(cat "$DTI_LOCAL_RUN_DIR/hs256-secret")
+# dtictl's development tokens carry the stack's tenant, which every service requires.
+if [ -n "$tenant" ]; then export DTI_TENANT=$tenant; else unset DTI_TENANT; fi
 # dtictl and the results-site check talk to the services of replica ((k - 1) mod N) + 1 for the
 # k-th part of the year: with several replicas (DTI_LOCAL_REPLICAS) the parts go through
 # different ones, as a load balancer in front of the pods would spread them.

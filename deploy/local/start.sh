@@ -31,6 +31,10 @@ if ! [[ $DTI_LOCAL_REPLICAS =~ ^[1-9][0-9]*$ && $DTI_LOCAL_REPLICA_PORT_STEP =~ 
   log "DTI_LOCAL_REPLICAS ($DTI_LOCAL_REPLICAS) and DTI_LOCAL_REPLICA_PORT_STEP ($DTI_LOCAL_REPLICA_PORT_STEP) must be whole numbers of at least 1"
   exit 2
 fi
+if [ -n "$DTI_LOCAL_TENANT" ] && ! [[ $DTI_LOCAL_TENANT =~ ^[a-z][a-z0-9-]{0,31}$ ]]; then
+  log "DTI_LOCAL_TENANT ($DTI_LOCAL_TENANT) must be a tenant id: a lowercase letter, then up to 31 lowercase letters, digits or '-'"
+  exit 2
+fi
 replicas=$(seq 1 "$DTI_LOCAL_REPLICAS")
 # Replica r's ports are replica 1's + offset r; its pid file and log carry suffix r.
 offset() { echo $(( ($1 - 1) * DTI_LOCAL_REPLICA_PORT_STEP )); }
@@ -168,6 +172,7 @@ for entry in "${present[@]}"; do
       fi
     done
     env "${inherited[@]}" "${prefix}DATABASE_URL=$database_url" \
+        "${prefix}DATABASE_MAX_CONNECTIONS=$DTI_LOCAL_DATABASE_MAX_CONNECTIONS" \
         "${prefix}NATS_URL=nats://127.0.0.1:$DTI_NATS_PORT" \
         "${prefix}NATS_PREFIX=$DTI_LOCAL_NATS_PREFIX" \
         "${prefix}REDIS_URL=redis://127.0.0.1:$DTI_REDIS_PORT" \
@@ -176,6 +181,7 @@ for entry in "${present[@]}"; do
         "${prefix}METRICS_LISTEN_ADDR=127.0.0.1:$((port + 1000))" \
         "${prefix}AUTH_HS256_SECRET=$secret" \
         "${prefix}TELEMETRY_LOG_FORMAT=json" \
+        ${DTI_LOCAL_TENANT:+"${prefix}AUTH_TENANT=$DTI_LOCAL_TENANT"} \
         $(service_env "$name" "$prefix" "$shift_by") \
         nohup "$bin/$package" >"$run_dir/$instance.log" 2>&1 &
     echo $! >"$pid_file"
@@ -197,4 +203,4 @@ for entry in "${present[@]}"; do
     port_open "$port" || { log "$instance did not open port $port"; exit 1; }
   done
 done
-log "stack is up: ${#present[@]} service(s) × $DTI_LOCAL_REPLICAS replica(s); development secret in $secret_file"
+log "stack is up: ${#present[@]} service(s) × $DTI_LOCAL_REPLICAS replica(s)${DTI_LOCAL_TENANT:+ of tenant $DTI_LOCAL_TENANT}; development secret in $secret_file"

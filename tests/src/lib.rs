@@ -114,6 +114,8 @@ pub struct IsolatedStack {
     pub run_dir: tempfile::TempDir,
     /// Where the binaries are.
     pub bin: PathBuf,
+    /// The tenant it serves (`DTI_LOCAL_TENANT`), if any.
+    pub tenant: Option<String>,
     ports: Vec<(&'static str, u16)>,
 }
 
@@ -194,8 +196,36 @@ impl IsolatedStack {
             database,
             run_dir,
             bin,
+            tenant: None,
             ports,
         })
+    }
+
+    /// Settings for a new stack of `tenant` (`DTI_LOCAL_TENANT`), its NATS and Redis prefixes
+    /// naming the tenant; nothing is started yet.
+    pub fn for_tenant(tenant: &str) -> anyhow::Result<Self> {
+        let mut stack = Self::new()?;
+        let database = stack.database.clone();
+        let settings = [
+            ("DTI_LOCAL_TENANT", tenant.to_owned()),
+            ("DTI_LOCAL_NATS_PREFIX", format!("{database}_{tenant}")),
+            (
+                "DTI_LOCAL_REDIS_PREFIX",
+                format!("dti:{database}:{tenant}:"),
+            ),
+            // Two tenants' stacks share the server's 100 connections.
+            ("DTI_LOCAL_DATABASE_MAX_CONNECTIONS", "6".to_owned()),
+        ];
+        stack
+            .env
+            .retain(|(name, _)| !settings.iter().any(|(set, _)| name == set));
+        stack.env.extend(
+            settings
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value)),
+        );
+        stack.tenant = Some(tenant.to_owned());
+        Ok(stack)
     }
 
     /// The port of `variable` (e.g. `DTI_LOCAL_RECEIVER_PORT`).
@@ -256,6 +286,9 @@ impl IsolatedStack {
             }
         }
         command.env("DTI_AUTH_HS256_SECRET", secret.trim());
+        if let Some(tenant) = &self.tenant {
+            command.env("DTI_TENANT", tenant);
+        }
         for (service, variable) in SERVICE_PORTS {
             command.env(
                 format!("DTICTL_{service}_ENDPOINT"),

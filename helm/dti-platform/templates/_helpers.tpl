@@ -184,6 +184,12 @@ app.kubernetes.io/component: {{ .name }}
 {{- end }}
 - name: {{ $p }}AUTH_AUDIENCE
   value: {{ $v.auth.audience | quote }}
+{{- if $v.tenant }}
+- name: {{ $p }}AUTH_TENANT
+  value: {{ $v.tenant | quote }}
+- name: {{ $p }}AUTH_TENANT_CLAIM
+  value: {{ $v.auth.tenantClaim | quote }}
+{{- end }}
 {{- if eq $v.auth.algorithm "hs256" }}
 - name: {{ $p }}AUTH_HS256_SECRET
   valueFrom: { secretKeyRef: { name: {{ $v.auth.existingSecret | quote }}, key: {{ $v.auth.hs256SecretKey | quote }} } }

@@ -23,12 +23,24 @@ use tonic_types::StatusExt;
 
 use crate::{runtime, tr, Failure};
 
-/// A minter for the configured secret, refusing a short one.
-pub fn minter(secret: &str, issuer: &str, audience: &str) -> Result<TokenMinter, Failure> {
+/// A minter for the configured secret, its tokens for `tenant` (or none), refusing a short
+/// secret or a malformed tenant.
+pub fn minter(
+    secret: &str,
+    issuer: &str,
+    audience: &str,
+    tenant: Option<&str>,
+) -> Result<TokenMinter, Failure> {
     if secret.len() < 32 {
         return Err(Failure::InvalidInput(vec![tr!("dtictl-token-secret")]));
     }
-    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience))
+    if let Some(tenant) = tenant.filter(|tenant| !dti_config::is_tenant_id(tenant)) {
+        return Err(Failure::InvalidInput(vec![tr!(
+            "dtictl-token-tenant",
+            tenant = tenant
+        )]));
+    }
+    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience).for_tenant(tenant))
 }
 
 /// A platform service dtictl calls.
@@ -122,6 +134,10 @@ pub struct Credentials {
     /// Development stacks: the services' HS256 secret, to mint a token for each principal.
     #[arg(long, env = "DTI_AUTH_HS256_SECRET", hide_env_values = true)]
     pub hs256_secret: Option<String>,
+    /// Development stacks of several provinces: the tenant the minted tokens are for (the
+    /// services' `auth.tenant`).
+    #[arg(long, env = "DTI_TENANT")]
+    pub tenant: Option<String>,
 }
 
 /// How to reach the services and as whom.
@@ -146,7 +162,8 @@ impl Remote {
             .hs256_secret
             .as_deref()
             .ok_or_else(|| Failure::InvalidInput(vec![tr!("dtictl-credentials-missing")]))?;
-        let token = minter(secret, "dti-platform", "dti")?
+        let tenant = self.credentials.tenant.as_deref();
+        let token = minter(secret, "dti-platform", "dti", tenant)?
             .mint(principal, Duration::from_secs(600))
             .map_err(|error| Failure::Unexpected(error.into()))?;
         Ok(format!("Bearer {token}"))

@@ -22,6 +22,9 @@ pub struct Claims {
     /// Department the subject owns data of; required for, and only for, `data_owner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department_id: Option<String>,
+    /// Tenant (province) the token was issued for; absent in a deployment of one province.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
     /// Issuer.
     pub iss: String,
     /// Audience.
@@ -52,6 +55,8 @@ pub(crate) struct ClaimMapping {
     unit_claim: String,
     department_claim: String,
     role_map: BTreeMap<String, String>,
+    /// The claim that must hold the tenant, and the tenant, when the service serves one.
+    tenant: Option<(String, String)>,
 }
 
 impl Default for ClaimMapping {
@@ -68,12 +73,17 @@ impl ClaimMapping {
             unit_claim: config.unit_claim.clone(),
             department_claim: config.department_claim.clone(),
             role_map: config.role_map.clone(),
+            tenant: config
+                .tenant
+                .clone()
+                .map(|tenant| (config.tenant_claim.clone(), tenant)),
         }
     }
 
     /// The principal the (already verified) `claims` describe, checking that the scope claims
     /// fit the role; a missing or unusable claim is named as configured.
     pub(crate) fn principal(&self, claims: &Value) -> Result<Principal, AuthError> {
+        self.check_tenant(claims)?;
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
@@ -89,6 +99,25 @@ impl ClaimMapping {
             role,
             scope,
         })
+    }
+
+    /// When the service serves a tenant, the token must name exactly it: a token of another
+    /// tenant, or of none, is refused.
+    fn check_tenant(&self, claims: &Value) -> Result<(), AuthError> {
+        let Some((claim, expected)) = &self.tenant else {
+            return Ok(());
+        };
+        match claim_at(claims, claim) {
+            Some(Value::String(tenant)) if tenant == expected => Ok(()),
+            Some(Value::String(tenant)) => Err(AuthError::WrongTenant {
+                token: tenant.clone(),
+                served: expected.clone(),
+            }),
+            None | Some(Value::Null) => Err(AuthError::MissingClaim(claim.clone())),
+            Some(_) => Err(AuthError::InvalidClaims(format!(
+                "`{claim}` must be a string"
+            ))),
+        }
     }
 
     /// The DTI role in the role claim: its one string, or the first value of its list that is

@@ -24,6 +24,14 @@ pub enum AuthError {
     /// The `aud` claim does not name the configured audience.
     #[error("token audience is not accepted")]
     WrongAudience,
+    /// The token was issued for another tenant (province) than the one this service serves.
+    #[error("token is for tenant `{token}`; this service serves tenant `{served}`")]
+    WrongTenant {
+        /// The tenant the token names.
+        token: String,
+        /// The tenant the service serves.
+        served: String,
+    },
     /// A required claim is absent.
     #[error("token lacks the `{0}` claim")]
     MissingClaim(String),

@@ -53,6 +53,9 @@ fn refusal(error: &AuthError) -> Message {
         AuthError::InvalidSignature => Message::new("auth-bad-signature"),
         AuthError::WrongIssuer => Message::new("auth-wrong-issuer"),
         AuthError::WrongAudience => Message::new("auth-wrong-audience"),
+        AuthError::WrongTenant { token, served } => Message::new("auth-wrong-tenant")
+            .arg("tenant", token.as_str())
+            .arg("served", served.as_str()),
         AuthError::MissingClaim(claim) => {
             Message::new("auth-missing-claim").arg("claim", claim.as_str())
         }

@@ -15,6 +15,7 @@ pub struct TokenMinter {
     algorithm: Algorithm,
     issuer: String,
     audience: String,
+    tenant: Option<String>,
 }
 
 impl std::fmt::Debug for TokenMinter {
@@ -23,6 +24,7 @@ impl std::fmt::Debug for TokenMinter {
             .field("algorithm", &self.algorithm)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("tenant", &self.tenant)
             .finish_non_exhaustive()
     }
 }
@@ -35,6 +37,7 @@ impl TokenMinter {
             algorithm: Algorithm::HS256,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            tenant: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl TokenMinter {
             algorithm: Algorithm::RS256,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            tenant: None,
         })
     }
 
@@ -63,7 +67,16 @@ impl TokenMinter {
             secret.expose_secret().as_bytes(),
             &config.issuer,
             &config.audience,
-        ))
+        )
+        .for_tenant(config.tenant.as_deref()))
+    }
+
+    /// The same minter, its tokens carrying `tenant` (in the `tenant` claim), or none.
+    pub fn for_tenant(self, tenant: Option<&str>) -> Self {
+        Self {
+            tenant: tenant.map(str::to_owned),
+            ..self
+        }
     }
 
     /// A signed token for `principal`, valid from now for `ttl`.
@@ -83,6 +96,7 @@ impl TokenMinter {
             role: principal.role,
             unit_id,
             department_id,
+            tenant: self.tenant.clone(),
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             exp,

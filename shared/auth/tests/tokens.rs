@@ -198,3 +198,77 @@ fn interceptor_stores_the_principal_for_handlers_and_scope_checks_apply() -> any
     );
     Ok(())
 }
+
+/// The auth settings of a service of `tenant` (HS256 with the test secret).
+fn tenant_config(tenant: &str) -> dti_config::AuthConfig {
+    dti_config::AuthConfig {
+        hs256_secret: Some(secrecy::SecretString::from(
+            String::from_utf8(SECRET.to_vec()).expect("ASCII secret"),
+        )),
+        issuer: ISSUER.to_owned(),
+        audience: AUDIENCE.to_owned(),
+        tenant: Some(tenant.to_owned()),
+        ..dti_config::AuthConfig::default()
+    }
+}
+
+#[test]
+fn a_service_of_a_tenant_accepts_the_tokens_of_that_tenant_only() -> anyhow::Result<()> {
+    let ttl = Duration::from_secs(600);
+    let hcm = JwtVerifier::from_config(&tenant_config("hcm"))?;
+    let hcm_token = TokenMinter::from_config(&tenant_config("hcm"))?.mint(&submitter(), ttl)?;
+    let hn_token = TokenMinter::from_config(&tenant_config("hn"))?.mint(&submitter(), ttl)?;
+    assert_eq!(hcm.verify(&hcm_token)?, submitter());
+    assert_eq!(
+        hcm.verify(&hn_token),
+        Err(AuthError::WrongTenant {
+            token: "hn".into(),
+            served: "hcm".into()
+        })
+    );
+    // A token of no tenant (as a deployment of one province mints) is refused as well.
+    let untenanted = minter().mint(&submitter(), ttl)?;
+    assert_eq!(
+        hcm.verify(&untenanted),
+        Err(AuthError::MissingClaim("tenant".into()))
+    );
+    let listed = sign_raw(serde_json::json!({
+        "sub": "user-7", "role": "unit_submitter", "unit_id": "quan-1", "tenant": ["hcm"],
+        "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 600, "iat": now(),
+    }));
+    assert!(matches!(
+        hcm.verify(&listed),
+        Err(AuthError::InvalidClaims(problem)) if problem.contains("tenant")
+    ));
+    // The same secret signs both tenants' tokens here: the claim alone keeps them apart.
+    let status = authenticate(&hcm, &bearer(&hn_token)).expect_err("another tenant's token");
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    assert!(
+        status.message().contains("`hn`") && status.message().contains("`hcm`"),
+        "{}",
+        status.message()
+    );
+    Ok(())
+}
+
+#[test]
+fn the_tenant_claim_can_be_read_from_a_providers_own_claim() -> anyhow::Result<()> {
+    let config = dti_config::AuthConfig {
+        tenant_claim: "dti.province".into(),
+        ..tenant_config("hcm")
+    };
+    let verifier = JwtVerifier::from_config(&config)?;
+    let claims = |province: &str| {
+        serde_json::json!({
+            "sub": "user-7", "role": "unit_submitter", "unit_id": "quan-1",
+            "dti": {"province": province},
+            "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 600, "iat": now(),
+        })
+    };
+    assert_eq!(verifier.verify(&sign_raw(claims("hcm")))?, submitter());
+    assert!(matches!(
+        verifier.verify(&sign_raw(claims("hn"))),
+        Err(AuthError::WrongTenant { .. })
+    ));
+    Ok(())
+}

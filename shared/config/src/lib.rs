@@ -28,9 +28,9 @@ mod service_settings;
 pub use error::ConfigError;
 pub use loader::{load, load_from, COMMON_SECTIONS};
 pub use sections::{
-    check_readable_file, AuthConfig, DatabaseConfig, GrpcConfig, JwsAlgorithm, KeySource,
-    ListenerTlsConfig, LogFormat, MetricsConfig, NatsConfig, NoServiceSettings, RedisConfig,
-    ServiceConfig, TelemetryConfig, DTI_ROLE_NAMES,
+    check_readable_file, is_tenant_id, AuthConfig, DatabaseConfig, GrpcConfig, JwsAlgorithm,
+    KeySource, ListenerTlsConfig, LogFormat, MetricsConfig, NatsConfig, NoServiceSettings,
+    RedisConfig, ServiceConfig, TelemetryConfig, DTI_ROLE_NAMES,
 };
 pub use service_settings::{at_least_one, FrameworkDir, FRAMEWORK_DIR_FIELD};
 

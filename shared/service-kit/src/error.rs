@@ -25,6 +25,15 @@ pub enum KitError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A service of a tenant would leave its tenant: a prefix that does not carry the tenant,
+    /// or a database of another tenant.
+    #[error("{field}: {problem}")]
+    Tenancy {
+        /// The setting, e.g. `nats.prefix`.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
     /// The service asked for Redis but `redis.url` is not set.
     #[error("this service needs Redis: set redis.url")]
     RedisNotConfigured,

@@ -23,7 +23,7 @@ use tonic::service::RoutesBuilder;
 use tonic_health::server::HealthReporter;
 
 use crate::tls::{self, Protocol};
-use crate::{connect, kit_metrics, FirstRun, KitError, RedisStore};
+use crate::{connect, kit_metrics, tenancy, FirstRun, KitError, RedisStore};
 
 /// Default time allowed for in-flight requests and background tasks after a shutdown signal.
 const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -73,8 +73,13 @@ impl<'a, S> ServiceKitBuilder<'a, S> {
         let (health, routes) = standard_routes(self.config.grpc.reflection)?;
         let metrics_addr = start_metrics(self.config, health.clone(), &tasks, &shutdown).await?;
         kit_metrics::export_build_info(&self.name);
+        tenancy::check_prefixes(self.config, self.nats, self.redis)?;
         let pool = match self.postgres {
-            true => Some(connect::postgres(&self.config.database).await?),
+            true => {
+                let pool = connect::postgres(&self.config.database).await?;
+                tenancy::claim_database(&pool, self.config.auth.tenant.as_deref()).await?;
+                Some(pool)
+            }
             false => None,
         };
         let jetstream = match self.nats {

@@ -6,6 +6,9 @@
 //!    and serves `/metrics`;
 //! 2. connects what the service asked for — PostgreSQL (and applies the migrations), NATS
 //!    JetStream (and ensures the prefix's stream), Redis — retrying briefly while they start;
+//!    A service of a tenant (`auth.tenant`) first checks that its NATS prefix and Redis key
+//!    prefix carry the tenant, and claims its database for the tenant (or refuses a database
+//!    of another tenant): the tenancy rules of `docs/tenants.md`;
 //! 3. binds the gRPC listener and prepares tonic-health (SERVING per service name) and
 //!    tonic-reflection (from [`dti_proto::FILE_DESCRIPTOR_SET`]).
 //!
@@ -72,6 +75,7 @@ mod serve;
 pub mod service_error;
 mod start;
 pub mod status;
+mod tenancy;
 pub mod text_guard;
 pub mod tls;
 

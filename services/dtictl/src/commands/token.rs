@@ -36,6 +36,9 @@ pub struct TokenArgs {
     /// Audience the services expect.
     #[arg(long, default_value = "dti")]
     pub audience: String,
+    /// Tenant the services serve (`auth.tenant`), in a deployment of several provinces.
+    #[arg(long, env = "DTI_TENANT")]
+    pub tenant: Option<String>,
 }
 
 /// Parses a role name as written in tokens.
@@ -81,9 +84,14 @@ pub fn principal(args: &TokenArgs) -> Result<Principal, Failure> {
 /// Prints a signed token.
 pub fn run(args: &TokenArgs) -> Result<(), Failure> {
     let principal = principal(args)?;
-    let token = minter(&args.hs256_secret, &args.issuer, &args.audience)?
-        .mint(&principal, Duration::from_secs(args.ttl_secs))
-        .map_err(|error| Failure::Unexpected(error.into()))?;
+    let token = minter(
+        &args.hs256_secret,
+        &args.issuer,
+        &args.audience,
+        args.tenant.as_deref(),
+    )?
+    .mint(&principal, Duration::from_secs(args.ttl_secs))
+    .map_err(|error| Failure::Unexpected(error.into()))?;
     println!("{token}");
     Ok(())
 }

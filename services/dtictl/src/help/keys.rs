@@ -101,6 +101,7 @@ pub(super) const ARGS: &[(&str, &str, &str)] = &[
     ("", "json", "cli-json"),
     ("", "lang", "cli-lang"),
     ("*", "hs256_secret", "cli-arg-hs256-secret"),
+    ("*", "tenant", "cli-arg-tenant"),
     ("*", "submission_endpoint", "cli-arg-submission-endpoint"),
     ("*", "evidence_endpoint", "cli-arg-evidence-endpoint"),
     ("*", "scoring_endpoint", "cli-arg-scoring-endpoint"),
@@ -163,6 +164,7 @@ pub(super) const ARGS: &[(&str, &str, &str)] = &[
     ("token", "hs256_secret", "cli-token-hs256-secret"),
     ("token", "issuer", "cli-token-issuer"),
     ("token", "audience", "cli-token-audience"),
+    ("token", "tenant", "cli-token-tenant"),
     (
         "bus dead-letters",
         "consumer",

@@ -53,6 +53,15 @@ pub struct AuthConfig {
     /// Provider role names mapped to DTI role names (e.g. `dti-operator` → `operator`); a
     /// value the map does not name must be a DTI role name itself.
     pub role_map: BTreeMap<String, String>,
+    /// The tenant (province) this service serves, e.g. `hcm`: a lowercase letter, then up to
+    /// 31 lowercase letters, digits or `-`. When set, every token must carry exactly it in
+    /// [`AuthConfig::tenant_claim`] (a token of another tenant is refused), tokens minted from
+    /// this configuration carry it, and the service keeps to its tenant's database, NATS
+    /// prefix and Redis keys (see `dti-service-kit`). Unset: a deployment of one province,
+    /// whose tokens need no tenant.
+    pub tenant: Option<String>,
+    /// Claim (name or dotted path) holding the tenant a token was issued for.
+    pub tenant_claim: String,
 }
 
 impl Default for AuthConfig {
@@ -73,8 +82,19 @@ impl Default for AuthConfig {
             unit_claim: "unit_id".to_owned(),
             department_claim: "department_id".to_owned(),
             role_map: BTreeMap::new(),
+            tenant: None,
+            tenant_claim: "tenant".to_owned(),
         }
     }
+}
+
+/// Whether `tenant` is a valid tenant id: a lowercase ASCII letter, then up to 31 lowercase
+/// letters, digits or `-`.
+pub fn is_tenant_id(tenant: &str) -> bool {
+    let mut chars = tenant.chars();
+    chars.next().is_some_and(|first| first.is_ascii_lowercase())
+        && tenant.len() <= 32
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// The default of [`AuthConfig::issuer`].
@@ -238,6 +258,7 @@ impl AuthConfig {
             ("auth.role_claim", &self.role_claim),
             ("auth.unit_claim", &self.unit_claim),
             ("auth.department_claim", &self.department_claim),
+            ("auth.tenant_claim", &self.tenant_claim),
         ] {
             if path.split('.').any(|segment| segment.trim().is_empty()) {
                 return Err(ConfigError::invalid(
@@ -292,6 +313,17 @@ impl Validate for AuthConfig {
         }
         if self.audience.trim().is_empty() {
             return Err(ConfigError::invalid("auth.audience", "must not be empty"));
+        }
+        if let Some(tenant) = &self.tenant {
+            if !is_tenant_id(tenant) {
+                return Err(ConfigError::invalid(
+                    "auth.tenant",
+                    format!(
+                        "{tenant:?} is no tenant id: a lowercase letter, then up to 31 \
+                         lowercase letters, digits or '-'"
+                    ),
+                ));
+            }
         }
         self.validate_claim_mapping()
     }

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::{ConfigError, Validate};
 
-pub use auth::{AuthConfig, JwsAlgorithm, KeySource, DTI_ROLE_NAMES};
+pub use auth::{is_tenant_id, AuthConfig, JwsAlgorithm, KeySource, DTI_ROLE_NAMES};
 pub use database::DatabaseConfig;
 pub use listeners::{check_readable_file, GrpcConfig, ListenerTlsConfig, MetricsConfig};
 pub use nats::NatsConfig;
@@ -154,6 +154,28 @@ mod tests {
         assert!(name_token_problem("dti.x").is_some());
         assert!(name_token_problem("").is_some());
         assert!(name_token_problem("dti_test-1").is_none());
+    }
+
+    #[test]
+    fn a_tenant_must_be_a_tenant_id() {
+        let with = |tenant: &str| AuthConfig {
+            hs256_secret: Some(SecretString::from("0123456789abcdef0123456789abcdef")),
+            tenant: Some(tenant.to_owned()),
+            ..AuthConfig::default()
+        };
+        for good in ["hcm", "ha-noi", "t2"] {
+            assert!(with(good).validate().is_ok(), "{good}");
+        }
+        for bad in ["", "HCM", "2t", "hcm_1", "hcm city", &"a".repeat(33)] {
+            let error = with(bad).validate().unwrap_err().to_string();
+            assert!(error.contains("auth.tenant"), "{bad}: {error}");
+        }
+        let empty_claim = AuthConfig {
+            tenant_claim: "dti.".into(),
+            ..with("hcm")
+        };
+        let error = empty_claim.validate().unwrap_err().to_string();
+        assert!(error.contains("auth.tenant_claim"), "{error}");
     }
 
     #[test]
