@@ -104,7 +104,9 @@ pub fn free_port() -> anyhow::Result<u16> {
 /// How far apart the ports of two replicas of a service are (`DTI_LOCAL_REPLICA_PORT_STEP`).
 pub const REPLICA_PORT_STEP: u16 = 100;
 
-/// The local stack's scripts on a stack of the test's own.
+/// The local stack's scripts on a stack of the test's own. Dropped without [`IsolatedStack::stop`]
+/// (a test that panicked), it still stops its services and drops its database, so a failed test
+/// leaves no processes holding PostgreSQL connections behind.
 pub struct IsolatedStack {
     /// `deploy/local/stack.env` settings this stack overrides.
     pub env: Vec<(String, String)>,
@@ -117,6 +119,7 @@ pub struct IsolatedStack {
     /// The tenant it serves (`DTI_LOCAL_TENANT`), if any.
     pub tenant: Option<String>,
     ports: Vec<(&'static str, u16)>,
+    stopped: bool,
 }
 
 impl IsolatedStack {
@@ -198,6 +201,7 @@ impl IsolatedStack {
             bin,
             tenant: None,
             ports,
+            stopped: false,
         })
     }
 
@@ -415,14 +419,28 @@ impl IsolatedStack {
     }
 
     /// Stops the stack (`deploy/local/stop.sh`) and drops its database.
-    pub fn stop(self) -> anyhow::Result<()> {
+    pub fn stop(mut self) -> anyhow::Result<()> {
+        self.stopped = true;
+        self.stop_and_drop_database()
+    }
+
+    fn stop_and_drop_database(&self) -> anyhow::Result<()> {
         let stopped = self.script("deploy/local/stop.sh", &[])?;
-        let database = self.database.clone();
-        drop_database(&database)?;
+        drop_database(&self.database)?;
         if !stopped.status.success() {
             bail!("stop.sh: {}", text(&stopped.stderr));
         }
         Ok(())
+    }
+}
+
+impl Drop for IsolatedStack {
+    fn drop(&mut self) {
+        if !self.stopped {
+            if let Err(error) = self.stop_and_drop_database() {
+                eprintln!("stopping the stack of {}: {error:#}", self.database);
+            }
+        }
     }
 }
 
