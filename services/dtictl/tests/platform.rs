@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use dti_auth::{JwtVerifier, Role};
+use dti_auth::{AuthError, JwtVerifier, Role};
 use dti_submission::Settings;
 use dti_testkit::{TestBackends, TestDatabase};
 
@@ -24,6 +24,7 @@ fn dtictl(args: &[&str], env: &[(&str, &str)]) -> Output {
         "DTI_AUTH_HS256_SECRET",
         "DTI_DATABASE_URL",
         "DTI_FRAMEWORK_DIR",
+        "DTI_TENANT",
     ] {
         command.env_remove(var);
     }
@@ -71,6 +72,58 @@ fn tokens_are_accepted_by_the_services_verifier_and_bad_requests_exit_2() -> any
         &[("DTI_AUTH_HS256_SECRET", "short")],
     );
     assert_eq!(short.status.code(), Some(2));
+    Ok(())
+}
+
+/// The services' verifier of `tenant` (HS256 with the test secret).
+fn tenant_verifier(tenant: &str) -> anyhow::Result<JwtVerifier> {
+    Ok(JwtVerifier::from_config(&dti_config::AuthConfig {
+        hs256_secret: Some(secrecy::SecretString::from(SECRET)),
+        issuer: "dti-platform".to_owned(),
+        audience: "dti".to_owned(),
+        tenant: Some(tenant.to_owned()),
+        ..dti_config::AuthConfig::default()
+    })?)
+}
+
+/// A token minted for a tenant (`--tenant` or `DTI_TENANT`) is accepted by that tenant's
+/// services only; a tenant that is no tenant id exits 2 naming the option, printing no token.
+#[test]
+fn tokens_for_a_tenant_pass_that_tenants_services_only_and_bad_tenants_exit_2() -> anyhow::Result<()>
+{
+    let secret = [("DTI_AUTH_HS256_SECRET", SECRET)];
+    let hn = dtictl(&["token", "--role", "operator", "--tenant", "hn"], &secret);
+    assert_eq!(hn.status.code(), Some(0), "{}", text(&hn.stderr));
+    let hn_token = text(&hn.stdout).trim().to_owned();
+    assert_eq!(
+        tenant_verifier("hn")?.verify(&hn_token)?.role,
+        Role::Operator
+    );
+    assert!(
+        matches!(
+            tenant_verifier("hcm")?.verify(&hn_token),
+            Err(AuthError::WrongTenant { token, served }) if token == "hn" && served == "hcm"
+        ),
+        "a token of hn passed a service of hcm"
+    );
+
+    let hcm = dtictl(
+        &["token", "--role", "operator"],
+        &[secret[0], ("DTI_TENANT", "hcm")],
+    );
+    assert_eq!(hcm.status.code(), Some(0), "{}", text(&hcm.stderr));
+    tenant_verifier("hcm")?.verify(text(&hcm.stdout).trim())?;
+
+    for bad in ["Hà Nội", "HN", "1hn", "hn_2024"] {
+        let out = dtictl(&["token", "--role", "operator", "--tenant", bad], &secret);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {stderr}");
+        assert!(
+            stderr.contains("--tenant") && stderr.contains(bad),
+            "{bad:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{bad:?}: a token was printed");
+    }
     Ok(())
 }
 
