@@ -6,11 +6,10 @@
 //! operators stored on the platform ([`stored_frameworks`]), which such a command adds to its
 //! catalogue.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use clap::{ArgMatches, FromArgMatches};
-use dti_domain::framework::{content_hash, FrameworkCatalog};
+use dti_domain::framework::FrameworkCatalog;
 use dti_domain::UnitRegistry;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
 use dti_proto::dti::submission::v1::{ExportRegistryRequest, FrameworkOrigin, KnownFramework};
@@ -67,20 +66,23 @@ fn read_in_force(remote: &Remote) -> Option<UnitRegistry> {
 /// inside a runtime); `None` when it cannot be read.
 fn on_own_runtime<T, F, Fut>(remote: Remote, read: F) -> Option<T>
 where
-    T: Send + 'static,
-    F: FnOnce(Remote) -> Fut + Send + 'static,
+    T: Send,
+    F: FnOnce(Remote) -> Fut + Send,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?
-            .block_on(read(remote))
+    std::thread::scope(|scope| {
+        scope
+            .spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?
+                    .block_on(read(remote))
+            })
+            .join()
+            .ok()
+            .flatten()
     })
-    .join()
-    .ok()
-    .flatten()
 }
 
 /// The frameworks stored on the platform that `local` does not hold with the same content, as
@@ -92,14 +94,10 @@ pub fn stored_frameworks(local: &FrameworkCatalog) -> Vec<(String, String)> {
     let Some(remote) = CONNECTION.get().cloned() else {
         return Vec::new();
     };
-    let local_hashes: BTreeMap<String, String> = local
-        .iter()
-        .map(|framework| (framework.id.to_string(), content_hash(framework)))
-        .collect();
     on_own_runtime(remote, |remote| async move {
         let differs = |known: &KnownFramework| {
             known.origin() == FrameworkOrigin::Stored
-                && local_hashes.get(&known.framework_id) != Some(&known.content_hash)
+                && !local.holds(&known.framework_id, &known.content_hash)
         };
         let listed = platform_frameworks(&remote, false).await.ok()?;
         if !listed.frameworks.iter().any(differs) {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use dti_auth::{Principal, Role, TokenMinter};
 use dti_config::AuthConfig;
-use dti_domain::framework::{content_hash, FrameworkCatalog};
+use dti_domain::framework::FrameworkCatalog;
 use dti_domain::RoundRef;
 use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
@@ -320,11 +320,7 @@ impl RegistrySource {
     ) -> Result<Vec<(String, String)>, SourceError> {
         let differs = |known: &KnownFramework| {
             known.origin() == FrameworkOrigin::Stored
-                && local
-                    .get_str(&known.framework_id)
-                    .map(|f| content_hash(f))
-                    .as_ref()
-                    != Some(&known.content_hash)
+                && !local.holds(&known.framework_id, &known.content_hash)
         };
         if !self.list_frameworks(false).await?.iter().any(differs) {
             return Ok(Vec::new());

@@ -106,7 +106,8 @@ impl Frameworks {
             .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
         let catalog = self.cache.catalog();
         if let Some(known) = catalog.get(&framework.id) {
-            return already_known(&framework, known, hash);
+            let known_hash = catalog.hash_of(&framework.id).unwrap_or_default();
+            return already_known(&framework, known, &known_hash, hash);
         }
         let added_at = Utc::now();
         let mut tx = self
@@ -138,7 +139,8 @@ impl Frameworks {
             let known = catalog.get(&framework.id).ok_or_else(|| {
                 SubmissionError::NotNow(format!("framework {} is being stored", framework.id))
             })?;
-            return already_known(&framework, known, hash);
+            let known_hash = catalog.hash_of(&framework.id).unwrap_or_default();
+            return already_known(&framework, known, &known_hash, hash);
         }
         let event = FrameworkAdded {
             framework_id: framework.id.to_string(),
@@ -219,7 +221,9 @@ impl Frameworks {
                 };
                 Known {
                     framework: Arc::clone(framework),
-                    content_hash: content_hash(framework),
+                    content_hash: catalog
+                        .hash_of(&framework.id)
+                        .unwrap_or_else(|| content_hash(framework)),
                     origin,
                     stored: stored.filter(|_| origin == Origin::Stored),
                     pinned_by: pinned.remove(&id).unwrap_or_default(),
@@ -234,14 +238,16 @@ pub fn added_at(known: &Known) -> Option<DateTime<Utc>> {
     known.stored.as_ref().map(|stored| stored.added_at)
 }
 
-/// `framework` (of content `hash`) when the catalogue already knows `known` under its id: done
-/// already when the content is the same; refused, naming the id and the hash in force, when not.
+/// `framework` (of content `hash`) when the catalogue already knows `known` (of content
+/// `known_hash`) under its id: done already when the content is the same; refused, naming the id
+/// and the hash in force, when not.
 fn already_known(
     framework: &Framework,
     known: &Arc<Framework>,
+    known_hash: &str,
     hash: String,
 ) -> Result<Added, SubmissionError> {
-    if content_hash(known) == hash {
+    if known_hash == hash {
         return Ok(Added {
             framework: Arc::clone(known),
             content_hash: hash,
@@ -251,7 +257,7 @@ fn already_known(
     Err(SubmissionError::NotNow(
         Message::new("framework-other-content")
             .arg("framework", framework.id.to_string())
-            .arg("hash", content_hash(known))
+            .arg("hash", known_hash)
             .into(),
     ))
 }

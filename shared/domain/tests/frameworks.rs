@@ -305,3 +305,35 @@ fn a_duplicate_framework_id_is_refused() {
     let message = catalog.insert("again.toml", again).unwrap_err().to_string();
     assert!(message.contains("already defined"), "{message}");
 }
+
+/// A framework id names one content for good: the same content added again changes nothing,
+/// other content under the id is refused naming the hash in force, and `holds` tells a
+/// framework the catalog has from one it lacks or holds with other content.
+#[test]
+fn a_catalog_holds_each_id_with_one_content_hash() {
+    use dti_domain::framework::{content_hash, Added};
+    let catalog = catalog();
+    let mini = parse_framework("mini.toml", MINIMAL).unwrap();
+    let hash = content_hash(&mini);
+    assert!(!catalog.holds("mini", &hash));
+    assert_eq!(catalog.add("mini.toml", mini.clone()), Ok(Added::New));
+    assert!(catalog.holds("mini", &hash));
+    assert_eq!(catalog.hash_of(&mini.id), Some(hash.clone()));
+    assert_eq!(catalog.add("mini.toml", mini), Ok(Added::AlreadyKnown));
+
+    let changed = parse_framework(
+        "mini.toml",
+        &MINIMAL.replacen("title = \"t\"", "title = \"u\"", 1),
+    )
+    .unwrap();
+    let changed_hash = content_hash(&changed);
+    assert_ne!(changed_hash, hash);
+    let refused = catalog.add("mini.toml", changed).unwrap_err().to_string();
+    assert!(refused.contains(&hash), "{refused}");
+    assert!(!catalog.holds("mini", &changed_hash));
+    assert!(!catalog.holds("not-a-framework", &hash));
+    assert!(!catalog.holds("NOT AN ID", &hash));
+
+    let district = catalog.get_str("hcm-2023-district").unwrap();
+    assert!(catalog.holds("hcm-2023-district", &content_hash(district)));
+}

@@ -39,6 +39,9 @@ pub struct FrameworkCatalog {
     /// Frameworks added while the catalog is shared. Each lives as long as the process (they
     /// are few and never removed), so a reference to one outlives the lock that found it.
     added: RwLock<BTreeMap<FrameworkId, &'static Arc<Framework>>>,
+    /// Content hashes of the frameworks, each computed once when first asked for (an id names
+    /// one content for good, so a hash never goes stale).
+    hashes: RwLock<BTreeMap<FrameworkId, String>>,
 }
 
 impl Clone for FrameworkCatalog {
@@ -46,6 +49,12 @@ impl Clone for FrameworkCatalog {
         Self {
             frameworks: self.frameworks.clone(),
             added: RwLock::new(self.added_read().clone()),
+            hashes: RwLock::new(
+                self.hashes
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            ),
         }
     }
 }
@@ -146,8 +155,8 @@ impl FrameworkCatalog {
     /// under a known id changes nothing, and changed content under a known id is refused (a
     /// framework id names one content for good; a changed set is added under a new id).
     pub fn add(&self, file: &str, framework: Framework) -> Result<Added, FrameworkError> {
-        if let Some(known) = self.get(&framework.id) {
-            if content_hash(known) == content_hash(&framework) {
+        if let Some(known) = self.hash_of(&framework.id) {
+            if known == content_hash(&framework) {
                 return Ok(Added::AlreadyKnown);
             }
             return Err(FrameworkError {
@@ -157,8 +166,7 @@ impl FrameworkCatalog {
                     problem: format!(
                         "framework id {} is already defined with other content (hash {}); \
                          a changed framework is added under a new id",
-                        framework.id,
-                        content_hash(known)
+                        framework.id, known
                     ),
                 }],
             });
@@ -190,6 +198,33 @@ impl FrameworkCatalog {
     /// The framework with this id given as text.
     pub fn get_str(&self, id: &str) -> Option<&Arc<Framework>> {
         FrameworkId::parse(id).ok().and_then(|id| self.get(&id))
+    }
+
+    /// The content hash ([`content_hash`]) of the framework with this id, computed once.
+    pub fn hash_of(&self, id: &FrameworkId) -> Option<String> {
+        if let Some(hash) = self
+            .hashes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return Some(hash.clone());
+        }
+        let hash = content_hash(self.get(id)?);
+        self.hashes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), hash.clone());
+        Some(hash)
+    }
+
+    /// Whether the catalog holds the framework `id` (given as text) with content hash `hash`:
+    /// false for an unknown id and for other content under a known one.
+    pub fn holds(&self, id: &str, hash: &str) -> bool {
+        FrameworkId::parse(id)
+            .ok()
+            .and_then(|id| self.hash_of(&id))
+            .is_some_and(|held| held == hash)
     }
 
     /// All frameworks, by id.
