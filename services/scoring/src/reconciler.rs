@@ -75,21 +75,32 @@ impl Reconciler {
         Ok(())
     }
 
-    /// One pass: scores every stale unit; returns how many units were looked at.
+    /// One pass: scores every stale unit; returns how many units were looked at. The cohorts
+    /// of a round with many stale units are scored together, in one transaction reading the
+    /// inputs once for both bases; the others unit by unit.
     #[tracing::instrument(skip(self))]
     pub async fn pass(&self) -> Result<usize, ScoringError> {
         let stale = self.stale_units().await?;
-        let mut looked_at = 0;
-        for ((round, basis), units) in stale {
-            looked_at += units.len();
-            if units.len() >= self.bulk_threshold {
-                let scorer = Arc::clone(&self.scorer);
-                dti_db::with_transaction(&self.pool, |tx| {
-                    Box::pin(async move { scorer.rescore_units(tx, &round, basis, &units).await })
-                })
-                .await?;
-                continue;
-            }
+        let looked_at = stale.values().map(Vec::len).sum();
+        let (bulk, single): (BTreeMap<_, _>, BTreeMap<_, _>) = stale
+            .into_iter()
+            .partition(|(_, units)| units.len() >= self.bulk_threshold);
+        let mut bulk_by_round: BTreeMap<RoundRef, BTreeMap<(RoundRef, Basis), Vec<UnitId>>> =
+            BTreeMap::new();
+        for ((round, basis), units) in bulk {
+            bulk_by_round
+                .entry(round.clone())
+                .or_default()
+                .insert((round, basis), units);
+        }
+        for cohorts in bulk_by_round.into_values() {
+            let scorer = Arc::clone(&self.scorer);
+            dti_db::with_transaction(&self.pool, |tx| {
+                Box::pin(async move { scorer.rescore_cohorts(tx, &cohorts).await })
+            })
+            .await?;
+        }
+        for ((round, basis), units) in single {
             for unit in units {
                 let scorer = Arc::clone(&self.scorer);
                 let round = round.clone();

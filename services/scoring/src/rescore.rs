@@ -9,10 +9,10 @@
 //! `scores.updated.v1` written to the outbox. A range that moved changes every unit's score of
 //! that indicator: readers compute it from the new range, no other row is rewritten.
 //!
-//! Many units at once ([`Scorer::rescore_units`], used by the reconciler, and
-//! [`Scorer::rescore_cohorts`], the consumers' coalesced batch over several cohorts): the same,
-//! with the stale units' x rows replaced together, every range found again, and the units scored
-//! in parallel.
+//! Many units at once ([`Scorer::rescore_cohorts`], used by the reconciler and by the
+//! consumers' coalesced batch, over one or more cohorts): the same, with a round's cohorts
+//! locked and their units' inputs read once for both bases, each cohort's stale units' x rows
+//! replaced together, every range found again, and the units scored in parallel.
 //!
 //! Every scoring transaction takes its locks in one order: the cohort rows (by round, then basis
 //! as `Basis::ALL`), then the round's `scores` audit chain, then, after a large write, the
@@ -21,7 +21,7 @@
 //! (as a consumer's batch and the reconciler once did, the batch auditing each cohort before
 //! locking the next).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -182,37 +182,28 @@ impl Scorer {
         Ok(versions)
     }
 
-    /// Re-scores every unit of `units` whose stored input is not its current one, in one
-    /// change of the cohort. Returns the version written, none when every unit was current.
-    #[tracing::instrument(skip(self, tx, units), fields(round = %round, basis = %basis, units = units.len()))]
-    pub async fn rescore_units(
-        &self,
-        tx: &mut PgTransaction,
-        round: &RoundRef,
-        basis: Basis,
-        units: &[UnitId],
-    ) -> Result<Option<u64>, ScoringError> {
-        let mut pass = Pass::default();
-        let version = self
-            .rescore_cohort(tx, round, basis, units, &mut pass)
-            .await?;
-        self.finish(tx, pass).await?;
-        Ok(version)
-    }
-
-    /// Re-scores the units of every cohort of `cohorts` (each as [`Scorer::rescore_units`]),
-    /// in the order of the map — round, then basis as `Basis::ALL`, the order every scoring
-    /// transaction locks cohort rows in — and audits each round's changes after the last cohort.
+    /// Re-scores the units of every cohort of `cohorts` whose stored input is not their current
+    /// one, each cohort in one change, in the order of the map — round, then basis as
+    /// `Basis::ALL`, the order every scoring transaction locks cohort rows in — and audits each
+    /// round's changes after the last cohort. The cohorts of a round are locked first and the
+    /// inputs of their units then read once for every basis (the submitted values of a unit are
+    /// the same on both); the units are scored in parallel.
     #[tracing::instrument(skip_all, fields(cohorts = cohorts.len()))]
     pub async fn rescore_cohorts(
         &self,
         tx: &mut PgTransaction,
         cohorts: &BTreeMap<(RoundRef, Basis), Vec<UnitId>>,
     ) -> Result<(), ScoringError> {
-        let mut pass = Pass::default();
+        let mut by_round: BTreeMap<&RoundRef, Vec<(Basis, &[UnitId])>> = BTreeMap::new();
         for ((round, basis), units) in cohorts {
-            self.rescore_cohort(tx, round, *basis, units, &mut pass)
-                .await?;
+            by_round
+                .entry(round)
+                .or_default()
+                .push((*basis, units.as_slice()));
+        }
+        let mut pass = Pass::default();
+        for (round, cohorts) in by_round {
+            self.rescore_round(tx, round, &cohorts, &mut pass).await?;
         }
         self.finish(tx, pass).await
     }
@@ -226,51 +217,97 @@ impl Scorer {
         store::refresh_statistics(tx, pass.rows_written).await
     }
 
-    /// One cohort's part of a pass: its stale units scored in one change, announced (the
-    /// audit entry is left to [`Scorer::finish`]).
-    async fn rescore_cohort(
+    /// One round's part of a pass: each of its cohorts (a basis and its stale units, in the
+    /// order of `Basis::ALL`) locked, the units' inputs read once, and each cohort's stale units
+    /// scored in one change and announced (the audit entries are left to [`Scorer::finish`]).
+    async fn rescore_round(
         &self,
         tx: &mut PgTransaction,
         round: &RoundRef,
-        basis: Basis,
-        units: &[UnitId],
+        cohorts: &[(Basis, &[UnitId])],
         pass: &mut Pass,
-    ) -> Result<Option<u64>, ScoringError> {
+    ) -> Result<(), ScoringError> {
         let Some(layout) = self.layout_to_apply(round)? else {
-            return Ok(None);
+            return Ok(());
         };
         let announced = pass.announced.entry(round.clone()).or_default();
-        let cohort = self
-            .lock_cohort(tx, &layout, round, basis, announced)
-            .await?;
-        let inputs = read_inputs(tx, layout.framework(), round, units, &[basis])
-            .await?
-            .into_iter()
-            .flatten();
+        let mut locked = Vec::with_capacity(cohorts.len());
+        for &(basis, _) in cohorts {
+            locked.push(
+                self.lock_cohort(tx, &layout, round, basis, announced)
+                    .await?,
+            );
+        }
+        let mut every_unit: Vec<UnitId> = cohorts
+            .iter()
+            .flat_map(|(_, units)| units.iter().cloned())
+            .collect();
+        every_unit.sort();
+        every_unit.dedup();
+        let bases: Vec<Basis> = cohorts.iter().map(|&(basis, _)| basis).collect();
+        let inputs = read_inputs(tx, layout.framework(), round, &every_unit, &bases).await?;
+        for ((&(basis, units), cohort), inputs) in cohorts.iter().zip(locked).zip(inputs) {
+            let asked: HashSet<&str> = units.iter().map(UnitId::as_str).collect();
+            let inputs: Vec<UnitInput> = inputs
+                .into_iter()
+                .filter(|input| asked.contains(input.values.unit.as_str()))
+                .collect();
+            let cohort = CohortToScore {
+                layout: &layout,
+                round,
+                basis,
+                units,
+                locked: cohort,
+            };
+            self.rescore_cohort(tx, cohort, inputs, announced, &mut pass.rows_written)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One cohort's stale units (those of `inputs` whose stored input differs) scored in one
+    /// change and announced; its member rows written when the cohort was created now.
+    async fn rescore_cohort(
+        &self,
+        tx: &mut PgTransaction,
+        cohort: CohortToScore<'_>,
+        inputs: Vec<UnitInput>,
+        announced: &mut Vec<Announced>,
+        rows_written: &mut u64,
+    ) -> Result<(), ScoringError> {
+        let CohortToScore {
+            layout,
+            round,
+            basis,
+            units,
+            locked,
+        } = cohort;
         let stored = store::read_identities(tx, round, basis, units).await?;
         let stale: Vec<UnitInput> = inputs
+            .into_iter()
             .filter(|input| stored.get(input.values.unit.as_str()) != Some(&input.identity))
             .collect();
-        if cohort.created {
+        if locked.created {
             let scored_now: Vec<&str> = stale
                 .iter()
                 .map(|input| input.values.unit.as_str())
                 .collect();
-            pass.rows_written +=
-                store::insert_member_rows(tx, &layout, round, basis, &scored_now).await?;
+            *rows_written +=
+                store::insert_member_rows(tx, layout, round, basis, &scored_now).await?;
         }
         if stale.is_empty() {
-            return Ok(None);
+            return Ok(());
         }
-        let stats = replace_units_x(tx, &layout, round, basis, &stale).await?;
-        let moved = moved_ranges(&cohort.stats, &stats);
+        let stats = replace_units_x(tx, layout, round, basis, &stale).await?;
+        let moved = moved_ranges(&locked.stats, &stats);
         let scoring_stats = stats.clone();
+        let scoring_layout = Arc::clone(layout);
         let rows = tokio::task::spawn_blocking(move || {
             stale
                 .par_iter()
                 .map(|input| {
                     score_row(
-                        &layout,
+                        &scoring_layout,
                         &scoring_stats,
                         input.identity.clone(),
                         &input.values,
@@ -279,12 +316,11 @@ impl Scorer {
                 .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()
         })
         .await??;
-        pass.rows_written += rows.len() as u64;
+        *rows_written += rows.len() as u64;
         let change = ChangeToWrite { rows, stats, moved };
-        let version = self
-            .write_change(tx, round, basis, &cohort, change, announced)
+        self.write_change(tx, round, basis, &locked, change, announced)
             .await?;
-        Ok(Some(version))
+        Ok(())
     }
 
     /// Locks the cohort; a cohort created now (its member rows left to the caller) is
@@ -398,6 +434,15 @@ impl Scorer {
         .await?;
         Ok(())
     }
+}
+
+/// A cohort of a pass, locked, with the units asked to be scored.
+struct CohortToScore<'a> {
+    layout: &'a Arc<FrameworkLayout>,
+    round: &'a RoundRef,
+    basis: Basis,
+    units: &'a [UnitId],
+    locked: LockedCohort,
 }
 
 /// What a pass over one or more cohorts did, audited and followed up when it ends.

@@ -316,6 +316,21 @@ async fn the_reconciler_scores_inputs_whose_event_never_came() -> anyhow::Result
     let versions: Vec<(String, i32)> = units.iter().map(|u| (u.unit.clone(), 1)).collect();
     wait_scored(env.pool(), &round, "self", &versions).await?;
     wait_scored(env.pool(), &round, "verified", &versions).await?;
+    // Both bases in one pass, reading the inputs once: one transaction, one audit entry.
+    let passes: Vec<String> = sqlx::query_scalar(
+        "SELECT subject FROM audit_log WHERE year = $1 AND framework = $2 AND chain = 'scores' \
+         ORDER BY seq",
+    )
+    .bind(2023_i16)
+    .bind(framework)
+    .fetch_all(env.pool())
+    .await?;
+    assert!(
+        passes.len() == 1
+            && passes[0].contains("self scores")
+            && passes[0].contains("verified scores"),
+        "{passes:?}"
+    );
     let mut everyone = units.clone();
     everyone.push(UnitSubmission {
         unit: "never-submits".into(),
