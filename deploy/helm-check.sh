@@ -207,6 +207,15 @@ for vf in values_files:
             fail(f"{name}: the chart renders a Secret")
         for spec in pod_specs(doc):
             check_pod(name, spec, kind == "Deployment")
+            # A tenant's release: every container of the services and of the migration job
+            # (dtictl) keeps to the tenant's database and tokens.
+            tenant_bound = values.get("tenant") and kind in ("Deployment", "Job")
+            for container in spec.get("containers", []) if tenant_bound else []:
+                env = {e["name"]: e.get("value") for e in container.get("env", [])}
+                if not any(value == values["tenant"] and
+                           (env_name == "DTI_TENANT" or env_name.endswith("_AUTH_TENANT"))
+                           for env_name, value in env.items()):
+                    fail(f"{name}: container {container['name']} does not carry tenant {values['tenant']}")
         text = yaml.safe_dump(doc)
         for secret in TEST_SECRETS:
             if secret in text: fail(f"{name}: test secret value {secret} rendered")

@@ -66,7 +66,8 @@ if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -Atqc \
   psql -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -qc "CREATE DATABASE \"$DTI_LOCAL_DATABASE\""
 fi
 database_url="postgres://postgres@$PGHOST:$PGPORT/$DTI_LOCAL_DATABASE"
-"$bin/dtictl" migrate --database-url "$database_url"
+env -u DTI_TENANT "$bin/dtictl" migrate --database-url "$database_url" \
+  ${DTI_LOCAL_TENANT:+--tenant "$DTI_LOCAL_TENANT"}
 
 secret_file="$run_dir/hs256-secret"
 if [ ! -s "$secret_file" ]; then

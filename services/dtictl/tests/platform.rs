@@ -150,6 +150,68 @@ async fn migrate_brings_an_empty_database_up_to_date() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The commands that work on the database directly keep to its tenant as the services do: a
+/// database of tenant `hn` is refused (exit 3, naming both tenants, nothing done) to `--tenant
+/// hcm` and to a caller of no tenant, served to `--tenant hn` (or `DTI_TENANT`); a malformed
+/// tenant exits 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_commands_refuse_a_database_of_another_tenant() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    sqlx::query("INSERT INTO platform_tenant (tenant) VALUES ('hn')")
+        .execute(db.pool())
+        .await?;
+    let url = db.url().to_owned();
+    let runs = tokio::task::spawn_blocking(move || {
+        let audit = |tenant: &[&str], env: &[(&str, &str)]| {
+            let mut args = vec![
+                "audit",
+                "verify",
+                "--year",
+                "2023",
+                "--framework",
+                "hcm-2023-district",
+                "--database-url",
+                &url,
+            ];
+            args.extend_from_slice(tenant);
+            dtictl(&args, env)
+        };
+        [
+            audit(&["--tenant", "hcm"], &[]),
+            audit(&[], &[]),
+            audit(&["--tenant", "hn"], &[]),
+            audit(&[], &[("DTI_TENANT", "hn")]),
+            audit(&["--tenant", "Hà Nội"], &[]),
+            dtictl(&["migrate", "--database-url", &url, "--tenant", "hcm"], &[]),
+            dtictl(&["bus", "dead-letters", "--database-url", &url], &[]),
+        ]
+    })
+    .await?;
+    let [other, none, own, own_by_env, malformed, migrate_other, bus_none] = runs;
+    for (out, words) in [
+        (&other, vec!["hn", "hcm", "--tenant"]),
+        (&none, vec!["hn", "--tenant hn"]),
+        (&migrate_other, vec!["hn", "hcm"]),
+        (&bus_none, vec!["hn", "--tenant hn"]),
+    ] {
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        assert!(words.iter().all(|word| stderr.contains(word)), "{stderr}");
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    }
+    for out in [&own, &own_by_env] {
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    assert_eq!(malformed.status.code(), Some(2));
+    assert!(text(&malformed.stderr).contains("Hà Nội"));
+    let owner: String = sqlx::query_scalar("SELECT tenant FROM platform_tenant")
+        .fetch_one(db.pool())
+        .await?;
+    assert_eq!(owner, "hn");
+    db.close().await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn units_submit_a_cohort_file_and_the_audit_chain_catches_tampering() -> anyhow::Result<()> {
     let backends = TestBackends::create().await?;

@@ -64,7 +64,7 @@ use dti_service_kit::{FirstRun, ServiceKit};
 pub use config::Settings;
 pub use dti_service_kit::StartError;
 pub use error::NationalSyncError;
-pub use report::{report_from_database, Report, ReportError};
+pub use report::{Report, ReportError, ReportRequest};
 
 /// The service's name in the kit, health and telemetry.
 pub const SERVICE_NAME: &str = "national-sync";

@@ -4,10 +4,8 @@
 
 use std::fmt::Write as _;
 
-use dti_config::DatabaseConfig;
 use dti_db::PgPool;
 use dti_i18n::{Lang, Message};
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::completeness::{item_completeness, Status};
@@ -300,10 +298,10 @@ impl Report {
     }
 }
 
-/// Why `report_from_database` failed.
+/// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// The caller's input is wrong (bad year, bad URL, unknown framework).
+    /// The caller's input is wrong (bad year, unknown framework).
     #[error("{0}")]
     InvalidInput(String),
     /// Anything else (database unreachable, schema missing).
@@ -311,34 +309,29 @@ pub enum ReportError {
     Unexpected(String),
 }
 
-/// Connects to `database_url` and builds the report of `year` for `framework`.
-pub async fn report_from_database(
-    database_url: &str,
-    year: u32,
-    framework: &str,
-) -> Result<Report, ReportError> {
-    let set = NationalSet::builtin(framework)
-        .map_err(|e| ReportError::InvalidInput(format!("framework: {e}")))?;
-    let year = set
-        .year(year)
-        .map_err(|problem| ReportError::InvalidInput(format!("--year: {problem}")))?;
-    if !(database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
-        return Err(ReportError::InvalidInput(
-            "--database-url: must start with postgres:// or postgresql://".into(),
-        ));
+/// A report asked for: the national set and its year, checked before anything is read.
+#[derive(Debug, Clone)]
+pub struct ReportRequest {
+    set: NationalSet,
+    year: NationalYear,
+}
+
+impl ReportRequest {
+    /// The report of `year` for the built-in national set `framework`; a set or year it cannot
+    /// be is [`ReportError::InvalidInput`] naming the option.
+    pub fn new(year: u32, framework: &str) -> Result<Self, ReportError> {
+        let set = NationalSet::builtin(framework)
+            .map_err(|e| ReportError::InvalidInput(format!("framework: {e}")))?;
+        let year = set
+            .year(year)
+            .map_err(|problem| ReportError::InvalidInput(format!("--year: {problem}")))?;
+        Ok(Self { set, year })
     }
-    let config = DatabaseConfig {
-        url: SecretString::from(database_url.to_owned()),
-        max_connections: 2,
-        acquire_timeout_secs: 5,
-        tls_ca_file: None,
-    };
-    let pool = dti_db::connect_url(database_url, &config)
-        .await
-        .map_err(|e| ReportError::Unexpected(e.to_string()))?;
-    let report = build(&pool, &set, year)
-        .await
-        .map_err(|e| ReportError::Unexpected(e.to_string()));
-    pool.close().await;
-    report
+
+    /// Reads the report from the platform database.
+    pub async fn read(&self, pool: &PgPool) -> Result<Report, ReportError> {
+        build(pool, &self.set, self.year)
+            .await
+            .map_err(|e| ReportError::Unexpected(e.to_string()))
+    }
 }

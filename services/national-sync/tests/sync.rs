@@ -202,7 +202,9 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
         .iter()
         .any(|e| e.event == i32::from(pb::PushEvent::Accepted)
             && e.item.as_ref().is_some_and(|i| i.code == "6.22")));
-    let report = report::report_from_database(backends.db.url(), YEAR, "mic-2022-province").await?;
+    let report = report::ReportRequest::new(YEAR, "mic-2022-province")?
+        .read(backends.db.pool())
+        .await?;
     let row = report
         .rows
         .iter()
@@ -341,7 +343,9 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
         i32::from(pb::PlanAction::Rejected)
     );
     assert_eq!(planned(&plan, "6.22").rejection_reason, reason);
-    let report = report::report_from_database(backends.db.url(), YEAR, "mic-2022-province").await?;
+    let report = report::ReportRequest::new(YEAR, "mic-2022-province")?
+        .read(backends.db.pool())
+        .await?;
     let row = report
         .rows
         .iter()

@@ -1,7 +1,7 @@
 //! `dti-db` owns the platform's PostgreSQL access: the connection pool built from
 //! [`dti_config::DatabaseConfig`] (over TLS verified against `database.tls_ca_file` when it is
 //! set, every TCP connection with `TCP_NODELAY`), the ONE embedded migration set of the whole
-//! platform, and a transaction helper.
+//! platform, a transaction helper, and which tenant a database belongs to ([`tenancy`]).
 //!
 //! Migrations live in `shared/db/migrations/`, one SQL file per change, named
 //! `<UTC timestamp YYYYMMDDHHMMSS>_<what>.sql`; every service adds its tables there. They are
@@ -24,6 +24,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use dti_config::DatabaseConfig;
 
 pub mod nodelay;
+pub mod tenancy;
 
 pub use sqlx::{PgPool, Postgres, Transaction};
 

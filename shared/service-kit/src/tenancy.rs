@@ -5,6 +5,7 @@
 //! it). Tokens are kept to the tenant by `dti-auth`.
 
 use dti_config::ServiceConfig;
+use dti_db::tenancy::Mismatch;
 use dti_db::PgPool;
 
 use crate::KitError;
@@ -54,24 +55,21 @@ pub(crate) fn check_prefixes<S>(
 /// start when it belongs to another tenant, or (a service of no tenant) to any tenant.
 pub(crate) async fn claim_database(pool: &PgPool, tenant: Option<&str>) -> Result<(), KitError> {
     if let Some(tenant) = tenant {
-        sqlx::query("INSERT INTO platform_tenant (tenant) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(tenant)
-            .execute(pool)
+        dti_db::tenancy::claim(pool, tenant)
             .await
             .map_err(|error| tenancy_database(error.to_string()))?;
     }
-    let owner: Option<String> = sqlx::query_scalar("SELECT tenant FROM platform_tenant")
-        .fetch_optional(pool)
+    let owner = dti_db::tenancy::owner(pool)
         .await
         .map_err(|error| tenancy_database(error.to_string()))?;
-    match (owner, tenant) {
-        (Some(owner), Some(tenant)) if owner != tenant => Err(tenancy_database(format!(
+    match dti_db::tenancy::mismatch(owner.as_deref(), tenant) {
+        Some(Mismatch::OtherTenant { owner, tenant }) => Err(tenancy_database(format!(
             "this database belongs to tenant `{owner}`, not to `{tenant}` of auth.tenant"
         ))),
-        (Some(owner), None) => Err(tenancy_database(format!(
+        Some(Mismatch::TenantNeeded { owner }) => Err(tenancy_database(format!(
             "this database belongs to tenant `{owner}`: set auth.tenant = \"{owner}\""
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Commands that work on the platform database directly: `dtictl migrate` and
 //! `dtictl audit verify`.
 
+use dti_db::tenancy::Mismatch;
 use dti_domain::{FrameworkId, RoundRef};
 
 use crate::{runtime, tr, Failure};
@@ -15,6 +16,10 @@ pub struct DatabaseArgs {
     /// connection uses TLS and verifies the server's certificate and host name (verify-full).
     #[arg(long, env = "DTI_DATABASE_TLS_CA_FILE")]
     pub database_tls_ca_file: Option<std::path::PathBuf>,
+    /// Deployments of several provinces: the tenant the database must belong to (the services'
+    /// `auth.tenant`); a database of another tenant is refused.
+    #[arg(long = "tenant", env = "DTI_TENANT")]
+    pub database_tenant: Option<String>,
 }
 
 /// What `dtictl audit verify` checks.
@@ -31,20 +36,43 @@ pub struct AuditVerifyArgs {
     pub database: DatabaseArgs,
 }
 
-/// Connects to the platform database.
+/// Connects to the platform database, refusing (exit code 3) one that belongs to another
+/// tenant than `--tenant`, or to any tenant when none is given, as the services do.
 pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {
     if !(args.database_url.starts_with("postgres://")
         || args.database_url.starts_with("postgresql://"))
     {
         return Err(Failure::InvalidInput(vec![tr!("dtictl-database-url")]));
     }
+    let tenant = args.database_tenant.as_deref();
+    if let Some(tenant) = tenant.filter(|tenant| !dti_config::is_tenant_id(tenant)) {
+        return Err(Failure::InvalidInput(vec![tr!(
+            "dtictl-token-tenant",
+            tenant = tenant
+        )]));
+    }
     let config = dti_config::DatabaseConfig {
         tls_ca_file: args.database_tls_ca_file.clone(),
         ..dti_config::DatabaseConfig::default()
     };
-    dti_db::connect_url(&args.database_url, &config)
+    let pool = dti_db::connect_url(&args.database_url, &config)
         .await
-        .map_err(|error| Failure::Unexpected(error.into()))
+        .map_err(|error| Failure::Unexpected(error.into()))?;
+    let owner = dti_db::tenancy::owner(&pool)
+        .await
+        .map_err(|error| Failure::Unexpected(error.into()))?;
+    match dti_db::tenancy::mismatch(owner.as_deref(), tenant) {
+        Some(Mismatch::OtherTenant { owner, tenant }) => Err(Failure::Refused(vec![tr!(
+            "dtictl-database-other-tenant",
+            owner = owner,
+            tenant = tenant
+        )])),
+        Some(Mismatch::TenantNeeded { owner }) => Err(Failure::Refused(vec![tr!(
+            "dtictl-database-tenant-needed",
+            owner = owner
+        )])),
+        None => Ok(pool),
+    }
 }
 
 /// Applies the platform's migrations.

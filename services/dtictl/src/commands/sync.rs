@@ -6,7 +6,7 @@
 //! per item of the national set, its owners and their parts, the local value, the last value
 //! pushed, and whether it was accepted or rejected and why (`dti_national_sync::report`).
 
-use dti_national_sync::report::{report_from_database, ReportError};
+use dti_national_sync::report::{ReportError, ReportRequest};
 
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use dti_proto::dti::nationalsync::v1 as pb;
 use dti_proto::dti::nationalsync::v1::national_sync_service_client::NationalSyncServiceClient;
 use tonic::transport::Channel;
 
-use crate::commands::database::DatabaseArgs;
+use crate::commands::database::{connect, DatabaseArgs};
 use crate::print_json;
 use crate::remote::{call, enum_name, operator, table, when, Output, Remote, Service};
 use crate::runtime;
@@ -331,16 +331,17 @@ fn render_log(log: &pb::ListPushLogResponse) -> String {
 }
 
 fn report(args: &ReportArgs) -> Result<(), Failure> {
-    let report = runtime()?
-        .block_on(report_from_database(
-            &args.database.database_url,
-            args.year,
-            &args.framework,
-        ))
-        .map_err(|error| match error {
-            ReportError::InvalidInput(message) => Failure::InvalidInput(vec![message]),
-            ReportError::Unexpected(message) => Failure::Unexpected(anyhow::anyhow!(message)),
-        })?;
+    let failure = |error| match error {
+        ReportError::InvalidInput(message) => Failure::InvalidInput(vec![message]),
+        ReportError::Unexpected(message) => Failure::Unexpected(anyhow::anyhow!(message)),
+    };
+    let request = ReportRequest::new(args.year, &args.framework).map_err(failure)?;
+    let report = runtime()?.block_on(async {
+        let pool = connect(&args.database).await?;
+        let report = request.read(&pool).await.map_err(failure);
+        pool.close().await;
+        report
+    })?;
     match args.format {
         ReportFormat::Table => {
             print!("{}", report.render_table(crate::text::lang()));

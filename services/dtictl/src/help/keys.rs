@@ -124,6 +124,7 @@ pub(super) const ARGS: &[(&str, &str, &str)] = &[
     ("*", "output", "cli-arg-output"),
     ("*", "database_url", "cli-arg-database-url"),
     ("*", "database_tls_ca_file", "cli-arg-database-tls-ca-file"),
+    ("*", "database_tenant", "cli-arg-database-tenant"),
     ("*", "basis", "cli-arg-basis"),
     ("*", "reason", "cli-arg-reason"),
     ("*", "group", "cli-arg-group"),
