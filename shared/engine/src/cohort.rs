@@ -6,7 +6,6 @@ use crate::number::Num;
 use crate::points::Points;
 use crate::rules::{self, MinMaxRange};
 use crate::EngineError;
-use dti_domain::exact::Exact;
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::ids::{FrameworkId, GroupCode, IndicatorCode, UnitId};
 use dti_domain::values::{Cohort, UnitValues};
@@ -231,10 +230,11 @@ pub fn score_indicator(
             score,
             explanation: explanation.map(Box::new),
         };
-    let base = |outcome: Outcome, raw: &Exact, rounded: Points, summary: String| Explanation {
+    let points = &Num::from(&indicator.points);
+    let base = |outcome: Outcome, raw: &Num, rounded: Points, summary: String| Explanation {
         kind: rule.kind_name(),
         outcome,
-        max_points: ExactView::from(&indicator.points),
+        max_points: ExactView::from(points),
         inputs: BTreeMap::new(),
         ratio: None,
         clamped: false,
@@ -249,7 +249,7 @@ pub fn score_indicator(
         let explanation = full.then(|| {
             base(
                 Outcome::NotApplicable,
-                &indicator.points,
+                points,
                 rounded,
                 format!("not applicable to the unit → maximum {rounded}"),
             )
@@ -260,14 +260,13 @@ pub fn score_indicator(
         let explanation = full.then(|| {
             base(
                 Outcome::Missing,
-                &Exact::zero(),
+                &Num::zero(),
                 Points::ZERO,
                 "no values submitted → 0.00".into(),
             )
         });
         return Ok(scored(Outcome::Missing, Points::ZERO, explanation));
     };
-    let points = &Num::from(&indicator.points);
     let outcome =
         rules::apply(rule, points, values, stats.range(&indicator.code)).map_err(error)?;
     let rounded = Points(outcome.raw.round_half_up_cents());
@@ -278,12 +277,12 @@ pub fn score_indicator(
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
-            ratio: outcome.ratio().map(|r| ExactView::from(&r.to_exact())),
+            ratio: outcome.ratio().map(ExactView::from),
             clamped: outcome.clamped(),
             detail,
             ..base(
                 Outcome::Scored,
-                &outcome.raw.to_exact(),
+                &outcome.raw,
                 rounded,
                 format!("{summary} → {rounded}"),
             )

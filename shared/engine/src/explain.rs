@@ -3,6 +3,7 @@
 //! Every number is exact: [`ExactView`] carries the exact fraction and a decimal rendering.
 //! `summary` is one line such as `a/b = 133/190 = 0.7; 0.7 × 10 = 7 → 7.00`.
 
+use crate::number::Num;
 use crate::points::Points;
 use dti_domain::exact::Exact;
 use dti_domain::values::VariableValue;
@@ -28,6 +29,15 @@ pub struct ExactView {
     pub exact: String,
     /// Decimal rendering rounded to 6 places, e.g. `0.7`.
     pub decimal: String,
+}
+
+impl From<&Num> for ExactView {
+    fn from(value: &Num) -> Self {
+        ExactView {
+            exact: value.to_exact_string(),
+            decimal: value.to_decimal_string(6),
+        }
+    }
 }
 
 impl From<&Exact> for ExactView {

@@ -91,6 +91,28 @@ impl Num {
         }
     }
 
+    /// The exact value as text, as [`Exact`] displays it: a whole number, or
+    /// `numerator/denominator` in lowest terms.
+    pub fn to_exact_string(&self) -> String {
+        match self {
+            Num::Small(r) if *r.denom() == 1 => r.numer().to_string(),
+            Num::Small(r) => format!("{}/{}", r.numer(), r.denom()),
+            Num::Big(_) => self.to_exact().to_string(),
+        }
+    }
+
+    /// A decimal rendering rounded half up to `digits` places, exactly as
+    /// [`Exact::to_decimal_string`] renders the same value (on machine integers while they
+    /// suffice: explanations render several numbers for every indicator of every unit).
+    pub fn to_decimal_string(&self, digits: u32) -> String {
+        if let Num::Small(r) = self {
+            if let Some(text) = small_decimal(*r.numer(), *r.denom(), digits) {
+                return text;
+            }
+        }
+        self.to_exact().to_decimal_string(digits)
+    }
+
     /// Rounds half up to whole hundredths and returns the number of hundredths.
     pub fn round_half_up_cents(&self) -> i64 {
         if let Num::Small(r) = self {
@@ -119,6 +141,33 @@ impl Num {
         }
         Num::from_big(big(self.to_big(), other.to_big()))
     }
+}
+
+/// [`Num::to_decimal_string`] of `numerator/denominator` (in lowest terms, the denominator
+/// positive) on `i128`; `None` when a step would overflow.
+fn small_decimal(numerator: i128, denominator: i128, digits: u32) -> Option<String> {
+    let scale = 10_i128.checked_pow(digits)?;
+    // floor(|n| / d × scale + 1/2) = floor((2 |n| scale + d) / 2d), every term positive.
+    let scaled = numerator
+        .checked_abs()?
+        .checked_mul(scale)?
+        .checked_mul(2)?
+        .checked_add(denominator)?
+        / denominator.checked_mul(2)?;
+    let mut text = (scaled / scale).to_string();
+    if digits > 0 {
+        let width = usize::try_from(digits).ok()?;
+        let fraction = format!("{:0width$}", scaled % scale);
+        let fraction = fraction.trim_end_matches('0');
+        if !fraction.is_empty() {
+            text.push('.');
+            text.push_str(fraction);
+        }
+    }
+    if numerator < 0 && text.chars().any(|c| c != '0' && c != '.') {
+        text.insert(0, '-');
+    }
+    Some(text)
 }
 
 impl From<&Exact> for Num {

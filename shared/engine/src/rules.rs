@@ -317,11 +317,11 @@ pub fn apply(
 }
 
 fn show(value: &Q) -> String {
-    value.to_exact().to_decimal_string(6)
+    value.to_decimal_string(6)
 }
 
 fn view(value: &Q) -> ExactView {
-    ExactView::from(&value.to_exact())
+    ExactView::from(value)
 }
 
 fn formula(numerator: &[VariableName], denominator: &[VariableName]) -> String {
