@@ -75,6 +75,23 @@ fn tokens_are_accepted_by_the_services_verifier_and_bad_requests_exit_2() -> any
     Ok(())
 }
 
+/// `dtictl audit verify` of round 2023/hcm-2023-district on the database at `url`, with `extra`
+/// arguments.
+fn audit_verify(url: &str, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut args = vec![
+        "audit",
+        "verify",
+        "--year",
+        "2023",
+        "--framework",
+        "hcm-2023-district",
+        "--database-url",
+        url,
+    ];
+    args.extend_from_slice(extra);
+    dtictl(&args, env)
+}
+
 /// The services' verifier of `tenant` (HS256 with the test secret).
 fn tenant_verifier(tenant: &str) -> anyhow::Result<JwtVerifier> {
     Ok(JwtVerifier::from_config(&dti_config::AuthConfig {
@@ -162,20 +179,7 @@ async fn database_commands_refuse_a_database_of_another_tenant() -> anyhow::Resu
         .await?;
     let url = db.url().to_owned();
     let runs = tokio::task::spawn_blocking(move || {
-        let audit = |tenant: &[&str], env: &[(&str, &str)]| {
-            let mut args = vec![
-                "audit",
-                "verify",
-                "--year",
-                "2023",
-                "--framework",
-                "hcm-2023-district",
-                "--database-url",
-                &url,
-            ];
-            args.extend_from_slice(tenant);
-            dtictl(&args, env)
-        };
+        let audit = |tenant: &[&str], env: &[(&str, &str)]| audit_verify(&url, tenant, env);
         [
             audit(&["--tenant", "hcm"], &[]),
             audit(&[], &[]),
@@ -310,23 +314,8 @@ async fn units_submit_a_cohort_file_and_the_audit_chain_catches_tampering() -> a
     );
 
     let url = backends.db.url().to_owned();
-    let verify = move |url: String| {
-        tokio::task::spawn_blocking(move || {
-            dtictl(
-                &[
-                    "audit",
-                    "verify",
-                    "--year",
-                    "2023",
-                    "--framework",
-                    "hcm-2023-district",
-                    "--database-url",
-                    &url,
-                ],
-                &[],
-            )
-        })
-    };
+    let verify =
+        move |url: String| tokio::task::spawn_blocking(move || audit_verify(&url, &[], &[]));
     let out = verify(url.clone()).await?;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("every link holds"));
