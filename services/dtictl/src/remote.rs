@@ -34,13 +34,20 @@ pub fn minter(
     if secret.len() < 32 {
         return Err(Failure::InvalidInput(vec![tr!("dtictl-token-secret")]));
     }
-    if let Some(tenant) = tenant.filter(|tenant| !dti_config::is_tenant_id(tenant)) {
-        return Err(Failure::InvalidInput(vec![tr!(
+    let tenant = checked_tenant(tenant)?;
+    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience).for_tenant(tenant))
+}
+
+/// `tenant` (`--tenant`, `DTI_TENANT`) when it is a tenant id; a malformed one is refused
+/// (exit code 2), naming it.
+pub fn checked_tenant(tenant: Option<&str>) -> Result<Option<&str>, Failure> {
+    match tenant {
+        Some(tenant) if !dti_config::is_tenant_id(tenant) => Err(Failure::InvalidInput(vec![tr!(
             "dtictl-token-tenant",
             tenant = tenant
-        )]));
+        )])),
+        tenant => Ok(tenant),
     }
-    Ok(TokenMinter::hs256(secret.as_bytes(), issuer, audience).for_tenant(tenant))
 }
 
 /// A platform service dtictl calls.

@@ -105,9 +105,8 @@ impl Frameworks {
             .await
             .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
         let catalog = self.cache.catalog();
-        if let Some(known) = catalog.get(&framework.id) {
-            let known_hash = catalog.hash_of(&framework.id).unwrap_or_default();
-            return already_known(&framework, known, &known_hash, hash);
+        if let Some(answer) = already_known(&catalog, &framework, &hash) {
+            return answer;
         }
         let added_at = Utc::now();
         let mut tx = self
@@ -136,11 +135,12 @@ impl Frameworks {
                 .refresh()
                 .await
                 .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
-            let known = catalog.get(&framework.id).ok_or_else(|| {
-                SubmissionError::NotNow(format!("framework {} is being stored", framework.id))
-            })?;
-            let known_hash = catalog.hash_of(&framework.id).unwrap_or_default();
-            return already_known(&framework, known, &known_hash, hash);
+            return already_known(&catalog, &framework, &hash).unwrap_or_else(|| {
+                Err(SubmissionError::NotNow(format!(
+                    "framework {} is being stored",
+                    framework.id
+                )))
+            });
         }
         let event = FrameworkAdded {
             framework_id: framework.id.to_string(),
@@ -238,28 +238,29 @@ pub fn added_at(known: &Known) -> Option<DateTime<Utc>> {
     known.stored.as_ref().map(|stored| stored.added_at)
 }
 
-/// `framework` (of content `hash`) when the catalogue already knows `known` (of content
-/// `known_hash`) under its id: done already when the content is the same; refused, naming the id
-/// and the hash in force, when not.
+/// What adding `framework` (of content `hash`) is when `catalog` already holds a framework under
+/// its id: done already when the content is the same; refused, naming the id and the hash in
+/// force, when not. `None` when the id is new to `catalog`.
 fn already_known(
+    catalog: &FrameworkCatalog,
     framework: &Framework,
-    known: &Arc<Framework>,
-    known_hash: &str,
-    hash: String,
-) -> Result<Added, SubmissionError> {
+    hash: &str,
+) -> Option<Result<Added, SubmissionError>> {
+    let known = catalog.get(&framework.id)?;
+    let known_hash = catalog.hash_of(&framework.id)?;
     if known_hash == hash {
-        return Ok(Added {
+        return Some(Ok(Added {
             framework: Arc::clone(known),
-            content_hash: hash,
+            content_hash: known_hash,
             changed: false,
-        });
+        }));
     }
-    Err(SubmissionError::NotNow(
+    Some(Err(SubmissionError::NotNow(
         Message::new("framework-other-content")
             .arg("framework", framework.id.to_string())
             .arg("hash", known_hash)
             .into(),
-    ))
+    )))
 }
 
 /// A framework file's problems as one refusal, a violation each.

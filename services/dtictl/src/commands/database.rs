@@ -4,6 +4,7 @@
 use dti_db::tenancy::Mismatch;
 use dti_domain::{FrameworkId, RoundRef};
 
+use crate::remote::checked_tenant;
 use crate::{runtime, tr, Failure};
 
 /// Where the database is.
@@ -44,13 +45,7 @@ pub async fn connect(args: &DatabaseArgs) -> Result<dti_db::PgPool, Failure> {
     {
         return Err(Failure::InvalidInput(vec![tr!("dtictl-database-url")]));
     }
-    let tenant = args.database_tenant.as_deref();
-    if let Some(tenant) = tenant.filter(|tenant| !dti_config::is_tenant_id(tenant)) {
-        return Err(Failure::InvalidInput(vec![tr!(
-            "dtictl-token-tenant",
-            tenant = tenant
-        )]));
-    }
+    let tenant = checked_tenant(args.database_tenant.as_deref())?;
     let config = dti_config::DatabaseConfig {
         tls_ca_file: args.database_tls_ca_file.clone(),
         ..dti_config::DatabaseConfig::default()
