@@ -287,7 +287,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                     reason,
                     connection,
                 },
-        } => commands::frameworks::add(&connection, &input, &reason, output),
+        } => commands::frameworks::add(&catalog, &connection, &input, &reason, output),
         Command::Framework {
             command: FrameworkCommand::List { connection },
         } => commands::frameworks::platform_list(&connection, output),

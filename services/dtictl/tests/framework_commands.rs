@@ -272,3 +272,165 @@ async fn an_operator_stores_a_framework_and_a_round_opened_with_it_is_scored_by_
     );
     stack.stop().await
 }
+
+/// Departments assessed additionally on the district set's digital-economy group and its
+/// min-max indicator 5.1 (the Hà Nội rule), as a framework of its own.
+const INCLUDING: &str = "test-2024-department-digital-economy";
+const INCLUDING_FILE: &str = "shared/domain/tests/data/test-2024-department-digital-economy.toml";
+
+/// Departments that report, each with the included values of one sample district.
+const REPORTING: [(&str, &str); 3] = [
+    ("so-ke-hoach-dau-tu", "quan-1"),
+    ("so-tai-chinh", "quan-3"),
+    ("so-cong-thuong", "thu-duc"),
+];
+
+/// A cohort file of `framework` with the sample's values of 5.1 and group 7: for the
+/// departments when `as_departments`, else for the districts they take them from.
+fn included_cohort(dir: &Path, framework: &str, as_departments: bool) -> anyhow::Result<String> {
+    let sample: Value = serde_json::from_str(&std::fs::read_to_string(repo_file(SAMPLE))?)?;
+    let mut units = Vec::new();
+    for (department, district) in REPORTING {
+        let unit = sample["units"]
+            .as_array()
+            .and_then(|all| all.iter().find(|u| u["unit"] == district))
+            .ok_or_else(|| anyhow::anyhow!("{district} is in the sample"))?;
+        let values: serde_json::Map<String, Value> = unit["values"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(code, _)| code.as_str() == "5.1" || code.starts_with("7."))
+            .map(|(code, value)| (code.clone(), value.clone()))
+            .collect();
+        anyhow::ensure!(values.len() == 4, "{district} reports 5.1 and 7.1–7.3");
+        let id = if as_departments { department } else { district };
+        units.push(json!({"unit": id, "values": values}));
+    }
+    write(
+        dir,
+        &format!("{framework}-{as_departments}.json"),
+        &json!({"framework": framework, "units": units}).to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_framework_including_another_sets_group_is_scored_by_that_groups_rules_in_its_round(
+) -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let dir = tempfile::tempdir()?;
+    let round = ["--year", "2024", "--framework", INCLUDING];
+    let with_round =
+        |command: &[&'static str]| -> Vec<&str> { command.iter().copied().chain(round).collect() };
+
+    // Including from a framework the platform does not know is refused (2), naming it.
+    let unknown = write(
+        dir.path(),
+        "unknown.toml",
+        &std::fs::read_to_string(repo_file(INCLUDING_FILE))?.replace(
+            "framework = \"hcm-2023-district\"",
+            "framework = \"hn-2024-district\"",
+        ),
+    )?;
+    let stderr = stack
+        .exits(&["framework", "add", "--input", &unknown], None, 2)
+        .await;
+    assert!(
+        stderr.contains("includes hn-2024-district: framework hn-2024-district is not known here"),
+        "{stderr}"
+    );
+
+    let file = repo_file(INCLUDING_FILE);
+    let stored = stack
+        .ok(&[
+            "framework",
+            "add",
+            "--input",
+            &file,
+            "--reason",
+            "digital economy",
+        ])
+        .await;
+    assert!(
+        stored.contains(&format!("framework {INCLUDING} stored")),
+        "{stored}"
+    );
+    // Offline commands read the file from a directory.
+    let frameworks_dir = repo_file("shared/domain/tests/data");
+    let shown = stack
+        .ok(&[
+            "--framework-dir",
+            &frameworks_dir,
+            "framework",
+            "show",
+            INCLUDING,
+        ])
+        .await;
+    assert!(
+        shown.contains("7 Hoạt động kinh tế số — 90 points (included from hcm-2023-district)"),
+        "{shown}"
+    );
+
+    // The round's cohort: the departments with digital-economy duties.
+    let mut cohort = vec!["registry", "cohort", "--reason", "digital-economy duties"];
+    cohort.extend(round);
+    for (department, _) in REPORTING {
+        cohort.extend(["--unit", department]);
+    }
+    stack.ok(&cohort).await;
+    let opened = stack.ok(&with_round(&["round", "open"])).await;
+    assert!(opened.contains("3 unit(s)"), "{opened}");
+    let departments = included_cohort(dir.path(), INCLUDING, true)?;
+    let submitted = stack
+        .ok(&["submit", "--year", "2024", "--input", &departments])
+        .await;
+    assert!(
+        submitted.contains("so-cong-thuong: submitted version 1"),
+        "{submitted}"
+    );
+
+    // By the district set's rules over this round's cohort: each department's total is what
+    // the district it took its values from scores on the district set in a cohort of the same
+    // three (every other district indicator missing scores 0).
+    let districts = included_cohort(dir.path(), "hcm-2023-district", false)?;
+    let by_district = stack.json(&["score", "--input", &districts]).await;
+    let district_totals = totals(&by_district["units"], "/unit", "total");
+    let expected: Vec<(String, String)> = {
+        let mut expected: Vec<(String, String)> = REPORTING
+            .iter()
+            .filter_map(|(department, district)| {
+                let total = district_totals.iter().find(|(id, _)| id == district)?;
+                Some((department.to_string(), total.1.clone()))
+            })
+            .collect();
+        expected.sort();
+        expected
+    };
+    assert_eq!(expected.len(), 3, "{by_district}");
+    let offline = stack
+        .json(&[
+            "--framework-dir",
+            &frameworks_dir,
+            "score",
+            "--input",
+            &departments,
+        ])
+        .await;
+    assert_eq!(totals(&offline["units"], "/unit", "total"), expected);
+    let served = eventually(
+        "the ranking service to rank the departments on the included group",
+        Poll::new(Duration::from_secs(60), Duration::from_millis(300)),
+        || {
+            let stack = &stack;
+            let expected = expected.clone();
+            let with_round = with_round(&["ranking", "show"]);
+            async move {
+                let ranking = stack.json(&with_round).await;
+                let served = totals(&ranking["units"], "/unit/unitId", "score");
+                Ok((served == expected).then_some(served))
+            }
+        },
+    )
+    .await?;
+    assert_eq!(served, expected);
+    stack.stop().await
+}

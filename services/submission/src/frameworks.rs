@@ -8,15 +8,14 @@
 //! directory, or stored — is refused, so a round, which pins its framework's content hash when
 //! it opens, is never scored by rules other than those it was opened with.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dti_auth::Principal;
 use dti_bus::outbox::{self, OutboxMessage};
 use dti_db::PgPool;
-use dti_domain::framework::content_hash;
-use dti_domain::framework::load::parse_framework;
+use dti_domain::framework::{content_hash, is_builtin};
 use dti_domain::{Framework, FrameworkCatalog, FrameworkError};
 use dti_i18n::Message;
 use dti_proto::dti::events::v1::FrameworkAdded;
@@ -98,13 +97,14 @@ impl Frameworks {
         reason: &str,
     ) -> Result<Added, SubmissionError> {
         require_operator(actor)?;
-        let framework = parse_framework(DOCUMENT_FIELD, document).map_err(refusal)?;
-        let hash = content_hash(&framework);
+        // Loaded first: the file may include from a framework another replica has just stored.
         self.cache
             .refresh()
             .await
             .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
         let catalog = self.cache.catalog();
+        let framework = catalog.parse(DOCUMENT_FIELD, document).map_err(refusal)?;
+        let hash = content_hash(&framework);
         if let Some(answer) = already_known(&catalog, &framework, &hash) {
             return answer;
         }
@@ -205,16 +205,13 @@ impl Frameworks {
                 .or_default()
                 .push(format!("{year}/{framework}"));
         }
-        let built_in: BTreeSet<String> = FrameworkCatalog::builtin()
-            .map(|catalog| catalog.ids().into_iter().collect())
-            .unwrap_or_default();
         let catalog = self.cache.catalog();
         Ok(catalog
             .iter()
             .map(|framework| {
                 let id = framework.id.to_string();
                 let stored = stored.get(&id).cloned();
-                let origin = match (&stored, built_in.contains(&id)) {
+                let origin = match (&stored, is_builtin(&id)) {
                     (_, true) => Origin::BuiltIn,
                     (Some(_), false) => Origin::Stored,
                     (None, false) => Origin::Directory,

@@ -295,6 +295,20 @@ fn duplicate_codes_and_bad_thresholds_are_rejected() {
 }
 
 #[test]
+fn each_built_in_file_is_named_after_its_id() {
+    use dti_domain::framework::{catalog::BUILTIN_FILES, is_builtin};
+    let catalog = catalog();
+    for (file, _) in BUILTIN_FILES {
+        let id = file.strip_suffix(".toml").unwrap();
+        assert!(catalog.get_str(id).is_some(), "{file} defines {id}");
+        assert!(is_builtin(id));
+    }
+    assert_eq!(catalog.ids().len(), BUILTIN_FILES.len());
+    assert!(!is_builtin("hcm-2024-district"));
+    assert!(!is_builtin("hcm-2023-district.toml"));
+}
+
+#[test]
 fn a_duplicate_framework_id_is_refused() {
     let mut catalog = catalog();
     let again = parse_framework(

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dti_config::FrameworkDir;
-use dti_domain::framework::load::parse_framework;
 use dti_domain::framework::Framework;
 use dti_domain::{FrameworkCatalog, FrameworkId};
 use sqlx::PgPool;
@@ -150,7 +149,10 @@ impl FrameworkCache {
             framework: stored.framework.clone(),
             source,
         };
-        let framework = parse_framework(&stored.framework, &stored.document).map_err(invalid)?;
+        let framework = self
+            .catalog
+            .parse(&stored.framework, &stored.document)
+            .map_err(invalid)?;
         self.catalog
             .add(&stored.framework, framework)
             .map_err(invalid)?;

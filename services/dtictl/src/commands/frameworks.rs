@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::print_json;
 use crate::remote::{call, operator, with_bearer, Output, Remote, Service};
 use crate::{runtime, tr, Failure};
-use dti_domain::framework::load::parse_framework;
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
@@ -18,13 +17,22 @@ use dti_proto::dti::submission::v1::{
 
 use super::read_input;
 
-/// Stores the framework file `input` on the platform. The file is checked here first, so a
-/// broken one is named (exit 2) before anything is sent.
-pub fn add(connection: &Remote, input: &Path, reason: &str, output: Output) -> Result<(), Failure> {
+/// Stores the framework file `input` on the platform. The file is checked here first, against
+/// `catalog` (which holds the stored frameworks it may include from), so a broken one is named
+/// (exit 2) before anything is sent.
+pub fn add(
+    catalog: &FrameworkCatalog,
+    connection: &Remote,
+    input: &Path,
+    reason: &str,
+    output: Output,
+) -> Result<(), Failure> {
     let text = read_input(input)?;
-    parse_framework(&input.display().to_string(), &text).map_err(|error| {
-        Failure::InvalidInput(error.to_string().lines().map(str::to_owned).collect())
-    })?;
+    catalog
+        .parse(&input.display().to_string(), &text)
+        .map_err(|error| {
+            Failure::InvalidInput(error.to_string().lines().map(str::to_owned).collect())
+        })?;
     let added: AddFrameworkResponse = runtime()?.block_on(async {
         let bearer = connection.bearer(&operator())?;
         let mut client = RegistryServiceClient::new(connection.channel(Service::Submission).await?);
@@ -185,8 +193,17 @@ fn print_text(f: &Framework) {
         }
     }
     for group in &f.groups {
+        let from = group
+            .included_from
+            .as_ref()
+            .map_or_else(String::new, |from| {
+                format!(
+                    " ({})",
+                    tr!("dtictl-framework-included-from", framework = from.as_str())
+                )
+            });
         println!(
-            "\n{} {} — {}",
+            "\n{} {} — {}{from}",
             group.code,
             group.name,
             tr!("dtictl-framework-points", points = group.points.to_string())

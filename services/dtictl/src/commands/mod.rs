@@ -43,12 +43,9 @@ pub fn load_catalog(dir: Option<&Path>) -> Result<FrameworkCatalog, Failure> {
     };
     let catalog = catalog
         .map_err(|e| Failure::InvalidInput(e.to_string().lines().map(str::to_string).collect()))?;
-    for (id, document) in crate::registry_in_force::stored_frameworks(&catalog) {
-        let added = dti_domain::framework::load::parse_framework(&id, &document)
-            .and_then(|framework| catalog.add(&id, framework));
-        if let Err(error) = added {
-            eprintln!("{error}");
-        }
+    let stored = crate::registry_in_force::stored_frameworks(&catalog);
+    for error in catalog.add_all(stored) {
+        eprintln!("{error}");
     }
     Ok(catalog)
 }

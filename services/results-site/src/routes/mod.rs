@@ -64,14 +64,13 @@ impl Site {
         &self,
         source: &crate::source::RegistrySource,
     ) -> Result<(), crate::source::SourceError> {
-        let mut problems = Vec::new();
-        for (id, document) in source.stored_frameworks(&self.catalog).await? {
-            let added = dti_domain::framework::load::parse_framework(&id, &document)
-                .and_then(|framework| self.catalog.add(&id, framework));
-            if let Err(error) = added {
-                problems.push(error.to_string());
-            }
-        }
+        let stored = source.stored_frameworks(&self.catalog).await?;
+        let problems: Vec<String> = self
+            .catalog
+            .add_all(stored)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         match problems.is_empty() {
             true => Ok(()),
             false => Err(crate::source::SourceError::Unavailable(problems.join("; "))),

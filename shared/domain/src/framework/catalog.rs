@@ -7,7 +7,7 @@
 //! new id). That is what lets a round pin its framework by id and content hash, and lets every
 //! reader hold on to a framework it got from the catalog while frameworks are added.
 
-use super::load::{parse_framework, FrameworkError, FrameworkProblem};
+use super::load::{parse_framework_with, FrameworkError, FrameworkProblem};
 use super::model::Framework;
 use crate::ids::FrameworkId;
 use sha2::{Digest, Sha256};
@@ -30,6 +30,14 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
         include_str!("../../frameworks/mic-2022-province.toml"),
     ),
 ];
+
+/// Whether `id` names a built-in framework (each built-in file is named after its id, which the
+/// crate's tests check), without parsing the files.
+pub fn is_builtin(id: &str) -> bool {
+    BUILTIN_FILES
+        .iter()
+        .any(|(file, _)| file.strip_suffix(".toml") == Some(id))
+}
 
 /// Known frameworks by id: those it was built with, and those added to it since
 /// ([`FrameworkCatalog::add`]).
@@ -81,7 +89,8 @@ impl FrameworkCatalog {
     pub fn builtin() -> Result<Self, FrameworkError> {
         let mut catalog = Self::default();
         for (file, text) in BUILTIN_FILES {
-            catalog.insert(file, parse_framework(file, text)?)?;
+            let framework = catalog.parse(file, text)?;
+            catalog.insert(file, framework)?;
         }
         Ok(catalog)
     }
@@ -93,7 +102,8 @@ impl FrameworkCatalog {
         Ok(catalog)
     }
 
-    /// Adds every `*.toml` file of a directory, in file-name order.
+    /// Adds every `*.toml` file of a directory, in file-name order; a file that includes from
+    /// another file of the directory is added after it.
     pub fn load_dir(&mut self, dir: &Path) -> Result<(), FrameworkError> {
         let io_error = |e: std::io::Error| FrameworkError {
             file: dir.display().to_string(),
@@ -108,8 +118,21 @@ impl FrameworkCatalog {
             .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
             .collect();
         paths.sort();
-        for path in paths {
-            self.load_file(&path)?;
+        // Each pass adds the files whose included frameworks are known by now; a pass that adds
+        // nothing reports the first file that still fails.
+        while !paths.is_empty() {
+            let mut failed = Vec::new();
+            let mut first_error = None;
+            for path in paths.iter() {
+                if let Err(error) = self.load_file(path) {
+                    first_error.get_or_insert(error);
+                    failed.push(path.clone());
+                }
+            }
+            if let (Some(error), true) = (first_error, failed.len() == paths.len()) {
+                return Err(error);
+            }
+            paths = failed;
         }
         Ok(())
     }
@@ -124,7 +147,39 @@ impl FrameworkCatalog {
                 problem: format!("cannot read the file: {e}"),
             }],
         })?;
-        self.insert(&file, parse_framework(&file, &text)?)
+        let framework = self.parse(&file, &text)?;
+        self.insert(&file, framework)
+    }
+
+    /// Parses and checks a framework file, taking what it includes from this catalog.
+    pub fn parse(&self, file: &str, text: &str) -> Result<Framework, FrameworkError> {
+        parse_framework_with(file, text, &|id| self.get(id).cloned())
+    }
+
+    /// Parses and [adds](Self::add) framework files given as (id, text), e.g. those stored on the
+    /// platform, in any order: one that includes from another of them is added after it. Returns
+    /// the problems of those that could not be added.
+    pub fn add_all(&self, files: Vec<(String, String)>) -> Vec<FrameworkError> {
+        let mut pending = files;
+        loop {
+            let before = pending.len();
+            let mut errors = Vec::new();
+            pending.retain(|(id, text)| {
+                match self
+                    .parse(id, text)
+                    .and_then(|framework| self.add(id, framework))
+                {
+                    Ok(_) => false,
+                    Err(error) => {
+                        errors.push(error);
+                        true
+                    }
+                }
+            });
+            if pending.is_empty() || pending.len() == before {
+                return errors;
+            }
+        }
     }
 
     /// Adds a parsed framework; an id that is already known is refused.

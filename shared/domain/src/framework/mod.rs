@@ -10,7 +10,7 @@ pub mod catalog;
 pub mod load;
 pub mod model;
 
-pub use catalog::{content_hash, Added, FrameworkCatalog};
+pub use catalog::{content_hash, is_builtin, Added, FrameworkCatalog};
 pub use load::{FrameworkError, FrameworkProblem};
 pub use model::{
     Activities, Combine, FlagShare, Fraction, Framework, GeneralInfoField, GeneralInfoType, Group,

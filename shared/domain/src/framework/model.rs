@@ -102,6 +102,10 @@ pub struct Group {
     pub points: Exact,
     /// Indicator count printed in the source's summary table.
     pub declared_indicator_count: Option<u32>,
+    /// For a group taken from another framework (`[[includes]]`): that framework. Its
+    /// indicators keep that framework's codes, rules and points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub included_from: Option<FrameworkId>,
 }
 
 /// An indicator (chỉ số thành phần).

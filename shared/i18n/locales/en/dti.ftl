@@ -438,6 +438,7 @@ dtictl-framework-total = total: { $points } points
 dtictl-framework-note = note: { $note }
 dtictl-framework-general-info = general information (unscored):
 dtictl-framework-points = { $points } points
+dtictl-framework-included-from = included from { $framework }
 dtictl-framework-rule-collected = collected
 dtictl-framework-owners = owners: { $owners }
 dtictl-bus-bad-consumer = --consumer: "{ $consumer }" is not a consumer name (letters, digits, - and _, at most 64)

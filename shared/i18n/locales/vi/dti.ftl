@@ -439,6 +439,7 @@ dtictl-framework-total = tổng: { $points } điểm
 dtictl-framework-note = ghi chú: { $note }
 dtictl-framework-general-info = thông tin chung (không chấm điểm):
 dtictl-framework-points = { $points } điểm
+dtictl-framework-included-from = lấy từ bộ chỉ số { $framework }
 dtictl-framework-rule-collected = thu thập
 dtictl-framework-owners = đơn vị chủ trì: { $owners }
 dtictl-bus-bad-consumer = --consumer: "{ $consumer }" không phải tên một consumer (chữ, số, - và _, tối đa 64 ký tự)

@@ -2,7 +2,8 @@
 //!
 //! Every problem found is collected (not just the first) and reported with the file name and
 //! the code of the group, indicator or field it concerns, so an operator fixing a new year's
-//! file sees the whole list at once.
+//! file sees the whole list at once. A file may take groups or indicators from frameworks
+//! already known ([`includes`]); [`parse_framework_with`] is given the way to look them up.
 
 use super::model::*;
 use crate::exact::Exact;
@@ -10,8 +11,11 @@ use crate::ids::{FrameworkId, GroupCode, IndicatorCode, UnitId, VariableName};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
+use std::sync::Arc;
 
+mod includes;
 mod rules;
+use includes::{include, RawInclude};
 use rules::check_rule;
 
 /// The file format version this build reads.
@@ -75,6 +79,8 @@ struct RawFramework {
     groups: Vec<RawGroup>,
     #[serde(default)]
     indicators: Vec<RawIndicator>,
+    #[serde(default)]
+    includes: Vec<RawInclude>,
 }
 
 fn default_true() -> bool {
@@ -157,8 +163,23 @@ impl Problems {
     }
 }
 
-/// Parses and checks a framework from TOML text; `file` names the source in errors.
+/// Parses and checks a framework from TOML text; `file` names the source in errors. A file
+/// that includes from another framework is refused here, as naming an unknown framework: use
+/// [`parse_framework_with`] (or [`super::FrameworkCatalog::parse`]) for those.
 pub fn parse_framework(file: &str, text: &str) -> Result<Framework, FrameworkError> {
+    parse_framework_with(file, text, &|_| None)
+}
+
+/// Looks up a framework a file includes from, by id.
+pub type KnownFramework<'a> = dyn Fn(&FrameworkId) -> Option<Arc<Framework>> + 'a;
+
+/// Parses and checks a framework from TOML text, taking the groups and indicators it includes
+/// from the frameworks `known` finds; `file` names the source in errors.
+pub fn parse_framework_with(
+    file: &str,
+    text: &str,
+    known: &KnownFramework<'_>,
+) -> Result<Framework, FrameworkError> {
     let fail = |problems: Vec<FrameworkProblem>| FrameworkError {
         file: file.to_string(),
         problems,
@@ -170,14 +191,18 @@ pub fn parse_framework(file: &str, text: &str) -> Result<Framework, FrameworkErr
         }])
     })?;
     let mut problems = Problems(Vec::new());
-    let framework = check(raw, &mut problems);
+    let framework = check(raw, known, &mut problems);
     match framework {
         Some(framework) if problems.0.is_empty() => Ok(framework),
         _ => Err(fail(problems.0)),
     }
 }
 
-fn check(raw: RawFramework, problems: &mut Problems) -> Option<Framework> {
+fn check(
+    raw: RawFramework,
+    known: &KnownFramework<'_>,
+    problems: &mut Problems,
+) -> Option<Framework> {
     if raw.schema != SCHEMA_VERSION {
         problems.file(format!(
             "schema {} is not supported (this build reads schema {SCHEMA_VERSION})",
@@ -187,8 +212,9 @@ fn check(raw: RawFramework, problems: &mut Problems) -> Option<Framework> {
     let id = FrameworkId::parse(&raw.id)
         .map_err(|e| problems.file(e.to_string()))
         .ok();
-    let groups = check_groups(&raw.groups, problems);
+    let groups = check_groups(&raw.groups, !raw.includes.is_empty(), problems);
     let indicators = check_indicators(&raw, &groups, problems);
+    let (groups, indicators) = include(&raw, id.as_ref(), groups, indicators, known, problems);
     check_points(&raw, &groups, &indicators, problems);
     let general_info = check_general_info(&raw.general_info, &indicators, problems);
     let index = indicators
@@ -213,7 +239,7 @@ fn check(raw: RawFramework, problems: &mut Problems) -> Option<Framework> {
     })
 }
 
-fn check_groups(raw: &[RawGroup], problems: &mut Problems) -> Vec<Group> {
+fn check_groups(raw: &[RawGroup], includes: bool, problems: &mut Problems) -> Vec<Group> {
     let mut seen = BTreeSet::new();
     let mut groups = Vec::new();
     for g in raw {
@@ -233,9 +259,10 @@ fn check_groups(raw: &[RawGroup], problems: &mut Problems) -> Vec<Group> {
             name: g.name.clone(),
             points: g.points.clone(),
             declared_indicator_count: g.declared_indicator_count,
+            included_from: None,
         });
     }
-    if groups.is_empty() {
+    if groups.is_empty() && !includes {
         problems.file("the framework has no groups");
     }
     groups
