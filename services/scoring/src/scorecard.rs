@@ -1,7 +1,8 @@
 //! Reading a unit's scorecard: the stored scores of the indicators that do not depend on the
-//! cohort, and the min-max indicators scored by the engine from the unit's stored input and the
-//! cohort's current ranges — with every explanation — in framework order, summed into groups and
-//! a total. Also the one conversion of engine scores into the protobuf scorecard.
+//! cohort, explained by the engine from the values stored with them, and the min-max indicators
+//! scored by the engine from the unit's stored input and the cohort's current ranges — with
+//! every explanation — in framework order, summed into groups and a total. Also the one
+//! conversion of engine scores into the protobuf scorecard.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use dti_scores::tables::stored_year;
 use dti_scores::visibility::Reader;
 use dti_scores::{Basis, FrameworkLayout, UnitVisibility};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -103,10 +105,14 @@ impl ScoreReader {
         let cohort = cohort_scores(&layout, &stats, &inputs, Explain::Full)?;
         let cohort_points: Vec<Points> = cohort.iter().map(|scored| scored.score).collect();
         let totals = unit_totals(&layout, &fixed_groups, &cohort_points);
-        let mut by_code: HashMap<String, CardIndicator> = fixed
-            .into_iter()
-            .map(|stored| (stored.code.clone(), CardIndicator::from_stored(&stored)))
-            .collect();
+        let mut by_code: HashMap<String, CardIndicator> = HashMap::with_capacity(fixed.len());
+        for stored in fixed {
+            let card = match stored.explanation {
+                Some(explanation) => CardIndicator::from_stored(&stored, explanation),
+                None => CardIndicator::from_engine(&stored.rescore(&layout, unit, &place)?, false)?,
+            };
+            by_code.insert(stored.code, card);
+        }
         for scored in &cohort {
             by_code.insert(
                 scored.code.to_string(),
@@ -222,8 +228,9 @@ impl CardIndicator {
         })
     }
 
-    /// An indicator as stored.
-    fn from_stored(stored: &StoredIndicator<'_>) -> Self {
+    /// An indicator as stored with its explanation (rows written before explanations were
+    /// computed on reading).
+    fn from_stored(stored: &StoredIndicator<'_>, explanation: &RawValue) -> Self {
         let outcome = match stored.outcome.as_str() {
             "scored" => pb::Outcome::Scored,
             "missing" => pb::Outcome::Missing,
@@ -236,7 +243,7 @@ impl CardIndicator {
             outcome,
             cents: stored.cents,
             cohort_dependent: false,
-            explanation: stored.explanation.get().to_owned(),
+            explanation: explanation.get().to_owned(),
         }
     }
 

@@ -447,6 +447,8 @@ pub struct ExpectedScores {
     pub groups: BTreeMap<String, String>,
     pub total: String,
     pub rank: u64,
+    /// Each indicator's explanation, as the engine renders it.
+    pub explanations: BTreeMap<String, Value>,
 }
 
 /// The scores `dtictl score` computes for a cohort (the contract's output), by unit: the input
@@ -463,7 +465,7 @@ pub fn dtictl_scores(framework: &str, units: &[UnitSubmission]) -> HashMap<Strin
     let catalog = FrameworkCatalog::builtin().expect("built-in frameworks");
     let decoded = decode_cohort(&document.to_string(), &catalog);
     let cohort = decoded.value.expect("a valid cohort");
-    let scores = score_cohort(&cohort, Explain::ScoresOnly).expect("scores");
+    let scores = score_cohort(&cohort, Explain::Full).expect("scores");
     let output = serde_json::to_value(&scores).expect("scores as JSON");
     output["units"]
         .as_array()
@@ -487,6 +489,15 @@ pub fn dtictl_scores(framework: &str, units: &[UnitSubmission]) -> HashMap<Strin
                 groups: strings(&unit["groups"]),
                 total: unit["total"].as_str().expect("total").to_owned(),
                 rank: unit["rank"].as_u64().expect("rank"),
+                explanations: unit["indicators"]
+                    .as_array()
+                    .expect("indicators")
+                    .iter()
+                    .map(|item| {
+                        let code = item["code"].as_str().expect("code").to_owned();
+                        (code, item["explanation"].clone())
+                    })
+                    .collect(),
             };
             (unit["unit"].as_str().expect("unit").to_owned(), expected)
         })
@@ -608,12 +619,20 @@ pub async fn assert_scores_match(
         assert_eq!(indicators, want.indicators, "indicators of {}", unit.unit);
         assert_eq!(groups, want.groups, "groups of {}", unit.unit);
         assert_eq!(total, want.total, "total of {}", unit.unit);
-        let explained = card.indicators.iter().all(|i| {
-            i.explanation
+        for indicator in &card.indicators {
+            let explanation = indicator
+                .explanation
                 .as_ref()
-                .is_some_and(|e| !e.summary.is_empty() && !e.json.is_empty())
-        });
-        assert!(explained, "every indicator of {} is explained", unit.unit);
+                .filter(|e| !e.summary.is_empty())
+                .map(|e| serde_json::from_str::<Value>(&e.json).expect("explanation JSON"));
+            assert_eq!(
+                explanation.as_ref(),
+                want.explanations.get(&indicator.indicator_code),
+                "the explanation of {} of {} is the engine's",
+                indicator.indicator_code,
+                unit.unit
+            );
+        }
     }
     Ok(())
 }
