@@ -6,7 +6,6 @@
 
 use dti_db::PgPool;
 use dti_domain::cents;
-use dti_domain::framework::UnitKind;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId, UnitRegistry};
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::ranking::v1 as pb;
@@ -35,13 +34,15 @@ pub struct PublishedRank {
     pub total_cents: i64,
 }
 
-/// The latest published ranking of the year before `round` for the same kind of unit.
+/// The latest published ranking of the year before `round` on a framework comparable with its
+/// own ([`dti_domain::Framework::comparable_with`]: the same kind of unit, and main assessments
+/// compared with main ones, additional with additional).
 pub async fn previous_ranking(
     pool: &PgPool,
     catalog: &FrameworkCatalog,
     round: &RoundRef,
 ) -> Result<Option<PublishedRanking>, RankingError> {
-    let Some(kind) = unit_kind(catalog, &round.framework) else {
+    let Some(current) = catalog.get(&round.framework) else {
         return Ok(None);
     };
     let Some(year) = round.year.checked_sub(1) else {
@@ -56,10 +57,9 @@ pub async fn previous_ranking(
     .await
     .map_err(RankingError::database("reading last year's publications"))?;
     let Some((framework, revision)) = published.into_iter().find(|(framework, _)| {
-        FrameworkId::parse(framework.clone())
-            .ok()
-            .and_then(|id| unit_kind(catalog, &id))
-            == Some(kind)
+        catalog
+            .get_str(framework)
+            .is_some_and(|other| current.comparable_with(other))
     }) else {
         return Ok(None);
     };
@@ -92,10 +92,6 @@ pub async fn previous_ranking(
         })?,
         ranks,
     }))
-}
-
-fn unit_kind(catalog: &FrameworkCatalog, framework: &FrameworkId) -> Option<UnitKind> {
-    catalog.get(framework).map(|framework| framework.unit_kind)
 }
 
 /// `unit`'s movement from `previous` to `current_rank` in `year`; none when neither the unit nor

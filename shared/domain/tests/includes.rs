@@ -292,3 +292,30 @@ groups = ["1"]
         "{message}"
     );
 }
+
+/// A framework made only of included groups is an additional assessment: a unit's previous
+/// year on it is compared with another additional one, never with its kind's main ranking.
+#[test]
+fn an_additional_assessment_compares_only_with_additional_ones() {
+    let catalog = catalog();
+    let department = catalog.get_str("hcm-2023-department").unwrap();
+    let district = catalog.get_str("hcm-2023-district").unwrap();
+    let additional = catalog.parse("de.toml", DIGITAL_ECONOMY).unwrap();
+    let mixed = catalog.parse("mixed.toml", OWN_AND_TWO).unwrap();
+    let additional_again = catalog
+        .parse(
+            "de-2025.toml",
+            &DIGITAL_ECONOMY.replace("test-2024-department", "test-2025-department"),
+        )
+        .unwrap();
+    assert!(additional.is_additional());
+    assert!(!mixed.is_additional() && !department.is_additional());
+    assert!(!department.comparable_with(&additional));
+    assert!(!additional.comparable_with(department));
+    assert!(additional_again.comparable_with(&additional));
+    assert!(department.comparable_with(&mixed), "main with main");
+    assert!(
+        !department.comparable_with(district),
+        "another kind of unit"
+    );
+}

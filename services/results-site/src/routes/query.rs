@@ -153,8 +153,8 @@ pub(super) async fn cohort_result(
     ))
 }
 
-/// The latest published revision of the year before, for a cohort of the same kind of unit
-/// (the same framework first).
+/// The latest published revision of the year before on a comparable framework
+/// ([`dti_domain::Framework::comparable_with`]; the same framework first).
 async fn previous_year(
     site: &Site,
     round: &RoundRef,
@@ -167,9 +167,7 @@ async fn previous_year(
     candidates.extend(
         site.catalog
             .iter()
-            .filter(|other| {
-                other.scored && other.unit_kind == framework.unit_kind && other.id != framework.id
-            })
+            .filter(|other| other.id != framework.id && framework.comparable_with(other))
             .map(|other| other.id.clone()),
     );
     for id in candidates {

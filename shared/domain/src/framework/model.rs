@@ -89,6 +89,21 @@ impl Framework {
     pub fn general_info_field(&self, key: &str) -> Option<&GeneralInfoField> {
         self.general_info.iter().find(|f| f.key == key)
     }
+
+    /// Whether every group is taken from another framework (`[[includes]]`): an additional
+    /// assessment of some units (the Hà Nội rule), not their kind's main one.
+    pub fn is_additional(&self) -> bool {
+        !self.groups.is_empty() && self.groups.iter().all(|g| g.included_from.is_some())
+    }
+
+    /// Whether results on `other` compare with results on this framework, as a unit's previous
+    /// year: the same kind of unit, both scored or both collected, and both main assessments
+    /// or both additional ones ([`Self::is_additional`]).
+    pub fn comparable_with(&self, other: &Framework) -> bool {
+        self.unit_kind == other.unit_kind
+            && self.scored == other.scored
+            && self.is_additional() == other.is_additional()
+    }
 }
 
 /// A group (chỉ số chính).
