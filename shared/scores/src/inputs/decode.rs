@@ -3,6 +3,8 @@
 //! longer decodes is a problem naming its indicator, never skipped, so a score is never computed
 //! from part of a unit's values.
 
+use std::collections::BTreeMap;
+
 use dti_domain::framework::{Framework, Indicator};
 use dti_domain::values::{decode_indicator_values, IndicatorValues};
 use dti_domain::{IndicatorCode, UnitId};
@@ -29,6 +31,37 @@ pub fn decode_reported(
         _ => return Err(format!("indicator {code} has neither values nor a reason")),
     };
     Ok((indicator.code.clone(), entry))
+}
+
+/// Decodes the entries of one stored version, read as three arrays in step: indicator codes,
+/// variables as JSON text (none when not applicable) and not-applicable reasons.
+pub fn decode_entries(
+    framework: &Framework,
+    unit: &UnitId,
+    codes: Vec<String>,
+    variables: Vec<Option<String>>,
+    reasons: Vec<Option<String>>,
+) -> Result<BTreeMap<IndicatorCode, Reported>, String> {
+    if variables.len() != codes.len() || reasons.len() != codes.len() {
+        return Err(format!(
+            "the stored entries do not line up: {} indicators, {} variables, {} reasons",
+            codes.len(),
+            variables.len(),
+            reasons.len()
+        ));
+    }
+    codes
+        .into_iter()
+        .zip(variables)
+        .zip(reasons)
+        .map(|((code, variables), reason)| {
+            let variables = variables
+                .map(|text| serde_json::from_str::<Value>(&text))
+                .transpose()
+                .map_err(|error| format!("indicator {code} has unreadable variables: {error}"))?;
+            decode_reported(framework, unit, &code, variables, reason)
+        })
+        .collect()
 }
 
 /// Decodes stored variables with the domain's validation.
@@ -109,6 +142,47 @@ mod tests {
             reason.expect("decodes").1,
             Reported::NotApplicable("n/a".into())
         );
+    }
+
+    #[test]
+    fn a_versions_entries_decode_from_arrays_in_step() {
+        let framework = district();
+        let unit = UnitId::parse("quan-1").expect("id");
+        let entries = decode_entries(
+            &framework,
+            &unit,
+            vec!["1.2".into(), "7.3".into()],
+            vec![Some(r#"{"a": 5, "b": 34}"#.into()), None],
+            vec![None, Some("n/a".into())],
+        )
+        .expect("decodes");
+        assert_eq!(entries.len(), 2);
+        assert!(matches!(
+            entries.get(&IndicatorCode::parse("1.2").unwrap()),
+            Some(Reported::Values(_))
+        ));
+        assert_eq!(
+            entries.get(&IndicatorCode::parse("7.3").unwrap()),
+            Some(&Reported::NotApplicable("n/a".into()))
+        );
+        let unreadable = decode_entries(
+            &framework,
+            &unit,
+            vec!["1.2".into()],
+            vec![Some("{\"a\": ".into())],
+            vec![None],
+        );
+        assert!(unreadable.unwrap_err().contains("indicator 1.2"));
+        let misaligned = decode_entries(&framework, &unit, vec!["1.2".into()], vec![], vec![None]);
+        assert!(misaligned.unwrap_err().contains("do not line up"));
+        let invalid = decode_entries(
+            &framework,
+            &unit,
+            vec!["1.2".into()],
+            vec![Some(r#"{"a": 7}"#.into())],
+            vec![None],
+        );
+        assert!(invalid.unwrap_err().contains("indicator 1.2"));
     }
 
     #[test]

@@ -16,11 +16,12 @@ use std::sync::Arc;
 
 use dti_domain::framework::Framework;
 use dti_domain::{IndicatorCode, RoundRef, SubmissionId, UnitId};
+use rayon::prelude::*;
 use serde_json::Value;
 use sqlx::PgConnection;
 
 use super::cohort::{RoundInputs, SubmissionInput, UnitInput};
-use super::decode::{decode_decision, decode_reported};
+use super::decode::{decode_decision, decode_entries, decode_reported};
 use super::error::InputsError;
 use super::model::{Reported, StoredDecision};
 use crate::tables::stored_year;
@@ -184,8 +185,16 @@ fn decode_stored_decision(
 
 /// A submission row: unit, id, state, latest version.
 type HeadRow = (String, Option<SubmissionId>, Option<String>, Option<i32>);
-/// A value row: submission, indicator, variables, not-applicable reason.
-type ValueRow = (SubmissionId, String, Option<Value>, Option<String>);
+/// A version's entries decoded, or why they do not decode.
+type DecodedEntries = Result<BTreeMap<IndicatorCode, Reported>, InputsError>;
+/// The entries of one version: submission, then in step its indicators, their variables (JSON
+/// text) and their not-applicable reasons.
+type ValueRow = (
+    SubmissionId,
+    Vec<String>,
+    Vec<Option<String>>,
+    Vec<Option<String>>,
+);
 /// A decision row: submission, digest of its decisions, the decision's columns.
 #[derive(Debug, sqlx::FromRow)]
 struct DecisionRow {
@@ -206,11 +215,17 @@ const COHORT_HEADS: &str =
 const LISTED_HEADS: &str = "SELECT s.unit_id, s.id, s.state, s.latest_version FROM submissions s \
      WHERE s.year = $1 AND s.framework = $2 AND s.unit_id = ANY($3) AND s.latest_version > 0";
 
-/// The values of each (submission, version).
-const VALUES: &str = "SELECT v.submission_id, v.indicator_code, v.variables, \
-     v.not_applicable_reason FROM submission_version_values v \
-     JOIN unnest($1::uuid[], $2::int[]) AS t(id, version) \
-     ON v.submission_id = t.id AND v.version = t.version";
+/// The values of each (submission, version): one row a version, its entries as three arrays in
+/// step (aggregates of one query level read their rows in the same order). A 10,000-unit cohort
+/// has about 490,000 entries; decoding them as rows took 1.8 s, as arrays a fraction of that.
+const VALUES: &str = "SELECT t.id, v.codes, v.variables, v.reasons \
+     FROM unnest($1::uuid[], $2::int[]) AS t(id, version) \
+     CROSS JOIN LATERAL (SELECT array_agg(e.indicator_code) AS codes, \
+       array_agg(e.variables::text) AS variables, \
+       array_agg(e.not_applicable_reason) AS reasons \
+       FROM submission_version_values e \
+       WHERE e.submission_id = t.id AND e.version = t.version) AS v \
+     WHERE v.codes IS NOT NULL";
 
 /// The decisions on each (submission, version) with their digest, read in one statement so the
 /// digest is the digest of exactly these decisions.
@@ -387,24 +402,33 @@ impl Loaded {
             .unzip()
     }
 
+    /// Decodes each version's entries, versions in parallel (a whole cohort's entries are many),
+    /// and gives them to every unit of that version.
     fn add_values(
         &mut self,
         framework: &Framework,
         round: &RoundRef,
         rows: Vec<ValueRow>,
     ) -> Result<(), InputsError> {
-        for (id, code, variables, reason) in rows {
-            for &position in self.positions.get(&id).into_iter().flatten() {
-                let input = &mut self.units[position];
-                let decoded = decode_reported(
-                    framework,
-                    &input.unit,
-                    &code,
-                    variables.clone(),
-                    reason.clone(),
-                );
-                let (code, entry) = decoded.map_err(|problem| stored(input, round, problem))?;
-                input.reported.insert(code, entry);
+        let units = &self.units;
+        let positions = &self.positions;
+        let decoded: Vec<(&[usize], DecodedEntries)> = rows
+            .into_par_iter()
+            .filter_map(|(id, codes, variables, reasons)| {
+                let at = positions.get(&id)?;
+                let input = &units[*at.first()?];
+                let entries = decode_entries(framework, &input.unit, codes, variables, reasons)
+                    .map_err(|problem| stored(input, round, problem));
+                Some((at.as_slice(), entries))
+            })
+            .collect();
+        for (at, entries) in decoded {
+            let entries = entries?;
+            if let Some((&last, others)) = at.split_last() {
+                for &position in others {
+                    self.units[position].reported.clone_from(&entries);
+                }
+                self.units[last].reported = entries;
             }
         }
         Ok(())
