@@ -12,6 +12,7 @@ use dti_domain::{RoundRef, UnitId};
 use dti_scores::inputs::{load_units, InputsError};
 use dti_scores::Basis;
 use dti_service_kit::service_error::DatabaseFailure;
+use rayon::prelude::*;
 
 use crate::ScoringError;
 
@@ -39,7 +40,8 @@ impl UnitInput {
 
 /// The current inputs of `units` of `round` on each of `bases`: one list per basis (in the
 /// order of `bases`), each with every unit in the order of `units`. The submitted values are
-/// read and validated once; the decisions are read only for the verified basis.
+/// read and validated once; the decisions are read only for the verified basis. Each basis's
+/// values are built in parallel (a whole cohort's are half a million entries).
 pub async fn read_inputs(
     conn: &mut sqlx::PgConnection,
     framework: &Arc<Framework>,
@@ -54,7 +56,7 @@ pub async fn read_inputs(
         .map(|&basis| {
             loaded
                 .units
-                .iter()
+                .par_iter()
                 .map(|unit| UnitInput {
                     identity: unit.identity(basis),
                     values: unit.values(basis),

@@ -21,7 +21,7 @@
 //! (as a consumer's batch and the reconciler once did, the batch auditing each cohort before
 //! locking the next).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -29,6 +29,7 @@ use dti_audit::{AuditEntry, Chain};
 use dti_auth::{Principal, Role};
 use dti_db::PgTransaction;
 use dti_domain::ids::IndicatorCode;
+use dti_domain::values::UnitValues;
 use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef, UnitId};
 use dti_engine::cohort::unit_x;
 use dti_engine::number::Num;
@@ -246,7 +247,10 @@ impl Scorer {
         every_unit.dedup();
         let bases: Vec<Basis> = cohorts.iter().map(|&(basis, _)| basis).collect();
         let inputs = read_inputs(tx, layout.framework(), round, &every_unit, &bases).await?;
-        for ((&(basis, units), cohort), inputs) in cohorts.iter().zip(locked).zip(inputs) {
+        let mut previous = None;
+        for (index, ((&(basis, units), cohort), inputs)) in
+            cohorts.iter().zip(locked).zip(inputs).enumerate()
+        {
             let asked: HashSet<&str> = units.iter().map(UnitId::as_str).collect();
             let inputs: Vec<UnitInput> = inputs
                 .into_iter()
@@ -259,22 +263,39 @@ impl Scorer {
                 units,
                 locked: cohort,
             };
-            self.rescore_cohort(tx, cohort, inputs, announced, &mut pass.rows_written)
+            let keep = index + 1 < cohorts.len();
+            previous = self
+                .rescore_cohort(
+                    tx,
+                    cohort,
+                    inputs,
+                    previous,
+                    keep,
+                    announced,
+                    &mut pass.rows_written,
+                )
                 .await?;
         }
         Ok(())
     }
 
     /// One cohort's stale units (those of `inputs` whose stored input differs) scored in one
-    /// change and announced; its member rows written when the cohort was created now.
+    /// change and announced; its member rows written when the cohort was created now. A unit
+    /// whose values equal those it had in the `previous` cohort of the round, when both cohorts
+    /// have the same ranges, takes its row from there: before verifiers decide anything, the
+    /// verified basis is the self-assessed one, and the engine would compute the same scores
+    /// again. With `keep`, what was scored here is returned for the next cohort.
+    #[allow(clippy::too_many_arguments)]
     async fn rescore_cohort(
         &self,
         tx: &mut PgTransaction,
         cohort: CohortToScore<'_>,
         inputs: Vec<UnitInput>,
+        previous: Option<ScoredCohort>,
+        keep: bool,
         announced: &mut Vec<Announced>,
         rows_written: &mut u64,
-    ) -> Result<(), ScoringError> {
+    ) -> Result<Option<ScoredCohort>, ScoringError> {
         let CohortToScore {
             layout,
             round,
@@ -296,31 +317,37 @@ impl Scorer {
                 store::insert_member_rows(tx, layout, round, basis, &scored_now).await?;
         }
         if stale.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let stats = replace_units_x(tx, layout, round, basis, &stale).await?;
         let moved = moved_ranges(&locked.stats, &stats);
         let scoring_stats = stats.clone();
         let scoring_layout = Arc::clone(layout);
-        let rows = tokio::task::spawn_blocking(move || {
-            stale
+        let (rows, scored) = tokio::task::spawn_blocking(move || {
+            let same_ranges = previous.filter(|previous| previous.stats == scoring_stats);
+            let rows = stale
                 .par_iter()
-                .map(|input| {
-                    score_row(
-                        &scoring_layout,
-                        &scoring_stats,
-                        input.identity.clone(),
-                        &input.values,
-                    )
-                })
-                .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()
+                .map(
+                    |input| match same_ranges.as_ref().and_then(|p| p.row_for(input)) {
+                        Some(row) => Ok(row),
+                        None => score_row(
+                            &scoring_layout,
+                            &scoring_stats,
+                            input.identity.clone(),
+                            &input.values,
+                        ),
+                    },
+                )
+                .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()?;
+            let scored = keep.then(|| ScoredCohort::new(scoring_stats, stale, &rows));
+            Ok::<_, ScoringError>((rows, scored))
         })
         .await??;
         *rows_written += rows.len() as u64;
         let change = ChangeToWrite { rows, stats, moved };
         self.write_change(tx, round, basis, &locked, change, announced)
             .await?;
-        Ok(())
+        Ok(scored)
     }
 
     /// Locks the cohort; a cohort created now (its member rows left to the caller) is
@@ -443,6 +470,33 @@ struct CohortToScore<'a> {
     basis: Basis,
     units: &'a [UnitId],
     locked: LockedCohort,
+}
+
+/// The units one cohort of a round just scored, with the values and ranges they were scored
+/// from, for the next cohort of the round to take rows from.
+struct ScoredCohort {
+    stats: CohortStats,
+    units: HashMap<UnitId, (UnitValues, UnitScoreRow)>,
+}
+
+impl ScoredCohort {
+    fn new(stats: CohortStats, inputs: Vec<UnitInput>, rows: &[UnitScoreRow]) -> Self {
+        let units = inputs
+            .into_iter()
+            .zip(rows)
+            .map(|(input, row)| (input.values.unit.clone(), (input.values, row.clone())))
+            .collect();
+        Self { stats, units }
+    }
+
+    /// The row scored for `input`'s unit from the same values, as the row of `input`.
+    fn row_for(&self, input: &UnitInput) -> Option<UnitScoreRow> {
+        let (values, row) = self.units.get(&input.values.unit)?;
+        (*values == input.values).then(|| UnitScoreRow {
+            identity: input.identity.clone(),
+            ..row.clone()
+        })
+    }
 }
 
 /// What a pass over one or more cohorts did, audited and followed up when it ends.
@@ -587,6 +641,49 @@ pub fn moved_ranges(before: &CohortStats, after: &CohortStats) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inputs::InputIdentity;
+
+    #[test]
+    fn a_unit_takes_the_previous_cohorts_row_only_for_the_same_values() {
+        let unit = UnitId::parse("quan-1").unwrap();
+        let input = |digest: &str, not_applicable: bool| {
+            let mut values = UnitValues::new(unit.clone());
+            if not_applicable {
+                values
+                    .not_applicable
+                    .insert(IndicatorCode::parse("7.3").unwrap());
+            }
+            let identity = InputIdentity {
+                submission_id: None,
+                version: 1,
+                decisions_digest: digest.into(),
+            };
+            UnitInput { identity, values }
+        };
+        let row = UnitScoreRow {
+            unit: unit.clone(),
+            identity: input("", false).identity,
+            fixed_groups: json!({"1": 1000}),
+            fixed_indicators: "[]".into(),
+            cohort_inputs: json!({"5.1": "1/2"}),
+        };
+        let scored = ScoredCohort::new(
+            CohortStats::default(),
+            vec![input("", false)],
+            std::slice::from_ref(&row),
+        );
+        let taken = scored
+            .row_for(&input("d1", false))
+            .expect("the same values take the row");
+        assert_eq!(taken.identity, input("d1", false).identity);
+        assert_eq!(taken.fixed_groups, row.fixed_groups);
+        assert_eq!(taken.fixed_indicators, row.fixed_indicators);
+        assert_eq!(taken.cohort_inputs, row.cohort_inputs);
+        assert!(scored.row_for(&input("d1", true)).is_none());
+        let mut other = input("", false);
+        other.values.unit = UnitId::parse("quan-3").unwrap();
+        assert!(scored.row_for(&other).is_none());
+    }
 
     #[test]
     fn only_a_moved_min_or_max_counts_as_moved() {
