@@ -8,7 +8,7 @@
 //! A whole group keeps its points and declared indicator count. Single indicators come with
 //! their group's code and name; that group's points are then the sum of the indicators taken.
 
-use super::{KnownFramework, Problems, RawFramework};
+use super::{FrameworkLookup, Problems, RawFramework};
 use crate::exact::Exact;
 use crate::framework::model::{Framework, Group, Indicator};
 use crate::ids::{FrameworkId, GroupCode, IndicatorCode};
@@ -36,7 +36,7 @@ pub(super) fn include(
     own_id: Option<&FrameworkId>,
     mut groups: Vec<Group>,
     mut indicators: Vec<Indicator>,
-    known: &KnownFramework<'_>,
+    known: &FrameworkLookup<'_>,
     problems: &mut Problems,
 ) -> (Vec<Group>, Vec<Indicator>) {
     for entry in &raw.includes {
@@ -113,7 +113,7 @@ fn source_framework(
     entry: &RawInclude,
     own_id: Option<&FrameworkId>,
     scored: bool,
-    known: &KnownFramework<'_>,
+    known: &FrameworkLookup<'_>,
     label: &str,
     problems: &mut Problems,
 ) -> Option<std::sync::Arc<Framework>> {

@@ -171,14 +171,14 @@ pub fn parse_framework(file: &str, text: &str) -> Result<Framework, FrameworkErr
 }
 
 /// Looks up a framework a file includes from, by id.
-pub type KnownFramework<'a> = dyn Fn(&FrameworkId) -> Option<Arc<Framework>> + 'a;
+pub type FrameworkLookup<'a> = dyn Fn(&FrameworkId) -> Option<Arc<Framework>> + 'a;
 
 /// Parses and checks a framework from TOML text, taking the groups and indicators it includes
 /// from the frameworks `known` finds; `file` names the source in errors.
 pub fn parse_framework_with(
     file: &str,
     text: &str,
-    known: &KnownFramework<'_>,
+    known: &FrameworkLookup<'_>,
 ) -> Result<Framework, FrameworkError> {
     let fail = |problems: Vec<FrameworkProblem>| FrameworkError {
         file: file.to_string(),
@@ -200,7 +200,7 @@ pub fn parse_framework_with(
 
 fn check(
     raw: RawFramework,
-    known: &KnownFramework<'_>,
+    known: &FrameworkLookup<'_>,
     problems: &mut Problems,
 ) -> Option<Framework> {
     if raw.schema != SCHEMA_VERSION {
