@@ -7,6 +7,8 @@
 //!    that includes it. Three kinds of change: an ordinary indicator, a min-max indicator whose
 //!    new x stays inside the cohort's range, and a min-max x that moves the range (every unit's
 //!    score of that indicator changes). p50/p99 per kind and for the first two together.
+//!    The range moves are followed by their physical floor measured in the same run: a plain
+//!    `ZADD` pipeline updating as many members of two sorted sets as a range move rewrites.
 //! 2. a cold rebuild of the Redis rankings (total and every group) from PostgreSQL: directly, and
 //!    as a reader sees it (every key removed, then one ranking page read).
 //! 3. unary reads on the running services, one caller at a time: `GetRanking` (a page of 50 at
@@ -310,6 +312,45 @@ fn report(kind: &str, samples: &mut [Duration]) {
     );
 }
 
+/// The physical floor of a range move's Redis writes: one atomic pipeline of `ZADD`s (1,000
+/// members each, as the ranking service writes them) giving every one of `units` members of two
+/// sorted sets a new score; the median of 10 passes over sets under `prefix`, removed after.
+async fn zadd_reference(prefix: &str, units: usize) -> anyhow::Result<Duration> {
+    let redis = redis::Client::open(dti_testkit::redis_url())?;
+    let mut conn = redis.get_multiplexed_async_connection().await?;
+    let keys = [
+        format!("{prefix}zadd-reference:a"),
+        format!("{prefix}zadd-reference:b"),
+    ];
+    let members: Vec<String> = (0..units).map(|i| format!("BENCH-{i:05}")).collect();
+    let mut samples = Vec::with_capacity(10);
+    for pass in 0..11_i64 {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for key in &keys {
+            for (chunk_at, chunk) in members.chunks(1000).enumerate() {
+                let scored: Vec<(i64, &str)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, member)| {
+                        let at = i64::try_from(chunk_at * 1000 + i).unwrap_or(0);
+                        ((at * 7919 + pass * 104_729) % 10_007, member.as_str())
+                    })
+                    .collect();
+                pipe.zadd_multiple(key, &scored).ignore();
+            }
+        }
+        let started = Instant::now();
+        let () = pipe.query_async(&mut conn).await?;
+        if pass > 0 {
+            samples.push(started.elapsed());
+        }
+    }
+    let () = redis::cmd("DEL").arg(&keys).query_async(&mut conn).await?;
+    samples.sort();
+    Ok(samples[samples.len() / 2])
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let units = env_number("DTI_BENCH_UNITS", 10_000);
@@ -589,6 +630,12 @@ async fn main() -> anyhow::Result<()> {
     report(
         "min-max change moving the range (every unit re-scored) → ranking",
         &mut moving,
+    );
+    let floor = zadd_reference(&backends.redis_prefix, units).await?;
+    println!(
+        "reference: a plain ZADD pipeline updating 2 sets × {units} members (a range move's \
+         writes: the total and one group of every unit): median {:.1} ms of 10",
+        floor.as_secs_f64() * 1000.0
     );
 
     if let Some(addr) = scoring.metrics_addr {

@@ -259,3 +259,83 @@ fn push_changes(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dti_domain::sample::{sample_cohort, SampleOptions};
+    use dti_domain::values::decode_cohort;
+    use dti_domain::FrameworkCatalog;
+    use dti_engine::number::Num;
+    use dti_engine::rules::MinMaxRange;
+
+    fn head(version: u64, stats: CohortStats) -> CohortHead {
+        CohortHead {
+            version,
+            stats,
+            ranges_version: version,
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    /// After a range move (and a changed row) the mirror holds exactly what a mirror loaded from
+    /// scratch at that version holds, in every ranking.
+    #[test]
+    fn a_moved_range_gives_the_scores_of_a_mirror_loaded_from_scratch() {
+        let catalog = FrameworkCatalog::builtin().unwrap();
+        let framework = catalog.get_str("hcm-2023-district").unwrap().clone();
+        let layout = Arc::new(FrameworkLayout::new(framework.clone()));
+        let options = SampleOptions {
+            units: 30,
+            seed: 11,
+            missing_percent: 10,
+            not_applicable_percent: 10,
+            ..SampleOptions::default()
+        };
+        let cohort = decode_cohort(&sample_cohort(&framework, &options).to_string(), &catalog)
+            .value
+            .unwrap();
+        let rows: Vec<UnitRankingRow> = cohort
+            .units
+            .iter()
+            .map(|unit| UnitRankingRow {
+                unit: unit.unit.clone(),
+                version: 1,
+                fixed_groups: vec![Points::ZERO; layout.group_count()],
+                cohort_inputs: unit.clone(),
+            })
+            .collect();
+        let stats = CohortStats::compute(&framework, &cohort.units).unwrap();
+        let mut mirror =
+            CohortMirror::load(Arc::clone(&layout), head(1, stats.clone()), rows.clone()).unwrap();
+
+        let (moved_code, _) = layout.cohort_indicators().next().unwrap();
+        let moved_stats = CohortStats::from_ranges(stats.ranges().map(|(code, range)| {
+            let range = match code == &moved_code.code {
+                true => MinMaxRange {
+                    max: &range.max + &Num::int(1000),
+                    ..range.clone()
+                },
+                false => range.clone(),
+            };
+            (code.clone(), range)
+        }));
+        let mut changed = rows[0].clone();
+        changed.version = 2;
+        let changes = mirror
+            .apply(head(2, moved_stats.clone()), vec![changed.clone()])
+            .unwrap();
+        assert!(!changes.is_empty(), "a moved maximum changes scores");
+
+        let mut all = rows;
+        all[0] = changed;
+        let expected = CohortMirror::load(Arc::clone(&layout), head(2, moved_stats), all).unwrap();
+        for set in std::iter::once(None).chain((0..layout.group_count()).map(Some)) {
+            let got: Vec<(UnitId, Points)> =
+                mirror.scores(set).map(|(u, p)| (u.clone(), p)).collect();
+            let want: Vec<(UnitId, Points)> =
+                expected.scores(set).map(|(u, p)| (u.clone(), p)).collect();
+            assert_eq!(got, want, "ranking {set:?}");
+        }
+    }
+}
