@@ -19,7 +19,8 @@
 //!
 //! [`convert`] maps the common messages onto the domain's values and timestamps;
 //! [`request`] parses request fields (rounds, unit ids, UUID ids) into domain types, naming
-//! the field of every problem ([`request::FieldError`]).
+//! the field of every problem ([`request::FieldError`]); [`frameworks`] says which listed
+//! frameworks a reader's own catalogue lacks.
 //!
 //! [`FILE_DESCRIPTOR_SET`] is the encoded descriptor set of every package (imports included),
 //! for gRPC server reflection.
@@ -43,6 +44,7 @@ pub use generated::*;
 pub use pbjson_types::Timestamp;
 
 pub mod convert;
+pub mod frameworks;
 pub mod request;
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every DTI package and its imports.

@@ -12,7 +12,8 @@ use clap::{ArgMatches, FromArgMatches};
 use dti_domain::framework::FrameworkCatalog;
 use dti_domain::UnitRegistry;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::{ExportRegistryRequest, FrameworkOrigin, KnownFramework};
+use dti_proto::dti::submission::v1::ExportRegistryRequest;
+use dti_proto::frameworks::stored_files_beyond;
 
 use crate::commands::frameworks::platform_frameworks;
 use crate::remote::{operator, with_bearer, Remote, Service};
@@ -95,22 +96,16 @@ pub fn stored_frameworks(local: &FrameworkCatalog) -> Vec<(String, String)> {
         return Vec::new();
     };
     on_own_runtime(remote, |remote| async move {
-        let differs = |known: &KnownFramework| {
-            known.origin() == FrameworkOrigin::Stored
-                && !local.holds(&known.framework_id, &known.content_hash)
-        };
         let listed = platform_frameworks(&remote, false).await.ok()?;
-        if !listed.frameworks.iter().any(differs) {
+        if !listed
+            .frameworks
+            .iter()
+            .any(|known| known.is_stored_beyond(local))
+        {
             return Some(Vec::new());
         }
         let list = platform_frameworks(&remote, true).await.ok()?;
-        Some(
-            list.frameworks
-                .into_iter()
-                .filter(|known| differs(known) && !known.document_toml.is_empty())
-                .map(|known| (known.framework_id, known.document_toml))
-                .collect(),
-        )
+        Some(stored_files_beyond(local, list.frameworks))
     })
     .unwrap_or_default()
 }

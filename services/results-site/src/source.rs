@@ -17,10 +17,11 @@ use dti_i18n::Message;
 use dti_proto::dti::common::v1 as common;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
 use dti_proto::dti::submission::v1::{
-    ExportRegistryRequest, FrameworkOrigin, KnownFramework, ListFrameworksRequest,
+    ExportRegistryRequest, KnownFramework, ListFrameworksRequest,
 };
 use dti_proto::dti::verification::v1 as pb;
 use dti_proto::dti::verification::v1::publication_service_client::PublicationServiceClient;
+use dti_proto::frameworks::stored_files_beyond;
 use dti_service_kit::grpc_client::grpc_endpoint;
 use secrecy::{ExposeSecret, SecretString};
 use tonic::transport::Channel;
@@ -318,20 +319,14 @@ impl RegistrySource {
         &self,
         local: &FrameworkCatalog,
     ) -> Result<Vec<(String, String)>, SourceError> {
-        let differs = |known: &KnownFramework| {
-            known.origin() == FrameworkOrigin::Stored
-                && !local.holds(&known.framework_id, &known.content_hash)
-        };
-        if !self.list_frameworks(false).await?.iter().any(differs) {
+        let listed = self.list_frameworks(false).await?;
+        if !listed.iter().any(|known| known.is_stored_beyond(local)) {
             return Ok(Vec::new());
         }
-        Ok(self
-            .list_frameworks(true)
-            .await?
-            .into_iter()
-            .filter(|known| differs(known) && !known.document_toml.is_empty())
-            .map(|known| (known.framework_id, known.document_toml))
-            .collect())
+        Ok(stored_files_beyond(
+            local,
+            self.list_frameworks(true).await?,
+        ))
     }
 
     /// The frameworks the platform knows, with the stored files when `include_documents`.
