@@ -47,10 +47,10 @@
 //! (`metrics.tls`) and the HTTP sites through [`tls::serve_http`] — with certificates read from
 //! files and re-read when they change.
 //!
-//! Every binary that links the kit — each service, and the tests and benches that run them
-//! in-process — allocates with mimalloc ([`ALLOCATOR`]). With glibc's allocator a scoring pass
-//! over a 10,000-unit cohort spent about half its time in the kernel, clearing pages that the
-//! per-thread heaps of the tokio and rayon workers had handed back and took again
+//! Every binary that links the kit — each service, `dtictl`, and the tests and benches that
+//! run services in-process — allocates with mimalloc ([`ALLOCATOR`]). With glibc's allocator a
+//! scoring pass over a 10,000-unit cohort spent about half its time in the kernel, clearing
+//! pages that the per-thread heaps of the tokio and rayon workers had handed back and took again
 //! (`docs/performance.md`).
 
 #![warn(missing_docs)]
