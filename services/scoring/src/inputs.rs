@@ -24,8 +24,9 @@ pub use dti_scores::inputs::InputIdentity;
 pub struct UnitInput {
     /// Where it comes from.
     pub identity: InputIdentity,
-    /// The values, validated against the round's framework.
-    pub values: UnitValues,
+    /// The values, validated against the round's framework; shared by both bases while they
+    /// are the same.
+    pub values: Arc<UnitValues>,
 }
 
 impl UnitInput {
@@ -33,15 +34,16 @@ impl UnitInput {
     pub fn nothing_submitted(unit: UnitId) -> Self {
         Self {
             identity: InputIdentity::default(),
-            values: UnitValues::new(unit),
+            values: Arc::new(UnitValues::new(unit)),
         }
     }
 }
 
 /// The current inputs of `units` of `round` on each of `bases`: one list per basis (in the
 /// order of `bases`), each with every unit in the order of `units`. The submitted values are
-/// read and validated once; the decisions are read only for the verified basis. Each basis's
-/// values are built in parallel (a whole cohort's are half a million entries).
+/// read and validated once; the decisions are read only for the verified basis. A unit's values
+/// are built once for both bases while no verifier has decided anything on them, and units are
+/// built in parallel (a whole cohort's values are half a million entries).
 pub async fn read_inputs(
     conn: &mut sqlx::PgConnection,
     framework: &Arc<Framework>,
@@ -51,19 +53,30 @@ pub async fn read_inputs(
 ) -> Result<Vec<Vec<UnitInput>>, ScoringError> {
     let with_decisions = bases.contains(&Basis::Verified);
     let loaded = load_units(conn, framework, round, units, with_decisions).await?;
-    Ok(bases
-        .iter()
-        .map(|&basis| {
-            loaded
-                .units
-                .par_iter()
-                .map(|unit| UnitInput {
+    let by_unit: Vec<Vec<UnitInput>> = loaded
+        .units
+        .par_iter()
+        .map(|unit| {
+            bases
+                .iter()
+                .zip(unit.shared_values(bases))
+                .map(|(&basis, values)| UnitInput {
                     identity: unit.identity(basis),
-                    values: unit.values(basis),
+                    values,
                 })
                 .collect()
         })
-        .collect())
+        .collect();
+    let mut by_basis: Vec<Vec<UnitInput>> = bases
+        .iter()
+        .map(|_| Vec::with_capacity(by_unit.len()))
+        .collect();
+    for inputs in by_unit {
+        for (list, input) in by_basis.iter_mut().zip(inputs) {
+            list.push(input);
+        }
+    }
+    Ok(by_basis)
 }
 
 impl From<InputsError> for ScoringError {

@@ -168,7 +168,7 @@ impl Scorer {
                 moved,
             };
             let version = self
-                .write_change(tx, round, basis, cohort, change, &mut announced)
+                .write_change(tx, round, basis, cohort, &change, &mut announced)
                 .await?;
             versions.push(version);
         }
@@ -321,10 +321,9 @@ impl Scorer {
         }
         let stats = replace_units_x(tx, layout, round, basis, &stale).await?;
         let moved = moved_ranges(&locked.stats, &stats);
-        let scoring_stats = stats.clone();
         let scoring_layout = Arc::clone(layout);
-        let (rows, scored) = tokio::task::spawn_blocking(move || {
-            let same_ranges = previous.filter(|previous| previous.stats == scoring_stats);
+        let (rows, stale, stats) = tokio::task::spawn_blocking(move || {
+            let same_ranges = previous.filter(|previous| previous.stats == stats);
             let rows = stale
                 .par_iter()
                 .map(
@@ -332,22 +331,22 @@ impl Scorer {
                         Some(row) => Ok(row),
                         None => score_row(
                             &scoring_layout,
-                            &scoring_stats,
+                            &stats,
                             input.identity.clone(),
                             &input.values,
                         ),
                     },
                 )
                 .collect::<Result<Vec<UnitScoreRow>, ScoringError>>()?;
-            let scored = keep.then(|| ScoredCohort::new(scoring_stats, stale, &rows));
-            Ok::<_, ScoringError>((rows, scored))
+            Ok::<_, ScoringError>((rows, stale, stats))
         })
         .await??;
         *rows_written += rows.len() as u64;
         let change = ChangeToWrite { rows, stats, moved };
-        self.write_change(tx, round, basis, &locked, change, announced)
+        self.write_change(tx, round, basis, &locked, &change, announced)
             .await?;
-        Ok(scored)
+        let ChangeToWrite { rows, stats, .. } = change;
+        Ok(keep.then(|| ScoredCohort::new(stats, stale, rows)))
     }
 
     /// Locks the cohort; a cohort created now (its member rows left to the caller) is
@@ -398,7 +397,7 @@ impl Scorer {
         round: &RoundRef,
         basis: Basis,
         cohort: &LockedCohort,
-        change: ChangeToWrite,
+        change: &ChangeToWrite,
         announced: &mut Vec<Announced>,
     ) -> Result<u64, ScoringError> {
         let version = cohort.version + 1;
@@ -476,15 +475,15 @@ struct CohortToScore<'a> {
 /// from, for the next cohort of the round to take rows from.
 struct ScoredCohort {
     stats: CohortStats,
-    units: HashMap<UnitId, (UnitValues, UnitScoreRow)>,
+    units: HashMap<UnitId, (Arc<UnitValues>, UnitScoreRow)>,
 }
 
 impl ScoredCohort {
-    fn new(stats: CohortStats, inputs: Vec<UnitInput>, rows: &[UnitScoreRow]) -> Self {
+    fn new(stats: CohortStats, inputs: Vec<UnitInput>, rows: Vec<UnitScoreRow>) -> Self {
         let units = inputs
             .into_iter()
             .zip(rows)
-            .map(|(input, row)| (input.values.unit.clone(), (input.values, row.clone())))
+            .map(|(input, row)| (input.values.unit.clone(), (input.values, row)))
             .collect();
         Self { stats, units }
     }
@@ -492,7 +491,8 @@ impl ScoredCohort {
     /// The row scored for `input`'s unit from the same values, as the row of `input`.
     fn row_for(&self, input: &UnitInput) -> Option<UnitScoreRow> {
         let (values, row) = self.units.get(&input.values.unit)?;
-        (*values == input.values).then(|| UnitScoreRow {
+        let same = Arc::ptr_eq(values, &input.values) || **values == *input.values;
+        same.then(|| UnitScoreRow {
             identity: input.identity.clone(),
             ..row.clone()
         })
@@ -658,7 +658,10 @@ mod tests {
                 version: 1,
                 decisions_digest: digest.into(),
             };
-            UnitInput { identity, values }
+            UnitInput {
+                identity,
+                values: Arc::new(values),
+            }
         };
         let row = UnitScoreRow {
             unit: unit.clone(),
@@ -670,7 +673,7 @@ mod tests {
         let scored = ScoredCohort::new(
             CohortStats::default(),
             vec![input("", false)],
-            std::slice::from_ref(&row),
+            vec![row.clone()],
         );
         let taken = scored
             .row_for(&input("d1", false))
@@ -681,7 +684,7 @@ mod tests {
         assert_eq!(taken.cohort_inputs, row.cohort_inputs);
         assert!(scored.row_for(&input("d1", true)).is_none());
         let mut other = input("", false);
-        other.values.unit = UnitId::parse("quan-3").unwrap();
+        Arc::make_mut(&mut other.values).unit = UnitId::parse("quan-3").unwrap();
         assert!(scored.row_for(&other).is_none());
     }
 

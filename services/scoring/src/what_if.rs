@@ -76,7 +76,7 @@ impl ScoreReader {
         .unwrap_or_else(|| UnitInput::nothing_submitted(unit.clone()));
         let changed = apply_change(framework, &input.values, change)?;
         let mut cards = Vec::with_capacity(2);
-        for values in [&input.values, &changed] {
+        for values in [input.values.as_ref(), &changed] {
             let stats = stats_with(&mut conn, &layout, round, values).await?;
             let scored = score_unit(framework, &stats, values, Explain::Full)?;
             let (indicators, groups) = Card::indicators_of(&layout, &scored)?;

@@ -253,7 +253,7 @@ async fn scoring_and_verification_read_identical_inputs() -> anyhow::Result<()> 
     let scored = |basis: usize| -> Vec<UnitValues> {
         scoring[basis]
             .iter()
-            .map(|input| input.values.clone())
+            .map(|input| UnitValues::clone(&input.values))
             .collect()
     };
     assert_eq!(scored(0), self_assessed, "self-assessed cohorts differ");

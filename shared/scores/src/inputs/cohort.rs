@@ -94,6 +94,21 @@ impl UnitInput {
         }
     }
 
+    /// The unit's values on each of `bases`, in their order, built once and shared: while no
+    /// verifier has decided anything on the version, the verified values are the self-assessed
+    /// ones, the same allocation.
+    pub fn shared_values(&self, bases: &[Basis]) -> Vec<Arc<UnitValues>> {
+        let mut own: Option<Arc<UnitValues>> = None;
+        let mut own_values = || Arc::clone(own.get_or_insert_with(|| Arc::new(self.self_values())));
+        bases
+            .iter()
+            .map(|&basis| match basis {
+                Basis::Verified if !self.decisions.is_empty() => Arc::new(self.verified_values()),
+                Basis::SelfAssessed | Basis::Verified => own_values(),
+            })
+            .collect()
+    }
+
     /// What the unit's values on `basis` are computed from: nothing before its first submitted
     /// version; the decisions' digest only on the verified basis.
     pub fn identity(&self, basis: Basis) -> InputIdentity {
@@ -240,5 +255,19 @@ mod tests {
             verified.not_applicable.contains(&code("7.3")),
             "accepted stays"
         );
+
+        let [own_shared, verified_shared] =
+            <[_; 2]>::try_from(input.shared_values(&[Basis::SelfAssessed, Basis::Verified]))
+                .expect("one per basis");
+        assert_eq!(*own_shared, own);
+        assert_eq!(*verified_shared, verified, "decisions applied");
+
+        input.decisions.clear();
+        let both = input.shared_values(&[Basis::Verified, Basis::SelfAssessed]);
+        assert_eq!(
+            *both[0], own,
+            "no decision: the verified values are the self-assessed"
+        );
+        assert!(Arc::ptr_eq(&both[0], &both[1]), "built once, shared");
     }
 }
