@@ -70,7 +70,7 @@ impl ScoreReader {
     ) -> Result<pb::Scorecard, ScoringError> {
         let layout = self.authorized_layout(principal, round, unit).await?;
         let row: Option<ScorecardRow> = sqlx::query_as(
-            "SELECT u.input_version, u.fixed_groups, u.fixed_indicators::text, u.cohort_inputs, \
+            "SELECT u.input_version, u.fixed_groups, u.fixed_indicators, u.cohort_inputs, \
                u.scored_at, c.version, c.ranges \
              FROM score_units u JOIN score_cohorts c \
                ON c.year = u.year AND c.framework = u.framework AND c.basis = u.basis \

@@ -157,7 +157,7 @@ pub async fn insert_member_rows(
     let inserted = sqlx::query(
         "INSERT INTO score_units (year, framework, basis, unit_id, fixed_groups, \
            fixed_indicators, cohort_inputs, version) \
-         SELECT $1, $2, $3, r.unit_id, $4, $5::json, '{}'::jsonb, 1 FROM round_units r \
+         SELECT $1, $2, $3, r.unit_id, $4, $5, '{}'::jsonb, 1 FROM round_units r \
          WHERE r.year = $1 AND r.framework = $2 AND r.unit_id <> ALL($6) \
          ON CONFLICT DO NOTHING",
     )
@@ -254,7 +254,7 @@ pub async fn write_units(
                input_version, decisions_digest, fixed_groups, fixed_indicators, cohort_inputs, \
                version, scored_at) \
              SELECT $1, $2, $3, t.unit_id, t.submission_id, t.input_version, t.digest, t.groups, \
-               t.indicators::json, t.inputs, $11, now() \
+               t.indicators, t.inputs, $11, now() \
              FROM unnest($4::text[], $5::uuid[], $6::int[], $7::text[], $8::jsonb[], $9::text[], \
                $10::jsonb[]) AS t(unit_id, submission_id, input_version, digest, groups, \
                indicators, inputs) \
