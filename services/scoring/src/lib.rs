@@ -9,6 +9,7 @@
 //!   verification service uses too (`dti_scores::inputs`);
 //! - [`score_rows`]: a unit's score row as stored, from the engine's scores;
 //! - [`store`]: writing the score tables, min-max x values and ranges;
+//! - [`ranges`]: a cohort's min-max x rows and the ranges found from them;
 //! - [`rescore`]: re-scoring one unit or many in a transaction, announcing each change;
 //! - [`events`]: event names, message ids and `scores.updated.v1`;
 //! - [`consumers`]: the `submission.submitted` and `verification.values_changed` consumers;
@@ -30,6 +31,7 @@ pub mod consumers;
 mod error;
 pub mod events;
 pub mod inputs;
+pub mod ranges;
 pub mod reconciler;
 pub mod rescore;
 pub mod score_rows;
