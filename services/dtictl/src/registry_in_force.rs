@@ -12,11 +12,11 @@ use clap::{ArgMatches, FromArgMatches};
 use dti_domain::framework::FrameworkCatalog;
 use dti_domain::UnitRegistry;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::ExportRegistryRequest;
+use dti_proto::dti::submission::v1::{ExportRegistryRequest, FrameworkList, ListFrameworksRequest};
 use dti_proto::frameworks::stored_files_beyond;
 
-use crate::commands::frameworks::platform_frameworks;
-use crate::remote::{operator, with_bearer, Remote, Service};
+use crate::remote::{call, operator, with_bearer, Remote, Service};
+use crate::{tr, Failure};
 
 /// The services the parsed command calls, if it calls any.
 static CONNECTION: OnceLock<Remote> = OnceLock::new();
@@ -108,4 +108,20 @@ pub fn stored_frameworks(local: &FrameworkCatalog) -> Vec<(String, String)> {
         Some(stored_files_beyond(local, list.frameworks))
     })
     .unwrap_or_default()
+}
+
+/// The frameworks the platform knows, as `ListFrameworks` answers (`include_documents` for the
+/// stored files).
+pub async fn platform_frameworks(
+    connection: &Remote,
+    include_documents: bool,
+) -> Result<FrameworkList, Failure> {
+    let bearer = connection.bearer(&operator())?;
+    let mut client = RegistryServiceClient::new(connection.channel(Service::Submission).await?);
+    let request = ListFrameworksRequest { include_documents };
+    call(
+        &tr!("dtictl-what-framework"),
+        client.list_frameworks(with_bearer(request, &bearer)?),
+    )
+    .await
 }

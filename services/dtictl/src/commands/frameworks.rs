@@ -10,12 +10,10 @@ use crate::{runtime, tr, Failure};
 use dti_domain::framework::Framework;
 use dti_domain::FrameworkCatalog;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
-use dti_proto::dti::submission::v1::{
-    AddFrameworkRequest, AddFrameworkResponse, FrameworkList, FrameworkOrigin,
-    ListFrameworksRequest,
-};
+use dti_proto::dti::submission::v1::{AddFrameworkRequest, AddFrameworkResponse, FrameworkOrigin};
 
 use super::read_input;
+use crate::registry_in_force::platform_frameworks;
 
 /// Stores the framework file `input` on the platform. The file is checked here first, against
 /// `catalog` (which holds the stored frameworks it may include from), so a broken one is named
@@ -58,22 +56,6 @@ pub fn add(
             hash = &added.content_hash
         ),
     })
-}
-
-/// The frameworks the platform knows, as `ListFrameworks` answers (`include_documents` for the
-/// stored files).
-pub async fn platform_frameworks(
-    connection: &Remote,
-    include_documents: bool,
-) -> Result<FrameworkList, Failure> {
-    let bearer = connection.bearer(&operator())?;
-    let mut client = RegistryServiceClient::new(connection.channel(Service::Submission).await?);
-    let request = ListFrameworksRequest { include_documents };
-    call(
-        &tr!("dtictl-what-framework"),
-        client.list_frameworks(with_bearer(request, &bearer)?),
-    )
-    .await
 }
 
 /// Lists the frameworks the platform knows, one per line.
