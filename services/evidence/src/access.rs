@@ -14,7 +14,7 @@ pub fn require_owner(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceErr
         {
             Ok(())
         }
-        _ => Err(EvidenceError::PermissionDenied(
+        _ => Err(EvidenceError::permission_denied(
             dti_i18n::Message::new("evidence-owner-only")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -28,7 +28,7 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceEr
         return Ok(());
     }
     require_owner(actor, unit).map_err(|_| {
-        EvidenceError::PermissionDenied(
+        EvidenceError::permission_denied(
             dti_i18n::Message::new("evidence-readers-only")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -39,6 +39,7 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), EvidenceEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dti_service_kit::service_error::Refusal;
 
     #[test]
     fn a_unit_changes_and_reads_only_its_own_evidence() {
@@ -58,7 +59,7 @@ mod tests {
             assert!(require_reader(&reader, &q3).is_ok());
             assert!(matches!(
                 require_owner(&reader, &q3),
-                Err(EvidenceError::PermissionDenied(_))
+                Err(EvidenceError::Refused(Refusal::PermissionDenied(_)))
             ));
         }
     }
@@ -74,7 +75,7 @@ mod tests {
         for other in others {
             assert!(matches!(
                 require_reader(&other, &q3),
-                Err(EvidenceError::PermissionDenied(_))
+                Err(EvidenceError::Refused(Refusal::PermissionDenied(_)))
             ));
         }
     }

@@ -242,6 +242,7 @@ fn evidence_message(record: &EvidenceRecord) -> pb::Evidence {
 mod tests {
     use super::*;
     use dti_proto::dti::common::v1::RoundRef;
+    use dti_service_kit::service_error::Refusal;
 
     fn header() -> pb::UploadHeader {
         pb::UploadHeader {
@@ -278,7 +279,8 @@ mod tests {
             file_name: "../..".into(),
             declared_content_type: "pdf".into(),
         };
-        let Err(EvidenceError::Invalid(InvalidRequest { violations, .. })) = parse_header(bad)
+        let Err(EvidenceError::Refused(Refusal::Invalid(InvalidRequest { violations, .. }))) =
+            parse_header(bad)
         else {
             panic!("expected an invalid header");
         };
@@ -299,8 +301,9 @@ mod tests {
     fn evidence_ids_must_be_uuids() {
         assert!(parse_evidence_id(&EvidenceId::generate().to_string()).is_ok());
         for bad in ["", "not-a-uuid"] {
-            let Err(EvidenceError::Invalid(InvalidRequest { violations, .. })) =
-                parse_evidence_id(bad)
+            let Err(EvidenceError::Refused(Refusal::Invalid(InvalidRequest {
+                violations, ..
+            }))) = parse_evidence_id(bad)
             else {
                 panic!("expected invalid");
             };

@@ -109,9 +109,9 @@ pub async fn require_editable(
             .await
             .map_err(EvidenceError::database("reading a round's state"))?;
     let round_state = parse_state::<RoundState>(round_state, &format!("round {round}"))?
-        .ok_or_else(|| EvidenceError::NotFound(rounds::not_found(round).into()))?;
+        .ok_or_else(|| EvidenceError::not_found(rounds::not_found(round).into()))?;
     if !EDITABLE_ROUND_STATES.contains(&round_state) {
-        return Err(EvidenceError::NotNow(
+        return Err(EvidenceError::not_now(
             Message::new("evidence-round-frozen")
                 .arg("round", round.to_string())
                 .arg("state", round_state.as_str())
@@ -130,7 +130,7 @@ pub async fn require_editable(
     .map_err(EvidenceError::database("reading a submission's state"))?;
     let submission = format!("the submission of unit {unit} in round {round}");
     match parse_state::<SubmissionState>(submission_state, &submission)? {
-        Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => Err(EvidenceError::NotNow(
+        Some(state) if !EDITABLE_SUBMISSION_STATES.contains(&state) => Err(EvidenceError::not_now(
             Message::new("evidence-submission-frozen")
                 .arg("unit", unit.to_string())
                 .arg("round", round.to_string())

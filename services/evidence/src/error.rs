@@ -1,28 +1,17 @@
 //! The evidence service's errors and their one mapping to gRPC statuses.
 
 use dti_i18n::Message;
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
 /// Why an evidence request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EvidenceError {
-    /// The request or the document is invalid (bad field, unknown indicator, too large, type
-    /// not accepted); nothing was stored.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    Invalid(#[from] InvalidRequest),
-    /// The evidence does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller may not touch this unit's evidence.
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// The request is valid but not allowed now (the submission is no longer a draft, the
-    /// round is verified, …).
-    #[error("{0}")]
-    NotNow(String),
+    Refused(#[from] Refusal),
     /// The upload stream broke off or stalled before it ended (why, as the caller reads it);
     /// nothing was stored.
     #[error("upload interrupted: {0}")]
@@ -61,10 +50,10 @@ impl EvidenceError {
     /// outbox), `unexpected` (a stored state this build does not know).
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Invalid(_) => "invalid",
-            Self::NotFound(_) => "not_found",
-            Self::PermissionDenied(_) => "permission_denied",
-            Self::NotNow(_) => "not_now",
+            Self::Refused(Refusal::Invalid(_)) => "invalid",
+            Self::Refused(Refusal::NotFound(_)) => "not_found",
+            Self::Refused(Refusal::PermissionDenied(_)) => "permission_denied",
+            Self::Refused(Refusal::NotNow(_)) => "not_now",
             Self::Interrupted(_) => "interrupted",
             Self::Corrupted(_) => "corrupted",
             Self::Storage { .. } => "storage_error",
@@ -90,10 +79,7 @@ fn workflow_kind(error: &WorkflowError) -> &'static str {
 impl From<EvidenceError> for Status {
     fn from(error: EvidenceError) -> Self {
         let fault = match error {
-            EvidenceError::Invalid(invalid) => Fault::Invalid(invalid),
-            EvidenceError::NotFound(message) => Fault::NotFound(message),
-            EvidenceError::PermissionDenied(message) => Fault::PermissionDenied(message),
-            EvidenceError::NotNow(message) => Fault::NotNow(message),
+            EvidenceError::Refused(refusal) => refusal.into(),
             EvidenceError::Interrupted(problem) => Fault::Mapped(Status::aborted(
                 Message::new("evidence-upload-interrupted")
                     .arg("problem", problem)

@@ -441,7 +441,7 @@ fn verified_chunks(
 }
 
 fn not_found(id: EvidenceId) -> EvidenceError {
-    EvidenceError::NotFound(
+    EvidenceError::not_found(
         Message::new("evidence-not-found")
             .arg("evidence", id.to_string())
             .into(),

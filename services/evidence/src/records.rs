@@ -299,7 +299,7 @@ pub async fn insert(
         .await
         .map_err(EvidenceError::database("reading a new attachment"))?;
     inserted.map(record).transpose()?.ok_or_else(|| {
-        EvidenceError::NotFound(
+        EvidenceError::not_found(
             dti_i18n::Message::new("evidence-not-found")
                 .arg("evidence", attachment.id.to_string())
                 .into(),

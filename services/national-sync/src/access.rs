@@ -29,7 +29,7 @@ pub const RUN_READERS: &[Role] = &[Role::Operator, Role::Verifier, Role::Nationa
 pub fn require_role(caller: &Principal, roles: &[Role]) -> Result<(), NationalSyncError> {
     caller
         .require_role(roles)
-        .map_err(|status| NationalSyncError::PermissionDenied(status.message().to_owned()))
+        .map_err(|status| NationalSyncError::permission_denied(status.message().to_owned()))
 }
 
 /// The department of a data owner's token.
@@ -101,12 +101,13 @@ pub fn department_to_read(
 }
 
 fn denied(message: impl Into<String>) -> NationalSyncError {
-    NationalSyncError::PermissionDenied(message.into())
+    NationalSyncError::permission_denied(message.into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use dti_service_kit::service_error::Refusal;
 
     fn caller(role: Role, scope: Scope) -> Principal {
         Principal {
@@ -131,7 +132,7 @@ mod tests {
         assert!(require_role(&verifier, READERS).is_ok());
         assert!(matches!(
             require_role(&verifier, SYNC_RUNNERS),
-            Err(NationalSyncError::PermissionDenied(_))
+            Err(NationalSyncError::Refused(Refusal::PermissionDenied(_)))
         ));
     }
 
@@ -146,7 +147,7 @@ mod tests {
         let operator = caller(Role::Operator, Scope::City);
         assert!(matches!(
             own_department(&operator),
-            Err(NationalSyncError::PermissionDenied(_))
+            Err(NationalSyncError::Refused(Refusal::PermissionDenied(_)))
         ));
     }
 }

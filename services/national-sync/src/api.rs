@@ -232,10 +232,7 @@ impl NationalSyncService for NationalSyncApi {
             .into());
         }
         if !self.state.can_push {
-            return Err(NationalSyncError::FailedPrecondition(
-                Message::new("sync-no-endpoint").into(),
-            )
-            .into());
+            return Err(NationalSyncError::not_now(Message::new("sync-no-endpoint").into()).into());
         }
         let run = sync_runs::start(
             &self.state.pool,
@@ -260,7 +257,7 @@ impl NationalSyncService for NationalSyncApi {
         let run = sync_runs::find(&self.state.pool, id)
             .await?
             .ok_or_else(|| {
-                Status::from(NationalSyncError::NotFound(
+                Status::from(NationalSyncError::not_found(
                     Message::new("sync-run-not-found")
                         .arg("run", id.to_string())
                         .into(),

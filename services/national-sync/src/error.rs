@@ -2,8 +2,8 @@
 //! found, not now) apart from unexpected failures, and its ONE mapping to `tonic::Status`:
 //! internal details are logged, never returned.
 
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use tonic::Status;
 
 use crate::combine::CombineError;
@@ -11,19 +11,9 @@ use crate::combine::CombineError;
 /// Why a national-sync operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NationalSyncError {
-    /// The request is invalid; every problem names its field.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    InvalidInput(#[from] InvalidRequest),
-    /// The caller may not touch this data.
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// The thing asked for does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The request is valid but cannot be carried out in the current state (a stale dry run,
-    /// no national endpoint configured).
-    #[error("{0}")]
-    FailedPrecondition(String),
+    Refused(#[from] Refusal),
     /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
     Store(#[from] StoreFailure),
@@ -45,10 +35,7 @@ dti_service_kit::service_error!(pub(crate) NationalSyncError);
 impl From<NationalSyncError> for Status {
     fn from(error: NationalSyncError) -> Self {
         let fault = match error {
-            NationalSyncError::InvalidInput(invalid) => Fault::Invalid(invalid),
-            NationalSyncError::PermissionDenied(message) => Fault::PermissionDenied(message),
-            NationalSyncError::NotFound(message) => Fault::NotFound(message),
-            NationalSyncError::FailedPrecondition(message) => Fault::NotNow(message),
+            NationalSyncError::Refused(refusal) => refusal.into(),
             unexpected @ (NationalSyncError::Store(_)
             | NationalSyncError::Combine { .. }
             | NationalSyncError::Corrupt(_)) => Fault::Unexpected(unexpected),
@@ -68,7 +55,7 @@ mod tests {
         let invalid = Status::from(NationalSyncError::invalid_field("year", "must be set"));
         assert_eq!(invalid.code(), Code::InvalidArgument);
         assert_eq!(status::field_violations(&invalid)[0].field, "year");
-        let denied = Status::from(NationalSyncError::PermissionDenied("not yours".into()));
+        let denied = Status::from(NationalSyncError::permission_denied("not yours".into()));
         assert_eq!(denied.code(), Code::PermissionDenied);
         let corrupt = Status::from(NationalSyncError::Corrupt("secret detail".into()));
         assert_eq!(corrupt.code(), Code::Internal);

@@ -173,7 +173,7 @@ fn check_request(
     }
     match (checked_year, violations.is_empty()) {
         (Some(year), true) => Ok(year),
-        _ => Err(NationalSyncError::InvalidInput(InvalidRequest {
+        _ => Err(NationalSyncError::from(InvalidRequest {
             summary: Message::new("sync-owner-values-rejected").into(),
             violations,
         })),
@@ -244,7 +244,7 @@ fn check_ownership(
     if foreign.is_empty() {
         return Ok(());
     }
-    Err(NationalSyncError::PermissionDenied(
+    Err(NationalSyncError::permission_denied(
         Message::new("sync-not-owner")
             .arg("department", department.to_string())
             .arg("items", foreign.join("; "))
@@ -275,7 +275,7 @@ fn decode_parts(
     let (errors, warnings): (Vec<InputIssue>, Vec<InputIssue>) =
         issues.into_iter().partition(InputIssue::is_error);
     if !errors.is_empty() {
-        return Err(NationalSyncError::InvalidInput(InvalidRequest {
+        return Err(NationalSyncError::from(InvalidRequest {
             summary: Message::new("sync-owner-values-rejected").into(),
             violations: errors.iter().map(FieldViolation::from).collect(),
         }));
@@ -643,7 +643,7 @@ pub async fn dispute(
     }
     let (Some(year), Some(department), true) = (checked_year, department_id, violations.is_empty())
     else {
-        return Err(NationalSyncError::InvalidInput(InvalidRequest {
+        return Err(NationalSyncError::from(InvalidRequest {
             summary: Message::new("sync-dispute-rejected").into(),
             violations,
         }));
@@ -656,7 +656,7 @@ pub async fn dispute(
     let existing = read_part(&mut *tx, set, year, &item, &department)
         .await?
         .ok_or_else(|| {
-            NationalSyncError::NotFound(
+            NationalSyncError::not_found(
                 Message::new("sync-nothing-to-dispute")
                     .arg("department", department.to_string())
                     .arg("item", item.message())

@@ -102,7 +102,7 @@ pub async fn start(
     let snapshot = snapshot::load(pool, context.set, year).await?;
     let plan = plan::plan(context.set, &snapshot, year, context.province);
     if let Some(expected) = expected_digest.filter(|expected| *expected != plan.digest) {
-        return Err(NationalSyncError::FailedPrecondition(
+        return Err(NationalSyncError::not_now(
             dti_i18n::Message::new("sync-plan-changed")
                 .arg("expected", expected)
                 .arg("digest", &plan.digest)

@@ -1,21 +1,15 @@
 //! The ranking service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use tonic::Status;
 
 /// Why a ranking operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RankingError {
-    /// The caller's request is invalid; every problem is listed.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    Invalid(#[from] InvalidRequest),
-    /// The round or unit asked for does not exist or is not ranked.
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller may not read this.
-    #[error("{0}")]
-    PermissionDenied(String),
+    Refused(#[from] Refusal),
     /// A database statement, the outbox, the audit log or a transaction failed.
     #[error(transparent)]
     Store(#[from] StoreFailure),
@@ -59,16 +53,14 @@ impl RankingError {
 
 impl From<dti_scores::AccessDenied> for RankingError {
     fn from(denied: dti_scores::AccessDenied) -> Self {
-        Self::PermissionDenied(denied.0)
+        Self::permission_denied(denied.0)
     }
 }
 
 impl From<RankingError> for Status {
     fn from(error: RankingError) -> Self {
         let fault = match error {
-            RankingError::Invalid(invalid) => Fault::Invalid(invalid),
-            RankingError::NotFound(message) => Fault::NotFound(message),
-            RankingError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            RankingError::Refused(refusal) => refusal.into(),
             RankingError::Workflow(error) => Fault::Mapped(error.into()),
             other => Fault::Unexpected(other),
         };

@@ -148,7 +148,7 @@ impl Rankings {
         reader.may_read_unit(unit, round, state, self.visibility)?;
         let position = self.read_position(&layout, round, basis, set, unit).await?;
         let Some(score) = position.score else {
-            return Err(RankingError::NotFound(
+            return Err(RankingError::not_found(
                 dti_i18n::Message::new("ranking-unit-not-ranked")
                     .arg("unit", unit.to_string())
                     .arg("round", round.to_string())
@@ -193,7 +193,9 @@ impl Rankings {
     ) -> Result<dti_domain::round::RoundState, RankingError> {
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| RankingError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
+            .ok_or_else(|| {
+                RankingError::not_found(dti_workflow::rounds::not_found(round).into())
+            })?;
         Ok(record.state)
     }
 

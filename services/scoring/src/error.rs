@@ -1,21 +1,15 @@
 //! The scoring service's error, and its one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use tonic::Status;
 
 /// Why a scoring operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoringError {
-    /// The caller's request is invalid; every problem is listed.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    Invalid(#[from] InvalidRequest),
-    /// The round, unit or scores asked for do not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller may not read or do this.
-    #[error("{0}")]
-    PermissionDenied(String),
+    Refused(#[from] Refusal),
     /// Values stored by another service are not valid for the round's framework (they are
     /// validated before they are stored, so this is unexpected).
     #[error("stored values of {place} are invalid: {problems}")]
@@ -67,16 +61,14 @@ dti_service_kit::service_error!(ScoringError);
 
 impl From<dti_scores::AccessDenied> for ScoringError {
     fn from(denied: dti_scores::AccessDenied) -> Self {
-        Self::PermissionDenied(denied.0)
+        Self::permission_denied(denied.0)
     }
 }
 
 impl From<ScoringError> for Status {
     fn from(error: ScoringError) -> Self {
         let fault = match error {
-            ScoringError::Invalid(invalid) => Fault::Invalid(invalid),
-            ScoringError::NotFound(message) => Fault::NotFound(message),
-            ScoringError::PermissionDenied(message) => Fault::PermissionDenied(message),
+            ScoringError::Refused(refusal) => refusal.into(),
             ScoringError::Workflow(error) => Fault::Mapped(error.into()),
             other => Fault::Unexpected(other),
         };

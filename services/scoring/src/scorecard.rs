@@ -85,7 +85,7 @@ impl ScoreReader {
         .map_err(ScoringError::database("reading a scorecard"))?;
         let Some((input_version, groups, indicators, inputs, scored_at, version, ranges)) = row
         else {
-            return Err(ScoringError::NotFound(
+            return Err(ScoringError::not_found(
                 dti_i18n::Message::new("scoring-no-scores")
                     .arg("unit", unit.to_string())
                     .arg("basis", basis.to_string())
@@ -169,10 +169,12 @@ impl ScoreReader {
         })?;
         let record = dti_workflow::rounds::find(&self.pool, round)
             .await?
-            .ok_or_else(|| ScoringError::NotFound(dti_workflow::rounds::not_found(round).into()))?;
+            .ok_or_else(|| {
+                ScoringError::not_found(dti_workflow::rounds::not_found(round).into())
+            })?;
         reader.may_read_unit(unit, round, record.state, self.visibility)?;
         if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
-            return Err(ScoringError::NotFound(
+            return Err(ScoringError::not_found(
                 dti_i18n::Message::new("submission-unit-not-in-round")
                     .arg("unit", unit.to_string())
                     .arg("round", round.to_string())

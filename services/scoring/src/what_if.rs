@@ -47,7 +47,7 @@ impl ScoreReader {
         change: &WhatIfChange,
     ) -> Result<pb::WhatIfResponse, ScoringError> {
         if Reader::of(principal)?.own_unit() != Some(unit.as_str()) {
-            return Err(ScoringError::PermissionDenied(
+            return Err(ScoringError::permission_denied(
                 dti_i18n::Message::new("scoring-what-if-unit-only")
                     .arg("unit", unit.to_string())
                     .into(),
@@ -233,7 +233,7 @@ fn apply_change(
     if violations.is_empty() {
         Ok(values)
     } else {
-        Err(ScoringError::Invalid(InvalidRequest {
+        Err(ScoringError::from(InvalidRequest {
             summary: format!("the what-if change of unit {unit} is invalid"),
             violations,
         }))
@@ -269,6 +269,7 @@ mod tests {
     use super::*;
     use dti_domain::FrameworkCatalog;
     use dti_proto::dti::common::v1::variable_value::Value as ProtoValue;
+    use dti_service_kit::service_error::Refusal;
     use std::collections::HashMap;
 
     fn count(n: u64) -> common::VariableValue {
@@ -301,7 +302,7 @@ mod tests {
             not_applicable: vec!["1.2".into(), "99.9".into()],
             cleared: Vec::new(),
         };
-        let ScoringError::Invalid(InvalidRequest { violations, .. }) =
+        let ScoringError::Refused(Refusal::Invalid(InvalidRequest { violations, .. })) =
             apply_change(framework, &base, &bad).unwrap_err()
         else {
             panic!("expected invalid input");

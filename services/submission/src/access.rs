@@ -16,7 +16,7 @@ pub fn require_writer(actor: &Principal, unit: &UnitId) -> Result<(), Submission
         {
             Ok(())
         }
-        _ => Err(SubmissionError::PermissionDenied(
+        _ => Err(SubmissionError::permission_denied(
             Message::new("submission-writer-only")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -30,7 +30,7 @@ pub fn require_reader(actor: &Principal, unit: &UnitId) -> Result<(), Submission
         return Ok(());
     }
     require_writer(actor, unit).map_err(|_| {
-        SubmissionError::PermissionDenied(
+        SubmissionError::permission_denied(
             Message::new("submission-readers-only")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -53,13 +53,13 @@ pub fn require_round_reader(actor: &Principal, cohort: &[String]) -> Result<(), 
             Ok(())
         }
         Scope::Unit { unit_id } if actor.role == Role::UnitSubmitter => {
-            Err(SubmissionError::PermissionDenied(
+            Err(SubmissionError::permission_denied(
                 Message::new("submission-round-not-units")
                     .arg("unit", unit_id.as_str())
                     .into(),
             ))
         }
-        _ => Err(SubmissionError::PermissionDenied(
+        _ => Err(SubmissionError::permission_denied(
             Message::new("submission-round-readers")
                 .arg("role", actor.role.to_string())
                 .into(),
@@ -72,7 +72,7 @@ pub fn require_operator(actor: &Principal) -> Result<(), SubmissionError> {
     if actor.role == Role::Operator {
         return Ok(());
     }
-    Err(SubmissionError::PermissionDenied(
+    Err(SubmissionError::permission_denied(
         Message::new("submission-operator-only")
             .arg("role", actor.role.to_string())
             .into(),

@@ -1,25 +1,16 @@
 //! The submission service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
 /// Why a submission or round request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmissionError {
-    /// The request or its values are invalid; nothing was stored.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    Invalid(#[from] InvalidRequest),
-    /// A submission, round or version does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller may not touch this data.
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// The request is valid but not allowed now (deadline passed, round closed, …).
-    #[error("{0}")]
-    NotNow(String),
+    Refused(#[from] Refusal),
     /// A round or submission state change was refused or failed.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
@@ -33,10 +24,7 @@ dti_service_kit::service_error!(SubmissionError);
 impl From<SubmissionError> for Status {
     fn from(error: SubmissionError) -> Self {
         let fault = match error {
-            SubmissionError::Invalid(invalid) => Fault::Invalid(invalid),
-            SubmissionError::NotFound(message) => Fault::NotFound(message),
-            SubmissionError::PermissionDenied(message) => Fault::PermissionDenied(message),
-            SubmissionError::NotNow(message) => Fault::NotNow(message),
+            SubmissionError::Refused(refusal) => refusal.into(),
             SubmissionError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ SubmissionError::Store(_) => Fault::Unexpected(unexpected),
         };

@@ -101,7 +101,7 @@ impl Frameworks {
         self.cache
             .refresh()
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         let catalog = self.cache.catalog();
         let framework = catalog.parse(DOCUMENT_FIELD, document).map_err(refusal)?;
         let hash = content_hash(&framework);
@@ -134,9 +134,9 @@ impl Frameworks {
             self.cache
                 .refresh()
                 .await
-                .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+                .map_err(|error| SubmissionError::not_now(error.to_string()))?;
             return already_known(&catalog, &framework, &hash).unwrap_or_else(|| {
-                Err(SubmissionError::NotNow(format!(
+                Err(SubmissionError::not_now(format!(
                     "framework {} is being stored",
                     framework.id
                 )))
@@ -160,7 +160,7 @@ impl Frameworks {
         self.cache
             .refresh()
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         tracing::info!(framework = %framework.id, by = %actor.subject, "framework stored");
         let framework = catalog
             .get(&framework.id)
@@ -183,7 +183,7 @@ impl Frameworks {
         self.cache
             .refresh()
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         let stored: BTreeMap<String, StoredFramework> =
             frameworks::stored_listing(&self.pool, with_documents)
                 .await
@@ -252,7 +252,7 @@ fn already_known(
             changed: false,
         }));
     }
-    Some(Err(SubmissionError::NotNow(
+    Some(Err(SubmissionError::not_now(
         Message::new("framework-other-content")
             .arg("framework", framework.id.to_string())
             .arg("hash", known_hash)

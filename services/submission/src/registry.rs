@@ -84,7 +84,7 @@ impl Registry {
         self.cache
             .refresh()
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         Ok(())
     }
 
@@ -118,7 +118,7 @@ impl Registry {
         reason: &str,
     ) -> Result<Imported, SubmissionError> {
         if actor.role != Role::Operator {
-            return Err(SubmissionError::PermissionDenied(
+            return Err(SubmissionError::permission_denied(
                 Message::new("registry-operator-only")
                     .arg("role", actor.role.to_string())
                     .into(),
@@ -159,7 +159,7 @@ impl Registry {
             });
         }
         if let Some(expected) = expected.filter(|expected| *expected != current) {
-            return Err(SubmissionError::NotNow(
+            return Err(SubmissionError::not_now(
                 Message::new("registry-revision-moved")
                     .arg("current", current.to_string())
                     .arg("expected", expected.to_string())
@@ -274,7 +274,7 @@ impl Registry {
         if violations.is_empty() {
             return Ok(());
         }
-        Err(SubmissionError::Invalid(InvalidRequest {
+        Err(SubmissionError::from(InvalidRequest {
             summary: Message::new("registry-invalid").into(),
             violations,
         }))
@@ -292,7 +292,7 @@ pub(crate) fn file_refusal(
     summary: &'static str,
     problems: impl IntoIterator<Item = String>,
 ) -> SubmissionError {
-    SubmissionError::Invalid(InvalidRequest {
+    SubmissionError::from(InvalidRequest {
         summary: Message::new(summary).into(),
         violations: problems
             .into_iter()

@@ -106,7 +106,7 @@ impl Rounds {
             .registry
             .fresh()
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         let cohort = cohort(&registry, round, &framework, unit_ids)?;
         let mut tx = self.begin().await?;
         rounds::create_draft(&mut tx, round, &framework_hash, &cohort, actor).await?;
@@ -192,7 +192,7 @@ impl Rounds {
             Some(_) => {}
         }
         let Some(deadline) = deadline.filter(|_| violations.is_empty()) else {
-            return Err(SubmissionError::Invalid(InvalidRequest {
+            return Err(SubmissionError::from(InvalidRequest {
                 summary: Message::new("round-reopen-refused").into(),
                 violations,
             }));
@@ -200,7 +200,7 @@ impl Rounds {
         let mut tx = self.begin().await?;
         let record = rounds::lock(&mut tx, round).await?;
         if !matches!(record.state, RoundState::Open | RoundState::Closed) {
-            return Err(SubmissionError::NotNow(
+            return Err(SubmissionError::not_now(
                 Message::new("round-reopen-state")
                     .arg("round", round.to_string())
                     .arg("state", record.state.to_string())
@@ -272,7 +272,7 @@ impl Rounds {
     ) -> Result<RoundView, SubmissionError> {
         self.check_framework(round).await?;
         let record = rounds::find(&self.pool, round).await?.ok_or_else(|| {
-            SubmissionError::NotFound(dti_workflow::rounds::not_found(round).into())
+            SubmissionError::not_found(dti_workflow::rounds::not_found(round).into())
         })?;
         let units = sqlx::query_scalar(
             "SELECT unit_id FROM round_units WHERE year = $1 AND framework = $2 ORDER BY unit_id",
@@ -355,7 +355,7 @@ impl Rounds {
             .frameworks
             .get_fresh(&round.framework)
             .await
-            .map_err(|error| SubmissionError::NotNow(error.to_string()))?;
+            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
         match found {
             Some(framework) if framework.scored => Ok(framework),
             Some(_) => Err(SubmissionError::invalid_field(
@@ -418,7 +418,7 @@ fn cohort(
     if violations.is_empty() {
         Ok(cohort)
     } else {
-        Err(SubmissionError::Invalid(InvalidRequest {
+        Err(SubmissionError::from(InvalidRequest {
             summary: Message::new("round-invalid-cohort")
                 .arg("round", round.to_string())
                 .into(),

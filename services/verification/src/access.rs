@@ -11,7 +11,7 @@ use crate::VerificationError;
 
 /// `who` may do this, the caller may not: in the request's language.
 fn refuse(who: Message, actor: &Principal) -> VerificationError {
-    VerificationError::PermissionDenied(
+    VerificationError::permission_denied(
         Message::new("verification-only")
             .arg("who", who)
             .arg("role", actor.role.to_string())
@@ -69,7 +69,7 @@ pub fn require_unit_reader(actor: &Principal, unit: &UnitId) -> Result<(), Verif
     if require_reviewer(actor).is_ok() || is_submitter_of(actor, unit) {
         return Ok(());
     }
-    Err(VerificationError::PermissionDenied(
+    Err(VerificationError::permission_denied(
         Message::new("verification-results-readers")
             .arg("unit", unit.to_string())
             .into(),
@@ -81,7 +81,7 @@ pub fn require_objector(actor: &Principal, unit: &UnitId) -> Result<(), Verifica
     if is_submitter_of(actor, unit) {
         return Ok(());
     }
-    Err(VerificationError::PermissionDenied(
+    Err(VerificationError::permission_denied(
         Message::new("verification-objector-only")
             .arg("unit", unit.to_string())
             .into(),

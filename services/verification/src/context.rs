@@ -80,7 +80,7 @@ pub async fn share_round(
             .await
             .map_err(VerificationError::database("reading a round"))?;
     let state = state.ok_or_else(|| {
-        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
+        VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
     })?;
     state
         .parse()
@@ -100,7 +100,7 @@ pub async fn lock_submission(
             .await
             .map_err(VerificationError::database("finding a submission"))?;
     let (year, framework) = row.ok_or_else(|| {
-        VerificationError::NotFound(
+        VerificationError::not_found(
             Message::new("workflow-submission-not-found")
                 .arg("submission", id.to_string())
                 .into(),

@@ -1,7 +1,7 @@
 //! The verification service's errors and their one mapping to gRPC statuses.
 
-use dti_service_kit::service_error::StoreFailure;
-use dti_service_kit::status::{Fault, InvalidRequest};
+use dti_service_kit::service_error::{Refusal, StoreFailure};
+use dti_service_kit::status::Fault;
 use dti_workflow::WorkflowError;
 use tonic::Status;
 
@@ -10,18 +10,9 @@ use crate::inputs::InputsError;
 /// Why a verification, approval or publication request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum VerificationError {
-    /// The request is invalid; nothing was stored.
+    /// The caller's request was refused (invalid, not found, not theirs, not now).
     #[error(transparent)]
-    Invalid(#[from] InvalidRequest),
-    /// A round, submission, publication or objection does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// The caller may not touch this data.
-    #[error("{0}")]
-    PermissionDenied(String),
-    /// The request is valid but the round's or submission's state does not allow it now.
-    #[error("{0}")]
-    NotNow(String),
+    Refused(#[from] Refusal),
     /// A round or submission state change was refused or failed.
     #[error(transparent)]
     Workflow(#[from] WorkflowError),
@@ -41,10 +32,7 @@ dti_service_kit::service_error!(VerificationError);
 impl From<VerificationError> for Status {
     fn from(error: VerificationError) -> Self {
         let fault = match error {
-            VerificationError::Invalid(invalid) => Fault::Invalid(invalid),
-            VerificationError::NotFound(message) => Fault::NotFound(message),
-            VerificationError::PermissionDenied(message) => Fault::PermissionDenied(message),
-            VerificationError::NotNow(message) => Fault::NotNow(message),
+            VerificationError::Refused(refusal) => refusal.into(),
             VerificationError::Workflow(error) => Fault::Mapped(error.into()),
             unexpected @ (VerificationError::Inputs(_)
             | VerificationError::Corrupted(_)

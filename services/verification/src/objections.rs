@@ -184,9 +184,9 @@ impl Objections {
         let mut tx = self.context.begin().await?;
         let state = share_round(&mut tx, round).await?;
         let until = provisional_until(&mut tx, round).await?;
-        stage::may_object(state, until, Utc::now()).map_err(VerificationError::NotNow)?;
+        stage::may_object(state, until, Utc::now()).map_err(VerificationError::not_now)?;
         if !rounds::has_unit(&mut *tx, round, unit).await? {
-            return Err(VerificationError::NotFound(
+            return Err(VerificationError::not_found(
                 Message::new("submission-unit-not-in-round")
                     .arg("unit", unit.to_string())
                     .arg("round", round.to_string())
@@ -271,7 +271,7 @@ impl Objections {
         let unit = match (&actor.scope, unit) {
             (Scope::Unit { unit_id }, None) if actor.role == Role::UnitSubmitter => {
                 Some(UnitId::parse(unit_id.clone()).map_err(|_| {
-                    VerificationError::PermissionDenied(
+                    VerificationError::permission_denied(
                         Message::new("verification-token-unit")
                             .arg("unit", unit_id)
                             .into(),
@@ -281,7 +281,7 @@ impl Objections {
             (_, Some(unit)) if crate::access::is_submitter_of(actor, unit) => Some(unit.clone()),
             (_, unit) => {
                 require_reviewer(actor).map_err(|_| {
-                    VerificationError::PermissionDenied(
+                    VerificationError::permission_denied(
                         Message::new("verification-objections-own-unit").into(),
                     )
                 })?;
@@ -327,7 +327,7 @@ impl Objections {
             ));
         }
         let Some(status) = status.filter(|_| violations.is_empty()) else {
-            return Err(VerificationError::Invalid(InvalidRequest {
+            return Err(VerificationError::from(InvalidRequest {
                 summary: Message::new("verification-answer-refused")
                     .arg("objection", id.to_string())
                     .into(),
@@ -350,7 +350,7 @@ impl Objections {
                 .map_err(|_| VerificationError::Corrupted(format!("objection {id}: framework")))?,
         };
         let state = share_round(&mut tx, &round).await?;
-        stage::may_change_publication(state).map_err(VerificationError::NotNow)?;
+        stage::may_change_publication(state).map_err(VerificationError::not_now)?;
         let row: ObjectionRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM verification_objections WHERE id = $1 FOR UPDATE"
         )))
@@ -360,7 +360,7 @@ impl Objections {
         .map_err(VerificationError::database("locking an objection"))?;
         let current = objection(row)?;
         if current.status != ObjectionStatus::Open {
-            return Err(VerificationError::NotNow(
+            return Err(VerificationError::not_now(
                 Message::new("verification-objection-answered")
                     .arg("objection", id.to_string())
                     .arg("status", current.status.as_str())
@@ -414,7 +414,7 @@ impl Objections {
 
 /// The objection `id` does not exist: in the request's language.
 fn not_found(id: ObjectionId) -> VerificationError {
-    VerificationError::NotFound(
+    VerificationError::not_found(
         Message::new("verification-objection-not-found")
             .arg("objection", id.to_string())
             .into(),

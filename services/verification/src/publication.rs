@@ -187,7 +187,7 @@ impl Publications {
         let framework = self.context.framework(round)?;
         let mut tx = self.context.begin().await?;
         let current = rounds::lock(&mut tx, round).await?;
-        stage::may_change_publication(current.state).map_err(VerificationError::NotNow)?;
+        stage::may_change_publication(current.state).map_err(VerificationError::not_now)?;
         let (latest, previous_units): (i32, Value) = sqlx::query_as(
             "SELECT revision, snapshot -> 'units' FROM publications \
              WHERE year = $1 AND framework = $2 ORDER BY revision DESC LIMIT 1",
@@ -198,7 +198,7 @@ impl Publications {
         .await
         .map_err(VerificationError::database("reading the latest revision"))?
         .ok_or_else(|| {
-            VerificationError::NotFound(
+            VerificationError::not_found(
                 Message::new("verification-not-published")
                     .arg("round", round.to_string())
                     .into(),
@@ -252,7 +252,7 @@ impl Publications {
         let frozen = snapshot::build(header, framework, &inputs, &scores);
         if let Some((number, units)) = previous {
             if dti_audit::canonical_json(units) == dti_audit::canonical_json(&frozen["units"]) {
-                return Err(VerificationError::NotNow(
+                return Err(VerificationError::not_now(
                     Message::new("verification-nothing-changed")
                         .arg("revision", i64::from(number))
                         .into(),
@@ -346,7 +346,7 @@ impl Publications {
         self.context.framework(round)?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-            VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
+            VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
         })?;
         type Row = (i32, String, String, DateTime<Utc>, Value, Vec<u8>);
         let row: Option<Row> = sqlx::query_as(
@@ -366,7 +366,7 @@ impl Publications {
                     0 => Message::new("verification-not-published"),
                     n => Message::new("verification-no-revision").arg("revision", n),
                 };
-                VerificationError::NotFound(refusal.arg("round", round.to_string()).into())
+                VerificationError::not_found(refusal.arg("round", round.to_string()).into())
             })?;
         let ranks: Vec<(String, i64, i32)> = sqlx::query_as(
             "SELECT unit_id, total_cents, rank FROM publication_ranks \

@@ -15,6 +15,7 @@ use dti_domain::round::{RoundAction, RoundState, SubmissionState};
 use dti_domain::{RoundRef, SubmissionId, UnitId};
 use dti_engine::{Explain, Points};
 use dti_i18n::Message;
+use dti_service_kit::service_error::Refusal;
 use dti_workflow::rounds::{self, stored_year, RoundRecord};
 use dti_workflow::WorkflowError;
 use serde_json::json;
@@ -194,7 +195,7 @@ impl RoundSteps {
             .collect::<Result<Vec<_>, VerificationError>>()?;
         let blockers = stage::completion_blockers(&submissions);
         if !blockers.is_empty() {
-            return Err(VerificationError::NotNow(
+            return Err(VerificationError::not_now(
                 Message::new("verification-round-blocked")
                     .arg("round", round.to_string())
                     .arg("blockers", blockers.join("; "))
@@ -279,7 +280,7 @@ impl RoundSteps {
                 VerificationError::Corrupted(format!("round {round} counts {open} open objections"))
             })?,
         )
-        .map_err(VerificationError::NotNow)?;
+        .map_err(VerificationError::not_now)?;
         self.finish(tx, actor, round, action).await
     }
 
@@ -294,7 +295,7 @@ impl RoundSteps {
         let framework = self.context.framework(round)?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-            VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
+            VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
         })?;
         let inputs = load_round(&mut tx, &framework, round).await?;
         drop(tx);
@@ -347,7 +348,7 @@ impl RoundSteps {
                     tracing::info!(%round, "finalized a round whose provisional period ended");
                     finalized += 1;
                 }
-                Err(VerificationError::NotNow(reason)) => {
+                Err(VerificationError::Refused(Refusal::NotNow(reason))) => {
                     tracing::debug!(%round, %reason, "not finalized yet");
                 }
                 Err(VerificationError::Workflow(WorkflowError::IllegalRound(_))) => {}

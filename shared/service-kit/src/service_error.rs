@@ -1,17 +1,16 @@
-//! What every service's error has in common, written once: the caller's invalid request
-//! ([`InvalidRequest`], taken in by `#[from]`), a failure to store ([`StoreFailure`]: a
-//! database statement, saying what was being done, the outbox, the audit log or a
-//! transaction), and the constructors handlers and stores use for them, generated on each
-//! service's own enum by [`service_error!`]:
+//! What every service's error has in common, written once: the caller's request refused
+//! ([`Refusal`]: invalid, naming every field; not found; not the caller's; not allowed now), a
+//! failure to store ([`StoreFailure`]: a database statement, saying what was being done, the
+//! outbox, the audit log or a transaction), and the constructors handlers and stores use for
+//! them, generated on each service's own enum by [`service_error!`]:
 //!
 //! ```
-//! use dti_service_kit::service_error::StoreFailure;
-//! use dti_service_kit::status::InvalidRequest;
+//! use dti_service_kit::service_error::{Refusal, StoreFailure};
 //!
 //! #[derive(Debug, thiserror::Error)]
 //! enum ExampleError {
 //!     #[error(transparent)]
-//!     Invalid(#[from] InvalidRequest),
+//!     Refused(#[from] Refusal),
 //!     #[error(transparent)]
 //!     Store(#[from] StoreFailure),
 //! }
@@ -19,12 +18,15 @@
 //!
 //! let invalid = ExampleError::invalid_field("round.year", "must be set");
 //! assert_eq!(invalid.to_string(), "invalid request");
+//! let missing = ExampleError::not_found("no round 2023/hcm-2023-district".into());
+//! assert!(matches!(missing, ExampleError::Refused(Refusal::NotFound(_))));
 //! let failed = ExampleError::database("reading rounds")(sqlx::Error::RowNotFound);
 //! assert!(failed.to_string().starts_with("reading rounds: "));
 //! ```
 //!
 //! Each service keeps its own enum for its own cases and maps it to a status once
-//! (`From<ServiceError> for Status`, through [`crate::status::Fault`]).
+//! (`From<ServiceError> for Status`, through [`crate::status::Fault`], which takes a
+//! [`Refusal`] as it is).
 
 pub use dti_audit::AuditError;
 pub use dti_bus::BusError;
@@ -32,6 +34,23 @@ pub use dti_db::DbError;
 use dti_proto::request::FieldError;
 
 use crate::status::InvalidRequest;
+
+/// The caller's request refused: the same four answers in every service.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    /// The request or its values are invalid (every violation listed); nothing was stored.
+    #[error(transparent)]
+    Invalid(#[from] InvalidRequest),
+    /// What was asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The caller may not touch this data.
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The request is valid but not allowed now (deadline passed, round closed, state moved on).
+    #[error("{0}")]
+    NotNow(String),
+}
 
 /// A database statement that failed: what was being done, and the error.
 #[derive(Debug, thiserror::Error)]
@@ -76,9 +95,10 @@ pub fn invalid<E: From<InvalidRequest>>(error: FieldError) -> E {
     InvalidRequest::from(error).into()
 }
 
-/// Gives a service error (an enum with `#[from] InvalidRequest` and `#[from] StoreFailure`
-/// cases) its `invalid_field` and `database` constructors, and takes in a parser's
-/// [`FieldError`] as an invalid request and each kind of [`StoreFailure`] as a store failure. An optional visibility comes first
+/// Gives a service error (an enum with `#[from] Refusal` and `#[from] StoreFailure` cases) its
+/// `invalid_field`, `not_found`, `permission_denied`, `not_now` and `database` constructors, and
+/// takes in an [`InvalidRequest`] and a parser's [`FieldError`] as a refusal and each kind of
+/// [`StoreFailure`] as a store failure. An optional visibility comes first
 /// (`service_error!(pub(crate) SyncError)`); the default is `pub`.
 #[macro_export]
 macro_rules! service_error {
@@ -99,9 +119,33 @@ macro_rules! service_error {
                 $crate::service_error::invalid_field(field, description)
             }
 
+            /// What was asked for does not exist ([`Refusal::NotFound`]).
+            #[allow(dead_code)]
+            $vis fn not_found(message: String) -> Self {
+                $crate::service_error::Refusal::NotFound(message).into()
+            }
+
+            /// The caller may not touch this data ([`Refusal::PermissionDenied`]).
+            #[allow(dead_code)]
+            $vis fn permission_denied(message: String) -> Self {
+                $crate::service_error::Refusal::PermissionDenied(message).into()
+            }
+
+            /// Valid, but not allowed now ([`Refusal::NotNow`]).
+            #[allow(dead_code)]
+            $vis fn not_now(message: String) -> Self {
+                $crate::service_error::Refusal::NotNow(message).into()
+            }
+
             /// Maps a database error of `action`.
             $vis fn database(action: &'static str) -> impl FnOnce(::sqlx::Error) -> Self {
                 $crate::service_error::database(action)
+            }
+        }
+
+        impl From<$crate::status::InvalidRequest> for $error {
+            fn from(invalid: $crate::status::InvalidRequest) -> Self {
+                $crate::service_error::Refusal::from(invalid).into()
             }
         }
 

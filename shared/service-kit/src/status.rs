@@ -313,6 +313,18 @@ pub enum Fault<E> {
     Unexpected(E),
 }
 
+impl<E> From<crate::service_error::Refusal> for Fault<E> {
+    fn from(refusal: crate::service_error::Refusal) -> Self {
+        use crate::service_error::Refusal;
+        match refusal {
+            Refusal::Invalid(invalid) => Self::Invalid(invalid),
+            Refusal::NotFound(message) => Self::NotFound(message),
+            Refusal::PermissionDenied(message) => Self::PermissionDenied(message),
+            Refusal::NotNow(message) => Self::NotNow(message),
+        }
+    }
+}
+
 impl<E: std::fmt::Display> Fault<E> {
     /// The status the caller gets; `attempted` names the work in an `Internal` message, e.g.
     /// "the submission request".

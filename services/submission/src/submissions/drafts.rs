@@ -49,7 +49,7 @@ impl Submissions {
         let mut tx = self.begin().await?;
         let record = round_of_unit(&mut tx, round, unit).await?;
         let reopened = store::reopened_until(&mut tx, round, unit).await?;
-        may_change(&record, reopened, None, Utc::now()).map_err(SubmissionError::NotNow)?;
+        may_change(&record, reopened, None, Utc::now()).map_err(SubmissionError::not_now)?;
         let id = SubmissionId::generate();
         if store::insert_draft(&mut tx, id, round, unit).await? {
             dti_audit::append(
@@ -70,7 +70,7 @@ impl Submissions {
             .map_err(SubmissionError::database("committing a new draft"))?;
         let id = store::find_id(&self.pool, round, unit)
             .await?
-            .ok_or_else(|| SubmissionError::NotFound(format!("the draft of {unit} vanished")))?;
+            .ok_or_else(|| SubmissionError::not_found(format!("the draft of {unit} vanished")))?;
         self.view(id).await
     }
 

@@ -170,7 +170,7 @@ async fn round_of_unit(
 ) -> Result<RoundRecord, SubmissionError> {
     let record = find_round(tx, round).await?;
     if !rounds::has_unit(&mut **tx, round, unit).await? {
-        return Err(SubmissionError::PermissionDenied(
+        return Err(SubmissionError::permission_denied(
             dti_i18n::Message::new("submission-unit-not-in-round")
                 .arg("unit", unit.to_string())
                 .arg("round", round.to_string())
@@ -187,7 +187,7 @@ async fn find_round(
 ) -> Result<RoundRecord, SubmissionError> {
     rounds::find(&mut **tx, round)
         .await?
-        .ok_or_else(|| SubmissionError::NotFound(dti_workflow::rounds::not_found(round).into()))
+        .ok_or_else(|| SubmissionError::not_found(dti_workflow::rounds::not_found(round).into()))
 }
 
 /// Refuses when the round's dates and states do not let the unit change its submission.
@@ -199,5 +199,5 @@ async fn check_window(
     let reopened = store::reopened_until(tx, &head.round, &head.unit).await?;
     may_change(&record, reopened, Some(head.state), Utc::now())
         .map(|_| ())
-        .map_err(SubmissionError::NotNow)
+        .map_err(SubmissionError::not_now)
 }

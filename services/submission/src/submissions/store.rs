@@ -132,7 +132,7 @@ pub(super) async fn get_or_create_locked(
     .await
     .map_err(SubmissionError::database("creating or locking a submission"))?;
     let state = state.parse().map_err(|_| {
-        SubmissionError::NotFound(format!("submission {id} has an unreadable state"))
+        SubmissionError::not_found(format!("submission {id} has an unreadable state"))
     })?;
     Ok((
         SubmissionHead {

@@ -105,7 +105,7 @@ impl Submissions {
         }
         let reopened = store::reopened_until(&mut tx, round, unit).await?;
         may_change(&record, reopened, Some(head.state), Utc::now())
-            .map_err(SubmissionError::NotNow)?;
+            .map_err(SubmissionError::not_now)?;
         let before = if head.state == SubmissionState::Submitted {
             workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
             SubmissionHead {

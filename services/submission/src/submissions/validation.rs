@@ -4,6 +4,7 @@
 //! naming unit, indicator and variable; one problem refuses the whole request. Problems are
 //! written in the request's language (`dti-i18n` messages).
 
+use dti_service_kit::service_error::Refusal;
 use std::collections::BTreeMap;
 
 use dti_domain::framework::{Framework, Indicator};
@@ -163,9 +164,12 @@ pub(super) fn together<A, B>(
 ) -> Result<(A, B), SubmissionError> {
     match (first, second) {
         (Ok(a), Ok(b)) => Ok((a, b)),
-        (Err(SubmissionError::Invalid(mut a)), Err(SubmissionError::Invalid(b))) => {
+        (
+            Err(SubmissionError::Refused(Refusal::Invalid(mut a))),
+            Err(SubmissionError::Refused(Refusal::Invalid(b))),
+        ) => {
             a.violations.extend(b.violations);
-            Err(SubmissionError::Invalid(a))
+            Err(SubmissionError::from(a))
         }
         (Err(error), _) | (_, Err(error)) => Err(error),
     }
@@ -245,7 +249,7 @@ fn unless_violated<T>(
     if violations.is_empty() {
         return Ok(checked);
     }
-    Err(SubmissionError::Invalid(InvalidRequest {
+    Err(SubmissionError::from(InvalidRequest {
         summary: Message::new(summary).arg("unit", unit.to_string()).into(),
         violations,
     }))
@@ -288,7 +292,7 @@ pub(super) fn requested_indicator<'f>(
     code: &str,
 ) -> Result<&'f Indicator, SubmissionError> {
     scored_indicator(framework, code).ok_or_else(|| {
-        SubmissionError::Invalid(InvalidRequest {
+        SubmissionError::from(InvalidRequest {
             summary: Message::new("submission-unknown-indicator").into(),
             violations: vec![FieldViolation::new(
                 format!("unit {unit} / indicator {code}"),
@@ -324,7 +328,9 @@ mod tests {
         let unit = UnitId::parse("quan-1").expect("unit id");
         match validate_values(framework, &unit, values) {
             Ok(_) => Vec::new(),
-            Err(SubmissionError::Invalid(InvalidRequest { violations, .. })) => violations
+            Err(SubmissionError::Refused(Refusal::Invalid(InvalidRequest {
+                violations, ..
+            }))) => violations
                 .into_iter()
                 .map(|v| (v.field, v.description))
                 .collect(),

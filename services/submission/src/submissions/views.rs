@@ -58,7 +58,7 @@ impl Submissions {
         let id = store::find_id(&self.pool, round, unit)
             .await?
             .ok_or_else(|| {
-                SubmissionError::NotFound(
+                SubmissionError::not_found(
                     dti_i18n::Message::new("submission-none-in-round")
                         .arg("unit", unit.to_string())
                         .arg("round", round.to_string())
@@ -115,14 +115,14 @@ impl Submissions {
         .map_err(SubmissionError::database("reading a submission"))?;
         let (year, framework, unit, state, latest_version, created_at, updated_at, general_info) =
             row.ok_or_else(|| {
-                SubmissionError::NotFound(
+                SubmissionError::not_found(
                     dti_i18n::Message::new("workflow-submission-not-found")
                         .arg("submission", id.to_string())
                         .into(),
                 )
             })?;
         let corrupt = |what: &str| {
-            SubmissionError::NotFound(format!("submission {id} has an unreadable {what}"))
+            SubmissionError::not_found(format!("submission {id} has an unreadable {what}"))
         };
         let round = RoundRef {
             year: u16::try_from(year).map_err(|_| corrupt("year"))?,

@@ -124,7 +124,7 @@ pub fn validate(
     if violations.is_empty() {
         Ok((decided.into_values().collect(), warnings))
     } else {
-        Err(VerificationError::Invalid(InvalidRequest {
+        Err(VerificationError::from(InvalidRequest {
             summary: Message::new("verification-decisions-rejected")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -190,6 +190,7 @@ fn override_value(
 mod tests {
     use super::*;
     use dti_domain::FrameworkCatalog;
+    use dti_service_kit::service_error::Refusal;
     use serde_json::json;
     use std::sync::Arc;
 
@@ -213,7 +214,7 @@ mod tests {
 
     fn fields(error: VerificationError) -> Vec<String> {
         match error {
-            VerificationError::Invalid(InvalidRequest { violations, .. }) => {
+            VerificationError::Refused(Refusal::Invalid(InvalidRequest { violations, .. })) => {
                 violations.into_iter().map(|v| v.field).collect()
             }
             other => panic!("expected invalid input, got {other:?}"),

@@ -40,7 +40,7 @@ pub async fn list(
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
+        VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
     })?;
     type Row = (SubmissionId, String, String, i32, i64);
     let rows: Vec<Row> = sqlx::query_as(
@@ -104,11 +104,11 @@ pub async fn side_by_side(
     let framework = context.framework(round)?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
-        VerificationError::NotFound(dti_workflow::rounds::not_found(round).into())
+        VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
     })?;
     let inputs = load_round(&mut tx, &framework, round).await?;
     let input = inputs.unit(unit).cloned().ok_or_else(|| {
-        VerificationError::NotFound(
+        VerificationError::not_found(
             Message::new("submission-unit-not-in-round")
                 .arg("unit", unit.to_string())
                 .arg("round", round.to_string())
@@ -167,7 +167,7 @@ pub async fn review(
             .await
             .map_err(VerificationError::database("reading a submission"))?;
     let (year, framework, unit) = row.ok_or_else(|| {
-        VerificationError::NotFound(
+        VerificationError::not_found(
             Message::new("workflow-submission-not-found")
                 .arg("submission", id.to_string())
                 .into(),
@@ -286,7 +286,7 @@ async fn submitted_at(
     .await
     .map_err(VerificationError::database("reading a version"))?
     .ok_or_else(|| {
-        VerificationError::NotFound(
+        VerificationError::not_found(
             Message::new("verification-no-version")
                 .arg("submission", id.to_string())
                 .arg("version", i64::from(version))

@@ -67,7 +67,7 @@ pub async fn open(
         head.state = set_draft_aside(&mut tx, &head, actor).await?;
     }
     let action = stage::open_action(round_state, head.state, head.latest_version)
-        .map_err(VerificationError::NotNow)?;
+        .map_err(VerificationError::not_now)?;
     if action == OpenAction::Start {
         workflow::transition(&mut tx, &head, SubmissionAction::StartVerification, actor).await?;
         let message = events::started(&context.nats_prefix, &head, &actor.subject, Utc::now());
@@ -133,7 +133,7 @@ pub async fn decide(
     let (round_state, head) = lock_submission(&mut tx, id).await?;
     let version = check_version(&head, version)?;
     let decision_stage =
-        stage::may_decide(round_state, head.state).map_err(VerificationError::NotNow)?;
+        stage::may_decide(round_state, head.state).map_err(VerificationError::not_now)?;
     let framework = context.framework(&head.round)?;
     let (decided, warnings) = decisions::validate(
         &framework,
@@ -271,7 +271,7 @@ pub async fn complete(
         .collect();
     if !undecided.is_empty() && !accept_undecided {
         let codes: Vec<&str> = undecided.iter().map(|d| d.code.as_str()).collect();
-        return Err(VerificationError::NotNow(
+        return Err(VerificationError::not_now(
             dti_i18n::Message::new("verification-undecided")
                 .arg("count", codes.len())
                 .arg("unit", head.unit.to_string())
@@ -321,7 +321,7 @@ async fn begin_step(
     let mut tx = context.begin().await?;
     let (round_state, head) = lock_submission(&mut tx, id).await?;
     let version = check_version(&head, version)?;
-    stage::may_verify_submission(round_state).map_err(VerificationError::NotNow)?;
+    stage::may_verify_submission(round_state).map_err(VerificationError::not_now)?;
     head.state
         .apply(action)
         .map_err(dti_workflow::WorkflowError::from)?;

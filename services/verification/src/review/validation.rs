@@ -28,7 +28,7 @@ pub fn check_version_given(version: u32) -> Result<(), VerificationError> {
 pub fn check_version(head: &SubmissionHead, version: u32) -> Result<i32, VerificationError> {
     check_version_given(version)?;
     if i64::from(version) != i64::from(head.latest_version) {
-        return Err(VerificationError::NotNow(
+        return Err(VerificationError::not_now(
             Message::new("verification-not-latest")
                 .arg("version", version)
                 .arg("unit", head.unit.to_string())
@@ -99,7 +99,7 @@ pub fn validate_questions(
     if violations.is_empty() {
         Ok(asked.into_iter().collect())
     } else {
-        Err(VerificationError::Invalid(InvalidRequest {
+        Err(VerificationError::from(InvalidRequest {
             summary: Message::new("verification-clarification-rejected")
                 .arg("unit", unit.to_string())
                 .into(),
@@ -112,6 +112,7 @@ pub fn validate_questions(
 mod tests {
     use super::*;
     use dti_domain::FrameworkCatalog;
+    use dti_service_kit::service_error::Refusal;
 
     #[test]
     fn clarification_questions_name_their_indicator_and_field() {
@@ -138,7 +139,9 @@ mod tests {
             10,
         )
         .unwrap_err();
-        let VerificationError::Invalid(InvalidRequest { violations, .. }) = refused else {
+        let VerificationError::Refused(Refusal::Invalid(InvalidRequest { violations, .. })) =
+            refused
+        else {
             panic!("invalid input expected")
         };
         let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
