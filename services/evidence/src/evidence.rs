@@ -248,22 +248,20 @@ impl EvidenceStore {
         .await?;
         dti_audit::append(
             tx,
-            &AuditEntry::on_unit(
-                &record.round,
-                &record.unit,
-                actor,
-                "evidence.attach",
-                format!("evidence {} indicator {}", record.id, record.indicator),
-            )
-            .change(
-                None,
-                Some(json!({
-                    "file_name": record.file_name,
-                    "content_type": record.content_type,
-                    "size_bytes": record.size_bytes,
-                    "sha256": record.sha256.hex(),
-                })),
-            ),
+            &AuditEntry::on_unit(&record.round, &record.unit, actor)
+                .did(
+                    "evidence.attach",
+                    format!("evidence {} indicator {}", record.id, record.indicator),
+                )
+                .change(
+                    None,
+                    Some(json!({
+                        "file_name": record.file_name,
+                        "content_type": record.content_type,
+                        "size_bytes": record.size_bytes,
+                        "sha256": record.sha256.hex(),
+                    })),
+                ),
         )
         .await?;
         dti_bus::outbox::enqueue(tx, &events::attached(&self.nats_prefix, &record)).await?;
@@ -298,20 +296,18 @@ impl EvidenceStore {
         let removal = records::mark_removed(&mut tx, id, &actor.subject, reason).await?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry::on_unit(
-                &record.round,
-                &record.unit,
-                actor,
-                "evidence.remove",
-                format!("evidence {} indicator {}", record.id, record.indicator),
-            )
-            .change(
-                Some(json!({
-                    "file_name": record.file_name,
-                    "sha256": record.sha256.hex(),
-                })),
-                Some(json!({ "removed": true, "reason": reason })),
-            ),
+            &AuditEntry::on_unit(&record.round, &record.unit, actor)
+                .did(
+                    "evidence.remove",
+                    format!("evidence {} indicator {}", record.id, record.indicator),
+                )
+                .change(
+                    Some(json!({
+                        "file_name": record.file_name,
+                        "sha256": record.sha256.hex(),
+                    })),
+                    Some(json!({ "removed": true, "reason": reason })),
+                ),
         )
         .await?;
         dti_bus::outbox::enqueue(

@@ -51,12 +51,6 @@ impl RankingError {
     }
 }
 
-impl From<dti_scores::AccessDenied> for RankingError {
-    fn from(denied: dti_scores::AccessDenied) -> Self {
-        Self::permission_denied(denied.0)
-    }
-}
-
 impl From<RankingError> for Status {
     fn from(error: RankingError) -> Self {
         let fault = match error {

@@ -101,9 +101,13 @@ impl Rankings {
             None => true,
         };
         reader.may_read_cohort(round, state, self.visibility, member)?;
-        let page = self
-            .read_page(&layout, round, basis, set, offset, size)
-            .await?;
+        let target = RankingSet {
+            layout: &layout,
+            round,
+            basis,
+            set,
+        };
+        let page = self.read_page(target, offset, size).await?;
         let mut ranked = Vec::with_capacity(page.entries.len());
         let mut previous: Option<(Points, u32)> = None;
         for (i, (unit, score)) in page.entries.iter().enumerate() {
@@ -146,7 +150,13 @@ impl Rankings {
         let set = group_position(&layout, group)?;
         let state = self.round_state(round).await?;
         reader.may_read_unit(unit, round, state, self.visibility)?;
-        let position = self.read_position(&layout, round, basis, set, unit).await?;
+        let target = RankingSet {
+            layout: &layout,
+            round,
+            basis,
+            set,
+        };
+        let position = self.read_position(target, unit).await?;
         let Some(score) = position.score else {
             return Err(RankingError::not_found(
                 dti_i18n::Message::new("ranking-unit-not-ranked")
@@ -239,18 +249,14 @@ impl Rankings {
     /// mirror, brought up to PostgreSQL, while Redis is unavailable.
     async fn read_page(
         &self,
-        layout: &FrameworkLayout,
-        round: &RoundRef,
-        basis: Basis,
-        set: Option<usize>,
+        target: RankingSet<'_>,
         offset: u64,
         size: u64,
     ) -> Result<Page, RankingError> {
         self.read_redis_or_mirror(
-            self.read_page_from_redis(layout, round, basis, set, offset, size),
-            round,
-            basis,
-            |mirror| mirror.page(set, offset, size),
+            self.read_page_from_redis(target, offset, size),
+            target,
+            |mirror| mirror.page(target.set, offset, size),
         )
         .await
     }
@@ -261,8 +267,7 @@ impl Rankings {
     async fn read_redis_or_mirror<T: Default>(
         &self,
         from_redis: impl std::future::Future<Output = Result<T, RankingError>>,
-        round: &RoundRef,
-        basis: Basis,
+        target: RankingSet<'_>,
         from_mirror: impl FnOnce(&crate::mirror::CohortMirror) -> T,
     ) -> Result<T, RankingError> {
         if self.sync.redis_available() {
@@ -272,24 +277,24 @@ impl Rankings {
             }
         }
         metrics::counter!(READS_FROM_POSTGRES).increment(1);
-        let answer = self.sync.read_mirror(round, basis, from_mirror).await?;
+        let answer = self
+            .sync
+            .read_mirror(target.round, target.basis, from_mirror)
+            .await?;
         Ok(answer.unwrap_or_default())
     }
 
     async fn read_page_from_redis(
         &self,
-        layout: &FrameworkLayout,
-        round: &RoundRef,
-        basis: Basis,
-        set: Option<usize>,
+        target: RankingSet<'_>,
         offset: u64,
         size: u64,
     ) -> Result<Page, RankingError> {
-        let keys = self.sync.keys(round, basis);
-        let key = keys.set(layout, set);
+        let keys = self.sync.keys(target.round, target.basis);
+        let key = keys.set(target.layout, target.set);
         let mut conn = self.sync.redis();
         let page = sorted_sets::page(&mut conn, &keys, &key, offset, size).await?;
-        if page.version.is_some() || self.sync.ensure_built(round, basis).await?.is_none() {
+        if page.version.is_some() || self.nothing_scored(target).await? {
             return Ok(page);
         }
         sorted_sets::page(&mut conn, &keys, &key, offset, size).await
@@ -299,38 +304,48 @@ impl Rankings {
     /// cohort's mirror, brought up to PostgreSQL, while Redis is unavailable.
     async fn read_position(
         &self,
-        layout: &FrameworkLayout,
-        round: &RoundRef,
-        basis: Basis,
-        set: Option<usize>,
+        target: RankingSet<'_>,
         unit: &UnitId,
     ) -> Result<Position, RankingError> {
         self.read_redis_or_mirror(
-            self.read_position_from_redis(layout, round, basis, set, unit),
-            round,
-            basis,
-            |mirror| mirror.position(set, unit),
+            self.read_position_from_redis(target, unit),
+            target,
+            |mirror| mirror.position(target.set, unit),
         )
         .await
     }
 
     async fn read_position_from_redis(
         &self,
-        layout: &FrameworkLayout,
-        round: &RoundRef,
-        basis: Basis,
-        set: Option<usize>,
+        target: RankingSet<'_>,
         unit: &UnitId,
     ) -> Result<Position, RankingError> {
-        let keys = self.sync.keys(round, basis);
-        let key = keys.set(layout, set);
+        let keys = self.sync.keys(target.round, target.basis);
+        let key = keys.set(target.layout, target.set);
         let mut conn = self.sync.redis();
         let position = sorted_sets::position(&mut conn, &keys, &key, unit.as_str()).await?;
-        if position.version.is_some() || self.sync.ensure_built(round, basis).await?.is_none() {
+        if position.version.is_some() || self.nothing_scored(target).await? {
             return Ok(position);
         }
         sorted_sets::position(&mut conn, &keys, &key, unit.as_str()).await
     }
+
+    /// Whether nothing of the target's cohort is scored, so an empty answer stands; its sets
+    /// are rebuilt first when they were flushed (then false: worth reading again).
+    async fn nothing_scored(&self, target: RankingSet<'_>) -> Result<bool, RankingError> {
+        let rebuilt = self.sync.ensure_built(target.round, target.basis).await?;
+        Ok(rebuilt.is_none())
+    }
+}
+
+/// The sorted set a read goes to: the ranking of `round` on `basis`, by total (`set` none) or
+/// by the group at `set` in `layout`.
+#[derive(Clone, Copy)]
+struct RankingSet<'a> {
+    layout: &'a FrameworkLayout,
+    round: &'a RoundRef,
+    basis: Basis,
+    set: Option<usize>,
 }
 
 /// The position of a group given by code (none: the total), or why the code is not one.

@@ -59,12 +59,6 @@ pub enum ScoringError {
 
 dti_service_kit::service_error!(ScoringError);
 
-impl From<dti_scores::AccessDenied> for ScoringError {
-    fn from(denied: dti_scores::AccessDenied) -> Self {
-        Self::permission_denied(denied.0)
-    }
-}
-
 impl From<ScoringError> for Status {
     fn from(error: ScoringError) -> Self {
         let fault = match error {

@@ -242,17 +242,16 @@ impl Rounds {
         .map_err(SubmissionError::database("writing a reopening"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry::on_unit(
-                round,
-                unit,
-                actor,
-                "round.reopen_for_unit",
-                format!("round {round} for unit {unit}"),
-            )
-            .change(
-                before.map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
-                Some(json!({"deadline": deadline, "reason": reason})),
-            ),
+            &AuditEntry::on_unit(round, unit, actor)
+                .did(
+                    "round.reopen_for_unit",
+                    format!("round {round} for unit {unit}"),
+                )
+                .change(
+                    before
+                        .map(|(deadline, reason)| json!({"deadline": deadline, "reason": reason})),
+                    Some(json!({"deadline": deadline, "reason": reason})),
+                ),
         )
         .await?;
         tx.commit()

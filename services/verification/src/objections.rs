@@ -220,22 +220,17 @@ impl Objections {
         .map_err(VerificationError::database("writing an objection"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry::on_unit(
-                round,
-                unit,
-                actor,
-                "publication.objection_filed",
-                format!("objection {id}"),
-            )
-            .change(
-                None,
-                Some(json!({
-                    "revision": revision,
-                    "indicator_code": indicator,
-                    "reason": reason,
-                    "status": "open",
-                })),
-            ),
+            &AuditEntry::on_unit(round, unit, actor)
+                .did("publication.objection_filed", format!("objection {id}"))
+                .change(
+                    None,
+                    Some(json!({
+                        "revision": revision,
+                        "indicator_code": indicator,
+                        "reason": reason,
+                        "status": "open",
+                    })),
+                ),
         )
         .await?;
         let facts = ObjectionFacts {
@@ -380,17 +375,12 @@ impl Objections {
         .map_err(VerificationError::database("answering an objection"))?;
         dti_audit::append(
             &mut tx,
-            &AuditEntry::on_unit(
-                &round,
-                &current.unit,
-                actor,
-                "publication.objection_answered",
-                format!("objection {id}"),
-            )
-            .change(
-                Some(json!({"status": "open"})),
-                Some(json!({"status": status.as_str(), "answer": answer})),
-            ),
+            &AuditEntry::on_unit(&round, &current.unit, actor)
+                .did("publication.objection_answered", format!("objection {id}"))
+                .change(
+                    Some(json!({"status": "open"})),
+                    Some(json!({"status": status.as_str(), "answer": answer})),
+                ),
         )
         .await?;
         tx.commit()

@@ -51,23 +51,13 @@ pub struct AuditEntry<'a> {
 }
 
 impl<'a> AuditEntry<'a> {
-    /// An entry on the chain of `unit` in `round`: `actor` did `action` to `subject`, with
-    /// nothing before or after yet ([`AuditEntry::change`]).
-    pub fn on_unit(
-        round: &'a RoundRef,
-        unit: &UnitId,
-        actor: &'a Principal,
-        action: &'a str,
-        subject: impl Into<String>,
-    ) -> Self {
-        Self {
+    /// The start of an entry on the chain of `unit` in `round`, done by `actor`; what they did
+    /// follows with [`OnUnit::did`].
+    pub fn on_unit(round: &'a RoundRef, unit: &UnitId, actor: &'a Principal) -> OnUnit<'a> {
+        OnUnit {
             round,
-            chain: Chain::Unit(unit.to_string()),
+            unit: unit.to_string(),
             actor,
-            action,
-            subject: subject.into(),
-            before: None,
-            after: None,
         }
     }
 
@@ -77,6 +67,30 @@ impl<'a> AuditEntry<'a> {
             before,
             after,
             ..self
+        }
+    }
+}
+
+/// Who acts on which unit's chain, waiting to be told what they did.
+#[derive(Debug, Clone)]
+pub struct OnUnit<'a> {
+    round: &'a RoundRef,
+    unit: String,
+    actor: &'a Principal,
+}
+
+impl<'a> OnUnit<'a> {
+    /// The entry: the actor did `action` to `subject`, with nothing before or after yet
+    /// ([`AuditEntry::change`]).
+    pub fn did(self, action: &'a str, subject: impl Into<String>) -> AuditEntry<'a> {
+        AuditEntry {
+            round: self.round,
+            chain: Chain::Unit(self.unit),
+            actor: self.actor,
+            action,
+            subject: subject.into(),
+            before: None,
+            after: None,
         }
     }
 }

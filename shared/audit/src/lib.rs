@@ -21,7 +21,7 @@ mod chain;
 mod verify;
 
 pub use canonical::canonical_json;
-pub use chain::{append, AuditEntry, AuditRecord, Chain};
+pub use chain::{append, AuditEntry, AuditRecord, Chain, OnUnit};
 pub use verify::{verify_round, BrokenLink, ChainReport};
 
 /// Why the audit log could not be written or read.

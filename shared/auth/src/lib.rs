@@ -11,6 +11,8 @@
 //!   [`grpc::AuthInterceptor`] for whole services and [`grpc::authenticate`] for single
 //!   handlers; failures become `Status::unauthenticated`.
 //! - [`Principal`]'s `require_*` checks return `Status::permission_denied`.
+//! - [`AccessDenied`] says why a caller may not read or touch something, in its language; each
+//!   service answers it with `PermissionDenied`.
 //! - [`TokenMinter`] signs tokens (development tokens of `dtictl token`, and tests).
 //!
 //! Roles and their scope: `unit_submitter` acts for one unit (claim `unit_id`), `data_owner`
@@ -31,5 +33,5 @@ mod verify;
 pub use claims::Claims;
 pub use error::AuthError;
 pub use mint::TokenMinter;
-pub use principal::{Principal, Role, Scope};
+pub use principal::{AccessDenied, Principal, Role, Scope};
 pub use verify::JwtVerifier;

@@ -6,6 +6,12 @@ use dti_i18n::Message;
 use serde::{Deserialize, Serialize};
 use tonic::Status;
 
+/// The caller may not read or touch what it asked for; the message says why, in the request's
+/// language ([`dti_i18n::current_lang`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AccessDenied(pub String);
+
 /// What a caller is allowed to do in the assessment workflow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -32,7 +32,7 @@ pub use basis::Basis;
 pub use compose::UnitTotals;
 pub use layout::FrameworkLayout;
 pub use tables::{CohortHead, UnitRankingRow};
-pub use visibility::{AccessDenied, UnitVisibility};
+pub use visibility::UnitVisibility;
 
 /// Why the score tables could not be read or used.
 #[derive(Debug, thiserror::Error)]

@@ -5,7 +5,7 @@
 //! it: always with [`UnitVisibility::Live`], from publication on (round `provisional` or
 //! `final`) with [`UnitVisibility::AfterPublication`]. Every other role reads nothing.
 
-use dti_auth::{Principal, Role, Scope};
+use dti_auth::{AccessDenied, Principal, Role, Scope};
 use dti_domain::round::RoundState;
 use dti_domain::{RoundRef, UnitId};
 use dti_i18n::Message;
@@ -31,12 +31,6 @@ impl UnitVisibility {
         }
     }
 }
-
-/// The caller may not read what it asked for; the message says why, in the request's language
-/// ([`dti_i18n::current_lang`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct AccessDenied(pub String);
 
 /// What a caller may read.
 #[derive(Debug, Clone, PartialEq, Eq)]

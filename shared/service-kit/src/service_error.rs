@@ -29,6 +29,7 @@
 //! [`Refusal`] as it is).
 
 pub use dti_audit::AuditError;
+pub use dti_auth::AccessDenied;
 pub use dti_bus::BusError;
 pub use dti_db::DbError;
 use dti_proto::request::FieldError;
@@ -50,6 +51,12 @@ pub enum Refusal {
     /// The request is valid but not allowed now (deadline passed, round closed, state moved on).
     #[error("{0}")]
     NotNow(String),
+}
+
+impl From<AccessDenied> for Refusal {
+    fn from(denied: AccessDenied) -> Self {
+        Self::PermissionDenied(denied.0)
+    }
 }
 
 /// A database statement that failed: what was being done, and the error.
@@ -96,10 +103,10 @@ pub fn invalid<E: From<InvalidRequest>>(error: FieldError) -> E {
 }
 
 /// Gives a service error (an enum with `#[from] Refusal` and `#[from] StoreFailure` cases) its
-/// `invalid_field`, `not_found`, `permission_denied`, `not_now` and `database` constructors, and
-/// takes in an [`InvalidRequest`] and a parser's [`FieldError`] as a refusal and each kind of
-/// [`StoreFailure`] as a store failure. An optional visibility comes first
-/// (`service_error!(pub(crate) SyncError)`); the default is `pub`.
+/// `invalid_field`, `not_found`, `permission_denied`, `not_now` and `database` constructors,
+/// and takes in an [`InvalidRequest`], an [`AccessDenied`] and a parser's [`FieldError`] as a
+/// refusal and each kind of [`StoreFailure`] as a store failure. An optional visibility comes
+/// first (`service_error!(pub(crate) SyncError)`); the default is `pub`.
 #[macro_export]
 macro_rules! service_error {
     (@store $error:ident, $failure:ty) => {
@@ -146,6 +153,12 @@ macro_rules! service_error {
         impl From<$crate::status::InvalidRequest> for $error {
             fn from(invalid: $crate::status::InvalidRequest) -> Self {
                 $crate::service_error::Refusal::from(invalid).into()
+            }
+        }
+
+        impl From<$crate::service_error::AccessDenied> for $error {
+            fn from(denied: $crate::service_error::AccessDenied) -> Self {
+                $crate::service_error::Refusal::from(denied).into()
             }
         }
 

@@ -90,17 +90,15 @@ pub async fn transition(
         .map_err(WorkflowError::database("changing a submission's state"))?;
     dti_audit::append(
         tx,
-        &AuditEntry::on_unit(
-            &head.round,
-            &head.unit,
-            actor,
-            &format!("submission.{}", action_key(action)),
-            format!("submission {}", head.id),
-        )
-        .change(
-            Some(json!({"state": head.state.as_str()})),
-            Some(json!({"state": next.as_str()})),
-        ),
+        &AuditEntry::on_unit(&head.round, &head.unit, actor)
+            .did(
+                &format!("submission.{}", action_key(action)),
+                format!("submission {}", head.id),
+            )
+            .change(
+                Some(json!({"state": head.state.as_str()})),
+                Some(json!({"state": next.as_str()})),
+            ),
     )
     .await?;
     Ok(next)

@@ -54,14 +54,9 @@ impl Submissions {
         if store::insert_draft(&mut tx, id, round, unit).await? {
             dti_audit::append(
                 &mut tx,
-                &AuditEntry::on_unit(
-                    round,
-                    unit,
-                    actor,
-                    "submission.create",
-                    format!("submission {id}"),
-                )
-                .change(None, Some(json!({"state": "draft"}))),
+                &AuditEntry::on_unit(round, unit, actor)
+                    .did("submission.create", format!("submission {id}"))
+                    .change(None, Some(json!({"state": "draft"}))),
             )
             .await?;
         }

@@ -118,17 +118,12 @@ impl Submissions {
         store::touch(tx, head.id).await?;
         dti_audit::append(
             tx,
-            &AuditEntry::on_unit(
-                &head.round,
-                &head.unit,
-                actor,
-                change.action,
-                format!("submission {}", head.id),
-            )
-            .change(
-                Some(Value::Object(change.before)),
-                Some(Value::Object(change.after)),
-            ),
+            &AuditEntry::on_unit(&head.round, &head.unit, actor)
+                .did(change.action, format!("submission {}", head.id))
+                .change(
+                    Some(Value::Object(change.before)),
+                    Some(Value::Object(change.after)),
+                ),
         )
         .await?;
         Ok(())

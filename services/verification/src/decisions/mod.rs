@@ -1,7 +1,7 @@
 //! Verifiers' decisions on the indicators of a submitted version: the validation of a request
 //! ([`validation`]), carrying decisions forward to a resubmitted version ([`carry`]), and
-//! recording a batch and reading the current decisions ([`store`]). The decisions themselves
-//! are the model of `dti_scores::inputs`, re-exported from [`crate::model`].
+//! recording a batch ([`store`]). The decisions themselves, and the reading of the current ones,
+//! are `dti_scores::inputs`'s: the model is re-exported from [`crate::model`].
 
 pub mod carry;
 pub mod store;
@@ -9,7 +9,10 @@ pub mod validation;
 
 pub use carry::carried_forward;
 pub use dti_scores::inputs::decode_decision as decode_stored;
-pub use store::{current, latest_revision, record, BatchContext, BatchKind, Recorded};
+/// The current decisions on `version` of `unit`'s submission in `round`, read as the scoring
+/// service reads them.
+pub use dti_scores::inputs::load_decisions as current;
+pub use store::{latest_revision, record, BatchContext, BatchKind, Recorded};
 pub use validation::validate;
 
 pub use crate::model::{

@@ -2,10 +2,8 @@
 //! decisions that change nothing are dropped, the rest are written to `verified_values` (the
 //! current decision, read by the scoring service) and to `verification_decision_history` under
 //! the submission's next revision, appended to the unit's audit chain with before and after, and
-//! announced by `verification.values_changed.v1` through the outbox. Also reads the current
-//! decisions on a version and the submission's latest revision.
-
-use std::collections::BTreeMap;
+//! announced by `verification.values_changed.v1` through the outbox. Also reads the
+//! submission's latest revision.
 
 use chrono::{DateTime, Utc};
 use dti_audit::AuditEntry;
@@ -14,14 +12,13 @@ use dti_bus::outbox;
 use dti_db::PgTransaction;
 use dti_domain::framework::Framework;
 use dti_domain::SubmissionId;
-use dti_domain::{IndicatorCode, RoundRef, UnitId};
 use dti_scores::inputs::load_decisions;
 use dti_workflow::submissions::SubmissionHead;
 use serde_json::{json, Map, Value};
 use sqlx::PgConnection;
 
 use crate::events;
-use crate::model::{decision_json, NewDecision, StoredDecision};
+use crate::model::{decision_json, NewDecision};
 use crate::VerificationError;
 
 /// What a batch is.
@@ -66,18 +63,6 @@ pub struct Recorded {
     pub changed: Vec<String>,
 }
 
-/// The current decisions on `version` of `unit`'s submission in `round`.
-pub async fn current(
-    conn: &mut PgConnection,
-    framework: &Framework,
-    round: &RoundRef,
-    unit: &UnitId,
-    submission: SubmissionId,
-    version: i32,
-) -> Result<BTreeMap<IndicatorCode, StoredDecision>, VerificationError> {
-    Ok(load_decisions(conn, framework, round, unit, submission, version).await?)
-}
-
 /// The submission's latest decision revision (0 before any batch).
 pub async fn latest_revision(
     conn: &mut PgConnection,
@@ -118,7 +103,7 @@ pub async fn record(
     decisions: &[NewDecision],
 ) -> Result<Recorded, VerificationError> {
     let head = batch.head;
-    let existing = current(
+    let existing = load_decisions(
         tx,
         framework,
         &head.round,
@@ -169,14 +154,12 @@ pub async fn record(
     after.insert("revision".to_owned(), json!(revision));
     dti_audit::append(
         tx,
-        &AuditEntry::on_unit(
-            &head.round,
-            &head.unit,
-            batch.actor,
-            batch.kind.audit_action(),
-            format!("submission {} version {}", head.id, batch.version),
-        )
-        .change(Some(Value::Object(before)), Some(Value::Object(after))),
+        &AuditEntry::on_unit(&head.round, &head.unit, batch.actor)
+            .did(
+                batch.kind.audit_action(),
+                format!("submission {} version {}", head.id, batch.version),
+            )
+            .change(Some(Value::Object(before)), Some(Value::Object(after))),
     )
     .await?;
     let message = events::values_changed(

@@ -215,14 +215,12 @@ pub async fn request_clarification(
         .collect();
     dti_audit::append(
         &mut tx,
-        &AuditEntry::on_unit(
-            &head.round,
-            &head.unit,
-            actor,
-            "verification.clarification_requested",
-            format!("submission {id} version {version}"),
-        )
-        .change(None, Some(json!({"version": version, "questions": asked}))),
+        &AuditEntry::on_unit(&head.round, &head.unit, actor)
+            .did(
+                "verification.clarification_requested",
+                format!("submission {id} version {version}"),
+            )
+            .change(None, Some(json!({"version": version, "questions": asked}))),
     )
     .await?;
     let message = events::clarification_requested(
