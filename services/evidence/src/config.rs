@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{ConfigError, FrameworkDir, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -122,7 +123,7 @@ impl Default for S3Settings {
 
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
-        at_least_one("service.max_upload_bytes", self.max_upload_bytes)?;
+        settings_at_least_one!(self, max_upload_bytes);
         if self.allowed_content_types.is_empty() {
             return Err(ConfigError::invalid(
                 "service.allowed_content_types",
@@ -139,11 +140,7 @@ impl Validate for Settings {
                 format!("{unknown:?} is not a content type recognised from file contents"),
             ));
         }
-        at_least_one(
-            "service.upload_idle_timeout_secs",
-            self.upload_idle_timeout_secs,
-        )?;
-        at_least_one("service.sweep_interval_secs", self.sweep_interval_secs)?;
+        settings_at_least_one!(self, upload_idle_timeout_secs, sweep_interval_secs);
         self.framework_dir.validate()?;
         self.storage.validate()
     }

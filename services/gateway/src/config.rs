@@ -5,7 +5,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use dti_config::{at_least_one, check_readable_file, ConfigError, ListenerTlsConfig, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{check_readable_file, ConfigError, ListenerTlsConfig, Validate};
 use serde::Deserialize;
 
 /// Settings of the gateway.
@@ -140,11 +141,14 @@ impl Validate for Settings {
                 ));
             }
         }
-        at_least_one("service.max_body_bytes", self.max_body_bytes)?;
-        at_least_one("service.max_upload_bytes", self.max_upload_bytes)?;
-        at_least_one("service.rate_limit_per_second", self.rate_limit_per_second)?;
-        at_least_one("service.rate_limit_burst", self.rate_limit_burst)?;
-        at_least_one("service.request_timeout_secs", self.request_timeout_secs)?;
+        settings_at_least_one!(
+            self,
+            max_body_bytes,
+            max_upload_bytes,
+            rate_limit_per_second,
+            rate_limit_burst,
+            request_timeout_secs
+        );
         for origin in &self.cors_allowed_origins {
             let uri: Option<http::Uri> = origin.parse().ok();
             let plain_origin = uri.as_ref().is_some_and(|uri| {

@@ -1,6 +1,7 @@
 //! The ranking service's own settings (`[service]` / `DTI_RANKING_SERVICE__*`).
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{ConfigError, FrameworkDir, Validate};
 use dti_scores::UnitVisibility;
 use serde::Deserialize;
 
@@ -43,15 +44,13 @@ impl Default for Settings {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.framework_dir.validate()?;
-        at_least_one(
-            "service.reconcile_interval_secs",
-            self.reconcile_interval_secs,
-        )?;
-        at_least_one(
-            "service.redis_check_interval_ms",
-            self.redis_check_interval_ms,
-        )?;
-        at_least_one("service.max_page_size", self.max_page_size)?;
+        settings_at_least_one!(
+            self,
+            reconcile_interval_secs,
+            redis_check_interval_ms,
+            max_page_size,
+            max_deliver
+        );
         if !(1..=self.max_page_size).contains(&self.default_page_size) {
             return Err(ConfigError::invalid(
                 "service.default_page_size",
@@ -61,7 +60,6 @@ impl Validate for Settings {
                 ),
             ));
         }
-        at_least_one("service.max_deliver", self.max_deliver)?;
         Ok(())
     }
 }

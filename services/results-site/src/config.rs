@@ -4,9 +4,8 @@
 
 use std::net::SocketAddr;
 
-use dti_config::{
-    at_least_one, check_readable_file, ConfigError, FrameworkDir, ListenerTlsConfig, Validate,
-};
+use dti_config::settings_at_least_one;
+use dti_config::{check_readable_file, ConfigError, FrameworkDir, ListenerTlsConfig, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -91,12 +90,12 @@ impl Validate for Settings {
                 self.submission_ca_file.as_deref(),
             )?;
         }
-        at_least_one(
-            "service.registry_check_interval_secs",
-            self.registry_check_interval_secs,
-        )?;
-        at_least_one("service.cached_revisions", self.cached_revisions)?;
-        at_least_one("service.request_timeout_secs", self.request_timeout_secs)?;
+        settings_at_least_one!(
+            self,
+            registry_check_interval_secs,
+            cached_revisions,
+            request_timeout_secs
+        );
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! The scoring service's own settings (`[service]` / `DTI_SCORING_SERVICE__*`).
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{ConfigError, FrameworkDir, Validate};
 use dti_scores::UnitVisibility;
 use serde::Deserialize;
 
@@ -47,15 +48,12 @@ impl Default for Settings {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.framework_dir.validate()?;
-        at_least_one(
-            "service.reconcile_interval_secs",
-            self.reconcile_interval_secs,
-        )?;
-        at_least_one(
-            "service.bulk_rescore_threshold",
-            self.bulk_rescore_threshold,
-        )?;
-        at_least_one("service.max_deliver", self.max_deliver)?;
+        settings_at_least_one!(
+            self,
+            reconcile_interval_secs,
+            bulk_rescore_threshold,
+            max_deliver
+        );
         if !(1..=10_000).contains(&self.consumer_batch) {
             return Err(ConfigError::invalid(
                 "service.consumer_batch",

@@ -1,6 +1,7 @@
 //! The submission service's own settings (`[service]` / `DTI_SUBMISSION_SERVICE__*`).
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Settings of the submission service.
@@ -33,14 +34,7 @@ impl Default for Settings {
 impl Validate for Settings {
     fn validate(&self) -> Result<(), ConfigError> {
         self.framework_dir.validate()?;
-        at_least_one(
-            "service.deadline_check_interval_secs",
-            self.deadline_check_interval_secs,
-        )?;
-        at_least_one(
-            "service.max_values_per_request",
-            self.max_values_per_request,
-        )?;
+        settings_at_least_one!(self, deadline_check_interval_secs, max_values_per_request);
         Ok(())
     }
 }

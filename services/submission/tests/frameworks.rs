@@ -10,7 +10,7 @@ use std::time::Duration;
 use dti_auth::Role;
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
 use dti_proto::dti::submission::v1::{
-    AddFrameworkRequest, AddFrameworkResponse, FrameworkOrigin, GetRoundRequest, KnownFramework,
+    AddFrameworkRequest, AddFrameworkResponse, FrameworkOrigin, KnownFramework,
     ListFrameworksRequest,
 };
 use dti_service_kit::status::field_violations;
@@ -89,16 +89,7 @@ async fn a_stored_framework_is_announced_once_and_pinned_by_the_round_opened_wit
         .api()
         .open_round(round_2024.clone(), &["quan-1"], Duration::from_secs(3600))
         .await?;
-    let round = stack
-        .operators()
-        .get_round(with_auth(
-            GetRoundRequest {
-                round: Some(round_2024.clone()),
-            },
-            &operator,
-        ))
-        .await?
-        .into_inner();
+    let round = stack.read_round(&round_2024, &operator).await?;
     assert_eq!(round.framework_hash, stored.content_hash);
     let listed = known(&stack, &stack.unit_token("quan-1"), "hcm-2024-district")
         .await?

@@ -5,8 +5,6 @@ mod support;
 
 use std::time::Duration;
 
-use dti_proto::dti::submission::v1::GetRoundRequest;
-use dti_testkit::with_auth;
 use support::{round_ref, some_values, Stack, FRAMEWORK};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,15 +17,8 @@ async fn a_2024_round_opened_without_units_takes_the_active_districts_and_they_s
         .await?;
 
     let round = stack
-        .operators()
-        .get_round(with_auth(
-            GetRoundRequest {
-                round: Some(round_2024.clone()),
-            },
-            &stack.operator_token(),
-        ))
-        .await?
-        .into_inner();
+        .read_round(&round_2024, &stack.operator_token())
+        .await?;
     let registry = dti_domain::UnitRegistry::builtin()?;
     let mut expected: Vec<String> = registry
         .units()

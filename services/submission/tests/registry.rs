@@ -12,8 +12,7 @@ use dti_domain::units::{Unit, UnitType};
 use dti_domain::{UnitId, UnitRegistry};
 use dti_proto::dti::submission::v1::registry_service_client::RegistryServiceClient;
 use dti_proto::dti::submission::v1::{
-    ExportRegistryRequest, GetRoundRequest, ImportRegistryRequest, ImportRegistryResponse,
-    RegistryDocument,
+    ExportRegistryRequest, ImportRegistryRequest, ImportRegistryResponse, RegistryDocument,
 };
 use dti_service_kit::status::field_violations;
 use dti_testkit::with_auth;
@@ -105,16 +104,7 @@ async fn an_imported_revision_is_in_force_at_once_and_survives_a_restart() -> an
         .api()
         .open_round(round_2024.clone(), &[], Duration::from_secs(3600))
         .await?;
-    let round = stack
-        .operators()
-        .get_round(with_auth(
-            GetRoundRequest {
-                round: Some(round_2024.clone()),
-            },
-            &operator,
-        ))
-        .await?
-        .into_inner();
+    let round = stack.read_round(&round_2024, &operator).await?;
     assert!(round.unit_ids.iter().any(|unit| unit == "huyen-moi"));
     assert_eq!(round.unit_ids.len(), 23);
     let draft = stack.api().create_draft(round_2024, "huyen-moi").await?;

@@ -1,6 +1,7 @@
 //! The verification service's own settings (`[service]` / `DTI_VERIFICATION_SERVICE__*`).
 
-use dti_config::{at_least_one, ConfigError, FrameworkDir, Validate};
+use dti_config::settings_at_least_one;
+use dti_config::{ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Seven days, the default provisional period.
@@ -44,14 +45,11 @@ impl Validate for Settings {
                 format!("must be at most {MAX_PROVISIONAL_PERIOD_SECS} (a year)"),
             ));
         }
-        at_least_one(
-            "service.finalize_check_interval_secs",
-            self.finalize_check_interval_secs,
-        )?;
-        at_least_one(
-            "service.max_decisions_per_request",
-            self.max_decisions_per_request,
-        )?;
+        settings_at_least_one!(
+            self,
+            finalize_check_interval_secs,
+            max_decisions_per_request
+        );
         Ok(())
     }
 }

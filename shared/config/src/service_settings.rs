@@ -46,6 +46,28 @@ pub fn at_least_one<T: PartialOrd + From<u8>>(field: &str, value: T) -> Result<(
     Ok(())
 }
 
+/// Checks that each named field of a `[service]` settings value is at least 1 ([`at_least_one`]),
+/// naming each by its path `service.<field>`; the first below 1 is the error.
+///
+/// ```
+/// # use dti_config::{settings_at_least_one, ConfigError};
+/// struct Settings { workers: u32, interval_secs: u64 }
+/// let settings = Settings { workers: 4, interval_secs: 0 };
+/// let check = || -> Result<(), ConfigError> {
+///     settings_at_least_one!(settings, workers, interval_secs);
+///     Ok(())
+/// };
+/// assert!(check().unwrap_err().to_string().contains("service.interval_secs"));
+/// ```
+#[macro_export]
+macro_rules! settings_at_least_one {
+    ($settings:ident, $($field:ident),+ $(,)?) => {
+        $(
+            $crate::at_least_one(concat!("service.", stringify!($field)), $settings.$field)?;
+        )+
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,6 +53,17 @@ pub fn indicator(code: &str, variables: &[(&str, VariableValue)]) -> IndicatorVa
     }
 }
 
+/// District values (`hcm-2023-district`): 1.1 the head's role, 1.2 `a` of 10, 2.1 yes, and
+/// 5.1 `systems` (a min-max count), so two units differ where the test chooses.
+pub fn district_values(a: u64, systems: u64) -> Vec<IndicatorValue> {
+    vec![
+        indicator("1.1", &[("head_role", choice("head"))]),
+        indicator("1.2", &[("a", count(a)), ("b", count(10))]),
+        indicator("2.1", &[("yes", flag(true))]),
+        indicator("5.1", &[("a", count(systems))]),
+    ]
+}
+
 /// A general-information number (a count or an amount of đồng).
 pub fn info_number(n: u64) -> GeneralInfoValue {
     GeneralInfoValue {

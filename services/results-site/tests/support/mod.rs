@@ -23,7 +23,7 @@ use dti_proto::dti::verification::v1::{
     PublishRoundRequest, StartRoundVerificationRequest,
 };
 use dti_service_kit::RunningService;
-pub use dti_testkit::values::{choice, count, flag, indicator, round_ref};
+pub use dti_testkit::values::{count, district_values as values, round_ref};
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -339,16 +339,6 @@ impl Platform {
         self.backends.close().await?;
         Ok(())
     }
-}
-
-/// District values: 1.1 head role, 1.2 a/10, 2.1 a boolean, 5.1 a min-max count.
-pub fn values(a: u64, systems: u64) -> Vec<IndicatorValue> {
-    vec![
-        indicator("1.1", &[("head_role", choice("head"))]),
-        indicator("1.2", &[("a", count(a)), ("b", count(10))]),
-        indicator("2.1", &[("yes", flag(true))]),
-        indicator("5.1", &[("a", count(systems))]),
-    ]
 }
 
 /// The round of `year` as the services name it.

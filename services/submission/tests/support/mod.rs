@@ -14,7 +14,7 @@ use dti_config::ServiceConfig;
 use dti_proto::dti::common::v1::{IndicatorValue, RoundRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
-use dti_proto::dti::submission::v1::Submission;
+use dti_proto::dti::submission::v1::{GetRoundRequest, Round, Submission};
 use dti_service_kit::RunningService;
 use dti_submission::Settings;
 pub use dti_testkit::values::{choice, count, flag, indicator, round_ref};
@@ -79,6 +79,18 @@ impl Stack {
     /// The submission API on this service, with the test's tokens.
     pub fn api(&self) -> SubmissionApi<'_> {
         SubmissionApi::new(&self.backends, self.channel())
+    }
+
+    /// The round `round` as the holder of `token` reads it.
+    pub async fn read_round(&self, round: &RoundRef, token: &str) -> anyhow::Result<Round> {
+        let request = GetRoundRequest {
+            round: Some(round.clone()),
+        };
+        Ok(self
+            .operators()
+            .get_round(dti_testkit::with_auth(request, token))
+            .await?
+            .into_inner())
     }
 
     /// Opens the 2023 district round for `units` until `deadline_in` from now.

@@ -29,7 +29,9 @@ use dti_proto::dti::verification::v1::{
     StartRoundVerificationRequest, SubmissionReview,
 };
 use dti_service_kit::RunningService;
-pub use dti_testkit::values::{choice, count, flag, indicator, round_ref, unit_ref};
+pub use dti_testkit::values::{
+    choice, count, district_values as values, flag, indicator, round_ref, unit_ref,
+};
 use dti_testkit::{with_auth, SubmissionApi, TestBackends};
 use dti_verification::Settings;
 use serde_json::json;
@@ -398,16 +400,6 @@ impl Stack {
 /// The round every test uses.
 pub fn round() -> RoundRef {
     round_ref(YEAR, FRAMEWORK)
-}
-
-/// District values: 1.1 head role, 1.2 a/b, 2.1 a boolean, 5.1 a min-max count.
-pub fn values(a: u64, systems: u64) -> Vec<IndicatorValue> {
-    vec![
-        indicator("1.1", &[("head_role", choice("head"))]),
-        indicator("1.2", &[("a", count(a)), ("b", count(10))]),
-        indicator("2.1", &[("yes", flag(true))]),
-        indicator("5.1", &[("a", count(systems))]),
-    ]
 }
 
 /// The same values as a cohort document's `values` object (what `dtictl score` reads).
