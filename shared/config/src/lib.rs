@@ -16,7 +16,8 @@
 //! the problem ([`ConfigError`]).
 //!
 //! Pieces the services' own settings share live here too: the `framework_dir` setting
-//! ([`FrameworkDir`]) and the "must be at least 1" check ([`at_least_one`]).
+//! ([`FrameworkDir`]) and the "must be at least 1" check ([`at_least_one`], or
+//! [`settings_at_least_one!`] for several fields of a `[service]` table at once).
 
 #![warn(missing_docs)]
 
