@@ -22,6 +22,9 @@
 //! reflection and metrics.
 
 #![warn(missing_docs)]
+// The layout of a read's future (API → rankings → Redis or the mirror → rebuild) nests deeper
+// than rustc's default query depth of 128 in release builds.
+#![recursion_limit = "256"]
 
 pub mod answers;
 pub mod api;
