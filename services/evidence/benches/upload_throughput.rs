@@ -15,7 +15,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dti_evidence::config::{Backend, StorageSettings};
 use dti_evidence::content_type::samples;
 use dti_evidence::Settings;
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
@@ -60,15 +59,8 @@ async fn main() -> anyhow::Result<()> {
     let units: Vec<String> = (1..=unit_count).map(|n| format!("quan-{n}")).collect();
     let backends = TestBackends::create().await?;
     seed_round(backends.db.pool(), &units).await?;
-    let settings = Settings {
-        storage: StorageSettings {
-            backend: Backend::Local,
-            root: work.path().join("store"),
-            fsync: std::env::var("DTI_BENCH_FSYNC").map_or(true, |v| v != "0"),
-            ..StorageSettings::default()
-        },
-        ..Settings::default()
-    };
+    let fsync = std::env::var("DTI_BENCH_FSYNC").map_or(true, |v| v != "0");
+    let settings = Settings::local(work.path().join("store"), fsync);
     let fsync = if settings.storage.fsync {
         "fsync"
     } else {

@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-use dti_config::settings_at_least_one;
-use dti_config::{ConfigError, FrameworkDir, Validate};
+use dti_config::{settings_at_least_one, ConfigError, FrameworkDir, Validate};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -48,6 +47,23 @@ impl Default for Settings {
             sweep_interval_secs: 900,
             orphan_min_age_secs: 3600,
             storage: StorageSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults with documents in the local directory `root`, each flushed to disk before
+    /// its upload is acknowledged when `fsync` (tests and benches that need no durability turn
+    /// it off).
+    pub fn local(root: impl Into<PathBuf>, fsync: bool) -> Self {
+        Self {
+            storage: StorageSettings {
+                backend: Backend::Local,
+                root: root.into(),
+                fsync,
+                ..StorageSettings::default()
+            },
+            ..Self::default()
         }
     }
 }

@@ -5,8 +5,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use dti_config::settings_at_least_one;
-use dti_config::{check_readable_file, ConfigError, ListenerTlsConfig, Validate};
+use dti_config::{
+    check_readable_file, settings_at_least_one, ConfigError, ListenerTlsConfig, Validate,
+};
 use serde::Deserialize;
 
 /// Settings of the gateway.

@@ -4,8 +4,10 @@
 
 use std::net::SocketAddr;
 
-use dti_config::settings_at_least_one;
-use dti_config::{check_readable_file, ConfigError, FrameworkDir, ListenerTlsConfig, Validate};
+use dti_config::{
+    check_readable_file, settings_at_least_one, ConfigError, FrameworkDir, ListenerTlsConfig,
+    Validate,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 

@@ -1,7 +1,6 @@
 //! The submission service's own settings (`[service]` / `DTI_SUBMISSION_SERVICE__*`).
 
-use dti_config::settings_at_least_one;
-use dti_config::{ConfigError, FrameworkDir, Validate};
+use dti_config::{settings_at_least_one, ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Settings of the submission service.

@@ -1,7 +1,6 @@
 //! The verification service's own settings (`[service]` / `DTI_VERIFICATION_SERVICE__*`).
 
-use dti_config::settings_at_least_one;
-use dti_config::{ConfigError, FrameworkDir, Validate};
+use dti_config::{settings_at_least_one, ConfigError, FrameworkDir, Validate};
 use serde::Deserialize;
 
 /// Seven days, the default provisional period.

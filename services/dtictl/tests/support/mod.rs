@@ -134,10 +134,7 @@ impl Stack {
         endpoints.push(("DTICTL_SUBMISSION_ENDPOINT", service.endpoint()));
         services.push(service);
 
-        let mut evidence = dti_evidence::Settings::default();
-        evidence.storage.backend = dti_evidence::config::Backend::Local;
-        evidence.storage.root = evidence_root.path().to_path_buf();
-        evidence.storage.fsync = false;
+        let evidence = dti_evidence::Settings::local(evidence_root.path(), false);
         let service = dti_evidence::build(&backends.service_config(evidence))
             .await?
             .spawn()?;

@@ -12,7 +12,7 @@ pub mod s3;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use dti_evidence::config::{Backend, StorageSettings};
+use dti_evidence::config::Backend;
 use dti_evidence::Settings;
 use dti_proto::dti::common::v1::{RoundRef, UnitRef};
 use dti_proto::dti::evidence::v1::evidence_service_client::EvidenceServiceClient;
@@ -60,15 +60,7 @@ pub struct EvidenceHarness {
 
 /// Settings on `root` with fsync off (tests need no durability) and `tweak` applied.
 pub fn settings(root: &Path, tweak: impl FnOnce(&mut Settings)) -> Settings {
-    let mut settings = Settings {
-        storage: StorageSettings {
-            backend: Backend::Local,
-            root: root.to_path_buf(),
-            fsync: false,
-            ..StorageSettings::default()
-        },
-        ..Settings::default()
-    };
+    let mut settings = Settings::local(root, false);
     tweak(&mut settings);
     settings
 }
