@@ -98,4 +98,47 @@ mod tests {
             assert!(error.contains("must be at least 1"), "{error}");
         }
     }
+
+    struct Intervals {
+        reconcile_secs: u64,
+        max_deliver: i64,
+        batch: usize,
+    }
+
+    fn check(settings: &Intervals) -> Result<(), ConfigError> {
+        settings_at_least_one!(settings, reconcile_secs, max_deliver, batch);
+        Ok(())
+    }
+
+    #[test]
+    fn the_settings_check_names_the_first_field_below_one_by_its_path() {
+        let valid = Intervals {
+            reconcile_secs: 15,
+            max_deliver: 1,
+            batch: 256,
+        };
+        assert!(check(&valid).is_ok());
+        for (settings, field) in [
+            (
+                Intervals {
+                    max_deliver: 0,
+                    batch: 0,
+                    ..valid
+                },
+                "service.max_deliver",
+            ),
+            (Intervals { batch: 0, ..valid }, "service.batch"),
+            (
+                Intervals {
+                    reconcile_secs: 0,
+                    ..valid
+                },
+                "service.reconcile_secs",
+            ),
+        ] {
+            let error = check(&settings).unwrap_err().to_string();
+            assert!(error.contains(&format!("`{field}`")), "{error}");
+            assert!(error.contains("must be at least 1"), "{error}");
+        }
+    }
 }
