@@ -110,55 +110,99 @@ pub async fn append(
     tx: &mut PgTransaction,
     entry: &AuditEntry<'_>,
 ) -> Result<AuditRecord, AuditError> {
-    let chain = entry.chain.name();
-    let year = AuditError::stored_year(entry.round)?;
-    let framework = entry.round.framework.as_str();
-    let (head_seq, prev_hash) = lock_head(tx, year, framework, &chain).await?;
-    let seq = head_seq + 1;
-    let recorded_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
-    let role = entry.actor.role.as_str();
-    let hash = HashedFields {
-        year,
-        framework,
-        chain: &chain,
-        seq,
-        actor: &entry.actor.subject,
-        role,
-        action: entry.action,
-        subject: &entry.subject,
-        before: entry.before.as_ref(),
-        after: entry.after.as_ref(),
-        recorded_at,
+    let mut records = append_all(tx, std::slice::from_ref(entry)).await?;
+    Ok(records.remove(0))
+}
+
+/// Appends `entries`, in order, to their one chain inside `tx` — one lock of the chain's head
+/// and one insert whatever their number — and returns where each landed. Every entry must be
+/// of the same round and chain ([`AuditError::NotOneChain`] otherwise, and nothing is
+/// written); none at all appends nothing.
+pub async fn append_all(
+    tx: &mut PgTransaction,
+    entries: &[AuditEntry<'_>],
+) -> Result<Vec<AuditRecord>, AuditError> {
+    let Some(first) = entries.first() else {
+        return Ok(Vec::new());
+    };
+    if entries
+        .iter()
+        .any(|entry| entry.round != first.round || entry.chain != first.chain)
+    {
+        return Err(AuditError::NotOneChain);
     }
-    .hash(&prev_hash);
-    // One round trip writes the entry and advances the head it locked.
-    sqlx::query(
-        "WITH entry AS (INSERT INTO audit_log (year, framework, chain, seq, actor, role, action, \
-         subject, before, after, recorded_at, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING seq, hash) \
-         UPDATE audit_chain_heads AS head SET seq = entry.seq, hash = entry.hash FROM entry \
-         WHERE head.year = $1 AND head.framework = $2 AND head.chain = $3",
-    )
-    .bind(year)
-    .bind(framework)
-    .bind(&chain)
-    .bind(seq)
-    .bind(&entry.actor.subject)
-    .bind(role)
-    .bind(entry.action)
-    .bind(&entry.subject)
-    .bind(&entry.before)
-    .bind(&entry.after)
-    .bind(recorded_at)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await
-    .map_err(AuditError::database("appending an audit entry"))?;
-    Ok(AuditRecord {
-        seq,
-        hash: hex::encode(hash),
-    })
+    let chain = first.chain.name();
+    let year = AuditError::stored_year(first.round)?;
+    let framework = first.round.framework.as_str();
+    let (mut seq, mut prev_hash) = lock_head(tx, year, framework, &chain).await?;
+    let recorded_at: DateTime<Utc> = Utc::now().trunc_subsecs(6);
+    let mut rows = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let hash = HashedFields {
+            year,
+            framework,
+            chain: &chain,
+            seq,
+            actor: &entry.actor.subject,
+            role: entry.actor.role.as_str(),
+            action: entry.action,
+            subject: &entry.subject,
+            before: entry.before.as_ref(),
+            after: entry.after.as_ref(),
+            recorded_at,
+        }
+        .hash(&prev_hash);
+        rows.push((
+            entry,
+            seq,
+            std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        ));
+    }
+    // One round trip writes the entries and advances the head it locked to the last of them.
+    let mut insert = sqlx::QueryBuilder::new(
+        "WITH entries AS (INSERT INTO audit_log (year, framework, chain, seq, actor, role, \
+         action, subject, before, after, recorded_at, prev_hash, hash) ",
+    );
+    insert.push_values(&rows, |mut row, (entry, seq, prev_hash, hash)| {
+        row.push_bind(year)
+            .push_bind(framework)
+            .push_bind(&chain)
+            .push_bind(*seq)
+            .push_bind(&entry.actor.subject)
+            .push_bind(entry.actor.role.as_str())
+            .push_bind(entry.action)
+            .push_bind(&entry.subject)
+            .push_bind(&entry.before)
+            .push_bind(&entry.after)
+            .push_bind(recorded_at)
+            .push_bind(prev_hash)
+            .push_bind(hash);
+    });
+    insert
+        .push(") UPDATE audit_chain_heads SET seq = ")
+        .push_bind(seq)
+        .push(", hash = ")
+        .push_bind(&prev_hash)
+        .push(" WHERE year = ")
+        .push_bind(year)
+        .push(" AND framework = ")
+        .push_bind(framework)
+        .push(" AND chain = ")
+        .push_bind(&chain);
+    insert
+        .build()
+        .execute(&mut **tx)
+        .await
+        .map_err(AuditError::database("appending audit entries"))?;
+    Ok(rows
+        .into_iter()
+        .map(|(_, seq, _, hash)| AuditRecord {
+            seq,
+            hash: hex::encode(hash),
+        })
+        .collect())
 }
 
 /// Creates the chain's head if needed and locks it, in one round trip; returns its last seq

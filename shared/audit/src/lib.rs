@@ -21,7 +21,7 @@ mod chain;
 mod verify;
 
 pub use canonical::canonical_json;
-pub use chain::{append, AuditEntry, AuditRecord, Chain, OnUnit};
+pub use chain::{append, append_all, AuditEntry, AuditRecord, Chain, OnUnit};
 pub use verify::{verify_round, BrokenLink, ChainReport};
 
 /// Why the audit log could not be written or read.
@@ -38,6 +38,9 @@ pub enum AuditError {
     /// The round's year is beyond the range the audit tables store (`SMALLINT`).
     #[error("year {0} is beyond the stored range")]
     YearOutOfRange(u16),
+    /// Entries appended together were not all of one round and chain.
+    #[error("entries appended together must be of one round and chain")]
+    NotOneChain,
 }
 
 impl AuditError {

@@ -77,6 +77,54 @@ where
     row.map(|row| record(round, row)).transpose()
 }
 
+/// A round as one of its units sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundForUnit {
+    /// The round as stored.
+    pub record: RoundRecord,
+    /// Whether the unit is in the round's cohort.
+    pub in_cohort: bool,
+    /// Until when the round is reopened for the unit, if it is.
+    pub reopened_until: Option<DateTime<Utc>>,
+}
+
+/// A round's state and deadline, whether a unit is in its cohort, the unit's reopening.
+type RoundForUnitRow = (String, Option<DateTime<Utc>>, bool, Option<DateTime<Utc>>);
+
+/// The round as `unit` sees it, if the round exists: one statement reads its record, whether
+/// the unit is in its cohort and the unit's reopening.
+pub async fn find_for_unit<'e, E>(
+    executor: E,
+    round: &RoundRef,
+    unit: &UnitId,
+) -> Result<Option<RoundForUnit>, WorkflowError>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let row: Option<RoundForUnitRow> = sqlx::query_as(
+        "SELECT r.state, r.deadline, \
+             EXISTS (SELECT 1 FROM round_units u \
+               WHERE u.year = r.year AND u.framework = r.framework AND u.unit_id = $3), \
+             (SELECT o.deadline FROM round_unit_reopenings o \
+               WHERE o.year = r.year AND o.framework = r.framework AND o.unit_id = $3) \
+             FROM rounds r WHERE r.year = $1 AND r.framework = $2",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(unit.as_str())
+    .fetch_optional(executor)
+    .await
+    .map_err(WorkflowError::database("reading a round for a unit"))?;
+    row.map(|(state, deadline, in_cohort, reopened_until)| {
+        Ok(RoundForUnit {
+            record: record(round, (state, deadline))?,
+            in_cohort,
+            reopened_until,
+        })
+    })
+    .transpose()
+}
+
 /// Locks the round's row for the rest of `tx`.
 pub async fn lock(tx: &mut PgTransaction, round: &RoundRef) -> Result<RoundRecord, WorkflowError> {
     let row: Option<RoundRow> = sqlx::query_as(

@@ -57,16 +57,37 @@ pub async fn lock(
     })
 }
 
-/// A stable snake_case key of an action for audit entries.
-fn action_key(action: SubmissionAction) -> &'static str {
+/// The audit action of a submission action: `submission.` and a stable snake_case key.
+fn audit_action(action: SubmissionAction) -> &'static str {
     match action {
-        SubmissionAction::Edit => "edit",
-        SubmissionAction::Submit => "submit",
-        SubmissionAction::StartVerification => "start_verification",
-        SubmissionAction::RequestClarification => "request_clarification",
-        SubmissionAction::CompleteVerification => "complete_verification",
-        SubmissionAction::SetDraftAside => "set_draft_aside",
+        SubmissionAction::Edit => "submission.edit",
+        SubmissionAction::Submit => "submission.submit",
+        SubmissionAction::StartVerification => "submission.start_verification",
+        SubmissionAction::RequestClarification => "submission.request_clarification",
+        SubmissionAction::CompleteVerification => "submission.complete_verification",
+        SubmissionAction::SetDraftAside => "submission.set_draft_aside",
     }
+}
+
+/// What applying `action` to `head` leads to, without writing it: the new state and, when it
+/// changes, the audit entry recording the change. [`transition`] writes both; a caller that
+/// writes the state together with other columns appends the entry itself.
+pub fn transition_entry<'a>(
+    head: &'a SubmissionHead,
+    action: SubmissionAction,
+    actor: &'a Principal,
+) -> Result<(SubmissionState, Option<AuditEntry<'a>>), WorkflowError> {
+    let next = head.state.apply(action)?;
+    if next == head.state {
+        return Ok((next, None));
+    }
+    let entry = AuditEntry::on_unit(&head.round, &head.unit, actor)
+        .did(audit_action(action), format!("submission {}", head.id))
+        .change(
+            Some(json!({"state": head.state.as_str()})),
+            Some(json!({"state": next.as_str()})),
+        );
+    Ok((next, Some(entry)))
 }
 
 /// Applies `action` to the locked submission `head` inside `tx`: asks the state machine, writes
@@ -78,28 +99,16 @@ pub async fn transition(
     action: SubmissionAction,
     actor: &Principal,
 ) -> Result<SubmissionState, WorkflowError> {
-    let next = head.state.apply(action)?;
-    if next == head.state {
+    let (next, entry) = transition_entry(head, action, actor)?;
+    let Some(entry) = entry else {
         return Ok(next);
-    }
+    };
     sqlx::query("UPDATE submissions SET state = $2, updated_at = now() WHERE id = $1")
         .bind(head.id)
         .bind(next.as_str())
         .execute(&mut **tx)
         .await
         .map_err(WorkflowError::database("changing a submission's state"))?;
-    dti_audit::append(
-        tx,
-        &AuditEntry::on_unit(&head.round, &head.unit, actor)
-            .did(
-                &format!("submission.{}", action_key(action)),
-                format!("submission {}", head.id),
-            )
-            .change(
-                Some(json!({"state": head.state.as_str()})),
-                Some(json!({"state": next.as_str()})),
-            ),
-    )
-    .await?;
+    dti_audit::append(tx, &entry).await?;
     Ok(next)
 }
