@@ -7,7 +7,10 @@
 //!    indicators, Submit: three calls, three transactions);
 //! 3. `pgbench` on the same database server, 8 clients, one transaction inserting 51 rows;
 //!
-//! and prints submissions/s, p50/p99 latency and the ratio of (1) to pgbench's tps.
+//! and prints submissions/s, p50/p99 latency and the ratio of (1) to pgbench's tps, and for
+//! (1) and (3) the CPU time the whole machine spent per transaction (`/proc/stat`), with the
+//! bench process's own part (the service and its gRPC clients, `/proc/self/stat`): where a
+//! submission's cost lies beside a bare insert's.
 //!
 //! `cargo bench -p dti-submission --bench submit_throughput` (env `DTI_BENCH_UNITS`,
 //! `DTI_BENCH_FLOW_UNITS`, `DTI_BENCH_CONCURRENCY`, `DTI_BENCH_PGBENCH_SECS` change the
@@ -259,6 +262,57 @@ where
     Ok((results, started.elapsed()))
 }
 
+/// CPU time spent so far, in clock ticks: the whole machine's busy time (`/proc/stat`) and this
+/// process's (`/proc/self/stat`). Linux only; zero elsewhere.
+#[derive(Debug, Clone, Copy, Default)]
+struct CpuTicks {
+    machine: u64,
+    this_process: u64,
+}
+
+impl CpuTicks {
+    fn now() -> Self {
+        let machine = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|text| {
+                let fields: Vec<u64> = text
+                    .lines()
+                    .next()?
+                    .split_whitespace()
+                    .skip(1)
+                    .filter_map(|f| f.parse().ok())
+                    .collect();
+                // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+                Some(fields.iter().take(8).sum::<u64>() - fields.get(3)? - fields.get(4)?)
+            })
+            .unwrap_or(0);
+        let this_process = std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|text| {
+                // Fields after the command's closing parenthesis; utime and stime are 14 and 15.
+                let rest = text.rsplit_once(')')?.1;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0);
+        Self {
+            machine,
+            this_process,
+        }
+    }
+
+    /// Milliseconds of CPU per transaction since `start`, for the machine and this process.
+    fn per_transaction_since(self, start: CpuTicks, transactions: f64) -> (f64, f64) {
+        // Linux reports both files in USER_HZ, 100 ticks a second on every common build.
+        let ms_per_tick = 10.0;
+        let per = |ticks: u64| ticks as f64 * ms_per_tick / transactions.max(1.0);
+        (
+            per(self.machine.saturating_sub(start.machine)),
+            per(self.this_process.saturating_sub(start.this_process)),
+        )
+    }
+}
+
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
@@ -286,6 +340,7 @@ async fn main() -> anyhow::Result<()> {
     let tokens = Arc::new(tokens);
 
     println!("SubmitAssessment: {units} units × 51 indicators, {concurrency} at a time");
+    let cpu_before = CpuTicks::now();
     let (mut one_call, elapsed) = run_all(cohort, concurrency, |unit, values| {
         let (channel, bearer) = (channel.clone(), tokens[&unit].clone());
         submit_assessment(channel, bearer, unit, values)
@@ -293,6 +348,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     one_call.sort();
     let per_second = units as f64 / elapsed.as_secs_f64();
+    let (submit_cpu, submit_cpu_here) =
+        CpuTicks::now().per_transaction_since(cpu_before, units as f64);
 
     println!("interactive flow: {flow_units} units × 51 indicators, {concurrency} at a time");
     let (flow, flow_elapsed) = run_all(flow_cohort, concurrency, |unit, values| {
@@ -320,7 +377,10 @@ async fn main() -> anyhow::Result<()> {
         .execute(backends.db.pool())
         .await?;
     let database = backends.db.name().to_owned();
+    let cpu_before = CpuTicks::now();
     let tps = tokio::task::spawn_blocking(move || pgbench_tps(&database, pgbench_secs)).await??;
+    let (pgbench_cpu, _) =
+        CpuTicks::now().per_transaction_since(cpu_before, tps * pgbench_secs as f64);
 
     println!(
         "SubmitAssessment:       {units} units in {:.2} s = {per_second:.1} submissions/s",
@@ -343,6 +403,11 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&submit_only, 0.99))
     );
     println!("pgbench (8 clients, one transaction inserting 51 rows): {tps:.1} tps");
+    println!(
+        "CPU per transaction, whole machine: SubmitAssessment {submit_cpu:.2} ms \
+         (this process, the service and its clients: {submit_cpu_here:.2} ms); \
+         pgbench {pgbench_cpu:.2} ms"
+    );
     println!(
         "ratio SubmitAssessment/s ÷ pgbench tps: {:.2} (goal ≥ 1.0); interactive flow: {:.2}",
         per_second / tps,

@@ -565,5 +565,27 @@ async fn an_assessment_is_written_once_and_its_draft_is_that_version_until_edite
         assert!(entry.get("1.2").is_none(), "no copy of the values: {entry}");
     }
     assert_ne!(after[0]["values_sha256"], after[1]["values_sha256"]);
+
+    // The resubmitted assessment is recorded as the edit, the replaced assessment and the
+    // submit, in that order, and the unit's chain still verifies.
+    let actions: Vec<String> = sqlx::query_scalar(
+        "SELECT action FROM audit_log WHERE chain = 'unit:quan-1' ORDER BY seq DESC LIMIT 3",
+    )
+    .fetch_all(stack.backends.db.pool())
+    .await?;
+    assert_eq!(
+        actions,
+        [
+            "submission.submit",
+            "submission.assessment_replaced",
+            "submission.edit"
+        ]
+    );
+    let round = dti_domain::RoundRef {
+        year: 2023,
+        framework: "hcm-2023-district".parse()?,
+    };
+    let report = dti_audit::verify_round(stack.backends.db.pool(), &round).await?;
+    assert_eq!(report.first_broken, None);
     stack.close().await
 }

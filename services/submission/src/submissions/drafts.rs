@@ -47,9 +47,9 @@ impl Submissions {
             return self.view(id).await;
         }
         let mut tx = self.begin().await?;
-        let record = round_of_unit(&mut tx, round, unit).await?;
-        let reopened = store::reopened_until(&mut tx, round, unit).await?;
-        may_change(&record, reopened, None, Utc::now()).map_err(SubmissionError::not_now)?;
+        let found = round_of_unit(&mut tx, round, unit).await?;
+        may_change(&found.record, found.reopened_until, None, Utc::now())
+            .map_err(SubmissionError::not_now)?;
         let id = SubmissionId::generate();
         if store::insert_draft(&mut tx, id, round, unit).await? {
             dti_audit::append(

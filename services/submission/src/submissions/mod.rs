@@ -34,7 +34,7 @@ use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
 use dti_domain::SubmissionId;
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
-use dti_workflow::rounds::{self, RoundRecord};
+use dti_workflow::rounds::{self, RoundForUnit};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
 
@@ -156,15 +156,16 @@ struct DraftChange<'a> {
     after: Map<String, Value>,
 }
 
-/// The round's record when `unit` is assessed in it: not found when the round does not
-/// exist, permission denied when the unit is not in its cohort.
+/// The round as `unit` sees it (its record and the unit's reopening, one statement) when the
+/// unit is assessed in it: not found when the round does not exist, permission denied when the
+/// unit is not in its cohort.
 async fn round_of_unit(
     tx: &mut PgTransaction,
     round: &RoundRef,
     unit: &UnitId,
-) -> Result<RoundRecord, SubmissionError> {
-    let record = find_round(tx, round).await?;
-    if !rounds::has_unit(&mut **tx, round, unit).await? {
+) -> Result<RoundForUnit, SubmissionError> {
+    let found = find_round(tx, round, unit).await?;
+    if !found.in_cohort {
         return Err(SubmissionError::permission_denied(
             dti_i18n::Message::new("submission-unit-not-in-round")
                 .arg("unit", unit.to_string())
@@ -172,15 +173,16 @@ async fn round_of_unit(
                 .into(),
         ));
     }
-    Ok(record)
+    Ok(found)
 }
 
-/// The round's record, or not found.
+/// The round as `unit` sees it, or not found.
 async fn find_round(
     tx: &mut PgTransaction,
     round: &RoundRef,
-) -> Result<RoundRecord, SubmissionError> {
-    rounds::find(&mut **tx, round)
+    unit: &UnitId,
+) -> Result<RoundForUnit, SubmissionError> {
+    rounds::find_for_unit(&mut **tx, round, unit)
         .await?
         .ok_or_else(|| SubmissionError::not_found(dti_workflow::rounds::not_found(round).into()))
 }
@@ -190,9 +192,13 @@ async fn check_window(
     tx: &mut PgTransaction,
     head: &SubmissionHead,
 ) -> Result<(), SubmissionError> {
-    let record = find_round(tx, &head.round).await?;
-    let reopened = store::reopened_until(tx, &head.round, &head.unit).await?;
-    may_change(&record, reopened, Some(head.state), Utc::now())
-        .map(|_| ())
-        .map_err(SubmissionError::not_now)
+    let found = find_round(tx, &head.round, &head.unit).await?;
+    may_change(
+        &found.record,
+        found.reopened_until,
+        Some(head.state),
+        Utc::now(),
+    )
+    .map(|_| ())
+    .map_err(SubmissionError::not_now)
 }

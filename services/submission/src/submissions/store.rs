@@ -1,7 +1,7 @@
 //! The SQL behind a change: creating and locking the `submissions` row, the draft's values
 //! (`submission_draft_values`) and general information (`submissions.general_info`), writing submitted versions (`submission_versions`,
-//! `submission_version_values`), and the lookups a change needs (an existing submission, a
-//! reopening, an earlier submit). Each function is one statement, or a short fixed sequence,
+//! `submission_version_values`), and the lookups a change needs (an existing submission, an
+//! earlier submit). Each function is one statement, or a short fixed sequence,
 //! in the caller's transaction (finding a submission's id also runs on the pool). Reading whole
 //! submissions for answers is in `views`.
 //!
@@ -12,6 +12,7 @@
 
 use chrono::{DateTime, Utc};
 use dti_db::{PgPool, PgTransaction};
+use dti_domain::round::SubmissionState;
 use dti_domain::values::IndicatorValues;
 use dti_domain::SubmissionId;
 use dti_domain::{RoundRef, UnitId};
@@ -258,59 +259,71 @@ pub(super) async fn delete_entry(
     Ok(())
 }
 
-/// Writes version `version` of `id` straight from a whole assessment (`values` and
-/// not-applicable `marks`; the general information is the draft's), and makes the draft that
-/// version: its own rows are dropped. Returns when it was submitted.
+/// A version written straight from a whole assessment.
+pub(super) struct AssessmentVersion<'a> {
+    /// The submission.
+    pub id: SubmissionId,
+    /// The version's number.
+    pub version: i32,
+    /// The client request id of the submit.
+    pub request_id: &'a str,
+    /// Who submitted it.
+    pub submitted_by: &'a str,
+    /// The submission's state once submitted.
+    pub state: SubmissionState,
+    /// The assessment's general information, which becomes the draft's too.
+    pub general_info: &'a GeneralInfo,
+    /// The assessment's values.
+    pub values: &'a ValidValues,
+    /// The assessment's not-applicable marks: code and reason.
+    pub marks: &'a [(String, String)],
+}
+
+/// Writes `new` in one statement: the version with its general information and values, and
+/// the submission's general information, state and latest version; the draft becomes that
+/// version (its own rows are dropped). Returns when it was submitted.
 pub(super) async fn write_assessment_version(
     tx: &mut PgTransaction,
-    id: SubmissionId,
-    version: i32,
-    request_id: &str,
-    submitted_by: &str,
-    (values, marks): (&ValidValues, &[(String, String)]),
+    new: &AssessmentVersion<'_>,
 ) -> Result<DateTime<Utc>, SubmissionError> {
-    let mut codes = Vec::with_capacity(values.len() + marks.len());
-    let mut variables: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
-    let mut reasons: Vec<Option<String>> = Vec::with_capacity(codes.capacity());
-    for (code, v) in values {
+    let capacity = new.values.len() + new.marks.len();
+    let mut codes = Vec::with_capacity(capacity);
+    let mut variables: Vec<Option<String>> = Vec::with_capacity(capacity);
+    let mut reasons: Vec<Option<String>> = Vec::with_capacity(capacity);
+    for (code, v) in new.values {
         codes.push(code.clone());
         variables.push(Some(variables_text(v)));
         reasons.push(None);
     }
-    for (code, reason) in marks {
+    for (code, reason) in new.marks {
         codes.push(code.clone());
         variables.push(None);
         reasons.push(Some(reason.clone()));
     }
-    sqlx::query("DELETE FROM submission_draft_values WHERE submission_id = $1")
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(SubmissionError::database("clearing the draft"))?;
-    let submitted_at = insert_version(tx, id, version, request_id, submitted_by).await?;
-    sqlx::query(
-        "INSERT INTO submission_version_values (submission_id, version, indicator_code, \
-         variables, not_applicable_reason) SELECT $1, $2, code, vars::jsonb, reason \
-         FROM unnest($3::text[], $4::text[], $5::text[]) AS t(code, vars, reason)",
+    sqlx::query_scalar(
+        "WITH cleared AS (DELETE FROM submission_draft_values WHERE submission_id = $1), \
+         version AS (INSERT INTO submission_versions (submission_id, version, \
+           client_request_id, submitted_by, general_info) VALUES ($1, $2, $3, $4, $5) \
+           RETURNING submitted_at), \
+         entries AS (INSERT INTO submission_version_values (submission_id, version, \
+           indicator_code, variables, not_applicable_reason) SELECT $1, $2, code, vars::jsonb, \
+           reason FROM unnest($6::text[], $7::text[], $8::text[]) AS t(code, vars, reason)), \
+         head AS (UPDATE submissions SET general_info = $5, state = $9, latest_version = $2, \
+           draft_is_latest_version = true, updated_at = now() WHERE id = $1) \
+         SELECT submitted_at FROM version",
     )
-    .bind(id)
-    .bind(version)
+    .bind(new.id)
+    .bind(new.version)
+    .bind(new.request_id)
+    .bind(new.submitted_by)
+    .bind(general_info_json(new.general_info))
     .bind(&codes)
     .bind(&variables)
     .bind(&reasons)
-    .execute(&mut **tx)
+    .bind(new.state.as_str())
+    .fetch_one(&mut **tx)
     .await
-    .map_err(SubmissionError::database("writing a version's values"))?;
-    sqlx::query(
-        "UPDATE submissions SET latest_version = $2, draft_is_latest_version = true, \
-         updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(version)
-    .execute(&mut **tx)
-    .await
-    .map_err(SubmissionError::database("advancing the latest version"))?;
-    Ok(submitted_at)
+    .map_err(SubmissionError::database("writing a submitted assessment"))
 }
 
 /// The draft's general information.
@@ -347,23 +360,6 @@ pub(super) async fn write_general_info(
         .await
         .map_err(SubmissionError::database("writing general information"))?;
     Ok(())
-}
-
-/// The deadline of the round's reopening for `unit`, if any.
-pub(super) async fn reopened_until(
-    tx: &mut PgTransaction,
-    round: &RoundRef,
-    unit: &UnitId,
-) -> Result<Option<DateTime<Utc>>, SubmissionError> {
-    sqlx::query_scalar(
-        "SELECT deadline FROM round_unit_reopenings WHERE year = $1 AND framework = $2 AND unit_id = $3",
-    )
-    .bind(stored_year(round))
-    .bind(round.framework.as_str())
-    .bind(unit.as_str())
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(SubmissionError::database("reading a reopening"))
 }
 
 /// The version an earlier submit with `request_id` created, if any.

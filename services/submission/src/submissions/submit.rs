@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
+use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_domain::framework::Framework;
 use dti_domain::round::{SubmissionAction, SubmissionState};
@@ -26,7 +27,7 @@ use super::validation::{
     check_assessment_size, checked_request_id, entry_warnings, together, validate_general_info,
     validate_not_applicable, validate_values, ValidValues,
 };
-use super::{check_window, round_of_unit, store, DraftChange, Submissions};
+use super::{check_window, round_of_unit, store, Submissions};
 use crate::access::require_writer;
 use crate::window::may_change;
 use crate::SubmissionError;
@@ -97,25 +98,29 @@ impl Submissions {
         )?;
         let marks = validate_not_applicable(&framework, unit, not_applicable, &decoded)?;
         let mut tx = self.begin().await?;
-        let record = round_of_unit(&mut tx, round, unit).await?;
+        let round_for_unit = round_of_unit(&mut tx, round, unit).await?;
         let (head, created_at) = store::get_or_create_locked(&mut tx, round, unit).await?;
         if let Some(version) = store::earlier_version(&mut tx, head.id, request_id).await? {
             drop(tx);
             return self.retried(head.id, version).await;
         }
-        let reopened = store::reopened_until(&mut tx, round, unit).await?;
-        may_change(&record, reopened, Some(head.state), Utc::now())
-            .map_err(SubmissionError::not_now)?;
-        let before = if head.state == SubmissionState::Submitted {
-            workflow::transition(&mut tx, &head, SubmissionAction::Edit, actor).await?;
-            SubmissionHead {
-                state: SubmissionState::Draft,
-                ..head.clone()
-            }
-        } else {
-            head.clone()
+        may_change(
+            &round_for_unit.record,
+            round_for_unit.reopened_until,
+            Some(head.state),
+            Utc::now(),
+        )
+        .map_err(SubmissionError::not_now)?;
+        // A submitted version goes back to a draft first, as an edit would.
+        let edit = (head.state == SubmissionState::Submitted)
+            .then(|| workflow::transition_entry(&head, SubmissionAction::Edit, actor))
+            .transpose()?;
+        let before = SubmissionHead {
+            state: edit.as_ref().map_or(head.state, |(state, _)| *state),
+            ..head.clone()
         };
-        store::write_general_info(&mut tx, head.id, &general_info).await?;
+        let (state, submit_entry) =
+            workflow::transition_entry(&before, SubmissionAction::Submit, actor)?;
         let entries = assessment_entries(&framework, &decoded, &marks);
         // The values are stored once, in the version; the audit entry holds their digest.
         let mut after = Map::new();
@@ -125,21 +130,33 @@ impl Submissions {
             GENERAL_INFO_AUDIT.to_owned(),
             general_info_json(&general_info),
         );
-        let change = DraftChange {
-            action: "submission.assessment_replaced",
-            before: Map::new(),
-            after,
-        };
-        self.touch_and_audit(&mut tx, &head, actor, change).await?;
-        let state = workflow::transition(&mut tx, &before, SubmissionAction::Submit, actor).await?;
+        let replaced = AuditEntry::on_unit(round, unit, actor)
+            .did(
+                "submission.assessment_replaced",
+                format!("submission {}", head.id),
+            )
+            .change(Some(Value::Object(Map::new())), Some(Value::Object(after)));
+        // The unit's chain records, in order: the edit, the replaced assessment, the submit.
+        let audit: Vec<AuditEntry> = edit
+            .and_then(|(_, entry)| entry)
+            .into_iter()
+            .chain([replaced])
+            .chain(submit_entry)
+            .collect();
+        dti_audit::append_all(&mut tx, &audit).await?;
         let version = next_version(head.latest_version)?;
         let submitted_at = store::write_assessment_version(
             &mut tx,
-            head.id,
-            version,
-            request_id,
-            &actor.subject,
-            (&decoded, &marks),
+            &store::AssessmentVersion {
+                id: head.id,
+                version,
+                request_id,
+                submitted_by: &actor.subject,
+                state,
+                general_info: &general_info,
+                values: &decoded,
+                marks: &marks,
+            },
         )
         .await?;
         announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
@@ -219,7 +236,7 @@ fn assessment_entries(
                 .map(|(code, reason)| (code.clone(), Entry::NotApplicable(reason.clone()))),
         )
         .collect();
-    entries.sort_by_key(|(code, _)| {
+    entries.sort_by_cached_key(|(code, _)| {
         framework
             .indicator_by_str(code)
             .map(|i| i.code.sort_key())
