@@ -378,58 +378,47 @@ pub(super) async fn earlier_version(
     .map_err(SubmissionError::database("looking up an earlier submit"))
 }
 
-/// Writes version `version` from the draft (its values and general information) and returns
-/// when it was submitted.
-pub(super) async fn write_version(
-    tx: &mut PgTransaction,
-    id: SubmissionId,
-    version: i32,
-    request_id: &str,
-    submitted_by: &str,
-) -> Result<DateTime<Utc>, SubmissionError> {
-    let submitted_at = insert_version(tx, id, version, request_id, submitted_by).await?;
-    sqlx::query(concat!(
-        "INSERT INTO submission_version_values (submission_id, version, indicator_code, variables, \
-         not_applicable_reason) SELECT $1, $2, indicator_code, variables, \
-         not_applicable_reason FROM (",
-        draft_rows!(),
-        ") draft"
-    ))
-    .bind(id)
-    .bind(version)
-    .execute(&mut **tx)
-    .await
-    .map_err(SubmissionError::database(
-        "copying the draft into the version",
-    ))?;
-    sqlx::query("UPDATE submissions SET latest_version = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(version)
-        .execute(&mut **tx)
-        .await
-        .map_err(SubmissionError::database("advancing the latest version"))?;
-    Ok(submitted_at)
+/// A version written from the draft.
+pub(super) struct DraftVersion<'a> {
+    /// The submission.
+    pub id: SubmissionId,
+    /// The version's number.
+    pub version: i32,
+    /// The client request id of the submit.
+    pub request_id: &'a str,
+    /// Who submitted it.
+    pub submitted_by: &'a str,
+    /// The submission's state once submitted.
+    pub state: SubmissionState,
 }
 
-/// The `submission_versions` row of version `version` (the draft's general information);
-/// returns when it was submitted.
-async fn insert_version(
+/// Writes `new` from the draft (its values and general information) in one statement, with
+/// the submission's state and latest version, and returns when it was submitted. (Every part
+/// of the statement reads the draft as it was before it.)
+pub(super) async fn write_version(
     tx: &mut PgTransaction,
-    id: SubmissionId,
-    version: i32,
-    request_id: &str,
-    submitted_by: &str,
+    new: &DraftVersion<'_>,
 ) -> Result<DateTime<Utc>, SubmissionError> {
-    sqlx::query_scalar(
-        "INSERT INTO submission_versions (submission_id, version, client_request_id, submitted_by, \
-         general_info) SELECT $1, $2, $3, $4, general_info FROM submissions WHERE id = $1 \
-         RETURNING submitted_at",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(request_id)
-    .bind(submitted_by)
+    sqlx::query_scalar(concat!(
+        "WITH version AS (INSERT INTO submission_versions (submission_id, version, \
+           client_request_id, submitted_by, general_info) \
+           SELECT $1, $2, $3, $4, general_info FROM submissions WHERE id = $1 \
+           RETURNING submitted_at), \
+         entries AS (INSERT INTO submission_version_values (submission_id, version, \
+           indicator_code, variables, not_applicable_reason) SELECT $1, $2, indicator_code, \
+           variables, not_applicable_reason FROM (",
+        draft_rows!(),
+        ") draft), \
+         head AS (UPDATE submissions SET state = $5, latest_version = $2, updated_at = now() \
+           WHERE id = $1) \
+         SELECT submitted_at FROM version"
+    ))
+    .bind(new.id)
+    .bind(new.version)
+    .bind(new.request_id)
+    .bind(new.submitted_by)
+    .bind(new.state.as_str())
     .fetch_one(&mut **tx)
     .await
-    .map_err(SubmissionError::database("writing a version"))
+    .map_err(SubmissionError::database("writing a submitted version"))
 }

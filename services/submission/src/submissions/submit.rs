@@ -51,10 +51,20 @@ impl Submissions {
             return self.retried(id, version).await;
         }
         check_window(&mut tx, &head).await?;
-        workflow::transition(&mut tx, &head, SubmissionAction::Submit, actor).await?;
+        let (state, entry) = workflow::transition_entry(&head, SubmissionAction::Submit, actor)?;
+        dti_audit::append_all(&mut tx, entry.as_slice()).await?;
         let version = next_version(head.latest_version)?;
-        let submitted_at =
-            store::write_version(&mut tx, id, version, request_id, &actor.subject).await?;
+        let submitted_at = store::write_version(
+            &mut tx,
+            &store::DraftVersion {
+                id,
+                version,
+                request_id,
+                submitted_by: &actor.subject,
+                state,
+            },
+        )
+        .await?;
         announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
         tx.commit()
             .await
