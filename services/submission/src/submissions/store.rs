@@ -259,8 +259,9 @@ pub(super) async fn delete_entry(
     Ok(())
 }
 
-/// A version written straight from a whole assessment.
-pub(super) struct AssessmentVersion<'a> {
+/// A new version's identity: which submission, its number, the submit that creates it and
+/// the submission's state once it is written.
+pub(super) struct NewVersion<'a> {
     /// The submission.
     pub id: SubmissionId,
     /// The version's number.
@@ -271,31 +272,27 @@ pub(super) struct AssessmentVersion<'a> {
     pub submitted_by: &'a str,
     /// The submission's state once submitted.
     pub state: SubmissionState,
-    /// The assessment's general information, which becomes the draft's too.
-    pub general_info: &'a GeneralInfo,
-    /// The assessment's values.
-    pub values: &'a ValidValues,
-    /// The assessment's not-applicable marks: code and reason.
-    pub marks: &'a [(String, String)],
 }
 
-/// Writes `new` in one statement: the version with its general information and values, and
-/// the submission's general information, state and latest version; the draft becomes that
+/// Writes `new` in one statement: the version with the assessment's general information and
+/// values, and the submission's general information, state and latest version; the draft becomes that
 /// version (its own rows are dropped). Returns when it was submitted.
 pub(super) async fn write_assessment_version(
     tx: &mut PgTransaction,
-    new: &AssessmentVersion<'_>,
+    new: &NewVersion<'_>,
+    general_info: &GeneralInfo,
+    (values, marks): (&ValidValues, &[(String, String)]),
 ) -> Result<DateTime<Utc>, SubmissionError> {
-    let capacity = new.values.len() + new.marks.len();
+    let capacity = values.len() + marks.len();
     let mut codes = Vec::with_capacity(capacity);
     let mut variables: Vec<Option<String>> = Vec::with_capacity(capacity);
     let mut reasons: Vec<Option<String>> = Vec::with_capacity(capacity);
-    for (code, v) in new.values {
+    for (code, v) in values {
         codes.push(code.clone());
         variables.push(Some(variables_text(v)));
         reasons.push(None);
     }
-    for (code, reason) in new.marks {
+    for (code, reason) in marks {
         codes.push(code.clone());
         variables.push(None);
         reasons.push(Some(reason.clone()));
@@ -316,7 +313,7 @@ pub(super) async fn write_assessment_version(
     .bind(new.version)
     .bind(new.request_id)
     .bind(new.submitted_by)
-    .bind(general_info_json(new.general_info))
+    .bind(general_info_json(general_info))
     .bind(&codes)
     .bind(&variables)
     .bind(&reasons)
@@ -378,26 +375,12 @@ pub(super) async fn earlier_version(
     .map_err(SubmissionError::database("looking up an earlier submit"))
 }
 
-/// A version written from the draft.
-pub(super) struct DraftVersion<'a> {
-    /// The submission.
-    pub id: SubmissionId,
-    /// The version's number.
-    pub version: i32,
-    /// The client request id of the submit.
-    pub request_id: &'a str,
-    /// Who submitted it.
-    pub submitted_by: &'a str,
-    /// The submission's state once submitted.
-    pub state: SubmissionState,
-}
-
 /// Writes `new` from the draft (its values and general information) in one statement, with
 /// the submission's state and latest version, and returns when it was submitted. (Every part
 /// of the statement reads the draft as it was before it.)
 pub(super) async fn write_version(
     tx: &mut PgTransaction,
-    new: &DraftVersion<'_>,
+    new: &NewVersion<'_>,
 ) -> Result<DateTime<Utc>, SubmissionError> {
     sqlx::query_scalar(concat!(
         "WITH version AS (INSERT INTO submission_versions (submission_id, version, \

@@ -56,7 +56,7 @@ impl Submissions {
         let version = next_version(head.latest_version)?;
         let submitted_at = store::write_version(
             &mut tx,
-            &store::DraftVersion {
+            &store::NewVersion {
                 id,
                 version,
                 request_id,
@@ -157,16 +157,15 @@ impl Submissions {
         let version = next_version(head.latest_version)?;
         let submitted_at = store::write_assessment_version(
             &mut tx,
-            &store::AssessmentVersion {
+            &store::NewVersion {
                 id: head.id,
                 version,
                 request_id,
                 submitted_by: &actor.subject,
                 state,
-                general_info: &general_info,
-                values: &decoded,
-                marks: &marks,
             },
+            &general_info,
+            (&decoded, &marks),
         )
         .await?;
         announce_submitted(&mut tx, &self.nats_prefix, &head, version, submitted_at).await?;
