@@ -187,7 +187,7 @@ fn standard_routes(reflection: bool) -> Result<(HealthReporter, RoutesBuilder), 
 /// [`ServiceKit::serve`] runs it to a graceful end.
 pub struct ServiceKit {
     pub(crate) name: String,
-    nats_prefix: String,
+    pub(crate) nats_prefix: String,
     inbox_retention: Duration,
     pub(crate) pool: Option<PgPool>,
     pub(crate) jetstream: Option<jetstream::Context>,

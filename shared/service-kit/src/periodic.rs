@@ -47,7 +47,9 @@ impl ServiceKit {
 impl ServiceKit {
     /// Keeps something the service caches from its database current: runs `reload` on each
     /// message of the prefix's `event` subject (when the kit has NATS; task `on_event`) and every
-    /// `interval` should an event be missed (task `on_timer`). A failed reload is logged and
+    /// `interval` should an event be missed (task `on_timer`). When it returns, the
+    /// subscription is in force at the server and `reload` has run once after it, so nothing
+    /// stored since the caller's own load waits for the timer. A failed reload is logged and
     /// tried again on the next event or tick.
     pub(crate) async fn keep_current<F, Fut, E>(
         &self,
@@ -76,6 +78,19 @@ impl ServiceKit {
             .subscribe(self.subject(event))
             .await
             .map_err(crate::StartError::step("subscribing to a change event"))?;
+        // The subscription is only queued on the connection; a request answered by the server
+        // on the same connection (the stream's info) proves it is registered (the server reads a connection in
+        // order). Then one reload catches what was stored after the caller's load and before
+        // the subscription took effect, whose event this service could not have received.
+        jetstream
+            .get_stream(dti_bus::stream::stream_name(&self.nats_prefix))
+            .await
+            .map_err(crate::StartError::step(
+                "confirming a change-event subscription",
+            ))?;
+        if let Err(error) = reload().await {
+            tracing::warn!(task = on_event, %error, "reloading after subscribing");
+        }
         self.spawn_task(on_event, move |shutdown| async move {
             loop {
                 tokio::select! {
