@@ -39,7 +39,7 @@ pub async fn require_round_unit<'e, E>(
     field_prefix: &str,
 ) -> Result<Arc<Framework>, EvidenceError>
 where
-    E: sqlx::PgExecutor<'e> + Copy,
+    E: sqlx::PgExecutor<'e>,
 {
     let framework = catalog.get(&round.framework).cloned().ok_or_else(|| {
         EvidenceError::invalid_field(
@@ -48,13 +48,13 @@ where
                 .arg("framework", round.framework.to_string()),
         )
     })?;
-    if rounds::find(executor, round).await?.is_none() {
+    let Some(seen) = rounds::find_for_unit(executor, round, unit).await? else {
         return Err(EvidenceError::invalid_field(
             &format!("{field_prefix}round"),
             rounds::not_found(round),
         ));
-    }
-    if !rounds::has_unit(executor, round, unit).await? {
+    };
+    if !seen.in_cohort {
         return Err(EvidenceError::invalid_field(
             &format!("{field_prefix}unit.unit_id"),
             Message::new("submission-unit-not-in-round")

@@ -167,13 +167,13 @@ impl ScoreReader {
                     .arg("framework", round.framework.to_string()),
             )
         })?;
-        let record = dti_workflow::rounds::find(&self.pool, round)
+        let seen = dti_workflow::rounds::find_for_unit(&self.pool, round, unit)
             .await?
             .ok_or_else(|| {
                 ScoringError::not_found(dti_workflow::rounds::not_found(round).into())
             })?;
-        reader.may_read_unit(unit, round, record.state, self.visibility)?;
-        if !dti_workflow::rounds::has_unit(&self.pool, round, unit).await? {
+        reader.may_read_unit(unit, round, seen.record.state, self.visibility)?;
+        if !seen.in_cohort {
             return Err(ScoringError::not_found(
                 dti_i18n::Message::new("submission-unit-not-in-round")
                     .arg("unit", unit.to_string())
