@@ -179,18 +179,27 @@ pub fn submit(catalog: &FrameworkCatalog, args: &SubmitArgs) -> Result<(), Failu
         year: args.year,
         framework: cohort.framework.id.to_string(),
     };
+    submit_units(&args.connection, &round, &units)
+}
+
+/// Submits each of `units` as that unit's submitter, in order, printing the versions.
+pub(crate) fn submit_units(
+    connection: &Remote,
+    round: &RoundRef,
+    units: &[&UnitValues],
+) -> Result<(), Failure> {
     runtime()?.block_on(async {
         let mut client =
-            SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
+            SubmissionServiceClient::new(connection.channel(Service::Submission).await?);
         for unit in units {
-            submit_as_unit(&mut client, &args.connection, &round, unit).await?;
+            submit_as_unit(&mut client, connection, round, unit).await?;
         }
         Ok(())
     })
 }
 
 /// Submits one unit's values as that unit's submitter and prints the version it became.
-pub(crate) async fn submit_as_unit(
+async fn submit_as_unit(
     client: &mut SubmissionServiceClient<Channel>,
     connection: &Remote,
     round: &RoundRef,

@@ -11,13 +11,10 @@ use dti_domain::values::UnitValues;
 use dti_domain::{FrameworkCatalog, UnitId};
 use dti_forms::{import_form, write_form, FilledValues, FormSpec, ImportOptions};
 use dti_proto::dti::common::v1::RoundRef;
-use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 
-use super::client::submit_as_unit;
 use super::unit_common::registry;
 use super::{decode_cohort_in_parallel, load_cohort};
-use crate::remote::{Remote, Service};
-use crate::runtime;
+use crate::remote::Remote;
 use crate::{tr, Failure};
 
 /// `dtictl form …`.
@@ -79,13 +76,7 @@ pub fn run(catalog: &FrameworkCatalog, command: &FormCommand) -> Result<(), Fail
 }
 
 fn template(catalog: &FrameworkCatalog, args: &TemplateArgs) -> Result<(), Failure> {
-    let framework = catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![tr!(
-            "dtictl-unknown-framework",
-            framework = &args.framework,
-            known = catalog.ids().join(", ")
-        )])
-    })?;
+    let framework = super::unit_common::framework_named(catalog, &args.framework)?;
     let year = args.year.unwrap_or(framework.year);
     let unit = match &args.unit {
         None => None,
@@ -204,12 +195,5 @@ fn import(catalog: &FrameworkCatalog, args: &ImportArgs) -> Result<(), Failure> 
         framework: cohort.framework.id.to_string(),
     };
     let units: Vec<&UnitValues> = cohort.units.iter().collect();
-    runtime()?.block_on(async {
-        let mut client =
-            SubmissionServiceClient::new(args.connection.channel(Service::Submission).await?);
-        for unit in units {
-            submit_as_unit(&mut client, &args.connection, &round, unit).await?;
-        }
-        Ok(())
-    })
+    super::client::submit_units(&args.connection, &round, &units)
 }

@@ -32,13 +32,7 @@ pub struct GenerateArgs {
 
 /// Prints a generated cohort document.
 pub fn run(catalog: &FrameworkCatalog, args: &GenerateArgs) -> Result<(), Failure> {
-    let framework = catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![tr!(
-            "dtictl-unknown-framework",
-            framework = &args.framework,
-            known = catalog.ids().join(", ")
-        )])
-    })?;
+    let framework = super::unit_common::framework_named(catalog, &args.framework)?;
     if !framework.scored {
         return Err(Failure::InvalidInput(vec![tr!(
             "dtictl-generate-unscored",

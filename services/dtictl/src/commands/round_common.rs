@@ -57,13 +57,7 @@ pub fn framework<'a>(
     catalog: &'a FrameworkCatalog,
     args: &RoundArgs,
 ) -> Result<&'a std::sync::Arc<dti_domain::framework::Framework>, Failure> {
-    catalog.get_str(&args.framework).ok_or_else(|| {
-        Failure::InvalidInput(vec![tr!(
-            "dtictl-unknown-framework",
-            framework = &args.framework,
-            known = catalog.ids().join(", ")
-        )])
-    })
+    super::unit_common::framework_named(catalog, &args.framework)
 }
 
 /// A unit id given on the command line (`flag`), checked against the unit registry.

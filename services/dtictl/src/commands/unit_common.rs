@@ -112,13 +112,29 @@ impl UnitRound {
 
 /// The catalog's framework `id`, or a line naming `--framework` and the known ids.
 pub fn known_framework(catalog: &FrameworkCatalog, id: &str) -> Result<Arc<Framework>, String> {
-    catalog.get_str(id).cloned().ok_or_else(|| {
-        tr!(
-            "dtictl-unknown-framework",
-            framework = id,
-            known = catalog.ids().join(", ")
-        )
-    })
+    catalog
+        .get_str(id)
+        .cloned()
+        .ok_or_else(|| unknown_framework(catalog, id))
+}
+
+/// The catalog's framework `id` given as `--framework`; an unknown one is invalid input.
+pub fn framework_named<'a>(
+    catalog: &'a FrameworkCatalog,
+    id: &str,
+) -> Result<&'a Arc<Framework>, Failure> {
+    catalog
+        .get_str(id)
+        .ok_or_else(|| Failure::InvalidInput(vec![unknown_framework(catalog, id)]))
+}
+
+/// The line naming `--framework`'s unknown `id` and the known ids.
+fn unknown_framework(catalog: &FrameworkCatalog, id: &str) -> String {
+    tr!(
+        "dtictl-unknown-framework",
+        framework = id,
+        known = catalog.ids().join(", ")
+    )
 }
 
 /// The unit registry in force ([`crate::registry_in_force`]).
