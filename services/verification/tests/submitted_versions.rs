@@ -7,9 +7,7 @@ use dti_domain::RoundRef;
 use dti_proto::dti::submission::v1::{
     GetSubmissionRequest, ListVersionsRequest, ReopenForUnitRequest,
 };
-use dti_proto::dti::verification::v1::{
-    GetSideBySideRequest, GetVerifiedRankingRequest, ListSubmissionsRequest,
-};
+use dti_proto::dti::verification::v1::{GetSideBySideRequest, ListSubmissionsRequest};
 use dti_testkit::with_auth;
 use serde_json::json;
 use support::{
@@ -189,16 +187,7 @@ async fn the_last_submitted_version_is_verified_whatever_draft_a_unit_left_after
         {"unit": "quan-4", "values": {}},
         {"unit": "quan-5", "values": {}},
     ]));
-    let ranking = stack
-        .approval()
-        .get_verified_ranking(with_auth(
-            GetVerifiedRankingRequest {
-                round: Some(round()),
-            },
-            &stack.approver(),
-        ))
-        .await?
-        .into_inner();
+    let ranking = stack.verified_ranking().await?;
     assert_eq!(ranking.units.len(), 4);
     for unit in &ranking.units {
         assert_eq!(

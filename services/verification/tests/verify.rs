@@ -11,8 +11,7 @@ mod support;
 
 use dti_domain::RoundRef;
 use dti_proto::dti::verification::v1::{
-    CompleteSubmissionRequest, DecisionKind, GetSideBySideRequest, GetVerifiedRankingRequest,
-    ListSubmissionsRequest,
+    CompleteSubmissionRequest, DecisionKind, GetSideBySideRequest, ListSubmissionsRequest,
 };
 use dti_testkit::with_auth;
 use serde_json::json;
@@ -207,16 +206,7 @@ async fn decisions_stand_beside_the_self_assessment_and_agree_with_the_engine() 
     stack.complete_round().await?;
     assert_eq!(stack.round_state().await?, "verified");
 
-    let ranking = stack
-        .approval()
-        .get_verified_ranking(with_auth(
-            GetVerifiedRankingRequest {
-                round: Some(round()),
-            },
-            &stack.approver(),
-        ))
-        .await?
-        .into_inner();
+    let ranking = stack.verified_ranking().await?;
     let order: Vec<&str> = ranking.units.iter().map(|u| u.unit_id.as_str()).collect();
     assert_eq!(order, ["quan-3", "quan-1", "quan-4"]);
     for unit in &ranking.units {

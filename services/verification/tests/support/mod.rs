@@ -24,9 +24,9 @@ use dti_proto::dti::verification::v1::publication_service_client::PublicationSer
 use dti_proto::dti::verification::v1::verification_service_client::VerificationServiceClient;
 use dti_proto::dti::verification::v1::{
     ApproveRoundRequest, CompleteRoundVerificationRequest, CompleteSubmissionRequest,
-    DecideIndicatorsRequest, DecideIndicatorsResponse, DecisionKind, IndicatorDecision,
-    OpenSubmissionRequest, Publication, PublishRoundRequest, SideBySide,
-    StartRoundVerificationRequest, SubmissionReview,
+    DecideIndicatorsRequest, DecideIndicatorsResponse, DecisionKind, GetVerifiedRankingRequest,
+    IndicatorDecision, OpenSubmissionRequest, Publication, PublishRoundRequest, SideBySide,
+    StartRoundVerificationRequest, SubmissionReview, VerifiedRanking,
 };
 use dti_service_kit::RunningService;
 pub use dti_testkit::values::{
@@ -279,6 +279,20 @@ impl Stack {
             ))
             .await?;
         Ok(())
+    }
+
+    /// The round's verified ranking, as an approver reads it.
+    pub async fn verified_ranking(&self) -> Result<VerifiedRanking, tonic::Status> {
+        Ok(self
+            .approval()
+            .get_verified_ranking(with_auth(
+                GetVerifiedRankingRequest {
+                    round: Some(round()),
+                },
+                &self.approver(),
+            ))
+            .await?
+            .into_inner())
     }
 
     /// Publishes the round as an approver.
