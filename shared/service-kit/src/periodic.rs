@@ -78,10 +78,10 @@ impl ServiceKit {
             .subscribe(self.subject(event))
             .await
             .map_err(crate::StartError::step("subscribing to a change event"))?;
-        // The subscription is only queued on the connection; a request answered by the server
-        // on the same connection (the stream's info) proves it is registered (the server reads a connection in
-        // order). Then one reload catches what was stored after the caller's load and before
-        // the subscription took effect, whose event this service could not have received.
+        // The subscription is only queued on the connection; a request the server answers on
+        // the same connection (the stream's info) proves it is registered, as the server reads
+        // a connection in order. Then one reload catches what was stored after the caller's
+        // load and before the subscription took effect, whose event this service missed.
         jetstream
             .get_stream(dti_bus::stream::stream_name(&self.nats_prefix))
             .await

@@ -116,16 +116,7 @@ impl Submissions {
         change: DraftChange<'_>,
     ) -> Result<(), SubmissionError> {
         store::touch(tx, head.id).await?;
-        dti_audit::append(
-            tx,
-            &AuditEntry::on_unit(&head.round, &head.unit, actor)
-                .did(change.action, format!("submission {}", head.id))
-                .change(
-                    Some(Value::Object(change.before)),
-                    Some(Value::Object(change.after)),
-                ),
-        )
-        .await?;
+        dti_audit::append(tx, &change.entry(head, actor)).await?;
         Ok(())
     }
 
@@ -154,6 +145,21 @@ struct DraftChange<'a> {
     before: Map<String, Value>,
     /// The changed indicators after, as audit JSON.
     after: Map<String, Value>,
+}
+
+impl<'a> DraftChange<'a> {
+    /// The entry of the unit's audit chain that records this change of `head`'s draft.
+    fn entry<'e>(self, head: &'e SubmissionHead, actor: &'e Principal) -> AuditEntry<'e>
+    where
+        'a: 'e,
+    {
+        AuditEntry::on_unit(&head.round, &head.unit, actor)
+            .did(self.action, format!("submission {}", head.id))
+            .change(
+                Some(Value::Object(self.before)),
+                Some(Value::Object(self.after)),
+            )
+    }
 }
 
 /// The round as `unit` sees it (its record and the unit's reopening, one statement) when the

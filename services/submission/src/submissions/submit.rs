@@ -27,7 +27,7 @@ use super::validation::{
     check_assessment_size, checked_request_id, entry_warnings, together, validate_general_info,
     validate_not_applicable, validate_values, ValidValues,
 };
-use super::{check_window, round_of_unit, store, Submissions};
+use super::{check_window, round_of_unit, store, DraftChange, Submissions};
 use crate::access::require_writer;
 use crate::window::may_change;
 use crate::SubmissionError;
@@ -140,12 +140,12 @@ impl Submissions {
             GENERAL_INFO_AUDIT.to_owned(),
             general_info_json(&general_info),
         );
-        let replaced = AuditEntry::on_unit(round, unit, actor)
-            .did(
-                "submission.assessment_replaced",
-                format!("submission {}", head.id),
-            )
-            .change(Some(Value::Object(Map::new())), Some(Value::Object(after)));
+        let replaced = DraftChange {
+            action: "submission.assessment_replaced",
+            before: Map::new(),
+            after,
+        }
+        .entry(&head, actor);
         // The unit's chain records, in order: the edit, the replaced assessment, the submit.
         let audit: Vec<AuditEntry> = edit
             .and_then(|(_, entry)| entry)
