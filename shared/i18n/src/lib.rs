@@ -332,13 +332,34 @@ impl Catalog {
     }
 }
 
+/// The heading of the catalogues' section of dtictl's help. Its keys follow dtictl's command
+/// paths (`cli-about-round-open`), so they are built, not written as literals; dtictl's help
+/// tests check that each is used.
+pub const HELP_SECTION: &str = "## dtictl --help";
+
 /// The message ids of a Fluent source (lines `key = …` at the start of a line), in order.
 pub fn message_keys(source: &str) -> Vec<String> {
-    source
-        .lines()
-        .filter(|line| line.starts_with(|c: char| c.is_ascii_lowercase()))
-        .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim().to_owned()))
-        .collect()
+    source.lines().filter_map(message_key).collect()
+}
+
+/// The message ids of the section of a Fluent source under the comment line `heading`, in
+/// order: up to the next section's heading (a `## ` line after a message).
+pub fn section_keys(source: &str, heading: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    for line in source.lines().skip_while(|line| *line != heading).skip(1) {
+        if line.starts_with("## ") && !keys.is_empty() {
+            break;
+        }
+        keys.extend(message_key(line));
+    }
+    keys
+}
+
+fn message_key(line: &str) -> Option<String> {
+    if !line.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return None;
+    }
+    line.split_once('=').map(|(key, _)| key.trim().to_owned())
 }
 
 #[cfg(test)]

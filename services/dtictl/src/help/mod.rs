@@ -5,19 +5,20 @@
 //! clap reads the help from the doc comments of [`Cli`] and its commands; those stay, as the
 //! code's documentation and as the English texts, which the catalogue repeats word for word (a
 //! test holds them together). [`command`] takes the derived command and replaces, command by
-//! command, the about of each command (the table `COMMANDS`), the help of each argument (`ARGS`)
-//! and of each value of a value enum (`VALUES`) with the catalogue's text for its key, then clap's
-//! own words: the help of `--help`, `--version` and the `help` command, and the headings
-//! (`Usage:`, `Commands:`, `Arguments:`, `Options:`, through each command's help template).
-//! clap's remaining words stay English: the usage's placeholders (`[OPTIONS]`, `<COMMAND>`), the
-//! notes `[default: …]`, `[env: …]`, `[possible values: …]`, `Possible values:`, and its own
-//! errors on a wrong command line.
+//! command, the about of each command, the help of each argument and of each value of a value
+//! enum with the catalogue's text for its key, then clap's own words: the help of `--help`,
+//! `--version` and the `help` command, and the headings (`Usage:`, `Commands:`, `Arguments:`,
+//! `Options:`, through each command's help template). clap's remaining words stay English: the
+//! usage's placeholders (`[OPTIONS]`, `<COMMAND>`), the notes `[default: …]`, `[env: …]`,
+//! `[possible values: …]`, `Possible values:`, and its own errors on a wrong command line.
 //!
 //! clap prints help while it parses, before [`crate::run`] learns the language, so the language
 //! of the help comes from a look at the raw command line first ([`lang_of`]): the last
-//! `--lang X` or `--lang=X`, else `DTI_LANG`, else Vietnamese — the choice clap makes for `--lang`.//!
-//! The tables of catalogue keys live in `keys` (commands and arguments) and `values` (the
-//! values of value enums, with the parser that lists them with their help).
+//! `--lang X` or `--lang=X`, else `DTI_LANG`, else Vietnamese — the choice clap makes for `--lang`.
+//!
+//! The keys live in `keys` (a command's about and an argument's help of its own follow the
+//! command's path; the table `SHARED_ARGS` names the rest) and `values` (the values of value
+//! enums, with the parser that lists them with their help).
 
 mod keys;
 mod values;
@@ -29,7 +30,7 @@ use clap::{Arg, ArgAction, Command, CommandFactory, FromArgMatches, ValueEnum};
 use dti_i18n::Lang;
 
 use crate::{text, Cli};
-use keys::{ARGS, COMMANDS};
+use keys::{OWN_ARGS, SHARED_ARGS};
 use values::{value_keys, VALUES};
 
 /// The variable that chooses dtictl's language when `--lang` does not.
@@ -109,22 +110,26 @@ fn localized(cmd: Command, lang: Lang) -> Command {
 
 /// The key of the about of the command at `path` (subcommand names joined by spaces, `""` for
 /// `dtictl`).
-pub fn about_key(path: &str) -> Option<&'static str> {
-    COMMANDS
-        .iter()
-        .find(|(command, _)| *command == path)
-        .map(|(_, key)| *key)
+pub fn about_key(path: &str) -> String {
+    keys::about_key(path)
 }
 
 /// The key of the help of the argument `id` of the command at `path`: its own row, else the
 /// row of an argument shared by several commands (`*`).
-pub fn arg_key(path: &str, id: &str) -> Option<&'static str> {
-    let row = |wanted: &str| {
-        ARGS.iter()
+pub fn arg_key(path: &str, id: &str) -> Option<String> {
+    let shared = |wanted: &str| {
+        SHARED_ARGS
+            .iter()
             .find(|(command, arg, _)| *command == wanted && *arg == id)
-            .map(|(_, _, key)| *key)
+            .map(|(_, _, key)| (*key).to_owned())
     };
-    row(path).or_else(|| row("*"))
+    let own = || {
+        OWN_ARGS
+            .iter()
+            .any(|(command, args)| *command == path && args.contains(&id))
+            .then(|| keys::own_arg_key(path, id))
+    };
+    shared(path).or_else(own).or_else(|| shared("*"))
 }
 
 /// The key of the help of the value `name` of `arg`, when `arg` takes one of the value enums of
@@ -137,14 +142,17 @@ pub fn value_key(arg: &Arg, name: &str) -> Option<&'static str> {
         .map(|(_, key)| *key)
 }
 
-/// Every key of the tables, in the order of the tables.
-pub fn keys() -> impl Iterator<Item = &'static str> {
-    let commands = COMMANDS.iter().map(|(_, key)| *key);
-    let args = ARGS.iter().map(|(_, _, key)| *key);
+/// Every key of the argument and value tables, in the order of the tables (the keys of the
+/// abouts follow the commands themselves).
+pub fn keys() -> impl Iterator<Item = String> {
+    let own = OWN_ARGS
+        .iter()
+        .flat_map(|(command, args)| args.iter().map(move |arg| keys::own_arg_key(command, arg)));
+    let shared = SHARED_ARGS.iter().map(|(_, _, key)| (*key).to_owned());
     let values = VALUES
         .iter()
-        .flat_map(|values| values.keys.iter().map(|(_, key)| *key));
-    commands.chain(args).chain(values)
+        .flat_map(|values| values.keys.iter().map(|(_, key)| (*key).to_owned()));
+    own.chain(shared).chain(values)
 }
 
 /// The path of the subcommand `name` of the command at `path`.
@@ -162,10 +170,7 @@ fn t(lang: Lang, key: &str) -> String {
 
 /// The command at `path` and its subcommands with the catalogue's about and help.
 fn localize(cmd: Command, path: &str, lang: Lang) -> Command {
-    let cmd = match about_key(path) {
-        Some(key) => cmd.about(t(lang, key)),
-        None => cmd,
-    };
+    let cmd = cmd.about(t(lang, &about_key(path)));
     cmd.mut_args(|arg| localize_arg(arg, path, lang))
         .mut_subcommands(|sub| {
             let path = sub_path(path, sub.get_name());
@@ -175,7 +180,7 @@ fn localize(cmd: Command, path: &str, lang: Lang) -> Command {
 
 fn localize_arg(arg: Arg, path: &str, lang: Lang) -> Arg {
     let arg = match arg_key(path, arg.get_id().as_str()) {
-        Some(key) => arg.help(t(lang, key)),
+        Some(key) => arg.help(t(lang, &key)),
         None => arg,
     };
     match value_keys(&arg) {
