@@ -16,6 +16,16 @@ use support::{repo_file, with_round, Stack, SAMPLE};
 
 const UNIT: &str = "quan-1";
 
+/// The command line of `dtictl form --lang vi template` for `unit` in `framework`, then `more`
+/// (the year, the values to fill in, the file to write).
+fn template_line<'a>(framework: &'a str, unit: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let line = ["form", "--lang", "vi", "template", "--framework", framework];
+    line.into_iter()
+        .chain(["--unit", unit])
+        .chain(more.iter().copied())
+        .collect()
+}
+
 /// A workbook's sheets, read whole: (name, hidden, cells by (row, column)).
 type Sheets = Vec<(String, bool, BTreeMap<(u32, u16), Data>)>;
 
@@ -81,18 +91,11 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
 
     // The empty template of quận 1.
     let printed = stack
-        .ok(&[
-            "form",
-            "--lang",
-            "vi",
-            "template",
-            "--framework",
+        .ok(&template_line(
             "hcm-2023-district",
-            "--unit",
             UNIT,
-            "-o",
-            &path("template.xlsx"),
-        ])
+            &["-o", &path("template.xlsx")],
+        ))
         .await;
     assert!(
         printed.contains("biểu mẫu của bộ chỉ số hcm-2023-district năm 2023, đơn vị quan-1"),
@@ -135,18 +138,7 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     // A department is not a unit of the district framework.
     let stderr = stack
         .exits(
-            &[
-                "form",
-                "--lang",
-                "vi",
-                "template",
-                "--framework",
-                "hcm-2023-district",
-                "--unit",
-                "so-tttt",
-                "-o",
-                &path("x.xlsx"),
-            ],
+            &template_line("hcm-2023-district", "so-tttt", &["-o", &path("x.xlsx")]),
             None,
             2,
         )
@@ -159,20 +151,11 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     // Filled with quận 1's sample values, the form prints the sample's JSON.
     let sample = repo_file(SAMPLE);
     stack
-        .ok(&[
-            "form",
-            "--lang",
-            "vi",
-            "template",
-            "--framework",
+        .ok(&template_line(
             "hcm-2023-district",
-            "--unit",
             UNIT,
-            "--fill",
-            &sample,
-            "-o",
-            &path("filled.xlsx"),
-        ])
+            &["--fill", &sample, "-o", &path("filled.xlsx")],
+        ))
         .await;
     let printed = stack.json(&["form", "import", &path("filled.xlsx")]).await;
     let sample: Value = serde_json::from_str(&std::fs::read_to_string(&sample)?)?;
@@ -225,18 +208,11 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
 
     // Another framework, another year.
     stack
-        .ok(&[
-            "form",
-            "--lang",
-            "vi",
-            "template",
-            "--framework",
+        .ok(&template_line(
             "hcm-2023-department",
-            "--unit",
             "so-tttt",
-            "-o",
-            &path("department.xlsx"),
-        ])
+            &["-o", &path("department.xlsx")],
+        ))
         .await;
     let stderr = stack
         .exits(
@@ -262,20 +238,11 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
         "{stderr}"
     );
     stack
-        .ok(&[
-            "form",
-            "--lang",
-            "vi",
-            "template",
-            "--framework",
+        .ok(&template_line(
             "hcm-2023-district",
-            "--unit",
             UNIT,
-            "--year",
-            "2024",
-            "-o",
-            &path("2024.xlsx"),
-        ])
+            &["--year", "2024", "-o", &path("2024.xlsx")],
+        ))
         .await;
     let stderr = stack
         .exits(
