@@ -3,6 +3,7 @@
 //! headers, a download's file name, and a refusal turned into a page in the reader's
 //! language; every answer counted and timed.
 
+use std::future::Future;
 use std::time::Instant;
 
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -97,9 +98,10 @@ pub(super) fn attachment(mut response: Response, file_name: &str) -> Response {
     response
 }
 
-/// Counts and times the answer, and turns a refusal into its page.
-pub(super) fn finish(page: &'static str, started: Instant, answer: Answer) -> Response {
-    let response = match answer {
+/// Waits for `answer`, counts and times it as `page`, and turns a refusal into its page.
+pub(super) async fn answered(page: &'static str, answer: impl Future<Output = Answer>) -> Response {
+    let started = Instant::now();
+    let response = match answer.await {
         Ok(response) => response,
         Err((lang, error)) => {
             let status = error.status();

@@ -1,23 +1,25 @@
 //! The downloads: a round's ranking and a unit's scorecard as CSV or .xlsx, the published
 //! snapshot byte for byte, its signature and the key that checks it.
 
-use std::time::Instant;
+use std::future::Future;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
 use dti_i18n::Message;
+use serde::de::DeserializeOwned;
 
-use super::answer::{attachment, cached, etag, finish};
+use super::answer::{answered, attachment, cached, etag};
 use super::html::not_found;
-use super::query::{cohort_result, page_query, published_scorecard, round_of, PageQuery};
+use super::query::{page_query, published_round, round_of, PageQuery, PublishedRound, RawQuery};
 use super::{Answer, AppState};
 use crate::downloads;
 use crate::error::SiteError;
 
+/// The form of a table download.
 #[derive(Debug, Clone, Copy)]
-enum FileKind {
+pub(super) enum FileKind {
     Csv,
     Xlsx,
 }
@@ -47,117 +49,93 @@ impl FileKind {
     }
 }
 
-async fn ranking_file(
+/// The route of a `kind` table download that `file` answers; `page` names it in the request
+/// metrics.
+pub(super) fn download<P, F, Fut>(
+    kind: FileKind,
+    page: &'static str,
+    file: F,
+) -> MethodRouter<AppState>
+where
+    P: DeserializeOwned + Send + 'static,
+    F: Fn(AppState, P, RawQuery, HeaderMap, FileKind) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Answer> + Send + 'static,
+{
+    get(
+        move |State(site): State<AppState>,
+              Path(path): Path<P>,
+              query: RawQuery,
+              headers: HeaderMap| async move {
+            answered(page, file(site, path, query, headers, kind)).await
+        },
+    )
+}
+
+/// A round's ranking.
+pub(super) async fn ranking_file(
     site: AppState,
     (year, framework): (String, String),
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
     kind: FileKind,
 ) -> Answer {
-    let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
-    let lang = links.lang;
-    let (result, _) = cohort_result(&site, &year, &framework, links.revision)
-        .await
-        .map_err(|error| (lang, error))?;
-    let name = format!(
-        "dti-{}-{}-r{}-xep-hang.{}",
-        result.round.year,
-        result.round.framework,
-        result.revision.revision,
-        kind.extension()
-    );
-    let (registry_tag, registry) = site.registry.in_force();
-    let response = cached(
+    let published = published_round(&site, &year, &framework, query, &headers).await?;
+    let table = || downloads::ranking_table(&published.result.ranking(&published.registry));
+    table_file(
+        kind,
+        &published,
         &headers,
-        etag(
-            &["ranking-file", kind.extension(), &registry_tag],
-            Some(&result),
-        ),
-        kind.content_type(),
-        None,
-        || kind.write(&downloads::ranking_table(&result.ranking(&registry))),
+        ["ranking-file", "xep-hang"],
+        table,
     )
-    .map_err(|error| (lang, error))?;
-    Ok(attachment(response, &name))
 }
 
-pub(super) async fn ranking_csv(
-    State(site): State<AppState>,
-    Path(path): Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let answer = ranking_file(site, path, query, headers, FileKind::Csv).await;
-    finish("ranking_csv", started, answer)
-}
-
-pub(super) async fn ranking_xlsx(
-    State(site): State<AppState>,
-    Path(path): Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let answer = ranking_file(site, path, query, headers, FileKind::Xlsx).await;
-    finish("ranking_xlsx", started, answer)
-}
-
-async fn scorecard_file(
+/// A unit's scorecard.
+pub(super) async fn scorecard_file(
     site: AppState,
     (year, framework, unit): (String, String, String),
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
     kind: FileKind,
 ) -> Answer {
-    let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
-    let lang = links.lang;
-    let (result, _) = cohort_result(&site, &year, &framework, links.revision)
-        .await
-        .map_err(|error| (lang, error))?;
-    let (registry_tag, registry) = site.registry.in_force();
-    let scorecard = published_scorecard(&result, &registry, &unit, lang)?;
+    let published = published_round(&site, &year, &framework, query, &headers).await?;
+    let scorecard = published.scorecard(&unit)?;
+    let table = || downloads::scorecard_table(&scorecard);
+    table_file(kind, &published, &headers, ["scorecard-file", &unit], table)
+}
+
+/// The `kind` file of a `table` of the `published` result: `[download, name]` name the download
+/// in its ETag, and the file after the round and the revision.
+fn table_file(
+    kind: FileKind,
+    published: &PublishedRound,
+    headers: &HeaderMap,
+    [download, name]: [&str; 2],
+    table: impl FnOnce() -> downloads::Table,
+) -> Answer {
+    let PublishedRound {
+        links,
+        result,
+        registry_tag,
+        ..
+    } = published;
+    let parts = [download, kind.extension(), name, registry_tag];
+    let response = cached(
+        headers,
+        etag(&parts, Some(result)),
+        kind.content_type(),
+        None,
+        || kind.write(&table()),
+    )
+    .map_err(|error| (links.lang, error))?;
     let name = format!(
-        "dti-{}-{}-r{}-{unit}.{}",
+        "dti-{}-{}-r{}-{name}.{}",
         result.round.year,
         result.round.framework,
         result.revision.revision,
         kind.extension()
     );
-    let response = cached(
-        &headers,
-        etag(
-            &["scorecard-file", kind.extension(), &unit, &registry_tag],
-            Some(&result),
-        ),
-        kind.content_type(),
-        None,
-        || kind.write(&downloads::scorecard_table(&scorecard)),
-    )
-    .map_err(|error| (lang, error))?;
     Ok(attachment(response, &name))
-}
-
-pub(super) async fn scorecard_csv(
-    State(site): State<AppState>,
-    Path(path): Path<(String, String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let answer = scorecard_file(site, path, query, headers, FileKind::Csv).await;
-    finish("scorecard_csv", started, answer)
-}
-
-pub(super) async fn scorecard_xlsx(
-    State(site): State<AppState>,
-    Path(path): Path<(String, String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    headers: HeaderMap,
-) -> Response {
-    let started = Instant::now();
-    let answer = scorecard_file(site, path, query, headers, FileKind::Xlsx).await;
-    finish("scorecard_xlsx", started, answer)
 }
 
 /// The published snapshot, byte for byte the canonical JSON its content hash covers; the
@@ -165,7 +143,7 @@ pub(super) async fn scorecard_xlsx(
 pub(super) async fn snapshot_json(
     state: State<AppState>,
     path: Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Response {
     snapshot_file(state, path, query, headers, SnapshotFile::Json).await
@@ -176,7 +154,7 @@ pub(super) async fn snapshot_json(
 pub(super) async fn snapshot_signature(
     state: State<AppState>,
     path: Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Response {
     snapshot_file(state, path, query, headers, SnapshotFile::Signature).await
@@ -204,12 +182,11 @@ enum SnapshotFile {
 async fn snapshot_file(
     State(site): State<AppState>,
     Path((year, framework)): Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
     kind: SnapshotFile,
 ) -> Response {
-    let started = Instant::now();
-    let answer = async {
+    answered("snapshot", async {
         let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let round = round_of(&site, &year, &framework).map_err(|error| (lang, error))?;
@@ -263,7 +240,6 @@ async fn snapshot_file(
                 }
             ),
         ))
-    }
-    .await;
-    finish("snapshot", started, answer)
+    })
+    .await
 }

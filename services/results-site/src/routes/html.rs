@@ -1,18 +1,15 @@
 //! The pages: the list of published results, a round's ranking, a unit's scorecard; the
 //! stylesheet, the bare health answer and the page of a path that names nothing.
 
-use std::time::Instant;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use dti_domain::RoundRef;
 use dti_i18n::Message;
 
-use super::answer::{cached, etag, finish};
-use super::query::{cohort_result, page_query, published_scorecard, PageQuery};
+use super::answer::{answered, cached, etag};
+use super::query::{page_query, published_round, PageQuery, RawQuery};
 use super::{AppState, FIRST_YEAR, HTML};
 use crate::error::SiteError;
 use crate::i18n::Lang;
@@ -42,20 +39,16 @@ pub(super) async fn not_found(headers: HeaderMap) -> Response {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|value| value.to_str().ok()),
     );
-    finish(
-        "not_found",
-        Instant::now(),
-        Err((lang, SiteError::NotFound(Message::new("site-no-such-page")))),
-    )
+    let refusal = SiteError::NotFound(Message::new("site-no-such-page"));
+    answered("not_found", async { Err((lang, refusal)) }).await
 }
 
 pub(super) async fn index(
     State(site): State<AppState>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let started = Instant::now();
-    let answer = async {
+    answered("index", async {
         let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
         let lang = links.lang;
         let mut rounds = Vec::new();
@@ -90,58 +83,51 @@ pub(super) async fn index(
             Ok(pages::index(&links, &rounds).into_string().into_bytes())
         })
         .map_err(|error| (lang, error))
-    }
-    .await;
-    finish("index", started, answer)
+    })
+    .await
 }
 
 pub(super) async fn ranking_page(
     State(site): State<AppState>,
     Path((year, framework)): Path<(String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let started = Instant::now();
-    let answer = async {
-        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
+    answered("ranking", async {
+        let published = published_round(&site, &year, &framework, query, &headers).await?;
+        let (links, result) = (&published.links, &published.result);
         let lang = links.lang;
-        let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
-            .await
-            .map_err(|error| (lang, error))?;
-        let (registry_tag, registry) = site.registry.in_force();
         cached(
             &headers,
-            etag(&["ranking", lang.tag(), &registry_tag], Some(&result)),
+            etag(
+                &["ranking", lang.tag(), &published.registry_tag],
+                Some(result),
+            ),
             HTML,
             Some(lang),
             || {
-                let ranking = result.ranking(&registry);
-                Ok(pages::ranking(&links, &result, &ranking, &listing)
+                let ranking = result.ranking(&published.registry);
+                Ok(pages::ranking(links, result, &ranking, &published.listing)
                     .into_string()
                     .into_bytes())
             },
         )
         .map_err(|error| (lang, error))
-    }
-    .await;
-    finish("ranking", started, answer)
+    })
+    .await
 }
 
 pub(super) async fn unit_page(
     State(site): State<AppState>,
     Path((year, framework, unit)): Path<(String, String, String)>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let started = Instant::now();
-    let answer = async {
-        let PageQuery { links } = page_query(query, &headers, site.signer.is_some())?;
+    answered("unit", async {
+        let published = published_round(&site, &year, &framework, query, &headers).await?;
+        let (links, result, listing) = (&published.links, &published.result, &published.listing);
         let lang = links.lang;
-        let (result, listing) = cohort_result(&site, &year, &framework, links.revision)
-            .await
-            .map_err(|error| (lang, error))?;
-        let (registry_tag, registry) = site.registry.in_force();
-        let scorecard = published_scorecard(&result, &registry, &unit, lang)?;
+        let scorecard = published.scorecard(&unit)?;
         let mut by_revision = Vec::with_capacity(listing.len());
         let mut hashes = Vec::with_capacity(listing.len());
         for summary in listing.iter() {
@@ -158,23 +144,23 @@ pub(super) async fn unit_page(
                     .map(|entry| (entry.rank, entry.total.clone())),
             );
         }
-        let mut parts = vec!["unit", lang.tag(), unit.as_str(), registry_tag.as_str()];
+        let registry_tag = published.registry_tag.as_str();
+        let mut parts = vec!["unit", lang.tag(), unit.as_str(), registry_tag];
         parts.extend(hashes.iter().map(String::as_str));
         cached(
             &headers,
-            etag(&parts, Some(&result)),
+            etag(&parts, Some(result)),
             HTML,
             Some(lang),
             || {
                 Ok(
-                    pages::unit(&links, &result, &scorecard, &listing, &by_revision)
+                    pages::unit(links, result, &scorecard, listing, &by_revision)
                         .into_string()
                         .into_bytes(),
                 )
             },
         )
         .map_err(|error| (lang, error))
-    }
-    .await;
-    finish("unit", started, answer)
+    })
+    .await
 }

@@ -27,9 +27,9 @@ use crate::i18n::Lang;
 use crate::publications::Publications;
 use crate::signing::SnapshotSigner;
 
+use files::FileKind::{Csv, Xlsx};
 use files::{
-    ranking_csv, ranking_xlsx, scorecard_csv, scorecard_xlsx, signing_key, snapshot_json,
-    snapshot_signature,
+    download, ranking_file, scorecard_file, signing_key, snapshot_json, snapshot_signature,
 };
 use html::{healthz, index, not_found, ranking_page, stylesheet, unit_page};
 
@@ -87,8 +87,14 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/healthz", get(healthz))
         .route("/assets/site.css", get(stylesheet))
         .route("/{year}/{framework}", get(ranking_page))
-        .route("/{year}/{framework}/ranking.csv", get(ranking_csv))
-        .route("/{year}/{framework}/ranking.xlsx", get(ranking_xlsx))
+        .route(
+            "/{year}/{framework}/ranking.csv",
+            download(Csv, "ranking_csv", ranking_file),
+        )
+        .route(
+            "/{year}/{framework}/ranking.xlsx",
+            download(Xlsx, "ranking_xlsx", ranking_file),
+        )
         .route("/{year}/{framework}/snapshot.json", get(snapshot_json))
         .route(
             "/{year}/{framework}/snapshot.json.sig",
@@ -98,11 +104,11 @@ pub fn router(site: Arc<Site>) -> Router {
         .route("/{year}/{framework}/units/{unit}", get(unit_page))
         .route(
             "/{year}/{framework}/units/{unit}/scorecard.csv",
-            get(scorecard_csv),
+            download(Csv, "scorecard_csv", scorecard_file),
         )
         .route(
             "/{year}/{framework}/units/{unit}/scorecard.xlsx",
-            get(scorecard_xlsx),
+            download(Xlsx, "scorecard_xlsx", scorecard_file),
         )
         .fallback(not_found)
         .with_state(site)

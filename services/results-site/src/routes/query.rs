@@ -14,8 +14,12 @@ use super::{Site, YEARS};
 use crate::error::SiteError;
 use crate::i18n::Lang;
 use crate::pages::LinkContext;
-use crate::results::{CohortResult, PreviousYear};
+use crate::results::{CohortResult, PreviousYear, Scorecard};
 use crate::source::RevisionSummary;
+
+/// A request's query parameters as axum reads them (a rejection is answered with a 400 naming
+/// the problem, by [`page_query`]).
+pub(super) type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
 
 /// The query of a page: its language and the revision asked for.
 #[derive(Debug, Clone, Copy)]
@@ -23,28 +27,9 @@ pub(super) struct PageQuery {
     pub(super) links: LinkContext,
 }
 
-/// `unit`'s scorecard in the published `result`, or a 404 in `lang`.
-pub(super) fn published_scorecard(
-    result: &CohortResult,
-    registry: &UnitRegistry,
-    unit: &str,
-    lang: Lang,
-) -> Result<crate::results::Scorecard, (Lang, SiteError)> {
-    result.scorecard(registry, unit).ok_or_else(|| {
-        (
-            lang,
-            SiteError::NotFound(
-                Message::new("site-unit-not-published")
-                    .arg("unit", format!("{unit:?}"))
-                    .arg("round", result.round.to_string()),
-            ),
-        )
-    })
-}
-
 /// Reads `lang` and `revision`; anything else is refused, naming the parameter.
 pub(super) fn page_query(
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
     headers: &HeaderMap,
     signed: bool,
 ) -> Result<PageQuery, (Lang, SiteError)> {
@@ -125,7 +110,62 @@ fn no_cohort(framework: &str) -> Message {
 }
 
 /// The revision asked for, its round's revisions, and the previous year's result.
-pub(super) async fn cohort_result(
+/// What every page and download of a round's published result reads first: the query, the
+/// revision it asks for with the round's list of revisions, and the registry in force.
+pub(super) struct PublishedRound {
+    /// The language and the revision the request asks for.
+    pub(super) links: LinkContext,
+    /// The revision shown, with the year before.
+    pub(super) result: CohortResult,
+    /// Every published revision of the round.
+    pub(super) listing: Arc<Vec<RevisionSummary>>,
+    /// The part of the ETag that names the registry in force.
+    pub(super) registry_tag: String,
+    /// The registry in force: the units' names.
+    pub(super) registry: Arc<UnitRegistry>,
+}
+
+impl PublishedRound {
+    /// `unit`'s scorecard in the result, or a 404 in the request's language.
+    pub(super) fn scorecard(&self, unit: &str) -> Result<Scorecard, (Lang, SiteError)> {
+        let result = &self.result;
+        result.scorecard(&self.registry, unit).ok_or_else(|| {
+            (
+                self.links.lang,
+                SiteError::NotFound(
+                    Message::new("site-unit-not-published")
+                        .arg("unit", format!("{unit:?}"))
+                        .arg("round", result.round.to_string()),
+                ),
+            )
+        })
+    }
+}
+
+/// The published result of the round at `year`/`framework` that `query` asks for; a refusal
+/// in the request's language.
+pub(super) async fn published_round(
+    site: &Site,
+    year: &str,
+    framework: &str,
+    query: RawQuery,
+    headers: &HeaderMap,
+) -> Result<PublishedRound, (Lang, SiteError)> {
+    let PageQuery { links } = page_query(query, headers, site.signer.is_some())?;
+    let (result, listing) = cohort_result(site, year, framework, links.revision)
+        .await
+        .map_err(|error| (links.lang, error))?;
+    let (registry_tag, registry) = site.registry.in_force();
+    Ok(PublishedRound {
+        links,
+        result,
+        listing,
+        registry_tag,
+        registry,
+    })
+}
+
+async fn cohort_result(
     site: &Site,
     year: &str,
     framework: &str,
