@@ -38,6 +38,19 @@ fn population(count: u64) -> pb::SubmitOwnerValuesRequest {
     }
 }
 
+/// The statistics office submits `count` as [`YEAR`]'s population.
+async fn submit_population(
+    c: &mut Clients,
+    backends: &TestBackends,
+    count: u64,
+) -> anyhow::Result<()> {
+    let owner = backends.department_token("cuc-thong-ke");
+    c.owners
+        .submit_owner_values(with_auth(population(count), &owner))
+        .await?;
+    Ok(())
+}
+
 fn planned<'a>(plan: &'a pb::SyncPlan, code: &str) -> &'a pb::PlannedItem {
     plan.items
         .iter()
@@ -68,11 +81,7 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
     submit_all(&backends, &mut c, YEAR, 1).await?;
     let operator = backends.token(Role::Operator);
 
-    let plan = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    let plan = c.dry_run(YEAR, &operator).await?;
     assert_eq!(plan.to_push as usize, set.items().len());
     let item = planned(&plan, "6.22");
     assert_eq!(item.action, i32::from(pb::PlanAction::Push));
@@ -94,12 +103,7 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
     );
 
     // A confirmation of a plan that is no longer current is refused.
-    c.owners
-        .submit_owner_values(with_auth(
-            population(9_400_000),
-            &backends.department_token("cuc-thong-ke"),
-        ))
-        .await?;
+    submit_population(&mut c, &backends, 9_400_000).await?;
     let stale = c
         .sync
         .start_sync(with_auth(
@@ -132,11 +136,7 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
     assert_every_item_accepted_once(backends.db.pool(), &receiver).await?;
 
     // Nothing new: the next dry run pushes nothing and a sync queues nothing.
-    let again = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    let again = c.dry_run(YEAR, &operator).await?;
     assert_eq!(again.to_push, 0);
     assert!(again
         .items
@@ -148,17 +148,8 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
     assert!(empty.finished_at.is_some());
 
     // One owner changes one value: only it is pushed, with its diff.
-    c.owners
-        .submit_owner_values(with_auth(
-            population(9_500_000),
-            &backends.department_token("cuc-thong-ke"),
-        ))
-        .await?;
-    let changed = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    submit_population(&mut c, &backends, 9_500_000).await?;
+    let changed = c.dry_run(YEAR, &operator).await?;
     assert_eq!(changed.to_push, 1);
     let item = planned(&changed, "population");
     assert_eq!(item.diff, i32::from(pb::ValueDiff::Changed));
@@ -333,11 +324,7 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
         .collect();
     assert_eq!(rejected.len(), 1, "the owner sees its own entry");
     assert_eq!(rejected[0].detail, reason);
-    let plan = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    let plan = c.dry_run(YEAR, &operator).await?;
     assert_eq!(
         planned(&plan, "6.22").action,
         i32::from(pb::PlanAction::Rejected)
@@ -373,11 +360,7 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
     c.owners
         .submit_owner_values(with_auth(correction, &backends.department_token("so-tttt")))
         .await?;
-    let plan = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    let plan = c.dry_run(YEAR, &operator).await?;
     assert_eq!(plan.to_push, 1);
     let (_, run) = plan_and_push(&backends, &mut c, YEAR).await?;
     let run = finished_run(&backends, &mut c, &run.run_id, WAIT).await?;

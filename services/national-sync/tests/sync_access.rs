@@ -360,11 +360,7 @@ async fn sync_rpcs_refuse_bad_tokens_wrong_roles_and_bad_input() -> anyhow::Resu
     assert_eq!(status.code(), Code::NotFound, "nothing supplied yet");
     let status = Rpc::GetRun.call(&mut c, Some(&operator)).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
-    let plan = c
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year: YEAR }, &operator))
-        .await?
-        .into_inner();
+    let plan = c.dry_run(YEAR, &operator).await?;
     let status = c
         .sync
         .start_sync(with_auth(

@@ -78,6 +78,14 @@ pub struct Clients {
     pub sync: NationalSyncServiceClient<Channel>,
 }
 
+impl Clients {
+    /// The dry run of `year`'s sync, read with `token`.
+    pub async fn dry_run(&mut self, year: u32, token: &str) -> anyhow::Result<pb::SyncPlan> {
+        let request = with_auth(pb::PlanSyncRequest { year }, token);
+        Ok(self.sync.plan_sync(request).await?.into_inner())
+    }
+}
+
 /// Clients over `running`'s channel.
 pub fn clients(running: &RunningService) -> Clients {
     Clients {
@@ -184,11 +192,7 @@ pub async fn plan_and_push(
     year: u32,
 ) -> anyhow::Result<(pb::SyncPlan, pb::SyncRun)> {
     let operator = backends.token(dti_auth::Role::Operator);
-    let plan = clients
-        .sync
-        .plan_sync(with_auth(pb::PlanSyncRequest { year }, &operator))
-        .await?
-        .into_inner();
+    let plan = clients.dry_run(year, &operator).await?;
     let run = clients
         .sync
         .start_sync(with_auth(
