@@ -12,8 +12,8 @@ use std::time::Duration;
 use dti_i18n::{Lang, Message};
 use dti_proto::dti::common::v1::{GeneralInfoValue, IndicatorValue, UnitRef};
 use dti_proto::dti::submission::v1::{
-    GetSubmissionRequest, ListVersionsRequest, SetValuesRequest, Submission, SubmissionState,
-    SubmitAssessmentRequest, SubmitResponse, ValidationWarning,
+    GetSubmissionRequest, SetValuesRequest, Submission, SubmissionState, SubmitAssessmentRequest,
+    SubmitResponse, ValidationWarning,
 };
 use dti_testkit::refusals::{assert_names_field, violated_fields};
 use dti_testkit::values::{info_contact, info_number, info_text};
@@ -156,17 +156,7 @@ async fn general_information_is_stored_versioned_merged_and_cross_checked() -> a
     assert_eq!(stack.submit("quan-1", &id, "g-2").await?, 2);
 
     // Each version keeps the general information it was submitted with.
-    let versions = stack
-        .submissions()
-        .list_versions(with_auth(
-            ListVersionsRequest {
-                submission_id: id.clone(),
-            },
-            &token,
-        ))
-        .await?
-        .into_inner()
-        .versions;
+    let versions = stack.api().versions("quan-1", &id).await?;
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0].general_info, fields(reported.clone()));
     assert_eq!(versions[1].general_info, merged);

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use dti_proto::dti::common::v1::UnitRef;
 use dti_proto::dti::submission::v1::{
-    GetSubmissionRequest, ListVersionsRequest, ReopenForUnitRequest, SetNotApplicableRequest,
-    SubmissionState,
+    GetSubmissionRequest, ReopenForUnitRequest, SetNotApplicableRequest, SubmissionState,
 };
 use dti_testkit::refusals::assert_names_field;
 use dti_testkit::with_auth;
@@ -63,17 +62,7 @@ async fn versions_grow_and_a_retried_submit_returns_the_same_version() -> anyhow
         "the first request id still maps to 1"
     );
 
-    let versions = stack
-        .submissions()
-        .list_versions(with_auth(
-            ListVersionsRequest {
-                submission_id: id.clone(),
-            },
-            &stack.unit_token("quan-1"),
-        ))
-        .await?
-        .into_inner()
-        .versions;
+    let versions = stack.api().versions("quan-1", &id).await?;
     assert_eq!(
         versions.iter().map(|v| v.version).collect::<Vec<_>>(),
         [1, 2]
@@ -527,17 +516,7 @@ async fn an_assessment_is_written_once_and_its_draft_is_that_version_until_edite
         .submit_assessment(with_auth(request(some_values(5), "a-3"), &token))
         .await?;
     assert_eq!(stack.count("submission_draft_values").await?, 0);
-    let versions = stack
-        .submissions()
-        .list_versions(with_auth(
-            ListVersionsRequest {
-                submission_id: id.clone(),
-            },
-            &token,
-        ))
-        .await?
-        .into_inner()
-        .versions;
+    let versions = stack.api().versions("quan-1", &id).await?;
     let values: Vec<_> = versions.iter().map(|v| v.values.clone()).collect();
     assert_eq!(values, [some_values(7), some_values(9), some_values(5)]);
     assert!(versions.iter().all(|v| v.not_applicable.len() == 1));

@@ -4,9 +4,7 @@
 mod support;
 
 use dti_domain::RoundRef;
-use dti_proto::dti::submission::v1::{
-    GetSubmissionRequest, ListVersionsRequest, ReopenForUnitRequest,
-};
+use dti_proto::dti::submission::v1::{GetSubmissionRequest, ReopenForUnitRequest};
 use dti_proto::dti::verification::v1::{GetSideBySideRequest, ListSubmissionsRequest};
 use dti_testkit::with_auth;
 use serde_json::json;
@@ -252,17 +250,7 @@ async fn the_last_submitted_version_is_verified_whatever_draft_a_unit_left_after
             .await?
             .into_inner();
         assert_eq!(a_of(&kept.values, "1.2"), Some(draft_a), "{unit}'s draft");
-        let versions = stack
-            .submissions()
-            .list_versions(with_auth(
-                ListVersionsRequest {
-                    submission_id: id.clone(),
-                },
-                &stack.unit(unit),
-            ))
-            .await?
-            .into_inner()
-            .versions;
+        let versions = stack.submission_api().versions(unit, id).await?;
         assert_eq!(versions.len(), 1, "{unit}");
     }
     let report = dti_audit::verify_round(

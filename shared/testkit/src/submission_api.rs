@@ -1,6 +1,6 @@
 //! The submission service driven through its gRPC API the way an operator and the units do:
-//! open and close a round, create a unit's draft, set its values and general information and
-//! submit it. Tests of any service that needs submitted rounds use these steps on a running
+//! open and close a round, create a unit's draft, set its values and general information,
+//! submit it and read its versions. Tests of any service that needs submitted rounds use these steps on a running
 //! submission service.
 
 use std::time::Duration;
@@ -10,8 +10,8 @@ use dti_proto::dti::common::v1::{GeneralInfoValue, IndicatorValue, RoundRef};
 use dti_proto::dti::submission::v1::round_operator_service_client::RoundOperatorServiceClient;
 use dti_proto::dti::submission::v1::submission_service_client::SubmissionServiceClient;
 use dti_proto::dti::submission::v1::{
-    CloseRoundRequest, CreateDraftRequest, OpenRoundRequest, SetValuesRequest, Submission,
-    SubmitRequest,
+    CloseRoundRequest, CreateDraftRequest, ListVersionsRequest, OpenRoundRequest, SetValuesRequest,
+    Submission, SubmissionVersion, SubmitRequest,
 };
 use tonic::transport::Channel;
 use tonic::Status;
@@ -137,5 +137,18 @@ impl<'a> SubmissionApi<'a> {
             .await?
             .into_inner()
             .version)
+    }
+
+    /// The submitted versions of `unit`'s submission `id`, oldest first, read as the unit.
+    pub async fn versions(&self, unit: &str, id: &str) -> Result<Vec<SubmissionVersion>, Status> {
+        let request = ListVersionsRequest {
+            submission_id: id.to_owned(),
+        };
+        Ok(self
+            .submissions()
+            .list_versions(with_auth(request, &self.backends.unit_token(unit)))
+            .await?
+            .into_inner()
+            .versions)
     }
 }
