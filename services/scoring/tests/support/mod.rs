@@ -208,9 +208,6 @@ pub fn sample_units(framework: &str, count: usize, seed: u64, prefix: &str) -> V
         .collect()
 }
 
-/// Writes a new submitted version of `unit`'s values the way the submission service does
-/// (version, values and, when `announce`, `submission.submitted.v1` in one transaction).
-/// Returns the submission id and the version.
 /// A service-less environment (its reconciler would be idle for an hour) with an open 2023
 /// district round of `count` sample units (`seed`, ids starting with `prefix`).
 pub async fn burst_round(
@@ -237,6 +234,9 @@ pub fn set_min_max_count(unit: &mut UnitSubmission, a: u64) {
     unit.not_applicable.retain(|code| code != "5.1");
 }
 
+/// Writes a new submitted version of `unit`'s values the way the submission service does
+/// (version, values and, when `announce`, `submission.submitted.v1` in one transaction).
+/// Returns the submission id and the version.
 pub async fn submit(
     pool: &PgPool,
     prefix: &str,
@@ -317,6 +317,7 @@ pub async fn submit(
     Ok((id, version))
 }
 
+/// The `submission.submitted.v1` event of `unit`'s version `version` of submission `id`.
 pub fn submitted_event(
     round: &RoundRef,
     unit: &str,
@@ -334,8 +335,6 @@ pub fn submitted_event(
     }
 }
 
-/// Records verifier decisions on a version the way the verification service does (and, when
-/// `announce`, `verification.values_changed.v1` in the same transaction).
 /// Which submitted version decisions are about, and whether their event is written.
 #[derive(Debug, Clone, Copy)]
 pub struct DecidedVersion<'a> {
@@ -346,6 +345,8 @@ pub struct DecidedVersion<'a> {
     pub announce: bool,
 }
 
+/// Records verifier decisions on a version the way the verification service does (and, when
+/// `announce`, `verification.values_changed.v1` in the same transaction).
 pub async fn decide(
     pool: &PgPool,
     prefix: &str,
