@@ -22,7 +22,8 @@
 //! - `scorecard`, `what-if`, `position`, `ranking show`: reading scores and rankings;
 //! - `evidence upload|list|download|remove`: a unit's evidence documents;
 //! - `form template|import`: the self-assessment as an .xlsx form (`dti-forms`);
-//! - `export ranking|scorecard|side-by-side|publication|national-form`: results as .xlsx reports for the city's report.
+//! - `export ranking|scorecard|side-by-side|publication|national-form`: results as .xlsx reports
+//!   for the city's report.
 
 #![warn(missing_docs)]
 

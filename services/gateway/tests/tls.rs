@@ -117,8 +117,8 @@ fn half_a_tls_setting_is_refused_naming_the_field() {
 
 /// The gateway as a client of services that serve gRPC over TLS (`grpc.tls`): with
 /// `service.backends_ca_file` it verifies their certificate and forwards (the ranking service
-/// answers a request without a basis with 400 naming the field); trusting only the system's roots, it
-/// cannot verify the city's CA and answers 503, forwarding nothing.
+/// answers a request without a basis with 400 naming the field); trusting only the system's roots,
+/// it cannot verify the city's CA and answers 503, forwarding nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_calls_services_over_tls_verifying_their_certificate() -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();

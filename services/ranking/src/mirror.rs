@@ -139,7 +139,8 @@ impl CohortMirror {
     }
 
     /// `limit` members of ranking `set` from position `offset` (0-based), exactly as
-    /// [`crate::sorted_sets::page`] reads them from Redis: the page Redis would serve at this version.
+    /// [`crate::sorted_sets::page`] reads them from Redis: the page Redis would serve at this
+    /// version.
     pub fn page(&self, set: Option<usize>, offset: u64, limit: u64) -> Page {
         let ranked = self.ranked(set);
         let start = usize::try_from(offset)
@@ -165,7 +166,8 @@ impl CohortMirror {
         }
     }
 
-    /// `unit`'s place in ranking `set`, exactly as [`crate::sorted_sets::position`] reads it from Redis.
+    /// `unit`'s place in ranking `set`, exactly as [`crate::sorted_sets::position`] reads it from
+    /// Redis.
     pub fn position(&self, set: Option<usize>, unit: &UnitId) -> Position {
         let score = self
             .index

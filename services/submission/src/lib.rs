@@ -17,9 +17,9 @@
 //! - [`api`]: the gRPC handlers and the conversion between protobuf and domain values;
 //! - [`error`]: the service's error and its mapping to gRPC statuses.
 //!
-//! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the
-//! outbox relay, the deadline closer, the round-progress gauges, both gRPC services behind JWT authentication, health,
-//! reflection and metrics.
+//! [`build`] wires it on the shared bootstrap: PostgreSQL (migrated), NATS JetStream, the outbox
+//! relay, the deadline closer, the round-progress gauges, both gRPC services behind JWT
+//! authentication, health, reflection and metrics.
 
 #![warn(missing_docs)]
 

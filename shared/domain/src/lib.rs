@@ -7,7 +7,8 @@
 //! - [`exact`]: exact rational numbers written as `"0.8"` or `"1/2"` in data files;
 //! - [`framework`]: indicator frameworks as versioned data files, their loading and validation,
 //!   and the catalog of known frameworks;
-//! - [`units`]: the unit registry (departments, districts, agencies), cohorts per round and lineage;
+//! - [`units`]: the unit registry (departments, districts, agencies), cohorts per round and
+//!   lineage;
 //! - [`round`]: the round and submission state machines, enforced in one place;
 //! - [`sample`]: deterministic sample cohorts generated from a framework, for demos and benchmarks;
 //! - [`values`]: a unit's submitted indicator values, parsed and validated against a framework,

@@ -1,7 +1,7 @@
 //! Changing a unit's draft: creating it, setting indicators' values and general-information
-//! fields, marking an indicator not applicable and clearing one. Each change is validated first, is a no-op when it changes
-//! nothing (a retry), and otherwise moves the submission back to draft, writes and audits in
-//! one transaction.
+//! fields, marking an indicator not applicable and clearing one. Each change is validated
+//! first, is a no-op when it changes nothing (a retry), and otherwise moves the submission back
+//! to draft, writes and audits in one transaction.
 
 use std::sync::Arc;
 

@@ -1,9 +1,9 @@
 //! The SQL behind a change: creating and locking the `submissions` row, the draft's values
-//! (`submission_draft_values`) and general information (`submissions.general_info`), writing submitted versions (`submission_versions`,
-//! `submission_version_values`), and the lookups a change needs (an existing submission, an
-//! earlier submit). Each function is one statement, or a short fixed sequence,
-//! in the caller's transaction (finding a submission's id also runs on the pool). Reading whole
-//! submissions for answers is in `views`.
+//! (`submission_draft_values`) and general information (`submissions.general_info`), writing
+//! submitted versions (`submission_versions`, `submission_version_values`), and the lookups a
+//! change needs (an existing submission, an earlier submit). Each function is one statement, or a
+//! short fixed sequence, in the caller's transaction (finding a submission's id also runs on the
+//! pool). Reading whole submissions for answers is in `views`.
 //!
 //! The values are written once: a whole assessment submitted at once goes straight into its
 //! version, and the draft is then that version (`submissions.draft_is_latest_version`, read
@@ -274,8 +274,8 @@ pub(super) struct NewVersion<'a> {
     pub state: SubmissionState,
 }
 
-/// Writes `new` in one statement: the version with the assessment's general information and
-/// values, and the submission's general information, state and latest version; the draft becomes that
+/// Writes `new` in one statement: the version with the assessment's general information and values,
+/// and the submission's general information, state and latest version; the draft becomes that
 /// version (its own rows are dropped). Returns when it was submitted.
 pub(super) async fn write_assessment_version(
     tx: &mut PgTransaction,

@@ -74,8 +74,8 @@ impl Submissions {
     }
 
     /// Creates the unit's draft if needed, replaces it with exactly the `assessment` (values,
-    /// not-applicable marks and general information), and submits it — one transaction. A retry with the
-    /// same `client_request_id` returns the version the first attempt created.
+    /// not-applicable marks and general information), and submits it — one transaction. A retry
+    /// with the same `client_request_id` returns the version the first attempt created.
     #[tracing::instrument(skip_all, fields(round = %round, unit = %unit, indicators = assessment.values.len()))]
     pub async fn submit_assessment(
         &self,

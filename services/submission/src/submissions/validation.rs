@@ -1,8 +1,8 @@
 //! Checking a request before anything is written: each indicator's values and the general
-//! information validated with the domain (the same checks and messages as `dtictl`),
-//! not-applicable marks and their reasons, client request ids and request sizes. Every problem of a request is reported at once,
-//! naming unit, indicator and variable; one problem refuses the whole request. Problems are
-//! written in the request's language (`dti-i18n` messages).
+//! information validated with the domain (the same checks and messages as `dtictl`), not-applicable
+//! marks and their reasons, client request ids and request sizes. Every problem of a request is
+//! reported at once, naming unit, indicator and variable; one problem refuses the whole request.
+//! Problems are written in the request's language (`dti-i18n` messages).
 
 use dti_service_kit::service_error::Refusal;
 use std::collections::BTreeMap;

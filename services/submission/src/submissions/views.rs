@@ -1,6 +1,6 @@
 //! Reading submissions for answers: a submission with its draft, general information and open
-//! clarification questions, and its submitted versions, each indicator decoded with the domain and put in
-//! framework order. Readers are checked with [`crate::access`].
+//! clarification questions, and its submitted versions, each indicator decoded with the domain and
+//! put in framework order. Readers are checked with [`crate::access`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,8 +1,10 @@
-//! `dtictl export ranking|scorecard|side-by-side|publication|national-form`: the services' answers as .xlsx reports for the city's
-//! report, with headings in the chosen language (Vietnamese by default), one sheet per group
-//! where it applies and scores as numbers with two decimals. The answers are read with the same
-//! calls as `dtictl ranking show`, `dtictl scorecard`, `dtictl verify show`, `dtictl publication show`, `dtictl owner completeness` and
-//! `dtictl sync plan`; `dti-forms` writes the workbook.//!
+//! `dtictl export ranking|scorecard|side-by-side|publication|national-form`: the services' answers
+//! as .xlsx reports for the city's report, with headings in the chosen language (Vietnamese by
+//! default), one sheet per group where it applies and scores as numbers with two decimals. The
+//! answers are read with the same calls as `dtictl ranking show`, `dtictl scorecard`, `dtictl
+//! verify show`, `dtictl publication show`, `dtictl owner completeness` and `dtictl sync plan`;
+//! `dti-forms` writes the workbook.
+//!
 //! This module holds the command line and the header lines and group sheets every report
 //! shares; `scores` writes the ranking and scorecard reports, `verification` the side-by-side
 //! and publication reports, `national` the national form.
