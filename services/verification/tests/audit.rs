@@ -4,7 +4,6 @@
 
 mod support;
 
-use dti_domain::RoundRef;
 use support::{accept, count, insufficient, overridden, Stack};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,11 +46,7 @@ async fn a_tampered_decision_breaks_the_chain_where_it_was_edited() -> anyhow::R
             .await?;
     assert!(round_entries.contains(&"round.start_verification".to_owned()));
 
-    let reference = RoundRef {
-        year: 2023,
-        framework: "hcm-2023-district".parse()?,
-    };
-    let intact = dti_audit::verify_round(pool, &reference).await?;
+    let intact = stack.audit_report().await?;
     assert_eq!(intact.first_broken, None);
 
     // Someone edits the first decision entry: 1.2 "overridden" becomes "accepted".
@@ -68,7 +63,7 @@ async fn a_tampered_decision_breaks_the_chain_where_it_was_edited() -> anyhow::R
     .bind(id)
     .execute(pool)
     .await?;
-    let report = dti_audit::verify_round(pool, &reference).await?;
+    let report = stack.audit_report().await?;
     let broken = report.first_broken.expect("the edit is caught");
     assert_eq!(broken.chain, "unit:quan-1");
     assert_eq!(broken.seq, seq);

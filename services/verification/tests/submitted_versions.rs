@@ -3,7 +3,6 @@
 
 mod support;
 
-use dti_domain::RoundRef;
 use dti_proto::dti::submission::v1::{GetSubmissionRequest, ReopenForUnitRequest};
 use dti_proto::dti::verification::v1::{GetSideBySideRequest, ListSubmissionsRequest};
 use dti_testkit::with_auth;
@@ -253,14 +252,7 @@ async fn the_last_submitted_version_is_verified_whatever_draft_a_unit_left_after
         let versions = stack.submission_api().versions(unit, id).await?;
         assert_eq!(versions.len(), 1, "{unit}");
     }
-    let report = dti_audit::verify_round(
-        stack.backends.db.pool(),
-        &RoundRef {
-            year: 2023,
-            framework: "hcm-2023-district".parse()?,
-        },
-    )
-    .await?;
+    let report = stack.audit_report().await?;
     assert_eq!(report.first_broken, None);
     stack.close().await
 }

@@ -9,7 +9,6 @@
 
 mod support;
 
-use dti_domain::RoundRef;
 use dti_proto::dti::verification::v1::{
     CompleteSubmissionRequest, DecisionKind, GetSideBySideRequest, ListSubmissionsRequest,
 };
@@ -245,14 +244,7 @@ async fn decisions_stand_beside_the_self_assessment_and_agree_with_the_engine() 
         ids.sort();
         ids
     });
-    let report = dti_audit::verify_round(
-        stack.backends.db.pool(),
-        &RoundRef {
-            year: 2023,
-            framework: "hcm-2023-district".parse()?,
-        },
-    )
-    .await?;
+    let report = stack.audit_report().await?;
     assert_eq!(report.first_broken, None);
     let decisions: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM audit_log WHERE action LIKE 'verification.%' AND chain = 'unit:quan-1'",

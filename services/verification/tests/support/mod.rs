@@ -399,6 +399,15 @@ impl Stack {
         self.backends.published_ids(event).await
     }
 
+    /// The audit chains of the round every test uses, verified link by link.
+    pub async fn audit_report(&self) -> anyhow::Result<dti_audit::ChainReport> {
+        let round = dti_domain::RoundRef {
+            year: u16::try_from(YEAR)?,
+            framework: FRAMEWORK.parse()?,
+        };
+        Ok(dti_audit::verify_round(self.backends.db.pool(), &round).await?)
+    }
+
     pub async fn close(mut self) -> anyhow::Result<()> {
         if let Some(service) = self.verification.take() {
             service.stop().await?;
