@@ -51,6 +51,18 @@ async fn submit_population(
     Ok(())
 }
 
+/// The reconciliation report of [`YEAR`].
+async fn read_report(backends: &TestBackends) -> anyhow::Result<report::Report> {
+    let request = report::ReportRequest::new(YEAR, "mic-2022-province")?;
+    Ok(request.read(backends.db.pool()).await?)
+}
+
+/// The report's row of the item `code`.
+fn report_row<'a>(report: &'a report::Report, code: &str) -> &'a report::ReportRow {
+    let row = report.rows.iter().find(|row| row.code == code);
+    row.unwrap_or_else(|| panic!("the report has a row of {code}"))
+}
+
 fn planned<'a>(plan: &'a pb::SyncPlan, code: &str) -> &'a pb::PlannedItem {
     plan.items
         .iter()
@@ -193,14 +205,8 @@ async fn dry_run_shows_payload_and_diff_then_push_is_accepted_and_not_repeated(
         .iter()
         .any(|e| e.event == i32::from(pb::PushEvent::Accepted)
             && e.item.as_ref().is_some_and(|i| i.code == "6.22")));
-    let report = report::ReportRequest::new(YEAR, "mic-2022-province")?
-        .read(backends.db.pool())
-        .await?;
-    let row = report
-        .rows
-        .iter()
-        .find(|r| r.code == "population")
-        .expect("population row");
+    let report = read_report(&backends).await?;
+    let row = report_row(&report, "population");
     let pushed = row.last_pushed.as_ref().expect("pushed");
     assert_eq!(
         (pushed.version, &pushed.value),
@@ -330,14 +336,8 @@ async fn a_rejected_indicator_is_disputed_until_its_owner_corrects_it() -> anyho
         i32::from(pb::PlanAction::Rejected)
     );
     assert_eq!(planned(&plan, "6.22").rejection_reason, reason);
-    let report = report::ReportRequest::new(YEAR, "mic-2022-province")?
-        .read(backends.db.pool())
-        .await?;
-    let row = report
-        .rows
-        .iter()
-        .find(|r| r.code == "6.22")
-        .expect("6.22 row");
+    let report = read_report(&backends).await?;
+    let row = report_row(&report, "6.22");
     assert_eq!(
         row.last_pushed.as_ref().map(|p| p.outcome.clone()),
         Some(PushOutcome::Rejected(reason.into()))
