@@ -26,6 +26,16 @@ fn template_line<'a>(framework: &'a str, unit: &'a str, more: &[&'a str]) -> Vec
         .collect()
 }
 
+/// What `dtictl form --lang vi import FILE MORE… --submit` prints as it exits 2: a refused form.
+async fn refused_import(stack: &Stack, file: &str, more: &[&str]) -> String {
+    let line: Vec<&str> = ["form", "--lang", "vi", "import", file]
+        .into_iter()
+        .chain(more.iter().copied())
+        .chain(["--submit"])
+        .collect();
+    stack.exits(&line, None, 2).await
+}
+
 /// A workbook's sheets, read whole: (name, hidden, cells by (row, column)).
 type Sheets = Vec<(String, bool, BTreeMap<(u32, u16), Data>)>;
 
@@ -173,20 +183,7 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
     set(&mut bad, "Nhóm 3", (11, 4), Data::String("12,5".into()));
     set(&mut bad, "Nhóm 3", (8, 4), Data::Float(-3.0));
     write_all(&bad, &dir.path().join("bad.xlsx"));
-    let stderr = stack
-        .exits(
-            &[
-                "form",
-                "--lang",
-                "vi",
-                "import",
-                &path("bad.xlsx"),
-                "--submit",
-            ],
-            None,
-            2,
-        )
-        .await;
+    let stderr = refused_import(&stack, &path("bad.xlsx"), &[]).await;
     assert_eq!(
         stderr.lines().collect::<Vec<_>>(),
         [
@@ -214,24 +211,12 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
             &["-o", &path("department.xlsx")],
         ))
         .await;
-    let stderr = stack
-        .exits(
-            &[
-                "form",
-                "--lang",
-                "vi",
-                "import",
-                &path("department.xlsx"),
-                "--framework",
-                "hcm-2023-district",
-                "--year",
-                "2023",
-                "--submit",
-            ],
-            None,
-            2,
-        )
-        .await;
+    let stderr = refused_import(
+        &stack,
+        &path("department.xlsx"),
+        &["--framework", "hcm-2023-district", "--year", "2023"],
+    )
+    .await;
     assert!(
         stderr
             .contains("phiếu dùng bộ chỉ số hcm-2023-department, cần bộ chỉ số hcm-2023-district"),
@@ -244,22 +229,7 @@ async fn a_form_is_generated_filled_imported_and_submitted_and_bad_forms_submit_
             &["--year", "2024", "-o", &path("2024.xlsx")],
         ))
         .await;
-    let stderr = stack
-        .exits(
-            &[
-                "form",
-                "--lang",
-                "vi",
-                "import",
-                &path("2024.xlsx"),
-                "--year",
-                "2023",
-                "--submit",
-            ],
-            None,
-            2,
-        )
-        .await;
+    let stderr = refused_import(&stack, &path("2024.xlsx"), &["--year", "2023"]).await;
     assert!(
         stderr.contains("phiếu dành cho năm 2024, cần năm 2023"),
         "{stderr}"
