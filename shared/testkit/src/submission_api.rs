@@ -1,7 +1,7 @@
 //! The submission service driven through its gRPC API the way an operator and the units do:
 //! open and close a round, create a unit's draft, set its values and general information,
-//! submit it and read its versions. Tests of any service that needs submitted rounds use these steps on a running
-//! submission service.
+//! submit it and read its versions. Tests of any service that needs submitted rounds use these
+//! steps on a running submission service.
 
 use std::time::Duration;
 

@@ -114,8 +114,9 @@ pub fn about_key(path: &str) -> String {
     keys::about_key(path)
 }
 
-/// The key of the help of the argument `id` of the command at `path`: its own row, else the
-/// row of an argument shared by several commands (`*`).
+/// The key of the help of the argument `id` of the command at `path`: a row of `SHARED_ARGS`
+/// naming the command, else its own key when `OWN_ARGS` lists it, else the row of an argument
+/// several commands share (`*`).
 pub fn arg_key(path: &str, id: &str) -> Option<String> {
     let shared = |wanted: &str| {
         SHARED_ARGS

@@ -109,7 +109,6 @@ fn no_cohort(framework: &str) -> Message {
     Message::new("site-no-cohort").arg("framework", format!("{framework:?}"))
 }
 
-/// The revision asked for, its round's revisions, and the previous year's result.
 /// What every page and download of a round's published result reads first: the query, the
 /// revision it asks for with the round's list of revisions, and the registry in force.
 pub(super) struct PublishedRound {
@@ -165,6 +164,7 @@ pub(super) async fn published_round(
     })
 }
 
+/// The revision asked for, its round's revisions, and the previous year's result.
 async fn cohort_result(
     site: &Site,
     year: &str,

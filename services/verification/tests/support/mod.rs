@@ -401,10 +401,7 @@ impl Stack {
 
     /// The audit chains of the round every test uses, verified link by link.
     pub async fn audit_report(&self) -> anyhow::Result<dti_audit::ChainReport> {
-        let round = dti_domain::RoundRef {
-            year: u16::try_from(YEAR)?,
-            framework: FRAMEWORK.parse()?,
-        };
+        let round = dti_domain::RoundRef::try_from(&round())?;
         Ok(dti_audit::verify_round(self.backends.db.pool(), &round).await?)
     }
 
