@@ -318,21 +318,14 @@ pub struct StoredUnit {
     pub cohort_inputs: Value,
 }
 
-/// A locked cohort with `unit`'s row on its basis, if it has one.
-type CohortAndUnitRow = (
-    String,
-    i64,
-    Json<Value>,
-    i64,
-    Option<String>,
-    Option<SubmissionId>,
-    Option<i32>,
-    Option<String>,
-    Option<Json<Value>>,
-);
+/// A cohort row as locked: basis, version, ranges, version of the ranges.
+type LockedCohortRow = (String, i64, Json<Value>, i64);
+
+/// A unit's row on one basis: basis, submission, input version, decisions digest, min-max inputs.
+type UnitRow = (String, Option<SubmissionId>, i32, String, Json<Value>);
 
 /// Locks the cohorts of `round` on `bases` (creating those that do not exist yet) and reads
-/// `unit`'s row on each, in the order of `bases`; the common case is one statement. None when
+/// `unit`'s row on each, in the order of `bases`; the common case is two statements. None when
 /// the unit is not assessed in the round (or the round does not exist).
 pub async fn lock_cohorts_for_unit(
     conn: &mut PgConnection,
@@ -384,6 +377,12 @@ pub async fn lock_cohorts_for_unit(
         .map(Some)
 }
 
+/// Locks the cohort rows, then reads `unit`'s rows in a statement of its own. Under READ
+/// COMMITTED a statement that waited for a row lock sees the locked row as its holder committed
+/// it, but every other row as its own snapshot found it; read in the same statement, the unit's
+/// row written by the transaction that held the lock (the same unit scored by another replica)
+/// would be missed, and the cohort's counts would drift. The second statement's snapshot is
+/// taken after the lock is held.
 async fn lock_with_unit_rows(
     conn: &mut PgConnection,
     round: &RoundRef,
@@ -391,13 +390,22 @@ async fn lock_with_unit_rows(
     unit: &UnitId,
 ) -> Result<HashMap<Basis, (LockedCohort, Option<StoredUnit>)>, ScoringError> {
     let names: Vec<&str> = bases.iter().map(|basis| basis.as_str()).collect();
-    let rows: Vec<CohortAndUnitRow> = sqlx::query_as(
-        "SELECT c.basis, c.version, c.ranges, c.ranges_version, u.unit_id, u.submission_id, \
-           u.input_version, u.decisions_digest, u.cohort_inputs \
-         FROM score_cohorts c LEFT JOIN score_units u ON u.year = c.year \
-           AND u.framework = c.framework AND u.basis = c.basis AND u.unit_id = $4 \
-         WHERE c.year = $1 AND c.framework = $2 AND c.basis = ANY($3) \
-         ORDER BY c.basis FOR UPDATE OF c",
+    let cohorts: Vec<LockedCohortRow> = sqlx::query_as(
+        "SELECT basis, version, ranges, ranges_version FROM score_cohorts \
+         WHERE year = $1 AND framework = $2 AND basis = ANY($3) ORDER BY basis FOR UPDATE",
+    )
+    .bind(stored_year(round))
+    .bind(round.framework.as_str())
+    .bind(&names)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(ScoringError::database("locking a cohort's scores"))?;
+    if cohorts.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let units: Vec<UnitRow> = sqlx::query_as(
+        "SELECT basis, submission_id, input_version, decisions_digest, cohort_inputs \
+         FROM score_units WHERE year = $1 AND framework = $2 AND basis = ANY($3) AND unit_id = $4",
     )
     .bind(stored_year(round))
     .bind(round.framework.as_str())
@@ -405,21 +413,24 @@ async fn lock_with_unit_rows(
     .bind(unit.as_str())
     .fetch_all(&mut *conn)
     .await
-    .map_err(ScoringError::database("locking a cohort's scores"))?;
+    .map_err(ScoringError::database("reading a unit's scores"))?;
+    let mut stored: HashMap<String, StoredUnit> = units
+        .into_iter()
+        .map(|(basis, submission_id, input_version, digest, inputs)| {
+            let unit = StoredUnit {
+                identity: InputIdentity {
+                    submission_id,
+                    version: input_version,
+                    decisions_digest: digest,
+                },
+                cohort_inputs: inputs.0,
+            };
+            (basis, unit)
+        })
+        .collect();
     let mut locked = HashMap::new();
-    for (
-        basis,
-        version,
-        ranges,
-        ranges_version,
-        row,
-        submission_id,
-        input_version,
-        digest,
-        inputs,
-    ) in rows
-    {
-        let Some(basis) = Basis::from_stored(&basis) else {
+    for (basis_name, version, ranges, ranges_version) in cohorts {
+        let Some(basis) = Basis::from_stored(&basis_name) else {
             continue;
         };
         let place = format!("round {round} ({basis})");
@@ -430,15 +441,7 @@ async fn lock_with_unit_rows(
             created: false,
             members_inserted: 0,
         };
-        let stored = row.map(|_| StoredUnit {
-            identity: InputIdentity {
-                submission_id,
-                version: input_version.unwrap_or(0),
-                decisions_digest: digest.unwrap_or_default(),
-            },
-            cohort_inputs: inputs.map_or(Value::Object(serde_json::Map::new()), |json| json.0),
-        });
-        locked.insert(basis, (cohort, stored));
+        locked.insert(basis, (cohort, stored.remove(&basis_name)));
     }
     Ok(locked)
 }
