@@ -9,8 +9,9 @@
 use std::sync::Arc;
 
 use dti_domain::round::{RoundState, SubmissionState};
-use dti_domain::{Framework, FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_domain::{Framework, IndicatorCode, RoundRef, UnitId};
 use dti_i18n::Message;
+use dti_service_kit::frameworks::FrameworkCache;
 use dti_workflow::rounds::{self, stored_year};
 use sqlx::PgConnection;
 
@@ -29,11 +30,12 @@ const EDITABLE_SUBMISSION_STATES: [SubmissionState; 2] = [
     SubmissionState::ClarificationRequested,
 ];
 
-/// The framework of `round`, once the round is known to exist with `unit` in its cohort.
+/// The framework of `round` (one an operator has just stored is loaded first), once the round
+/// is known to exist with `unit` in its cohort.
 /// `field_prefix` (e.g. `header.`) is put before the request fields named in errors.
 pub async fn require_round_unit<'e, E>(
     executor: E,
-    catalog: &FrameworkCatalog,
+    frameworks: &FrameworkCache,
     round: &RoundRef,
     unit: &UnitId,
     field_prefix: &str,
@@ -41,13 +43,9 @@ pub async fn require_round_unit<'e, E>(
 where
     E: sqlx::PgExecutor<'e>,
 {
-    let framework = catalog.get(&round.framework).cloned().ok_or_else(|| {
-        EvidenceError::invalid_field(
-            &format!("{field_prefix}round.framework"),
-            Message::new("evidence-framework-unknown")
-                .arg("framework", round.framework.to_string()),
-        )
-    })?;
+    let framework = frameworks
+        .scored::<EvidenceError>(&format!("{field_prefix}round.framework"), &round.framework)
+        .await?;
     let Some(seen) = rounds::find_for_unit(executor, round, unit).await? else {
         return Err(EvidenceError::invalid_field(
             &format!("{field_prefix}round"),

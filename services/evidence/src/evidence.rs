@@ -10,8 +10,9 @@ use dti_audit::AuditEntry;
 use dti_auth::Principal;
 use dti_db::{DbError, PgPool, PgTransaction};
 use dti_domain::EvidenceId;
-use dti_domain::{FrameworkCatalog, IndicatorCode, RoundRef, UnitId};
+use dti_domain::{IndicatorCode, RoundRef, UnitId};
 use dti_i18n::Message;
+use dti_service_kit::frameworks::FrameworkCache;
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use serde_json::json;
@@ -74,7 +75,7 @@ pub struct Download {
 pub struct EvidenceStore {
     pool: PgPool,
     storage: ObjectStorage,
-    catalog: Arc<FrameworkCatalog>,
+    frameworks: FrameworkCache,
     limits: UploadLimits,
     nats_prefix: String,
     /// Names this instance's staging area; held as long as any handler can stage uploads.
@@ -82,12 +83,12 @@ pub struct EvidenceStore {
 }
 
 impl EvidenceStore {
-    /// The store on `pool` and `storage`, checking indicators against `catalog`, announcing
+    /// The store on `pool` and `storage`, checking indicators against `frameworks`, announcing
     /// events under `nats_prefix`, and staging uploads in the area of `lease`'s instance.
     pub fn new(
         pool: PgPool,
         storage: ObjectStorage,
-        catalog: Arc<FrameworkCatalog>,
+        frameworks: FrameworkCache,
         limits: UploadLimits,
         nats_prefix: String,
         lease: Arc<InstanceLease>,
@@ -95,7 +96,7 @@ impl EvidenceStore {
         Self {
             pool,
             storage,
-            catalog,
+            frameworks,
             limits,
             nats_prefix,
             lease,
@@ -149,7 +150,7 @@ impl EvidenceStore {
     async fn check_target(&self, header: &UploadHeader) -> Result<IndicatorCode, EvidenceError> {
         let framework = require_round_unit(
             &self.pool,
-            &self.catalog,
+            &self.frameworks,
             &header.round,
             &header.unit,
             HEADER,
@@ -345,7 +346,7 @@ impl EvidenceStore {
         include_removed: bool,
     ) -> Result<Vec<EvidenceRecord>, EvidenceError> {
         access::require_reader(actor, unit)?;
-        let framework = require_round_unit(&self.pool, &self.catalog, round, unit, "").await?;
+        let framework = require_round_unit(&self.pool, &self.frameworks, round, unit, "").await?;
         let indicator = match indicator_code.trim() {
             "" => None,
             code => Some(require_indicator(&framework, unit, code, "indicator_code")?),

@@ -77,10 +77,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
-    let catalog = kit
-        .framework_catalog(&settings.framework_dir)
-        .await?
-        .catalog();
+    let frameworks = kit.framework_catalog(&settings.framework_dir).await?;
     dti_service_kit::export_counters_at_zero(&[evidence::REMOVED, sweep::DELETED_OBJECTS]);
     let pool = kit.pool()?.clone();
     let usage_pool = pool.clone();
@@ -118,7 +115,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     let store = EvidenceStore::new(
         pool,
         storage,
-        catalog,
+        frameworks,
         limits,
         config.nats.prefix.clone(),
         lease,

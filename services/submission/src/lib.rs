@@ -65,7 +65,7 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
     let catalog = framework_cache.catalog();
     let submissions = submissions::Submissions::new(
         pool.clone(),
-        Arc::clone(&catalog),
+        framework_cache.clone(),
         prefix.clone(),
         settings.max_values_per_request,
     );

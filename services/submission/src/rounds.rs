@@ -350,24 +350,9 @@ impl Rounds {
     /// The round's framework, when it is one whose rounds units submit in. One an operator has
     /// just stored through another replica is loaded first.
     async fn check_framework(&self, round: &RoundRef) -> Result<Arc<Framework>, SubmissionError> {
-        let found = self
-            .frameworks
-            .get_fresh(&round.framework)
+        self.frameworks
+            .scored("round.framework", &round.framework)
             .await
-            .map_err(|error| SubmissionError::not_now(error.to_string()))?;
-        match found {
-            Some(framework) if framework.scored => Ok(framework),
-            Some(_) => Err(SubmissionError::invalid_field(
-                "round.framework",
-                Message::new("issue-framework-unscored").arg("id", round.framework.to_string()),
-            )),
-            None => Err(SubmissionError::invalid_field(
-                "round.framework",
-                Message::new("issue-framework-unknown")
-                    .arg("id", round.framework.to_string())
-                    .arg("known", self.frameworks.catalog().ids().join(", ")),
-            )),
-        }
     }
 }
 

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use dti_auth::{Principal, Role};
 use dti_domain::sample::{sample_cohort, SampleOptions};
 use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
+use dti_service_kit::frameworks::FrameworkCache;
 use dti_testkit::TestDatabase;
 use dti_verification::publication::Publications;
 use dti_verification::review::Reviews;
@@ -169,13 +170,14 @@ fn peak_rss_mib() -> String {
 
 async fn measure(units: usize) -> anyhow::Result<()> {
     let db = TestDatabase::create().await?;
-    let catalog = Arc::new(FrameworkCatalog::builtin()?);
+    let frameworks = FrameworkCache::load(db.pool().clone(), FrameworkCatalog::builtin()?).await?;
+    let catalog = frameworks.catalog();
     for year in 2023..2023 + ROUNDS {
         store_round(db.pool(), &catalog, year, units).await?;
     }
     let context = Context {
         pool: db.pool().clone(),
-        catalog: Arc::clone(&catalog),
+        frameworks,
         nats_prefix: "bench".to_owned(),
         settings: Arc::new(Settings::default()),
     };

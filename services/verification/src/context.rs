@@ -9,8 +9,9 @@ use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
 use dti_domain::round::RoundState;
 use dti_domain::SubmissionId;
-use dti_domain::{FrameworkCatalog, FrameworkId, RoundRef};
+use dti_domain::{FrameworkId, RoundRef};
 use dti_i18n::Message;
+use dti_service_kit::frameworks::FrameworkCache;
 use dti_workflow::rounds::stored_year;
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 
@@ -21,8 +22,8 @@ use crate::{Settings, VerificationError};
 pub struct Context {
     /// The platform database.
     pub pool: PgPool,
-    /// Known frameworks.
-    pub catalog: Arc<FrameworkCatalog>,
+    /// Known frameworks, with those operators store.
+    pub frameworks: FrameworkCache,
     /// NATS subject prefix of published events.
     pub nats_prefix: String,
     /// The service's settings.
@@ -30,21 +31,12 @@ pub struct Context {
 }
 
 impl Context {
-    /// The scored framework of `round`, or an invalid-request error naming `round.framework`.
-    pub fn framework(&self, round: &RoundRef) -> Result<Arc<Framework>, VerificationError> {
-        match self.catalog.get(&round.framework) {
-            Some(framework) if framework.scored => Ok(Arc::clone(framework)),
-            Some(_) => Err(VerificationError::invalid_field(
-                "round.framework",
-                Message::new("issue-framework-unscored").arg("id", round.framework.to_string()),
-            )),
-            None => Err(VerificationError::invalid_field(
-                "round.framework",
-                Message::new("issue-framework-unknown")
-                    .arg("id", round.framework.to_string())
-                    .arg("known", self.catalog.ids().join(", ")),
-            )),
-        }
+    /// The scored framework of `round`, or an invalid-request error naming `round.framework`
+    /// (one an operator has just stored is loaded first).
+    pub async fn framework(&self, round: &RoundRef) -> Result<Arc<Framework>, VerificationError> {
+        self.frameworks
+            .scored("round.framework", &round.framework)
+            .await
     }
 
     /// A read-write transaction.

@@ -78,13 +78,10 @@ pub async fn build(config: &ServiceConfig<Settings>) -> Result<ServiceKit, Start
         .with_nats()
         .build()
         .await?;
-    let catalog = kit
-        .framework_catalog(&settings.framework_dir)
-        .await?
-        .catalog();
+    let frameworks = kit.framework_catalog(&settings.framework_dir).await?;
     let context = Context {
         pool: kit.pool()?.clone(),
-        catalog,
+        frameworks,
         nats_prefix: config.nats.prefix.clone(),
         settings: Arc::new(settings.clone()),
     };

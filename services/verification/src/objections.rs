@@ -153,7 +153,7 @@ impl Objections {
         reason: &str,
     ) -> Result<Objection, VerificationError> {
         require_objector(actor, unit)?;
-        let framework = self.context.framework(round)?;
+        let framework = self.context.framework(round).await?;
         let reason = reason.trim();
         if reason.is_empty() || reason.len() > MAX_TEXT_BYTES {
             return Err(VerificationError::invalid_field(
@@ -262,7 +262,7 @@ impl Objections {
         round: &RoundRef,
         unit: Option<&UnitId>,
     ) -> Result<Vec<Objection>, VerificationError> {
-        self.context.framework(round)?;
+        self.context.framework(round).await?;
         let unit = match (&actor.scope, unit) {
             (Scope::Unit { unit_id }, None) if actor.role == Role::UnitSubmitter => {
                 Some(UnitId::parse(unit_id.clone()).map_err(|_| {

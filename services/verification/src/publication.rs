@@ -120,7 +120,7 @@ impl Publications {
         round: &RoundRef,
     ) -> Result<PublicationView, VerificationError> {
         require_approver(actor, Message::new("verification-action-publish"))?;
-        let framework = self.context.framework(round)?;
+        let framework = self.context.framework(round).await?;
         let mut tx = self.context.begin().await?;
         rounds::require_actor(actor, RoundAction::Publish)?;
         let current = rounds::lock(&mut tx, round).await?;
@@ -184,7 +184,7 @@ impl Publications {
                 Message::new("verification-correction-needs-reason").arg("max", MAX_TEXT_BYTES),
             ));
         }
-        let framework = self.context.framework(round)?;
+        let framework = self.context.framework(round).await?;
         let mut tx = self.context.begin().await?;
         let current = rounds::lock(&mut tx, round).await?;
         stage::may_change_publication(current.state).map_err(VerificationError::not_now)?;
@@ -343,7 +343,7 @@ impl Publications {
         round: &RoundRef,
         revision: u32,
     ) -> Result<PublicationView, VerificationError> {
-        self.context.framework(round)?;
+        self.context.framework(round).await?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
             VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
@@ -404,7 +404,7 @@ impl Publications {
         _actor: &Principal,
         round: &RoundRef,
     ) -> Result<Vec<PublicationSummary>, VerificationError> {
-        self.context.framework(round)?;
+        self.context.framework(round).await?;
         type Row = (i32, String, String, DateTime<Utc>, Vec<u8>);
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT revision, reason, published_by, published_at, content_hash FROM publications \

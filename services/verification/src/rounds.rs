@@ -87,7 +87,7 @@ impl RoundSteps {
         round: &RoundRef,
         action: RoundAction,
     ) -> Result<PgTransaction, VerificationError> {
-        self.context.framework(round)?;
+        self.context.framework(round).await?;
         let mut tx = self.context.begin().await?;
         rounds::require_actor(actor, action)?;
         let current = rounds::lock(&mut tx, round).await?;
@@ -292,7 +292,7 @@ impl RoundSteps {
         round: &RoundRef,
     ) -> Result<VerifiedRanking, VerificationError> {
         require_reviewer(actor)?;
-        let framework = self.context.framework(round)?;
+        let framework = self.context.framework(round).await?;
         let mut tx = self.context.read().await?;
         let record = rounds::find(&mut *tx, round).await?.ok_or_else(|| {
             VerificationError::not_found(dti_workflow::rounds::not_found(round).into())

@@ -16,8 +16,11 @@ use chrono::{DateTime, Utc};
 use dti_config::FrameworkDir;
 use dti_domain::framework::Framework;
 use dti_domain::{FrameworkCatalog, FrameworkId};
+use dti_i18n::Message;
 use sqlx::PgPool;
 
+use crate::service_error::{self, DatabaseFailure, Refusal};
+use crate::status::InvalidRequest;
 use crate::{ServiceKit, StartError};
 
 /// The subject's event name of a stored framework.
@@ -171,6 +174,33 @@ impl FrameworkCache {
         }
         self.refresh().await?;
         Ok(self.catalog.get(id).cloned())
+    }
+
+    /// The scored framework `id` that request field `field` names, for a request about a round
+    /// (loaded first, as by [`Self::get_fresh`], when an operator has just stored it and its
+    /// event has not arrived here yet). An unknown or unscored framework is an invalid `field`
+    /// naming the frameworks known; a stored one this build cannot use is refused as not now.
+    pub async fn scored<E>(&self, field: &str, id: &FrameworkId) -> Result<Arc<Framework>, E>
+    where
+        E: From<Refusal> + From<DatabaseFailure>,
+    {
+        let found = match self.get_fresh(id).await {
+            Ok(found) => found,
+            Err(FrameworkLoadError::Database(error)) => {
+                return Err(service_error::database("reading the stored frameworks")(
+                    error,
+                ))
+            }
+            Err(invalid) => return Err(Refusal::NotNow(invalid.to_string()).into()),
+        };
+        let problem = match found {
+            Some(framework) if framework.scored => return Ok(framework),
+            Some(_) => Message::new("issue-framework-unscored").arg("id", id.to_string()),
+            None => Message::new("issue-framework-unknown")
+                .arg("id", id.to_string())
+                .arg("known", self.catalog.ids().join(", ")),
+        };
+        Err(Refusal::from(InvalidRequest::field(field, problem)).into())
     }
 }
 

@@ -3,8 +3,6 @@
 //! first, is a no-op when it changes nothing (a retry), and otherwise moves the submission back
 //! to draft, writes and audits in one transaction.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use dti_audit::AuditEntry;
 use dti_auth::Principal;
@@ -42,7 +40,7 @@ impl Submissions {
         unit: &UnitId,
     ) -> Result<SubmissionView, SubmissionError> {
         require_writer(actor, unit)?;
-        self.framework(round)?;
+        self.framework(round).await?;
         if let Some(id) = store::find_id(&self.pool, round, unit).await? {
             return self.view(id).await;
         }
@@ -86,7 +84,7 @@ impl Submissions {
         )?;
         let mut tx = self.begin().await?;
         let head = self.lock_for_change(&mut tx, actor, id).await?;
-        let framework = Arc::clone(self.framework(&head.round)?);
+        let framework = self.framework(&head.round).await?;
         let ((decoded, warnings), fields) = together(
             validate_values(&framework, &head.unit, values),
             validate_general_info(&framework, &head.unit, general_info),
@@ -148,7 +146,7 @@ impl Submissions {
         let reason = checked_reason(reason)?;
         let mut tx = self.begin().await?;
         let head = self.lock_for_change(&mut tx, actor, id).await?;
-        let framework = self.framework(&head.round)?;
+        let framework = &self.framework(&head.round).await?;
         let code = requested_indicator(framework, &head.unit, code)?
             .code
             .to_string();
@@ -182,7 +180,7 @@ impl Submissions {
     ) -> Result<SubmissionView, SubmissionError> {
         let mut tx = self.begin().await?;
         let head = self.lock_for_change(&mut tx, actor, id).await?;
-        let framework = self.framework(&head.round)?;
+        let framework = &self.framework(&head.round).await?;
         let code = requested_indicator(framework, &head.unit, code)?
             .code
             .to_string();

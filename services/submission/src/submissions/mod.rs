@@ -33,7 +33,8 @@ use dti_auth::Principal;
 use dti_db::{PgPool, PgTransaction};
 use dti_domain::framework::Framework;
 use dti_domain::SubmissionId;
-use dti_domain::{FrameworkCatalog, RoundRef, UnitId};
+use dti_domain::{RoundRef, UnitId};
+use dti_service_kit::frameworks::FrameworkCache;
 use dti_workflow::rounds::{self, RoundForUnit};
 use dti_workflow::submissions::{self as workflow, SubmissionHead};
 use serde_json::{Map, Value};
@@ -52,39 +53,33 @@ use crate::SubmissionError;
 #[derive(Debug, Clone)]
 pub struct Submissions {
     pool: PgPool,
-    catalog: Arc<FrameworkCatalog>,
+    frameworks: FrameworkCache,
     nats_prefix: String,
     max_values_per_request: usize,
 }
 
 impl Submissions {
-    /// Submissions stored in `pool`, validated with `catalog`, announced under `nats_prefix`.
+    /// Submissions stored in `pool`, validated with `frameworks`, announced under `nats_prefix`.
     pub fn new(
         pool: PgPool,
-        catalog: Arc<FrameworkCatalog>,
+        frameworks: FrameworkCache,
         nats_prefix: String,
         max_values_per_request: usize,
     ) -> Self {
         Self {
             pool,
-            catalog,
+            frameworks,
             nats_prefix,
             max_values_per_request,
         }
     }
 
-    /// The framework of `round`, or an invalid-request error naming the field.
-    fn framework(&self, round: &RoundRef) -> Result<&Arc<Framework>, SubmissionError> {
-        self.catalog.get(&round.framework).ok_or_else(|| {
-            SubmissionError::invalid_field(
-                "round.framework",
-                format!(
-                    "unknown framework {}; known: {}",
-                    round.framework,
-                    self.catalog.ids().join(", ")
-                ),
-            )
-        })
+    /// The framework of `round`, or an invalid-request error naming the field (one an operator
+    /// has just stored through another replica is loaded first).
+    async fn framework(&self, round: &RoundRef) -> Result<Arc<Framework>, SubmissionError> {
+        self.frameworks
+            .scored("round.framework", &round.framework)
+            .await
     }
 
     async fn begin(&self) -> Result<PgTransaction, SubmissionError> {

@@ -5,7 +5,6 @@
 //! request id returns the version the first attempt created and changes nothing.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::Utc;
 use dti_audit::AuditEntry;
@@ -70,7 +69,7 @@ impl Submissions {
             .await
             .map_err(SubmissionError::database("committing a submitted version"))?;
         metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
-        Ok(self.submitted(self.view(id).await?, version, true))
+        Ok(self.submitted(self.view(id).await?, version, true).await)
     }
 
     /// Creates the unit's draft if needed, replaces it with exactly the `assessment` (values,
@@ -92,7 +91,7 @@ impl Submissions {
         } = assessment;
         require_writer(actor, unit)?;
         let request_id = checked_request_id(client_request_id)?;
-        let framework = Arc::clone(self.framework(round)?);
+        let framework = self.framework(round).await?;
         check_assessment_size(
             values.len() + not_applicable.len(),
             self.max_values_per_request,
@@ -173,31 +172,34 @@ impl Submissions {
             "committing a submitted assessment",
         ))?;
         metrics::counter!("dti_submission_submits_total", "outcome" => "created").increment(1);
-        Ok(self.submitted(
-            SubmissionView {
-                head: SubmissionHead {
-                    state,
-                    latest_version: version,
-                    ..head
+        Ok(self
+            .submitted(
+                SubmissionView {
+                    head: SubmissionHead {
+                        state,
+                        latest_version: version,
+                        ..head
+                    },
+                    entries,
+                    general_info,
+                    clarifications: Vec::new(),
+                    created_at,
+                    updated_at: submitted_at,
                 },
-                entries,
-                general_info,
-                clarifications: Vec::new(),
-                created_at,
-                updated_at: submitted_at,
-            },
-            version,
-            true,
-        ))
+                version,
+                true,
+            )
+            .await)
     }
 
     /// The outcome of a submit, with the warnings about the submitted values.
-    fn submitted(&self, view: SubmissionView, version: i32, created: bool) -> Submitted {
+    async fn submitted(&self, view: SubmissionView, version: i32, created: bool) -> Submitted {
         let warnings = self
             .framework(&view.head.round)
+            .await
             .map(|framework| {
                 entry_warnings(
-                    framework,
+                    &framework,
                     &view.head.unit,
                     &view.entries,
                     &view.general_info,
@@ -215,7 +217,7 @@ impl Submissions {
     /// The answer to a retried submit: the version the first attempt created.
     async fn retried(&self, id: SubmissionId, version: i32) -> Result<Submitted, SubmissionError> {
         metrics::counter!("dti_submission_submits_total", "outcome" => "retry").increment(1);
-        Ok(self.submitted(self.view(id).await?, version, false))
+        Ok(self.submitted(self.view(id).await?, version, false).await)
     }
 }
 

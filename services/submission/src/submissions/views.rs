@@ -3,7 +3,6 @@
 //! put in framework order. Readers are checked with [`crate::access`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use dti_auth::Principal;
@@ -75,7 +74,7 @@ impl Submissions {
         id: SubmissionId,
     ) -> Result<Vec<VersionView>, SubmissionError> {
         let view = self.get(actor, id).await?;
-        let framework = Arc::clone(self.framework(&view.head.round)?);
+        let framework = self.framework(&view.head.round).await?;
         let versions: Vec<(i32, DateTime<Utc>, String, Value)> = sqlx::query_as(
             "SELECT version, submitted_at, submitted_by, general_info FROM submission_versions \
              WHERE submission_id = $1 ORDER BY version",
@@ -130,7 +129,7 @@ impl Submissions {
         };
         let unit = UnitId::parse(unit).map_err(|_| corrupt("unit"))?;
         let state: SubmissionState = state.parse().map_err(|_| corrupt("state"))?;
-        let framework = Arc::clone(self.framework(&round)?);
+        let framework = self.framework(&round).await?;
         let rows: Vec<StoredRow> = sqlx::query_as(store::DRAFT_ROWS)
             .bind(id)
             .fetch_all(&self.pool)

@@ -37,7 +37,7 @@ pub async fn list(
     state: Option<SubmissionState>,
 ) -> Result<SubmissionList, VerificationError> {
     require_reviewer(actor)?;
-    let framework = context.framework(round)?;
+    let framework = context.framework(round).await?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
         VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
@@ -101,7 +101,7 @@ pub async fn side_by_side(
     unit: &UnitId,
 ) -> Result<SideBySide, VerificationError> {
     require_unit_reader(actor, unit)?;
-    let framework = context.framework(round)?;
+    let framework = context.framework(round).await?;
     let mut tx = context.read().await?;
     rounds::find(&mut *tx, round).await?.ok_or_else(|| {
         VerificationError::not_found(dti_workflow::rounds::not_found(round).into())
@@ -181,7 +181,7 @@ pub async fn review(
             .map_err(|e: dti_domain::IdError| corrupt(e.to_string()))?,
     };
     let unit = UnitId::parse(unit).map_err(|e| corrupt(e.to_string()))?;
-    let framework = context.framework(&round)?;
+    let framework = context.framework(&round).await?;
     let inputs = load_round(&mut tx, &framework, &round).await?;
     let input = inputs
         .unit(&unit)

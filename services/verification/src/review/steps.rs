@@ -62,7 +62,7 @@ pub async fn open(
     require_verifier(actor)?;
     let mut tx = context.begin().await?;
     let (round_state, mut head) = lock_submission(&mut tx, id).await?;
-    let framework = context.framework(&head.round)?;
+    let framework = context.framework(&head.round).await?;
     if stage::sets_draft_aside(round_state, head.state, head.latest_version) {
         head.state = set_draft_aside(&mut tx, &head, actor).await?;
     }
@@ -134,7 +134,7 @@ pub async fn decide(
     let version = check_version(&head, version)?;
     let decision_stage =
         stage::may_decide(round_state, head.state).map_err(VerificationError::not_now)?;
-    let framework = context.framework(&head.round)?;
+    let framework = context.framework(&head.round).await?;
     let (decided, warnings) = decisions::validate(
         &framework,
         &head.unit,
@@ -179,7 +179,7 @@ pub async fn request_clarification(
         SubmissionAction::RequestClarification,
     )
     .await?;
-    let framework = context.framework(&head.round)?;
+    let framework = context.framework(&head.round).await?;
     let questions = validate_questions(
         &framework,
         &head.unit,
@@ -256,7 +256,7 @@ pub async fn complete(
         SubmissionAction::CompleteVerification,
     )
     .await?;
-    let framework = context.framework(&head.round)?;
+    let framework = context.framework(&head.round).await?;
     let decided =
         decisions::current(&mut tx, &framework, &head.round, &head.unit, id, version).await?;
     let undecided: Vec<NewDecision> = decided_indicators(&framework)

@@ -702,7 +702,6 @@ evidence-type-not-accepted = the document is { $type }, which is not accepted; a
 evidence-type-unknown = the document's type is not recognised from its content; accepted: { $accepted }
 evidence-too-large = the document exceeds the maximum size of { $size } ({ $max } bytes)
 evidence-too-large-bytes = the document exceeds the maximum size of { $max } bytes
-evidence-framework-unknown = framework { $framework } is not known
 evidence-unit-problem = unit { $unit }: { $problem }
 evidence-indicator-not-in-framework = unit { $unit }: indicator { $indicator } is not in framework { $framework }
 

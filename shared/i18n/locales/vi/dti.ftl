@@ -703,7 +703,6 @@ evidence-type-not-accepted = tài liệu có kiểu { $type }, kiểu này khôn
 evidence-type-unknown = không nhận biết được kiểu của tài liệu từ nội dung; các kiểu được chấp nhận: { $accepted }
 evidence-too-large = tài liệu vượt quá dung lượng tối đa { $size } ({ $max } byte)
 evidence-too-large-bytes = tài liệu vượt quá dung lượng tối đa { $max } byte
-evidence-framework-unknown = không có bộ chỉ số { $framework }
 evidence-unit-problem = đơn vị { $unit }: { $problem }
 evidence-indicator-not-in-framework = đơn vị { $unit }: chỉ số { $indicator } không có trong bộ chỉ số { $framework }
 
